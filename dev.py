@@ -1,0 +1,57 @@
+#!/usr/bin/env python3
+"""Set up and run keylink from a fresh checkout, with nothing but Python >= 3.11.
+
+    python3 dev.py app     create .venv if needed, install keylink into it, launch the app
+    python3 dev.py test    create .venv if needed, install keylink with its test extras, run every test
+
+Anything after the sub-command is passed on (to keylink, or to pytest).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+
+
+def _ensure_venv(extras: str) -> None:
+    """Create .venv and (re)install keylink when pyproject.toml or the extras changed."""
+    if sys.version_info < (3, 11):
+        sys.exit(f"keylink needs Python 3.11 or newer; this is {sys.version.split()[0]}")
+    if not PYTHON.exists():
+        print("dev.py: creating .venv", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
+    stamp = VENV / f".keylink-installed{extras}"
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    print(f"dev.py: installing keylink{extras} into .venv", flush=True)
+    pip = [str(PYTHON), "-m", "pip", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "install", "--upgrade", "pip"], check=True)
+    subprocess.run([*pip, "install", "-e", f"{ROOT}{extras}"], check=True)
+    stamp.write_text(digest)
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in {"app", "test"}:
+        print(__doc__.strip())
+        return 2
+    command, rest = argv[0], argv[1:]
+    if command == "app":
+        _ensure_venv("")
+        return subprocess.call([str(BIN / "keylink"), *rest])
+    _ensure_venv("[test]")
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    return subprocess.call([str(PYTHON), "-m", "pytest", *rest], cwd=ROOT, env=env)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
