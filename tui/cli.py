@@ -26,9 +26,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_whitelist(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("whitelist", help="print a terminal's server IPs for the exchange's IP field")
-    p.add_argument("--profile", default=None, help="profile id (default: insilico-general); "
-                   "'keylink whitelist --list' shows them")
+    p = sub.add_parser(
+        "whitelist", help="print a terminal's server IPs for the exchange's IP field"
+    )
+    p.add_argument(
+        "--profile",
+        default=None,
+        help="profile id (default: insilico-general); 'keylink whitelist --list' shows them",
+    )
     p.add_argument("--format", choices=("comma", "lines", "space", "json"), default="comma")
     p.add_argument("--file", default=None, help="read the addresses from this file instead")
     p.add_argument("--list", action="store_true", help="list the shipped profiles and exit")
@@ -40,8 +45,10 @@ def _run_whitelist(args: argparse.Namespace) -> int:
 
     if args.list:
         for profile in whitelist.profiles().values():
-            print(f"{profile.id}\t{len(profile.addresses)}\t{profile.name} ({profile.source}, "
-                  f"{profile.date})")
+            print(
+                f"{profile.id}\t{len(profile.addresses)}\t{profile.name} ({profile.source}, "
+                f"{profile.date})"
+            )
         return 0
     if args.file and args.profile:
         raise UsageError("give either --profile or --file, not both")

@@ -1,6 +1,6 @@
-"""What every exchange module provides: its hosts, key shapes and (see verify) how to sign and read a key.
+"""What every exchange module provides: hosts, key shapes, and how to sign and read a key.
 
-One exchange = one module in this package exposing a module-level ``EXCHANGE`` object.
+One exchange = one module in this package exposing a module-level ``INFO`` object.
 The registry in ``__init__`` discovers the modules, so adding a fifth exchange touches one file.
 """
 

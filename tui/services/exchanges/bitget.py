@@ -11,7 +11,9 @@ INFO = ExchangeInfo(
     has_passphrase=True,
     environments=(
         Environment("mainnet", "Mainnet", "https://api.bitget.com"),
-        Environment("demo", "Demo trading", "https://api.bitget.com", headers=(("paptrading", "1"),)),
+        Environment(
+            "demo", "Demo trading", "https://api.bitget.com", headers=(("paptrading", "1"),)
+        ),
     ),
     key_shape=KeyShape(r"bg_[0-9a-f]{32}", "bg_ followed by 32 hex digits"),
     secret_shape=KeyShape(r"[0-9a-f]{64}", "64 hex digits"),

@@ -24,8 +24,10 @@ INFO = ExchangeInfo(
         Environment("mainnet-bytick", "Mainnet (bytick host)", "https://api.bytick.com"),
         Environment("testnet", "Testnet", "https://api-testnet.bybit.com"),
         Environment("demo", "Demo trading", "https://api-demo.bybit.com"),
-        *(Environment(f"region-{code}", f"Bybit {name}", f"https://{host}")
-          for code, name, host in _REGIONAL),
+        *(
+            Environment(f"region-{code}", f"Bybit {name}", f"https://{host}")
+            for code, name, host in _REGIONAL
+        ),
     ),
     key_shape=KeyShape(r"[A-Za-z0-9]{18}", "18 letters and digits"),
     secret_shape=KeyShape(r"[A-Za-z0-9]{36}", "36 letters and digits"),

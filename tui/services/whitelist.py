@@ -1,0 +1,204 @@
+"""Terminal server IP lists: the shipped profiles, user-loaded files, formats, and comparison.
+
+An exchange's IP field takes a comma-separated list with no spaces, so that is the default format.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+DEFAULT_PROFILE = "insilico-general"
+FORMATS = ("comma", "lines", "space")
+FORMAT_LABELS = {
+    "comma": "comma-separated",
+    "lines": "one per line",
+    "space": "space-separated",
+    "json": "JSON array",
+}
+#: A whitelist file bigger than this is not a whitelist (and would stall the UI).
+MAX_FILE_BYTES = 256 * 1024
+#: How many bad lines an error message names before it summarises the rest.
+_NAMED_BAD_LINES = 5
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A terminal's published server addresses, with where and when they were taken from."""
+
+    id: str
+    name: str
+    terminal: str
+    exchanges: tuple[str, ...]
+    source: str
+    date: str
+    addresses: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """Addresses read from text or a file: unique, in their original order."""
+
+    addresses: tuple[str, ...]
+    duplicates: tuple[str, ...]
+    source: str
+
+
+@dataclass(frozen=True)
+class WhitelistDiff:
+    """How a key's bound IPs differ from a terminal's list."""
+
+    missing: tuple[str, ...]  # in the terminal's list, not bound to the key
+    extra: tuple[str, ...]  # bound to the key, not in the terminal's list
+
+    @property
+    def matches(self) -> bool:
+        return not self.missing and not self.extra
+
+
+class WhitelistError(Exception):
+    """A whitelist could not be read. ``str(exc)`` is one message that names the bad lines."""
+
+    def __init__(self, message: str, bad_lines: tuple[tuple[int, str, str], ...] = ()) -> None:
+        super().__init__(message)
+        self.bad_lines = bad_lines
+
+
+@cache
+def profiles() -> dict[str, Profile]:
+    """The profiles shipped in tui/content/whitelists.toml, in file order."""
+    raw = resources.files("tui.content").joinpath("whitelists.toml").read_text(encoding="utf-8")
+    result: dict[str, Profile] = {}
+    for entry in tomllib.loads(raw)["profile"]:
+        parsed = parse_addresses(",".join(entry["addresses"]), source=entry["id"])
+        result[entry["id"]] = Profile(
+            id=entry["id"],
+            name=entry["name"],
+            terminal=entry["terminal"],
+            exchanges=tuple(entry["exchanges"]),
+            source=entry["source"],
+            date=entry["date"],
+            addresses=parsed.addresses,
+        )
+    return result
+
+
+def profile(profile_id: str) -> Profile:
+    """The shipped profile with this id; KeyError naming the known ids otherwise."""
+    try:
+        return profiles()[profile_id]
+    except KeyError:
+        known = ", ".join(profiles())
+        raise KeyError(f"unknown whitelist profile {profile_id!r} (known: {known})") from None
+
+
+_SEPARATORS = re.compile(r"[,;\s]+")
+
+
+def _check_address(token: str) -> str | None:
+    """Why ``token`` is not a single host address, or None when it is one."""
+    try:
+        ipaddress.ip_address(token)
+    except ValueError:
+        pass
+    else:
+        return None
+    try:
+        network = ipaddress.ip_network(token, strict=False)
+    except ValueError:
+        return "not an IP address"
+    if network.num_addresses == 1:
+        return None
+    return "a network range, not a single address"
+
+
+def parse_addresses(text: str, source: str = "text") -> LoadResult:
+    """Read addresses separated by commas, spaces or line breaks; ``#`` starts a comment.
+
+    Every entry is checked with :mod:`ipaddress`. Raises WhitelistError naming each bad line;
+    duplicates are dropped (and reported in the result) rather than refused.
+    """
+    bad: list[tuple[int, str, str]] = []
+    seen: dict[str, None] = {}
+    duplicates: list[str] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        content = line.split("#", 1)[0]
+        for token in filter(None, _SEPARATORS.split(content.strip())):
+            reason = _check_address(token)
+            if reason:
+                bad.append((number, token, reason))
+                continue
+            address = str(ipaddress.ip_network(token, strict=False).network_address)
+            if address in seen:
+                duplicates.append(address)
+            else:
+                seen[address] = None
+    if bad:
+        named = "; ".join(f"line {n}: {text!r} is {why}" for n, text, why in bad[:_NAMED_BAD_LINES])
+        more = len(bad) - _NAMED_BAD_LINES
+        suffix = f"; and {more} more" if more > 0 else ""
+        raise WhitelistError(f"{source}: {named}{suffix}", tuple(bad))
+    if not seen:
+        raise WhitelistError(f"{source}: no IP addresses found")
+    return LoadResult(tuple(seen), tuple(duplicates), source)
+
+
+def load_file(path: str | Path) -> LoadResult:
+    """Read a user's whitelist file; every failure is a WhitelistError with a clear message."""
+    file = Path(path).expanduser()
+    try:
+        if file.stat().st_size > MAX_FILE_BYTES:
+            raise WhitelistError(
+                f"{file}: too large for a whitelist (over {MAX_FILE_BYTES // 1024} KiB)"
+            )
+        data = file.read_bytes()
+    except FileNotFoundError:
+        raise WhitelistError(f"{file}: no such file") from None
+    except IsADirectoryError:
+        raise WhitelistError(f"{file}: is a folder, not a file") from None
+    except PermissionError:
+        raise WhitelistError(f"{file}: not allowed to read it") from None
+    except OSError as exc:
+        raise WhitelistError(f"{file}: cannot read it ({exc.strerror or exc})") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise WhitelistError(f"{file}: not a text file") from None
+    return parse_addresses(text, source=str(file))
+
+
+def format_addresses(addresses: Iterable[str], fmt: str = "comma") -> str:
+    """The addresses as text: ``comma`` (what an exchange's IP field takes), ``lines``,
+    ``space`` or ``json``."""
+    items = list(addresses)
+    if fmt == "comma":
+        return ",".join(items)
+    if fmt == "lines":
+        return "\n".join(items)
+    if fmt == "space":
+        return " ".join(items)
+    if fmt == "json":
+        return json.dumps(items)
+    raise ValueError(f"unknown format {fmt!r} (use one of: {', '.join(FORMAT_LABELS)})")
+
+
+def compare(expected: Sequence[str], actual: Sequence[str]) -> WhitelistDiff:
+    """Which of the terminal's addresses a key lacks, and which it has beyond them."""
+    want = {str(ipaddress.ip_address(a)) for a in expected}
+    have: list[str] = []
+    for address in actual:
+        try:
+            have.append(str(ipaddress.ip_address(address.strip())))
+        except ValueError:
+            have.append(address.strip())
+    bound = set(have)
+    missing = tuple(a for a in expected if str(ipaddress.ip_address(a)) not in bound)
+    extra = tuple(a for a in have if a not in want)
+    return WhitelistDiff(missing, extra)
