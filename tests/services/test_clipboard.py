@@ -1,0 +1,79 @@
+"""Copying: OSC 52 always, the local clipboard where one exists, never a crash."""
+
+from __future__ import annotations
+
+import base64
+
+from textual.app import App
+
+from tui.services import clipboard
+
+
+def test_osc52_always_and_local_clipboard_when_available() -> None:
+    sent: list[str] = []
+    local: list[str] = []
+    result = clipboard.copy_text(
+        "1.2.3.4,5.6.7.8",
+        sent.append,
+        local_copy=lambda text: local.append(text) or True,
+        local_available=True,
+    )
+    assert sent == ["1.2.3.4,5.6.7.8"]
+    assert local == ["1.2.3.4,5.6.7.8"]
+    assert result.ways == (clipboard.OSC52, clipboard.SYSTEM)
+    assert result.describe() == "via OSC 52 (your terminal's clipboard) and the system clipboard"
+
+
+def test_no_local_clipboard_means_osc52_only() -> None:
+    called: list[str] = []
+    result = clipboard.copy_text(
+        "x", lambda _text: None, local_copy=called.append, local_available=False
+    )
+    assert called == []
+    assert result.ways == (clipboard.OSC52,)
+
+
+def test_failing_pyperclip_is_ignored(monkeypatch) -> None:
+    import pyperclip
+
+    def broken(_text: str) -> None:
+        raise pyperclip.PyperclipException("could not find a copy/paste mechanism")
+
+    monkeypatch.setattr(pyperclip, "copy", broken)
+    result = clipboard.copy_text("1.2.3.4", lambda _text: None, local_available=True)
+    assert result.ways == (clipboard.OSC52,)
+
+
+def test_failing_terminal_write_is_reported_not_raised() -> None:
+    def broken(_text: str) -> None:
+        raise OSError("terminal gone")
+
+    result = clipboard.copy_text("1.2.3.4", broken, local_available=False)
+    assert result.ways == ()
+    assert "select the text on screen" in result.describe()
+
+
+def test_local_clipboard_detection() -> None:
+    assert clipboard.has_local_clipboard({}, "darwin")
+    assert clipboard.has_local_clipboard({}, "win32")
+    assert clipboard.has_local_clipboard({"DISPLAY": ":0"}, "linux")
+    assert clipboard.has_local_clipboard({"WAYLAND_DISPLAY": "wayland-0"}, "linux")
+    assert not clipboard.has_local_clipboard({"SSH_TTY": "/dev/pts/1"}, "linux")
+
+
+async def test_osc52_payload_written_by_textual_is_the_exact_text() -> None:
+    """The bytes that reach the terminal are OSC 52 with the base64 of exactly the copied text."""
+    text = "18.167.89.125,18.167.8.216"
+    app = App()
+    async with app.run_test() as pilot:
+        written: list[str] = []
+        original = app._driver.write
+        app._driver.write = lambda data: (written.append(data), original(data))[1]
+        result = clipboard.copy_text(text, app.copy_to_clipboard, local_available=False)
+        await pilot.pause()
+    payloads = [w for w in written if w.startswith("\x1b]52;c;")]
+    assert len(payloads) == 1
+    assert payloads[0].endswith("\a")
+    assert base64.b64decode(payloads[0][len("\x1b]52;c;") : -1]).decode() == text
+    assert result.ways == (clipboard.OSC52,)
+    assert app.clipboard == text

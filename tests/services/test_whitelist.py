@@ -1,0 +1,129 @@
+"""Whitelist profiles, parsing of user files, formats and comparison."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tui.services import whitelist
+
+GENERAL = (
+    "18.167.89.125,18.167.8.216,43.198.26.42,18.166.216.236,18.163.207.89,43.198.196.202,"
+    "43.198.149.125,43.198.214.66,18.167.53.222,18.166.252.235,16.163.177.207,18.167.243.99,"
+    "18.167.32.21,18.166.224.0,18.166.106.248,18.162.176.190,16.163.65.4,18.167.188.106,"
+    "16.163.19.198,18.167.49.196"
+)
+
+
+def test_shipped_profiles_have_their_counts_source_and_date() -> None:
+    profiles = whitelist.profiles()
+    assert list(profiles) == ["insilico-general", "insilico-bitget"]
+    assert len(profiles["insilico-general"].addresses) == 20
+    assert len(profiles["insilico-bitget"].addresses) == 30
+    for profile in profiles.values():
+        assert profile.source and profile.date and profile.terminal == "Insilico Terminal"
+
+
+def test_default_profile_in_comma_format_is_exactly_the_published_list() -> None:
+    addresses = whitelist.profile(whitelist.DEFAULT_PROFILE).addresses
+    assert whitelist.format_addresses(addresses, "comma") == GENERAL
+
+
+def test_formats() -> None:
+    addresses = ("1.2.3.4", "5.6.7.8")
+    assert whitelist.format_addresses(addresses, "comma") == "1.2.3.4,5.6.7.8"
+    assert whitelist.format_addresses(addresses, "lines") == "1.2.3.4\n5.6.7.8"
+    assert whitelist.format_addresses(addresses, "space") == "1.2.3.4 5.6.7.8"
+    assert json.loads(whitelist.format_addresses(addresses, "json")) == list(addresses)
+    with pytest.raises(ValueError, match="unknown format"):
+        whitelist.format_addresses(addresses, "csv")
+
+
+def test_unknown_profile_names_the_known_ones() -> None:
+    with pytest.raises(KeyError, match="insilico-general"):
+        whitelist.profile("nope")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1.2.3.4,5.6.7.8",
+        "1.2.3.4\n5.6.7.8\n",
+        "  1.2.3.4 ,  5.6.7.8  ",
+        "# Insilico servers\n1.2.3.4  # first\r\n5.6.7.8",
+        "1.2.3.4; 5.6.7.8",
+        "1.2.3.4/32\n5.6.7.8",
+    ],
+)
+def test_parse_accepts_the_usual_separators_and_comments(text: str) -> None:
+    assert whitelist.parse_addresses(text).addresses == ("1.2.3.4", "5.6.7.8")
+
+
+def test_parse_accepts_ipv6_and_normalises_it() -> None:
+    result = whitelist.parse_addresses("2001:DB8::1\n1.2.3.4")
+    assert result.addresses == ("2001:db8::1", "1.2.3.4")
+
+
+def test_duplicates_are_dropped_and_reported() -> None:
+    result = whitelist.parse_addresses("1.2.3.4,5.6.7.8,1.2.3.4\n5.6.7.8")
+    assert result.addresses == ("1.2.3.4", "5.6.7.8")
+    assert result.duplicates == ("1.2.3.4", "5.6.7.8")
+
+
+def test_bad_lines_are_named_with_their_numbers() -> None:
+    with pytest.raises(whitelist.WhitelistError) as caught:
+        whitelist.parse_addresses("1.2.3.4\n300.1.1.1\nexample.com\n10.0.0.0/8", source="list.txt")
+    message = str(caught.value)
+    assert "list.txt" in message
+    assert "line 2: '300.1.1.1'" in message
+    assert "line 3: 'example.com'" in message
+    assert "line 4: '10.0.0.0/8' is a network range" in message
+    assert [n for n, _, _ in caught.value.bad_lines] == [2, 3, 4]
+
+
+def test_many_bad_lines_are_summarised() -> None:
+    text = "\n".join(f"bad{i}" for i in range(12))
+    with pytest.raises(whitelist.WhitelistError, match="and 7 more"):
+        whitelist.parse_addresses(text)
+
+
+def test_empty_text_is_an_error() -> None:
+    with pytest.raises(whitelist.WhitelistError, match="no IP addresses"):
+        whitelist.parse_addresses("# only a comment\n\n")
+
+
+def test_load_file_good(tmp_path: Path) -> None:
+    file = tmp_path / "ips.txt"
+    file.write_text("\ufeff1.2.3.4\n5.6.7.8\n", encoding="utf-8")
+    result = whitelist.load_file(file)
+    assert result.addresses == ("1.2.3.4", "5.6.7.8")
+    assert result.source == str(file)
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda d: d / "missing.txt", "no such file"),
+        (lambda d: d, "is a folder"),
+        (lambda d: _write(d / "bin", b"\xff\xfe\x00\x81"), "not a text file"),
+        (lambda d: _write(d / "big", b"1.2.3.4\n" * 40_000), "too large"),
+    ],
+)
+def test_load_file_failures_have_clear_messages(tmp_path: Path, make, expected: str) -> None:
+    with pytest.raises(whitelist.WhitelistError, match=expected):
+        whitelist.load_file(make(tmp_path))
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def test_compare_reports_missing_and_extra() -> None:
+    diff = whitelist.compare(["1.1.1.1", "2.2.2.2"], ["2.2.2.2", " 3.3.3.3 "])
+    assert diff.missing == ("1.1.1.1",)
+    assert diff.extra == ("3.3.3.3",)
+    assert not diff.matches
+    assert whitelist.compare(["1.1.1.1"], ["1.1.1.1"]).matches
