@@ -1,0 +1,109 @@
+"""A real tmux server on a private socket, driving the installed `keylink` like a person would."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+
+def require_tmux() -> str:
+    """The tmux binary; skip without it, unless CI says tmux tests must run."""
+    tmux = shutil.which("tmux")
+    if tmux is None:
+        if os.environ.get("KEYLINK_REQUIRE_TMUX") == "1":
+            pytest.fail("tmux is required here (KEYLINK_REQUIRE_TMUX=1) but is not installed")
+        pytest.skip("tmux is not installed")
+    return tmux
+
+
+def installed_keylink() -> str:
+    """The `keylink` console script installed beside this Python (the venv's)."""
+    beside = Path(sys.executable).parent / "keylink"
+    found = str(beside) if beside.exists() else shutil.which("keylink")
+    if found is None:
+        pytest.fail("the keylink command is not installed (run: python3 dev.py test)")
+    return found
+
+
+class TmuxPane:
+    """One tmux session with one pane running a command, on a socket of its own."""
+
+    def __init__(
+        self, tmp: Path, env: Mapping[str, str], size: tuple[int, int] = (100, 30)
+    ) -> None:
+        self.tmux = require_tmux()
+        self.socket = tmp / "tmux.sock"
+        self.config = tmp / "tmux.conf"
+        # set-clipboard on: tmux takes an app's OSC 52 into its paste buffer, as it would for a
+        # user on SSH; history/escape settings keep key presses immediate.
+        self.config.write_text(
+            "set -g set-clipboard on\n"
+            "set -g escape-time 0\n"
+            "set -g default-terminal screen-256color\n"
+            "set -g status off\n"
+        )
+        self.env = dict(env)
+        self.size = size
+
+    def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [self.tmux, "-S", str(self.socket), "-f", str(self.config), *args],
+            capture_output=True,
+            text=True,
+            check=check,
+            env=self.env,
+            timeout=30,
+        )
+
+    def start(self, command: list[str]) -> None:
+        width, height = self.size
+        env_prefix = " ".join(
+            f"{k}={shlex.quote(v)}"
+            for k, v in self.env.items()
+            if k.startswith(("KEYLINK_", "XDG_", "HOME", "PYTHON_KEYRING"))
+        )
+        shell = f"env {env_prefix} {shlex.join(command)}; sleep 30"
+        self._run("new-session", "-d", "-s", "e2e", "-x", str(width), "-y", str(height), shell)
+
+    def send(self, *keys: str) -> None:
+        self._run("send-keys", "-t", "e2e", *keys)
+
+    def type(self, text: str) -> None:
+        self._run("send-keys", "-t", "e2e", "-l", text)
+
+    def screen(self) -> str:
+        return self._run("capture-pane", "-p", "-t", "e2e").stdout
+
+    def wait_for(self, text: str, timeout: float = 20.0) -> str:
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            time.sleep(0.1)
+        raise AssertionError(f"{text!r} did not appear on screen within {timeout}s:\n{screen}")
+
+    def buffer(self) -> str | None:
+        result = self._run("show-buffer", check=False)
+        return result.stdout if result.returncode == 0 else None
+
+    def wait_for_buffer(self, timeout: float = 10.0) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = self.buffer()
+            if value:
+                return value
+            time.sleep(0.1)
+        raise AssertionError(f"tmux's paste buffer stayed empty; screen:\n{self.screen()}")
+
+    def close(self) -> None:
+        self._run("kill-server", check=False)
