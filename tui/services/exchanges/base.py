@@ -7,7 +7,12 @@ The registry in ``__init__`` discovers the modules, so adding a fifth exchange t
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -51,9 +56,160 @@ class ExchangeInfo:
     create_button: str = "Create API key"
     linked_option: str = "Linking third-party apps"
     notes: tuple[str, ...] = field(default=())
+    #: How to sign and read this exchange's key-info call (see ``ExchangeApi``).
+    api: ExchangeApi | None = field(default=None, compare=False, repr=False)
 
     def environment(self, env_id: str) -> Environment:
         for env in self.environments:
             if env.id == env_id:
                 return env
         raise KeyError(f"{self.label} has no environment {env_id!r}")
+
+
+# --- the verification protocol -------------------------------------------------------------------
+
+#: Permission names every exchange's key info is normalised to.
+PERMISSIONS = ("read", "trade", "transfer", "withdraw")
+
+
+class ErrorKind(StrEnum):
+    """What an exchange's error code means for the user, whatever the exchange calls it."""
+
+    TIMESTAMP = "timestamp-rejected"
+    IP_NOT_ALLOWED = "bound-to-other-ips"
+    WRONG_ENVIRONMENT = "wrong-environment"
+    INVALID_KEY = "invalid-key"
+    BAD_SIGNATURE = "bad-signature"
+    BAD_PASSPHRASE = "bad-passphrase"
+    MISSING_CREDENTIAL = "missing-credential"
+    PERMISSION_DENIED = "permission-denied"
+    RATE_LIMITED = "rate-limited"
+    SERVER_ERROR = "exchange-server-error"
+    KEY_EXPIRED = "key-expired"
+    KEY_FROZEN = "key-frozen"
+    REGION_BLOCKED = "region-blocked"
+    BAD_REQUEST = "bad-request"
+    UNKNOWN = "exchange-error"
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    """One row of an exchange's error table: plain words for a code, and the fix."""
+
+    kind: ErrorKind
+    meaning: str
+    fix: str
+
+
+class CredentialsLike(Protocol):
+    """What signing needs from a credentials object (``accounts.Credentials`` fits)."""
+
+    api_key: str
+    secret: str
+    passphrase: str
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    """A ready-to-send GET: path with query, and headers. Headers hold the signature: never log."""
+
+    path: str
+    headers: tuple[tuple[str, str], ...] = field(repr=False)
+    #: Parts of the request that are secret-derived and must be scrubbed from any text we show.
+    sensitive: tuple[str, ...] = field(default=(), repr=False)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An exchange's JSON envelope reduced to error code (None = success), message and data."""
+
+    code: str | None
+    message: str
+    data: Any = field(repr=False, default=None)
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """What an exchange told us about a key, normalised across exchanges."""
+
+    #: Normalised subset of ``PERMISSIONS``.
+    permissions: frozenset[str]
+    #: The exchange's own permission names, e.g. ``Wallet:Withdraw`` or ``enableWithdrawals``.
+    raw_permissions: tuple[str, ...]
+    read_only: bool
+    #: Bound addresses (may be empty even when restricted: Binance does not list them here).
+    ips: tuple[str, ...]
+    ip_restricted: bool
+    #: "personal", "linked" (created through a third-party app link) or None when not reported.
+    key_type: str | None = None
+    expires_at: datetime | None = None
+    #: Days left before the exchange disables the key (Bybit's deadlineDay for unbound keys).
+    deadline_days: int | None = None
+    label: str = ""
+
+
+class ExchangeApi(ABC):
+    """How keylink talks to one exchange: two GET calls, their signing, and their replies.
+
+    Implementations are pure (no I/O) so they are easy to test against published vectors.
+    """
+
+    #: Public server-time endpoint.
+    time_path: str
+    #: Signed endpoint describing the calling key.
+    key_info_path: str
+    #: Error table keyed by the exchange's code as a string ("10010", "-2015"): codes are stable,
+    #: message texts drift.
+    errors: Mapping[str, ErrorInfo]
+    #: The signed header/query names carrying the key, for scrubbing and for the fake exchange.
+    key_header: str
+
+    @abstractmethod
+    def sign_key_info(self, creds: CredentialsLike, timestamp_ms: int) -> SignedRequest:
+        """The key-info request signed for ``timestamp_ms`` (UTC, milliseconds)."""
+
+    @abstractmethod
+    def parse_time(self, payload: Any) -> int:
+        """Server time in UTC milliseconds from the time call's JSON; ValueError if unreadable."""
+
+    @abstractmethod
+    def reply(self, payload: Any) -> Reply:
+        """Reduce a JSON body to a ``Reply``; ValueError if it is not this exchange's envelope."""
+
+    @abstractmethod
+    def parse_key_info(self, data: Any) -> KeyInfo:
+        """Read the key-info ``Reply.data``; ValueError if the shape is unusable."""
+
+    def explain(self, code: str) -> ErrorInfo | None:
+        """The table row for an error code, or None for a code we do not know."""
+        return self.errors.get(code)
+
+
+# --- small pure pieces the exchange modules share -------------------------------------------------
+
+
+def hmac_sha256(secret: str, message: str) -> bytes:
+    """Raw HMAC-SHA256 of ``message`` keyed by ``secret`` (both UTF-8)."""
+    import hashlib
+    import hmac
+
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).digest()
+
+
+def text_list(value: Any) -> tuple[str, ...]:
+    """A comma string or a list of strings as a tuple of non-empty trimmed strings."""
+    if value is None:
+        return ()
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple):
+        raise ValueError(f"expected a list or a comma-separated string, got {type(value).__name__}")
+    return tuple(str(item).strip() for item in items if str(item).strip())
+
+
+def epoch_ms_to_datetime(value: Any) -> datetime | None:
+    """A UTC datetime from epoch milliseconds (int or numeric string); None for empty/zero."""
+    from datetime import UTC
+
+    if value in (None, "", 0, "0"):
+        return None
+    return datetime.fromtimestamp(int(value) / 1000, tz=UTC)

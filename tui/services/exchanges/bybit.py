@@ -1,8 +1,179 @@
-"""Bybit V5."""
+"""Bybit V5: hosts, HMAC signing, the key-info call (/v5/user/query-api) and its error codes."""
 
 from __future__ import annotations
 
-from tui.services.exchanges.base import Environment, ExchangeInfo, KeyShape
+from datetime import UTC, datetime
+from typing import Any
+
+from tui.services.exchanges.base import (
+    CredentialsLike,
+    Environment,
+    ErrorInfo,
+    ErrorKind,
+    ExchangeApi,
+    ExchangeInfo,
+    KeyInfo,
+    KeyShape,
+    Reply,
+    SignedRequest,
+    hmac_sha256,
+)
+
+#: Milliseconds a signed request stays valid (Bybit's default).
+RECV_WINDOW = 5000
+
+#: Permission entries that let a key move money out of the account or between accounts.
+_WITHDRAW = {"Withdraw"}
+_TRANSFER = {"AccountTransfer", "SubMemberTransfer", "SubMemberTransferList"}
+#: Groups whose entries are trading rights (orders, positions, conversions).
+_TRADE_GROUPS = {"ContractTrade", "Spot", "Options", "Derivatives", "Exchange", "CopyTrading",
+                 "BlockTrade"}
+
+
+def sign(secret: str, timestamp_ms: int, api_key: str, recv_window: int, payload: str) -> str:
+    """Bybit HMAC signature: lowercase hex of HMAC-SHA256(timestamp + key + recvWindow + payload).
+
+    ``payload`` is the query string exactly as sent (no ``?``) for GET, the JSON body for POST.
+    """
+    return hmac_sha256(secret, f"{timestamp_ms}{api_key}{recv_window}{payload}").hex()
+
+
+def _errors() -> dict[str, ErrorInfo]:
+    e, k = ErrorInfo, ErrorKind
+    return {
+        "10001": e(k.BAD_REQUEST, "Bybit refused the request's parameters.",
+                   "Update keylink; if it persists, report it with the exchange's message."),
+        "10002": e(k.TIMESTAMP, "Bybit says the request time is outside its receive window: "
+                   "this computer's clock is off.",
+                   "Turn on network time (Linux: `timedatectl set-ntp true`; macOS/Windows: "
+                   "set date and time automatically) and try again."),
+        "10003": e(k.INVALID_KEY, "Bybit does not know this API key here. Either it was mistyped, "
+                   "deleted, or it belongs to another environment (mainnet, testnet and demo "
+                   "keys are separate).",
+                   "Check the key and that the account's environment matches where you created "
+                   "the key."),
+        "10004": e(k.BAD_SIGNATURE, "Bybit rejected the signature: the secret does not belong to "
+                   "this key.",
+                   "Paste the secret again; if it is lost, delete the key on Bybit and create a "
+                   "new one."),
+        "10005": e(k.PERMISSION_DENIED, "The key lacks a permission this call needs.",
+                   "Edit the key on Bybit and give it the permissions the terminal needs."),
+        "10006": e(k.RATE_LIMITED, "Bybit is rate-limiting requests from this address.",
+                   "Wait a minute and try again."),
+        "10007": e(k.INVALID_KEY, "Bybit could not authenticate the key.",
+                   "Check the key and secret; create a new key if they are right and it still "
+                   "fails."),
+        "10009": e(k.REGION_BLOCKED, "Bybit blocks requests from this region.",
+                   "Use the Bybit host for your region (e.g. api.bybit.eu) or check where this "
+                   "machine's traffic exits."),
+        "10010": e(k.IP_NOT_ALLOWED, "The key is bound to other IP addresses, so Bybit refuses "
+                   "it from this machine. For a key linked to a terminal that is what should "
+                   "happen: the key exists and its IP restriction works.",
+                   "Nothing to fix if the key is meant for the terminal only. To read its "
+                   "permissions from here, add this machine's address to the key for a moment."),
+        "10016": e(k.SERVER_ERROR, "Bybit had an internal error.", "Try again in a minute."),
+        "33004": e(k.KEY_EXPIRED, "The key has expired (unbound Bybit keys expire after a "
+                   "number of days).",
+                   "Create a new key, bound to the terminal's IP addresses so it does not expire."),
+    }
+
+
+class BybitApi(ExchangeApi):
+    """Bybit V5 over HMAC keys."""
+
+    time_path = "/v5/market/time"
+    key_info_path = "/v5/user/query-api"
+    key_header = "X-BAPI-API-KEY"
+    errors = _errors()
+
+    def sign_key_info(self, creds: CredentialsLike, timestamp_ms: int) -> SignedRequest:
+        signature = sign(creds.secret, timestamp_ms, creds.api_key, RECV_WINDOW, "")
+        return SignedRequest(
+            path=self.key_info_path,
+            headers=(
+                ("X-BAPI-API-KEY", creds.api_key),
+                ("X-BAPI-TIMESTAMP", str(timestamp_ms)),
+                ("X-BAPI-RECV-WINDOW", str(RECV_WINDOW)),
+                ("X-BAPI-SIGN", signature),
+            ),
+            sensitive=(signature,),
+        )
+
+    def parse_time(self, payload: Any) -> int:
+        result = self.reply(payload).data or {}
+        try:
+            if result.get("timeNano"):
+                return int(result["timeNano"]) // 1_000_000
+            return int(result["timeSecond"]) * 1000
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ValueError("no server time in Bybit's answer") from exc
+
+    def reply(self, payload: Any) -> Reply:
+        if not isinstance(payload, dict) or "retCode" not in payload:
+            raise ValueError("not a Bybit V5 envelope")
+        code = payload.get("retCode")
+        return Reply(None if code in (0, "0") else str(code), str(payload.get("retMsg", "")),
+                     payload.get("result"))
+
+    def parse_key_info(self, data: Any) -> KeyInfo:
+        if not isinstance(data, dict):
+            raise ValueError("Bybit's key info is not an object")
+        groups = data.get("permissions") or {}
+        if not isinstance(groups, dict):
+            raise ValueError("Bybit's permissions are not an object")
+        raw: list[str] = []
+        entries: set[str] = set()
+        trade_entries = False
+        for group, values in groups.items():
+            # Unknown groups (Bybit adds them over time) are kept as raw names, never an error.
+            for value in values if isinstance(values, list) else ():
+                raw.append(f"{group}:{value}")
+                entries.add(str(value))
+                trade_entries |= group in _TRADE_GROUPS
+        read_only = str(data.get("readOnly", "0")) == "1"
+        permissions = {"read"}
+        if not read_only:
+            if trade_entries:
+                permissions.add("trade")
+            if entries & _TRANSFER:
+                permissions.add("transfer")
+            if entries & _WITHDRAW:
+                permissions.add("withdraw")
+        ips = tuple(str(ip).strip() for ip in data.get("ips") or () if str(ip).strip())
+        restricted = bool(ips) and "*" not in ips
+        key_type = {1: "personal", 2: "linked"}.get(_int_or_none(data.get("type")) or 0)
+        deadline = _int_or_none(data.get("deadlineDay"))
+        return KeyInfo(
+            permissions=frozenset(permissions),
+            raw_permissions=tuple(raw),
+            read_only=read_only,
+            ips=ips if restricted else (),
+            ip_restricted=restricted,
+            key_type=key_type,
+            expires_at=_iso_or_none(data.get("expiredAt")),
+            # Bybit reports a deadline only for keys with no IP bound; negative means none.
+            deadline_days=deadline if deadline is not None and deadline >= 0 and not restricted
+            else None,
+            label=str(data.get("note") or ""),
+        )
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _iso_or_none(value: Any) -> datetime | None:
+    if not value or not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
 
 _REGIONAL = (
     ("nl", "Netherlands", "api.bybit.nl"),
@@ -24,13 +195,12 @@ INFO = ExchangeInfo(
         Environment("mainnet-bytick", "Mainnet (bytick host)", "https://api.bytick.com"),
         Environment("testnet", "Testnet", "https://api-testnet.bybit.com"),
         Environment("demo", "Demo trading", "https://api-demo.bybit.com"),
-        *(
-            Environment(f"region-{code}", f"Bybit {name}", f"https://{host}")
-            for code, name, host in _REGIONAL
-        ),
+        *(Environment(f"region-{code}", f"Bybit {name}", f"https://{host}")
+          for code, name, host in _REGIONAL),
     ),
     key_shape=KeyShape(r"[A-Za-z0-9]{18}", "18 letters and digits"),
     secret_shape=KeyShape(r"[A-Za-z0-9]{36}", "36 letters and digits"),
     create_button="Create New Key (V5)",
     linked_option="Connect to Third-Party Applications",
+    api=BybitApi(),
 )

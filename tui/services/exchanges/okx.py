@@ -1,10 +1,136 @@
-"""OKX V5."""
+"""OKX V5: hosts, base64 HMAC signing with passphrase, /api/v5/account/config and error codes."""
 
 from __future__ import annotations
 
-from tui.services.exchanges.base import Environment, ExchangeInfo, KeyShape
+import base64
+from datetime import UTC, datetime
+from typing import Any
+
+from tui.services.exchanges.base import (
+    CredentialsLike,
+    Environment,
+    ErrorInfo,
+    ErrorKind,
+    ExchangeApi,
+    ExchangeInfo,
+    KeyInfo,
+    KeyShape,
+    Reply,
+    SignedRequest,
+    hmac_sha256,
+    text_list,
+)
 
 _DEMO = (("x-simulated-trading", "1"),)
+
+
+def iso_timestamp(timestamp_ms: int) -> str:
+    """OKX's timestamp header: ISO 8601 UTC with milliseconds, e.g. 2020-12-08T09:08:57.715Z."""
+    moment = datetime.fromtimestamp(timestamp_ms / 1000, tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{timestamp_ms % 1000:03d}Z"
+
+
+def sign(secret: str, timestamp: str, method: str, request_path: str, body: str = "") -> str:
+    """OKX signature: base64 HMAC-SHA256(timestamp + METHOD + requestPath(with ?query) + body)."""
+    digest = hmac_sha256(secret, f"{timestamp}{method.upper()}{request_path}{body}")
+    return base64.b64encode(digest).decode()
+
+
+def _errors() -> dict[str, ErrorInfo]:
+    e, k = ErrorInfo, ErrorKind
+    clock_fix = ("Turn on network time (Linux: `timedatectl set-ntp true`; macOS/Windows: set "
+                 "date and time automatically) and try again.")
+    header_fix = "Update keylink: a required header was not sent."
+    return {
+        "50100": e(k.KEY_FROZEN, "OKX has frozen this API key.",
+                   "Check the key's status on OKX; create a new key if it stays frozen."),
+        "50101": e(k.WRONG_ENVIRONMENT, "The key belongs to the other OKX environment (a demo "
+                   "trading key used live, or a live key used for demo trading).",
+                   "Pick the environment the key was created in (demo keys are made under Demo "
+                   "trading on OKX)."),
+        "50102": e(k.TIMESTAMP, "OKX says the request timestamp expired: this computer's clock "
+                   "is off by more than 30 seconds.", clock_fix),
+        "50103": e(k.MISSING_CREDENTIAL, "OKX did not receive the API key header.", header_fix),
+        "50104": e(k.MISSING_CREDENTIAL, "OKX did not receive a passphrase.",
+                   "Enter the passphrase you set when you created the key."),
+        "50105": e(k.BAD_PASSPHRASE, "The passphrase is wrong for this key.",
+                   "Enter the passphrase chosen when the key was created. It cannot be "
+                   "recovered: if it is lost, delete the key and create a new one."),
+        "50106": e(k.MISSING_CREDENTIAL, "OKX did not receive the signature header.", header_fix),
+        "50107": e(k.MISSING_CREDENTIAL, "OKX did not receive the timestamp header.", header_fix),
+        "50110": e(k.IP_NOT_ALLOWED, "The key is bound to other IP addresses, so OKX refuses it "
+                   "from this machine. For a key linked to a terminal that is what should happen: "
+                   "the key exists and its IP restriction works.",
+                   "Nothing to fix if the key is meant for the terminal only. To read its "
+                   "permissions from here, add this machine's address to the key for a moment."),
+        "50111": e(k.INVALID_KEY, "OKX does not recognise this API key.",
+                   "Check the key for typos, and that it is for this environment."),
+        "50112": e(k.TIMESTAMP, "OKX could not accept the request timestamp.", clock_fix),
+        "50113": e(k.BAD_SIGNATURE, "OKX rejected the signature: the secret does not belong to "
+                   "this key.",
+                   "Paste the secret again; if it is lost, delete the key and create a new one."),
+        "50119": e(k.INVALID_KEY, "OKX says this API key does not exist (deleted or mistyped).",
+                   "Check the key; create a new one if it was deleted."),
+        "50011": e(k.RATE_LIMITED, "OKX is rate-limiting requests.",
+                   "Wait a minute and try again."),
+    }
+
+
+class OkxApi(ExchangeApi):
+    """OKX V5 (live and demo trading; demo is chosen by a header, not a host)."""
+
+    time_path = "/api/v5/public/time"
+    key_info_path = "/api/v5/account/config"
+    key_header = "OK-ACCESS-KEY"
+    errors = _errors()
+
+    def sign_key_info(self, creds: CredentialsLike, timestamp_ms: int) -> SignedRequest:
+        stamp = iso_timestamp(timestamp_ms)
+        signature = sign(creds.secret, stamp, "GET", self.key_info_path)
+        return SignedRequest(
+            path=self.key_info_path,
+            headers=(
+                ("OK-ACCESS-KEY", creds.api_key),
+                ("OK-ACCESS-SIGN", signature),
+                ("OK-ACCESS-TIMESTAMP", stamp),
+                ("OK-ACCESS-PASSPHRASE", creds.passphrase),
+            ),
+            sensitive=(signature,),
+        )
+
+    def parse_time(self, payload: Any) -> int:
+        try:
+            return int(self.reply(payload).data[0]["ts"])
+        except (IndexError, KeyError, TypeError, ValueError) as exc:
+            raise ValueError("no server time in OKX's answer") from exc
+
+    def reply(self, payload: Any) -> Reply:
+        if not isinstance(payload, dict) or "code" not in payload:
+            raise ValueError("not an OKX V5 envelope")
+        code = str(payload.get("code"))
+        message = str(payload.get("msg", ""))
+        return Reply(None if code == "0" else code, message, payload.get("data"))
+
+    def parse_key_info(self, data: Any) -> KeyInfo:
+        if not isinstance(data, list) or not data or not isinstance(data[0], dict):
+            raise ValueError("OKX's account config is empty")
+        config = data[0]
+        raw = text_list(config.get("perm"))
+        permissions = {"read"}
+        if "trade" in raw:
+            permissions.add("trade")
+        if "withdraw" in raw:
+            permissions.add("withdraw")
+        ips = text_list(config.get("ip"))
+        return KeyInfo(
+            permissions=frozenset(permissions),
+            raw_permissions=raw,
+            read_only="trade" not in raw and "withdraw" not in raw,
+            ips=ips,
+            ip_restricted=bool(ips),
+            label=str(config.get("label") or ""),
+        )
+
 
 INFO = ExchangeInfo(
     id="okx",
@@ -24,4 +150,5 @@ INFO = ExchangeInfo(
         "a UUID (8-4-4-4-12 hex digits)",
     ),
     secret_shape=KeyShape(r"[0-9A-F]{32}", "32 upper-case hex digits"),
+    api=OkxApi(),
 )
