@@ -1,0 +1,548 @@
+"""The ping: time sync, the signed key-info call and the audit, folded into one ``KeyReport``.
+
+``verify_key`` never raises for network or exchange trouble: timeouts, refused connections, DNS and
+TLS failures, 5xx, rate limits, junk or oversized bodies all become a report with ``ok=False`` and
+an ``error``. No secret, signature or auth header ever reaches a message: texts are ours, and what
+the exchange says is scrubbed of anything credential-derived before it is shown.
+
+httpx is imported inside the functions so importing this module stays cheap for the app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from tui import __version__
+from tui.services.audit import (
+    CLOCK_FIX,
+    Finding,
+    Severity,
+    clock_findings,
+    error_finding,
+    key_findings,
+    worst,
+)
+from tui.services.exchanges import exchange
+from tui.services.exchanges.base import (
+    PERMISSIONS,
+    CredentialsLike,
+    ErrorKind,
+    ExchangeApi,
+    ExchangeInfo,
+    KeyInfo,
+    Reply,
+)
+
+if TYPE_CHECKING:
+    import httpx
+
+#: Bodies larger than this are not an exchange's key info; stop reading (1 MiB).
+MAX_BODY_BYTES = 1 << 20
+#: How much of an exchange's own error text to carry along.
+_EXCHANGE_MESSAGE_CHARS = 200
+
+
+class FaultKind:
+    """Codes for failures that happen before an exchange gets to answer (not exchange codes)."""
+
+    TIMEOUT = "timeout"
+    CONNECTION_REFUSED = "connection-refused"
+    DNS = "dns-failure"
+    TLS = "tls-failure"
+    NETWORK = "network-error"
+    PROTOCOL = "protocol-error"
+    HTTP_STATUS = "http-status"
+    RATE_LIMITED = ErrorKind.RATE_LIMITED.value
+    SERVER_ERROR = ErrorKind.SERVER_ERROR.value
+    FORBIDDEN = "http-forbidden"
+    BODY_TOO_LARGE = "body-too-large"
+    NOT_JSON = "not-json"
+    CONTENT_TYPE = "wrong-content-type"
+    UNEXPECTED = "unexpected-answer"
+    BAD_URL = "bad-url"
+
+
+@dataclass(frozen=True)
+class ExchangeError:
+    """Why verification failed: a code (the exchange's or a ``FaultKind``), words, the fix."""
+
+    code: str
+    message: str
+    hint: str = ""
+    #: Stable classification (an ``ErrorKind`` or ``FaultKind`` value) shared across exchanges.
+    kind: str = ErrorKind.UNKNOWN.value
+    #: The exchange's own words, trimmed and scrubbed of credentials ("" if none).
+    exchange_message: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+    def to_json(self) -> dict[str, str]:
+        return {"code": self.code, "kind": self.kind, "message": self.message, "hint": self.hint,
+                "exchange_message": self.exchange_message}
+
+
+@dataclass(frozen=True)
+class KeyReport:
+    """Everything one verification learned about a key. Holds no secret."""
+
+    ok: bool
+    exchange: str
+    host: str
+    environment: str
+    #: Round trip of the signed key-info call (the last attempt), in ms; None if it never answered.
+    latency_ms: int | None
+    #: Exchange clock minus local clock, in ms (positive: this computer is behind).
+    clock_offset_ms: int | None
+    #: Normalised subset of read/trade/transfer/withdraw.
+    permissions: frozenset[str] = frozenset()
+    raw_permissions: tuple[str, ...] = ()
+    read_only: bool | None = None
+    ips: tuple[str, ...] = ()
+    ip_restricted: bool | None = None
+    key_type: str | None = None
+    expires_at: datetime | None = None
+    days_left: int | None = None
+    findings: tuple[Finding, ...] = ()
+    error: ExchangeError | None = None
+    #: Whether the bound IPs were compared with a terminal whitelist, and the differences.
+    whitelist_checked: bool = False
+    whitelist_missing: tuple[str, ...] = ()
+    whitelist_extra: tuple[str, ...] = ()
+    #: True when the first attempt was refused for its timestamp and the retry used server time.
+    retried_with_server_time: bool = False
+    checked_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def can_withdraw(self) -> bool:
+        return "withdraw" in self.permissions
+
+    @property
+    def worst(self) -> Severity:
+        """The most serious finding's severity ("ok" when all is well)."""
+        return worst(self.findings)
+
+    def summary(self) -> str:
+        """One line for an account's last-check record."""
+        if self.error is not None:
+            return f"failed: {self.error.code} ({self.error.kind})"
+        perms = "+".join(p for p in PERMISSIONS if p in self.permissions) or "none"
+        binding = (f"IP-bound ({len(self.ips)})" if self.ips else "IP-bound") \
+            if self.ip_restricted else "no IP binding"
+        counts = [f"{n} {s}" for s in ("danger", "warning")
+                  if (n := sum(f.severity == s for f in self.findings))]
+        return "; ".join(["ok", perms, binding, *counts])
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (the `keylink verify --json` output)."""
+        return {
+            "ok": self.ok,
+            "exchange": self.exchange,
+            "host": self.host,
+            "environment": self.environment,
+            "latency_ms": self.latency_ms,
+            "clock_offset_ms": self.clock_offset_ms,
+            "permissions": [p for p in PERMISSIONS if p in self.permissions],
+            "raw_permissions": list(self.raw_permissions),
+            "read_only": self.read_only,
+            "can_withdraw": self.can_withdraw,
+            "ip_restricted": self.ip_restricted,
+            "ips": list(self.ips),
+            "key_type": self.key_type,
+            "expires_at": self.expires_at.isoformat() if self.expires_at else None,
+            "days_left": self.days_left,
+            "whitelist": {"checked": self.whitelist_checked,
+                          "missing": list(self.whitelist_missing),
+                          "extra": list(self.whitelist_extra)},
+            "worst": self.worst,
+            "findings": [f.to_json() for f in self.findings],
+            "error": self.error.to_json() if self.error else None,
+            "retried_with_server_time": self.retried_with_server_time,
+            "checked_at": self.checked_at.isoformat(),
+        }
+
+
+# --- the network side ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Call:
+    """One GET's raw outcome: either a response (status, type, body) or a fault."""
+
+    status: int = 0
+    content_type: str = ""
+    body: bytes = b""
+    fault: ExchangeError | None = None
+    #: Local wall clock (ms) just before sending and when the answer's headers arrived.
+    sent_ms: float = 0.0
+    received_ms: float = 0.0
+    elapsed_ms: float = 0.0
+
+
+class _Scrubber:
+    """Masks every credential-derived string in text we did not write ourselves."""
+
+    def __init__(self, creds: CredentialsLike) -> None:
+        self._values = [v for v in (creds.secret, creds.passphrase, creds.api_key) if v]
+
+    def add(self, *values: str) -> None:
+        self._values.extend(v for v in values if v)
+
+    def __call__(self, text: str) -> str:
+        for value in sorted(self._values, key=len, reverse=True):
+            text = text.replace(value, "***")
+        text = "".join(ch if ch.isprintable() else " " for ch in text)
+        return text[:_EXCHANGE_MESSAGE_CHARS]
+
+
+def _now_ms() -> float:
+    return time.time() * 1000
+
+
+def _fault(kind: str, message: str, hint: str = "") -> ExchangeError:
+    return ExchangeError(code=kind, message=message, hint=hint, kind=kind)
+
+
+def _exception_chain(exc: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain and len(chain) < 10:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def _transport_fault(exc: Exception, host: str, phase: str) -> ExchangeError:
+    """Plain words for an httpx failure. Never uses str(exc): it can carry request details."""
+    import socket
+    import ssl
+
+    import httpx
+
+    chain = _exception_chain(exc)
+    # httpcore/anyio sometimes flatten the OS error into text; match known phrases, not the text.
+    texts = " ".join(type(e).__name__ + " " + " ".join(map(str, getattr(e, "args", ())))
+                     for e in chain[1:]).lower()
+    if isinstance(exc, httpx.ConnectTimeout):
+        return _fault(FaultKind.TIMEOUT, f"Connecting to {host} timed out ({phase}).",
+                      "Check the network, a firewall or proxy, and that the host is right.")
+    if isinstance(exc, httpx.TimeoutException):
+        return _fault(FaultKind.TIMEOUT, f"{host} did not answer in time ({phase}).",
+                      "The exchange or the network is slow; try again in a minute.")
+    ssl_error = next((e for e in chain if isinstance(e, ssl.SSLError)), None)
+    if ssl_error is not None or "ssl" in texts or "certificate" in texts:
+        reason = getattr(ssl_error, "reason", None) or getattr(ssl_error, "verify_message", None)
+        detail = f" ({reason})" if isinstance(reason, str) and reason.isascii() else ""
+        return _fault(FaultKind.TLS, f"The secure (TLS) connection to {host} failed{detail}.",
+                      "Check the address (https:// for the exchange's own hosts), the system "
+                      "clock, and whether a proxy or antivirus intercepts HTTPS.")
+    if any(isinstance(e, socket.gaierror) for e in chain) or any(
+            phrase in texts for phrase in ("name or service not known", "nodename nor servname",
+                                           "temporary failure in name resolution",
+                                           "getaddrinfo", "no address associated")):
+        return _fault(FaultKind.DNS, f"The name {host} could not be looked up (DNS).",
+                      "Check the spelling of the host and this computer's internet connection.")
+    if any(isinstance(e, ConnectionRefusedError) for e in chain) or "refused" in texts:
+        return _fault(FaultKind.CONNECTION_REFUSED, f"{host} refused the connection.",
+                      "Nothing is listening there: check the host and port of a custom address.")
+    if isinstance(exc, httpx.RemoteProtocolError | httpx.LocalProtocolError):
+        return _fault(FaultKind.PROTOCOL, f"{host} broke off the exchange or did not speak HTTP.",
+                      "Check the address; if it is right, try again in a minute.")
+    return _fault(FaultKind.NETWORK, f"Could not reach {host} ({type(exc).__name__}).",
+                  "Check this computer's network connection and any proxy settings.")
+
+
+async def _get(client: httpx.AsyncClient, path: str, headers: Sequence[tuple[str, str]],
+               host: str, phase: str) -> _Call:
+    """GET ``path``, reading at most MAX_BODY_BYTES of the body. Never raises for network faults."""
+    import httpx
+
+    call = _Call()
+    started = time.perf_counter()
+    call.sent_ms = _now_ms()
+    try:
+        async with client.stream("GET", path, headers=list(headers)) as response:
+            call.received_ms = _now_ms()
+            call.status = response.status_code
+            call.content_type = response.headers.get("content-type", "")
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+                call.fault = _too_large(host)
+            else:
+                body = bytearray()
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    if len(body) > MAX_BODY_BYTES:
+                        call.fault = _too_large(host)
+                        break
+                call.body = bytes(body)
+    except httpx.HTTPError as exc:
+        call.fault = _transport_fault(exc, host, phase)
+    except (OSError, ValueError) as exc:  # defensive: odd transports, bad header values
+        call.fault = _transport_fault(exc, host, phase)
+    call.elapsed_ms = (time.perf_counter() - started) * 1000
+    if not call.received_ms:
+        call.received_ms = _now_ms()
+    return call
+
+
+def _too_large(host: str) -> ExchangeError:
+    return _fault(FaultKind.BODY_TOO_LARGE,
+                  f"{host} sent an answer larger than {MAX_BODY_BYTES // 1024} KiB; an exchange's "
+                  "answer is a few hundred bytes, so this is not the exchange's API.",
+                  "Check the address (a custom URL may point at the wrong service).")
+
+
+def _read(api: ExchangeApi, info: ExchangeInfo, call: _Call, host: str,
+          scrub: _Scrubber) -> tuple[Reply | None, ExchangeError | None]:
+    """Turn a raw call into the exchange's reply, or the reason there is none."""
+    if call.fault is not None:
+        return None, call.fault
+    is_json_type = "json" in call.content_type.lower()
+    payload: Any = None
+    parsed = False
+    if is_json_type:
+        try:
+            payload = json.loads(call.body)
+            parsed = True
+        except (ValueError, UnicodeDecodeError):
+            parsed = False
+    if parsed:
+        try:
+            reply: Reply | None = api.reply(payload)
+        except ValueError:
+            reply = None
+        if reply is not None and reply.code is not None:
+            return reply, _exchange_error(api, info, reply, scrub)
+        if reply is not None and call.status < 400:
+            return reply, None
+    status = call.status
+    if status in (418, 429):
+        return None, _fault(FaultKind.RATE_LIMITED,
+                            f"{host} is rate-limiting this address (HTTP {status}).",
+                            "Wait a few minutes before trying again.")
+    if status == 403:
+        return None, _fault(FaultKind.FORBIDDEN,
+                            f"{host} refused this address (HTTP 403): a rate limit, or a region "
+                            "the exchange does not serve.",
+                            "Wait a few minutes; if it persists, use the exchange's host for your "
+                            "region.")
+    if status >= 500:
+        return None, _fault(FaultKind.SERVER_ERROR,
+                            f"{host} had a server error (HTTP {status}).",
+                            "The exchange may be in maintenance; try again later.")
+    if status >= 400:
+        return None, _fault(FaultKind.HTTP_STATUS, f"{host} answered HTTP {status}.",
+                            "Check the address: it may not be the exchange's API.")
+    if not is_json_type:
+        shown = scrub(call.content_type.split(";")[0].strip()) or "no content type"
+        return None, _fault(FaultKind.CONTENT_TYPE,
+                            f"{host} answered with {shown}, not the exchange's JSON.",
+                            "A proxy, captive portal or wrong custom address is in the way.")
+    if not parsed:
+        return None, _fault(FaultKind.NOT_JSON,
+                            f"{host} sent a broken answer (not valid JSON).",
+                            "Try again; if it persists, check the address.")
+    return None, _fault(FaultKind.UNEXPECTED,
+                        f"{host} answered, but not in {info.label}'s format.",
+                        "Check that the address belongs to this exchange.")
+
+
+def _exchange_error(api: ExchangeApi, info: ExchangeInfo, reply: Reply,
+                    scrub: _Scrubber) -> ExchangeError:
+    code = reply.code or ""
+    said = scrub(reply.message)
+    row = api.explain(code)
+    if row is None:
+        return ExchangeError(code=code, kind=ErrorKind.UNKNOWN.value,
+                             message=f"{info.label} refused the request (code {code}).",
+                             hint="Look the code up in the exchange's API documentation.",
+                             exchange_message=said)
+    return ExchangeError(code=code, kind=row.kind.value, message=row.meaning, hint=row.fix,
+                         exchange_message=said)
+
+
+def _host_of(base_url: str) -> str | None:
+    parts = urlsplit(base_url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return parts.netloc.rsplit("@", 1)[-1]
+
+
+def _days_left(key: KeyInfo, now: datetime) -> int | None:
+    if key.deadline_days is not None:
+        return key.deadline_days
+    if key.expires_at is not None:
+        return (key.expires_at - now).days
+    return None
+
+
+async def verify_key(
+    exchange_id: str,
+    base_url: str,
+    creds: CredentialsLike,
+    *,
+    environment: str = "mainnet",
+    whitelist: Sequence[str] | None = None,
+    connect_timeout: float = 5.0,
+    read_timeout: float = 10.0,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> KeyReport:
+    """Check a key against its exchange and audit it.
+
+    The public time call and the signed key-info call run concurrently; a timestamp refusal is
+    retried once with the measured server offset. ``whitelist`` (the terminal's addresses) is
+    compared with the key's bound IPs. Raises KeyError only for an unknown ``exchange_id``.
+    """
+    import httpx
+
+    info = exchange(exchange_id)
+    api = info.api
+    if api is None:
+        raise KeyError(f"{info.label} has no verification support")
+    try:
+        env_headers = info.environment(environment).headers
+    except KeyError:
+        env_headers = ()  # a custom environment: plain requests to the given URL
+    host = _host_of(base_url)
+    base_report = {"exchange": info.id, "environment": environment, "latency_ms": None,
+                   "clock_offset_ms": None}
+    if host is None:
+        error = _fault(FaultKind.BAD_URL, "The exchange address must start with https:// (or "
+                       "http:// for a local test server) and name a host.",
+                       "Fix the account's API address.")
+        return _failed_report(error, host=base_url.strip()[:80], **base_report)
+
+    scrub = _Scrubber(creds)
+    timeout = httpx.Timeout(read_timeout, connect=connect_timeout, pool=connect_timeout)
+    headers = {"User-Agent": f"keylink/{__version__}", "Accept": "application/json",
+               **dict(env_headers)}
+
+    async def signed_call(timestamp_ms: int) -> _Call:
+        request = api.sign_key_info(creds, timestamp_ms)
+        scrub.add(*request.sensitive)
+        return await _get(client, request.path, request.headers, host, "key check")
+
+    async with httpx.AsyncClient(base_url=base_url.strip().rstrip("/"), timeout=timeout,
+                                 headers=headers, transport=transport,
+                                 follow_redirects=False) as client:
+        time_call, key_call = await asyncio.gather(
+            _get(client, api.time_path, (), host, "server time"),
+            signed_call(int(_now_ms())),
+        )
+        offset = _clock_offset(api, info, time_call, host, scrub)
+        reply, error = _read(api, info, key_call, host, scrub)
+        retried = False
+        if error is not None and error.kind == ErrorKind.TIMESTAMP and offset is not None:
+            retried = True
+            key_call = await signed_call(int(_now_ms() + offset))
+            reply, error = _read(api, info, key_call, host, scrub)
+
+    latency = round(key_call.elapsed_ms) if key_call.fault is None else None
+    base_report.update(latency_ms=latency, clock_offset_ms=offset)
+    clock = clock_findings(offset)
+    if error is None and reply is not None:
+        try:
+            key = api.parse_key_info(reply.data)
+        except ValueError:
+            error = _fault(FaultKind.UNEXPECTED,
+                           f"{host} answered the key check, but not in {info.label}'s format.",
+                           "Check that the address belongs to this exchange; update keylink.")
+        else:
+            return _key_report(info, key, host, whitelist, clock, retried, base_report)
+    assert error is not None
+    if error.kind in (ErrorKind.INVALID_KEY, ErrorKind.WRONG_ENVIRONMENT):
+        error = ExchangeError(error.code, f"{error.message} (Checked against {environment} at "
+                              f"{host}.)", error.hint, error.kind, error.exchange_message)
+    findings = [error_finding(error.kind, error.message, error.hint)]
+    if error.kind == ErrorKind.TIMESTAMP and not clock and offset is None:
+        findings.append(Finding("info", "clock-unknown", "The exchange's time could not be read "
+                                f"to measure this computer's clock. {CLOCK_FIX}"))
+    return _failed_report(error, host=host, findings=(*findings, *clock),
+                          retried=retried, **base_report)
+
+
+def _clock_offset(api: ExchangeApi, info: ExchangeInfo, call: _Call, host: str,
+                  scrub: _Scrubber) -> int | None:
+    _reply, error = _read(api, info, call, host, scrub)
+    if error is not None:
+        return None
+    try:
+        server_ms = api.parse_time(_json(call.body))
+    except ValueError:
+        return None
+    # The server stamped its time somewhere between send and receipt; the midpoint is the
+    # best local estimate of that moment.
+    return round(server_ms - (call.sent_ms + call.received_ms) / 2)
+
+
+def _json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError("not JSON") from exc
+
+
+def _key_report(info: ExchangeInfo, key: KeyInfo, host: str, whitelist: Sequence[str] | None,
+                clock: list[Finding], retried: bool, base: dict[str, Any]) -> KeyReport:
+    now = datetime.now(UTC)
+    days_left = _days_left(key, now)
+    missing: tuple[str, ...] = ()
+    extra: tuple[str, ...] = ()
+    checked = bool(whitelist) and (bool(key.ips) or not key.ip_restricted)
+    if checked and whitelist:
+        from tui.services.whitelist import compare
+
+        diff = compare(list(whitelist), list(key.ips))
+        missing, extra = tuple(diff.missing), tuple(diff.extra)
+    findings = key_findings(key, exchange_label=info.label, days_left=days_left,
+                            whitelist=whitelist, missing=missing, extra=extra)
+    return KeyReport(
+        ok=True, host=host, permissions=key.permissions, raw_permissions=key.raw_permissions,
+        read_only=key.read_only, ips=key.ips, ip_restricted=key.ip_restricted,
+        key_type=key.key_type, expires_at=key.expires_at, days_left=days_left,
+        findings=(*findings, *clock), whitelist_checked=checked, whitelist_missing=missing,
+        whitelist_extra=extra, retried_with_server_time=retried, checked_at=now, **base,
+    )
+
+
+def _failed_report(error: ExchangeError, *, host: str, findings: Sequence[Finding] = (),
+                   retried: bool = False, **base: Any) -> KeyReport:
+    if not findings:
+        findings = [error_finding(error.kind, error.message, error.hint)]
+    return KeyReport(ok=False, host=host, error=error, findings=tuple(findings),
+                     retried_with_server_time=retried, **base)
+
+
+def _whitelist_of(account: Any) -> Sequence[str] | None:
+    """The addresses of the account's chosen terminal whitelist, if it names a known profile."""
+    chosen = getattr(account, "whitelist", None)
+    if not chosen:
+        return None
+    if isinstance(chosen, str):
+        from tui.services import whitelist
+
+        try:
+            return whitelist.profile(chosen).addresses
+        except KeyError:
+            return None
+    return tuple(chosen)
+
+
+async def verify_account(account: Any, creds: CredentialsLike,
+                         whitelist: Sequence[str] | None = None, **kw: Any) -> KeyReport:
+    """``verify_key`` for a saved account (its exchange, address and environment).
+
+    ``whitelist`` defaults to the addresses of the account's chosen terminal profile.
+    """
+    if whitelist is None:
+        whitelist = _whitelist_of(account)
+    return await verify_key(account.exchange, account.base_url, creds,
+                            environment=account.environment, whitelist=whitelist, **kw)
