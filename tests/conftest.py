@@ -1,0 +1,109 @@
+"""Shared fixtures. Every test runs with its own config/data dirs and no session bus (see
+``_private_dirs``), so nothing reads or writes the developer's real keylink files or keyring."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.keyring_daemon import REQUIRE_ENV, KeyringDaemon, KeyringDaemonUnavailable
+
+# scrypt N=2**8 keeps vault tests fast; the default cost is tested once in test_vault.py.
+TEST_VAULT_PASSPHRASE = "test vault passphrase 1"
+
+
+@pytest.fixture(autouse=True)
+def _private_dirs(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Point config and data dirs at a fresh tmp dir; hide keyring settings and the session bus."""
+    base = tmp_path_factory.mktemp("xdg")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(base / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(base / "data"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(base / "cache"))
+    for name in (
+        "DBUS_SESSION_BUS_ADDRESS",
+        "PYTHON_KEYRING_BACKEND",
+        "KEYLINK_VAULT_PASSPHRASE",
+        "KEYLINK_SECRET_BACKEND",
+    ):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def cheap_kdf():  # -> ScryptParams
+    from tui.services.vault import ScryptParams
+
+    return ScryptParams(log2_n=8, r=8, p=1)
+
+
+@pytest.fixture
+def vault_secrets(tmp_path: Path, cheap_kdf):  # -> SecretStore
+    """A SecretStore over a new, unlocked keylink vault in tmp_path (cheap KDF)."""
+    from tui.services.secrets import SecretStore
+    from tui.services.vault import Vault
+
+    store = SecretStore.open(vault=Vault(tmp_path / "data" / "vault.json", kdf=cheap_kdf))
+    assert store.uses_vault and store.needs_new_vault
+    store.create_vault(TEST_VAULT_PASSPHRASE)
+    return store
+
+
+@pytest.fixture
+def account_store(tmp_path: Path, vault_secrets):  # -> AccountStore
+    """An AccountStore in tmp_path/config over ``vault_secrets``."""
+    from tui.services.accounts import AccountStore
+
+    return AccountStore(vault_secrets, tmp_path / "config")
+
+
+@pytest.fixture(scope="session")
+def keyring_daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KeyringDaemon]:
+    """A real gnome-keyring Secret Service on a private D-Bus session bus, for the whole session.
+
+    Skips when the binaries are missing, unless KEYLINK_REQUIRE_SECRET_SERVICE=1 (CI): then fails.
+    """
+    daemon = KeyringDaemon(tmp_path_factory.mktemp("secret-service"))
+    try:
+        daemon.start()
+    except KeyringDaemonUnavailable as exc:
+        daemon.stop()
+        if os.environ.get(REQUIRE_ENV) == "1":
+            pytest.fail(f"Secret Service required ({REQUIRE_ENV}=1) but unavailable: {exc}")
+        pytest.skip(f"no Secret Service for tests: {exc}")
+    try:
+        yield daemon
+    finally:
+        daemon.stop()
+
+
+@pytest.fixture
+def secret_service(keyring_daemon: KeyringDaemon, monkeypatch: pytest.MonkeyPatch) -> KeyringDaemon:
+    """Use the private Secret Service in this test (keyring's SecretService backend for real)."""
+    for key, value in keyring_daemon.env.items():
+        monkeypatch.setenv(key, value)
+    return keyring_daemon
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator:  # -> MemoryKeyring
+    """A fault-injectable in-memory keyring backend; hung calls are released at teardown."""
+    from tests.keyring_faults import MemoryKeyring
+
+    backend = MemoryKeyring()
+    try:
+        yield backend
+    finally:
+        backend.release()
+        MemoryKeyring.recommended = False
+
+
+@pytest.fixture
+def memory_secrets(memory_keyring):  # -> SecretStore
+    """A SecretStore over ``memory_keyring`` with a short timeout (0.5 s)."""
+    from tui.services.secrets import SecretStore
+
+    return SecretStore(memory_keyring, backend_name="test keyring", reason="test", timeout=0.5)

@@ -1,0 +1,583 @@
+"""Accounts: metadata in ``accounts.json`` (config dir), secrets only in the SecretStore.
+
+The metadata file is small JSON, mode 0600 in a 0700 dir, replaced atomically, and every mutation
+re-reads it under a cross-process file lock, so two running keylinks lose nothing. The order of the
+secret and metadata writes is chosen so that a failure half-way leaves the previous state whole
+(see ``add``, ``rotate`` and ``remove``).
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import ipaddress
+import json
+import os
+import re
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from tui.services import paths
+from tui.services.exchanges import exchange as exchange_info
+from tui.services.exchanges import exchanges
+from tui.services.private_files import atomic_write, ensure_private_dir
+
+if TYPE_CHECKING:
+    from tui.services.secrets import SecretStore
+
+ACCOUNTS_FILE = "accounts.json"
+FORMAT_VERSION = 1
+NAME_MAX = 40
+CUSTOM_ENV = "custom"
+_LOCK_TIMEOUT = 15.0
+WORST_LEVELS = ("danger", "warning", "info", "ok", "error")
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# -- values ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """An API key with its secret and (OKX, Bitget) passphrase. repr/str never show the secrets."""
+
+    api_key: str
+    secret: str
+    passphrase: str = ""
+
+    def __repr__(self) -> str:
+        shown = f"{self.api_key[:4]}…" if len(self.api_key) > 4 else "…"
+        passphrase = "***" if self.passphrase else "''"
+        return f"Credentials(api_key={shown!r}, secret=***, passphrase={passphrase})"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class LastCheck:
+    """The summary of the last verification of an account's key (never anything secret)."""
+
+    ok: bool
+    checked_at: str
+    summary: str
+    worst: str
+
+
+@dataclass(frozen=True)
+class Account:
+    """One linked key's metadata. The secret lives in the SecretStore under ``secret_ref``."""
+
+    id: str
+    name: str
+    exchange: str
+    environment: str
+    base_url: str
+    whitelist: str
+    created_at: str
+    updated_at: str
+    secret_ref: str
+    last_check: LastCheck | None = None
+
+
+class AccountError(Exception):
+    """An account operation failed; the message is one user-facing line without secrets."""
+
+
+class DuplicateName(AccountError, ValueError):
+    """Another account already has this name (names are compared case-insensitively)."""
+
+
+class AccountNotFound(AccountError):
+    """No account with this name or id."""
+
+
+# -- input checks ----------------------------------------------------------------------------------
+
+
+def clean_paste(field_label: str, value: str) -> str:
+    """Clean a pasted credential: trim whitespace and line breaks at the ends, refuse them inside.
+
+    A space, line break, control character or non-ASCII character inside a key is always a bad paste
+    (keys, secrets and passphrases are printable ASCII), so it is refused with a message naming the
+    field rather than silently "fixed".
+    """
+    cleaned = value.strip()
+    if not cleaned:
+        raise ValueError(f"{field_label} is empty")
+    for position, char in enumerate(cleaned, start=1):
+        if char.isspace():
+            kind = "a line break" if char in "\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029" else "a space"
+            raise ValueError(
+                f"{field_label} has {kind} inside (character {position}): copy it again"
+            )
+        if ord(char) < 32 or ord(char) == 127:
+            raise ValueError(
+                f"{field_label} has a control character inside (character {position}): "
+                "copy it again"
+            )
+        if not char.isascii():
+            raise ValueError(
+                f"{field_label} has a non-ASCII character inside (character {position}), "
+                "e.g. a typographic quote or an invisible character: copy it again"
+            )
+    return cleaned
+
+
+def validate_name(name: str, existing: Iterable[Account] = (), ignore_id: str | None = None) -> str:
+    """The cleaned display name; ValueError (DuplicateName for a clash) with a message otherwise."""
+    cleaned = name.strip()
+    if not cleaned:
+        raise ValueError("the account name is empty")
+    if len(cleaned) > NAME_MAX:
+        raise ValueError(f"the account name is {len(cleaned)} characters; keep it to {NAME_MAX}")
+    if any(not char.isprintable() for char in cleaned):
+        raise ValueError("the account name has a line break or control character inside")
+    folded = cleaned.casefold()
+    for account in existing:
+        if account.id != ignore_id and account.name.casefold() == folded:
+            raise DuplicateName(f"an account named {account.name!r} already exists")
+    return cleaned
+
+
+def _is_loopback_host(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+_HOST_RE = re.compile(
+    r"(?=.{1,253}\Z)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
+    r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+)
+
+
+def _custom_url(url: str) -> str:
+    text = url.strip()
+    if not text:
+        raise ValueError("the custom base URL is empty")
+    if any(char.isspace() or not char.isprintable() or not char.isascii() for char in text):
+        raise ValueError("the custom base URL has spaces or unusual characters inside")
+    parts = urlsplit(text)
+    scheme = parts.scheme.lower()
+    if scheme not in ("https", "http"):
+        raise ValueError("the custom base URL must start with https://")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("the custom base URL must not contain a user name or password")
+    if parts.query or parts.fragment:
+        raise ValueError("the custom base URL must not have a ?query or #fragment")
+    host = parts.hostname or ""
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError("the custom base URL has an invalid port") from None
+    is_ip = True
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        is_ip = False
+    if not host or not (is_ip or _HOST_RE.fullmatch(host)):
+        raise ValueError("the custom base URL has no valid host name")
+    if scheme == "http" and not _is_loopback_host(host):
+        raise ValueError(
+            "the custom base URL must use https:// (plain http is only allowed to this machine: "
+            "127.0.0.1, ::1 or localhost)"
+        )
+    netloc = f"[{host}]" if ":" in host else host.lower()
+    if port is not None:
+        netloc += f":{port}"
+    return f"{scheme}://{netloc}{parts.path.rstrip('/')}"
+
+
+def resolve_base_url(exchange_id: str, environment: str, custom_url: str | None = None) -> str:
+    """The API base URL for an exchange environment, or the checked custom URL for "custom"."""
+    try:
+        info = exchange_info(exchange_id)
+    except KeyError as exc:
+        raise ValueError(exc.args[0]) from None
+    if environment == CUSTOM_ENV:
+        if custom_url is None:
+            raise ValueError("a custom environment needs a base URL")
+        return _custom_url(custom_url)
+    if custom_url is not None:
+        raise ValueError("a base URL can only be given with the custom environment")
+    try:
+        return info.environment(environment).base_url
+    except KeyError:
+        known = ", ".join([env.id for env in info.environments] + [CUSTOM_ENV])
+        raise ValueError(
+            f"{info.label} has no environment {environment!r} (known: {known})"
+        ) from None
+
+
+def _check_whitelist(whitelist: str) -> str:
+    cleaned = whitelist.strip()
+    if not cleaned or len(cleaned) > 200 or any(not char.isprintable() for char in cleaned):
+        raise ValueError("the whitelist profile id is empty or has unusual characters")
+    return cleaned
+
+
+def _clean_credentials(exchange_id: str, creds: Credentials) -> Credentials:
+    info = exchange_info(exchange_id)
+    api_key = clean_paste("API key", creds.api_key)
+    secret = clean_paste("API secret", creds.secret)
+    if info.has_passphrase:
+        passphrase = clean_paste("API passphrase", creds.passphrase)
+    elif creds.passphrase.strip():
+        raise ValueError(f"{info.label} keys have no passphrase; leave it empty")
+    else:
+        passphrase = ""
+    return Credentials(api_key, secret, passphrase)
+
+
+# -- the file --------------------------------------------------------------------------------------
+
+
+class _Damaged(Exception):
+    pass
+
+
+def _account_from_json(item: Any) -> Account:
+    if not isinstance(item, dict):
+        raise _Damaged("an account entry is not an object")
+    fields = (
+        "id",
+        "name",
+        "exchange",
+        "environment",
+        "base_url",
+        "whitelist",
+        "created_at",
+        "updated_at",
+        "secret_ref",
+    )
+    values: dict[str, Any] = {}
+    for key in fields:
+        value = item.get(key)
+        if not isinstance(value, str) or not value:
+            raise _Damaged(f"an account entry has no valid {key!r}")
+        values[key] = value
+    check = item.get("last_check")
+    if check is not None:
+        if not isinstance(check, dict):
+            raise _Damaged("an account's last check is not an object")
+        try:
+            last = LastCheck(
+                ok=check["ok"],
+                checked_at=check["checked_at"],
+                summary=check["summary"],
+                worst=check["worst"],
+            )
+        except KeyError as exc:
+            raise _Damaged(f"an account's last check has no {exc.args[0]!r}") from None
+        if not (
+            isinstance(last.ok, bool)
+            and isinstance(last.checked_at, str)
+            and isinstance(last.summary, str)
+            and isinstance(last.worst, str)
+        ):
+            raise _Damaged("an account's last check has values of the wrong type")
+        values["last_check"] = last
+    return Account(**values)
+
+
+class AccountStore:
+    """Accounts of this user. All calls are synchronous and may block on keyring I/O."""
+
+    def __init__(self, secrets: SecretStore, config_dir: Path | None = None) -> None:
+        self.secrets = secrets
+        self.dir = config_dir if config_dir is not None else paths.config_dir()
+        self.path = self.dir / ACCOUNTS_FILE
+        self.load_problem: str | None = None
+        self._newer_format = False
+        with contextlib.suppress(AccountError), self._lock():
+            self._read()
+
+    def __repr__(self) -> str:
+        return f"AccountStore({str(self.path)!r})"
+
+    # -- file handling ----------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _lock(self) -> Iterator[None]:
+        from filelock import FileLock, Timeout
+
+        try:
+            ensure_private_dir(self.dir)
+        except OSError as exc:
+            raise AccountError(f"cannot create {self.dir}: {exc.strerror or exc}") from None
+        lock = FileLock(str(self.path) + ".lock", mode=0o600, timeout=_LOCK_TIMEOUT)
+        try:
+            with lock:
+                yield
+        except Timeout:
+            raise AccountError(
+                f"another keylink has been saving accounts for {_LOCK_TIMEOUT:g} s; try again "
+                f"(lock file {lock.lock_file})"
+            ) from None
+
+    def _read(self) -> builtins.list[Account]:
+        """Current accounts (call under the lock). A damaged file is moved aside, not trusted."""
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise AccountError(f"cannot read {self.path}: {exc.strerror or exc}") from None
+        try:
+            try:
+                doc = json.loads(raw.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError):
+                raise _Damaged("it is not valid JSON") from None
+            if not isinstance(doc, dict) or not isinstance(doc.get("version"), int):
+                raise _Damaged("it has no format version")
+            if doc["version"] > FORMAT_VERSION:
+                self._newer_format = True
+                self.load_problem = (
+                    f"{self.path} was written by a newer keylink; this version "
+                    "shows no accounts and will not change the file"
+                )
+                return []
+            items = doc.get("accounts")
+            if not isinstance(items, builtins.list):
+                raise _Damaged("it has no account list")
+            accounts = [_account_from_json(item) for item in items]
+            if len({a.id for a in accounts}) != len(accounts):
+                raise _Damaged("two accounts share an id")
+        except _Damaged as exc:
+            aside = self._move_aside()
+            self.load_problem = (
+                f"the accounts file was damaged ({exc}); it was moved to {aside} "
+                "and keylink started with no accounts"
+            )
+            return []
+        return accounts
+
+    def _move_aside(self) -> Path:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        target = self.path.with_name(f"{self.path.name}.damaged-{stamp}")
+        counter = 1
+        while target.exists():
+            counter += 1
+            target = self.path.with_name(f"{self.path.name}.damaged-{stamp}-{counter}")
+        try:
+            os.replace(self.path, target)
+        except OSError as exc:
+            raise AccountError(
+                f"the accounts file {self.path} is damaged and could not be moved aside "
+                f"({exc.strerror or exc}); move it away by hand"
+            ) from None
+        return target
+
+    def _write(self, accounts: builtins.list[Account]) -> None:
+        if self._newer_format:
+            raise AccountError(
+                f"{self.path} was written by a newer keylink; update keylink to change accounts"
+            )
+        doc = {"version": FORMAT_VERSION, "accounts": [asdict(a) for a in accounts]}
+        data = (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+        try:
+            atomic_write(self.path, data)
+        except OSError as exc:
+            raise AccountError(
+                f"could not save {self.path}: {exc.strerror or exc}; nothing was changed"
+            ) from None
+
+    @staticmethod
+    def _find(accounts: builtins.list[Account], account_id: str) -> Account:
+        for account in accounts:
+            if account.id == account_id:
+                return account
+        raise AccountNotFound("that account no longer exists (another keylink may have removed it)")
+
+    def _forget_secret(self, ref: str) -> None:
+        """Delete a secret nobody points at any more; a failure leaves an orphan, never a hole."""
+        from tui.services.secrets import SecretNotFound, SecretStoreError
+
+        with contextlib.suppress(SecretNotFound, SecretStoreError):
+            self.secrets.delete(ref)
+
+    @staticmethod
+    def _new_ref(account_id: str) -> str:
+        return f"account-{account_id}-{uuid.uuid4().hex[:12]}"
+
+    # -- public API --------------------------------------------------------------------------------
+
+    def list(self) -> builtins.list[Account]:
+        """All accounts, in the order they were added."""
+        with self._lock():
+            return self._read()
+
+    def get(self, name_or_id: str) -> Account:
+        """The account with this id, or with this name (case-insensitive); AccountNotFound."""
+        accounts = self.list()
+        for account in accounts:
+            if account.id == name_or_id:
+                return account
+        folded = name_or_id.strip().casefold()
+        for account in accounts:
+            if account.name.casefold() == folded:
+                return account
+        raise AccountNotFound(f"no account named {name_or_id.strip()!r}")
+
+    def add(
+        self,
+        name: str,
+        exchange: str,
+        environment: str,
+        creds: Credentials,
+        base_url: str | None = None,
+        whitelist: str | None = None,
+    ) -> Account:
+        """Add an account: secret first under a fresh ref, then metadata.
+
+        If the metadata cannot be saved, the new secret is deleted again (best effort)."""
+        if exchange not in exchanges():
+            raise AccountError(f"unknown exchange {exchange!r} (known: {', '.join(exchanges())})")
+        try:
+            url = resolve_base_url(exchange, environment, base_url)
+            profile = _check_whitelist(whitelist or exchange_info(exchange).default_whitelist)
+            clean = _clean_credentials(exchange, creds)
+        except ValueError as exc:
+            raise AccountError(str(exc)) from None
+        with self._lock():
+            accounts = self._read()
+            try:
+                cleaned_name = validate_name(name, accounts)
+            except DuplicateName:
+                raise
+            except ValueError as exc:
+                raise AccountError(str(exc)) from None
+            account_id = uuid.uuid4().hex
+            now = _now()
+            account = Account(
+                id=account_id,
+                name=cleaned_name,
+                exchange=exchange,
+                environment=environment,
+                base_url=url,
+                whitelist=profile,
+                created_at=now,
+                updated_at=now,
+                secret_ref=self._new_ref(account_id),
+            )
+            self.secrets.set(account.secret_ref, clean)
+            try:
+                self._write([*accounts, account])
+            except BaseException:
+                self._forget_secret(account.secret_ref)
+                raise
+        return account
+
+    def update(
+        self,
+        account_id: str,
+        *,
+        name: str | None = None,
+        environment: str | None = None,
+        base_url: str | None = None,
+        whitelist: str | None = None,
+    ) -> Account:
+        """Change metadata only (rename, environment/URL, whitelist). A base URL without an
+        environment means the custom environment."""
+        with self._lock():
+            accounts = self._read()
+            current = self._find(accounts, account_id)
+            changes: dict[str, Any] = {}
+            try:
+                if name is not None:
+                    changes["name"] = validate_name(name, accounts, ignore_id=account_id)
+                if environment is not None or base_url is not None:
+                    env = environment if environment is not None else CUSTOM_ENV
+                    if env == CUSTOM_ENV and base_url is None:
+                        if current.environment != CUSTOM_ENV:
+                            raise ValueError("a custom environment needs a base URL")
+                        base_url = current.base_url
+                    changes["environment"] = env
+                    changes["base_url"] = resolve_base_url(current.exchange, env, base_url)
+                if whitelist is not None:
+                    changes["whitelist"] = _check_whitelist(whitelist)
+            except DuplicateName:
+                raise
+            except ValueError as exc:
+                raise AccountError(str(exc)) from None
+            if not changes:
+                return current
+            if changes.get("base_url", current.base_url) != current.base_url:
+                changes["last_check"] = None  # that check was against another server
+            updated = replace(current, **changes, updated_at=_now())
+            self._write([updated if a.id == account_id else a for a in accounts])
+        return updated
+
+    def rotate(self, account_id: str, creds: Credentials) -> Account:
+        """Replace an account's key: new secret under a NEW ref, then metadata pointing at it, then
+        delete the old ref. No secret is ever overwritten under unchanged metadata, and metadata
+        never points at a missing secret; a failed old-secret delete leaves an orphan entry."""
+        with self._lock():
+            accounts = self._read()
+            current = self._find(accounts, account_id)
+            try:
+                clean = _clean_credentials(current.exchange, creds)
+            except ValueError as exc:
+                raise AccountError(str(exc)) from None
+            new_ref = self._new_ref(account_id)
+            self.secrets.set(new_ref, clean)
+            updated = replace(current, secret_ref=new_ref, updated_at=_now(), last_check=None)
+            try:
+                self._write([updated if a.id == account_id else a for a in accounts])
+            except BaseException:
+                self._forget_secret(new_ref)
+                raise
+            self._forget_secret(current.secret_ref)
+        return updated
+
+    def remove(self, account_id: str, *, force: bool = False) -> None:
+        """Delete the secret, then the metadata.
+
+        Why this order: the point of removing is that the secret leaves this machine. Deleting the
+        secret first means that if the keyring refuses (locked, hung, gone) the call fails and the
+        account is still listed, so the user sees it and can retry; deleting metadata first would
+        report success while the secret stays behind, invisible. The rare failure after the secret
+        is gone (metadata cannot be written) leaves an account whose secret is missing; removing it
+        again works, because a missing secret counts as already deleted. ``force`` drops the
+        metadata even when the secret store cannot be reached (a keyring that no longer exists).
+        """
+        from tui.services.secrets import SecretNotFound, SecretStoreError
+
+        with self._lock():
+            accounts = self._read()
+            current = self._find(accounts, account_id)
+            try:
+                self.secrets.delete(current.secret_ref)
+            except SecretNotFound:
+                pass
+            except SecretStoreError:
+                if not force:
+                    raise
+            self._write([a for a in accounts if a.id != account_id])
+
+    def credentials(self, account: Account) -> Credentials:
+        """The account's key, secret and passphrase from the SecretStore (SecretStoreError)."""
+        return self.secrets.get(account.secret_ref)
+
+    def record_check(self, account_id: str, check: LastCheck) -> Account:
+        """Remember the summary of the last verification."""
+        if check.worst not in WORST_LEVELS:
+            raise AccountError(f"unknown check level {check.worst!r}")
+        summary = " ".join(check.summary.split())
+        with self._lock():
+            accounts = self._read()
+            current = self._find(accounts, account_id)
+            updated = replace(current, last_check=replace(check, summary=summary))
+            self._write([updated if a.id == account_id else a for a in accounts])
+        return updated

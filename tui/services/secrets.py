@@ -1,0 +1,478 @@
+"""SecretStore: the only way keylink reads or writes a secret.
+
+It talks to the ``keyring`` API. The backend is what keyring picks when that is a real keyring which
+answers in time; otherwise keylink's own encrypted vault (see ``vault.py``). Every call runs with a
+timeout in a daemon thread, because a keyring can block forever (a locked login keyring waiting
+for a prompt nobody sees, a D-Bus service that hangs, a macOS keychain over SSH).
+
+Error messages are one line that says what to do; they never contain a secret.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import os
+import sys
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
+
+    from tui.services.accounts import Credentials
+    from tui.services.vault import Vault
+
+SERVICE = "keylink"
+PROBE_USERNAME = "keylink-probe"
+PASSPHRASE_ENV = "KEYLINK_VAULT_PASSPHRASE"
+BACKEND_ENV = "KEYLINK_SECRET_BACKEND"
+DEFAULT_TIMEOUT = 5.0
+VAULT_NAME = "keylink vault"
+MIN_PASSPHRASE = 12
+
+T = TypeVar("T")
+
+
+class SecretStoreError(Exception):
+    """A secret could not be stored or read. The message is one line saying what to do."""
+
+
+class KeyringUnavailable(SecretStoreError):
+    """There is no usable keyring."""
+
+
+class KeyringLocked(SecretStoreError):
+    """The OS keyring is locked."""
+
+
+class KeyringTimeout(SecretStoreError):
+    """The keyring did not answer in time."""
+
+
+class VaultLocked(SecretStoreError):
+    """keylink's vault needs its passphrase first (or does not exist yet)."""
+
+
+class WrongPassphrase(SecretStoreError):
+    """The passphrase does not open the vault."""
+
+
+class VaultDamaged(SecretStoreError):
+    """The vault file is damaged; it was left as it is."""
+
+
+class SecretNotFound(SecretStoreError):
+    """No secret is stored under this reference."""
+
+
+def _unlock_hint() -> str:
+    if sys.platform == "darwin":
+        hint = "unlock your login keychain (over SSH run `security unlock-keychain`)"
+    elif sys.platform == "win32":
+        hint = "sign in to Windows again so the Credential Manager is available"
+    else:
+        hint = (
+            "unlock your login keyring (log in to the desktop session, or run "
+            "`gnome-keyring-daemon --unlock` and type your password)"
+        )
+    return f"{hint}, or use keylink's vault with {BACKEND_ENV}=vault"
+
+
+def _friendly_name(backend: KeyringBackend) -> str:
+    module = type(backend).__module__
+    words = {
+        "keyring.backends.SecretService": "Secret Service",
+        "keyring.backends.macOS": "macOS Keychain",
+        "keyring.backends.Windows": "Windows Credential Locker",
+        "keyring.backends.kwallet": "KWallet",
+        "keyring.backends.libsecret": "libsecret",
+    }.get(module)
+    try:
+        name = str(type(backend).name)
+    except Exception:  # a third-party backend with a broken name property
+        name = type(backend).__name__
+    return f"{words} ({name})" if words else name
+
+
+def _run_with_timeout(call: Callable[[], T], timeout: float, what: str) -> T:
+    """Run ``call`` in a daemon thread; KeyringTimeout if it has not returned after ``timeout`` s.
+
+    A daemon thread (not a ThreadPoolExecutor) because executor threads are joined at exit: a
+    keyring call hung forever would then hang keylink's exit too. An abandoned thread finishes
+    later or dies with the process.
+    """
+    outcome: dict[str, Any] = {}
+    done = threading.Event()
+
+    def target() -> None:
+        try:
+            outcome["value"] = call()
+        except BaseException as exc:  # handed to the caller's thread below
+            outcome["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=target, name=f"keylink-{what}", daemon=True).start()
+    if not done.wait(timeout):
+        raise KeyringTimeout(
+            f"the secret store did not answer within {timeout:g} s while trying to {what}: "
+            f"{_unlock_hint()}"
+        )
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def _scrub(text: str, secrets: tuple[str, ...]) -> str:
+    """Remove any secret a backend echoed into its error text; keep it to one short line."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    text = " ".join(text.split())
+    return text[:200]
+
+
+def _is_real_keyring(backend: KeyringBackend) -> tuple[bool, str]:
+    """(is it a real keyring, why not): keyring's fail/null backends and empty chainer are not."""
+    from keyring.backends import chainer, fail, null
+
+    if isinstance(backend, fail.Keyring):
+        return False, "keyring found no system keyring"
+    if isinstance(backend, null.Keyring):
+        return False, "keyring is configured with its null backend"
+    if isinstance(backend, chainer.ChainerBackend) and not backend.backends:
+        return False, "keyring found no system keyring to chain"
+    try:
+        priority = float(type(backend).priority)
+    except Exception as exc:  # a backend's priority raises when it is not viable
+        return False, f"{_friendly_name(backend)} is not usable here ({type(exc).__name__})"
+    if priority < 1:
+        return (
+            False,
+            f"{_friendly_name(backend)} is not a recommended keyring (priority {priority:g})",
+        )
+    return True, ""
+
+
+class SecretStore:
+    """Secrets of keylink accounts, one keyring entry per account (service "keylink")."""
+
+    def __init__(
+        self,
+        backend: KeyringBackend,
+        *,
+        backend_name: str,
+        reason: str,
+        vault: Vault | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.backend = backend
+        self.backend_name = backend_name
+        self.reason = reason
+        self.vault = vault
+        self.timeout = timeout
+
+    def __repr__(self) -> str:
+        return f"SecretStore({self.backend_name!r})"
+
+    # -- choosing a backend -----------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        probe_timeout: float = 3.0,
+        *,
+        backend: KeyringBackend | None = None,
+        vault: Vault | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> SecretStore:
+        """Choose the backend (never raises because there is no keyring: the vault is the fallback).
+
+        ``backend`` replaces keyring's own choice (tests, embedding); ``vault`` replaces the default
+        vault file. ``KEYLINK_SECRET_BACKEND=vault|keyring`` forces one side; keyring's own
+        ``PYTHON_KEYRING_BACKEND`` is honoured by keyring (``tui.services.vault.VaultKeyring``
+        selects the vault).
+        """
+
+        from tui.services.vault import Vault, VaultKeyring
+
+        def use_vault(why: str) -> SecretStore:
+            chosen = vault if vault is not None else Vault()
+            return cls(
+                VaultKeyring(chosen),
+                backend_name=VAULT_NAME,
+                reason=why,
+                vault=chosen,
+                timeout=timeout,
+            )
+
+        choice = os.environ.get(BACKEND_ENV, "").strip().lower()
+        note = ""
+        if choice == "vault":
+            return use_vault(f"{BACKEND_ENV}=vault asks for it")
+        if choice not in ("", "auto", "keyring"):
+            note = f" ({BACKEND_ENV}={choice!r} is not one of vault, keyring, auto: ignored)"
+
+        if backend is None:
+            import keyring.core
+
+            try:
+                keyring.core.init_backend()  # detect afresh: the environment may have changed
+                backend = keyring.get_keyring()
+            except Exception as exc:  # e.g. PYTHON_KEYRING_BACKEND names a class that does not load
+                return use_vault(
+                    f"keyring's backend could not be loaded ({type(exc).__name__})" + note
+                )
+
+        if isinstance(backend, VaultKeyring):
+            if vault is None:
+                vault = backend.vault
+            return use_vault("PYTHON_KEYRING_BACKEND selects keylink's vault" + note)
+
+        name = _friendly_name(backend)
+        if choice == "keyring":
+            return cls(
+                backend,
+                backend_name=name,
+                reason=f"{BACKEND_ENV}=keyring asks for it",
+                timeout=timeout,
+            )
+        real, why_not = _is_real_keyring(backend)
+        if not real:
+            return use_vault(why_not + note)
+
+        from keyring.errors import KeyringLocked as _Locked
+
+        probe = backend
+        try:
+            _run_with_timeout(
+                lambda: probe.get_password(SERVICE, PROBE_USERNAME),
+                probe_timeout,
+                "probe the keyring",
+            )
+        except KeyringTimeout:
+            return use_vault(f"{name} did not answer within {probe_timeout:g} s" + note)
+        except _Locked:
+            # It exists and answered: keep it (the user's secrets may be in it); say it is locked.
+            return cls(
+                backend,
+                backend_name=name,
+                reason=f"{name} is the system keyring (it was locked when keylink started)" + note,
+                timeout=timeout,
+            )
+        except Exception as exc:
+            return use_vault(f"{name} failed its first call ({type(exc).__name__})" + note)
+        return cls(
+            backend,
+            backend_name=name,
+            reason=f"{name} is the system keyring and answered" + note,
+            timeout=timeout,
+        )
+
+    # -- vault state ------------------------------------------------------------------------------
+
+    @property
+    def uses_vault(self) -> bool:
+        return self.vault is not None
+
+    @property
+    def needs_unlock(self) -> bool:
+        return self.vault is not None and not self.vault.unlocked and self.vault.exists()
+
+    @property
+    def needs_new_vault(self) -> bool:
+        return self.vault is not None and not self.vault.exists()
+
+    def unlock(self, passphrase: str) -> None:
+        """Open the vault; WrongPassphrase or VaultDamaged (the file is never changed)."""
+        from tui.services.vault import VaultDamagedError, VaultMissingError, VaultPassphraseError
+
+        vault = self._require_vault()
+        try:
+            _run_with_timeout(
+                lambda: vault.unlock(passphrase), max(self.timeout, 30.0), "unlock the vault"
+            )
+        except VaultPassphraseError:
+            raise WrongPassphrase("wrong vault passphrase: try again") from None
+        except VaultDamagedError as exc:
+            raise VaultDamaged(
+                f"{exc}; the file {vault.path} was left as it is (restore a backup "
+                "or move it aside to start a new vault)"
+            ) from None
+        except VaultMissingError:
+            raise VaultLocked("there is no vault yet: create one with a new passphrase") from None
+
+    def create_vault(self, passphrase: str) -> None:
+        """Create the vault; ValueError(message) if the passphrase is too short."""
+        from tui.services.vault import VaultError
+
+        vault = self._require_vault()
+        if len(passphrase) < MIN_PASSPHRASE:
+            raise ValueError(f"use at least {MIN_PASSPHRASE} characters for the vault passphrase")
+        try:
+            _run_with_timeout(
+                lambda: vault.create(passphrase), max(self.timeout, 30.0), "create the vault"
+            )
+        except VaultError as exc:
+            raise SecretStoreError(str(exc)) from None
+
+    def _require_vault(self) -> Vault:
+        if self.vault is None:
+            raise SecretStoreError(f"keylink is using {self.backend_name}, not its vault")
+        return self.vault
+
+    # -- secrets ----------------------------------------------------------------------------------
+
+    def _call(self, what: str, call: Callable[[], T], secrets: tuple[str, ...] = ()) -> T:
+        """One backend call with the timeout, its errors turned into SecretStoreError subclasses."""
+        from keyring.errors import InitError, NoKeyringError
+        from keyring.errors import KeyringLocked as _Locked
+
+        from tui.services.vault import VaultDamagedError, VaultError, VaultLockedError
+
+        if self.vault is not None and not self.vault.unlocked:
+            if self.vault.exists():
+                raise VaultLocked(
+                    f"keylink's vault is locked: enter its passphrase (or set "
+                    f"{PASSPHRASE_ENV}) and retry"
+                )
+            raise VaultLocked(
+                "keylink's vault does not exist yet: create it with a passphrase first"
+            )
+        try:
+            return _run_with_timeout(call, self.timeout, what)
+        except SecretStoreError:
+            raise
+        except _Locked:
+            raise KeyringLocked(f"{self.backend_name} is locked: {_unlock_hint()}") from None
+        except (NoKeyringError, InitError):
+            raise KeyringUnavailable(
+                f"no usable keyring ({self.backend_name}); set {BACKEND_ENV}=vault to use "
+                "keylink's encrypted vault"
+            ) from None
+        except VaultLockedError as exc:
+            raise VaultLocked(f"{exc}") from None
+        except VaultDamagedError as exc:
+            path = self.vault.path if self.vault is not None else "the vault file"
+            raise VaultDamaged(f"{exc}; {path} was left as it is") from None
+        except VaultError as exc:
+            raise SecretStoreError(str(exc)) from None
+        except Exception as exc:
+            detail = _scrub(str(exc), secrets)
+            raise SecretStoreError(
+                f"{self.backend_name} failed to {what}: {type(exc).__name__}"
+                + (f" ({detail})" if detail else "")
+            ) from None
+
+    def set(self, ref: str, creds: Credentials) -> None:
+        """Store ``creds`` under ``ref`` (replaces an entry with the same ref)."""
+        value = json.dumps(
+            {"api_key": creds.api_key, "secret": creds.secret, "passphrase": creds.passphrase}
+        )
+        backend = self.backend
+        self._call(
+            "save a secret",
+            lambda: backend.set_password(SERVICE, ref, value),
+            (creds.api_key, creds.secret, creds.passphrase, value),
+        )
+
+    def get(self, ref: str) -> Credentials:
+        """The credentials under ``ref``; SecretNotFound if there are none."""
+        from tui.services.accounts import Credentials
+
+        backend = self.backend
+        value = self._call("read a secret", lambda: backend.get_password(SERVICE, ref))
+        if value is None:
+            raise SecretNotFound(
+                f"{self.backend_name} holds no secret for this account; remove the account and add "
+                "the key again"
+            )
+        try:
+            data = json.loads(value)
+            return Credentials(
+                str(data["api_key"]), str(data["secret"]), str(data.get("passphrase", ""))
+            )
+        except (ValueError, KeyError, TypeError):
+            raise SecretStoreError(
+                f"the stored secret in {self.backend_name} is not in keylink's format; remove the "
+                "account and add the key again"
+            ) from None
+
+    def delete(self, ref: str) -> None:
+        """Delete the entry under ``ref``; SecretNotFound if there is none."""
+        from keyring.errors import PasswordDeleteError
+
+        backend = self.backend
+
+        def call() -> None:
+            try:
+                backend.delete_password(SERVICE, ref)
+            except PasswordDeleteError:
+                raise SecretNotFound(
+                    f"{self.backend_name} holds no secret under this reference"
+                ) from None
+
+        self._call("delete a secret", call)
+
+
+def passphrase_strength(passphrase: str) -> tuple[int, str]:
+    """Score a vault passphrase 0..4 with a hint in plain words.
+
+    A rough estimate (character classes x length, less for repeats, runs and common words):
+    good enough to steer people toward long passphrases, not a cracking-time promise.
+    """
+    if not passphrase:
+        return 0, f"type a passphrase of at least {MIN_PASSPHRASE} characters"
+    if len(passphrase) < MIN_PASSPHRASE:
+        return 0, f"too short: {len(passphrase)} of at least {MIN_PASSPHRASE} characters"
+    pool = 0
+    if any(c.islower() for c in passphrase):
+        pool += 26
+    if any(c.isupper() for c in passphrase):
+        pool += 26
+    if any(c.isdigit() for c in passphrase):
+        pool += 10
+    if any(c == " " for c in passphrase):
+        pool += 1
+    if any(not c.isalnum() and c != " " and c.isascii() for c in passphrase):
+        pool += 33
+    if any(not c.isascii() for c in passphrase):
+        pool += 100
+    # Repeats and runs add little: count a character only when it differs from the one before and
+    # is not the next in an ascending run.
+    effective = 1
+    for prev, cur in itertools.pairwise(passphrase):
+        if cur != prev and ord(cur) - ord(prev) != 1:
+            effective += 1
+    distinct = len(set(passphrase))
+    effective = min(effective, distinct * 3)
+    lowered = passphrase.lower()
+    common = (
+        "password",
+        "passwort",
+        "qwerty",
+        "123456",
+        "letmein",
+        "keylink",
+        "bybit",
+        "binance",
+        "admin",
+        "welcome",
+        "iloveyou",
+        "abc123",
+        "monkey",
+        "dragon",
+    )
+    hits = sum(lowered.count(word) * len(word) for word in common)
+    effective = max(1, effective - hits)
+    bits = effective * math.log2(max(pool, 2))
+    if bits < 45:
+        return 1, "weak: add more words, or mix in digits and symbols"
+    if bits < 65:
+        return 2, "fair: a few more words would make it strong"
+    if bits < 90:
+        return 3, "good"
+    return 4, "strong"

@@ -1,0 +1,350 @@
+"""keylink's encrypted vault: a keyring for machines with no OS keyring (servers, SSH, containers).
+
+One JSON file, mode 0600, replaced atomically on every write. Its body is AES-256-GCM ciphertext of
+the entries under a key derived from the user's passphrase with scrypt. The file looks like::
+
+    {"keylink_vault": 1,
+     "header": {"kdf": "scrypt", "n": ..., "r": ..., "p": ..., "salt": b64, "check": b64},
+     "header_sha256": hex, "nonce": b64, "ciphertext": b64}
+
+Telling a wrong passphrase from a damaged file (neither ever rewrites or deletes the file):
+
+* ``header_sha256`` is a plain checksum of the header as written, so a damaged header (salt, KDF
+  parameters) is reported as damage instead of turning into another key and a "wrong passphrase".
+* ``check`` is HMAC-SHA256 of a constant under a second key derived with the encryption key. A
+  mismatch means the passphrase is wrong; a match followed by a GCM failure means a damaged body.
+* The header is the GCM associated data, so body and header cannot be mixed from different files.
+
+``cryptography`` is imported lazily: this module is imported by the TUI at start-up.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import hashlib
+import hmac
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from keyring.backend import KeyringBackend
+from keyring.errors import PasswordDeleteError
+
+from tui.services import paths
+from tui.services.private_files import atomic_write, ensure_private_dir
+from tui.services.secrets import MIN_PASSPHRASE
+
+VAULT_FILE = "vault.json"
+FORMAT_VERSION = 1
+_CHECK_MESSAGE = b"keylink vault key check v1"
+_NONCE_BYTES = 12
+_SALT_BYTES = 16
+# What a header may ask for: a damaged or hostile file must not make us allocate gigabytes.
+_MAX_LOG2_N = 20
+_MAX_R = 32
+_MAX_P = 16
+_LOCK_TIMEOUT = 30.0
+
+
+class VaultError(Exception):
+    """Base of the vault's errors; messages are one user-facing line and never contain secrets."""
+
+
+class VaultLockedError(VaultError):
+    """The vault has not been unlocked in this process (or was replaced by another passphrase)."""
+
+
+class VaultPassphraseError(VaultError):
+    """The passphrase does not open this vault."""
+
+
+class VaultDamagedError(VaultError):
+    """The vault file cannot be read: truncated, edited or corrupted. It is left untouched."""
+
+
+class VaultMissingError(VaultError):
+    """There is no vault file yet."""
+
+
+@dataclass(frozen=True)
+class ScryptParams:
+    """scrypt cost. The default is OWASP's advice (N=2**17, r=8, p=1: ~128 MiB, well under 1 s).
+
+    Tests pass cheaper parameters through ``Vault(kdf=...)``; the parameters are stored in the file
+    header so such a vault opens later without any setting. No environment variable can lower them.
+    """
+
+    log2_n: int = 17
+    r: int = 8
+    p: int = 1
+
+    def __post_init__(self) -> None:
+        if not (
+            1 <= self.log2_n <= _MAX_LOG2_N and 1 <= self.r <= _MAX_R and 1 <= self.p <= _MAX_P
+        ):
+            raise ValueError("scrypt parameters out of range")
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unb64(text: Any, what: str) -> bytes:
+    """Strict base64: anything that does not round-trip exactly counts as damage."""
+    if not isinstance(text, str):
+        raise VaultDamagedError(f"the vault's {what} is missing or not text")
+    try:
+        data = base64.b64decode(text.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError, ValueError):
+        raise VaultDamagedError(f"the vault's {what} is not valid base64") from None
+    if _b64(data) != text:
+        raise VaultDamagedError(f"the vault's {what} is not valid base64")
+    return data
+
+
+def _canonical(header: dict[str, Any]) -> bytes:
+    return json.dumps(header, sort_keys=True, separators=(",", ":")).encode("ascii")
+
+
+def _derive(passphrase: str, salt: bytes, params: ScryptParams) -> tuple[bytes, bytes]:
+    """(encryption key, key-check key) from one scrypt run."""
+    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+    material = Scrypt(salt=salt, length=64, n=2**params.log2_n, r=params.r, p=params.p).derive(
+        passphrase.encode("utf-8")
+    )
+    return material[:32], material[32:]
+
+
+def _key_check(check_key: bytes) -> bytes:
+    return hmac.new(check_key, _CHECK_MESSAGE, hashlib.sha256).digest()
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    header: dict[str, Any]
+    params: ScryptParams
+    salt: bytes
+    check: bytes
+    nonce: bytes
+    ciphertext: bytes
+
+
+def _parse(raw: bytes) -> _Parsed:
+    """Check the file's structure and header checksum; VaultDamagedError on anything unexpected."""
+    try:
+        doc = json.loads(raw.decode("ascii"))
+    except (UnicodeDecodeError, ValueError):
+        raise VaultDamagedError("the vault file is not readable (truncated or corrupted)") from None
+    if not isinstance(doc, dict) or doc.get("keylink_vault") != FORMAT_VERSION:
+        raise VaultDamagedError("the vault file has an unknown format or version")
+    if set(doc) != {"keylink_vault", "header", "header_sha256", "nonce", "ciphertext"}:
+        raise VaultDamagedError("the vault file has unexpected fields")
+    header = doc["header"]
+    if not isinstance(header, dict) or set(header) != {"kdf", "n", "r", "p", "salt", "check"}:
+        raise VaultDamagedError("the vault header is damaged")
+    if doc["header_sha256"] != hashlib.sha256(_canonical(header)).hexdigest():
+        raise VaultDamagedError("the vault header is damaged (checksum mismatch)")
+    n, r, p = header["n"], header["r"], header["p"]
+    if header["kdf"] != "scrypt" or not all(type(v) is int for v in (n, r, p)):
+        raise VaultDamagedError("the vault header names an unknown key derivation")
+    if n < 2 or n & (n - 1):
+        raise VaultDamagedError("the vault header has an impossible scrypt cost")
+    try:
+        params = ScryptParams(n.bit_length() - 1, r, p)
+    except ValueError:
+        raise VaultDamagedError("the vault header has an impossible scrypt cost") from None
+    salt = _unb64(header["salt"], "salt")
+    check = _unb64(header["check"], "key check")
+    nonce = _unb64(doc["nonce"], "nonce")
+    ciphertext = _unb64(doc["ciphertext"], "body")
+    if len(salt) != _SALT_BYTES or len(check) != 32 or len(nonce) != _NONCE_BYTES:
+        raise VaultDamagedError("the vault header is damaged (wrong field sizes)")
+    if len(ciphertext) < 16:
+        raise VaultDamagedError("the vault body is truncated")
+    return _Parsed(header, params, salt, check, nonce, ciphertext)
+
+
+class Vault:
+    """The encrypted file. Unlock once per process; every write re-reads the file under a lock."""
+
+    def __init__(self, path: Path | None = None, *, kdf: ScryptParams | None = None) -> None:
+        self.path = path if path is not None else paths.data_dir() / VAULT_FILE
+        self._kdf = kdf or ScryptParams()
+        self._key: bytes | None = None
+        self._salt: bytes | None = None
+        self._check: bytes | None = None
+
+    def __repr__(self) -> str:
+        state = "unlocked" if self.unlocked else "locked"
+        return f"Vault(path={str(self.path)!r}, {state})"
+
+    @property
+    def unlocked(self) -> bool:
+        return self._key is not None
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    @contextlib.contextmanager
+    def _locked_file(self) -> Iterator[None]:
+        from filelock import FileLock, Timeout
+
+        ensure_private_dir(self.path.parent)
+        lock = FileLock(str(self.path) + ".lock", mode=0o600, timeout=_LOCK_TIMEOUT)
+        try:
+            with lock:
+                yield
+        except Timeout:
+            raise VaultError(
+                f"another keylink is holding the vault lock ({lock.lock_file}); close it and retry"
+            ) from None
+
+    def _read_raw(self) -> bytes:
+        try:
+            return self.path.read_bytes()
+        except FileNotFoundError:
+            raise VaultMissingError(f"there is no vault at {self.path} yet") from None
+
+    def create(self, passphrase: str) -> None:
+        """Create an empty vault; refuses short passphrases, never overwrites an existing vault."""
+        if len(passphrase) < MIN_PASSPHRASE:
+            raise ValueError(f"the vault passphrase needs at least {MIN_PASSPHRASE} characters")
+        salt = os.urandom(_SALT_BYTES)
+        key, check_key = _derive(passphrase, salt, self._kdf)
+        check = _key_check(check_key)
+        with self._locked_file():
+            if self.path.exists():
+                raise VaultError(f"a vault already exists at {self.path}; unlock it instead")
+            self._key, self._salt, self._check = key, salt, check
+            self._write({})
+
+    def unlock(self, passphrase: str) -> None:
+        """Derive the key and prove it opens the file; VaultPassphraseError / VaultDamagedError."""
+        parsed = _parse(self._read_raw())
+        key, check_key = _derive(passphrase, parsed.salt, parsed.params)
+        if not hmac.compare_digest(_key_check(check_key), parsed.check):
+            raise VaultPassphraseError("wrong vault passphrase")
+        self._decrypt(parsed, key)  # raises VaultDamagedError if the body does not authenticate
+        self._key, self._salt, self._check = key, parsed.salt, parsed.check
+        self._kdf = parsed.params
+
+    def lock(self) -> None:
+        """Forget the key."""
+        self._key = self._salt = self._check = None
+
+    def _decrypt(self, parsed: _Parsed, key: bytes) -> dict[str, dict[str, str]]:
+        from cryptography.exceptions import InvalidTag
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        try:
+            plain = AESGCM(key).decrypt(parsed.nonce, parsed.ciphertext, _canonical(parsed.header))
+        except InvalidTag:
+            raise VaultDamagedError(
+                "the vault file is damaged: the passphrase is right but the contents fail their "
+                "integrity check"
+            ) from None
+        try:
+            entries = json.loads(plain.decode("utf-8"))["entries"]
+        except (UnicodeDecodeError, ValueError, KeyError, TypeError):
+            raise VaultDamagedError(
+                "the vault's decrypted contents are not in the expected form"
+            ) from None
+        if not isinstance(entries, dict):
+            raise VaultDamagedError("the vault's decrypted contents are not in the expected form")
+        return entries
+
+    def _entries(self) -> dict[str, dict[str, str]]:
+        """Read and decrypt the current file with the key we hold."""
+        if self._key is None:
+            raise VaultLockedError("the keylink vault is locked; unlock it with its passphrase")
+        parsed = _parse(self._read_raw())
+        if parsed.salt != self._salt or parsed.check != self._check:
+            # Another process replaced the vault (new passphrase or a restored backup).
+            self.lock()
+            raise VaultLockedError(
+                "the vault file was replaced by another program; unlock it again"
+            )
+        return self._decrypt(parsed, self._key)
+
+    def _write(self, entries: dict[str, dict[str, str]]) -> None:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        assert self._key is not None and self._salt is not None and self._check is not None
+        header = {
+            "kdf": "scrypt",
+            "n": 2**self._kdf.log2_n,
+            "r": self._kdf.r,
+            "p": self._kdf.p,
+            "salt": _b64(self._salt),
+            "check": _b64(self._check),
+        }
+        nonce = os.urandom(
+            _NONCE_BYTES
+        )  # fresh per write: GCM must never reuse a nonce under a key
+        body = json.dumps({"entries": entries}, separators=(",", ":")).encode("utf-8")
+        ciphertext = AESGCM(self._key).encrypt(nonce, body, _canonical(header))
+        doc = {
+            "keylink_vault": FORMAT_VERSION,
+            "header": header,
+            "header_sha256": hashlib.sha256(_canonical(header)).hexdigest(),
+            "nonce": _b64(nonce),
+            "ciphertext": _b64(ciphertext),
+        }
+        ensure_private_dir(self.path.parent)
+        atomic_write(self.path, json.dumps(doc, separators=(",", ":")).encode("ascii"))
+
+    def get(self, service: str, username: str) -> str | None:
+        """The stored value, or None."""
+        return self._entries().get(service, {}).get(username)
+
+    def set(self, service: str, username: str, password: str) -> None:
+        """Store a value (read-modify-write under the file lock: parallel writers lose nothing)."""
+        with self._locked_file():
+            entries = self._entries()
+            entries.setdefault(service, {})[username] = password
+            self._write(entries)
+
+    def delete(self, service: str, username: str) -> None:
+        """Remove a value; KeyError if there is none."""
+        with self._locked_file():
+            entries = self._entries()
+            try:
+                del entries[service][username]
+            except KeyError:
+                raise KeyError(f"no vault entry {service}/{username}") from None
+            if not entries[service]:
+                del entries[service]
+            self._write(entries)
+
+
+class VaultKeyring(KeyringBackend):
+    """A ``keyring`` backend over a :class:`Vault`.
+
+    Select it with ``PYTHON_KEYRING_BACKEND=tui.services.vault.VaultKeyring``. Its priority is below
+    keyring's fail backend on purpose: keyring must never pick it on its own (it needs a passphrase,
+    and in keyring's chainer a locked vault would break lookups in the real keyring).
+    """
+
+    priority = -0.5  # type: ignore[assignment]
+
+    def __init__(self, vault: Vault | None = None) -> None:
+        super().__init__()
+        self.vault = vault if vault is not None else Vault()
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.vault.get(service, username)
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.vault.set(service, username, password)
+
+    def delete_password(self, service: str, username: str) -> None:
+        try:
+            self.vault.delete(service, username)
+        except KeyError:
+            raise PasswordDeleteError("no such entry in the keylink vault") from None
