@@ -1,0 +1,615 @@
+"""The account form: add an account, edit its settings, or rotate its key.
+
+Every check runs on the values as typed and nothing is ever cleared on a failed save: the user
+fixes the marked field and saves again. Saving runs in a thread worker (the secret store may block).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Label, Select, Static
+
+from tui.services import validation
+from tui.services.exchanges import exchange, exchanges
+from tui.widgets.secret_input import CredentialInput, SecretInput
+
+if TYPE_CHECKING:
+    from tui.services.accounts import Account, AccountStore
+
+#: The environment choice that shows the URL field.
+CUSTOM = "custom"
+
+
+def _sentence(message: str) -> str:
+    """A service message (lower-case clause) as a sentence for a field."""
+    message = message.strip()
+    if not message:
+        return message
+    message = message[0].upper() + message[1:]
+    return message if message.endswith((".", "?", "!")) else message + "."
+
+
+class FormMode(Enum):
+    """What the form is for."""
+
+    ADD = "add"
+    EDIT = "edit"
+    ROTATE = "rotate"
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    """What the form hands back when it saved: the account and what was done to it."""
+
+    account_id: str
+    name: str
+    mode: FormMode
+
+
+class FieldRow(Vertical):
+    """A label beside a field, and the field's message (error or warning) under it."""
+
+    DEFAULT_CSS = """
+    FieldRow {
+        height: auto;
+        margin-bottom: 0;
+    }
+    FieldRow > Horizontal {
+        height: auto;
+    }
+    FieldRow > Horizontal > Label {
+        width: 16;
+        padding: 1 1 0 0;
+        text-align: right;
+        color: $text-muted;
+    }
+    FieldRow > Horizontal > Input, FieldRow > Horizontal > Select {
+        width: 1fr;
+    }
+    FieldRow > Horizontal > .value {
+        width: 1fr;
+        padding: 1 1 1 1;
+    }
+    FieldRow > .message {
+        display: none;
+        margin-left: 16;
+        padding: 0 1;
+    }
+    FieldRow.-error > .message {
+        display: block;
+        color: $error;
+    }
+    FieldRow.-warning > .message {
+        display: block;
+        color: $warning;
+    }
+    FieldRow.-error > Horizontal > Label {
+        color: $error;
+    }
+    FieldRow.-warning > Horizontal > Label {
+        color: $warning;
+    }
+    """
+
+    def __init__(self, field_id: str, label: str, widget: Any) -> None:
+        super().__init__(id=f"row-{field_id}")
+        self.field_id = field_id
+        self._label = label
+        self._widget = widget
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            yield Label(self._label)
+            yield self._widget
+        yield Static("", classes="message", markup=False)
+
+    def show(self, message: str | None, blocking: bool = True) -> None:
+        """Show ``message`` under the field (None clears it)."""
+        self.query_one(".message", Static).update(message or "")
+        self.set_class(bool(message) and blocking, "-error")
+        self.set_class(bool(message) and not blocking, "-warning")
+
+    @property
+    def message(self) -> str:
+        return str(self.query_one(".message", Static).content)
+
+
+class AccountFormScreen(Screen["SaveResult | None"]):
+    """Add, edit or rotate one account. Dismisses with a SaveResult, or None when left unsaved."""
+
+    DEFAULT_CSS = """
+    AccountFormScreen #form-title {
+        padding: 0 1;
+        text-style: bold;
+        background: $panel;
+        width: 1fr;
+    }
+    AccountFormScreen #form-banner {
+        display: none;
+        padding: 0 1;
+        margin: 0 1;
+    }
+    AccountFormScreen #form-banner.-error {
+        display: block;
+        color: $error;
+        border-left: thick $error;
+    }
+    AccountFormScreen #form-banner.-warning {
+        display: block;
+        color: $warning;
+        border-left: thick $warning;
+    }
+    AccountFormScreen #form-banner.-busy {
+        display: block;
+        color: $text-muted;
+        border-left: thick $primary;
+    }
+    AccountFormScreen #fields {
+        padding: 0 1;
+    }
+    AccountFormScreen .note {
+        color: $text-muted;
+        margin-left: 16;
+        padding: 0 1;
+    }
+    """
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", id="account_form.save", priority=True,
+                tooltip="Save the account (press again to accept a warning)"),
+        Binding("escape", "leave", "Cancel", id="account_form.cancel",
+                tooltip="Leave the form (asks first when something changed)"),
+    ]
+
+    def __init__(
+        self,
+        store: AccountStore,
+        mode: FormMode,
+        account: Account | None = None,
+        existing: tuple[Account, ...] = (),
+    ) -> None:
+        super().__init__()
+        if mode is not FormMode.ADD and account is None:
+            raise ValueError(f"the {mode.value} form needs an account")
+        self.store = store
+        self.mode = mode
+        self.account = account
+        #: The other accounts, for the unique-name check.
+        self.existing = existing
+        self._initial: dict[str, str] = {}
+        #: Credential values whose warnings the user has seen; saving them again accepts them.
+        self._warned_for: dict[str, str] | None = None
+        self._saving = False
+
+    # -- building ------------------------------------------------------------------------------
+
+    @property
+    def exchange_id(self) -> str:
+        if self.account is not None:
+            return self.account.exchange
+        if self.is_mounted:
+            value = self.query_one("#exchange", Select).value
+            if isinstance(value, str):
+                return value
+        return next(iter(exchanges()))
+
+    def _title(self) -> str:
+        if self.mode is FormMode.ADD:
+            return "Add an account"
+        assert self.account is not None
+        label = exchange(self.account.exchange).label
+        if self.mode is FormMode.EDIT:
+            return f"Edit {self.account.name} ({label})"
+        return f"New key for {self.account.name} ({label}): the old one is replaced"
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="⚿")
+        yield Static(self._title(), id="form-title", markup=False)
+        yield Static("", id="form-banner", markup=False)
+        with VerticalScroll(id="fields"):
+            yield from self._compose_fields()
+        yield Footer()
+
+    def _compose_fields(self) -> ComposeResult:
+        info = exchange(self.exchange_id)
+        account = self.account
+        if self.mode is not FormMode.ROTATE:
+            yield FieldRow(
+                "name",
+                "Display name",
+                Input(
+                    value=account.name if account else "",
+                    placeholder="e.g. Bybit main (at most 40 characters)",
+                    id="name",
+                ),
+            )
+        if self.mode is FormMode.ADD:
+            yield FieldRow(
+                "exchange",
+                "Exchange",
+                Select(
+                    [(i.label, i.id) for i in exchanges().values()],
+                    allow_blank=False,
+                    value=info.id,
+                    id="exchange",
+                ),
+            )
+        else:
+            yield FieldRow("exchange", "Exchange", Static(info.label, classes="value"))
+        if self.mode is not FormMode.ROTATE:
+            env_value, url = self._initial_environment()
+            yield FieldRow(
+                "environment",
+                "Environment",
+                Select(
+                    self._environment_options(info.id),
+                    allow_blank=False,
+                    value=env_value,
+                    id="environment",
+                ),
+            )
+            url_row = FieldRow(
+                "url",
+                "Base URL",
+                Input(value=url, placeholder="https://… (http only to this machine)", id="url"),
+            )
+            url_row.display = env_value == CUSTOM
+            yield url_row
+            yield FieldRow(
+                "whitelist",
+                "Whitelist",
+                Select(
+                    self._whitelist_options(),
+                    allow_blank=False,
+                    value=self._initial_whitelist(info.id),
+                    id="whitelist",
+                ),
+            )
+        if self.mode is not FormMode.EDIT:
+            yield FieldRow(
+                validation.API_KEY,
+                "API key",
+                CredentialInput(placeholder="paste the API key", id=validation.API_KEY),
+            )
+            yield FieldRow(
+                validation.SECRET,
+                "Secret",
+                SecretInput(placeholder="paste the secret", id=validation.SECRET),
+            )
+            passphrase_row = FieldRow(
+                validation.PASSPHRASE,
+                "Passphrase",
+                SecretInput(
+                    placeholder="the passphrase you set on the exchange",
+                    id=validation.PASSPHRASE,
+                ),
+            )
+            passphrase_row.display = info.has_passphrase
+            yield passphrase_row
+            yield Static(
+                "Secret fields are hidden: ctrl+r shows or hides the focused one. "
+                "ctrl+s saves; esc leaves.",
+                classes="note",
+            )
+
+    def _initial_environment(self) -> tuple[str, str]:
+        account = self.account
+        if account is None:
+            return exchange(self.exchange_id).environments[0].id, ""
+        known = {env.id for env in exchange(account.exchange).environments}
+        if account.environment in known:
+            return account.environment, ""
+        return CUSTOM, account.base_url
+
+    def _initial_whitelist(self, exchange_id: str) -> str:
+        if self.account is not None:
+            return self.account.whitelist
+        return exchange(exchange_id).default_whitelist
+
+    @staticmethod
+    def _environment_options(exchange_id: str) -> list[tuple[str, str]]:
+        info = exchange(exchange_id)
+        options = [(f"{env.label}  ·  {env.base_url}", env.id) for env in info.environments]
+        options.append(("Custom URL…", CUSTOM))
+        return options
+
+    @staticmethod
+    def _whitelist_options() -> list[tuple[str, str]]:
+        from tui.services.whitelist import profiles
+
+        return [(p.name, p.id) for p in profiles().values()]
+
+    def on_mount(self) -> None:
+        self._initial = self._values()
+        first = "#api_key" if self.mode is FormMode.ROTATE else "#name"
+        self.query_one(first).focus()
+
+    # -- reading the form ----------------------------------------------------------------------
+
+    def _values(self) -> dict[str, str]:
+        """Every field's current value, as typed."""
+        values: dict[str, str] = {}
+        for widget in self.query("#fields Input, #fields Select").results():
+            if widget.id is None:
+                continue
+            value = widget.value
+            values[widget.id] = value if isinstance(value, str) else ""
+        return values
+
+    @property
+    def dirty(self) -> bool:
+        """True when a field differs from what the form opened with."""
+        return self._values() != self._initial
+
+    def _has_row(self, field_id: str) -> bool:
+        return bool(self.query(f"#row-{field_id}"))
+
+    def _row(self, field_id: str) -> FieldRow:
+        return self.query_one(f"#row-{field_id}", FieldRow)
+
+    def _banner(self, text: str = "", kind: str = "") -> None:
+        banner = self.query_one("#form-banner", Static)
+        banner.update(text)
+        for name in ("error", "warning", "busy"):
+            banner.set_class(kind == name and bool(text), f"-{name}")
+
+    # -- reacting to edits ---------------------------------------------------------------------
+
+    @on(Select.Changed, "#exchange")
+    def _exchange_changed(self, event: Select.Changed) -> None:
+        if not isinstance(event.value, str):
+            return
+        info = exchange(event.value)
+        environment = self.query_one("#environment", Select)
+        environment.set_options(self._environment_options(info.id))
+        environment.value = info.environments[0].id
+        self.query_one("#whitelist", Select).value = info.default_whitelist
+        self._row(validation.PASSPHRASE).display = info.has_passphrase
+        # Shapes differ per exchange: re-check the fields that already show a message.
+        for field_id in (validation.API_KEY, validation.SECRET, validation.PASSPHRASE):
+            if self._row(field_id).message:
+                self._check_field(field_id)
+
+    @on(Select.Changed, "#environment")
+    def _environment_changed(self, event: Select.Changed) -> None:
+        custom = event.value == CUSTOM
+        self._row("url").display = custom
+        if not custom:
+            self._row("url").show(None)
+
+    @on(Input.Changed)
+    def _input_changed(self, event: Input.Changed) -> None:
+        field_id = event.input.id or ""
+        # A shown message follows the value as it is fixed; a new message waits for blur or save.
+        if field_id and self._has_row(field_id) and self._row(field_id).message:
+            self._check_field(field_id)
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        widget = event.widget
+        if isinstance(widget, Input) and widget.id and widget.value and self._has_row(widget.id):
+            self._check_field(widget.id)
+
+    @on(CredentialInput.Pasted)
+    def _pasted(self, event: CredentialInput.Pasted) -> None:
+        # A paste is where bad characters come from: check it at once, not on blur.
+        field_id = event.input.id
+        if field_id and self._has_row(field_id):
+            self._check_field(field_id)
+
+    def _check_field(self, field_id: str) -> None:
+        """Check one field on its own and show the result under it."""
+        values = self._values()
+        row = self._row(field_id)
+        if field_id in validation.FIELD_LABELS:
+            check = validation.check_credentials(
+                exchange(self.exchange_id),
+                values.get(validation.API_KEY, ""),
+                values.get(validation.SECRET, ""),
+                values.get(validation.PASSPHRASE, ""),
+            )
+            issue = check.issues.get(field_id)
+            if issue is not None and values.get(field_id, "") == "" and not row.message:
+                return  # an empty field is only reported when saving
+            row.show(issue.message if issue else None, issue.blocking if issue else True)
+        elif field_id == "name":
+            row.show(self._name_problem(values.get("name", "")))
+        elif field_id == "url":
+            row.show(self._url_problem(values))
+
+    def _name_problem(self, name: str) -> str | None:
+        from tui.services.accounts import validate_name
+
+        try:
+            validate_name(
+                name,
+                existing=self.existing,
+                ignore_id=self.account.id if self.account else None,
+            )
+        except ValueError as exc:
+            return _sentence(str(exc))
+        return None
+
+    def _url_problem(self, values: dict[str, str]) -> str | None:
+        from tui.services.accounts import resolve_base_url
+
+        try:
+            resolve_base_url(self.exchange_id, CUSTOM, values.get("url", ""))
+        except ValueError as exc:
+            return _sentence(str(exc))
+        return None
+
+    # -- saving --------------------------------------------------------------------------------
+
+    def action_save(self) -> None:
+        """Check every field; save when nothing blocks (a second save accepts warnings)."""
+        if self._saving:
+            return
+        values = self._values()
+        errors: list[str] = []
+        warnings: list[str] = []
+        name = environment = whitelist = ""
+        custom_url: str | None = None
+
+        if self.mode is not FormMode.ROTATE:
+            from tui.services.accounts import resolve_base_url, validate_name
+
+            try:
+                name = validate_name(
+                    values.get("name", ""),
+                    existing=self.existing,
+                    ignore_id=self.account.id if self.account else None,
+                )
+                self._row("name").show(None)
+            except ValueError as exc:
+                self._row("name").show(_sentence(str(exc)))
+                errors.append("name")
+            environment = values.get("environment", "")
+            custom_url = values.get("url", "") if environment == CUSTOM else None
+            try:
+                resolve_base_url(self.exchange_id, environment, custom_url)
+                self._row("url").show(None)
+            except ValueError as exc:
+                self._row("url").show(_sentence(str(exc)))
+                errors.append("url")
+            whitelist = values.get("whitelist", "")
+
+        check = None
+        if self.mode is not FormMode.EDIT:
+            check = validation.check_credentials(
+                exchange(self.exchange_id),
+                values.get(validation.API_KEY, ""),
+                values.get(validation.SECRET, ""),
+                values.get(validation.PASSPHRASE, ""),
+            )
+            for field_id in validation.FIELD_LABELS:
+                issue = check.issues.get(field_id)
+                if issue is None:
+                    self._row(field_id).show(None)
+                    continue
+                self._row(field_id).show(issue.message, issue.blocking)
+                (errors if issue.blocking else warnings).append(field_id)
+
+        if errors:
+            self._banner(
+                "Not saved: fix the field(s) marked in red. Everything you typed is still here.",
+                "error",
+            )
+            self._focus_field(errors[0])
+            return
+        credential_values = {k: values.get(k, "") for k in validation.FIELD_LABELS}
+        if warnings and self._warned_for != credential_values:
+            self._warned_for = credential_values
+            self._banner(
+                "Check the warning(s) in yellow. Press ctrl+s again to save the values as they "
+                "are.",
+                "warning",
+            )
+            self._focus_field(warnings[0])
+            return
+
+        self._saving = True
+        self._banner("Saving…", "busy")
+        self._save(
+            name=name,
+            environment=environment,
+            custom_url=custom_url,
+            whitelist=whitelist,
+            creds=dict(check.values) if check is not None else None,
+        )
+
+    def _focus_field(self, field_id: str) -> None:
+        target = "url" if field_id == "url" else field_id
+        widgets = self.query(f"#{target}")
+        if widgets:
+            widgets.first().focus()
+            self.query_one("#fields", VerticalScroll).scroll_to_widget(self._row(field_id))
+
+    @work(thread=True, exit_on_error=False, exclusive=True, group="account-form")
+    def _save(
+        self,
+        *,
+        name: str,
+        environment: str,
+        custom_url: str | None,
+        whitelist: str,
+        creds: dict[str, str] | None,
+    ) -> None:
+        from tui.services.accounts import AccountError, Credentials, DuplicateName
+        from tui.services.secrets import SecretStoreError
+
+        try:
+            if self.mode is FormMode.ADD:
+                assert creds is not None
+                account = self.store.add(
+                    name,
+                    self.exchange_id,
+                    environment,
+                    Credentials(creds["api_key"], creds["secret"], creds["passphrase"]),
+                    base_url=custom_url,
+                    whitelist=whitelist,
+                )
+            elif self.mode is FormMode.EDIT:
+                assert self.account is not None
+                account = self.store.update(
+                    self.account.id,
+                    name=name,
+                    environment=environment,
+                    base_url=custom_url,
+                    whitelist=whitelist,
+                )
+            else:
+                assert self.account is not None and creds is not None
+                account = self.store.rotate(
+                    self.account.id,
+                    Credentials(creds["api_key"], creds["secret"], creds["passphrase"]),
+                )
+        except DuplicateName as exc:
+            self.app.call_from_thread(self._save_failed, _sentence(str(exc)), "name")
+        except (AccountError, SecretStoreError, ValueError) as exc:
+            self.app.call_from_thread(self._save_failed, str(exc), None)
+        else:
+            result = SaveResult(account.id, account.name, self.mode)
+            self.app.call_from_thread(self.dismiss, result)
+
+    def _save_failed(self, message: str, field_id: str | None) -> None:
+        self._saving = False
+        if field_id is not None:
+            self._row(field_id).show(message)
+            self._focus_field(field_id)
+            self._banner("Not saved: fix the field marked in red.", "error")
+        else:
+            self._banner(f"Not saved: {message}. Everything you typed is still here.", "error")
+
+    # -- leaving -------------------------------------------------------------------------------
+
+    def action_leave(self) -> None:
+        """Leave the form; asks first when there are unsaved changes."""
+        if self._saving:
+            return
+        if not self.dirty:
+            self.dismiss(None)
+            return
+        from tui.screens.confirm import ConfirmScreen
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(None)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Leave without saving?",
+                "The form has changes that are not saved. Leaving discards them.",
+                yes="Discard",
+                no="Keep editing",
+                danger=True,
+            ),
+            answered,
+        )

@@ -1,0 +1,88 @@
+"""A small yes/no question as a modal screen."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Ask one question; dismisses with True (yes) or False (no / escape).
+
+    ``danger`` styles the yes button as destructive (delete, discard).
+    """
+
+    DEFAULT_CSS = """
+    ConfirmScreen {
+        align: center middle;
+        background: $background 60%;
+    }
+    ConfirmScreen > #dialog {
+        width: 64;
+        max-width: 90%;
+        height: auto;
+        border: thick $primary;
+        background: $surface;
+        padding: 1 2;
+    }
+    ConfirmScreen.-danger > #dialog {
+        border: thick $error;
+    }
+    ConfirmScreen #title {
+        text-style: bold;
+        margin-bottom: 1;
+    }
+    ConfirmScreen #buttons {
+        height: auto;
+        margin-top: 1;
+        align-horizontal: right;
+    }
+    ConfirmScreen Button {
+        margin-left: 2;
+    }
+    """
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes", id="confirm.yes"),
+        Binding("n,escape", "answer(False)", "No", id="confirm.no"),
+        Binding("left,right", "app.focus_next", show=False),
+    ]
+
+    def __init__(
+        self,
+        title: str,
+        message: str,
+        yes: str = "Yes",
+        no: str = "No",
+        danger: bool = False,
+    ) -> None:
+        super().__init__(classes="-danger" if danger else "")
+        self._title = title
+        self._message = message
+        self._yes = yes
+        self._no = no
+        self._danger = danger
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(self._title, id="title", markup=False)
+            yield Static(self._message, id="message", markup=False)
+            with Horizontal(id="buttons"):
+                yield Button(f"{self._no} (n)", id="no")
+                yield Button(
+                    f"{self._yes} (y)", id="yes", variant="error" if self._danger else "primary"
+                )
+
+    def on_mount(self) -> None:
+        # The safe answer has focus, so a stray enter never deletes anything.
+        self.query_one("#no", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)

@@ -1,0 +1,286 @@
+"""Modals for keylink's encrypted vault: create it (a new master passphrase) and unlock it.
+
+Both run the slow, memory-hard key derivation in a thread worker, so the UI keeps drawing.
+Both dismiss with True once the vault is open, False when the user backs out.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+from tui.widgets.secret_input import SecretInput
+
+if TYPE_CHECKING:
+    from tui.services.secrets import SecretStore
+
+_STRENGTH_WORDS = ("too weak", "weak", "fair", "good", "strong")
+
+
+class _VaultDialog(ModalScreen[bool]):
+    """What the two vault modals share: the frame, the message line and the busy state."""
+
+    DEFAULT_CSS = """
+    _VaultDialog {
+        align: center middle;
+        background: $background 70%;
+    }
+    _VaultDialog > #dialog {
+        width: 72;
+        max-width: 95%;
+        height: auto;
+        max-height: 95%;
+        border: thick $primary;
+        background: $surface;
+        padding: 1 2;
+    }
+    _VaultDialog #title {
+        text-style: bold;
+        margin-bottom: 1;
+    }
+    _VaultDialog .why {
+        color: $text-muted;
+        margin-bottom: 1;
+    }
+    _VaultDialog Label {
+        margin-top: 1;
+    }
+    _VaultDialog #message {
+        margin-top: 1;
+        height: auto;
+    }
+    _VaultDialog #message.-error {
+        color: $error;
+    }
+    _VaultDialog #message.-busy {
+        color: $text-muted;
+    }
+    _VaultDialog #strength {
+        height: 1;
+    }
+    _VaultDialog #strength.-s0, _VaultDialog #strength.-s1 { color: $error; }
+    _VaultDialog #strength.-s2 { color: $warning; }
+    _VaultDialog #strength.-s3, _VaultDialog #strength.-s4 { color: $success; }
+    _VaultDialog #buttons {
+        height: auto;
+        margin-top: 1;
+        align-horizontal: right;
+    }
+    _VaultDialog Button {
+        margin-left: 2;
+    }
+    """
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="vault.cancel")]
+
+    def __init__(self, store: SecretStore) -> None:
+        super().__init__()
+        self.store = store
+        self._busy = False
+
+    def _say(self, text: str, kind: str = "") -> None:
+        message = self.query_one("#message", Static)
+        message.update(text)
+        message.set_class(kind == "error", "-error")
+        message.set_class(kind == "busy", "-busy")
+
+    def _set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        for widget in self.query(Input):
+            widget.disabled = busy
+        for button in self.query(Button):
+            button.disabled = busy
+
+    def action_cancel(self) -> None:
+        """Back out; the vault stays closed."""
+        if not self._busy:
+            self.dismiss(False)
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_cancel()
+
+
+class UnlockVaultScreen(_VaultDialog):
+    """Ask for the vault passphrase. A wrong one can be retried; a damaged file is reported."""
+
+    def compose(self) -> ComposeResult:
+        path = self.store.vault.path if self.store.vault is not None else "the vault file"
+        with Vertical(id="dialog"):
+            yield Static("Unlock keylink's vault", id="title")
+            yield Static(
+                f"Your API secrets are kept encrypted in {path}. Enter the master passphrase "
+                "to use them in this session.",
+                classes="why",
+                markup=False,
+            )
+            yield Label("Master passphrase")
+            yield SecretInput(id="passphrase", placeholder="the passphrase you chose")
+            yield Static("", id="message", markup=False)
+            with Horizontal(id="buttons"):
+                yield Button("Cancel (esc)", id="cancel")
+                yield Button("Unlock (enter)", id="submit", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#passphrase", SecretInput).focus()
+
+    @on(Button.Pressed, "#submit")
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted | Button.Pressed) -> None:
+        event.stop()
+        self.action_submit()
+
+    def action_submit(self) -> None:
+        """Try the passphrase."""
+        if self._busy:
+            return
+        passphrase = self.query_one("#passphrase", SecretInput).value
+        if not passphrase:
+            self._say("Type the passphrase first.", "error")
+            return
+        self._set_busy(True)
+        self._say("Opening the vault…", "busy")
+        self._unlock(passphrase)
+
+    @work(thread=True, exit_on_error=False, exclusive=True, group="vault")
+    def _unlock(self, passphrase: str) -> None:
+        from tui.services.secrets import SecretStoreError, VaultDamaged, WrongPassphrase
+
+        try:
+            self.store.unlock(passphrase)
+        except WrongPassphrase:
+            self.app.call_from_thread(self._failed, "wrong", "")
+        except VaultDamaged as exc:
+            self.app.call_from_thread(self._failed, "damaged", str(exc))
+        except SecretStoreError as exc:
+            self.app.call_from_thread(self._failed, "other", str(exc))
+        else:
+            self.app.call_from_thread(self.dismiss, True)
+
+    def _failed(self, kind: str, detail: str) -> None:
+        self._set_busy(False)
+        field = self.query_one("#passphrase", SecretInput)
+        if kind == "wrong":
+            self._say("That passphrase does not open the vault. Check it and try again.", "error")
+            # Keep what was typed (a near miss is easier to fix) but select it, so typing replaces.
+            field.focus()
+            field.select_all()
+        elif kind == "damaged":
+            self._say(
+                f"The vault file is damaged and cannot be read: {detail}. "
+                "Nothing was changed. Press esc to go back.",
+                "error",
+            )
+            field.disabled = True
+            self.query_one("#submit", Button).disabled = True
+            self.query_one("#cancel", Button).focus()
+        else:
+            self._say(detail, "error")
+            field.focus()
+
+
+class CreateVaultScreen(_VaultDialog):
+    """Choose the master passphrase of a new vault (typed twice, with a strength hint)."""
+
+    def compose(self) -> ComposeResult:
+        from tui.services.vault import MIN_PASSPHRASE
+
+        path = self.store.vault.path if self.store.vault is not None else "a file"
+        with Vertical(id="dialog"):
+            yield Static("Create keylink's vault", id="title")
+            yield Static(
+                f"This machine has no system keyring keylink can use ({self.store.reason}). "
+                f"keylink will keep your API secrets in an encrypted file ({path}), locked with "
+                "a master passphrase you choose now. Nobody can recover it: if you forget it, "
+                "you will have to add your keys again.",
+                classes="why",
+                markup=False,
+            )
+            yield Label(f"Master passphrase (at least {MIN_PASSPHRASE} characters)")
+            yield SecretInput(id="passphrase", placeholder="a few unrelated words work well")
+            yield Static("", id="strength", markup=False)
+            yield Label("Type it again")
+            yield SecretInput(id="repeat")
+            yield Static("", id="message", markup=False)
+            with Horizontal(id="buttons"):
+                yield Button("Cancel (esc)", id="cancel")
+                yield Button("Create vault", id="submit", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#passphrase", SecretInput).focus()
+
+    @on(Button.Pressed, "#submit")
+    def _create_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_submit()
+
+    @on(Input.Changed, "#passphrase")
+    def _show_strength(self, event: Input.Changed) -> None:
+        from tui.services.secrets import passphrase_strength
+
+        score, hint = passphrase_strength(event.value)
+        strength = self.query_one("#strength", Static)
+        if not event.value:
+            strength.update("")
+        else:
+            bar = "■" * score + "□" * (4 - score)
+            strength.update(f"{bar}  {_STRENGTH_WORDS[score]}: {hint}")
+        for level in range(5):
+            strength.set_class(level == score, f"-s{level}")
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.input.id == "passphrase":
+            self.query_one("#repeat", SecretInput).focus()
+        else:
+            self.action_submit()
+
+    def action_submit(self) -> None:
+        """Check both entries and create the vault."""
+        if self._busy:
+            return
+        first = self.query_one("#passphrase", SecretInput)
+        second = self.query_one("#repeat", SecretInput)
+        from tui.services.vault import MIN_PASSPHRASE
+
+        if len(first.value) < MIN_PASSPHRASE:
+            self._say(
+                f"The passphrase needs at least {MIN_PASSPHRASE} characters "
+                f"(it has {len(first.value)}).",
+                "error",
+            )
+            first.focus()
+            return
+        if first.value != second.value:
+            self._say("The two entries differ. Type the passphrase again in the second field.",
+                      "error")
+            second.focus()
+            second.select_all()
+            return
+        self._set_busy(True)
+        self._say("Creating the vault…", "busy")
+        self._create(first.value)
+
+    @work(thread=True, exit_on_error=False, exclusive=True, group="vault")
+    def _create(self, passphrase: str) -> None:
+        from tui.services.secrets import SecretStoreError
+
+        try:
+            self.store.create_vault(passphrase)
+        except (ValueError, SecretStoreError) as exc:
+            self.app.call_from_thread(self._failed, str(exc))
+        else:
+            self.app.call_from_thread(self.dismiss, True)
+
+    def _failed(self, detail: str) -> None:
+        self._set_busy(False)
+        self._say(f"The vault was not created: {detail}", "error")
+        self.query_one("#passphrase", SecretInput).focus()

@@ -1,0 +1,188 @@
+"""Form-level checks for the account form: pure functions, no Textual.
+
+Each field gets at most one message. An *error* blocks saving (a bad paste, a missing passphrase,
+the key pasted twice); a *warning* does not (a key whose shape differs from what the exchange
+usually issues — the user may know better, so they can save again to accept it).
+
+Secrets never appear in a message: messages speak of lengths and positions only.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from tui.services.accounts import clean_paste
+from tui.services.exchanges.base import ExchangeInfo, KeyShape
+
+#: Form field ids, in the order the form shows them.
+API_KEY = "api_key"
+SECRET = "secret"
+PASSPHRASE = "passphrase"
+
+FIELD_LABELS = {API_KEY: "API key", SECRET: "Secret", PASSPHRASE: "Passphrase"}
+
+# Control characters are shown as their Unicode "control picture" (U+2400 block) so a pasted line
+# break is visible where it sits, and no raw escape byte ever reaches the terminal.
+_CONTROL_PICTURES = {code: chr(0x2400 + code) for code in range(0x20)} | {0x7F: "\u2421"}
+_PICTURE_NAMES = {
+    "\u240a": "a line break",
+    "\u240d": "a line break",
+    "\u2409": "a tab",
+    "\u241b": "an escape character",
+}
+
+
+@dataclass(frozen=True)
+class FieldIssue:
+    """What is wrong with one field. ``blocking`` issues stop the save; warnings do not."""
+
+    field: str
+    message: str
+    blocking: bool
+
+
+@dataclass(frozen=True)
+class CredentialCheck:
+    """The cleaned credential values and the issues found, by field id."""
+
+    values: dict[str, str]
+    issues: dict[str, FieldIssue] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> dict[str, FieldIssue]:
+        return {k: v for k, v in self.issues.items() if v.blocking}
+
+    @property
+    def warnings(self) -> dict[str, FieldIssue]:
+        return {k: v for k, v in self.issues.items() if not v.blocking}
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def visible_paste(text: str) -> str:
+    """Pasted text ready for a one-line input: ends trimmed, inner control characters made visible.
+
+    Nothing is dropped (a stock input keeps only the first line of a multi-line paste, which could
+    silently cut a key short); the caller's check then refuses the visible marks with a message.
+    """
+    trimmed = text.strip()
+    return "".join(
+        _CONTROL_PICTURES.get(ord(ch), ch) if _is_control(ch) else ch for ch in trimmed
+    )
+
+
+def _is_control(ch: str) -> bool:
+    return unicodedata.category(ch) == "Cc"
+
+
+def paste_problem(label: str, value: str) -> str | None:
+    """Why ``value`` cannot be a credential (one line for the field), or None if it can."""
+    for index, ch in enumerate(value.strip(), start=1):
+        name = _PICTURE_NAMES.get(ch)
+        if name is None and ord(ch) in range(0x2400, 0x2422):
+            name = "a control character"
+        if name:
+            return (
+                f"{label} has {name} inside (at character {index}): a copy of more than the "
+                "value. Paste the value on its own."
+            )
+    try:
+        clean_paste(label, value)
+    except ValueError as exc:
+        message = str(exc)
+        return message if message.endswith(".") else f"{message}."
+    return None
+
+
+def _fixed_length(shape: KeyShape) -> int | None:
+    """The one length every value of ``shape`` has, or None when lengths vary."""
+    # The regex parser knows the width of a pattern; it is what `re` itself uses for look-behinds.
+    try:
+        low, high = re._parser.parse(shape.pattern).getwidth()  # type: ignore[attr-defined]
+    except Exception:
+        return None
+    return low if low == high else None
+
+
+def shape_warning(info: ExchangeInfo, field_id: str, value: str) -> str | None:
+    """A warning when a cleaned key or secret does not look like what ``info`` issues."""
+    shape = info.key_shape if field_id == API_KEY else info.secret_shape
+    if not value or shape.matches(value):
+        return None
+    noun = "API keys" if field_id == API_KEY else "secrets"
+    expected = _fixed_length(shape)
+    usual = f"{info.label} {noun} are usually {shape.description}"
+    if expected is not None and len(value) < expected:
+        why = f"this one has {len(value)} characters. Was the copy cut short?"
+    elif expected is not None and len(value) > expected:
+        why = f"this one has {len(value)} characters. Did the copy pick up something extra?"
+    else:
+        why = "this one looks different. Is it the right value for this field?"
+    return f"{usual}; {why}"
+
+
+def check_credentials(
+    info: ExchangeInfo, api_key: str, secret: str, passphrase: str = ""
+) -> CredentialCheck:
+    """Check the credential fields of the form for ``info``'s exchange.
+
+    Returns cleaned values (ends trimmed) and at most one issue per field.
+    """
+    raw = {API_KEY: api_key, SECRET: secret, PASSPHRASE: passphrase if info.has_passphrase else ""}
+    values: dict[str, str] = {}
+    issues: dict[str, FieldIssue] = {}
+    for field_id, value in raw.items():
+        label = FIELD_LABELS[field_id]
+        if field_id == PASSPHRASE and not info.has_passphrase:
+            values[field_id] = ""
+            continue
+        if not value.strip():
+            if field_id == PASSPHRASE:
+                message = (
+                    f"{info.label} keys need the passphrase you set when you created the key."
+                )
+            else:
+                message = f"{label} is required."
+            issues[field_id] = FieldIssue(field_id, message, blocking=True)
+            values[field_id] = ""
+            continue
+        problem = paste_problem(label, value)
+        if problem:
+            issues[field_id] = FieldIssue(field_id, problem, blocking=True)
+            values[field_id] = value
+            continue
+        values[field_id] = value.strip()
+
+    key, sec = values[API_KEY], values[SECRET]
+    if key and key == sec and SECRET not in issues:
+        issues[SECRET] = FieldIssue(
+            SECRET,
+            "The secret is the same as the API key: one of them was pasted twice.",
+            blocking=True,
+        )
+    if (
+        key
+        and sec
+        and API_KEY not in issues
+        and SECRET not in issues
+        and not info.key_shape.matches(key)
+        and not info.secret_shape.matches(sec)
+        and info.key_shape.matches(sec)
+        and info.secret_shape.matches(key)
+    ):
+        issues[API_KEY] = FieldIssue(
+            API_KEY,
+            "The API key and the secret look swapped: the key field holds a secret-shaped value.",
+            blocking=False,
+        )
+    for field_id in (API_KEY, SECRET):
+        if field_id in issues:
+            continue
+        warning = shape_warning(info, field_id, values[field_id])
+        if warning:
+            issues[field_id] = FieldIssue(field_id, warning, blocking=False)
+    return CredentialCheck(values, issues)
