@@ -1,0 +1,143 @@
+"""KeylinkApp: the top-level sections, the global keys and the command palette.
+
+Each section is a Textual *mode* with its own screen stack. The sections live in one dict,
+``SECTIONS``; the modes, the number-key bindings, the section bar, the help screen and the
+command palette are all derived from it, so adding a section is a one-line edit there.
+Screen modules are imported only when their section is first shown, which keeps start-up fast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from importlib import import_module
+from typing import Any, ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from tui.commands import KeylinkCommands
+
+
+@dataclass(frozen=True)
+class Section:
+    """A top-level screen: the key that shows it, its name, and where its screen class lives."""
+
+    key: str
+    title: str
+    #: "module:Class", imported when the section is first shown.
+    screen: str
+    #: One line for the command palette and the help screen.
+    description: str
+
+    def screen_class(self) -> type[Screen[Any]]:
+        """Import and return the section's screen class."""
+        module_name, _, class_name = self.screen.partition(":")
+        return getattr(import_module(module_name), class_name)
+
+
+#: Mode name -> section, the one place sections are registered. Listed in key order everywhere.
+SECTIONS: dict[str, Section] = {
+    "guide": Section("1", "Guide", "tui.screens.guide:GuideScreen",
+                     "Step by step: create an API key and link it to the terminal"),
+    "accounts": Section("2", "Accounts", "tui.screens.accounts:AccountsScreen",
+                        "Your linked API keys: add, edit, rotate, delete and verify them"),
+    "whitelist": Section("3", "Whitelist", "tui.screens.whitelist:WhitelistScreen",
+                         "The terminal's server IP addresses, ready to copy"),
+    "faq": Section("4", "FAQ", "tui.screens.faq:FaqScreen",
+                   "Answers to common questions about API keys"),
+}
+
+
+def ordered_sections() -> list[tuple[str, Section]]:
+    """The sections in the order of their keys."""
+    return sorted(SECTIONS.items(), key=lambda item: item[1].key)
+
+
+def _make_screen(section: Section) -> Screen[Any]:
+    return section.screen_class()()
+
+
+def _section_bindings() -> list[BindingType]:
+    # Shown in the section bar under the header, so kept out of the crowded footer.
+    return [
+        Binding(section.key, f"show('{mode}')", section.title, show=False,
+                tooltip=f"Show the {section.title} section", id=f"show.{mode}")
+        for mode, section in ordered_sections()
+    ]
+
+
+class KeylinkApp(App[None]):
+    """The keylink terminal app."""
+
+    TITLE = "keylink"
+    CSS_PATH = "app.tcss"
+    MODES: ClassVar[dict[str, Any]] = {
+        mode: partial(_make_screen, section) for mode, section in SECTIONS.items()
+    }
+    COMMANDS = App.COMMANDS | {KeylinkCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *_section_bindings(),
+        Binding("question_mark", "help", "Help", tooltip="Show every key of every section",
+                id="help"),
+        Binding("escape", "back", "Back", show=False,
+                tooltip="Close the dialog, or return to the section shown before", id="back"),
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True,
+                tooltip="Quit keylink", id="quit"),
+    ]
+
+    def __init__(self, start_screen: str = "guide") -> None:
+        """``start_screen``: the mode shown first (a key of ``SECTIONS``)."""
+        if start_screen not in SECTIONS:
+            known = ", ".join(SECTIONS)
+            raise ValueError(f"unknown start screen {start_screen!r} (known: {known})")
+        # Textual mounts DEFAULT_MODE at start-up; an instance attribute picks our section.
+        self.DEFAULT_MODE = start_screen
+        super().__init__()
+        #: Sections shown before the current one, most recent last (for Escape).
+        self.section_history: list[str] = []
+
+    async def show(self, mode: str, target: str | None = None) -> Screen[Any]:
+        """Show section ``mode``; ``target`` is passed to its screen's ``reveal`` (a profile
+        id for the whitelist, a question id for the FAQ). Returns the section's screen."""
+        if mode not in SECTIONS:
+            raise ValueError(f"unknown section {mode!r}")
+        if mode != self.current_mode:
+            self.section_history.append(self.current_mode)
+            await self.switch_mode(mode)
+        screen = self.screen
+        if target is not None:
+            reveal = getattr(screen, "reveal", None)
+            if reveal is None:
+                raise ValueError(f"the {mode} section cannot show {target!r}")
+            reveal(target)
+        return screen
+
+    async def action_show(self, mode: str) -> None:
+        """Show a section (bound to its number key)."""
+        await self.show(mode)
+
+    def action_help(self) -> None:
+        """Open the help screen over the current section."""
+        from tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    async def action_back(self) -> None:
+        """Close the top dialog, or return to the previously shown section."""
+        if len(self.screen_stack) > 1:
+            self.pop_screen()
+            return
+        while self.section_history:
+            mode = self.section_history.pop()
+            if mode in SECTIONS and mode != self.current_mode:
+                await self.switch_mode(mode)
+                return
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "back":
+            # Hidden (and Escape left to others) when there is nowhere to go back to.
+            return len(self.screen_stack) > 1 or bool(self.section_history)
+        return True

@@ -1,0 +1,97 @@
+"""Command-palette entries: every section, every global action, and every action of the screen
+the palette was opened from (its bindings, plus any extra entries the screen offers).
+
+Textual's own system commands (theme, quit, keys, screenshot) stay: the app adds this provider
+beside them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import partial
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+if TYPE_CHECKING:
+    from textual.app import App
+    from textual.screen import Screen
+
+
+class PaletteCommand(NamedTuple):
+    """One command-palette entry."""
+
+    title: str
+    help: str
+    callback: Callable[[], Any]
+
+
+@runtime_checkable
+class OffersCommands(Protocol):
+    """A screen with palette entries beyond its key bindings (e.g. one per exchange)."""
+
+    def palette_commands(self) -> Iterable[PaletteCommand]: ...
+
+
+def _binding_commands(app: App[Any], screen: Screen[Any], prefix: str) -> Iterable[PaletteCommand]:
+    """The enabled bindings of ``screen`` itself (not of its focused widget, nor Textual's
+    generic screen keys: keylink's own bindings all carry an id)."""
+    seen: set[str] = set()
+    for active in screen.active_bindings.values():
+        binding = active.binding
+        if (active.node is not screen or not active.enabled or not binding.description
+                or not binding.id):
+            continue
+        if binding.action in seen:
+            continue
+        seen.add(binding.action)
+        yield PaletteCommand(
+            f"{prefix}{binding.description}",
+            binding.tooltip or binding.description,
+            partial(app.run_action, binding.action, screen),
+        )
+
+
+def palette_commands(app: App[Any], screen: Screen[Any]) -> list[PaletteCommand]:
+    """All entries for a palette opened over ``screen``, sections first."""
+    from tui.app import KeylinkApp, ordered_sections
+
+    commands: list[PaletteCommand] = [
+        PaletteCommand(f"Go to {section.title}", f"{section.description} (key {section.key})",
+                       partial(app.run_action, f"show('{mode}')"))
+        for mode, section in ordered_sections()
+    ]
+    commands.append(PaletteCommand("Help: all keys", "Show every key of every section (key ?)",
+                                   partial(app.run_action, "help")))
+    if isinstance(app, KeylinkApp) and app.check_action("back", ()):
+        commands.append(PaletteCommand("Go back", "Close the dialog or return to the previous "
+                                       "section (Escape)", partial(app.run_action, "back")))
+    title = getattr(screen, "SECTION_TITLE", None)
+    prefix = f"{title}: " if title else ""
+    commands.extend(_binding_commands(app, screen, prefix))
+    if isinstance(screen, OffersCommands):
+        commands.extend(screen.palette_commands())
+    # One entry per title: a screen's extra entry may repeat one of its bindings.
+    unique: dict[str, PaletteCommand] = {}
+    for command in commands:
+        unique.setdefault(command.title, command)
+    return list(unique.values())
+
+
+class KeylinkCommands(Provider):
+    """keylink's command-palette provider."""
+
+    def _commands(self) -> list[PaletteCommand]:
+        return palette_commands(self.app, self.screen)
+
+    async def discover(self) -> Hits:
+        for command in self._commands():
+            yield DiscoveryHit(command.title, command.callback, help=command.help)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for command in self._commands():
+            score = matcher.match(command.title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(command.title), command.callback,
+                          text=command.title, help=command.help)

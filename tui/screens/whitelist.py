@@ -1,0 +1,295 @@
+"""The whitelist viewer: a terminal's server addresses, ready for an exchange's IP field."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Input, Label, Select, Static
+
+from tui.commands import PaletteCommand
+from tui.screens.section import SectionScreen
+from tui.services import whitelist
+from tui.services.clipboard import CopyResult, copy_text
+from tui.widgets.copy_panel import CopyPanel
+
+_FILE_PREFIX = "file:"
+
+
+def _count(count: int, singular: str, plural: str) -> str:
+    return f"{count} {singular if count == 1 else plural}"
+
+
+class PathInput(Input):
+    """The "load from file" path box: Escape closes it without loading anything."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", tooltip="Close the file box without loading",
+                id="whitelist.load.cancel"),
+    ]
+
+    def action_cancel(self) -> None:
+        screen = self.screen
+        if isinstance(screen, WhitelistScreen):
+            screen.close_file_box()
+
+
+class WhitelistScreen(SectionScreen):
+    """Shows a whitelist profile (or a loaded file) and copies it in the chosen format."""
+
+    SECTION = "whitelist"
+    SECTION_TITLE = "Whitelist"
+    SUB_TITLE = "Terminal IP whitelist"
+    AUTO_FOCUS = "#addresses"
+    WIDGET_BINDINGS = PathInput.BINDINGS
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("c", "copy_all", "Copy all",
+                tooltip="Copy the whole list in the chosen format", id="whitelist.copy_all"),
+        Binding("y,enter", "copy_address", "Copy one",
+                tooltip="Copy the highlighted address", id="whitelist.copy_address"),
+        Binding("f", "cycle_format", "Format",
+                tooltip="Switch format: commas, one per line, spaces", id="whitelist.format"),
+        Binding("o", "open_file_box", "Load file",
+                tooltip="Load an updated list from a file", id="whitelist.load"),
+        Binding("s", "next_profile", "Profile", show=False,
+                tooltip="Show the next profile", id="whitelist.profile"),
+    ]
+
+    DEFAULT_CSS = """
+    WhitelistScreen {
+        #wl-bar { height: 1; padding: 0 1; }
+        #wl-bar Label { padding: 0 1 0 0; }
+        #profile { width: 1fr; }
+        #wl-source { padding: 0 1; color: $text-muted; }
+        #wl-error {
+            margin: 0 1;
+            padding: 0 1;
+            border: round $error;
+            border-title-color: $error;
+            color: $text-error;
+        }
+        #wl-main { height: 1fr; }
+        #addresses {
+            width: 28;
+            height: 1fr;
+            border: round $border-blurred;
+            border-title-color: $text-muted;
+            &:focus { border: round $border; border-title-color: $text; }
+        }
+        #wl-load { height: 3; padding: 0 1; display: none; }
+        #wl-load.-open { display: block; }
+        #wl-load Label { padding: 1 1 0 0; }
+        #path { width: 1fr; }
+    }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        #: Lists loaded from files this session, by their Select value.
+        self.files: dict[str, whitelist.LoadResult] = {}
+        self.list_id = whitelist.DEFAULT_PROFILE
+        self.addresses: tuple[str, ...] = whitelist.profile(self.list_id).addresses
+        self.fmt = whitelist.FORMATS[0]
+        #: The last CopyResult (None before the first copy).
+        self.last_copy: CopyResult | None = None
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="wl-bar"):
+            yield Label("Profile")
+            yield Select(self._profile_options(), value=self.list_id, allow_blank=False,
+                         compact=True, id="profile")
+        yield Static(id="wl-source")
+        yield Static(id="wl-error")
+        with Horizontal(id="wl-main"):
+            yield DataTable(id="addresses", cursor_type="row", zebra_stripes=True)
+            yield CopyPanel(id="copy")
+        with Horizontal(id="wl-load"):
+            yield Label("File")
+            yield PathInput(placeholder="path to a text file of IP addresses, then Enter",
+                            id="path")
+
+    def on_mount(self) -> None:
+        table = self.query_one("#addresses", DataTable)
+        table.add_columns("#", "Address")
+        self.query_one("#wl-error", Static).display = False
+        self._show_list()
+
+    # -- what is shown -----------------------------------------------------------------------
+
+    def _profile_options(self) -> list[tuple[str, str]]:
+        options = [(p.name, p.id) for p in whitelist.profiles().values()]
+        options += [(f"File: {result.source}", key) for key, result in self.files.items()]
+        return options
+
+    def _source_line(self) -> str:
+        if self.list_id.startswith(_FILE_PREFIX):
+            result = self.files[self.list_id]
+            line = f"Loaded from {result.source}"
+            if result.duplicates:
+                line += f" ({_count(len(result.duplicates), 'duplicate', 'duplicates')} dropped)"
+            return line
+        profile = whitelist.profile(self.list_id)
+        return f"{profile.terminal} · source: {profile.source} · {profile.date}"
+
+    def _show_list(self) -> None:
+        table = self.query_one("#addresses", DataTable)
+        table.clear()
+        for number, address in enumerate(self.addresses, start=1):
+            table.add_row(str(number), address, key=address)
+        table.border_title = _count(len(self.addresses), "address", "addresses")
+        self.query_one("#wl-source", Static).update(self._source_line())
+        self._show_preview()
+
+    def _show_preview(self) -> None:
+        label = whitelist.FORMAT_LABELS[self.fmt]
+        panel = self.query_one(CopyPanel)
+        panel.show_preview(
+            whitelist.format_addresses(self.addresses, self.fmt),
+            f"[b]c[/b] copies all {len(self.addresses)} as {label}; "
+            f"[b]f[/b] changes the format; [b]y[/b] copies one.",
+        )
+        panel.border_title = f"Preview · {label}"
+
+    def show_list(self, list_id: str) -> None:
+        """Show a shipped profile (its id) or a loaded file (its Select value)."""
+        if list_id.startswith(_FILE_PREFIX):
+            addresses = self.files[list_id].addresses
+        else:
+            addresses = whitelist.profile(list_id).addresses
+        self.list_id, self.addresses = list_id, addresses
+        select = self.query_one("#profile", Select)
+        if select.value != list_id:
+            select.value = list_id
+        self._show_list()
+
+    # -- loading a file ----------------------------------------------------------------------
+
+    def load_path(self, path: str) -> bool:
+        """Load a whitelist file and show it. On failure the message names the bad lines and
+        the list on screen stays as it was. Returns whether the file was loaded."""
+        error = self.query_one("#wl-error", Static)
+        try:
+            # load_file caps the size, so this read is short enough for the UI thread.
+            result = whitelist.load_file(path)
+        except whitelist.WhitelistError as exc:
+            error.border_title = "File not loaded: the list below is unchanged"
+            error.update(str(exc))
+            error.display = True
+            self.notify(str(exc), title="File not loaded", severity="error")
+            return False
+        error.display = False
+        key = f"{_FILE_PREFIX}{result.source}"
+        self.files[key] = result
+        select = self.query_one("#profile", Select)
+        select.set_options(self._profile_options())
+        self.show_list(key)
+        message = f"Loaded {_count(len(result.addresses), 'address', 'addresses')}"
+        if result.duplicates:
+            message += (f"; dropped {_count(len(result.duplicates), 'duplicate', 'duplicates')}: "
+                        f"{', '.join(dict.fromkeys(result.duplicates))}")
+            self.notify(message, title="Duplicates dropped", severity="warning")
+        else:
+            self.notify(message, title="File loaded")
+        return True
+
+    def action_open_file_box(self) -> None:
+        self.query_one("#wl-load").add_class("-open")
+        self.query_one("#path", PathInput).focus()
+
+    def close_file_box(self) -> None:
+        """Hide the path box and go back to the address table."""
+        self.query_one("#wl-load").remove_class("-open")
+        self.query_one("#addresses", DataTable).focus()
+
+    @on(Input.Submitted, "#path")
+    def _path_submitted(self, event: Input.Submitted) -> None:
+        path = event.value.strip()
+        if not path:
+            self.notify("Type the path of a file first.", severity="warning")
+            return
+        if self.load_path(path):
+            event.input.value = ""
+            self.close_file_box()
+
+    # -- copying -----------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="copy")
+    def copy(self, text: str, what: str) -> CopyResult:
+        """Copy ``text`` (described as ``what``) off the UI thread: pyperclip may run a
+        clipboard program. OSC 52 itself is written by the app, on its own thread."""
+        app = self.app
+        result = copy_text(text, partial(app.call_from_thread, app.copy_to_clipboard))
+        app.call_from_thread(self._copied, result, what)
+        return result
+
+    def _copied(self, result: CopyResult, what: str) -> None:
+        self.last_copy = result
+        how = result.describe()
+        self.query_one(CopyPanel).show_copied(
+            result.text,
+            f"Copied {what} {how}.\nNo luck pasting? Select the text below and copy it by hand.",
+        )
+        self.notify(f"Copied {what}", title="Copied")
+
+    def action_copy_all(self) -> None:
+        label = whitelist.FORMAT_LABELS[self.fmt]
+        count = _count(len(self.addresses), "address", "addresses")
+        self.copy(whitelist.format_addresses(self.addresses, self.fmt), f"{count} ({label})")
+
+    def action_copy_address(self) -> None:
+        table = self.query_one("#addresses", DataTable)
+        if not self.addresses:
+            return
+        row = max(0, min(table.cursor_row, len(self.addresses) - 1))
+        address = self.addresses[row]
+        self.copy(address, f"{address} (address {row + 1} of {len(self.addresses)})")
+
+    @on(DataTable.RowSelected, "#addresses")
+    def _row_selected(self) -> None:
+        self.action_copy_address()
+
+    def action_cycle_format(self) -> None:
+        formats = whitelist.FORMATS
+        self.set_format(formats[(formats.index(self.fmt) + 1) % len(formats)])
+
+    def set_format(self, fmt: str) -> None:
+        """Use format ``fmt`` (one of ``whitelist.FORMATS``) for copying the whole list."""
+        if fmt not in whitelist.FORMATS:
+            raise ValueError(f"unknown format {fmt!r}")
+        self.fmt = fmt
+        self._show_preview()
+
+    def action_next_profile(self) -> None:
+        keys = [value for _, value in self._profile_options()]
+        self.show_list(keys[(keys.index(self.list_id) + 1) % len(keys)])
+
+    @on(Select.Changed, "#profile")
+    def _profile_chosen(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str) and event.value != self.list_id:
+            self.show_list(event.value)
+
+    # -- hooks for the app -------------------------------------------------------------------
+
+    def reveal(self, target: str) -> None:
+        """Show profile ``target`` (ValueError for an unknown profile)."""
+        try:
+            whitelist.profile(target)
+        except KeyError as exc:
+            raise ValueError(exc.args[0]) from None
+        self.show_list(target)
+
+    def palette_commands(self) -> Iterable[PaletteCommand]:
+        for profile in whitelist.profiles().values():
+            yield PaletteCommand(f"Whitelist: show {profile.name}",
+                                 f"{len(profile.addresses)} addresses, {profile.date}",
+                                 partial(self.show_list, profile.id))
+        for fmt in whitelist.FORMATS:
+            yield PaletteCommand(f"Whitelist: format {whitelist.FORMAT_LABELS[fmt]}",
+                                 "Use this format when copying the whole list",
+                                 partial(self.set_format, fmt))
