@@ -26,6 +26,8 @@ FIELD_LABELS = {API_KEY: "API key", SECRET: "Secret", PASSPHRASE: "Passphrase"}
 # Control characters are shown as their Unicode "control picture" (U+2400 block) so a pasted line
 # break is visible where it sits, and no raw escape byte ever reaches the terminal.
 _CONTROL_PICTURES = {code: chr(0x2400 + code) for code in range(0x20)} | {0x7F: "\u2421"}
+#: C1 controls (U+0080..U+009F) have no picture of their own; some terminals obey them.
+_OTHER_CONTROL = "\u2426"
 _PICTURE_NAMES = {
     "\u240a": "a line break",
     "\u240d": "a line break",
@@ -71,7 +73,8 @@ def visible_paste(text: str) -> str:
     """
     trimmed = text.strip()
     return "".join(
-        _CONTROL_PICTURES.get(ord(ch), ch) if _is_control(ch) else ch for ch in trimmed
+        _CONTROL_PICTURES.get(ord(ch), _OTHER_CONTROL) if _is_control(ch) else ch
+        for ch in trimmed
     )
 
 
@@ -83,7 +86,7 @@ def paste_problem(label: str, value: str) -> str | None:
     """Why ``value`` cannot be a credential (one line for the field), or None if it can."""
     for index, ch in enumerate(value.strip(), start=1):
         name = _PICTURE_NAMES.get(ch)
-        if name is None and ord(ch) in range(0x2400, 0x2422):
+        if name is None and ord(ch) in range(0x2400, 0x2427):
             name = "a control character"
         if name:
             return (
