@@ -81,6 +81,12 @@ class FakeConfig:
     client_ip: str = LOOPBACK
     #: Seconds a "hang" fault keeps the connection open without answering.
     hang_seconds: float = 30.0
+    #: Refuse every key-info call with this exchange error code (after the checks pass), for
+    #: codes no key setting produces (server errors, permission denied, region blocks).
+    force_code: str | None = None
+    #: Put the received credential headers into error messages (to prove keylink scrubs what an
+    #: exchange echoes back).
+    echo_credentials: bool = False
 
 
 # Test credentials shaped like real ones (FACTS section 6); never valid anywhere.
@@ -146,8 +152,9 @@ class FakeExchange:
         return f"http://{LOOPBACK}:{self.port}"
 
     def start(self) -> FakeExchange:
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
-                                        name="fake-exchange")
+        # A short poll interval keeps stop() (and so every test using the fake) quick.
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        daemon=True, name="fake-exchange")
         self._thread.start()
         return self
 
@@ -291,6 +298,11 @@ class _Bybit:
         return cls.envelope(0, "", result)
 
     @classmethod
+    def forced(cls, code: str) -> Rejection:
+        return cls.reject(int(code), "forced by the fake exchange", 401 if code in
+                          ("10003", "10004") else 200)
+
+    @classmethod
     def rate_limited(cls) -> Rejection:
         reset = _now_ms() + 1000
         return Rejection(200, cls.envelope(10006, "Too many visits!"),
@@ -360,6 +372,10 @@ class _Okx:
         }]}
 
     @classmethod
+    def forced(cls, code: str) -> Rejection:
+        return cls.reject(code, "forced by the fake exchange", 429 if code == "50011" else 401)
+
+    @classmethod
     def rate_limited(cls) -> Rejection:
         return cls.reject("50011", "Too Many Requests", 429)
 
@@ -414,6 +430,10 @@ class _Bitget:
             "authorities": authorities, "parentId": 1234567890, "traderType": "",
             "channelCode": "", "channel": "", "regisTime": "1680000000000",
         }}
+
+    @classmethod
+    def forced(cls, code: str) -> Rejection:
+        return cls.reject(code, "forced by the fake exchange", 429 if code == "429" else 400)
 
     @classmethod
     def rate_limited(cls) -> Rejection:
@@ -475,6 +495,11 @@ class _Binance:
         return answer
 
     @classmethod
+    def forced(cls, code: str) -> Rejection:
+        status = {"-1003": 429, "-2014": 401, "-2015": 401}.get(code, 400)
+        return cls.reject(int(code), "forced by the fake exchange", status)
+
+    @classmethod
     def rate_limited(cls) -> Rejection:
         return cls.reject(-1003, "Too much request weight used; current limit is 6000 request "
                           "weight per 1 MINUTE.", 429)
@@ -518,7 +543,14 @@ class _Handler(BaseHTTPRequestHandler):
                 body = handler.key_info(fake, headers, self.path)  # path with ?query, as signed
             else:
                 body = handler.key_info(fake, headers, parts.query)
+            if endpoint == "key" and fake.config.force_code is not None:
+                raise handler.forced(fake.config.force_code)
         except Rejection as refused:
+            if fake.config.echo_credentials:
+                echoed = " ".join(f"{k}={v}" for k, v in headers.items()) + " " + self.path
+                for field_name in ("retMsg", "msg"):
+                    if field_name in refused.body:
+                        refused.body[field_name] = f"{refused.body[field_name]} [{echoed}]"
             self._send_json(refused.status, refused.body, refused.headers)
             return
         self._send_json(200, body)

@@ -1,0 +1,403 @@
+"""verify_key against the loopback fake exchange: findings, retries, faults, secrecy."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+
+import httpcore
+import httpx
+import pytest
+
+from tests.fakes.exchange import EXCHANGES, FakeExchange
+from tui.services.accounts import Account, Credentials
+from tui.services.exchanges import exchange
+from tui.services.verify import MAX_BODY_BYTES, KeyReport, verify_account, verify_key
+from tui.services.whitelist import profile
+
+TIMESTAMP_CODES = {"bybit": "10002", "okx": "50102", "bitget": "40008", "binance": "-1021"}
+IP_CODES = {"bybit": "10010", "okx": "50110", "bitget": "40018", "binance": "-2015"}
+TERMINAL = profile("insilico-general").addresses
+
+
+@pytest.fixture
+def fake():
+    with FakeExchange() as server:
+        yield server
+
+
+def creds_for(fake: FakeExchange, ex: str) -> Credentials:
+    key = fake.key(ex)
+    return Credentials(key.api_key, key.secret, key.passphrase)
+
+
+async def check(fake: FakeExchange, ex: str, **kw) -> KeyReport:
+    kw.setdefault("read_timeout", 5.0)
+    return await verify_key(ex, fake.url, creds_for(fake, ex), **kw)
+
+
+def codes(report: KeyReport) -> dict[str, str]:
+    return {f.code: f.severity for f in report.findings}
+
+
+# --- a working key --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ex", EXCHANGES)
+async def test_a_plain_trading_key_works_and_reports_everything(fake, ex):
+    report = await check(fake, ex)
+    assert report.ok and report.error is None
+    assert report.permissions == {"read", "trade"}
+    assert report.read_only is False and not report.can_withdraw
+    assert report.host == f"127.0.0.1:{fake.port}"
+    assert isinstance(report.latency_ms, int) and report.latency_ms >= 0
+    assert report.clock_offset_ms is not None and abs(report.clock_offset_ms) < 500
+    assert codes(report)["no-withdraw"] == "ok" and codes(report)["can-trade"] == "ok"
+    data = report.to_json()
+    for name in ("ok", "exchange", "latency_ms", "clock_offset_ms", "can_withdraw",
+                 "ip_restricted", "ips", "findings", "error"):
+        assert name in data
+    assert data["error"] is None and data["exchange"] == ex
+    assert json.loads(json.dumps(data)) == data
+    assert report.summary().startswith("ok; read+trade")
+
+
+async def test_time_and_key_calls_run_concurrently(fake):
+    fake.config.latency_ms = 400
+    started = time.perf_counter()
+    report = await check(fake, "bybit")
+    wall = time.perf_counter() - started
+    assert report.ok
+    # One round trip of 400 ms, not two in a row.
+    assert wall < 0.75, wall
+    assert {r.path.split("?")[0] for r in fake.requests} == {"/v5/market/time",
+                                                             "/v5/user/query-api"}
+
+
+# --- findings -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ex", EXCHANGES)
+async def test_withdraw_permission_is_danger(fake, ex):
+    fake.key(ex).permissions = frozenset({"read", "trade", "withdraw"})
+    report = await check(fake, ex)
+    assert report.ok and report.can_withdraw
+    assert codes(report)["withdraw-enabled"] == "danger"
+    assert report.worst == "danger"
+    assert report.to_json()["can_withdraw"] is True
+
+
+@pytest.mark.parametrize("ex", EXCHANGES)
+async def test_no_ip_binding_is_a_warning(fake, ex):
+    report = await check(fake, ex)
+    assert report.ip_restricted is False
+    assert codes(report)["ip-unrestricted"] == "warning"
+
+
+async def test_bybit_unbound_key_says_how_many_days_are_left(fake):
+    fake.key("bybit").deadline_days = 9
+    report = await check(fake, "bybit")
+    assert report.days_left == 9
+    message = next(f.message for f in report.findings if f.code == "ip-unrestricted")
+    assert "9 days left" in message
+    assert codes(report)["expiring-soon"] == "warning"
+
+
+@pytest.mark.parametrize("ex", ["bybit", "okx", "bitget"])
+async def test_bound_ips_compared_with_the_terminal_whitelist(fake, ex):
+    fake.key(ex).ips = ("127.0.0.1", *TERMINAL[:18])
+    report = await check(fake, ex, whitelist=TERMINAL)
+    assert report.ok and report.ip_restricted
+    assert report.whitelist_checked
+    assert report.whitelist_missing == TERMINAL[18:]
+    assert report.whitelist_extra == ("127.0.0.1",)
+    found = codes(report)
+    assert found["whitelist-missing"] == "warning" and found["whitelist-extra"] == "warning"
+    assert TERMINAL[19] in next(f.message for f in report.findings
+                                if f.code == "whitelist-missing")
+
+
+@pytest.mark.parametrize("ex", ["bybit", "okx", "bitget"])
+async def test_matching_whitelist_is_ok(fake, ex):
+    fake.key(ex).ips = ("127.0.0.1",)
+    report = await check(fake, ex, whitelist=["127.0.0.1"])
+    assert codes(report)["whitelist-match"] == "ok"
+    assert report.whitelist_missing == () and report.whitelist_extra == ()
+    assert report.worst == "ok"
+
+
+async def test_binance_does_not_name_bound_ips_so_the_diff_is_left_to_the_user(fake):
+    fake.key("binance").ips = ("127.0.0.1",)
+    report = await check(fake, "binance", whitelist=TERMINAL)
+    assert report.ip_restricted and report.ips == ()
+    assert not report.whitelist_checked
+    assert codes(report)["whitelist-unknown"] == "info"
+
+
+@pytest.mark.parametrize("ex", EXCHANGES)
+async def test_read_only_key_warns_that_the_terminal_cannot_trade(fake, ex):
+    fake.key(ex).permissions = frozenset({"read"})
+    report = await check(fake, ex)
+    assert report.ok and report.read_only
+    assert report.permissions == {"read"}
+    assert codes(report)["read-only"] == "warning"
+
+
+async def test_linked_third_party_key_is_good(fake):
+    fake.key("bybit").linked = True
+    fake.key("bybit").ips = ("127.0.0.1",)
+    report = await check(fake, "bybit")
+    assert report.key_type == "linked"
+    assert codes(report)["linked-app"] == "ok"
+
+
+@pytest.mark.parametrize("ex", ["bybit", "binance"])
+async def test_expiry_within_two_weeks_warns(fake, ex):
+    fake.key(ex).ips = ("127.0.0.1",)  # bound: Bybit's deadline does not apply, expiredAt does
+    fake.key(ex).expires_at = datetime.now(UTC) + timedelta(days=5, hours=1)
+    report = await check(fake, ex)
+    assert report.days_left == 5
+    assert codes(report)["expiring-soon"] == "warning"
+    fake.key(ex).expires_at = datetime.now(UTC) + timedelta(days=40)
+    later = await check(fake, ex)
+    assert later.days_left == 39 or later.days_left == 40
+    assert "expiring-soon" not in codes(later)
+
+
+# --- the clock ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ex", EXCHANGES)
+async def test_clock_off_by_seconds_is_a_warning_with_the_fix(fake, ex):
+    fake.config.clock_skew_ms = 3000  # the exchange is 3 s ahead: this computer is behind
+    report = await check(fake, ex)
+    assert report.ok
+    assert 2500 < report.clock_offset_ms < 3500
+    finding = next(f for f in report.findings if f.code == "clock-skew")
+    assert finding.severity == "warning"
+    assert "behind" in finding.message and "timedatectl set-ntp true" in finding.message
+
+
+@pytest.mark.parametrize("ex", EXCHANGES)
+async def test_timestamp_rejection_is_retried_once_with_server_time(fake, ex):
+    fake.config.clock_skew_ms = -45_000  # this computer 45 s ahead: every exchange refuses
+    report = await check(fake, ex)
+    assert report.ok, report.error
+    assert report.retried_with_server_time
+    assert "ahead of" in next(f.message for f in report.findings if f.code == "clock-skew")
+    key_calls = [r for r in fake.requests if r.path.startswith(exchange(ex).api.key_info_path)]
+    assert len(key_calls) == 2
+
+
+@pytest.mark.parametrize("ex", EXCHANGES)
+async def test_timestamp_rejection_without_server_time_explains_the_clock(fake, ex):
+    fake.config.clock_skew_ms = -45_000
+    fake.config.fault, fake.config.fault_on = "5xx", "time"
+    report = await check(fake, ex)
+    assert not report.ok and not report.retried_with_server_time
+    assert report.error.code == TIMESTAMP_CODES[ex]
+    assert report.error.kind == "timestamp-rejected"
+    assert "timedatectl set-ntp true" in report.error.hint
+    assert report.clock_offset_ms is None
+    assert codes(report)["timestamp-rejected"] == "warning"
+
+
+# --- refusals that mean something specific --------------------------------------------------------
+
+
+@pytest.mark.parametrize("ex", EXCHANGES)
+async def test_key_bound_to_other_ips_is_explained_not_called_broken(fake, ex):
+    fake.key(ex).ips = TERMINAL[:3]
+    report = await check(fake, ex)
+    assert not report.ok
+    assert report.error.code == IP_CODES[ex]
+    assert report.error.kind == "bound-to-other-ips"
+    assert "other IP addresses" in report.error.message
+    assert report.worst == "info"
+    assert codes(report) == {"bound-to-other-ips": "info"}
+    assert report.summary() == f"failed: {IP_CODES[ex]} (bound-to-other-ips)"
+
+
+@pytest.mark.parametrize(("ex", "code"), [(ex, code) for ex in EXCHANGES
+                                          for code in exchange(ex).api.errors])
+async def test_every_error_code_in_the_tables_reaches_the_report(fake, ex, code):
+    fake.config.force_code = code
+    report = await check(fake, ex)
+    row = exchange(ex).api.errors[code]
+    assert not report.ok
+    assert report.error.code == code
+    assert report.error.kind == row.kind.value
+    assert report.error.message.startswith(row.meaning)
+    assert report.error.hint == row.fix
+    assert report.error.exchange_message.startswith("forced by the fake exchange")
+    assert report.findings[0].code == row.kind.value
+
+
+async def test_unknown_exchange_code_is_reported_with_its_number(fake):
+    fake.config.force_code = "10999"
+    report = await check(fake, "bybit")
+    assert report.error.code == "10999" and report.error.kind == "exchange-error"
+    assert "10999" in report.error.message
+
+
+# --- faults ---------------------------------------------------------------------------------------
+
+
+async def test_hanging_server_times_out(fake):
+    fake.config.fault = "hang"
+    started = time.perf_counter()
+    report = await check(fake, "bybit", read_timeout=0.5)
+    assert time.perf_counter() - started < 3
+    assert not report.ok and report.error.kind == "timeout"
+    assert report.latency_ms is None
+    assert report.findings[0].severity == "warning"
+
+
+async def test_connection_refused():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    report = await verify_key("okx", f"http://127.0.0.1:{port}", Credentials("k", "s", "p"))
+    assert not report.ok and report.error.kind == "connection-refused"
+
+
+class _NoNameResolution(httpcore.AsyncNetworkBackend):
+    """Fails every connect as a resolver would: a DNS failure without sending any DNS query."""
+
+    async def connect_tcp(self, host, port, timeout=None, local_address=None,
+                          socket_options=None):
+        try:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        except socket.gaierror as exc:
+            raise httpcore.ConnectError(str(exc)) from exc
+
+    async def connect_unix_socket(self, path, timeout=None, socket_options=None):
+        raise NotImplementedError
+
+    async def sleep(self, seconds):
+        await asyncio.sleep(seconds)
+
+
+async def test_dns_failure():
+    transport = httpx.AsyncHTTPTransport()
+    # The real pool with a resolver that fails: no traffic leaves the machine.
+    transport._pool = httpcore.AsyncConnectionPool(network_backend=_NoNameResolution())
+    report = await verify_key("bybit", "https://api.bybit.invalid", Credentials("k", "s"),
+                              transport=transport)
+    assert not report.ok and report.error.kind == "dns-failure"
+    assert "api.bybit.invalid" in report.error.message
+
+
+async def test_tls_failure_against_a_plain_http_server(fake):
+    report = await verify_key("bitget", fake.url.replace("http://", "https://"),
+                              creds_for(fake, "bitget"))
+    assert not report.ok and report.error.kind == "tls-failure"
+
+
+@pytest.mark.parametrize(("fault", "kind"), [
+    ("5xx", "exchange-server-error"),
+    ("429", "rate-limited"),
+    ("403", "http-forbidden"),
+    ("garbage", "not-json"),
+    ("huge", "body-too-large"),
+    ("huge-declared", "body-too-large"),
+    ("html", "wrong-content-type"),
+    ("drop", "protocol-error"),
+])
+@pytest.mark.parametrize("ex", ["bybit", "binance"])
+async def test_faults_become_clear_reports(fake, ex, fault, kind):
+    fake.config.fault = fault
+    report = await check(fake, ex)
+    assert not report.ok
+    assert report.error.kind == kind, report.error
+    assert report.error.message and report.error.hint
+    assert report.findings[0].severity == "warning"
+
+
+@pytest.mark.parametrize(("ex", "code"), [("bybit", "10006"), ("okx", "50011"),
+                                          ("bitget", "429"), ("binance", "-1003")])
+async def test_exchange_rate_limits(fake, ex, code):
+    fake.config.fault = "rate-limit"
+    report = await check(fake, ex)
+    assert report.error.code == code and report.error.kind == "rate-limited"
+
+
+async def test_huge_body_reading_stops_at_the_cap(fake):
+    assert MAX_BODY_BYTES == 1 << 20
+    fake.config.fault, fake.config.fault_on = "huge", "key"
+    report = await check(fake, "okx")
+    assert report.error.kind == "body-too-large" and "1024 KiB" in report.error.message
+
+
+async def test_a_fault_on_the_time_call_alone_still_verifies_the_key(fake):
+    fake.config.fault, fake.config.fault_on = "garbage", "time"
+    report = await check(fake, "okx")
+    assert report.ok and report.clock_offset_ms is None
+
+
+async def test_bad_base_url_is_reported():
+    report = await verify_key("bybit", "ftp://example", Credentials("k", "s"))
+    assert not report.ok and report.error.kind == "bad-url"
+
+
+async def test_unknown_exchange_is_a_key_error():
+    with pytest.raises(KeyError):
+        await verify_key("nope", "https://x.invalid", Credentials("k", "s"))
+
+
+# --- secrecy --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ex", EXCHANGES)
+async def test_no_secret_or_signature_in_any_report_text(fake, ex):
+    fake.config.echo_credentials = True
+    fake.config.force_code = next(iter(exchange(ex).api.errors))
+    creds = creds_for(fake, ex)
+    report = await verify_key(ex, fake.url, creds)
+    text = json.dumps(report.to_json()) + repr(report) + str(report.error)
+    seen = fake.requests[-1]
+    signature = (seen.headers.get("x-bapi-sign") or seen.headers.get("ok-access-sign")
+                 or seen.headers.get("access-sign") or seen.path.rpartition("signature=")[2])
+    assert signature and signature not in text
+    assert creds.secret not in text
+    if creds.passphrase:
+        assert creds.passphrase not in text
+    assert "***" in report.error.exchange_message  # the echo was there, and was masked
+
+
+def test_secret_never_leaves_in_a_request(fake):
+    async def run():
+        for ex in EXCHANGES:
+            await check(fake, ex)
+    asyncio.run(run())
+    for request in fake.requests:
+        dumped = request.path + json.dumps(request.headers)
+        for ex in EXCHANGES:
+            assert fake.key(ex).secret not in dumped
+
+
+# --- accounts and start-up cost -------------------------------------------------------------------
+
+
+async def test_verify_account_uses_the_accounts_whitelist_profile(fake):
+    fake.key("bybit").ips = TERMINAL
+    fake.config.client_ip = TERMINAL[0]  # as if run on one of the terminal's servers
+    account = Account(id="a1", name="main", exchange="bybit", environment="custom",
+                      base_url=fake.url, whitelist="insilico-general", created_at="",
+                      updated_at="", secret_ref="r")
+    report = await verify_account(account, creds_for(fake, "bybit"))
+    assert report.whitelist_checked
+    assert codes(report)["whitelist-match"] == "ok"
+
+
+def test_importing_exchanges_and_verify_does_not_import_httpx():
+    code = ("import sys, tui.services.exchanges as e, tui.services.verify; e.exchanges(); "
+            "print('httpx' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "False"
