@@ -10,6 +10,7 @@ Error messages are one line that says what to do; they never contain a secret.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import math
@@ -217,10 +218,17 @@ class SecretStore:
             note = f" ({BACKEND_ENV}={choice!r} is not one of vault, keyring, auto: ignored)"
 
         if backend is None:
+            import keyring.backend
             import keyring.core
 
+            # keyring finds the viable backends once per process; forget that so a retry after the
+            # user started or unlocked their keyring (or a changed environment) is seen.
+            reset = getattr(keyring.backend.get_all_keyring, "reset", None)
+            if callable(reset):
+                with contextlib.suppress(KeyError):  # nothing cached yet
+                    reset()
             try:
-                keyring.core.init_backend()  # detect afresh: the environment may have changed
+                keyring.core.init_backend()
                 backend = keyring.get_keyring()
             except Exception as exc:  # e.g. PYTHON_KEYRING_BACKEND names a class that does not load
                 return use_vault(

@@ -1,0 +1,285 @@
+"""The encrypted vault: round trip, wrong passphrase vs damage, concurrency, mode, no plaintext."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import stat
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from tui.services.vault import (
+    ScryptParams,
+    Vault,
+    VaultDamagedError,
+    VaultError,
+    VaultKeyring,
+    VaultLockedError,
+    VaultMissingError,
+    VaultPassphraseError,
+)
+
+PASSPHRASE = "a long vault passphrase"
+SECRET = "Zq8-unique-secret-value-Xw3"
+
+
+@pytest.fixture
+def vault(tmp_path: Path, cheap_kdf: ScryptParams) -> Vault:
+    v = Vault(tmp_path / "data" / "vault.json", kdf=cheap_kdf)
+    v.create(PASSPHRASE)
+    v.set("keylink", "a", SECRET)
+    v.set("keylink", "b", "second")
+    return v
+
+
+def _reopen(v: Vault) -> Vault:
+    return Vault(v.path)
+
+
+def test_round_trip_across_instances(vault: Vault):
+    other = _reopen(vault)
+    assert not other.unlocked
+    with pytest.raises(VaultLockedError, match="locked"):
+        other.get("keylink", "a")
+    other.unlock(PASSPHRASE)
+    assert other.get("keylink", "a") == SECRET
+    assert other.get("keylink", "b") == "second"
+    assert other.get("keylink", "missing") is None
+    assert other.get("other-service", "a") is None
+    other.delete("keylink", "a")
+    with pytest.raises(KeyError):
+        other.delete("keylink", "a")
+    vault_again = _reopen(vault)
+    vault_again.unlock(PASSPHRASE)
+    assert vault_again.get("keylink", "a") is None
+    assert vault_again.get("keylink", "b") == "second"
+
+
+def test_file_is_private_and_holds_no_plaintext(vault: Vault):
+    assert stat.S_IMODE(vault.path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(vault.path.parent.stat().st_mode) == 0o700
+    raw = vault.path.read_bytes()
+    for needle in (SECRET, "second", PASSPHRASE, "entries"):
+        assert needle.encode() not in raw
+        assert base64.b64encode(needle.encode()) not in raw
+    assert not [p for p in vault.path.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_every_write_uses_a_fresh_nonce(vault: Vault):
+    nonces = set()
+    for n in range(20):
+        vault.set("keylink", "n", str(n))
+        nonces.add(json.loads(vault.path.read_text())["nonce"])
+    assert len(nonces) == 20
+
+
+def test_wrong_passphrase_is_told_apart_and_changes_nothing(vault: Vault):
+    before = vault.path.read_bytes()
+    other = _reopen(vault)
+    with pytest.raises(VaultPassphraseError, match="wrong vault passphrase"):
+        other.unlock(PASSPHRASE + "x")
+    assert not other.unlocked
+    assert vault.path.read_bytes() == before
+
+
+def test_create_refuses_short_passphrase_and_an_existing_vault(tmp_path, cheap_kdf, vault):
+    with pytest.raises(ValueError, match="at least 12"):
+        Vault(tmp_path / "new.json", kdf=cheap_kdf).create("short")
+    before = vault.path.read_bytes()
+    with pytest.raises(VaultError, match="already exists"):
+        Vault(vault.path, kdf=cheap_kdf).create("another long passphrase")
+    assert vault.path.read_bytes() == before
+
+
+def test_missing_vault(tmp_path):
+    v = Vault(tmp_path / "none.json")
+    assert not v.exists()
+    with pytest.raises(VaultMissingError):
+        v.unlock(PASSPHRASE)
+
+
+def _flip(raw: bytes, index: int, mask: int = 0x01) -> bytes:
+    data = bytearray(raw)
+    data[index] ^= mask
+    return bytes(data)
+
+
+def _unlock_outcome(path: Path) -> str:
+    try:
+        Vault(path).unlock(PASSPHRASE)
+    except VaultDamagedError:
+        return "damaged"
+    except VaultPassphraseError:
+        return "wrong passphrase"
+    return "opened"
+
+
+@pytest.mark.parametrize("mask", [0x01, 0x20, 0x80])
+def test_any_flipped_byte_anywhere_is_damage_never_a_wrong_passphrase(vault: Vault, mask: int):
+    original = vault.path.read_bytes()
+    outcomes = {}
+    for index in range(len(original)):
+        vault.path.write_bytes(_flip(original, index, mask))
+        outcomes[index] = _unlock_outcome(vault.path)
+        assert vault.path.read_bytes() == _flip(original, index, mask)  # never rewritten
+    assert set(outcomes.values()) == {"damaged"}, {
+        i: o for i, o in outcomes.items() if o != "damaged"
+    }
+
+
+def _rewrite_field(path: Path, field: str, change) -> None:
+    doc = json.loads(path.read_text())
+    raw = base64.b64decode(doc[field])
+    doc[field] = base64.b64encode(change(raw)).decode()
+    path.write_text(json.dumps(doc, separators=(",", ":")))
+
+
+@pytest.mark.parametrize(
+    ("field", "position"),
+    [("ciphertext", 0), ("ciphertext", -17), ("ciphertext", -1), ("nonce", 0), ("nonce", -1)],
+    ids=["ciphertext-start", "ciphertext-end", "tag", "nonce-start", "nonce-end"],
+)
+def test_a_flipped_bit_in_decoded_ciphertext_nonce_or_tag_is_damage(vault, field, position):
+    _rewrite_field(vault.path, field, lambda raw: _flip(raw, position % len(raw)))
+    with pytest.raises(VaultDamagedError, match="passphrase is right but the contents fail"):
+        _reopen(vault).unlock(PASSPHRASE)
+
+
+def test_a_changed_header_value_is_damage(vault):
+    doc = json.loads(vault.path.read_text())
+    doc["header"]["salt"] = base64.b64encode(b"\0" * 16).decode()
+    vault.path.write_text(json.dumps(doc))
+    with pytest.raises(VaultDamagedError, match="checksum"):
+        _reopen(vault).unlock(PASSPHRASE)
+
+
+@pytest.mark.parametrize("keep", [0, 1, 10, 100, -40, -1])
+def test_truncated_file_is_damage(vault, keep):
+    raw = vault.path.read_bytes()
+    vault.path.write_bytes(raw[:keep])
+    with pytest.raises(VaultDamagedError):
+        _reopen(vault).unlock(PASSPHRASE)
+
+
+def test_hostile_kdf_cost_in_header_is_refused_before_deriving(vault):
+    import hashlib
+
+    doc = json.loads(vault.path.read_text())
+    doc["header"]["n"] = 2**30
+    canonical = json.dumps(doc["header"], sort_keys=True, separators=(",", ":")).encode()
+    doc["header_sha256"] = hashlib.sha256(canonical).hexdigest()
+    vault.path.write_text(json.dumps(doc))
+    with pytest.raises(VaultDamagedError, match="impossible scrypt cost"):
+        _reopen(vault).unlock(PASSPHRASE)
+
+
+def test_a_vault_replaced_by_another_passphrase_asks_to_unlock_again(vault, cheap_kdf):
+    vault.path.unlink()
+    Vault(vault.path, kdf=cheap_kdf).create("a different passphrase")
+    with pytest.raises(VaultLockedError, match="replaced"):
+        vault.get("keylink", "a")
+    assert not vault.unlocked
+
+
+def test_two_writers_in_threads_both_survive(vault):
+    writers = [_reopen(vault) for _ in range(2)]
+    for writer in writers:
+        writer.unlock(PASSPHRASE)
+    errors: list[BaseException] = []
+
+    def write(index: int, writer: Vault) -> None:
+        try:
+            for n in range(15):
+                writer.set("keylink", f"w{index}-{n}", f"value-{index}-{n}")
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(i, w)) for i, w in enumerate(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    check = _reopen(vault)
+    check.unlock(PASSPHRASE)
+    for index in range(2):
+        for n in range(15):
+            assert check.get("keylink", f"w{index}-{n}") == f"value-{index}-{n}"
+
+
+_WRITER = """
+import sys
+from pathlib import Path
+from tui.services.vault import Vault
+v = Vault(Path(sys.argv[1]))
+v.unlock(sys.argv[2])
+for n in range(15):
+    v.set("keylink", f"{sys.argv[3]}-{n}", "x")
+"""
+
+
+def test_two_writer_processes_both_survive(vault):
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _WRITER, str(vault.path), PASSPHRASE, tag])
+        for tag in ("p", "q")
+    ]
+    assert [proc.wait(60) for proc in procs] == [0, 0]
+    check = _reopen(vault)
+    check.unlock(PASSPHRASE)
+    assert all(check.get("keylink", f"{t}-{n}") == "x" for t in "pq" for n in range(15))
+
+
+def test_default_kdf_cost_is_strong_and_recorded_in_the_header(tmp_path):
+    v = Vault(tmp_path / "vault.json")  # production parameters, once
+    v.create(PASSPHRASE)
+    header = json.loads(v.path.read_text())["header"]
+    assert (header["kdf"], header["n"], header["r"], header["p"]) == ("scrypt", 2**17, 8, 1)
+    assert len(base64.b64decode(header["salt"])) == 16
+    other = Vault(v.path)
+    other.unlock(PASSPHRASE)
+    assert other.get("keylink", "x") is None
+
+
+def test_salt_differs_between_vaults(tmp_path, cheap_kdf):
+    salts = set()
+    for n in range(3):
+        v = Vault(tmp_path / f"v{n}.json", kdf=cheap_kdf)
+        v.create(PASSPHRASE)
+        salts.add(json.loads(v.path.read_text())["header"]["salt"])
+    assert len(salts) == 3
+
+
+def test_scrypt_params_are_bounded():
+    with pytest.raises(ValueError):
+        ScryptParams(log2_n=30)
+    with pytest.raises(ValueError):
+        ScryptParams(log2_n=0)
+
+
+def test_vault_keyring_is_a_keyring_backend_over_the_vault(vault):
+    from keyring.errors import PasswordDeleteError
+
+    backend = VaultKeyring(vault)
+    backend.set_password("svc", "user", "pw")
+    assert backend.get_password("svc", "user") == "pw"
+    backend.delete_password("svc", "user")
+    assert backend.get_password("svc", "user") is None
+    with pytest.raises(PasswordDeleteError):
+        backend.delete_password("svc", "user")
+    assert "unlocked" in repr(vault) and SECRET not in repr(vault)
+
+
+def test_keyring_never_picks_the_vault_on_its_own():
+    from keyring.backend import get_all_keyring
+    from keyring.backends import chainer
+
+    assert VaultKeyring.priority < 0  # below keyring's fail backend
+    with contextlib.suppress(KeyError):
+        get_all_keyring.reset()  # keyring caches the list from before this module was imported
+    assert not any(isinstance(b, VaultKeyring) for b in chainer.ChainerBackend.backends)
+    assert any(isinstance(b, VaultKeyring) for b in get_all_keyring())  # but it is loadable
