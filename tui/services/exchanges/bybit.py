@@ -118,7 +118,8 @@ class BybitApi(ExchangeApi):
     def parse_key_info(self, data: Any) -> KeyInfo:
         if not isinstance(data, dict):
             raise ValueError("Bybit's key info is not an object")
-        groups = data.get("permissions") or {}
+        groups = data.get("permissions")
+        groups = {} if groups is None else groups
         if not isinstance(groups, dict):
             raise ValueError("Bybit's permissions are not an object")
         raw: list[str] = []

@@ -1,0 +1,81 @@
+"""Binance: the official signing vector, query order, restrictions parsing, refusals."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from tests.fakes.exchange import FakeExchange
+from tui.services.accounts import Credentials
+from tui.services.exchanges.binance import BinanceApi, sign
+from tui.services.verify import verify_key
+
+API = BinanceApi()
+SECRET = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
+
+
+@pytest.fixture
+def fake():
+    with FakeExchange() as server:
+        yield server
+
+
+def test_official_vector():
+    payload = ("symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1"
+               "&recvWindow=5000&timestamp=1499827319559")
+    assert sign(SECRET, payload) == \
+        "c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b71"
+
+
+def test_signature_goes_last_in_the_query():
+    request = API.sign_key_info(Credentials("KEY", SECRET), 1499827319559)
+    path, _, query = request.path.partition("?")
+    assert path == "/sapi/v1/account/apiRestrictions"
+    signed, _, signature = query.rpartition("&signature=")
+    assert signed == "recvWindow=5000&timestamp=1499827319559"
+    assert signature == sign(SECRET, signed)
+    assert dict(request.headers) == {"X-MBX-APIKEY": "KEY"}
+
+
+def test_parse_restrictions():
+    info = API.parse_key_info({
+        "ipRestrict": True, "enableReading": True, "enableSpotAndMarginTrading": True,
+        "enableWithdrawals": True, "enableInternalTransfer": False,
+        "tradingAuthorityExpirationTime": 1893456000000,
+    })
+    assert info.permissions == {"read", "trade", "withdraw"}
+    assert "enableWithdrawals" in info.raw_permissions
+    assert info.ip_restricted and info.ips == ()
+    assert info.expires_at == datetime(2030, 1, 1, tzinfo=UTC)
+    ro = API.parse_key_info({"ipRestrict": False, "enableReading": True})
+    assert ro.read_only and ro.expires_at is None
+    with pytest.raises(ValueError):
+        API.parse_key_info({"code": -1})
+
+
+def test_reply_tells_errors_from_answers():
+    assert API.reply({"code": -1022, "msg": "x"}).code == "-1022"
+    assert API.reply({"serverTime": 1}).code is None
+
+
+@pytest.mark.parametrize(("api_key", "secret", "code", "kind"), [
+    (None, "0" * 64, "-1022", "bad-signature"),
+    ("Z" * 64, None, "-2015", "bound-to-other-ips"),
+    ("", None, "-2014", "invalid-key"),
+])
+async def test_refusals(fake, api_key, secret, code, kind):
+    key = fake.key("binance")
+    creds = Credentials(key.api_key if api_key is None else api_key,
+                        key.secret if secret is None else secret)
+    report = await verify_key("binance", fake.url, creds)
+    assert (report.error.code, report.error.kind) == (code, kind)
+
+
+async def test_minus_2015_is_hedged_because_binance_merges_three_causes(fake):
+    fake.key("binance").ips = ("18.167.89.125",)
+    report = await verify_key("binance", fake.url, Credentials(fake.key("binance").api_key,
+                                                               fake.key("binance").secret))
+    assert report.error.code == "-2015"
+    assert "Usually" in report.error.message and "less often" in report.error.message
+    assert report.worst == "info"
