@@ -1,0 +1,275 @@
+"""`keylink verify` end to end in-process: accounts added with `keylink accounts add` into a real
+(cheap-KDF) vault under tmp XDG dirs, checked against the loopback fake exchange."""
+
+from __future__ import annotations
+
+import io
+import json
+import socket
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.conftest import TEST_VAULT_PASSPHRASE
+from tests.fakes.exchange import EXCHANGES, FakeExchange
+from tui.cli import main
+from tui.services import paths
+from tui.services.exchanges import exchange
+from tui.services.whitelist import profile
+
+TERMINAL = profile("insilico-general").addresses
+
+
+@pytest.fixture
+def vault_env(monkeypatch, cheap_kdf):
+    """keylink's own vault at its default path, created with a cheap KDF, passphrase in env."""
+    from tui.services.vault import Vault
+
+    monkeypatch.setenv("KEYLINK_SECRET_BACKEND", "vault")
+    monkeypatch.setenv("KEYLINK_VAULT_PASSPHRASE", TEST_VAULT_PASSPHRASE)
+    Vault(kdf=cheap_kdf).create(TEST_VAULT_PASSPHRASE)
+
+
+@pytest.fixture
+def fake(vault_env):
+    with FakeExchange() as server:
+        yield server
+
+
+def add_account(monkeypatch, capsys, fake: FakeExchange, ex: str, name: str | None = None,
+                base_url: str | None = None, secret: str | None = None) -> str:
+    key = fake.key(ex)
+    lines = [key.api_key, secret or key.secret] + ([key.passphrase] if key.passphrase else [])
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(lines) + "\n"))
+    name = name or f"{ex}-main"
+    assert main(["accounts", "add", name, "--exchange", ex, "--base-url",
+                 base_url or fake.url]) == 0
+    capsys.readouterr()
+    return name
+
+
+def verify_json(capsys, *argv: str) -> tuple[int, dict]:
+    code = main(["verify", *argv, "--json"])
+    out = capsys.readouterr().out
+    return code, json.loads(out)
+
+
+def finding_codes(data: dict) -> dict[str, str]:
+    return {f["code"]: f["severity"] for f in data["findings"]}
+
+
+@pytest.mark.parametrize("ex", EXCHANGES)
+def test_working_key_exits_0_with_the_json_report(monkeypatch, capsys, fake, ex):
+    name = add_account(monkeypatch, capsys, fake, ex)
+    code, data = verify_json(capsys, name)
+    assert code == 0
+    assert data["ok"] is True and data["exchange"] == ex and data["account"] == name
+    assert data["error"] is None and data["can_withdraw"] is False
+    assert isinstance(data["latency_ms"], int) and isinstance(data["clock_offset_ms"], int)
+    assert finding_codes(data)["ip-unrestricted"] == "warning"
+
+
+def _withdraw(fake, ex):
+    fake.key(ex).permissions = frozenset({"read", "trade", "withdraw"})
+
+
+def _read_only(fake, ex):
+    fake.key(ex).permissions = frozenset({"read"})
+
+
+def _linked(fake, ex):
+    fake.key(ex).linked = True
+    fake.key(ex).ips = ("127.0.0.1",)
+
+
+def _expiring(fake, ex):
+    fake.key(ex).ips = ("127.0.0.1",)
+    fake.key(ex).expires_at = datetime.now(UTC) + timedelta(days=3, hours=1)
+
+
+def _skew(fake, ex):
+    fake.config.clock_skew_ms = 4000
+
+
+def _bound_not_to_the_terminal(fake, ex):
+    fake.key(ex).ips = ("127.0.0.1", *TERMINAL[:5])
+
+
+def _bound_to_the_terminal(fake, ex):
+    fake.key(ex).ips = TERMINAL
+    fake.config.client_ip = TERMINAL[3]
+
+
+def _binance_bound(fake, ex):
+    fake.key(ex).ips = ("127.0.0.1",)
+
+
+@pytest.mark.parametrize(("ex", "arrange", "expected"), [
+    ("bybit", _withdraw, {"withdraw-enabled": "danger"}),
+    ("okx", _withdraw, {"withdraw-enabled": "danger"}),
+    ("bitget", _withdraw, {"withdraw-enabled": "danger"}),
+    ("binance", _withdraw, {"withdraw-enabled": "danger"}),
+    ("bybit", _read_only, {"read-only": "warning"}),
+    ("okx", _read_only, {"read-only": "warning"}),
+    ("bybit", _linked, {"linked-app": "ok", "ip-restricted": "ok"}),
+    ("bybit", _expiring, {"expiring-soon": "warning"}),
+    ("binance", _expiring, {"expiring-soon": "warning"}),
+    ("bitget", _skew, {"clock-skew": "warning"}),
+    ("bybit", _bound_not_to_the_terminal, {"whitelist-missing": "warning",
+                                           "whitelist-extra": "warning"}),
+    ("okx", _bound_to_the_terminal, {"whitelist-match": "ok"}),
+    ("binance", _binance_bound, {"whitelist-unknown": "info"}),
+])
+def test_findings_through_the_cli(monkeypatch, capsys, fake, ex, arrange, expected):
+    name = add_account(monkeypatch, capsys, fake, ex)
+    arrange(fake, ex)
+    code, data = verify_json(capsys, name, "--whitelist", "insilico-general")
+    assert code == 0, data["error"]
+    found = finding_codes(data)
+    for finding, severity in expected.items():
+        assert found.get(finding) == severity, found
+
+
+def test_bybit_days_left_for_an_unbound_key(monkeypatch, capsys, fake):
+    name = add_account(monkeypatch, capsys, fake, "bybit")
+    fake.key("bybit").deadline_days = 11
+    code, data = verify_json(capsys, name)
+    assert code == 0 and data["days_left"] == 11
+    assert any("11 days left" in f["message"] for f in data["findings"])
+
+
+@pytest.mark.parametrize(("ex", "code"), [(ex, code) for ex in EXCHANGES
+                                          for code in exchange(ex).api.errors])
+def test_every_error_code_exits_1_with_its_code(monkeypatch, capsys, fake, ex, code):
+    name = add_account(monkeypatch, capsys, fake, ex)
+    fake.config.force_code = code
+    status, data = verify_json(capsys, name)
+    assert status == 1
+    assert data["ok"] is False
+    assert data["error"]["code"] == code
+    assert data["error"]["kind"] == exchange(ex).api.errors[code].kind.value
+
+
+@pytest.mark.parametrize(("ex", "code"), [("bybit", "10010"), ("okx", "50110"),
+                                          ("bitget", "40018"), ("binance", "-2015")])
+def test_key_bound_elsewhere_through_the_cli(monkeypatch, capsys, fake, ex, code):
+    name = add_account(monkeypatch, capsys, fake, ex)
+    fake.key(ex).ips = TERMINAL[:2]
+    status, data = verify_json(capsys, name)
+    assert status == 1 and data["error"]["code"] == code
+    assert data["worst"] == "info"
+    assert finding_codes(data) == {"bound-to-other-ips": "info"}
+
+
+def test_wrong_environment_and_wrong_secret(monkeypatch, capsys, fake):
+    name = add_account(monkeypatch, capsys, fake, "bybit")
+    fake.key("bybit").environment = "testnet"
+    status, data = verify_json(capsys, name)
+    assert status == 1 and data["error"]["code"] == "10003"
+    assert "another environment" in data["error"]["message"]
+    fake.key("bybit").environment = "mainnet"
+    other = add_account(monkeypatch, capsys, fake, "okx", secret="F" * 32)
+    status, data = verify_json(capsys, other)
+    assert status == 1 and data["error"]["code"] == "50113"
+
+
+@pytest.mark.parametrize(("fault", "kind"), [("5xx", "exchange-server-error"),
+                                             ("429", "rate-limited"), ("garbage", "not-json"),
+                                             ("huge", "body-too-large"),
+                                             ("html", "wrong-content-type")])
+def test_faults_exit_1_with_a_clear_error(monkeypatch, capsys, fake, fault, kind):
+    name = add_account(monkeypatch, capsys, fake, "bitget")
+    fake.config.fault = fault
+    status, data = verify_json(capsys, name)
+    assert status == 1 and data["error"]["kind"] == kind and data["error"]["message"]
+
+
+def test_connection_refused_exits_1(monkeypatch, capsys, fake):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    name = add_account(monkeypatch, capsys, fake, "binance", base_url=f"http://127.0.0.1:{port}")
+    status, data = verify_json(capsys, name)
+    assert status == 1 and data["error"]["kind"] == "connection-refused"
+
+
+def test_timestamp_failure_without_server_time(monkeypatch, capsys, fake):
+    name = add_account(monkeypatch, capsys, fake, "okx")
+    fake.config.clock_skew_ms = -60_000
+    fake.config.fault, fake.config.fault_on = "5xx", "time"
+    status, data = verify_json(capsys, name)
+    assert status == 1 and data["error"]["code"] == "50102"
+    assert "timedatectl" in data["error"]["hint"]
+
+
+def test_the_check_is_recorded_without_secrets(monkeypatch, capsys, fake):
+    name = add_account(monkeypatch, capsys, fake, "okx")
+    fake.key("okx").permissions = frozenset({"read", "trade", "withdraw"})
+    assert main(["verify", name]) == 0
+    capsys.readouterr()
+    assert main(["accounts", "list", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    check = listed[0]["last_check"]
+    assert check["ok"] is True and check["worst"] == "danger"
+    assert check["summary"].startswith("ok; read+trade+withdraw")
+    stored = (paths.config_dir() / "accounts.json").read_text()
+    key = fake.key("okx")
+    assert key.secret not in stored and key.passphrase not in stored
+
+
+def test_human_output_lists_findings(monkeypatch, capsys, fake):
+    name = add_account(monkeypatch, capsys, fake, "bybit")
+    fake.key("bybit").permissions = frozenset({"read", "trade", "withdraw"})
+    assert main(["verify", name]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{name}: Bybit (custom) at 127.0.0.1:")
+    assert "key works: permissions read, trade, withdraw; IPs not bound" in out
+    assert "[DANGER] withdraw-enabled" in out and "[warn]   ip-unrestricted" in out
+    assert fake.key("bybit").secret not in out
+
+
+def test_all_accounts(monkeypatch, capsys, fake):
+    add_account(monkeypatch, capsys, fake, "bybit")
+    add_account(monkeypatch, capsys, fake, "binance")
+    code, data = verify_json(capsys, "--all")
+    assert code == 0 and [d["account"] for d in data] == ["bybit-main", "binance-main"]
+    fake.key("binance").ips = TERMINAL[:1]
+    code, data = verify_json(capsys, "--all")
+    assert code == 1 and [d["ok"] for d in data] == [True, False]
+    assert main(["verify", "--all"]) == 1
+    out = capsys.readouterr().out
+    assert "bybit-main:" in out and "binance-main:" in out and "verification failed (-2015)" in out
+
+
+# --- exit 2 ---------------------------------------------------------------------------------------
+
+
+def test_unknown_account_is_a_usage_error(monkeypatch, capsys, fake):
+    add_account(monkeypatch, capsys, fake, "bybit")
+    assert main(["verify", "nobody"]) == 2
+    assert "nobody" in capsys.readouterr().err
+
+
+def test_locked_vault_without_passphrase_is_a_usage_error(monkeypatch, capsys, fake):
+    name = add_account(monkeypatch, capsys, fake, "bybit")
+    monkeypatch.delenv("KEYLINK_VAULT_PASSPHRASE")
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert main(["verify", name]) == 2
+    assert "KEYLINK_VAULT_PASSPHRASE" in capsys.readouterr().err
+
+
+def test_wrong_vault_passphrase_is_a_usage_error(monkeypatch, capsys, fake):
+    name = add_account(monkeypatch, capsys, fake, "bybit")
+    monkeypatch.setenv("KEYLINK_VAULT_PASSPHRASE", "not the passphrase at all")
+    assert main(["verify", name]) == 2
+
+
+@pytest.mark.parametrize("argv", [[], ["x", "--all"], ["x", "--whitelist", "no-such-profile"]])
+def test_bad_arguments_are_usage_errors(monkeypatch, capsys, fake, argv):
+    add_account(monkeypatch, capsys, fake, "bybit", name="x")
+    assert main(["verify", *argv]) == 2
+    assert capsys.readouterr().err.startswith("keylink:")
+
+
+def test_no_accounts_yet(capsys, vault_env):
+    assert main(["verify", "--all"]) == 2
