@@ -170,3 +170,20 @@ async def test_themes_switch_and_restyle() -> None:
             # The security note is tinted from the theme's $warning.
             assert app.theme_variables["warning"]
         assert len(colours) == 4
+
+
+def test_start_up_imports_nothing_heavy() -> None:
+    # The app module and the screens of this suite must not pull in the network, keyring or
+    # crypto stacks: those are imported lazily where they are used.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, tui.app, tui.commands, tui.screens.guide, tui.screens.whitelist, "
+        "tui.screens.faq, tui.screens.help\n"
+        "heavy = sorted(m for m in ('httpx', 'keyring', 'cryptography', 'pyperclip') "
+        "if m in sys.modules)\n"
+        "print(','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

@@ -49,7 +49,8 @@ class FilterInput(Input):
     """The FAQ's filter box: Escape clears it and hands focus back to the questions."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "leave", "Leave filter", tooltip="Clear the filter and leave it",
+        Binding("escape", "leave", "Leave filter",
+                tooltip="In the filter box: clear it, back to the questions",
                 id="faq.filter.leave"),
     ]
 
@@ -77,7 +78,7 @@ class FaqScreen(SectionScreen):
         Binding("a", "toggle_all", "Open/close all", tooltip="Open every answer, or close them all",
                 id="faq.toggle_all"),
         Binding("escape", "clear_filter", "Clear filter", show=False,
-                tooltip="Clear the filter", id="faq.clear"),
+                tooltip="Clear a filter left in place", id="faq.clear"),
     ]
 
     DEFAULT_CSS = """

@@ -31,7 +31,7 @@ def _key_rows(app: App[Any], bindings: Iterable[BindingType]) -> list[tuple[str,
         display = app.get_key_display(binding)
         if display not in keys:
             keys.append(display)
-    return [(" ".join(keys), text) for keys, text in rows.values()]
+    return [(" / ".join(keys), text) for keys, text in rows.values()]
 
 
 def _table(rows: list[tuple[str, str]]) -> str:

@@ -29,7 +29,8 @@ class PathInput(Input):
     """The "load from file" path box: Escape closes it without loading anything."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", tooltip="Close the file box without loading",
+        Binding("escape", "cancel", "Cancel",
+                tooltip="In the file box: close it without loading",
                 id="whitelist.load.cancel"),
     ]
 
