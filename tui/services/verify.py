@@ -16,6 +16,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -41,6 +42,8 @@ from tui.services.exchanges.base import (
 )
 
 if TYPE_CHECKING:
+    import ssl
+
     import httpx
 
 #: Bodies larger than this are not an exchange's key info; stop reading (1 MiB).
@@ -200,6 +203,15 @@ class _Scrubber:
             text = text.replace(value, "***")
         text = "".join(ch if ch.isprintable() else " " for ch in text)
         return text[:_EXCHANGE_MESSAGE_CHARS]
+
+
+@cache
+def _tls_context() -> ssl.SSLContext:
+    """One TLS context per process: building it loads the CA bundle (~60 ms), per client it would
+    cost more than the exchange's answer."""
+    import httpx
+
+    return httpx.create_ssl_context()
 
 
 def _now_ms() -> float:
@@ -431,7 +443,7 @@ async def verify_key(
         return await _get(client, request.path, request.headers, host, "key check")
 
     async with httpx.AsyncClient(base_url=base_url.strip().rstrip("/"), timeout=timeout,
-                                 headers=headers, transport=transport,
+                                 headers=headers, transport=transport, verify=_tls_context(),
                                  follow_redirects=False) as client:
         time_call, key_call = await asyncio.gather(
             _get(client, api.time_path, (), host, "server time"),
