@@ -6,6 +6,7 @@ Both dismiss with True once the vault is open, False when the user backs out.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import on, work
@@ -21,6 +22,14 @@ if TYPE_CHECKING:
     from tui.services.secrets import SecretStore
 
 _STRENGTH_WORDS = ("too weak", "weak", "fair", "good", "strong")
+
+
+def shown_path(path: object) -> str:
+    """A path for a message, with the home folder written as ``~`` (shorter, and no user name)."""
+    try:
+        return "~/" + Path(str(path)).relative_to(Path.home()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 class _VaultDialog(ModalScreen[bool]):
@@ -112,7 +121,8 @@ class UnlockVaultScreen(_VaultDialog):
     """Ask for the vault passphrase. A wrong one can be retried; a damaged file is reported."""
 
     def compose(self) -> ComposeResult:
-        path = self.store.vault.path if self.store.vault is not None else "the vault file"
+        vault = self.store.vault
+        path = shown_path(vault.path) if vault is not None else "the vault file"
         with Vertical(id="dialog"):
             yield Static("Unlock keylink's vault", id="title")
             yield Static(
@@ -192,7 +202,8 @@ class CreateVaultScreen(_VaultDialog):
     def compose(self) -> ComposeResult:
         from tui.services.vault import MIN_PASSPHRASE
 
-        path = self.store.vault.path if self.store.vault is not None else "a file"
+        vault = self.store.vault
+        path = shown_path(vault.path) if vault is not None else "a file"
         with Vertical(id="dialog"):
             yield Static("Create keylink's vault", id="title")
             yield Static(

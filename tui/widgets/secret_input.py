@@ -33,6 +33,8 @@ class CredentialInput(Input):
             return self.input
 
     def _on_paste(self, event: events.Paste) -> None:
+        # prevent_default: Input's own handler (first line only) must not run after this one.
+        event.prevent_default()
         event.stop()
         if event.text:
             self._insert_paste(event.text)

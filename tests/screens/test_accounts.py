@@ -1,0 +1,293 @@
+"""The accounts screen and its form, from the keyboard, over a real vault and accounts file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from textual import events
+from textual.widgets import DataTable, Static
+
+from tests.screens.accounts_fixtures import (
+    BYBIT_KEY,
+    BYBIT_SECRET,
+    OKX_KEY,
+    OKX_SECRET,
+    accounts_app,
+    choose,
+    field_message,
+    field_value,
+    focus,
+    keylink_home,
+    open_store,
+    paste,
+    screen_name,
+    status_text,
+    type_text,
+    unlock,
+    vault_home,
+    wait_for,
+)
+from tui.screens.accounts import AccountsScreen
+
+__all__ = ["keylink_home", "vault_home"]  # fixtures used by name below
+
+
+def accounts_screen(pilot) -> AccountsScreen:
+    screen = pilot.app.screen_stack[0]
+    assert isinstance(screen, AccountsScreen)
+    return screen
+
+
+def table_names(pilot) -> list[str]:
+    table = accounts_screen(pilot).query_one("#accounts", DataTable)
+    return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+
+
+async def add_bybit(pilot, name: str = "Bybit main", key: str = BYBIT_KEY,
+                    secret: str = BYBIT_SECRET, typed: bool = False) -> None:
+    """Press a, fill in the form (typed key by key, or pasted), save."""
+    await pilot.press("a")
+    await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+    await type_text(pilot, name)
+    if typed:
+        await focus(pilot, "api_key")
+        await type_text(pilot, key)
+        await pilot.press("tab")
+        await type_text(pilot, secret)
+    else:
+        await paste(pilot, "api_key", key)
+        await paste(pilot, "secret", secret)
+    await pilot.press("ctrl+s")
+    await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen")
+    await wait_for(pilot, lambda: name in table_names(pilot))
+
+
+async def test_empty_state_says_what_to_do_and_which_store(keylink_home: Path) -> None:
+    async with accounts_app().run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: "Secrets:" in status_text(pilot))
+        screen = accounts_screen(pilot)
+        assert screen.has_class("-empty")
+        empty = str(screen.query_one("#empty", Static).content)
+        assert "Press a to add" in empty
+        assert "keylink vault" in status_text(pilot)
+        assert "not created yet" in status_text(pilot)
+        # Edit/delete/verify are not offered without accounts.
+        assert screen.check_action("delete", ()) is None
+        assert screen.check_action("add", ()) is True
+
+
+async def test_add_edit_rotate_delete_from_the_keyboard(vault_home: Path) -> None:
+    async with accounts_app().run_test(size=(100, 34)) as pilot:
+        await unlock(pilot)
+        await add_bybit(pilot, typed=True)
+        stored = open_store()
+        [account] = stored.list()
+        assert (account.name, account.exchange, account.environment) == (
+            "Bybit main", "bybit", "mainnet")
+        creds = stored.credentials(account)
+        assert (creds.api_key, creds.secret) == (BYBIT_KEY, BYBIT_SECRET)
+
+        # Edit: rename and move to testnet.
+        await pilot.press("e")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+        assert field_value(pilot, "name") == "Bybit main"
+        await pilot.press("end", *["backspace"] * 4, *"alt")
+        await choose(pilot, "environment", "Testnet", "testnet")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: table_names(pilot) == ["Bybit alt"])
+        edited = open_store().get(account.id)
+        assert (edited.environment, edited.base_url) == ("testnet", "https://api-testnet.bybit.com")
+
+        # Rotate: a new key and secret under the same name.
+        new_key, new_secret = "KLbybitUIkey000002", "KLbybitUIsecret000000000000000000002"
+        await pilot.press("r")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+        await type_text(pilot, new_key)
+        await pilot.press("tab")
+        await type_text(pilot, new_secret)
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen")
+        store = open_store()
+        rotated = store.get(account.id)
+        assert rotated.name == "Bybit alt" and rotated.secret_ref != edited.secret_ref
+        assert store.credentials(rotated).secret == new_secret
+
+        # Delete: the confirmation defaults to "keep"; y deletes account and secret.
+        await pilot.press("d")
+        await wait_for(pilot, lambda: screen_name(pilot) == "ConfirmScreen")
+        await pilot.press("enter")  # focus is on "Keep"
+        await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen")
+        assert table_names(pilot) == ["Bybit alt"]
+        await pilot.press("d")
+        await wait_for(pilot, lambda: screen_name(pilot) == "ConfirmScreen")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: table_names(pilot) == [])
+        assert open_store().list() == []
+        assert store.secrets.vault.get("keylink", rotated.secret_ref) is None
+        assert accounts_screen(pilot).has_class("-empty")
+
+
+async def test_every_field_gets_its_own_message_and_keeps_its_value(vault_home: Path) -> None:
+    async with accounts_app().run_test(size=(100, 40)) as pilot:
+        await unlock(pilot)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "empty" in field_message(pilot, "name")
+        assert "required" in field_message(pilot, "api_key")
+        assert "required" in field_message(pilot, "secret")
+        assert screen_name(pilot) == "AccountFormScreen"
+
+        # Key pasted twice: caught on the secret field; the name too long: on the name field.
+        await focus(pilot, "name")
+        await type_text(pilot, "N" * 41)
+        await paste(pilot, "api_key", BYBIT_KEY)
+        await paste(pilot, "secret", BYBIT_KEY)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "41 characters" in field_message(pilot, "name")
+        assert "same as the API key" in field_message(pilot, "secret")
+        assert field_message(pilot, "api_key") == ""
+        assert field_value(pilot, "name") == "N" * 41
+        assert field_value(pilot, "secret") == BYBIT_KEY
+        assert open_store().list() == []
+
+        # OKX: the passphrase field appears and is required.
+        await choose(pilot, "exchange", "OKX", "okx")
+        assert pilot.app.screen.query_one("#row-passphrase").display
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "passphrase" in field_message(pilot, "passphrase")
+
+        # A custom URL: plain http only to this machine.
+        await choose(pilot, "environment", "Custom", "custom")
+        await focus(pilot, "url")
+        await type_text(pilot, "http://example.com")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "https" in field_message(pilot, "url")
+        assert field_value(pilot, "url") == "http://example.com"
+
+
+async def test_duplicate_name_is_refused_on_the_name_field(vault_home: Path) -> None:
+    async with accounts_app().run_test(size=(100, 34)) as pilot:
+        await unlock(pilot)
+        await add_bybit(pilot)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+        await type_text(pilot, "BYBIT MAIN")
+        await pilot.press("tab")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "already exists" in field_message(pilot, "name")
+
+
+async def test_shape_warning_can_be_accepted_by_saving_again(vault_home: Path) -> None:
+    async with accounts_app().run_test(size=(100, 34)) as pilot:
+        await unlock(pilot)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+        await type_text(pilot, "Short key")
+        await paste(pilot, "api_key", BYBIT_KEY[:-1])
+        await paste(pilot, "secret", BYBIT_SECRET)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        warning = field_message(pilot, "api_key")
+        assert "18" in warning and "17" in warning and "cut short" in warning
+        assert pilot.app.screen.query_one("#row-api_key").has_class("-warning")
+        assert screen_name(pilot) == "AccountFormScreen" and open_store().list() == []
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "Short key" in table_names(pilot))
+        stored = open_store()
+        assert stored.credentials(stored.get("Short key")).api_key == BYBIT_KEY[:-1]
+
+
+async def test_inner_whitespace_paste_is_refused_and_nothing_is_lost(vault_home: Path) -> None:
+    async with accounts_app().run_test(size=(100, 34)) as pilot:
+        await unlock(pilot)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+        await type_text(pilot, "Pasted")
+        await focus(pilot, "api_key")
+        pasted = "  KLbybitUI\nkey000001  \n"
+        pilot.app.screen.query_one("#api_key").post_message(events.Paste(pasted))
+        await pilot.pause()
+        # Both lines are kept (a stock input keeps only the first), the break shown as a mark.
+        assert field_value(pilot, "api_key") == "KLbybitUI\u240akey000001"
+        message = field_message(pilot, "api_key")
+        assert "line break" in message and "character 10" in message
+        await focus(pilot, "secret")
+        pilot.app.screen.query_one("#secret").post_message(events.Paste("KLbybit UIsecret"))
+        await pilot.pause()
+        assert "space" in field_message(pilot, "secret")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert screen_name(pilot) == "AccountFormScreen"
+        assert field_value(pilot, "api_key") == "KLbybitUI\u240akey000001"
+        assert field_value(pilot, "secret") == "KLbybit UIsecret"
+        assert field_value(pilot, "name") == "Pasted"
+        # Fixing the field clears its message as the user types.
+        await focus(pilot, "api_key")
+        await pilot.press("ctrl+a", "ctrl+k")
+        await type_text(pilot, BYBIT_KEY)
+        assert field_message(pilot, "api_key") == ""
+
+
+async def test_leaving_a_changed_form_asks_first(vault_home: Path) -> None:
+    async with accounts_app().run_test(size=(100, 34)) as pilot:
+        await unlock(pilot)
+        # An untouched form closes at once.
+        await pilot.press("a")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen")
+        await pilot.press("a")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+        await type_text(pilot, "Half done")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: screen_name(pilot) == "ConfirmScreen")
+        await pilot.press("n")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+        assert field_value(pilot, "name") == "Half done"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: screen_name(pilot) == "ConfirmScreen")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen")
+        assert open_store().list() == []
+
+
+async def test_damaged_accounts_file_is_reported_and_the_screen_still_works(
+    vault_home: Path,
+) -> None:
+    config = vault_home / "config" / "keylink"
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "accounts.json").write_text("{ not json")
+    async with accounts_app().run_test(size=(100, 34)) as pilot:
+        await unlock(pilot)
+        banner = accounts_screen(pilot).query_one("#load-problem", Static)
+        assert banner.has_class("-shown")
+        assert "damaged" in str(banner.content) and "moved to" in str(banner.content)
+        await add_bybit(pilot)
+        assert json.loads((config / "accounts.json").read_text())["accounts"][0]["name"] == (
+            "Bybit main")
+
+
+async def test_okx_account_with_passphrase_is_saved(vault_home: Path) -> None:
+    async with accounts_app().run_test(size=(100, 40)) as pilot:
+        await unlock(pilot)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+        await type_text(pilot, "OKX demo")
+        await choose(pilot, "exchange", "OKX", "okx")
+        await choose(pilot, "environment", "Demo", "demo")
+        await paste(pilot, "api_key", OKX_KEY)
+        await paste(pilot, "secret", OKX_SECRET)
+        await paste(pilot, "passphrase", "Okx-pass-1")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "OKX demo" in table_names(pilot))
+        store = open_store()
+        account = store.get("OKX demo")
+        assert account.environment == "demo"
+        assert store.credentials(account).passphrase == "Okx-pass-1"
