@@ -9,6 +9,7 @@ import string
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -551,3 +552,25 @@ def test_a_locked_vault_refuses_and_changes_nothing(account_store, vault_secrets
         account_store.remove(account_store.get("Main").id)
     assert _snapshot(account_store) == before
     assert json.loads(before)["accounts"][0]["name"] == "Main"
+
+
+@pytest.mark.parametrize("action", ["add", "rotate"])
+def test_a_save_that_answers_after_the_timeout_is_taken_back(faulty, action):
+    store, backend = faulty
+    entries = dict(backend.entries)
+    backend.hang.add("set")
+    with pytest.raises(KeyringTimeout):
+        if action == "add":
+            store.add("Late", "bybit", "mainnet", BYBIT)
+        else:
+            store.rotate(store.get("Main").id, Credentials("k2", "s2"))
+    backend.hang.clear()
+    backend.release()  # the keyring finally answers: the late write is deleted again
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and not (
+        backend.calls[-1] == "delete" and backend.entries == entries
+    ):
+        time.sleep(0.02)
+    assert backend.calls[-2:] == ["set", "delete"]
+    assert backend.entries == entries
+    assert store.credentials(store.get("Main")) == BYBIT

@@ -98,30 +98,46 @@ def _friendly_name(backend: KeyringBackend) -> str:
     return f"{words} ({name})" if words else name
 
 
-def _run_with_timeout(call: Callable[[], T], timeout: float, what: str) -> T:
+def _run_with_timeout(
+    call: Callable[[], T],
+    timeout: float,
+    what: str,
+    undo_if_late: Callable[[], object] | None = None,
+) -> T:
     """Run ``call`` in a daemon thread; KeyringTimeout if it has not returned after ``timeout`` s.
 
     A daemon thread (not a ThreadPoolExecutor) because executor threads are joined at exit: a
-    keyring call hung forever would then hang keylink's exit too. An abandoned thread finishes
-    later or dies with the process.
+    keyring call hung forever would then hang keylink's exit too. An abandoned call may still
+    finish later; ``undo_if_late`` then runs in that thread, so a write we reported as failed does
+    not quietly take effect after all (a secret left behind that nobody knows about).
     """
     outcome: dict[str, Any] = {}
     done = threading.Event()
+    state = threading.Lock()
+    abandoned = False
 
     def target() -> None:
         try:
             outcome["value"] = call()
         except BaseException as exc:  # handed to the caller's thread below
             outcome["error"] = exc
-        finally:
+        with state:
             done.set()
+            late = abandoned
+        if late and undo_if_late is not None and "error" not in outcome:
+            with contextlib.suppress(Exception):
+                undo_if_late()
 
     threading.Thread(target=target, name=f"keylink-{what}", daemon=True).start()
     if not done.wait(timeout):
-        raise KeyringTimeout(
-            f"the secret store did not answer within {timeout:g} s while trying to {what}: "
-            f"{_unlock_hint()}"
-        )
+        with state:
+            if not done.is_set():  # it may have finished between the wait and the lock
+                abandoned = True
+        if abandoned:
+            raise KeyringTimeout(
+                f"the secret store did not answer within {timeout:g} s while trying to {what}: "
+                f"{_unlock_hint()}"
+            )
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]
@@ -334,7 +350,13 @@ class SecretStore:
 
     # -- secrets ----------------------------------------------------------------------------------
 
-    def _call(self, what: str, call: Callable[[], T], secrets: tuple[str, ...] = ()) -> T:
+    def _call(
+        self,
+        what: str,
+        call: Callable[[], T],
+        secrets: tuple[str, ...] = (),
+        undo_if_late: Callable[[], object] | None = None,
+    ) -> T:
         """One backend call with the timeout, its errors turned into SecretStoreError subclasses."""
         from keyring.errors import InitError, NoKeyringError
         from keyring.errors import KeyringLocked as _Locked
@@ -351,7 +373,7 @@ class SecretStore:
                 "keylink's vault does not exist yet: create it with a passphrase first"
             )
         try:
-            return _run_with_timeout(call, self.timeout, what)
+            return _run_with_timeout(call, self.timeout, what, undo_if_late)
         except SecretStoreError:
             raise
         except _Locked:
@@ -376,7 +398,11 @@ class SecretStore:
             ) from None
 
     def set(self, ref: str, creds: Credentials) -> None:
-        """Store ``creds`` under ``ref`` (replaces an entry with the same ref)."""
+        """Store ``creds`` under ``ref``, meant to be a fresh ref (AccountStore never reuses one).
+
+        If the keyring answers only after the timeout, the late write is deleted again: the caller
+        was told it failed and has no metadata pointing at it.
+        """
         value = json.dumps(
             {"api_key": creds.api_key, "secret": creds.secret, "passphrase": creds.passphrase}
         )
@@ -385,6 +411,7 @@ class SecretStore:
             "save a secret",
             lambda: backend.set_password(SERVICE, ref, value),
             (creds.api_key, creds.secret, creds.passphrase, value),
+            undo_if_late=lambda: backend.delete_password(SERVICE, ref),
         )
 
     def get(self, ref: str) -> Credentials:
