@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import socket
 import subprocess
 import sys
@@ -368,6 +369,30 @@ async def test_no_secret_or_signature_in_any_report_text(fake, ex):
     if creds.passphrase:
         assert creds.passphrase not in text
     assert "***" in report.error.exchange_message  # the echo was there, and was masked
+
+
+@pytest.mark.parametrize(("field", "value"), [("passphrase", "pässphrase"),
+                                              ("passphrase", "pass\nphrase"),
+                                              ("api_key", "1f0c8a9e 5b7d")])
+async def test_unsendable_credentials_are_refused_before_any_request(fake, caplog, field, value):
+    caplog.set_level(logging.DEBUG)
+    key = fake.key("okx")
+    values = {"api_key": key.api_key, "secret": key.secret, "passphrase": key.passphrase,
+              field: value}
+    report = await verify_key("okx", fake.url, Credentials(**values))
+    assert report.error.kind == "bad-credential" and report.worst == "danger"
+    assert not fake.requests
+    assert value not in caplog.text and value not in json.dumps(report.to_json())
+
+
+async def test_httpx_request_log_does_not_show_binance_signatures(fake, caplog):
+    caplog.set_level(logging.DEBUG)
+    report = await check(fake, "binance")
+    assert report.ok
+    sent = next(r.path for r in fake.requests if "signature=" in r.path)
+    signature = sent.rpartition("signature=")[2]
+    assert "signature=***" in caplog.text
+    assert signature not in caplog.text
 
 
 def test_secret_never_leaves_in_a_request(fake):

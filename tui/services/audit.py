@@ -156,6 +156,8 @@ _ERROR_SEVERITY: dict[str, Severity] = {
     ErrorKind.KEY_EXPIRED: "danger",
     ErrorKind.KEY_FROZEN: "danger",
     ErrorKind.REGION_BLOCKED: "danger",
+    # verify's own check: a key or passphrase that cannot even be sent.
+    "bad-credential": "danger",
 }
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -70,6 +72,7 @@ class FaultKind:
     CONTENT_TYPE = "wrong-content-type"
     UNEXPECTED = "unexpected-answer"
     BAD_URL = "bad-url"
+    BAD_CREDENTIAL = "bad-credential"
 
 
 @dataclass(frozen=True)
@@ -203,6 +206,39 @@ class _Scrubber:
             text = text.replace(value, "***")
         text = "".join(ch if ch.isprintable() else " " for ch in text)
         return text[:_EXCHANGE_MESSAGE_CHARS]
+
+
+_SIGNATURE_IN_URL = re.compile(r"(signature=)[^&\s\"']+", re.IGNORECASE)
+
+
+class _RedactSignatures(logging.Filter):
+    """httpx logs every request URL at INFO; Binance carries its signature in the query."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if "signature=" in text.lower():
+            record.msg, record.args = _SIGNATURE_IN_URL.sub(r"\1***", text), ()
+        return True
+
+
+@cache
+def _install_log_redaction() -> None:
+    logging.getLogger("httpx").addFilter(_RedactSignatures())
+
+
+def _unsendable_credential(creds: CredentialsLike) -> ExchangeError | None:
+    """Key and passphrase travel in headers: refuse what cannot, before any request.
+
+    Checked here rather than left to httpx because its header errors (and httpcore's debug log)
+    would quote the offending value. The secret itself is never sent, only its signature.
+    """
+    for label, value in (("API key", creds.api_key), ("passphrase", creds.passphrase)):
+        if any(not (33 <= ord(ch) <= 126) for ch in value):
+            return _fault(FaultKind.BAD_CREDENTIAL,
+                          f"The {label} contains spaces, line breaks or non-ASCII characters, so "
+                          "it cannot be sent to the exchange.",
+                          "Paste it again from the exchange; a bad paste is the usual cause.")
+    return None
 
 
 @cache
@@ -432,6 +468,10 @@ async def verify_key(
                        "Fix the account's API address.")
         return _failed_report(error, host=base_url.strip()[:80], **base_report)
 
+    unsendable = _unsendable_credential(creds)
+    if unsendable is not None:
+        return _failed_report(unsendable, host=host, **base_report)
+    _install_log_redaction()
     scrub = _Scrubber(creds)
     timeout = httpx.Timeout(read_timeout, connect=connect_timeout, pool=connect_timeout)
     headers = {"User-Agent": f"keylink/{__version__}", "Accept": "application/json",
