@@ -426,3 +426,18 @@ def test_importing_exchanges_and_verify_does_not_import_httpx():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
     assert result.stdout.strip() == "False"
+
+
+async def test_standalone_fake_serves_a_scenario():
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakes.exchange", "--port", "0", "--scenario", "withdraw"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        started = json.loads(process.stdout.readline())
+        assert started["url"].startswith("http://127.0.0.1:")
+        key = started["keys"]["okx"]
+        report = await verify_key("okx", started["url"], Credentials(**key))
+        assert report.ok and report.can_withdraw
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
