@@ -341,8 +341,10 @@ async def test_a_fault_on_the_time_call_alone_still_verifies_the_key(fake):
     assert report.ok and report.clock_offset_ms is None
 
 
-async def test_bad_base_url_is_reported():
-    report = await verify_key("bybit", "ftp://example", Credentials("k", "s"))
+@pytest.mark.parametrize("url", ["ftp://example", "http://127.0.0.1:notaport", "https://",
+                                 "api.bybit.com", "http://[::1"])
+async def test_bad_base_url_is_reported(url):
+    report = await verify_key("bybit", url, Credentials("k", "s"))
     assert not report.ok and report.error.kind == "bad-url"
 
 

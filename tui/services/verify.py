@@ -418,7 +418,15 @@ def _exchange_error(api: ExchangeApi, info: ExchangeInfo, reply: Reply,
 
 
 def _host_of(base_url: str) -> str | None:
-    parts = urlsplit(base_url.strip())
+    """host[:port] of a usable http(s) base URL, or None (httpx would refuse it too)."""
+    import httpx
+
+    try:
+        parts = urlsplit(base_url.strip())
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+        httpx.URL(base_url.strip())
+    except (ValueError, httpx.InvalidURL):
+        return None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return None
     return parts.netloc.rsplit("@", 1)[-1]
@@ -503,7 +511,7 @@ async def verify_key(
     if error is None and reply is not None:
         try:
             key = api.parse_key_info(reply.data)
-        except ValueError:
+        except (ValueError, TypeError, AttributeError, KeyError):  # any shape we cannot read
             error = _fault(FaultKind.UNEXPECTED,
                            f"{host} answered the key check, but not in {info.label}'s format.",
                            "Check that the address belongs to this exchange; update keylink.")

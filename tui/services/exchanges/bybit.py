@@ -17,6 +17,7 @@ from tui.services.exchanges.base import (
     Reply,
     SignedRequest,
     hmac_sha256,
+    text_list,
 )
 
 #: Milliseconds a signed request stays valid (Bybit's default).
@@ -140,7 +141,7 @@ class BybitApi(ExchangeApi):
                 permissions.add("transfer")
             if entries & _WITHDRAW:
                 permissions.add("withdraw")
-        ips = tuple(str(ip).strip() for ip in data.get("ips") or () if str(ip).strip())
+        ips = text_list(data.get("ips"))
         restricted = bool(ips) and "*" not in ips
         key_type = {1: "personal", 2: "linked"}.get(_int_or_none(data.get("type")) or 0)
         deadline = _int_or_none(data.get("deadlineDay"))
