@@ -132,6 +132,13 @@ async def test_matching_whitelist_is_ok(fake, ex):
     assert report.worst == "ok"
 
 
+async def test_a_whitelist_with_junk_is_skipped_not_fatal(fake):
+    fake.key("okx").ips = ("127.0.0.1",)
+    report = await check(fake, "okx", whitelist=["not-an-address"])
+    assert report.ok and not report.whitelist_checked
+    assert not {"whitelist-match", "whitelist-missing"} & set(codes(report))
+
+
 async def test_binance_does_not_name_bound_ips_so_the_diff_is_left_to_the_user(fake):
     fake.key("binance").ips = ("127.0.0.1",)
     report = await check(fake, "binance", whitelist=TERMINAL)

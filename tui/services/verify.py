@@ -474,7 +474,9 @@ async def verify_key(
         error = _fault(FaultKind.BAD_URL, "The exchange address must start with https:// (or "
                        "http:// for a local test server) and name a host.",
                        "Fix the account's API address.")
-        return _failed_report(error, host=base_url.strip()[:80], **base_report)
+        # Never echo a user:password@ part of a mistyped URL.
+        shown = base_url.strip().rsplit("@", 1)[-1][:80]
+        return _failed_report(error, host=shown, **base_report)
 
     unsendable = _unsendable_credential(creds)
     if unsendable is not None:
@@ -560,8 +562,12 @@ def _key_report(info: ExchangeInfo, key: KeyInfo, host: str, whitelist: Sequence
     if checked and whitelist:
         from tui.services.whitelist import compare
 
-        diff = compare(list(whitelist), list(key.ips))
-        missing, extra = tuple(diff.missing), tuple(diff.extra)
+        try:
+            diff = compare(list(whitelist), list(key.ips))
+        except ValueError:  # a caller's list with something that is not an address
+            checked, whitelist = False, None
+        else:
+            missing, extra = tuple(diff.missing), tuple(diff.extra)
     findings = key_findings(key, exchange_label=info.label, days_left=days_left,
                             whitelist=whitelist, missing=missing, extra=extra)
     return KeyReport(
