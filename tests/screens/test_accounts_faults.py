@@ -1,0 +1,133 @@
+"""Keyring faults on the accounts screen: a clear message with the fix, and the accounts intact.
+
+The faulty keyrings are real ``KeyringBackend`` subclasses (tests/keyring_faults.py) behind the real
+SecretStore; only SecretStore.open is pointed at them, as a machine with such a keyring would be.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.widgets import DataTable, Static
+
+from tests.keyring_faults import LockedKeyring
+from tests.screens.accounts_fixtures import (
+    BYBIT_KEY,
+    BYBIT_SECRET,
+    accounts_app,
+    paste,
+    screen_name,
+    status_text,
+    type_text,
+    wait_for,
+)
+from tui.services.accounts import AccountStore, Credentials
+from tui.services.secrets import SecretStore
+
+
+def use_secrets(monkeypatch: pytest.MonkeyPatch, store: SecretStore) -> None:
+    monkeypatch.setattr(SecretStore, "open", classmethod(lambda cls, *a, **k: store))
+
+
+def seed(memory_secrets: SecretStore) -> Any:
+    """One account saved while the keyring still worked."""
+    return AccountStore(memory_secrets).add(
+        "Bybit main", "bybit", "mainnet", Credentials(BYBIT_KEY, BYBIT_SECRET)
+    )
+
+
+def fault_text(pilot) -> str:
+    banner = pilot.app.screen_stack[0].query_one("#fault", Static)
+    return str(banner.content) if banner.has_class("-shown") else ""
+
+
+def row_count(pilot) -> int:
+    return pilot.app.screen_stack[0].query_one("#accounts", DataTable).row_count
+
+
+async def test_locked_keyring_delete_says_how_to_unlock_and_keeps_the_account(
+    monkeypatch: pytest.MonkeyPatch, memory_secrets: SecretStore
+) -> None:
+    account = seed(memory_secrets)
+    locked = SecretStore(LockedKeyring(), backend_name="GNOME login keyring", reason="test",
+                         timeout=0.5)
+    use_secrets(monkeypatch, locked)
+    async with accounts_app().run_test(size=(100, 34)) as pilot:
+        await wait_for(pilot, lambda: row_count(pilot) == 1)
+        assert "GNOME login keyring" in status_text(pilot)
+        await pilot.press("d")
+        await wait_for(pilot, lambda: screen_name(pilot) == "ConfirmScreen")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: fault_text(pilot))
+        text = fault_text(pilot)
+        assert "locked" in text and "unlock" in text and "not changed" in text
+        assert row_count(pilot) == 1
+        # Verify needs the secret too: same clear message, no crash.
+        await pilot.press("v")
+        panel = pilot.app.screen_stack[0].query_one("#report")
+        await wait_for(pilot, lambda: "could not be read" in " ".join(
+            str(s.content) for s in panel.query(Static)))
+        assert "locked" in fault_text(pilot)
+    assert [a.id for a in AccountStore(memory_secrets).list()] == [account.id]
+    assert memory_secrets.get(account.secret_ref).secret == BYBIT_SECRET
+
+
+async def test_hanging_keyring_times_out_with_a_message(
+    monkeypatch: pytest.MonkeyPatch, memory_keyring: Any, memory_secrets: SecretStore
+) -> None:
+    account = seed(memory_secrets)
+    memory_keyring.hang = {"delete"}
+    use_secrets(monkeypatch, memory_secrets)
+    async with accounts_app().run_test(size=(100, 34)) as pilot:
+        await wait_for(pilot, lambda: row_count(pilot) == 1)
+        await pilot.press("d")
+        await wait_for(pilot, lambda: screen_name(pilot) == "ConfirmScreen")
+        await pilot.press("y")
+        # While the keyring hangs the UI still answers keys.
+        await pilot.press("down")
+        await wait_for(pilot, lambda: fault_text(pilot))
+        assert "did not answer" in fault_text(pilot)
+        assert row_count(pilot) == 1
+    memory_keyring.release()
+    assert [a.id for a in AccountStore(memory_secrets).list()] == [account.id]
+
+
+async def test_failed_save_keeps_the_form_and_everything_typed(
+    monkeypatch: pytest.MonkeyPatch, memory_keyring: Any, memory_secrets: SecretStore
+) -> None:
+    seed(memory_secrets)
+    memory_keyring.fail = {"set"}
+    use_secrets(monkeypatch, memory_secrets)
+    async with accounts_app().run_test(size=(100, 34)) as pilot:
+        await wait_for(pilot, lambda: row_count(pilot) == 1)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+        await type_text(pilot, "Second")
+        await paste(pilot, "api_key", "KLbybitUIkey000009")
+        await paste(pilot, "secret", "KLbybitUIsecret000000000000000000009")
+        await pilot.press("ctrl+s")
+        banner = pilot.app.screen.query_one("#form-banner", Static)
+        await wait_for(pilot, lambda: banner.has_class("-error"))
+        text = str(banner.content)
+        assert "Not saved" in text and "still here" in text
+        assert "KLbybitUIsecret000000000000000000009" not in text
+        assert pilot.app.screen.query_one("#secret").value == (
+            "KLbybitUIsecret000000000000000000009")
+        assert screen_name(pilot) == "AccountFormScreen"
+    assert [a.name for a in AccountStore(memory_secrets).list()] == ["Bybit main"]
+
+
+async def test_accounts_file_in_a_newer_format_is_shown_not_touched(
+    monkeypatch: pytest.MonkeyPatch, memory_secrets: SecretStore
+) -> None:
+    use_secrets(monkeypatch, memory_secrets)
+    store = AccountStore(memory_secrets)
+    store.dir.mkdir(parents=True, exist_ok=True)
+    store.path.write_text('{"version": 99, "accounts": []}')
+    async with accounts_app().run_test(size=(100, 34)) as pilot:
+        banner = pilot.app.screen_stack[0].query_one("#load-problem", Static)
+        await wait_for(pilot, lambda: banner.has_class("-shown"))
+        assert "newer keylink" in str(banner.content)
+    assert Path(store.path).read_text() == '{"version": 99, "accounts": []}'

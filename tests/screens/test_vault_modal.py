@@ -1,0 +1,123 @@
+"""The vault modals: create (passphrase twice), unlock, wrong passphrase, damaged file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Static
+
+from tests.screens.accounts_fixtures import (
+    PASSPHRASE,
+    accounts_app,
+    keylink_home,
+    paste,
+    screen_name,
+    status_text,
+    type_text,
+    unlock,
+    vault_home,
+    wait_for,
+)
+from tui.screens.vault import CreateVaultScreen, UnlockVaultScreen
+
+__all__ = ["keylink_home", "vault_home"]  # fixtures used by name below
+
+
+def message(pilot) -> str:
+    return str(pilot.app.screen.query_one("#message", Static).content)
+
+
+async def test_create_vault_asks_twice_with_a_strength_hint(keylink_home: Path) -> None:
+    vault_file = keylink_home / "data" / "keylink" / "vault.json"
+    async with accounts_app().run_test(size=(100, 34)) as pilot:
+        await wait_for(pilot, lambda: "not created yet" in status_text(pilot))
+        # No modal until a secret is needed: the first add asks for the new passphrase.
+        assert screen_name(pilot) == "AccountsScreen"
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, CreateVaultScreen))
+        why = str(pilot.app.screen.query_one(".why", Static).content)
+        assert "no system keyring" in why and "~/data/keylink/vault.json" in why
+
+        await type_text(pilot, "short")
+        strength = str(pilot.app.screen.query_one("#strength", Static).content)
+        assert "too short" in strength
+        await pilot.press("tab", "enter")
+        await pilot.pause()
+        assert "at least 12" in message(pilot)
+
+        first = "correct horse battery staple"
+        await paste(pilot, "passphrase", first)
+        assert "strong" in str(pilot.app.screen.query_one("#strength", Static).content) or (
+            "good" in str(pilot.app.screen.query_one("#strength", Static).content))
+        await paste(pilot, "repeat", "correct horse battery stapel")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "differ" in message(pilot)
+        assert not vault_file.exists()
+
+        field = pilot.app.screen.query_one("#repeat")
+        field.value = ""
+        await paste(pilot, "repeat", first)
+        await pilot.press("enter")
+        # The form opens right after the vault is created (the user had pressed a).
+        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen", timeout=30)
+        assert vault_file.exists()
+        assert vault_file.stat().st_mode & 0o077 == 0
+        assert first.encode() not in vault_file.read_bytes()
+
+
+async def test_unlock_retries_after_a_wrong_passphrase(vault_home: Path) -> None:
+    async with accounts_app().run_test(size=(100, 34)) as pilot:
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, UnlockVaultScreen))
+        await type_text(pilot, "not the passphrase")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "does not open" in message(pilot))
+        field = pilot.app.screen.query_one("#passphrase")
+        # What was typed stays (selected, so typing replaces it) and the modal stays up.
+        assert field.value == "not the passphrase" and field.has_focus
+        assert isinstance(pilot.app.screen, UnlockVaultScreen)
+        await type_text(pilot, PASSPHRASE)
+        assert field.value == PASSPHRASE
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen")
+        await wait_for(pilot, lambda: "unlocked" in status_text(pilot))
+
+
+async def test_escape_leaves_the_vault_locked_and_u_asks_again(vault_home: Path) -> None:
+    async with accounts_app().run_test(size=(100, 34)) as pilot:
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, UnlockVaultScreen))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen")
+        assert "locked: press u" in status_text(pilot)
+        # Adding needs the secret store: it asks for the passphrase first.
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, UnlockVaultScreen))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen")
+        await pilot.press("u")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, UnlockVaultScreen))
+        await pilot.press("escape")
+        await unlock_via_u(pilot)
+
+
+async def unlock_via_u(pilot) -> None:
+    await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen")
+    await pilot.press("u")
+    await unlock(pilot)
+    assert pilot.app.screen_stack[0].check_action("unlock", ()) is False
+
+
+async def test_damaged_vault_is_reported_and_left_alone(vault_home: Path) -> None:
+    vault_file = vault_home / "data" / "keylink" / "vault.json"
+    damaged = vault_file.read_bytes()[:-40] + b"garbage"
+    vault_file.write_bytes(damaged)
+    async with accounts_app().run_test(size=(100, 34)) as pilot:
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, UnlockVaultScreen))
+        await paste(pilot, "passphrase", PASSPHRASE)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "damaged" in message(pilot))
+        assert "Nothing was changed" in message(pilot)
+        assert pilot.app.screen.query_one("#passphrase").disabled
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen")
+    assert vault_file.read_bytes() == damaged
