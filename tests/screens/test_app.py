@@ -159,9 +159,22 @@ async def test_palette_opens_with_ctrl_p_and_keeps_system_commands() -> None:
         assert isinstance(app.screen, WhitelistScreen)
 
 
+async def test_section_bar_shows_the_current_section_and_switches_on_click() -> None:
+    app = KeylinkApp()
+    async with app.run_test(size=SIZE) as pilot:
+        current = [tab.id for tab in app.screen.query(".-current")]
+        assert current == ["section-guide"]
+        assert len(app.screen.query("SectionTab")) == len(SECTIONS)
+        await pilot.click("#section-faq")
+        assert isinstance(app.screen, FaqScreen)
+        assert [tab.id for tab in app.screen.query(".-current")] == ["section-faq"]
+
+
 async def test_themes_switch_and_restyle() -> None:
     app = KeylinkApp()
     async with app.run_test(size=SIZE) as pilot:
+        # Textual's theme picker stays in the palette.
+        assert "Theme" in [c.title for c in app.get_system_commands(app.screen)]
         colours = set()
         for theme in ("textual-dark", "textual-light", "nord", "gruvbox"):
             app.theme = theme

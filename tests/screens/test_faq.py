@@ -80,6 +80,10 @@ async def test_moving_between_questions_and_opening_all() -> None:
         assert not screen.query(Collapsible)[1].collapsed
         await pilot.press("a")
         assert all(not c.collapsed for c in screen.query(Collapsible))
+        await pilot.pause(0.3)
+        # Opening everything keeps the question in focus on screen.
+        assert screen.focused is titles[1]
+        assert screen.query_one("#faq-topics").region.contains_region(titles[1].region)
         await pilot.press("a")
         assert all(c.collapsed for c in screen.query(Collapsible))
 

@@ -167,6 +167,11 @@ async def test_a_bad_file_names_the_bad_lines_and_keeps_the_list(tmp_path: Path)
         await pilot.press("escape")
         assert not screen.query_one("#wl-load").has_class("-open")
         assert app.screen is screen  # Escape closed the box, it did not leave the section
+        # Also when focus has left the box.
+        await pilot.press("o", "shift+tab")
+        assert screen.query_one("#wl-load").has_class("-open")
+        await pilot.press("escape")
+        assert not screen.query_one("#wl-load").has_class("-open") and app.screen is screen
         await _load(pilot, tmp_path / "missing.txt")
         assert "no such file" in str(error.render())
         assert _table_addresses(screen) == list(BITGET)

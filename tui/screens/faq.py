@@ -162,6 +162,12 @@ class FaqScreen(SectionScreen):
         open_all = any(c.collapsed for c in shown)
         for collapsible in shown:
             collapsible.collapsed = not open_all
+        # Each opened answer scrolls itself into view after the next refresh; once they have,
+        # bring the reader back to the question they were on.
+        focused = self.focused
+        if focused is not None:
+            self.call_after_refresh(self.call_after_refresh, focused.scroll_visible,
+                                    animate=False, top=True)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "clear_filter":

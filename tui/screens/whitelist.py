@@ -60,6 +60,8 @@ class WhitelistScreen(SectionScreen):
                 tooltip="Load an updated list from a file", id="whitelist.load"),
         Binding("s", "next_profile", "Profile", show=False,
                 tooltip="Show the next profile", id="whitelist.profile"),
+        Binding("escape", "close_file_box", "Close file box", show=False,
+                tooltip="Close the file box", id="whitelist.load.close"),
     ]
 
     DEFAULT_CSS = """
@@ -203,10 +205,19 @@ class WhitelistScreen(SectionScreen):
         self.query_one("#wl-load").add_class("-open")
         self.query_one("#path", PathInput).focus()
 
+    def action_close_file_box(self) -> None:
+        self.close_file_box()
+
     def close_file_box(self) -> None:
         """Hide the path box and go back to the address table."""
         self.query_one("#wl-load").remove_class("-open")
         self.query_one("#addresses", DataTable).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "close_file_box":
+            # Only while the box is open; otherwise Escape goes back to the previous section.
+            return self.is_mounted and bool(self.query("#wl-load.-open"))
+        return True
 
     @on(Input.Submitted, "#path")
     def _path_submitted(self, event: Input.Submitted) -> None:
