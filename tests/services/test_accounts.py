@@ -574,3 +574,27 @@ def test_a_save_that_answers_after_the_timeout_is_taken_back(faulty, action):
     assert backend.calls[-2:] == ["set", "delete"]
     assert backend.entries == entries
     assert store.credentials(store.get("Main")) == BYBIT
+
+
+def test_a_held_accounts_lock_gives_a_clear_message(account_store, monkeypatch):
+    from filelock import FileLock
+
+    account_store.add("Main", "bybit", "mainnet", BYBIT)
+    before = _snapshot(account_store)
+    monkeypatch.setattr(accounts_module, "_LOCK_TIMEOUT", 0.2)
+    outcome: list[BaseException] = []
+
+    def attempt() -> None:
+        try:
+            account_store.add("Other", "bybit", "mainnet", BYBIT)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    with FileLock(str(account_store.path) + ".lock"):  # another keylink in the middle of a save
+        worker = threading.Thread(target=attempt)
+        worker.start()
+        worker.join(10)
+    assert len(outcome) == 1 and isinstance(outcome[0], AccountError)
+    assert "another keylink has been saving accounts for 0.2 s" in str(outcome[0])
+    assert _snapshot(account_store) == before
+    assert [a.name for a in account_store.list()] == ["Main"]

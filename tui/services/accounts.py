@@ -318,13 +318,16 @@ class AccountStore:
             raise AccountError(f"cannot create {self.dir}: {exc.strerror or exc}") from None
         lock = FileLock(str(self.path) + ".lock", mode=0o600, timeout=_LOCK_TIMEOUT)
         try:
-            with lock:
-                yield
+            lock.acquire()
         except Timeout:
             raise AccountError(
                 f"another keylink has been saving accounts for {_LOCK_TIMEOUT:g} s; try again "
                 f"(lock file {lock.lock_file})"
             ) from None
+        try:
+            yield
+        finally:
+            lock.release()
 
     def _read(self) -> builtins.list[Account]:
         """Current accounts (call under the lock). A damaged file is moved aside, not trusted."""

@@ -103,6 +103,7 @@ def _run_with_timeout(
     timeout: float,
     what: str,
     undo_if_late: Callable[[], object] | None = None,
+    hint: str | None = None,
 ) -> T:
     """Run ``call`` in a daemon thread; KeyringTimeout if it has not returned after ``timeout`` s.
 
@@ -136,7 +137,7 @@ def _run_with_timeout(
         if abandoned:
             raise KeyringTimeout(
                 f"the secret store did not answer within {timeout:g} s while trying to {what}: "
-                f"{_unlock_hint()}"
+                f"{hint or _unlock_hint()}"
             )
     if "error" in outcome:
         raise outcome["error"]
@@ -373,7 +374,8 @@ class SecretStore:
                 "keylink's vault does not exist yet: create it with a passphrase first"
             )
         try:
-            return _run_with_timeout(call, self.timeout, what, undo_if_late)
+            hint = "another keylink may be saving to the vault; retry" if self.vault else None
+            return _run_with_timeout(call, self.timeout, what, undo_if_late, hint)
         except SecretStoreError:
             raise
         except _Locked:

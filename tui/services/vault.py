@@ -198,12 +198,15 @@ class Vault:
         ensure_private_dir(self.path.parent)
         lock = FileLock(str(self.path) + ".lock", mode=0o600, timeout=_LOCK_TIMEOUT)
         try:
-            with lock:
-                yield
+            lock.acquire()
         except Timeout:
             raise VaultError(
                 f"another keylink is holding the vault lock ({lock.lock_file}); close it and retry"
             ) from None
+        try:
+            yield
+        finally:
+            lock.release()
 
     def _read_raw(self) -> bytes:
         try:
