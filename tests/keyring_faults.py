@@ -71,3 +71,13 @@ class LockedKeyring(MemoryKeyring):
 
         self.calls.append(operation)
         raise KeyringLocked("Failed to unlock the collection!")
+
+
+class LowPriorityKeyring(MemoryKeyring):
+    """Viable but not recommended (priority 0.5), like keyrings.alt's plain-text file backends."""
+
+    @properties.classproperty
+    def priority(cls) -> float:
+        if not cls.recommended:
+            raise RuntimeError("test backend: only used when a test passes it explicitly")
+        return 0.5

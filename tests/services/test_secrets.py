@@ -62,6 +62,26 @@ def test_python_keyring_backend_can_select_the_vault(monkeypatch, tmp_path):
     assert store.vault is not None and store.vault.path == paths.data_dir() / "vault.json"
 
 
+def test_a_backend_named_in_python_keyring_backend_is_used_as_named(monkeypatch, vault):
+    from tests.keyring_faults import LowPriorityKeyring
+
+    LowPriorityKeyring.recommended = True  # viable, priority 0.5: auto-choice would skip it
+    try:
+        monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "tests.keyring_faults.LowPriorityKeyring")
+        store = SecretStore.open(vault=vault)
+        assert isinstance(store.backend, LowPriorityKeyring) and not store.uses_vault
+        assert store.reason == "PYTHON_KEYRING_BACKEND selects it"
+        store.set("ref", CREDS)
+        assert store.get("ref") == CREDS
+        # keyring's own "no keyring" choices still mean the vault.
+        monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+        assert SecretStore.open(vault=vault).uses_vault
+        monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+        assert SecretStore.open(vault=vault).uses_vault
+    finally:
+        LowPriorityKeyring.recommended = False
+
+
 def test_a_broken_python_keyring_backend_falls_back_with_a_reason(monkeypatch, vault):
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "no.such.module.Keyring")
     store = SecretStore.open(vault=vault)

@@ -210,9 +210,10 @@ class SecretStore:
         """Choose the backend (never raises because there is no keyring: the vault is the fallback).
 
         ``backend`` replaces keyring's own choice (tests, embedding); ``vault`` replaces the default
-        vault file. ``KEYLINK_SECRET_BACKEND=vault|keyring`` forces one side; keyring's own
-        ``PYTHON_KEYRING_BACKEND`` is honoured by keyring (``tui.services.vault.VaultKeyring``
-        selects the vault).
+        vault file. ``KEYLINK_SECRET_BACKEND=vault|keyring`` forces one side. A backend the user
+        named for keyring (``PYTHON_KEYRING_BACKEND`` or keyring's config file) is used as named,
+        without the priority check and probe, unless it is keyring's fail or null backend;
+        ``PYTHON_KEYRING_BACKEND=tui.services.vault.VaultKeyring`` selects the vault.
         """
 
         from tui.services.vault import Vault, VaultKeyring
@@ -234,6 +235,7 @@ class SecretStore:
         if choice not in ("", "auto", "keyring"):
             note = f" ({BACKEND_ENV}={choice!r} is not one of vault, keyring, auto: ignored)"
 
+        named_by = None
         if backend is None:
             import keyring.backend
             import keyring.core
@@ -247,6 +249,10 @@ class SecretStore:
             try:
                 keyring.core.init_backend()
                 backend = keyring.get_keyring()
+                if os.environ.get("PYTHON_KEYRING_BACKEND"):
+                    named_by = "PYTHON_KEYRING_BACKEND"
+                elif keyring.core.load_config() is not None:
+                    named_by = "keyring's config file"
             except Exception as exc:  # e.g. PYTHON_KEYRING_BACKEND names a class that does not load
                 return use_vault(
                     f"keyring's backend could not be loaded ({type(exc).__name__})" + note
@@ -264,6 +270,12 @@ class SecretStore:
                 backend_name=name,
                 reason=f"{BACKEND_ENV}=keyring asks for it",
                 timeout=timeout,
+            )
+        from keyring.backends import fail, null
+
+        if named_by and not isinstance(backend, fail.Keyring | null.Keyring):
+            return cls(
+                backend, backend_name=name, reason=f"{named_by} selects it" + note, timeout=timeout
             )
         real, why_not = _is_real_keyring(backend)
         if not real:
