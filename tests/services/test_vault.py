@@ -259,6 +259,9 @@ def test_scrypt_params_are_bounded():
         ScryptParams(log2_n=30)
     with pytest.raises(ValueError):
         ScryptParams(log2_n=0)
+    with pytest.raises(ValueError, match="too much memory"):
+        ScryptParams(log2_n=20, r=16)
+    assert 128 * ScryptParams().r * 2 ** ScryptParams().log2_n == 128 * 2**20
 
 
 def test_vault_keyring_is_a_keyring_backend_over_the_vault(vault):

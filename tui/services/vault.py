@@ -49,6 +49,8 @@ _MAX_LOG2_N = 20
 _MAX_R = 32
 _MAX_P = 16
 _LOCK_TIMEOUT = 30.0
+# scrypt needs 128 * r * N bytes; the default is 128 MiB, a header may ask for at most 1 GiB.
+_MAX_KDF_MEMORY = 2**30
 
 
 class VaultError(Exception):
@@ -88,6 +90,8 @@ class ScryptParams:
             1 <= self.log2_n <= _MAX_LOG2_N and 1 <= self.r <= _MAX_R and 1 <= self.p <= _MAX_P
         ):
             raise ValueError("scrypt parameters out of range")
+        if 128 * self.r * 2**self.log2_n > _MAX_KDF_MEMORY:
+            raise ValueError("scrypt parameters need too much memory")
 
 
 def _b64(data: bytes) -> str:
@@ -230,7 +234,12 @@ class Vault:
     def unlock(self, passphrase: str) -> None:
         """Derive the key and prove it opens the file; VaultPassphraseError / VaultDamagedError."""
         parsed = _parse(self._read_raw())
-        key, check_key = _derive(passphrase, parsed.salt, parsed.params)
+        try:
+            key, check_key = _derive(passphrase, parsed.salt, parsed.params)
+        except (MemoryError, ValueError):  # OpenSSL refused the cost the header asks for
+            raise VaultDamagedError(
+                "the vault header asks for a key derivation this machine cannot run"
+            ) from None
         if not hmac.compare_digest(_key_check(check_key), parsed.check):
             raise VaultPassphraseError("wrong vault passphrase")
         self._decrypt(parsed, key)  # raises VaultDamagedError if the body does not authenticate
