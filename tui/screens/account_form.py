@@ -530,7 +530,12 @@ class AccountFormScreen(Screen["SaveResult | None"]):
         widgets = self.query(f"#{target}")
         if widgets:
             widgets.first().focus()
-            self.query_one("#fields", VerticalScroll).scroll_to_widget(self._row(field_id))
+            # After the refresh: the message just shown under the field changes the row's height.
+            self.call_after_refresh(
+                self.query_one("#fields", VerticalScroll).scroll_to_widget,
+                self._row(field_id),
+                animate=False,
+            )
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="account-form")
     def _save(

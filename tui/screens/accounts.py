@@ -148,7 +148,7 @@ class AccountsScreen(SectionScreen):
                 tooltip="Add an account: a name, the exchange, the API key and secret"),
         Binding("e", "edit", "Edit", id="accounts.edit",
                 tooltip="Change the selected account's name, environment or whitelist"),
-        Binding("r", "rotate", "Rotate key", id="accounts.rotate",
+        Binding("r", "rotate", "Rotate", id="accounts.rotate",
                 tooltip="Replace the selected account's key with a new one, same name"),
         Binding("d", "delete", "Delete", id="accounts.delete",
                 tooltip="Delete the selected account and its stored secret"),

@@ -1,0 +1,152 @@
+"""Snapshots of the accounts screen, its form, the unlock modal and the report panel.
+
+Deterministic: fixed check times in UTC, paths under ~, steady (non-blinking) cursors, and a
+hand-built report for the panel (a live check's latency would change every run).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from textual.app import App, ComposeResult
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input
+
+from tests.screens.accounts_fixtures import (
+    BYBIT_KEY,
+    BYBIT_SECRET,
+    OKX_KEY,
+    OKX_SECRET,
+    accounts_app,
+    keylink_home,
+    open_store,
+    paste,
+    screen_name,
+    unlock,
+    vault_home,
+    wait_for,
+)
+from tui.services.accounts import Credentials, LastCheck
+from tui.services.audit import Finding
+from tui.services.verify import ExchangeError, KeyReport
+from tui.widgets.report_panel import ReportPanel
+
+__all__ = ["keylink_home", "vault_home"]  # fixtures used by name below
+
+SIZES = [(80, 24), (120, 34)]
+
+
+def steady_cursors(pilot: Pilot) -> None:
+    for widget in pilot.app.screen.query(Input):
+        widget.cursor_blink = False
+
+
+@pytest.fixture
+def two_accounts(vault_home: Path) -> None:
+    store = open_store()
+    bybit = store.add("Bybit main", "bybit", "mainnet", Credentials(BYBIT_KEY, BYBIT_SECRET))
+    okx = store.add("OKX demo", "okx", "demo", Credentials(OKX_KEY, OKX_SECRET, "Okx-pass-1"))
+    store.record_check(bybit.id, LastCheck(True, "2026-01-02T03:04:05Z",
+                                           "ok; read+trade; IP-bound (20)", "ok"))
+    store.record_check(okx.id, LastCheck(False, "2026-01-03T10:20:30Z",
+                                         "failed: 50113 (bad-signature)", "danger"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_accounts_list(snap_compare, two_accounts: None, size: tuple[int, int]) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await unlock(pilot)
+        table = pilot.app.screen.query_one("#accounts", DataTable)
+        await wait_for(pilot, lambda: table.row_count == 2)
+
+    assert snap_compare(accounts_app(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_form_with_messages(snap_compare, vault_home: Path, size: tuple[int, int]) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await unlock(pilot)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+        await pilot.press(*"Bybit main")
+        await paste(pilot, "api_key", BYBIT_KEY[:-1])
+        await paste(pilot, "secret", "KLbybit UIsecret")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        steady_cursors(pilot)
+
+    assert snap_compare(accounts_app(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_unlock_modal(snap_compare, vault_home: Path, size: tuple[int, int]) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await wait_for(pilot, lambda: screen_name(pilot) == "UnlockVaultScreen")
+        steady_cursors(pilot)
+
+    assert snap_compare(accounts_app(), terminal_size=size, run_before=run_before)
+
+
+def sample_report() -> KeyReport:
+    return KeyReport(
+        ok=True,
+        exchange="bybit",
+        host="api.bybit.com",
+        environment="mainnet",
+        latency_ms=182,
+        clock_offset_ms=-41,
+        permissions=frozenset({"read", "trade", "withdraw"}),
+        ips=("18.167.89.125", "203.0.113.7"),
+        ip_restricted=True,
+        key_type="personal",
+        days_left=None,
+        findings=(
+            Finding("danger", "withdraw", "The key can withdraw funds: create one without it."),
+            Finding("warning", "whitelist", "1 terminal address is not bound to the key."),
+            Finding("info", "clock", "This computer's clock is 41 ms ahead of the exchange."),
+            Finding("ok", "trade", "The key can trade (orders and positions)."),
+        ),
+        whitelist_checked=True,
+        whitelist_missing=("18.167.8.216",),
+        whitelist_extra=("203.0.113.7",),
+        checked_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+    )
+
+
+def failed_report() -> KeyReport:
+    error = ExchangeError("10003", "The exchange does not know this API key.",
+                          "Check that you copied the key of this environment.", "invalid-key",
+                          "API key is invalid.")
+    return KeyReport(
+        ok=False, exchange="bybit", host="api-testnet.bybit.com", environment="testnet",
+        latency_ms=95, clock_offset_ms=12, error=error,
+        findings=(Finding("danger", "invalid-key", f"{error.message} {error.hint}"),),
+        checked_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+    )
+
+
+class PanelApp(App[None]):
+    """The report panel on its own, showing a fixed report."""
+
+    CSS = "ReportPanel { max-height: 100%; }"
+
+    def __init__(self, report: KeyReport) -> None:
+        super().__init__()
+        self.report = report
+
+    def compose(self) -> ComposeResult:
+        yield ReportPanel(id="report")
+
+    def on_mount(self) -> None:
+        self.query_one(ReportPanel).show_report("Bybit main", self.report, "checked 2026-01-02")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_report_panel(snap_compare, size: tuple[int, int]) -> None:
+    assert snap_compare(PanelApp(sample_report()), terminal_size=size)
+
+
+def test_report_panel_failed(snap_compare) -> None:
+    assert snap_compare(PanelApp(failed_report()), terminal_size=(80, 24))
