@@ -291,3 +291,30 @@ async def test_okx_account_with_passphrase_is_saved(vault_home: Path) -> None:
         account = store.get("OKX demo")
         assert account.environment == "demo"
         assert store.credentials(account).passphrase == "Okx-pass-1"
+
+
+async def test_palette_offers_every_action_and_a_verify_per_account(vault_home: Path) -> None:
+    from tui.commands import palette_commands
+
+    async with accounts_app().run_test(size=(100, 34)) as pilot:
+        await unlock(pilot)
+        await add_bybit(pilot)
+        titles = [c.title for c in palette_commands(pilot.app, accounts_screen(pilot))]
+        for action in ("Add", "Edit", "Rotate", "Delete", "Verify", "Verify all"):
+            assert f"Accounts: {action}" in titles
+        assert "Accounts: Verify Bybit main" in titles
+        assert "Accounts: Unlock vault" not in titles  # only offered while locked
+
+
+def test_the_screen_module_loads_no_keyring_http_or_crypto() -> None:
+    """The app imports this screen when the section is first shown: it must stay light."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, tui.screens.accounts; "
+        "print(sorted(m for m in ('keyring', 'httpx', 'cryptography', 'filelock') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

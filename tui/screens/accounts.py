@@ -41,6 +41,7 @@ _CHECK_STYLES = {
 }
 
 #: Titles for secret-store faults, by exception class name (the message says how to fix it).
+#: By name, so this module does not import the secret store (and keyring) at start-up.
 _FAULT_TITLES = {
     "KeyringLocked": "The system keyring is locked.",
     "KeyringTimeout": "The secret store did not answer in time.",
@@ -552,7 +553,7 @@ class AccountsScreen(SectionScreen):
 
     @work(exclusive=True, group="verify", exit_on_error=False)
     async def _verify(self, accounts: list[Account]) -> None:
-        from tui.services.accounts import LastCheck
+        from tui.services.accounts import AccountError, LastCheck
         from tui.services.secrets import SecretStoreError
         from tui.services.verify import verify_account
 
@@ -573,8 +574,14 @@ class AccountsScreen(SectionScreen):
                     self._show_fault(exc)
                     panel.show_message(f"{account.name}: the secret could not be read.")
                     continue
-                report = await verify_account(account, creds)
-                del creds  # keep the secret alive no longer than the request
+                try:
+                    report = await verify_account(account, creds)
+                except KeyError as exc:  # an exchange this keylink cannot check
+                    panel.loading = False
+                    panel.show_message(f"{account.name}: {exc.args[0] if exc.args else exc}")
+                    continue
+                finally:
+                    del creds  # keep the secret alive no longer than the request
                 self.reports[account.id] = report
                 check = LastCheck(
                     ok=report.ok,
@@ -584,7 +591,7 @@ class AccountsScreen(SectionScreen):
                 )
                 try:
                     updated = await asyncio.to_thread(store.record_check, account.id, check)
-                except Exception as exc:  # the check itself worked: say the save failed, go on
+                except AccountError as exc:  # the check itself worked: say so and go on
                     self.notify(f"The result for {account.name} was not saved: {exc}",
                                 severity="warning")
                     updated = account
