@@ -131,3 +131,29 @@ async def test_accounts_file_in_a_newer_format_is_shown_not_touched(
         await wait_for(pilot, lambda: banner.has_class("-shown"))
         assert "newer keylink" in str(banner.content)
     assert Path(store.path).read_text() == '{"version": 99, "accounts": []}'
+
+
+@pytest.mark.secret_service
+async def test_accounts_over_a_real_secret_service(secret_service: Any) -> None:
+    """gnome-keyring on a private bus: no vault modal, secrets go to (and leave) the keyring."""
+    async with accounts_app().run_test(size=(100, 34)) as pilot:
+        await wait_for(pilot, lambda: "Secret Service" in status_text(pilot))
+        await pilot.press("a")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+        await type_text(pilot, "Keyring main")
+        await paste(pilot, "api_key", BYBIT_KEY)
+        await paste(pilot, "secret", BYBIT_SECRET)
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: row_count(pilot) == 1)
+        store = AccountStore(SecretStore.open())
+        [account] = store.list()
+        assert store.credentials(account).secret == BYBIT_SECRET
+        assert not store.secrets.uses_vault
+        await pilot.press("d")
+        await wait_for(pilot, lambda: screen_name(pilot) == "ConfirmScreen")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: row_count(pilot) == 0)
+    from tui.services.secrets import SecretNotFound
+
+    with pytest.raises(SecretNotFound):
+        store.secrets.get(account.secret_ref)
