@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import urlsplit
 
 from rich.cells import cell_len
 from textual import on, work
@@ -70,7 +71,7 @@ def _environment_label(account: Account) -> str:
     try:
         return exchange(account.exchange).environment(account.environment).label
     except KeyError:
-        return f"Custom: {account.base_url}"
+        return f"Custom ({urlsplit(account.base_url).netloc or account.base_url})"
 
 
 def _exchange_label(account: Account) -> str:

@@ -22,10 +22,18 @@ _KEY_TYPES = {
 }
 
 
-def _fmt_ms(value: float | None, signed: bool = False) -> str:
-    if value is None:
+def _fmt_ms(value: float | None) -> str:
+    return "not measured" if value is None else f"{value:.0f} ms"
+
+
+def _fmt_offset(offset_ms: int | None) -> str:
+    """The exchange's clock minus ours, with which way this computer is off."""
+    if offset_ms is None:
         return "not measured"
-    return f"{value:+.0f} ms" if signed else f"{value:.0f} ms"
+    if offset_ms == 0:
+        return "0 ms (in step with the exchange)"
+    side = "behind" if offset_ms > 0 else "ahead of"
+    return f"{offset_ms:+d} ms (this computer is {abs(offset_ms)} ms {side} the exchange)"
 
 
 def _headline(report: KeyReport) -> str:
@@ -101,28 +109,6 @@ class ReportPanel(VerticalScroll, can_focus=True):
             said = error.exchange_message and f" · the exchange said: {error.exchange_message}"
             lines.append(Static(f"Error code {error.code}{said}", classes="fact", markup=False))
 
-        facts = [("Host", report.host or "unknown"), ("Latency", _fmt_ms(report.latency_ms))]
-        facts.append(("Clock offset", _fmt_ms(report.clock_offset_ms, signed=True)))
-        if report.key_type:
-            facts.append(("Key type", _KEY_TYPES.get(report.key_type, report.key_type)))
-        if report.error is None:
-            shown = [p for p in PERMISSIONS if p in report.permissions]
-            facts.append(("Permissions", ", ".join(shown) or "none"))
-        if report.ip_restricted is not None:
-            if report.ips:
-                bound = f"bound to {len(report.ips)} address(es)"
-            elif report.ip_restricted:
-                bound = "bound (the exchange does not list the addresses)"
-            else:
-                bound = "none: the key works from any address"
-            facts.append(("IP binding", bound))
-        if report.days_left is not None:
-            facts.append(("Expires", f"in {report.days_left} day(s)"))
-        elif report.expires_at is not None:
-            facts.append(("Expires", report.expires_at.strftime("%Y-%m-%d")))
-        for label, value in facts:
-            lines.append(Static(f"{label + ':':<14} {value}", classes="fact", markup=False))
-
         if report.findings:
             lines.append(Static("Findings", classes="section"))
             for finding in report.findings:
@@ -158,4 +144,27 @@ class ReportPanel(VerticalScroll, can_focus=True):
                         markup=False,
                     )
                 )
+
+        facts = [("Host", report.host or "unknown"), ("Latency", _fmt_ms(report.latency_ms))]
+        facts.append(("Clock offset", _fmt_offset(report.clock_offset_ms)))
+        if report.key_type:
+            facts.append(("Key type", _KEY_TYPES.get(report.key_type, report.key_type)))
+        if report.error is None:
+            shown = [p for p in PERMISSIONS if p in report.permissions]
+            facts.append(("Permissions", ", ".join(shown) or "none"))
+        if report.ip_restricted is not None:
+            if report.ips:
+                bound = f"bound to {len(report.ips)} address(es)"
+            elif report.ip_restricted:
+                bound = "bound (the exchange does not list the addresses)"
+            else:
+                bound = "none: the key works from any address"
+            facts.append(("IP binding", bound))
+        if report.days_left is not None:
+            facts.append(("Expires", f"in {report.days_left} day(s)"))
+        elif report.expires_at is not None:
+            facts.append(("Expires", report.expires_at.strftime("%Y-%m-%d")))
+        lines.append(Static("Details", classes="section"))
+        for label, value in facts:
+            lines.append(Static(f"{label + ':':<14} {value}", classes="fact", markup=False))
         return lines
