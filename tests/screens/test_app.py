@@ -12,6 +12,7 @@ from tui.screens.faq import FaqScreen
 from tui.screens.guide import GuideScreen
 from tui.screens.help import HelpScreen
 from tui.screens.whitelist import WhitelistScreen
+from tui.widgets.section_bar import SectionBar
 
 SIZE = (80, 24)
 # The sections this suite drives by key (the accounts section has its own tests).
@@ -162,12 +163,15 @@ async def test_palette_opens_with_ctrl_p_and_keeps_system_commands() -> None:
 async def test_section_bar_shows_the_current_section_and_switches_on_click() -> None:
     app = KeylinkApp()
     async with app.run_test(size=SIZE) as pilot:
-        current = [tab.id for tab in app.screen.query(".-current")]
-        assert current == ["section-guide"]
-        assert len(app.screen.query("SectionTab")) == len(SECTIONS)
-        await pilot.click("#section-faq")
+        bar = app.screen.query_one(SectionBar)
+        text = bar.labels().plain
+        for _mode, section in ordered_sections():
+            assert f" {section.key} {section.title} " in text
+        assert bar.current == "guide"
+        faq_label = f" {SECTIONS['faq'].key} FAQ "
+        await pilot.click(SectionBar, offset=(text.index(faq_label) + 2, 0))
         assert isinstance(app.screen, FaqScreen)
-        assert [tab.id for tab in app.screen.query(".-current")] == ["section-faq"]
+        assert app.screen.query_one(SectionBar).current == "faq"
 
 
 async def test_themes_switch_and_restyle() -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.widgets import Label, Select, Static
+from textual.widgets import Label, Static
 
 from tui.app import KeylinkApp
 from tui.screens.faq import FaqScreen, faq_topics
 from tui.screens.guide import GuideScreen, guide_steps
 from tui.screens.whitelist import WhitelistScreen
 from tui.services.exchanges import exchanges
+from tui.widgets.choice_row import ChoiceRow
 from tui.widgets.step_list import StepList
 
 SIZE = (80, 24)
@@ -84,8 +85,9 @@ async def test_exchange_selector_changes_wording_and_keeps_the_step() -> None:
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
         assert isinstance(screen, GuideScreen)
-        select = screen.query_one("#exchange", Select)
+        select = screen.query_one("#exchange", ChoiceRow)
         assert select.value == "bybit"
+        assert select.values == list(exchanges())
         screen.reveal("linked")
         await pilot.pause()
         assert "Connect to Third-Party Applications" in _text(screen, "#step-body")
@@ -99,10 +101,11 @@ async def test_exchange_selector_changes_wording_and_keeps_the_step() -> None:
         assert not screen.query_one("#step-extra").display
         assert str(screen.query_one("#step-counter", Label).render()) == "Step 3 of 10"
 
-        # Choosing in the Select itself works too.
-        select.value = "binance"
+        # Clicking an exchange in the row works too.
+        text = select.render().plain
+        await pilot.click(select, offset=(text.index("Binance") + 1, 0))
         await pilot.pause()
-        assert screen.exchange_id == "binance"
+        assert screen.exchange_id == "binance" and select.value == "binance"
         assert [s.id for s in screen.steps] == [s.id for s in guide_steps("binance")]
 
         # A step the new exchange lacks: stay at the same position.
@@ -192,3 +195,12 @@ async def test_unknown_exchange_or_step_is_refused() -> None:
         with pytest.raises(ValueError, match="no step 'passphrase' for bybit"):
             screen.reveal("passphrase")
         assert screen.step_index == 0
+
+
+def test_choice_row_refuses_an_unknown_value() -> None:
+    with pytest.raises(ValueError, match="'kraken' is not one of"):
+        ChoiceRow([("bybit", "Bybit")], "kraken")
+    row = ChoiceRow([("bybit", "Bybit"), ("okx", "OKX")], "bybit")
+    with pytest.raises(ValueError):
+        row.value = "kraken"
+    assert row.value == "bybit"

@@ -14,12 +14,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
-from textual.widgets import Label, OptionList, Select, Static
+from textual.widgets import Label, OptionList, Static
 
 from tui.commands import PaletteCommand
 from tui.screens.faq import faq_topics
 from tui.screens.section import SectionScreen
 from tui.services.exchanges import exchange, exchanges
+from tui.widgets.choice_row import ChoiceRow
 from tui.widgets.step_list import StepList
 
 DEFAULT_EXCHANGE = "bybit"
@@ -114,7 +115,6 @@ class GuideScreen(SectionScreen):
     GuideScreen {
         #guide-bar { height: 1; padding: 0 1; }
         #guide-bar Label { padding: 0 1 0 0; }
-        #exchange { width: 16; }
         #step-counter { dock: right; color: $text-muted; }
         #guide-main { height: 1fr; }
         #step-detail {
@@ -140,20 +140,18 @@ class GuideScreen(SectionScreen):
         super().__init__()
         self.exchange_id = DEFAULT_EXCHANGE
         self.steps = guide_steps(DEFAULT_EXCHANGE)
+        self.step_list = StepList(id="steps")
+        #: What the bindings' availability last depended on (see _render_step).
+        self._binding_state: tuple[object, ...] = ()
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="guide-bar"):
-            yield Label("Exchange")
-            yield Select(
-                [(info.label, info.id) for info in exchanges().values()],
-                value=self.exchange_id,
-                allow_blank=False,
-                compact=True,
-                id="exchange",
-            )
+            yield Label("Exchange [dim](e)[/dim]")
+            yield ChoiceRow([(info.id, info.label) for info in exchanges().values()],
+                            self.exchange_id, id="exchange")
             yield Label(id="step-counter")
         with Horizontal(id="guide-main"):
-            yield StepList(id="steps")
+            yield self.step_list
             with VerticalScroll(id="step-detail", can_focus=False):
                 yield Static(id="step-title")
                 yield Static(id="step-body")
@@ -162,7 +160,7 @@ class GuideScreen(SectionScreen):
                 yield Static(id="step-links")
 
     def on_mount(self) -> None:
-        self.query_one(StepList).set_steps([(s.id, s.title) for s in self.steps])
+        self.step_list.set_steps([(s.id, s.title) for s in self.steps])
         self._render_step()
 
     # -- state -------------------------------------------------------------------------------
@@ -170,7 +168,7 @@ class GuideScreen(SectionScreen):
     @property
     def step_index(self) -> int:
         """Index of the step in focus."""
-        return self.query_one(StepList).highlighted or 0
+        return self.step_list.highlighted or 0
 
     @property
     def step(self) -> GuideStep:
@@ -180,7 +178,7 @@ class GuideScreen(SectionScreen):
     def go_to_step(self, index: int) -> None:
         """Focus step ``index`` (clamped to the list)."""
         index = max(0, min(index, len(self.steps) - 1))
-        self.query_one(StepList).highlighted = index
+        self.step_list.highlighted = index
         self._render_step()
 
     def set_exchange(self, exchange_id: str) -> None:
@@ -192,10 +190,9 @@ class GuideScreen(SectionScreen):
         self.steps = guide_steps(exchange_id)
         ids = [s.id for s in self.steps]
         index = ids.index(current_id) if current_id in ids else current_index
-        self.query_one(StepList).set_steps([(s.id, s.title) for s in self.steps], index)
-        select = self.query_one("#exchange", Select)
-        if select.value != exchange_id:
-            select.value = exchange_id
+        self.step_list.set_steps([(s.id, s.title) for s in self.steps], index)
+        # Setting the row to the same value again posts nothing, so this does not loop.
+        self.query_one("#exchange", ChoiceRow).value = exchange_id
         self._render_step()
 
     def _render_step(self) -> None:
@@ -221,7 +218,11 @@ class GuideScreen(SectionScreen):
         links_widget.update("\n".join(links))
         links_widget.display = bool(links)
         self.query_one("#step-detail", VerticalScroll).scroll_home(animate=False)
-        self.refresh_bindings()
+        # Refreshing bindings rebuilds the footer: only do it when what they depend on changed.
+        state = (step.whitelist, step.faq is not None, index == 0, index == len(self.steps) - 1)
+        if state != self._binding_state:
+            self._binding_state = state
+            self.refresh_bindings()
 
     # -- events and actions ----------------------------------------------------------------
 
@@ -229,10 +230,9 @@ class GuideScreen(SectionScreen):
     def _step_highlighted(self) -> None:
         self._render_step()
 
-    @on(Select.Changed, "#exchange")
-    def _exchange_chosen(self, event: Select.Changed) -> None:
-        if isinstance(event.value, str):
-            self.set_exchange(event.value)
+    @on(ChoiceRow.Changed, "#exchange")
+    def _exchange_chosen(self, event: ChoiceRow.Changed) -> None:
+        self.set_exchange(event.value)
 
     def action_next_step(self) -> None:
         self.go_to_step(self.step_index + 1)
@@ -257,7 +257,7 @@ class GuideScreen(SectionScreen):
             await self.app.show("faq", self.step.faq)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if not self.is_mounted or not self.query(StepList):
+        if not self.step_list.is_mounted:
             return True
         if action == "open_whitelist":
             return self.step.whitelist

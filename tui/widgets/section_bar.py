@@ -1,40 +1,25 @@
-"""The row of section names under the header: where you are, and the key for each section."""
+"""The line of section names under the header: where you are, and the key for each section.
+
+One widget drawing text with click actions (not a widget per section): this bar is on every
+screen, including the first one painted, so it is kept cheap to style and lay out.
+"""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.containers import HorizontalGroup
-from textual.events import Click
-from textual.widgets import Label
+from textual.content import Content
+from textual.widget import Widget
+
+_HINT = Content.from_markup("[b]^q[/b] quit ")
 
 
-class SectionTab(Label):
-    """One section's key and name; clicking it shows the section."""
-
-    def __init__(self, mode: str, key: str, title: str, current: bool) -> None:
-        super().__init__(f"[b]{key}[/b] {title}", classes="-current" if current else "",
-                         id=f"section-{mode}")
-        self.mode = mode
-
-    async def _on_click(self, event: Click) -> None:
-        event.stop()
-        await self.app.run_action(f"show('{self.mode}')")
-
-
-class SectionBar(HorizontalGroup):
-    """Every registered section, the current one highlighted."""
+class SectionBar(Widget):
+    """Every registered section, the current one highlighted; click one to show it."""
 
     DEFAULT_CSS = """
     SectionBar {
         height: 1;
         background: $panel;
-        SectionTab {
-            padding: 0 1;
-            color: $text-muted;
-            &:hover { color: $text; background: $boost; }
-            &.-current { color: $text; background: $primary 40%; text-style: bold; }
-        }
-        #section-bar-hint { dock: right; padding: 0 1; color: $text-muted; }
+        color: $text-muted;
     }
     """
 
@@ -42,9 +27,21 @@ class SectionBar(HorizontalGroup):
         super().__init__()
         self.current = current
 
-    def compose(self) -> ComposeResult:
+    def labels(self) -> Content:
+        """The sections as one line of text, without the hint."""
         from tui.app import ordered_sections
 
+        parts: list[Content] = []
         for mode, section in ordered_sections():
-            yield SectionTab(mode, section.key, section.title, mode == self.current)
-        yield Label("[b]^q[/b] quit", id="section-bar-hint")
+            style = "bold $text on $primary 40%" if mode == self.current else "$text-muted"
+            label = Content.from_markup(
+                f"[@click=app.show('{mode}')] [b]$key[/b] $title [/]",
+                key=section.key, title=section.title,
+            )
+            parts.append(label.stylize(style))
+        return Content("").join(parts)
+
+    def render(self) -> Content:
+        labels = self.labels()
+        gap = max(1, self.size.width - labels.cell_length - _HINT.cell_length)
+        return Content.assemble(labels, " " * gap, _HINT)
