@@ -436,8 +436,9 @@ class SecretStore:
         value = self._call("read a secret", lambda: backend.get_password(SERVICE, ref))
         if value is None:
             raise SecretNotFound(
-                f"{self.backend_name} holds no secret for this account; remove the account and add "
-                "the key again"
+                f"{self.backend_name} holds no secret for this account (if it was saved while "
+                f"keylink used another secret store, choose that one with {BACKEND_ENV}); "
+                "otherwise remove the account and add the key again"
             )
         try:
             data = json.loads(value)
