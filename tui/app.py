@@ -50,6 +50,10 @@ SECTIONS: dict[str, Section] = {
 }
 
 
+#: How many previously shown sections Escape can return to.
+_HISTORY_LIMIT = 20
+
+
 def ordered_sections() -> list[tuple[str, Section]]:
     """The sections in the order of their keys."""
     return sorted(SECTIONS.items(), key=lambda item: item[1].key)
@@ -105,6 +109,8 @@ class KeylinkApp(App[None]):
             raise ValueError(f"unknown section {mode!r}")
         if mode != self.current_mode:
             self.section_history.append(self.current_mode)
+            # Escape walks back a few steps, not through a whole session of switching.
+            del self.section_history[:-_HISTORY_LIMIT]
             await self.switch_mode(mode)
         screen = self.screen
         if target is not None:

@@ -79,6 +79,15 @@ async def test_number_keys_switch_sections_and_escape_goes_back() -> None:
         assert app.section_history == []
 
 
+async def test_escape_history_is_bounded() -> None:
+    app = KeylinkApp()
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(15):
+            await pilot.press(SECTIONS["faq"].key, SECTIONS["guide"].key)
+        assert len(app.section_history) == app_module._HISTORY_LIMIT
+        assert app.section_history[-1] == "faq"
+
+
 async def test_section_screens_are_built_once_and_keep_their_state() -> None:
     app = KeylinkApp()
     async with app.run_test(size=SIZE) as pilot:
