@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -303,3 +304,15 @@ def test_cli_with_a_real_secret_service(keyring_daemon: KeyringDaemon, tmp_path:
     assert not (cli.data / "vault.json").exists()  # no vault needed
     assert cli("accounts", "remove", "Ss", "--yes", env=env).returncode == 0
     assert json.loads(cli("accounts", "list", "--json", env=env).stdout) == []
+
+
+def test_a_keyring_that_never_answers_gives_up_with_a_message(cli: Cli):
+    hanging = {"PYTHON_KEYRING_BACKEND": "tests.keyring_hanging.HangingKeyring"}
+    doctor = cli("doctor", env=hanging)
+    assert "PYTHON_KEYRING_BACKEND selects it" in doctor.stdout
+    started = time.monotonic()
+    result = cli("accounts", "add", "Main", "--exchange", "bybit", stdin=BYBIT_LINES, env=hanging)
+    assert time.monotonic() - started < 30
+    assert_usage_error(result, "did not answer within 5 s while trying to save a secret")
+    assert "unlock your login keyring" in result.stderr
+    assert not (cli.config / "accounts.json").exists()  # nothing half-saved
