@@ -8,10 +8,13 @@ import json
 import stat
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tui.services.vault import (
     ScryptParams,
@@ -286,3 +289,23 @@ def test_keyring_never_picks_the_vault_on_its_own():
         get_all_keyring.reset()  # keyring caches the list from before this module was imported
     assert not any(isinstance(b, VaultKeyring) for b in chainer.ChainerBackend.backends)
     assert any(isinstance(b, VaultKeyring) for b in get_all_keyring())  # but it is loadable
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    entries=st.dictionaries(
+        st.tuples(st.text(min_size=1, max_size=20), st.text(min_size=1, max_size=40)),
+        st.text(max_size=200),
+        max_size=5,
+    )
+)
+def test_any_entries_round_trip(entries):
+    with tempfile.TemporaryDirectory() as tmp:
+        writer = Vault(Path(tmp) / "vault.json", kdf=ScryptParams(4, 8, 1))
+        writer.create(PASSPHRASE)
+        for (service, username), password in entries.items():
+            writer.set(service, username, password)
+        reader = Vault(writer.path)
+        reader.unlock(PASSPHRASE)
+        for (service, username), password in entries.items():
+            assert reader.get(service, username) == password
