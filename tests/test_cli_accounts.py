@@ -316,3 +316,20 @@ def test_a_keyring_that_never_answers_gives_up_with_a_message(cli: Cli):
     assert_usage_error(result, "did not answer within 5 s while trying to save a secret")
     assert "unlock your login keyring" in result.stderr
     assert not (cli.config / "accounts.json").exists()  # nothing half-saved
+
+
+def test_the_form_checks_apply(cli: Cli):
+    twice = cli(
+        "accounts",
+        "add",
+        "Twice",
+        "--exchange",
+        "bybit",
+        stdin="AbCdEfGh1234567890\nAbCdEfGh1234567890\n",
+    )
+    assert_usage_error(twice, "pasted twice")
+    odd = cli("accounts", "add", "Odd", "--exchange", "bybit", stdin="short\n" + "S" * 36 + "\n")
+    assert odd.returncode == 0, odd.stderr
+    assert "keylink: warning: Bybit API keys are usually" in odd.stderr
+    assert "5 characters" in odd.stderr
+    assert [a["name"] for a in json.loads(cli("accounts", "list", "--json").stdout)] == ["Odd"]

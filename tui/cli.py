@@ -371,6 +371,7 @@ def _run_accounts_add(args: argparse.Namespace) -> int:
     try:
         validate_name(args.name, store.list())
         creds = _read_credentials(info.has_passphrase)
+        _check_like_the_form(info, creds)
         account = store.add(args.name, info.id, environment, creds, base_url=args.base_url,
                             whitelist=args.whitelist)
     except (ValueError, AccountError, SecretStoreError) as exc:
@@ -379,6 +380,18 @@ def _run_accounts_add(args: argparse.Namespace) -> int:
           f"secret saved in {store.secrets.backend_name}")
     print(f"check it with: keylink verify {_quoted(account.name)}")
     return 0
+
+
+def _check_like_the_form(info, creds) -> None:  # info: ExchangeInfo, creds: Credentials
+    """The account form's checks: a key pasted twice stops here; an unusual shape only warns
+    (a script cannot "save again to accept" the way the form does)."""
+    from tui.services.validation import check_credentials
+
+    check = check_credentials(info, creds.api_key, creds.secret, creds.passphrase)
+    for issue in check.errors.values():
+        raise UsageError(issue.message)
+    for issue in check.warnings.values():
+        print(f"keylink: warning: {issue.message}", file=sys.stderr)
 
 
 def _quoted(text: str) -> str:
