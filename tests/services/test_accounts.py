@@ -199,6 +199,19 @@ def test_files_are_private(account_store: AccountStore):
     assert stat.S_IMODE(account_store.dir.stat().st_mode) == 0o700
     text = account_store.path.read_text()
     assert BYBIT.secret not in text and BYBIT.api_key not in text
+    for lock in account_store.dir.glob("*.lock"):
+        assert stat.S_IMODE(lock.stat().st_mode) == 0o600
+    assert not list(account_store.dir.glob(".*.tmp"))  # no temp file left behind
+
+
+def test_the_service_modules_keep_heavy_imports_off_the_start_up_path():
+    probe = (
+        "import sys, tui.services.accounts, tui.services.secrets, tui.services.private_files;"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'keyring', 'cryptography', 'filelock', 'secretstorage', 'jeepney'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_add_checks_its_input_before_touching_anything(account_store: AccountStore, vault_secrets):
