@@ -79,7 +79,9 @@ async def wait_for(pilot: Pilot[Any], condition: Callable[[], Any], timeout: flo
 
 
 def screen_name(pilot: Pilot[Any]) -> str:
-    return type(pilot.app.screen).__name__
+    """The active screen's class name, once it has mounted (a pushed screen composes later)."""
+    screen = pilot.app.screen
+    return type(screen).__name__ if screen.is_mounted else "(mounting)"
 
 
 async def unlock(pilot: Pilot[Any], passphrase: str = PASSPHRASE) -> None:
@@ -97,6 +99,7 @@ async def type_text(pilot: Pilot[Any], text: str) -> None:
 
 async def paste(pilot: Pilot[Any], field_id: str, text: str) -> None:
     """Paste ``text`` into a field the way a terminal's bracketed paste arrives."""
+    await wait_for(pilot, lambda: pilot.app.screen.query(f"#{field_id}"))  # mounted yet?
     widget = pilot.app.screen.query_one(f"#{field_id}")
     widget.focus()
     widget.post_message(events.Paste(text))
@@ -122,6 +125,7 @@ def field_value(pilot: Pilot[Any], field_id: str) -> str:
 
 
 async def focus(pilot: Pilot[Any], field_id: str) -> None:
+    await wait_for(pilot, lambda: pilot.app.screen.query(f"#{field_id}"))
     pilot.app.screen.query_one(f"#{field_id}").focus()
     await pilot.pause()
 

@@ -157,3 +157,21 @@ async def test_accounts_over_a_real_secret_service(secret_service: Any) -> None:
 
     with pytest.raises(SecretNotFound):
         store.secrets.get(account.secret_ref)
+
+
+async def test_a_secret_store_that_cannot_open_is_explained(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tui.services.secrets import KeyringUnavailable
+
+    def refuse(cls, *args: Any, **kwargs: Any) -> SecretStore:
+        raise KeyringUnavailable("no usable keyring; set KEYLINK_SECRET_BACKEND=vault")
+
+    monkeypatch.setattr(SecretStore, "open", classmethod(refuse))
+    async with accounts_app().run_test(size=(100, 34)) as pilot:
+        await wait_for(pilot, lambda: fault_text(pilot))
+        assert "No usable keyring" in fault_text(pilot)
+        assert "KEYLINK_SECRET_BACKEND=vault" in fault_text(pilot)
+        assert "unavailable" in status_text(pilot)
+        await pilot.press("a")  # nothing to add to: a note, no crash
+        assert screen_name(pilot) == "AccountsScreen"

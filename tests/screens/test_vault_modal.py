@@ -18,7 +18,7 @@ from tests.screens.accounts_fixtures import (
     vault_home,
     wait_for,
 )
-from tui.screens.vault import CreateVaultScreen, UnlockVaultScreen
+from tui.screens.vault import UnlockVaultScreen
 
 __all__ = ["keylink_home", "vault_home"]  # fixtures used by name below
 
@@ -34,7 +34,7 @@ async def test_create_vault_asks_twice_with_a_strength_hint(keylink_home: Path) 
         # No modal until a secret is needed: the first add asks for the new passphrase.
         assert screen_name(pilot) == "AccountsScreen"
         await pilot.press("a")
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, CreateVaultScreen))
+        await wait_for(pilot, lambda: screen_name(pilot) == "CreateVaultScreen")
         why = str(pilot.app.screen.query_one(".why", Static).content)
         assert "no system keyring" in why and "~/data/keylink/vault.json" in why
 
@@ -68,7 +68,7 @@ async def test_create_vault_asks_twice_with_a_strength_hint(keylink_home: Path) 
 
 async def test_unlock_retries_after_a_wrong_passphrase(vault_home: Path) -> None:
     async with accounts_app().run_test(size=(100, 34)) as pilot:
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, UnlockVaultScreen))
+        await wait_for(pilot, lambda: screen_name(pilot) == "UnlockVaultScreen")
         await type_text(pilot, "not the passphrase")
         await pilot.press("enter")
         await wait_for(pilot, lambda: "does not open" in message(pilot))
@@ -85,17 +85,17 @@ async def test_unlock_retries_after_a_wrong_passphrase(vault_home: Path) -> None
 
 async def test_escape_leaves_the_vault_locked_and_u_asks_again(vault_home: Path) -> None:
     async with accounts_app().run_test(size=(100, 34)) as pilot:
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, UnlockVaultScreen))
+        await wait_for(pilot, lambda: screen_name(pilot) == "UnlockVaultScreen")
         await pilot.press("escape")
         await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen")
         assert "locked: press u" in status_text(pilot)
         # Adding needs the secret store: it asks for the passphrase first.
         await pilot.press("a")
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, UnlockVaultScreen))
+        await wait_for(pilot, lambda: screen_name(pilot) == "UnlockVaultScreen")
         await pilot.press("escape")
         await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen")
         await pilot.press("u")
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, UnlockVaultScreen))
+        await wait_for(pilot, lambda: screen_name(pilot) == "UnlockVaultScreen")
         await pilot.press("escape")
         await unlock_via_u(pilot)
 
@@ -112,7 +112,7 @@ async def test_damaged_vault_is_reported_and_left_alone(vault_home: Path) -> Non
     damaged = vault_file.read_bytes()[:-40] + b"garbage"
     vault_file.write_bytes(damaged)
     async with accounts_app().run_test(size=(100, 34)) as pilot:
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, UnlockVaultScreen))
+        await wait_for(pilot, lambda: screen_name(pilot) == "UnlockVaultScreen")
         await paste(pilot, "passphrase", PASSPHRASE)
         await pilot.press("enter")
         await wait_for(pilot, lambda: "damaged" in message(pilot))

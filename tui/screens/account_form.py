@@ -580,6 +580,10 @@ class AccountFormScreen(Screen["SaveResult | None"]):
             self.app.call_from_thread(self._save_failed, _sentence(str(exc)), "name")
         except (AccountError, SecretStoreError, ValueError) as exc:
             self.app.call_from_thread(self._save_failed, str(exc), None)
+        except Exception as exc:  # keep the form usable; the type only (its text may hold data)
+            self.app.call_from_thread(
+                self._save_failed, f"an unexpected {type(exc).__name__} happened", None
+            )
         else:
             result = SaveResult(account.id, account.name, self.mode)
             self.app.call_from_thread(self.dismiss, result)

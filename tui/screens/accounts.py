@@ -220,7 +220,11 @@ class AccountsScreen(SectionScreen):
         try:
             secrets = self._open_secrets() if self._open_secrets else SecretStore.open()
         except SecretStoreError as exc:
-            self.app.call_from_thread(self._show_fault, exc)
+            self.app.call_from_thread(self._store_unavailable, exc)
+            return
+        except Exception as exc:  # the type only: a backend's text may hold data
+            error = SecretStoreError(f"the secret store could not be opened ({type(exc).__name__})")
+            self.app.call_from_thread(self._store_unavailable, error)
             return
         try:
             store = AccountStore(secrets, self._config_dir)
@@ -229,6 +233,10 @@ class AccountsScreen(SectionScreen):
             self.app.call_from_thread(self._store_failed, secrets, str(exc))
             return
         self.app.call_from_thread(self._store_opened, secrets, store, accounts)
+
+    def _store_unavailable(self, exc: BaseException) -> None:
+        self.query_one("#store-status", Static).update("Secrets: unavailable (see below)")
+        self._show_fault(exc)
 
     def _store_failed(self, secrets: SecretStore, message: str) -> None:
         self.secrets = secrets
@@ -274,7 +282,8 @@ class AccountsScreen(SectionScreen):
         self._show_banner(
             "#fault", f"{title} {str(exc).rstrip('.')}.\nYour accounts were not changed."
         )
-        self._update_status()
+        if self.secrets is not None:
+            self._update_status()
 
     def _clear_fault(self) -> None:
         self._show_banner("#fault", "")
