@@ -3,15 +3,13 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.keyring_daemon import REQUIRE_ENV, KeyringDaemon, KeyringDaemonUnavailable
+from tests.keyring_daemon import KeyringDaemon, start_or_skip
 
-# scrypt N=2**8 keeps vault tests fast; the default cost is tested once in test_vault.py.
 TEST_VAULT_PASSPHRASE = "test vault passphrase 1"
 
 
@@ -35,6 +33,7 @@ def _private_dirs(
 
 @pytest.fixture
 def cheap_kdf():  # -> ScryptParams
+    """scrypt N=2**8 keeps vault tests fast; the default cost is tested once in test_vault.py."""
     from tui.services.vault import ScryptParams
 
     return ScryptParams(log2_n=8, r=8, p=1)
@@ -67,13 +66,7 @@ def keyring_daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Keyring
     Skips when the binaries are missing, unless KEYLINK_REQUIRE_SECRET_SERVICE=1 (CI): then fails.
     """
     daemon = KeyringDaemon(tmp_path_factory.mktemp("secret-service"))
-    try:
-        daemon.start()
-    except KeyringDaemonUnavailable as exc:
-        daemon.stop()
-        if os.environ.get(REQUIRE_ENV) == "1":
-            pytest.fail(f"Secret Service required ({REQUIRE_ENV}=1) but unavailable: {exc}")
-        pytest.skip(f"no Secret Service for tests: {exc}")
+    start_or_skip(daemon)
     try:
         yield daemon
     finally:

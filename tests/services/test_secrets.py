@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.keyring_daemon import KeyringDaemon
+from tests.keyring_daemon import KeyringDaemon, start_or_skip
 from tests.keyring_faults import LockedKeyring, MemoryKeyring
 from tui.services.accounts import AccountStore, Credentials
 from tui.services.secrets import (
@@ -281,10 +281,7 @@ def test_a_locked_collection_gives_a_clear_message_and_loses_nothing(
 ):
     # A daemon of its own: locking the session-wide one would disturb other tests.
     daemon = KeyringDaemon(tmp_path_factory.mktemp("locked-keyring"))
-    try:
-        daemon.start()
-    except Exception as exc:  # pragma: no cover - same condition as the session fixture
-        pytest.skip(f"no Secret Service: {exc}")
+    start_or_skip(daemon)
     try:
         monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", daemon.address)
         store = AccountStore(SecretStore.open(vault=vault), tmp_path / "config")
