@@ -63,6 +63,11 @@ async def test_locked_keyring_delete_says_how_to_unlock_and_keeps_the_account(
         await wait_for(pilot, lambda: fault_text(pilot))
         text = fault_text(pilot)
         assert "locked" in text and "unlock" in text and "not changed" in text
+        # It offers to drop the account anyway; the safe answer keeps it.
+        await wait_for(pilot, lambda: screen_name(pilot) == "ConfirmScreen")
+        assert "anyway" in str(pilot.app.screen.query_one("#title", Static).content)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen")
         assert row_count(pilot) == 1
         # Verify needs the secret too: same clear message, no crash.
         await pilot.press("v")
@@ -90,8 +95,13 @@ async def test_hanging_keyring_times_out_with_a_message(
         await wait_for(pilot, lambda: fault_text(pilot))
         assert "did not answer" in fault_text(pilot)
         assert row_count(pilot) == 1
+        assert [a.id for a in AccountStore(memory_secrets).list()] == [account.id]
+        # "Remove anyway" drops the account; the secret is left to the keyring.
+        await wait_for(pilot, lambda: screen_name(pilot) == "ConfirmScreen")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: row_count(pilot) == 0)
     memory_keyring.release()
-    assert [a.id for a in AccountStore(memory_secrets).list()] == [account.id]
+    assert AccountStore(memory_secrets).list() == []
 
 
 async def test_failed_save_keeps_the_form_and_everything_typed(

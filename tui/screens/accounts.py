@@ -492,7 +492,12 @@ class AccountsScreen(SectionScreen):
         from tui.screens.confirm import ConfirmScreen
 
         def answered(yes: bool | None) -> None:
-            if yes:
+            if not yes or self.secrets is None:
+                return
+            if self.secrets.needs_new_vault:
+                # There is no vault, so there is no secret to remove: drop the account only.
+                self._remove(account.id, account.name, force=True)
+            else:
                 self._with_secrets(lambda: self._remove(account.id, account.name))
 
         self.app.push_screen(
@@ -509,15 +514,16 @@ class AccountsScreen(SectionScreen):
         )
 
     @work(thread=True, exit_on_error=False, group="accounts-store")
-    def _remove(self, account_id: str, name: str) -> None:
+    def _remove(self, account_id: str, name: str, force: bool = False) -> None:
         from tui.services.accounts import AccountError
         from tui.services.secrets import SecretStoreError
 
         assert self.store is not None
         try:
-            self.store.remove(account_id)
+            self.store.remove(account_id, force=force)
         except SecretStoreError as exc:
             self.app.call_from_thread(self._show_fault, exc)
+            self.app.call_from_thread(self._offer_forced_remove, account_id, name)
             return
         except AccountError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error")
@@ -526,6 +532,29 @@ class AccountsScreen(SectionScreen):
         self.app.call_from_thread(self._clear_fault)
         self.app.call_from_thread(self.notify, f"Deleted {name}.", title="Deleted")
         self._reload()
+
+    def _offer_forced_remove(self, account_id: str, name: str) -> None:
+        """The secret store refused: offer to drop the account anyway (the fix may be elsewhere)."""
+        from tui.screens.confirm import ConfirmScreen
+
+        backend = self.secrets.backend_name if self.secrets is not None else "the secret store"
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._remove(account_id, name, force=True)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Remove {name} from keylink anyway?",
+                f"Its secret could not be deleted (the reason is shown on the accounts screen). "
+                f"Fix that and delete again to remove the secret too; or remove the account "
+                f"now and its secret may stay in {backend}.",
+                yes="Remove anyway",
+                no="Keep it",
+                danger=True,
+            ),
+            answered,
+        )
 
     # -- verify --------------------------------------------------------------------------------
 
