@@ -80,3 +80,18 @@ def test_profile_and_file_together_is_a_usage_error(tmp_path: Path) -> None:
     _assert_one_line_error(
         keylink("whitelist", "--profile", "insilico-general", "--file", str(tmp_path)), "either"
     )
+
+
+def test_closed_pipe_ends_quietly() -> None:
+    """`keylink whitelist | head -0`: no traceback when the reader has gone."""
+    code = (
+        "import os, sys\n"
+        "r, w = os.pipe(); os.close(r); os.dup2(w, 1)\n"
+        "from tui.cli import main\n"
+        "sys.exit(main(['whitelist']))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 141
+    assert result.stderr == ""

@@ -202,7 +202,7 @@ INFO = ExchangeInfo(
     ),
     key_shape=KeyShape(r"[A-Za-z0-9]{18}", "18 letters and digits"),
     secret_shape=KeyShape(r"[A-Za-z0-9]{36}", "36 letters and digits"),
-    create_button="Create New Key (V5)",
+    create_button="Create V5 API key",
     linked_option="Connect to Third-Party Applications",
     api=BybitApi(),
 )
