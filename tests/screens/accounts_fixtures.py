@@ -35,12 +35,17 @@ def keylink_home(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     base = Path(os.environ["XDG_DATA_HOME"]).parent
     monkeypatch.setenv("HOME", str(base))
     monkeypatch.setenv("KEYLINK_SECRET_BACKEND", "vault")
+    original_tz = os.environ.get("TZ")
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
     try:
         yield base
     finally:
-        monkeypatch.undo()
+        # Put the process's zone back now (monkeypatch restores TZ only after this teardown).
+        if original_tz is None:
+            monkeypatch.delenv("TZ")
+        else:
+            monkeypatch.setenv("TZ", original_tz)
         time.tzset()
 
 
