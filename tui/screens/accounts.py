@@ -267,9 +267,9 @@ class AccountsScreen(SectionScreen):
                 state = "locked: press u to unlock"
             else:
                 state = "unlocked"
-            status.update(f"Secrets: {secrets.backend_name}, {state} ({secrets.reason})")
+            status.update(f"Secrets: {secrets.backend_name}, {state} · {secrets.reason}")
         else:
-            status.update(f"Secrets: {secrets.backend_name} ({secrets.reason})")
+            status.update(f"Secrets: {secrets.backend_name} · {secrets.reason}")
         self.refresh_bindings()
 
     def _show_banner(self, selector: str, text: str) -> None:
