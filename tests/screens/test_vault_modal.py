@@ -121,3 +121,20 @@ async def test_damaged_vault_is_reported_and_left_alone(vault_home: Path) -> Non
         await pilot.press("escape")
         await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen")
     assert vault_file.read_bytes() == damaged
+
+
+async def test_the_cli_passphrase_variable_unlocks_without_a_modal(
+    vault_home: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("KEYLINK_VAULT_PASSPHRASE", PASSPHRASE)
+    async with accounts_app().run_test(size=(100, 34)) as pilot:
+        await wait_for(pilot, lambda: "unlocked" in status_text(pilot))
+        assert screen_name(pilot) == "AccountsScreen"
+
+
+async def test_a_wrong_passphrase_variable_falls_back_to_the_modal(
+    vault_home: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("KEYLINK_VAULT_PASSPHRASE", "not it at all")
+    async with accounts_app().run_test(size=(100, 34)) as pilot:
+        await unlock(pilot)

@@ -7,6 +7,8 @@ The secret store is opened in a thread worker when this screen first mounts, nev
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -215,7 +217,7 @@ class AccountsScreen(SectionScreen):
     @work(thread=True, exit_on_error=False, exclusive=True, group="accounts-store")
     def _open_store(self) -> None:
         from tui.services.accounts import AccountError, AccountStore
-        from tui.services.secrets import SecretStore, SecretStoreError
+        from tui.services.secrets import PASSPHRASE_ENV, SecretStore, SecretStoreError
 
         try:
             secrets = self._open_secrets() if self._open_secrets else SecretStore.open()
@@ -226,6 +228,12 @@ class AccountsScreen(SectionScreen):
             error = SecretStoreError(f"the secret store could not be opened ({type(exc).__name__})")
             self.app.call_from_thread(self._store_unavailable, error)
             return
+        given = os.environ.get(PASSPHRASE_ENV)
+        if given and secrets.needs_unlock:
+            # Same as the CLI: scripted sessions (screenshots, tmux tests) pass it this way.
+            # If it does not open the vault, the unlock modal asks as usual.
+            with contextlib.suppress(SecretStoreError):
+                secrets.unlock(given)
         try:
             store = AccountStore(secrets, self._config_dir)
             accounts = store.list()
