@@ -659,6 +659,8 @@ class AccountsScreen(SectionScreen):
             self._progress("", None, total)
 
     def _replace_account(self, account: Account) -> None:
+        if all(a.id != account.id for a in self.accounts):
+            return  # deleted while it was being checked
         self.accounts = [account if a.id == account.id else a for a in self.accounts]
         table = self.query_one("#accounts", DataTable)
         for column, value in zip(
