@@ -100,3 +100,23 @@ async def test_verify_all_checks_every_account(vault_home: Path, fake) -> None:
         )
         assert all(open_store().get(a.id).last_check.ok for a in accounts)
         assert screen_name(pilot) == "AccountsScreen"
+
+
+async def test_the_ui_keeps_working_during_a_slow_check(vault_home: Path, fake) -> None:
+    """A 1.5 s exchange: the screen answers keys meanwhile; deleting the account mid-check is
+    handled (the result is not saved for an account that is gone)."""
+    fake.config.latency_ms = 1500
+    add_fake_account(fake, "bybit", "Slow one")
+    async with accounts_app().run_test(size=(100, 40)) as pilot:
+        await unlock(pilot)
+        await pilot.press("v")
+        panel = pilot.app.screen_stack[0].query_one("#report", ReportPanel)
+        await wait_for(pilot, lambda: panel.loading)
+        await pilot.press("d")
+        await wait_for(pilot, lambda: screen_name(pilot) == "ConfirmScreen")
+        await pilot.press("y")
+        table = pilot.app.screen_stack[0].query_one("#accounts", DataTable)
+        await wait_for(pilot, lambda: table.row_count == 0)
+        assert panel.loading  # the check is still running: nothing waited for it
+        await wait_for(pilot, lambda: not panel.loading, timeout=20)
+        assert table.row_count == 0 and open_store().list() == []
