@@ -185,3 +185,25 @@ async def test_a_secret_store_that_cannot_open_is_explained(
         assert "unavailable" in status_text(pilot)
         await pilot.press("a")  # nothing to add to: a note, no crash
         assert screen_name(pilot) == "AccountsScreen"
+
+
+async def test_the_store_opens_when_the_section_is_first_shown_not_at_start(
+    monkeypatch: pytest.MonkeyPatch, memory_secrets: SecretStore
+) -> None:
+    from tui.app import KeylinkApp
+
+    opened: list[int] = []
+
+    def counting_open(cls, *args: Any, **kwargs: Any) -> SecretStore:
+        opened.append(1)
+        return memory_secrets
+
+    monkeypatch.setattr(SecretStore, "open", classmethod(counting_open))
+    async with KeylinkApp().run_test(size=(100, 34)) as pilot:  # starts on the guide
+        await pilot.pause(0.2)
+        assert opened == []
+        await pilot.press("2")
+        await wait_for(pilot, lambda: "test keyring" in status_text(pilot))
+        await pilot.press("1", "2")
+        await pilot.pause(0.2)
+        assert opened == [1]  # once per session, not on every visit
