@@ -163,7 +163,9 @@ class AccountFormScreen(Screen["SaveResult | None"]):
     """
 
     BINDINGS = [
-        Binding("ctrl+s", "save", "Save", id="account_form.save", priority=True,
+        # Not a priority binding: the key then travels through the focused input's queue, after
+        # the characters typed before it, so a save never reads a half-typed value.
+        Binding("ctrl+s", "save", "Save", id="account_form.save",
                 tooltip="Save the account (press again to accept a warning)"),
         Binding("escape", "leave", "Cancel", id="account_form.cancel",
                 tooltip="Leave the form (asks first when something changed)"),
