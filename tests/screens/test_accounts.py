@@ -293,6 +293,27 @@ async def test_okx_account_with_passphrase_is_saved(vault_home: Path) -> None:
         assert store.credentials(account).passphrase == "Okx-pass-1"
 
 
+async def test_switching_exchange_shows_the_new_exchanges_host(vault_home: Path) -> None:
+    """Bybit and OKX both start with a "mainnet" environment; the shown host must still change."""
+    from textual.widgets import Select
+    from textual.widgets._select import SelectCurrent
+
+    async with accounts_app().run_test(size=(100, 40)) as pilot:
+        await unlock(pilot)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+        environment = pilot.app.screen.query_one("#environment", Select)
+
+        def shown() -> str:
+            return str(environment.query_one(SelectCurrent).query_one("#label", Static).content)
+
+        assert "api.bybit.com" in shown()
+        await choose(pilot, "exchange", "OKX", "okx")
+        await wait_for(pilot, lambda: "okx.com" in shown())
+        assert environment.value == "mainnet"
+        assert "bybit" not in shown()
+
+
 async def test_palette_offers_every_action_and_a_verify_per_account(vault_home: Path) -> None:
     from tui.commands import palette_commands
 

@@ -373,6 +373,9 @@ class AccountFormScreen(Screen["SaveResult | None"]):
         environment = self.query_one("#environment", Select)
         environment.set_options(self._environment_options(info.id))
         environment.value = info.environments[0].id
+        # Both Bybit and OKX start with "mainnet": the value may not change, so Select would keep
+        # showing the old exchange's host. Run its watcher anyway to redraw the label.
+        environment.mutate_reactive(Select.value)
         self.query_one("#whitelist", Select).value = info.default_whitelist
         self._row(validation.PASSPHRASE).display = info.has_passphrase
         # Shapes differ per exchange: re-check the fields that already show a message.
