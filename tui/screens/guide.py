@@ -257,8 +257,8 @@ class GuideScreen(SectionScreen):
             await self.app.show("faq", self.step.faq)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if not self.step_list.is_mounted:
-            return True
+        # Works before the step list is mounted too (it then reads as step 1), so the footer's
+        # first build already shows the first step's keys and need not be rebuilt.
         if action == "open_whitelist":
             return self.step.whitelist
         if action == "related_faq":

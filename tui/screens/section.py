@@ -16,6 +16,57 @@ if TYPE_CHECKING:
     from tui.commands import PaletteCommand
 
 
+class SectionFooter(Footer):
+    """Textual's footer, built with its keys at once and rebuilt only when they change.
+
+    Textual's footer starts empty and rebuilds all its keys each time the screen's bindings
+    *may* have changed; several such signals arrive together at start-up (the screen's stack,
+    its focus, the focus again after the refresh), so the first screen was laid out and drawn
+    again for each rebuild of the same footer. This one draws its keys in its first compose
+    (a section's keys do not depend on widgets that are not mounted yet), schedules at most one
+    rebuild per refresh (reading the bindings when it runs, so it shows the latest), and skips
+    the rebuild when the keys it would show are the ones already shown.
+    """
+
+    _rebuild_pending = False
+    #: What the keys shown were built from (see _keys_shown).
+    _shown: tuple[object, ...] | None = None
+
+    def compose(self) -> ComposeResult:
+        self._bindings_ready = True
+        self._shown = self._keys_shown()
+        yield from super().compose()
+
+    def bindings_changed(self, screen: Screen[object]) -> None:
+        if not screen.app.app_focus:
+            return
+        if self.is_attached and screen is self.screen and not self._rebuild_pending:
+            self._rebuild_pending = True
+            self.call_after_refresh(self._rebuild)
+
+    def _keys_shown(self) -> tuple[object, ...]:
+        """What Footer.compose draws: per action, the first binding shown for it (its key,
+        state and tooltip), in order, and the command palette's key."""
+        app = self.app
+        active = self.screen.active_bindings
+        first: dict[str, tuple[object, ...]] = {}
+        for _node, binding, enabled, tooltip in active.values():
+            if binding.show and binding.action not in first:
+                first[binding.action] = (binding, enabled, tooltip, app.get_key_display(binding))
+        palette = active.get(app.COMMAND_PALETTE_BINDING)
+        return (
+            self.show_command_palette,
+            app.ENABLE_COMMAND_PALETTE,
+            tuple(first.values()),
+            None if palette is None else (*palette[1:], app.get_key_display(palette.binding)),
+        )
+
+    async def _rebuild(self) -> None:
+        self._rebuild_pending = False
+        if self.is_attached and self._keys_shown() != self._shown:
+            await self.recompose()
+
+
 class SectionScreen(Screen[None]):
     """A section of the app. Subclasses set SECTION (their key in ``tui.app.SECTIONS``) and
     SECTION_TITLE, and yield their content from ``compose_body``."""
@@ -29,7 +80,7 @@ class SectionScreen(Screen[None]):
         yield Header(icon="⚿")
         yield SectionBar(self.SECTION)
         yield from self.compose_body()
-        yield Footer()
+        yield SectionFooter()
 
     def compose_body(self) -> ComposeResult:
         """The section's own widgets, between the section bar and the footer."""
