@@ -211,7 +211,7 @@ def test_the_check_is_recorded_without_secrets(monkeypatch, capsys, fake):
     listed = json.loads(capsys.readouterr().out)
     check = listed[0]["last_check"]
     assert check["ok"] is True and check["worst"] == "danger"
-    assert check["summary"].startswith("ok; read+trade+withdraw")
+    assert check["summary"].startswith("works; read+trade+withdraw")
     stored = (paths.config_dir() / "accounts.json").read_text()
     key = fake.key("okx")
     assert key.secret not in stored and key.passphrase not in stored

@@ -49,7 +49,7 @@ def two_accounts(vault_home: Path) -> None:
     bybit = store.add("Bybit main", "bybit", "mainnet", Credentials(BYBIT_KEY, BYBIT_SECRET))
     okx = store.add("OKX demo", "okx", "demo", Credentials(OKX_KEY, OKX_SECRET, "Okx-pass-1"))
     store.record_check(bybit.id, LastCheck(True, "2026-01-02T03:04:05Z",
-                                           "ok; read+trade; IP-bound (20)", "ok"))
+                                           "works; read+trade; IP-bound (20)", "ok"))
     store.record_check(okx.id, LastCheck(False, "2026-01-03T10:20:30Z",
                                          "failed: 50113 (bad-signature)", "danger"))
 

@@ -65,7 +65,7 @@ async def test_a_plain_trading_key_works_and_reports_everything(fake, ex):
         assert name in data
     assert data["error"] is None and data["exchange"] == ex
     assert json.loads(json.dumps(data)) == data
-    assert report.summary().startswith("ok; read+trade")
+    assert report.summary().startswith("works; read+trade")
 
 
 async def test_time_and_key_calls_run_concurrently(fake):

@@ -144,7 +144,7 @@ class KeyReport:
             if self.ip_restricted else "no IP binding"
         counts = [f"{n} {s}" for s in ("danger", "warning")
                   if (n := sum(f.severity == s for f in self.findings))]
-        return "; ".join(["ok", perms, binding, *counts])
+        return "; ".join(["works", perms, binding, *counts])
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (the `keylink verify --json` output)."""
