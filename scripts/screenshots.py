@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -27,13 +28,64 @@ async def _keys(pilot: Pilot, *keys: str) -> None:
     await pilot.pause()
 
 
+async def _until(pilot: Pilot, ready: Callable[[], bool], timeout: float = 15.0) -> None:
+    """Let workers (store, verify) finish before the picture is taken."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not ready() and loop.time() < deadline:
+        await pilot.pause(0.1)
+
+
+def _text(pilot: Pilot) -> str:
+    """What the screen shows now, as plain-ish text (the SVG with its spaces restored)."""
+    return pilot.app.export_screenshot().replace("&#160;", " ")
+
+
+async def _accounts_verify(pilot: Pilot) -> None:
+    await _keys(pilot, "2")
+    await _until(pilot, lambda: "Bybit main" in _text(pilot))
+    await _keys(pilot, "v")
+    await _until(pilot, lambda: "Findings" in _text(pilot))
+
+
+async def _account_form(pilot: Pilot) -> None:
+    await _keys(pilot, "2")
+    await _until(pilot, lambda: "Bybit main" in _text(pilot))
+    await _keys(pilot, "a")
+    await _until(pilot, lambda: "Add an account" in _text(pilot))
+    await _keys(pilot, *"OKX swing")
+    await _keys(pilot, "tab", "enter", "down", "enter")  # exchange: OKX
+    await _keys(pilot, "tab", "tab", "tab")  # environment, whitelist -> API key
+    await _keys(pilot, *"1f0c8a9e-5b7d-4c3e-9a21-6d4e8b2f7c1", "tab")  # one character short
+    await _keys(pilot, *"A1B2C3D4E5F60718293A4B5C6D7E8F90", "tab")
+    await _keys(pilot, "ctrl+s")
+    await _until(pilot, lambda: "passphrase" in _text(pilot).lower())
+
+
 SHOTS: dict[str, Step] = {
     "guide": lambda p: _keys(p, "1"),
     "guide-okx": lambda p: _keys(p, "1", "e", "n", "n", "n", "n"),
     "whitelist": lambda p: _keys(p, "3", "c"),
     "faq": lambda p: _keys(p, "4"),
     "help": lambda p: _keys(p, "question_mark"),
+    "accounts-verify": _accounts_verify,
+    "account-form": _account_form,
 }
+
+
+def _seed_accounts(fake_url: str, keys: dict[str, dict[str, str]]) -> None:
+    """Two accounts pointing at the fake exchange, stored the real way (vault + metadata)."""
+    from tui.services.accounts import AccountStore, Credentials
+    from tui.services.secrets import SecretStore
+
+    secrets = SecretStore.open()
+    if secrets.needs_new_vault:
+        secrets.create_vault(os.environ["KEYLINK_VAULT_PASSPHRASE"])
+    store = AccountStore(secrets)
+    for name, exchange in (("Bybit main", "bybit"), ("Bitget hedge", "bitget")):
+        k = keys[exchange]
+        store.add(name, exchange, "custom", Credentials(k["api_key"], k["secret"], k["passphrase"]),
+                  base_url=fake_url)
 
 
 async def shoot(out: Path, size: tuple[int, int]) -> list[Path]:
@@ -60,9 +112,18 @@ def main() -> int:
     cols, rows = (int(n) for n in args.size.split("x"))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="keylink-shots-") as tmp:
+    sys.path.insert(0, str(ROOT))
+    from tests.fakes.exchange import FakeExchange, credentials_json
+
+    with tempfile.TemporaryDirectory(prefix="keylink-shots-") as tmp, FakeExchange() as fake:
         os.environ["XDG_CONFIG_HOME"] = f"{tmp}/config"
         os.environ["XDG_DATA_HOME"] = f"{tmp}/data"
+        os.environ["KEYLINK_SECRET_BACKEND"] = "vault"
+        # A throwaway vault for the pictures; never a real user's passphrase.
+        os.environ["KEYLINK_VAULT_PASSPHRASE"] = "screenshots only, not a secret"
+        # The Bybit key: can withdraw and is not IP-bound, so the report has findings to show.
+        fake.key("bybit").permissions = frozenset({"read", "trade", "withdraw"})
+        _seed_accounts(fake.url, credentials_json(fake)["keys"])
         for path in asyncio.run(shoot(out, (cols, rows))):
             print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
     return 0
