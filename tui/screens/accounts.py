@@ -24,8 +24,10 @@ from textual.content import Content
 from textual.widgets import DataTable, Label, ProgressBar, Static
 from textual.widgets.data_table import ColumnKey
 
+from tui.screens.account_form import AccountFormScreen
 from tui.screens.section import SectionScreen
 from tui.widgets.report_panel import ReportPanel
+from tui.widgets.secret_input import SecretInput
 
 if TYPE_CHECKING:
     from tui.commands import PaletteCommand
@@ -88,6 +90,11 @@ class AccountsScreen(SectionScreen):
 
     SECTION: ClassVar[str] = "accounts"
     SECTION_TITLE: ClassVar[str] = "Accounts"
+    #: The form opens from here, so its keys are listed with this section's in the help.
+    WIDGET_BINDINGS: ClassVar[list[BindingType]] = [
+        *AccountFormScreen.BINDINGS,
+        *SecretInput.BINDINGS,
+    ]
 
     DEFAULT_CSS = """
     AccountsScreen #store-status {

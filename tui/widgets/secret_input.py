@@ -57,7 +57,8 @@ class SecretInput(CredentialInput):
     """
 
     BINDINGS = [
-        Binding("ctrl+r", "toggle_reveal", "Show/hide", id="secret_input.reveal"),
+        Binding("ctrl+r", "toggle_reveal", "Show/hide", id="secret_input.reveal",
+                tooltip="In a secret field: show or hide what is typed there"),
     ]
 
     DEFAULT_CSS = """
