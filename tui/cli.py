@@ -250,7 +250,7 @@ def _open_secrets(*, unlock: bool, create: bool = False):  # -> SecretStore
             if not create:
                 raise UsageError("there is no vault yet: add an account first")
             if given is None and not interactive:
-                raise UsageError(f"keylink needs a new vault passphrase: set {PASSPHRASE_ENV} "
+                raise UsageError(f"a new vault passphrase is needed: set {PASSPHRASE_ENV} "
                                  f"(at least {MIN_PASSPHRASE} characters) or run in a terminal")
             if given is not None:
                 passphrase = given
