@@ -247,7 +247,7 @@ def test_first_add_creates_a_vault_with_the_default_cost(tmp_path: Path):
             "XDG_CONFIG_HOME": str(other.root / "config"),
         },
     )
-    assert_usage_error(result, "needs a new vault passphrase: set KEYLINK_VAULT_PASSPHRASE")
+    assert_usage_error(result, "a new vault passphrase is needed: set KEYLINK_VAULT_PASSPHRASE")
 
 
 def test_doctor(cli: Cli):
