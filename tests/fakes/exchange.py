@@ -37,7 +37,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 EXCHANGES = ("bybit", "okx", "bitget", "binance")
 FAULTS = ("hang", "5xx", "429", "403", "rate-limit", "garbage", "huge", "huge-declared",
-          "html", "drop")
+          "html", "drop", "deep", "nonfinite", "drip")
 #: The address the fake pretends the caller has (what an exchange sees as the client IP).
 LOOPBACK = "127.0.0.1"
 
@@ -81,6 +81,8 @@ class FakeConfig:
     client_ip: str = LOOPBACK
     #: Seconds a "hang" fault keeps the connection open without answering.
     hang_seconds: float = 30.0
+    #: Seconds between the bytes of a "drip" answer (each one arrives well within a read timeout).
+    drip_interval: float = 0.2
     #: Refuse every key-info call with this exchange error code (after the checks pass), for
     #: codes no key setting produces (server errors, permission denied, region blocks).
     force_code: str | None = None
@@ -511,6 +513,18 @@ for _name, _cls in (("bybit", _Bybit), ("okx", _Okx), ("bitget", _Bitget),
     _ROUTES[_cls.time_path] = (_name, _cls, "time")
     _ROUTES[_cls.key_path] = (_name, _cls, "key")
 
+#: The "nonfinite" fault's answers: each exchange's envelope, serving both its time call and its
+#: key-info call, with Infinity wherever a number (or a numeric string) is expected.
+_NONFINITE: dict[type, bytes] = {
+    _Bybit: b'{"retCode":0,"retMsg":"OK","result":{"timeSecond":Infinity,"timeNano":Infinity,'
+            b'"readOnly":0,"type":Infinity,"deadlineDay":Infinity,"ips":["*"],"permissions":{}}}',
+    _Okx: b'{"code":"0","msg":"","data":[{"ts":Infinity,"perm":"read_only,trade","ip":""}]}',
+    _Bitget: b'{"code":"00000","msg":"success","data":{"serverTime":Infinity,'
+             b'"authorities":["rw"],"ips":""}}',
+    _Binance: b'{"serverTime":Infinity,"ipRestrict":false,"enableReading":true,'
+              b'"tradingAuthorityExpirationTime":Infinity}',
+}
+
 
 class _Handler(BaseHTTPRequestHandler):
     fake: FakeExchange
@@ -580,6 +594,14 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, b"[" + b"0," * (3 << 20) + b"0]", "application/json")
         elif fault == "huge":
             self._send_chunked_huge()
+        elif fault == "deep":
+            # Small, but nested deeper than a recursive JSON parser can follow.
+            self._send(200, b"[" * 200_000 + b"]" * 200_000, "application/json")
+        elif fault == "nonfinite":
+            # Python's json accepts Infinity: every number an exchange might send is infinite.
+            self._send(200, _NONFINITE[handler], "application/json")
+        elif fault == "drip":
+            self._send_drip()
         else:
             return False
         return True
@@ -597,6 +619,23 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"0\r\n\r\n")
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client stopped reading, as it should
+        self.close_connection = True
+
+    def _send_drip(self) -> None:
+        """A valid-looking answer sent one byte at a time: no single read ever times out."""
+        body = b'{"retCode":0,"retMsg":"OK","result":{"padding":"' + b"x" * 4096 + b'"}}'
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            for byte in body:
+                if self.fake._stopping.wait(self.fake.config.drip_interval):
+                    break
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up, as it should
         self.close_connection = True
 
     def _send_json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:

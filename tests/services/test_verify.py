@@ -342,6 +342,36 @@ async def test_huge_body_reading_stops_at_the_cap(fake):
     assert report.error.kind == "body-too-large" and "1024 KiB" in report.error.message
 
 
+@pytest.mark.parametrize("fault_on", ["key", "time", "all"])
+@pytest.mark.parametrize("ex", EXCHANGES)
+async def test_deeply_nested_json_is_a_report_not_a_crash(fake, ex, fault_on):
+    # 200 KB of brackets: json.loads raises RecursionError, which is not a ValueError.
+    fake.config.fault, fake.config.fault_on = "deep", fault_on
+    report = await check(fake, ex)
+    if fault_on == "time":
+        assert report.ok and report.clock_offset_ms is None
+    else:
+        assert not report.ok and report.error.kind == "not-json", report.error
+
+
+@pytest.mark.parametrize("ex", EXCHANGES)
+async def test_infinite_numbers_are_a_report_not_a_crash(fake, ex):
+    # Python's json accepts Infinity; int(inf) raises OverflowError, which escaped verify_key.
+    fake.config.fault, fake.config.fault_on = "nonfinite", "all"
+    report = await check(fake, ex)
+    assert not report.ok and report.error.kind == "not-json", report.error
+    assert report.clock_offset_ms is None
+
+
+@pytest.mark.parametrize("ex", EXCHANGES)
+async def test_an_absurd_server_time_is_not_used_for_the_retry(fake, ex):
+    # A clock 3 million years ahead: OKX's ISO timestamp for it cannot even be formatted.
+    fake.config.clock_skew_ms = 10**20
+    report = await check(fake, ex)
+    assert not report.ok and report.error.kind == "timestamp-rejected", report.error
+    assert report.clock_offset_ms is None and not report.retried_with_server_time
+
+
 async def test_a_fault_on_the_time_call_alone_still_verifies_the_key(fake):
     fake.config.fault, fake.config.fault_on = "garbage", "time"
     report = await check(fake, "okx")

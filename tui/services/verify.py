@@ -358,9 +358,9 @@ def _read(api: ExchangeApi, info: ExchangeInfo, call: _Call, host: str,
     parsed = False
     if is_json_type:
         try:
-            payload = json.loads(call.body)
+            payload = _json(call.body)
             parsed = True
-        except (ValueError, UnicodeDecodeError):
+        except ValueError:
             parsed = False
     if parsed:
         try:
@@ -513,7 +513,8 @@ async def verify_key(
     if error is None and reply is not None:
         try:
             key = api.parse_key_info(reply.data)
-        except (ValueError, TypeError, AttributeError, KeyError):  # any shape we cannot read
+        # Any shape we cannot read; OverflowError/OSError: numbers no date or int can hold.
+        except (ValueError, TypeError, AttributeError, KeyError, OverflowError, OSError):
             error = _fault(FaultKind.UNEXPECTED,
                            f"{host} answered the key check, but not in {info.label}'s format.",
                            "Check that the address belongs to this exchange; update keylink.")
@@ -538,16 +539,30 @@ def _clock_offset(api: ExchangeApi, info: ExchangeInfo, call: _Call, host: str,
         return None
     try:
         server_ms = api.parse_time(_json(call.body))
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
+    if not 0 < server_ms <= _LAST_SERVER_MS:
+        return None  # not a clock: signing "now + offset" would not even format (OKX's ISO time)
     # The server stamped its time somewhere between send and receipt; the midpoint is the
     # best local estimate of that moment.
     return round(server_ms - (call.sent_ms + call.received_ms) / 2)
 
 
+#: The last millisecond of year 9999: a server time beyond it is junk, not a clock.
+_LAST_SERVER_MS = 253_402_300_799_999
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
 def _json(body: bytes) -> Any:
+    """Strict JSON: no NaN/Infinity (Python accepts them; int(inf) raises OverflowError later),
+    and nesting too deep for the parser is refused rather than raising RecursionError."""
     try:
-        return json.loads(body)
+        return json.loads(body, parse_constant=_no_constant)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValueError("not JSON") from exc
 
