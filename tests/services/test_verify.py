@@ -266,6 +266,17 @@ async def test_hanging_server_times_out(fake):
     assert report.findings[0].severity == "warning"
 
 
+@pytest.mark.parametrize("fault_on", ["key", "all"])
+async def test_a_server_dripping_bytes_cannot_outlast_the_timeouts(fake, fault_on):
+    # Each byte arrives well inside the read timeout, so only a deadline for the whole call ends it.
+    fake.config.fault, fake.config.fault_on, fake.config.drip_interval = "drip", fault_on, 0.1
+    started = time.perf_counter()
+    report = await check(fake, "bybit", connect_timeout=0.5, read_timeout=0.5)
+    assert time.perf_counter() - started < 3
+    assert not report.ok and report.error.kind == "timeout", report.error
+    assert "did not answer in time" in report.error.message
+
+
 async def test_connection_refused():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -308,15 +308,20 @@ def _transport_fault(exc: Exception, host: str, phase: str) -> ExchangeError:
 
 
 async def _get(client: httpx.AsyncClient, path: str, headers: Sequence[tuple[str, str]],
-               host: str, phase: str) -> _Call:
-    """GET ``path``, reading at most MAX_BODY_BYTES of the body. Never raises for network faults."""
+               host: str, phase: str, deadline_s: float) -> _Call:
+    """GET ``path``, reading at most MAX_BODY_BYTES of the body. Never raises for network faults.
+
+    httpx's timeouts bound each connect and each read, not the call: a server sending one byte
+    per second would keep it going for days. ``deadline_s`` bounds the whole call.
+    """
     import httpx
 
     call = _Call()
     started = time.perf_counter()
     call.sent_ms = _now_ms()
     try:
-        async with client.stream("GET", path, headers=list(headers)) as response:
+        async with asyncio.timeout(deadline_s), \
+                client.stream("GET", path, headers=list(headers)) as response:
             call.received_ms = _now_ms()
             call.status = response.status_code
             call.content_type = response.headers.get("content-type", "")
@@ -331,6 +336,9 @@ async def _get(client: httpx.AsyncClient, path: str, headers: Sequence[tuple[str
                         call.fault = _too_large(host)
                         break
                 call.body = bytes(body)
+    except TimeoutError:  # the whole-call deadline (before OSError: TimeoutError is one)
+        call.fault = _fault(FaultKind.TIMEOUT, f"{host} did not answer in time ({phase}).",
+                            "The exchange or the network is slow; try again in a minute.")
     except httpx.HTTPError as exc:
         call.fault = _transport_fault(exc, host, phase)
     except (OSError, ValueError) as exc:  # defensive: odd transports, bad header values
@@ -455,7 +463,8 @@ async def verify_key(
 
     The public time call and the signed key-info call run concurrently; a timestamp refusal is
     retried once with the measured server offset. ``whitelist`` (the terminal's addresses) is
-    compared with the key's bound IPs. Raises KeyError only for an unknown ``exchange_id``.
+    compared with the key's bound IPs. Each call, body included, ends within
+    ``connect_timeout + read_timeout`` seconds. Raises KeyError only for an unknown ``exchange_id``.
     """
     import httpx
 
@@ -487,16 +496,18 @@ async def verify_key(
     headers = {"User-Agent": f"keylink/{__version__}", "Accept": "application/json",
                **dict(env_headers)}
 
+    deadline_s = connect_timeout + read_timeout
+
     async def signed_call(timestamp_ms: int) -> _Call:
         request = api.sign_key_info(creds, timestamp_ms)
         scrub.add(*request.sensitive)
-        return await _get(client, request.path, request.headers, host, "key check")
+        return await _get(client, request.path, request.headers, host, "key check", deadline_s)
 
     async with httpx.AsyncClient(base_url=base_url.strip().rstrip("/"), timeout=timeout,
                                  headers=headers, transport=transport, verify=_tls_context(),
                                  follow_redirects=False) as client:
         time_call, key_call = await asyncio.gather(
-            _get(client, api.time_path, (), host, "server time"),
+            _get(client, api.time_path, (), host, "server time", deadline_s),
             signed_call(int(_now_ms())),
         )
         offset = _clock_offset(api, info, time_call, host, scrub)
