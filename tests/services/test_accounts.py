@@ -318,7 +318,10 @@ def test_record_check_is_kept(account_store: AccountStore, vault_secrets):
         b'{"version": 1, "accounts": [{"id": 3}]}',
         b'{"version": 1, "accounts": [{"id": "x"}]}',
         b"",
+        b"[" * 200_000,  # json.loads raises RecursionError, not ValueError, for this
+        b'{"version": 1, "accounts": ' + b"[" * 200_000 + b"]" * 200_000 + b"}",
     ],
+    ids=lambda content: repr(content[:40]),
 )
 def test_damaged_metadata_is_moved_aside_and_the_store_opens_empty(
     tmp_path, vault_secrets, content

@@ -169,8 +169,9 @@ def test_round_trip_and_not_found(memory_secrets):
         memory_secrets.delete("ref")
 
 
-def test_a_foreign_value_is_reported_not_crashed_on(memory_secrets, memory_keyring):
-    memory_keyring.entries[(SERVICE, "ref")] = "not json"
+@pytest.mark.parametrize("value", ["not json", "[" * 200_000], ids=["not-json", "too-deep"])
+def test_a_foreign_value_is_reported_not_crashed_on(memory_secrets, memory_keyring, value):
+    memory_keyring.entries[(SERVICE, "ref")] = value
     with pytest.raises(SecretStoreError, match="not in keylink's format"):
         memory_secrets.get("ref")
 

@@ -169,6 +169,15 @@ def test_truncated_file_is_damage(vault, keep):
         _reopen(vault).unlock(PASSPHRASE)
 
 
+@pytest.mark.parametrize("content", [b"[" * 200_000, b'{"keylink_vault": ' + b"[" * 200_000],
+                         ids=["array", "in-object"])
+def test_a_file_nested_too_deeply_for_the_parser_is_damage(vault, content):
+    vault.path.write_bytes(content)
+    with pytest.raises(VaultDamagedError):
+        _reopen(vault).unlock(PASSPHRASE)
+    assert vault.path.read_bytes() == content
+
+
 def test_hostile_kdf_cost_in_header_is_refused_before_deriving(vault):
     import hashlib
 

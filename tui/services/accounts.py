@@ -340,7 +340,7 @@ class AccountStore:
         try:
             try:
                 doc = json.loads(raw.decode("utf-8"))
-            except (UnicodeDecodeError, ValueError):
+            except (UnicodeDecodeError, ValueError, RecursionError):  # nested past the parser
                 raise _Damaged("it is not valid JSON") from None
             if not isinstance(doc, dict) or not isinstance(doc.get("version"), int):
                 raise _Damaged("it has no format version")

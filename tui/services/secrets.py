@@ -445,7 +445,7 @@ class SecretStore:
             return Credentials(
                 str(data["api_key"]), str(data["secret"]), str(data.get("passphrase", ""))
             )
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             raise SecretStoreError(
                 f"the stored secret in {self.backend_name} is not in keylink's format; remove the "
                 "account and add the key again"

@@ -143,7 +143,7 @@ def _parse(raw: bytes) -> _Parsed:
     """Check the file's structure and header checksum; VaultDamagedError on anything unexpected."""
     try:
         doc = json.loads(raw.decode("ascii"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nested too deep
         raise VaultDamagedError("the vault file is not readable (truncated or corrupted)") from None
     if not isinstance(doc, dict) or doc.get("keylink_vault") != FORMAT_VERSION:
         raise VaultDamagedError("the vault file has an unknown format or version")
