@@ -205,6 +205,18 @@ def test_other_usage_errors(cli: Cli):
     assert [a["name"] for a in json.loads(cli("accounts", "list", "--json").stdout)] == ["Main"]
 
 
+def test_a_vault_passphrase_with_bytes_that_are_not_utf8(cli: Cli, tmp_path: Path):
+    # The environment carries raw bytes; Python sees the 0xff as the surrogate U+DCFF.
+    bad = {"KEYLINK_VAULT_PASSPHRASE": "cli test vault\udcffpassphrase"}
+    assert_usage_error(cli("accounts", "remove", "Main", "--yes", env=bad),
+                       "wrong vault passphrase")
+    fresh = make_cli(tmp_path / "fresh", cheap_vault=False)
+    result = fresh("accounts", "add", "Main", "--exchange", "bybit", stdin=BYBIT_LINES, env=bad)
+    assert_usage_error(result, "UTF-8")
+    assert "udcff" not in result.stderr.lower() and "\\x" not in result.stderr
+    assert not (fresh.data / "vault.json").exists()
+
+
 def test_a_damaged_accounts_file_is_reported_and_moved_aside(cli: Cli):
     cli.config.mkdir(parents=True)
     (cli.config / "accounts.json").write_text("{oops")

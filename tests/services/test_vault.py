@@ -90,6 +90,26 @@ def test_wrong_passphrase_is_told_apart_and_changes_nothing(vault: Vault):
     assert vault.path.read_bytes() == before
 
 
+# A byte that is not UTF-8 in KEYLINK_VAULT_PASSPHRASE reaches Python as a lone surrogate.
+UNENCODABLE = "a long vault \udcffpassphrase"
+
+
+def test_a_passphrase_that_is_not_text_is_wrong_never_damage(vault):
+    before = vault.path.read_bytes()
+    with pytest.raises(VaultPassphraseError):
+        _reopen(vault).unlock(UNENCODABLE)
+    assert vault.path.read_bytes() == before
+
+
+def test_create_refuses_a_passphrase_that_is_not_text_without_quoting_it(tmp_path, cheap_kdf):
+    v = Vault(tmp_path / "new" / "vault.json", kdf=cheap_kdf)
+    with pytest.raises(ValueError) as info:
+        v.create(UNENCODABLE)
+    assert "\udcff" not in str(info.value) and "position" not in str(info.value)
+    assert "UTF-8" in str(info.value)
+    assert not v.exists()
+
+
 def test_create_refuses_short_passphrase_and_an_existing_vault(tmp_path, cheap_kdf, vault):
     with pytest.raises(ValueError, match="at least 12"):
         Vault(tmp_path / "new.json", kdf=cheap_kdf).create("short")

@@ -115,6 +115,16 @@ def _canonical(header: dict[str, Any]) -> bytes:
     return json.dumps(header, sort_keys=True, separators=(",", ":")).encode("ascii")
 
 
+def _is_text(passphrase: str) -> bool:
+    """False for a passphrase with lone surrogates: undecodable bytes from the environment or a
+    pipe. UTF-8 cannot encode them, and the encoder's error message would quote them."""
+    try:
+        passphrase.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _derive(passphrase: str, salt: bytes, params: ScryptParams) -> tuple[bytes, bytes]:
     """(encryption key, key-check key) from one scrypt run."""
     from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
@@ -222,6 +232,9 @@ class Vault:
         """Create an empty vault; refuses short passphrases, never overwrites an existing vault."""
         if len(passphrase) < MIN_PASSPHRASE:
             raise ValueError(f"the vault passphrase needs at least {MIN_PASSPHRASE} characters")
+        if not _is_text(passphrase):
+            raise ValueError("the vault passphrase has bytes that are not UTF-8 text; check the "
+                             "terminal's or KEYLINK_VAULT_PASSPHRASE's encoding")
         salt = os.urandom(_SALT_BYTES)
         key, check_key = _derive(passphrase, salt, self._kdf)
         check = _key_check(check_key)
@@ -234,6 +247,9 @@ class Vault:
     def unlock(self, passphrase: str) -> None:
         """Derive the key and prove it opens the file; VaultPassphraseError / VaultDamagedError."""
         parsed = _parse(self._read_raw())
+        if not _is_text(passphrase):
+            # create() refuses such passphrases, so it cannot be this vault's: wrong, not damage.
+            raise VaultPassphraseError("wrong vault passphrase")
         try:
             key, check_key = _derive(passphrase, parsed.salt, parsed.params)
         except (MemoryError, ValueError):  # OpenSSL refused the cost the header asks for
