@@ -271,5 +271,20 @@ def test_bad_arguments_are_usage_errors(monkeypatch, capsys, fake, argv):
     assert capsys.readouterr().err.startswith("keylink:")
 
 
+@pytest.mark.parametrize("argv", [["bybit-main"], ["--all"]])
+def test_an_account_of_an_exchange_this_keylink_does_not_know(monkeypatch, capsys, fake, argv):
+    # E.g. written by a newer keylink with a fifth exchange, or edited by hand.
+    add_account(monkeypatch, capsys, fake, "bybit")
+    path = paths.config_dir() / "accounts.json"
+    doc = json.loads(path.read_text())
+    doc["accounts"][0]["exchange"] = "kraken"
+    path.write_text(json.dumps(doc))
+    requests_before = len(fake.requests)
+    assert main(["verify", *argv]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("keylink: ") and "kraken" in err[0], err
+    assert len(fake.requests) == requests_before
+
+
 def test_no_accounts_yet(capsys, vault_env):
     assert main(["verify", "--all"]) == 2

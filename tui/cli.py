@@ -109,6 +109,18 @@ def _report_text(name: str, report) -> str:  # report: KeyReport
     return "\n".join(lines)
 
 
+def _require_known_exchange(account) -> None:  # account: Account
+    """An account of an exchange this keylink lacks (a newer keylink's, or a hand edit) is a
+    configuration error, not a traceback."""
+    from tui.services.exchanges import exchange
+
+    try:
+        exchange(account.exchange)
+    except KeyError as exc:
+        raise UsageError(f"account {account.name!r}: {exc.args[0]}; update keylink or remove "
+                         "the account") from None
+
+
 def _run_verify(args: argparse.Namespace) -> int:
     import asyncio
     import json
@@ -130,6 +142,8 @@ def _run_verify(args: argparse.Namespace) -> int:
     store = _account_store(_open_secrets(unlock=True))
     try:
         accounts = store.list() if args.all else [store.get(args.name)]
+        for account in accounts:  # before any secret is read or request sent
+            _require_known_exchange(account)
         pairs = [(account, store.credentials(account)) for account in accounts]
     except (AccountError, SecretStoreError) as exc:
         raise UsageError(str(exc)) from None
