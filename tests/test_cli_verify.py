@@ -286,5 +286,13 @@ def test_an_account_of_an_exchange_this_keylink_does_not_know(monkeypatch, capsy
     assert len(fake.requests) == requests_before
 
 
+def test_closed_stdin_is_a_usage_error(monkeypatch, capsys, vault_env):
+    # `keylink accounts add X <&-`: Python sets sys.stdin to None.
+    monkeypatch.setattr("sys.stdin", None)
+    assert main(["accounts", "add", "Main", "--exchange", "bybit"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("keylink: ") and "stdin" in err[0], err
+
+
 def test_no_accounts_yet(capsys, vault_env):
     assert main(["verify", "--all"]) == 2

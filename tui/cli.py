@@ -349,6 +349,9 @@ def _read_credentials(has_passphrase: bool):  # -> Credentials
         if interactive:
             raw = getpass.getpass(f"{label} (hidden): ")
         else:
+            if sys.stdin is None:  # started with stdin closed (`<&-`)
+                raise UsageError("stdin is closed: pipe the key and secret in, one per line, "
+                                 "or run this in a terminal")
             raw = sys.stdin.readline()
             if not raw:
                 expected = ", ".join(labels)
