@@ -253,6 +253,20 @@ async def test_unknown_exchange_code_is_reported_with_its_number(fake):
     assert "10999" in report.error.message
 
 
+@pytest.mark.parametrize("ex", ["okx", "bitget"])  # the two whose codes are strings
+async def test_an_error_code_that_is_not_a_code_never_reaches_a_terminal_raw(fake, ex):
+    # A custom URL's server (or anything in between) picks the code: here an OSC 52 sequence
+    # that would write the clipboard if printed, then 5000 digits for accounts.json to keep.
+    fake.config.force_code = "\x1b]52;c;aGk=\x07" + "9" * 5000
+    report = await check(fake, ex)
+    assert not report.ok and report.error.kind == "exchange-error"
+    texts = [report.error.code, report.error.message, report.summary(),
+             *(f.message for f in report.findings)]
+    for text in texts:
+        assert text.isprintable() and "\x1b" not in text, repr(text[:80])
+        assert len(text) < 400, len(text)
+
+
 # --- faults ---------------------------------------------------------------------------------------
 
 

@@ -411,10 +411,22 @@ def _read(api: ExchangeApi, info: ExchangeInfo, call: _Call, host: str,
                         "Check that the address belongs to this exchange.")
 
 
+#: What an exchange's error code looks like ("10010", "-2015", "40006"). The code is shown on
+#: the terminal and kept in accounts.json, so anything else (control sequences, megabytes) is not
+#: passed on.
+_CODE_SHAPE = re.compile(r"-?[A-Za-z0-9_.]{1,20}", re.ASCII)
+
+
 def _exchange_error(api: ExchangeApi, info: ExchangeInfo, reply: Reply,
                     scrub: _Scrubber) -> ExchangeError:
     code = reply.code or ""
     said = scrub(reply.message)
+    if not _CODE_SHAPE.fullmatch(code):
+        return ExchangeError(code="unreadable", kind=ErrorKind.UNKNOWN.value,
+                             message=f"{info.label} refused the request with an error code that "
+                             "is not a code.",
+                             hint="Check that the address belongs to this exchange.",
+                             exchange_message=said)
     row = api.explain(code)
     if row is None:
         return ExchangeError(code=code, kind=ErrorKind.UNKNOWN.value,
