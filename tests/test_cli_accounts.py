@@ -217,6 +217,19 @@ def test_a_vault_passphrase_with_bytes_that_are_not_utf8(cli: Cli, tmp_path: Pat
     assert not (fresh.data / "vault.json").exists()
 
 
+def test_endless_stdin_is_refused_not_read_into_memory(cli: Cli):
+    # `< /dev/zero`: one endless line. Reading it whole would fill memory and never end.
+    with open("/dev/zero", "rb") as zero:
+        result = subprocess.run(
+            [sys.executable, "-m", "tui", "accounts", "add", "Main", "--exchange", "bybit"],
+            stdin=zero, capture_output=True, text=True, env=cli.env, timeout=30,
+        )
+    assert_usage_error(result, "API key")
+    assert "too long" in result.stderr
+    assert not (cli.config / "accounts.json").exists() or json.loads(
+        (cli.config / "accounts.json").read_text())["accounts"] == []
+
+
 def test_a_damaged_accounts_file_is_reported_and_moved_aside(cli: Cli):
     cli.config.mkdir(parents=True)
     (cli.config / "accounts.json").write_text("{oops")

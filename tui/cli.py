@@ -336,6 +336,10 @@ def _run_accounts_list(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Longest stdin line taken as a key, secret or passphrase (real ones are under 100 characters).
+_MAX_STDIN_LINE = 4096
+
+
 def _read_credentials(has_passphrase: bool):  # -> Credentials
     """Key, secret (and passphrase): stdin lines when piped, hidden prompts on a terminal."""
     import getpass
@@ -352,7 +356,11 @@ def _read_credentials(has_passphrase: bool):  # -> Credentials
             if sys.stdin is None:  # started with stdin closed (`<&-`)
                 raise UsageError("stdin is closed: pipe the key and secret in, one per line, "
                                  "or run this in a terminal")
-            raw = sys.stdin.readline()
+            # Bounded: `< /dev/zero` is one endless line that would fill memory.
+            raw = sys.stdin.readline(_MAX_STDIN_LINE + 2)  # room for a "\r\n"
+            if len(raw.rstrip("\r\n")) > _MAX_STDIN_LINE:
+                raise UsageError(f"the {label} line on stdin is too long (over "
+                                 f"{_MAX_STDIN_LINE} characters): is the right input piped in?")
             if not raw:
                 expected = ", ".join(labels)
                 raise UsageError(f"stdin ended before the {label} (expected one per line: "
