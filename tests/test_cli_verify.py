@@ -294,5 +294,28 @@ def test_closed_stdin_is_a_usage_error(monkeypatch, capsys, vault_env):
     assert len(err) == 1 and err[0].startswith("keylink: ") and "stdin" in err[0], err
 
 
+class _TerminalAtEnd(io.StringIO):
+    """A terminal whose user pressed ctrl-D: isatty() is true, every read is at end of file."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("argv", [["accounts", "remove", "bybit-main"],
+                                  ["accounts", "add", "Other", "--exchange", "bybit"]])
+def test_ctrl_d_at_a_prompt_is_one_line_not_a_traceback(monkeypatch, capsys, fake, argv):
+    add_account(monkeypatch, capsys, fake, "bybit")
+    monkeypatch.setattr("sys.stdin", _TerminalAtEnd(""))
+    # getpass reads the controlling terminal; here it meets the end of input as input() does.
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": input(prompt))
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("keylink: ") and "input ended" in err[0], err
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    listed = main(["accounts", "list", "--json"])
+    assert listed == 0 and [a["name"] for a in json.loads(capsys.readouterr().out)] == [
+        "bybit-main"]
+
+
 def test_no_accounts_yet(capsys, vault_env):
     assert main(["verify", "--all"]) == 2

@@ -561,6 +561,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("keylink: interrupted", file=sys.stderr)
         return 130
+    except EOFError:  # ctrl-D at a prompt: input() and getpass raise it
+        print("keylink: input ended before an answer was given; stopped", file=sys.stderr)
+        return 2
     except BrokenPipeError:
         # The reader went away (`keylink accounts list | head`): stop quietly, as Unix tools do.
         # Point stdout at devnull so the interpreter's final flush does not raise again.
