@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -114,6 +117,34 @@ def test_load_file_good(tmp_path: Path) -> None:
 def test_load_file_failures_have_clear_messages(tmp_path: Path, make, expected: str) -> None:
     with pytest.raises(whitelist.WhitelistError, match=expected):
         whitelist.load_file(make(tmp_path))
+
+
+def _fifo_fed_with(tmp_path: Path, data: bytes) -> tuple[Path, threading.Thread]:
+    """A named pipe (size 0 to stat, like /dev/stdin or /dev/zero) that a thread fills."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+
+    def feed() -> None:
+        with contextlib.suppress(BrokenPipeError), open(fifo, "wb") as writer:
+            writer.write(data)
+
+    thread = threading.Thread(target=feed, daemon=True)
+    thread.start()
+    return fifo, thread
+
+
+def test_a_pipe_is_read_with_the_size_limit_too(tmp_path: Path) -> None:
+    # stat() says 0 bytes for a pipe or a device, so only a bounded read stops /dev/zero.
+    fifo, thread = _fifo_fed_with(tmp_path, b"1.2.3.4\n" * 200_000)
+    with pytest.raises(whitelist.WhitelistError, match="too large"):
+        whitelist.load_file(fifo)
+    thread.join(5)
+
+
+def test_a_small_list_from_a_pipe_still_loads(tmp_path: Path) -> None:
+    fifo, thread = _fifo_fed_with(tmp_path, b"1.2.3.4\n5.6.7.8\n")
+    assert whitelist.load_file(fifo).addresses == ("1.2.3.4", "5.6.7.8")
+    thread.join(5)
 
 
 def _write(path: Path, data: bytes) -> Path:

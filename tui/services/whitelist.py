@@ -153,12 +153,17 @@ def parse_addresses(text: str, source: str = "text") -> LoadResult:
 def load_file(path: str | Path) -> LoadResult:
     """Read a user's whitelist file; every failure is a WhitelistError with a clear message."""
     file = Path(path).expanduser()
+    too_large = WhitelistError(
+        f"{file}: too large for a whitelist (over {MAX_FILE_BYTES // 1024} KiB)"
+    )
     try:
         if file.stat().st_size > MAX_FILE_BYTES:
-            raise WhitelistError(
-                f"{file}: too large for a whitelist (over {MAX_FILE_BYTES // 1024} KiB)"
-            )
-        data = file.read_bytes()
+            raise too_large
+        # Bounded read as well: a pipe or device (/dev/stdin, /dev/zero) has no size to stat.
+        with file.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            raise too_large
     except FileNotFoundError:
         raise WhitelistError(f"{file}: no such file") from None
     except IsADirectoryError:
