@@ -230,6 +230,13 @@ def test_endless_stdin_is_refused_not_read_into_memory(cli: Cli):
         (cli.config / "accounts.json").read_text())["accounts"] == []
 
 
+def test_a_data_dir_that_cannot_be_made_is_one_line(tmp_path: Path):
+    fresh = make_cli(tmp_path, cheap_vault=False)
+    (tmp_path / "data").write_text("not a folder")
+    result = fresh("accounts", "add", "Main", "--exchange", "bybit", stdin=BYBIT_LINES)
+    assert_usage_error(result, "Not a directory")
+
+
 def test_a_damaged_accounts_file_is_reported_and_moved_aside(cli: Cli):
     cli.config.mkdir(parents=True)
     (cli.config / "accounts.json").write_text("{oops")

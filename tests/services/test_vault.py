@@ -119,6 +119,15 @@ def test_create_refuses_short_passphrase_and_an_existing_vault(tmp_path, cheap_k
     assert vault.path.read_bytes() == before
 
 
+def test_a_vault_dir_that_cannot_be_made_is_a_vault_error(tmp_path, cheap_kdf):
+    # E.g. XDG_DATA_HOME names a file: mkdir raises NotADirectoryError, an OSError.
+    (tmp_path / "file").write_text("")
+    v = Vault(tmp_path / "file" / "keylink" / "vault.json", kdf=cheap_kdf)
+    with pytest.raises(VaultError, match="Not a directory"):
+        v.create(PASSPHRASE)
+    assert not v.unlocked
+
+
 def test_missing_vault(tmp_path):
     v = Vault(tmp_path / "none.json")
     assert not v.exists()

@@ -209,13 +209,17 @@ class Vault:
     def _locked_file(self) -> Iterator[None]:
         from filelock import FileLock, Timeout
 
-        ensure_private_dir(self.path.parent)
         lock = FileLock(str(self.path) + ".lock", mode=0o600, timeout=_LOCK_TIMEOUT)
         try:
+            ensure_private_dir(self.path.parent)
             lock.acquire()
         except Timeout:
             raise VaultError(
                 f"another keylink is holding the vault lock ({lock.lock_file}); close it and retry"
+            ) from None
+        except OSError as exc:  # e.g. the data dir's parent is a file, or is read-only
+            raise VaultError(
+                f"cannot use {self.path.parent} for the vault: {exc.strerror or exc}"
             ) from None
         try:
             yield
@@ -242,7 +246,11 @@ class Vault:
             if self.path.exists():
                 raise VaultError(f"a vault already exists at {self.path}; unlock it instead")
             self._key, self._salt, self._check = key, salt, check
-            self._write({})
+            try:
+                self._write({})
+            except BaseException:
+                self.lock()  # no file: do not look unlocked
+                raise
 
     def unlock(self, passphrase: str) -> None:
         """Derive the key and prove it opens the file; VaultPassphraseError / VaultDamagedError."""
@@ -324,8 +332,13 @@ class Vault:
             "nonce": _b64(nonce),
             "ciphertext": _b64(ciphertext),
         }
-        ensure_private_dir(self.path.parent)
-        atomic_write(self.path, json.dumps(doc, separators=(",", ":")).encode("ascii"))
+        try:
+            ensure_private_dir(self.path.parent)
+            atomic_write(self.path, json.dumps(doc, separators=(",", ":")).encode("ascii"))
+        except OSError as exc:  # disk full, read-only: the old file is still whole
+            raise VaultError(
+                f"could not write the vault {self.path}: {exc.strerror or exc}; it was not changed"
+            ) from None
 
     def get(self, service: str, username: str) -> str | None:
         """The stored value, or None."""
