@@ -437,7 +437,10 @@ async def test_no_secret_or_signature_in_any_report_text(fake, ex):
 
 @pytest.mark.parametrize(("field", "value"), [("passphrase", "pässphrase"),
                                               ("passphrase", "pass\nphrase"),
-                                              ("api_key", "1f0c8a9e 5b7d")])
+                                              ("api_key", "1f0c8a9e 5b7d"),
+                                              # a keyring entry's JSON may hold a lone surrogate;
+                                              # signing it raised UnicodeEncodeError quoting it
+                                              ("secret", "A1B2C3D4E5F6\udcff18293A4B5C6D7E8F90")])
 async def test_unsendable_credentials_are_refused_before_any_request(fake, caplog, field, value):
     caplog.set_level(logging.DEBUG)
     key = fake.key("okx")

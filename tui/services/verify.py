@@ -227,7 +227,8 @@ def _install_log_redaction() -> None:
 
 
 def _unsendable_credential(creds: CredentialsLike) -> ExchangeError | None:
-    """Key and passphrase travel in headers: refuse what cannot, before any request.
+    """Key and passphrase travel in headers, the secret is signed with: refuse what cannot be,
+    before any request.
 
     Checked here rather than left to httpx because its header errors (and httpcore's debug log)
     would quote the offending value. The secret itself is never sent, only its signature.
@@ -238,6 +239,12 @@ def _unsendable_credential(creds: CredentialsLike) -> ExchangeError | None:
                           f"The {label} contains spaces, line breaks or non-ASCII characters, so "
                           "it cannot be sent to the exchange.",
                           "Paste it again from the exchange; a bad paste is the usual cause.")
+    try:  # signing encodes the secret; the encoder's error would quote the offending character
+        creds.secret.encode("utf-8")
+    except UnicodeEncodeError:
+        return _fault(FaultKind.BAD_CREDENTIAL,
+                      "The API secret contains bytes that are not text, so it cannot be used.",
+                      "Paste it again from the exchange; a bad paste is the usual cause.")
     return None
 
 
