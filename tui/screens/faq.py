@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable
-from dataclasses import dataclass
-from functools import cache, partial
-from importlib import resources
+from functools import partial
 from typing import ClassVar
 
 from textual import on
@@ -18,31 +15,10 @@ from textual.widgets import Collapsible, Input, Static
 from textual.widgets.collapsible import CollapsibleTitle
 
 from tui.commands import PaletteCommand
+from tui.screens.faq_topics import FaqTopic, faq_topics
 from tui.screens.section import SectionScreen
 
-
-@dataclass(frozen=True)
-class FaqTopic:
-    """One question and its answer (Textual content markup)."""
-
-    id: str
-    question: str
-    answer: str
-
-    def matches(self, words: Iterable[str]) -> bool:
-        """True when every word occurs in the question or the answer, ignoring case."""
-        haystack = f"{self.question}\n{Content.from_markup(self.answer).plain}".casefold()
-        return all(word.casefold() in haystack for word in words)
-
-
-@cache
-def faq_topics() -> dict[str, FaqTopic]:
-    """The FAQ topics from tui/content/faq.toml, by id, in display order."""
-    raw = resources.files("tui.content").joinpath("faq.toml").read_text(encoding="utf-8")
-    return {
-        entry["id"]: FaqTopic(entry["id"], entry["question"], entry["answer"].strip())
-        for entry in tomllib.loads(raw)["topic"]
-    }
+__all__ = ["FaqScreen", "FaqTopic", "FilterInput", "faq_topics"]
 
 
 class FilterInput(Input):

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import cache, partial
-from importlib import resources
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from textual import on
 from textual.app import ComposeResult
@@ -16,18 +14,19 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.widgets import Label, OptionList, Static
 
-from tui.commands import PaletteCommand
-from tui.screens.faq import faq_topics
+from tui.screens.faq_topics import CONTENT_DIR, faq_topics
 from tui.screens.section import SectionScreen
 from tui.services.exchanges import exchange, exchanges
 from tui.widgets.choice_row import ChoiceRow
 from tui.widgets.step_list import StepList
 
+if TYPE_CHECKING:
+    from tui.commands import PaletteCommand
+
 DEFAULT_EXCHANGE = "bybit"
 
 
-@dataclass(frozen=True)
-class GuideStep:
+class GuideStep(NamedTuple):
     """One step of the guide, worded for one exchange."""
 
     id: str
@@ -47,7 +46,7 @@ class GuideStep:
 
 @cache
 def _raw_steps() -> tuple[dict[str, Any], ...]:
-    raw = resources.files("tui.content").joinpath("guide.toml").read_text(encoding="utf-8")
+    raw = (CONTENT_DIR / "guide.toml").read_text(encoding="utf-8")
     return tuple(tomllib.loads(raw)["step"])
 
 
@@ -277,6 +276,8 @@ class GuideScreen(SectionScreen):
         self.go_to_step(ids.index(target))
 
     def palette_commands(self) -> Iterable[PaletteCommand]:
+        from tui.commands import PaletteCommand
+
         for info in exchanges().values():
             yield PaletteCommand(f"Guide: word it for {info.label}",
                                  f"Show the steps as they are on {info.label}",

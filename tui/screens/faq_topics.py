@@ -1,0 +1,42 @@
+"""The FAQ's questions and answers, read from tui/content/faq.toml.
+
+Kept apart from the FAQ screen so that the guide (the first screen) can name a step's related
+question without importing the FAQ screen and its widgets at start-up.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+from typing import NamedTuple
+
+from textual.content import Content
+
+#: The packaged content files. Read by path: importlib.resources would add several
+#: milliseconds of imports to start-up, and keylink is never run from a zip.
+CONTENT_DIR = Path(__file__).parent.parent / "content"
+
+
+class FaqTopic(NamedTuple):
+    """One question and its answer (Textual content markup)."""
+
+    id: str
+    question: str
+    answer: str
+
+    def matches(self, words: Iterable[str]) -> bool:
+        """True when every word occurs in the question or the answer, ignoring case."""
+        haystack = f"{self.question}\n{Content.from_markup(self.answer).plain}".casefold()
+        return all(word.casefold() in haystack for word in words)
+
+
+@cache
+def faq_topics() -> dict[str, FaqTopic]:
+    """The FAQ topics from tui/content/faq.toml, by id, in display order."""
+    raw = (CONTENT_DIR / "faq.toml").read_text(encoding="utf-8")
+    return {
+        entry["id"]: FaqTopic(entry["id"], entry["question"], entry["answer"].strip())
+        for entry in tomllib.loads(raw)["topic"]
+    }
