@@ -126,6 +126,17 @@ def test_messages_never_repeat_the_value(secret: str) -> None:
                 assert secret not in issue.message and secret[:8] not in issue.message
 
 
+def test_a_check_never_shows_the_secret_or_passphrase_in_its_repr() -> None:
+    # Textual prints tracebacks with locals; a check held in a local would show its values.
+    okx = exchange("okx")
+    secret, passphrase = "A1B2C3D4E5F60718293A4B5C6D7E8F90", "Kl-pass-0ne!"
+    check = validation.check_credentials(okx, "1f0c8a9e-5b7d-4c3e-9a21-6d4e8b2f7c10", secret,
+                                         passphrase)
+    assert check.values["secret"] == secret  # the cleaned values are still there to use
+    for text in (repr(check), str(check)):
+        assert secret not in text and passphrase not in text, text
+
+
 def test_escape_character_never_reaches_the_screen() -> None:
     assert "\x1b" not in validation.visible_paste("ab\x1b[31mcd")
 

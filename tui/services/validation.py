@@ -49,7 +49,8 @@ class FieldIssue:
 class CredentialCheck:
     """The cleaned credential values and the issues found, by field id."""
 
-    values: dict[str, str]
+    #: Holds the secret and passphrase: kept out of repr (Textual's tracebacks show locals).
+    values: dict[str, str] = field(repr=False)
     issues: dict[str, FieldIssue] = field(default_factory=dict)
 
     @property
