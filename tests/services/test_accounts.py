@@ -285,6 +285,17 @@ def test_rotate_writes_a_new_ref_and_deletes_the_old(account_store: AccountStore
     assert list(_vault_entries(vault_secrets)) == [b.secret_ref]
 
 
+def test_rotate_of_an_exchange_this_keylink_does_not_know(account_store, vault_secrets):
+    # accounts.json from a newer keylink (a fifth exchange) or edited by hand.
+    a = account_store.add("Main", "bybit", "mainnet", BYBIT)
+    doc = json.loads(account_store.path.read_text())
+    doc["accounts"][0]["exchange"] = "kraken"
+    account_store.path.write_text(json.dumps(doc))
+    with pytest.raises(AccountError, match="kraken"):
+        account_store.rotate(a.id, BYBIT)
+    assert list(_vault_entries(vault_secrets)) == [a.secret_ref]  # nothing new was stored
+
+
 def test_remove_deletes_secret_and_metadata(account_store: AccountStore, vault_secrets):
     a = account_store.add("Main", "bybit", "mainnet", BYBIT)
     b = account_store.add("Other", "bybit", "mainnet", BYBIT)

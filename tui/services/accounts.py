@@ -533,6 +533,8 @@ class AccountStore:
                 clean = _clean_credentials(current.exchange, creds)
             except ValueError as exc:
                 raise AccountError(str(exc)) from None
+            except KeyError as exc:  # an exchange from a newer keylink or a hand-edited file
+                raise AccountError(exc.args[0]) from None
             new_ref = self._new_ref(account_id)
             self.secrets.set(new_ref, clean)
             updated = replace(current, secret_ref=new_ref, updated_at=_now(), last_check=None)
