@@ -142,6 +142,8 @@ class GuideScreen(SectionScreen):
         self.step_list = StepList(id="steps")
         #: What the bindings' availability last depended on (see _render_step).
         self._binding_state: tuple[object, ...] = ()
+        #: The steps and the index last drawn (see _step_highlighted).
+        self._drawn: tuple[tuple[GuideStep, ...], int] | None = None
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="guide-bar"):
@@ -196,6 +198,7 @@ class GuideScreen(SectionScreen):
 
     def _render_step(self) -> None:
         step, index = self.step, self.step_index
+        self._drawn = (self.steps, index)
         label = exchange(self.exchange_id).label
         self.query_one("#step-counter", Label).update(f"Step {index + 1} of {len(self.steps)}")
         self.query_one("#step-title", Static).update(f"{index + 1}. {step.title}")
@@ -227,7 +230,10 @@ class GuideScreen(SectionScreen):
 
     @on(OptionList.OptionHighlighted, "#steps")
     def _step_highlighted(self) -> None:
-        self._render_step()
+        # The list also announces highlights this screen made itself and has already drawn
+        # (on mount, on go_to_step): draw only what is new.
+        if self._drawn != (self.steps, self.step_index):
+            self._render_step()
 
     @on(ChoiceRow.Changed, "#exchange")
     def _exchange_chosen(self, event: ChoiceRow.Changed) -> None:

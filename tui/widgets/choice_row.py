@@ -43,6 +43,8 @@ class ChoiceRow(Widget):
         if value not in self.values:
             raise ValueError(f"{value!r} is not one of {self.values}")
         self._value = value
+        #: The row as drawn for the value it was drawn for.
+        self._drawn: tuple[str, Content] | None = None
 
     @property
     def values(self) -> list[str]:
@@ -69,6 +71,12 @@ class ChoiceRow(Widget):
         self.value = value
 
     def render(self) -> Content:
+        # Markup is parsed once per chosen value, not on every repaint.
+        if self._drawn is None or self._drawn[0] != self._value:
+            self._drawn = (self._value, self._parse())
+        return self._drawn[1]
+
+    def _parse(self) -> Content:
         parts: list[Content] = []
         for value, text in self._options:
             style = "bold $text on $accent 35%" if value == self._value else "$text-muted"

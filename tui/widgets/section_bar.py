@@ -26,9 +26,16 @@ class SectionBar(Widget):
     def __init__(self, current: str) -> None:
         super().__init__()
         self.current = current
+        self._labels: Content | None = None
 
     def labels(self) -> Content:
         """The sections as one line of text, without the hint."""
+        # Parsed once: the sections and the current one do not change while the bar exists.
+        if self._labels is None:
+            self._labels = self._parse_labels()
+        return self._labels
+
+    def _parse_labels(self) -> Content:
         from tui.app import ordered_sections
 
         parts: list[Content] = []
