@@ -70,7 +70,7 @@ async def test_verify_shows_findings_and_saves_the_result(vault_home: Path, fake
         check = open_store().get(account.id).last_check
         assert check.ok and check.worst == "danger"
         table = pilot.app.screen_stack[0].query_one("#accounts", DataTable)
-        assert "ok" in str(table.get_row_at(0)[-1])
+        assert "works" in str(table.get_row_at(0)[-1])
     assert fake.requests  # the call really went over loopback HTTP
 
 
