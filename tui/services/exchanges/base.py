@@ -101,6 +101,27 @@ class ErrorInfo:
     fix: str
 
 
+# Fix texts several exchanges' error tables share, word for word.
+CLOCK_FIX = ("Turn on network time (Linux: `timedatectl set-ntp true`; macOS/Windows: set date and "
+             "time automatically) and try again.")
+SECRET_FIX = "Paste the secret again; if it is lost, delete the key and create a new one."
+PASSPHRASE_FIX = ("Enter the passphrase chosen when the key was created. It cannot be recovered: "
+                  "if it is lost, delete the key and create a new one.")
+IP_BOUND_FIX = ("Nothing to fix if the key is meant for the terminal only. To read its permissions "
+                "from here, add this machine's address to the key for a moment.")
+
+
+def ip_bound_elsewhere(label: str) -> ErrorInfo:
+    """The IP-mismatch rejection, told as what it usually is for a terminal key: no fault."""
+    return ErrorInfo(
+        ErrorKind.IP_NOT_ALLOWED,
+        f"The key is bound to other IP addresses, so {label} refuses it from this machine. For a "
+        "key linked to a terminal that is what should happen: the key exists and its IP "
+        "restriction works.",
+        IP_BOUND_FIX,
+    )
+
+
 class CredentialsLike(Protocol):
     """What signing needs from a credentials object (``accounts.Credentials`` fits)."""
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from tui.services.exchanges.base import (
+    CLOCK_FIX,
+    SECRET_FIX,
     CredentialsLike,
     Environment,
     ErrorInfo,
@@ -51,11 +53,10 @@ def _errors() -> dict[str, ErrorInfo]:
                    "Wait a few minutes before trying again."),
         "-1021": e(k.TIMESTAMP, "Binance says the request time is outside its receive window: "
                    "this computer's clock is off.",
-                   "Turn on network time (Linux: `timedatectl set-ntp true`; macOS/Windows: set "
-                   "date and time automatically) and try again."),
+                   CLOCK_FIX),
         "-1022": e(k.BAD_SIGNATURE, "Binance rejected the signature: the secret does not belong "
                    "to this key.",
-                   "Paste the secret again; if it is lost, delete the key and create a new one."),
+                   SECRET_FIX),
         "-2014": e(k.INVALID_KEY, "Binance says the API key is not even well-formed.",
                    "Paste the key again: it is 64 letters and digits."),
         # One code for three causes; the usual one for a terminal key is named first.

@@ -6,6 +6,9 @@ import base64
 from typing import Any
 
 from tui.services.exchanges.base import (
+    CLOCK_FIX,
+    PASSPHRASE_FIX,
+    SECRET_FIX,
     CredentialsLike,
     Environment,
     ErrorInfo,
@@ -17,6 +20,7 @@ from tui.services.exchanges.base import (
     Reply,
     SignedRequest,
     hmac_sha256,
+    ip_bound_elsewhere,
     text_list,
 )
 
@@ -49,29 +53,22 @@ def _permissions(raw: tuple[str, ...]) -> set[str]:
 
 def _errors() -> dict[str, ErrorInfo]:
     e, k = ErrorInfo, ErrorKind
-    passphrase = e(k.BAD_PASSPHRASE, "The passphrase is wrong for this key.",
-                   "Enter the passphrase chosen when the key was created. It cannot be "
-                   "recovered: if it is lost, delete the key and create a new one.")
+    passphrase = e(k.BAD_PASSPHRASE, "The passphrase is wrong for this key.", PASSPHRASE_FIX)
     return {
         "40006": e(k.INVALID_KEY, "Bitget does not recognise this API key (mistyped, or a demo "
                    "key used live / a live key used for demo trading).",
                    "Check the key and the account's environment."),
         "40008": e(k.TIMESTAMP, "Bitget says the request timestamp expired: this computer's "
                    "clock is off by more than 30 seconds.",
-                   "Turn on network time (Linux: `timedatectl set-ntp true`; macOS/Windows: set "
-                   "date and time automatically) and try again."),
+                   CLOCK_FIX),
         "40009": e(k.BAD_SIGNATURE, "Bitget rejected the signature: the secret does not belong "
                    "to this key.",
-                   "Paste the secret again; if it is lost, delete the key and create a new one."),
+                   SECRET_FIX),
         "40011": passphrase,
         "40012": passphrase,
         "40014": e(k.PERMISSION_DENIED, "The key lacks a permission this call needs.",
                    "Edit the key on Bitget and give it read permission at least."),
-        "40018": e(k.IP_NOT_ALLOWED, "The key is bound to other IP addresses, so Bitget refuses "
-                   "it from this machine. For a key linked to a terminal that is what should "
-                   "happen: the key exists and its IP restriction works.",
-                   "Nothing to fix if the key is meant for the terminal only. To read its "
-                   "permissions from here, add this machine's address to the key for a moment."),
+        "40018": ip_bound_elsewhere("Bitget"),
         "40037": e(k.INVALID_KEY, "Bitget says this API key does not exist (deleted or mistyped).",
                    "Check the key; create a new one if it was deleted."),
         "429": e(k.RATE_LIMITED, "Bitget is rate-limiting requests.", "Wait a minute and retry."),

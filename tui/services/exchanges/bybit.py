@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tui.services.exchanges.base import (
+    CLOCK_FIX,
     CredentialsLike,
     Environment,
     ErrorInfo,
@@ -17,6 +18,7 @@ from tui.services.exchanges.base import (
     Reply,
     SignedRequest,
     hmac_sha256,
+    ip_bound_elsewhere,
     text_list,
 )
 
@@ -46,8 +48,7 @@ def _errors() -> dict[str, ErrorInfo]:
                    "Update keylink; if it persists, report it with the exchange's message."),
         "10002": e(k.TIMESTAMP, "Bybit says the request time is outside its receive window: "
                    "this computer's clock is off.",
-                   "Turn on network time (Linux: `timedatectl set-ntp true`; macOS/Windows: "
-                   "set date and time automatically) and try again."),
+                   CLOCK_FIX),
         "10003": e(k.INVALID_KEY, "Bybit does not know this API key here. Either it was mistyped, "
                    "deleted, or it belongs to another environment (mainnet, testnet and demo "
                    "keys are separate).",
@@ -67,11 +68,7 @@ def _errors() -> dict[str, ErrorInfo]:
         "10009": e(k.REGION_BLOCKED, "Bybit blocks requests from this region.",
                    "Use the Bybit host for your region (e.g. api.bybit.eu) or check where this "
                    "machine's traffic exits."),
-        "10010": e(k.IP_NOT_ALLOWED, "The key is bound to other IP addresses, so Bybit refuses "
-                   "it from this machine. For a key linked to a terminal that is what should "
-                   "happen: the key exists and its IP restriction works.",
-                   "Nothing to fix if the key is meant for the terminal only. To read its "
-                   "permissions from here, add this machine's address to the key for a moment."),
+        "10010": ip_bound_elsewhere("Bybit"),
         "10016": e(k.SERVER_ERROR, "Bybit had an internal error.", "Try again in a minute."),
         "33004": e(k.KEY_EXPIRED, "The key has expired (unbound Bybit keys expire after a "
                    "number of days).",

@@ -7,6 +7,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tui.services.exchanges.base import (
+    CLOCK_FIX,
+    PASSPHRASE_FIX,
+    SECRET_FIX,
     CredentialsLike,
     Environment,
     ErrorInfo,
@@ -18,6 +21,7 @@ from tui.services.exchanges.base import (
     Reply,
     SignedRequest,
     hmac_sha256,
+    ip_bound_elsewhere,
     text_list,
 )
 
@@ -38,8 +42,6 @@ def sign(secret: str, timestamp: str, method: str, request_path: str, body: str 
 
 def _errors() -> dict[str, ErrorInfo]:
     e, k = ErrorInfo, ErrorKind
-    clock_fix = ("Turn on network time (Linux: `timedatectl set-ntp true`; macOS/Windows: set "
-                 "date and time automatically) and try again.")
     header_fix = "Update keylink: a required header was not sent."
     return {
         "50100": e(k.KEY_FROZEN, "OKX has frozen this API key.",
@@ -49,26 +51,20 @@ def _errors() -> dict[str, ErrorInfo]:
                    "Pick the environment the key was created in (demo keys are made under Demo "
                    "trading on OKX)."),
         "50102": e(k.TIMESTAMP, "OKX says the request timestamp expired: this computer's clock "
-                   "is off by more than 30 seconds.", clock_fix),
+                   "is off by more than 30 seconds.", CLOCK_FIX),
         "50103": e(k.MISSING_CREDENTIAL, "OKX did not receive the API key header.", header_fix),
         "50104": e(k.MISSING_CREDENTIAL, "OKX did not receive a passphrase.",
                    "Enter the passphrase you set when you created the key."),
-        "50105": e(k.BAD_PASSPHRASE, "The passphrase is wrong for this key.",
-                   "Enter the passphrase chosen when the key was created. It cannot be "
-                   "recovered: if it is lost, delete the key and create a new one."),
+        "50105": e(k.BAD_PASSPHRASE, "The passphrase is wrong for this key.", PASSPHRASE_FIX),
         "50106": e(k.MISSING_CREDENTIAL, "OKX did not receive the signature header.", header_fix),
         "50107": e(k.MISSING_CREDENTIAL, "OKX did not receive the timestamp header.", header_fix),
-        "50110": e(k.IP_NOT_ALLOWED, "The key is bound to other IP addresses, so OKX refuses it "
-                   "from this machine. For a key linked to a terminal that is what should happen: "
-                   "the key exists and its IP restriction works.",
-                   "Nothing to fix if the key is meant for the terminal only. To read its "
-                   "permissions from here, add this machine's address to the key for a moment."),
+        "50110": ip_bound_elsewhere("OKX"),
         "50111": e(k.INVALID_KEY, "OKX does not recognise this API key.",
                    "Check the key for typos, and that it is for this environment."),
-        "50112": e(k.TIMESTAMP, "OKX could not accept the request timestamp.", clock_fix),
+        "50112": e(k.TIMESTAMP, "OKX could not accept the request timestamp.", CLOCK_FIX),
         "50113": e(k.BAD_SIGNATURE, "OKX rejected the signature: the secret does not belong to "
                    "this key.",
-                   "Paste the secret again; if it is lost, delete the key and create a new one."),
+                   SECRET_FIX),
         "50119": e(k.INVALID_KEY, "OKX says this API key does not exist (deleted or mistyped).",
                    "Check the key; create a new one if it was deleted."),
         "50011": e(k.RATE_LIMITED, "OKX is rate-limiting requests.",
