@@ -1,0 +1,107 @@
+"""What every keylink command shares: the one-line usage error, opening the stores, prompts."""
+
+from __future__ import annotations
+
+import sys
+
+
+class UsageError(Exception):
+    """A bad argument, file or config: one line on stderr and exit code 2."""
+
+
+def stdin_is_terminal() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (AttributeError, ValueError):  # closed or replaced stdin
+        return False
+
+
+def open_secrets(*, unlock: bool, create: bool = False):  # -> SecretStore
+    """The SecretStore; with ``unlock``, a vault is unlocked (or, with ``create``, created).
+
+    The vault passphrase comes from KEYLINK_VAULT_PASSPHRASE, else a hidden prompt when stdin is a
+    terminal (never from a piped stdin: that carries the credentials), else a UsageError saying how.
+    """
+    import getpass
+    import os
+
+    from tui.services.secrets import (
+        MIN_PASSPHRASE,
+        PASSPHRASE_ENV,
+        SecretStore,
+        SecretStoreError,
+        WrongPassphrase,
+        passphrase_strength,
+    )
+
+    secrets = SecretStore.open()
+    if not unlock or not secrets.uses_vault:
+        return secrets
+    given = os.environ.get(PASSPHRASE_ENV)
+    interactive = stdin_is_terminal()
+    try:
+        if secrets.needs_new_vault:
+            if not create:
+                raise UsageError("there is no vault yet: add an account first")
+            if given is None and not interactive:
+                raise UsageError(f"a new vault passphrase is needed: set {PASSPHRASE_ENV} "
+                                 f"(at least {MIN_PASSPHRASE} characters) or run in a terminal")
+            if given is not None:
+                passphrase = given
+            else:
+                print(f"keylink keeps secrets in its own encrypted vault here ({secrets.reason}).",
+                      file=sys.stderr)
+                passphrase = getpass.getpass("New vault passphrase: ")
+                score, hint = passphrase_strength(passphrase)
+                print(f"strength {score}/4: {hint}", file=sys.stderr)
+                if getpass.getpass("Repeat the passphrase: ") != passphrase:
+                    raise UsageError("the two passphrases differ; nothing was saved")
+            try:
+                secrets.create_vault(passphrase)
+            except ValueError as exc:
+                raise UsageError(str(exc)) from None
+        elif secrets.needs_unlock:
+            if given is not None:
+                secrets.unlock(given)
+            elif interactive:
+                for attempt in range(3):
+                    try:
+                        secrets.unlock(getpass.getpass("keylink vault passphrase: "))
+                        break
+                    except WrongPassphrase as exc:
+                        if attempt == 2:
+                            raise
+                        print(f"keylink: {exc}", file=sys.stderr)
+            else:
+                raise UsageError(f"the vault is locked: set {PASSPHRASE_ENV} to its "
+                                 "passphrase, or run this in a terminal to be asked")
+    except SecretStoreError as exc:
+        raise UsageError(str(exc)) from None
+    return secrets
+
+
+def account_store(secrets):  # -> AccountStore
+    from tui.services.accounts import AccountStore
+
+    store = AccountStore(secrets)
+    if store.load_problem:
+        print(f"keylink: warning: {store.load_problem}", file=sys.stderr)
+    return store
+
+
+def quoted(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
+
+
+def require_known_exchange(account) -> None:  # account: Account
+    """An account of an exchange this keylink lacks (a newer keylink's, or a hand edit) is a
+    configuration error, not a traceback."""
+    from tui.services.exchanges import exchange
+
+    try:
+        exchange(account.exchange)
+    except KeyError as exc:
+        raise UsageError(f"account {account.name!r}: {exc.args[0]}; update keylink or remove "
+                         "the account") from None

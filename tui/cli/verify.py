@@ -1,0 +1,102 @@
+"""`keylink verify`: check saved keys against their exchanges."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tui.cli.common import UsageError, account_store, open_secrets, require_known_exchange
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "verify",
+        help="check a saved account's key against its exchange and audit its settings",
+        description="Exit 0 when the key works (findings allowed), 1 when verification failed, "
+        "2 for usage or config errors (unknown account, locked vault).",
+    )
+    p.add_argument("name", nargs="?", help="account name or id")
+    p.add_argument("--all", action="store_true", help="verify every saved account")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--whitelist", metavar="PROFILE", default=None,
+                   help="compare the key's IPs with this whitelist profile "
+                   "(default: the account's own)")
+    p.set_defaults(handler=_run_verify)
+
+
+_SEVERITY_MARK = {"ok": "[ok]    ", "info": "[info]  ", "warning": "[warn]  ", "danger": "[DANGER]"}
+
+
+def _report_text(name: str, report) -> str:  # report: KeyReport
+    from tui.services.exchanges import exchange
+
+    label = exchange(report.exchange).label
+    timing = f"{report.latency_ms} ms" if report.latency_ms is not None else "no answer"
+    clock = (f", clock {report.clock_offset_ms / 1000:+.1f} s"
+             if report.clock_offset_ms is not None else "")
+    lines = [f"{name}: {label} ({report.environment}) at {report.host}, {timing}{clock}"]
+    if report.ok:
+        perms = ", ".join(p for p in ("read", "trade", "transfer", "withdraw")
+                          if p in report.permissions)
+        ips = (f"{len(report.ips)} bound" if report.ips else "bound") \
+            if report.ip_restricted else "not bound"
+        kind = f", {report.key_type} key" if report.key_type else ""
+        lines.append(f"  key works: permissions {perms or 'none'}; IPs {ips}{kind}")
+    else:
+        assert report.error is not None
+        lines.append(f"  verification failed ({report.error.code})")
+    for finding in report.findings:
+        lines.append(f"  {_SEVERITY_MARK[finding.severity]} {finding.code}: {finding.message}")
+    return "\n".join(lines)
+
+
+def _run_verify(args: argparse.Namespace) -> int:
+    import asyncio
+    import json
+    from datetime import UTC, datetime
+
+    from tui.services import whitelist as whitelists
+    from tui.services.accounts import AccountError, LastCheck
+    from tui.services.secrets import SecretStoreError
+    from tui.services.verify import verify_account
+
+    if bool(args.name) == bool(args.all):
+        raise UsageError("give an account name, or --all")
+    addresses = None
+    if args.whitelist:
+        try:
+            addresses = whitelists.profile(args.whitelist).addresses
+        except KeyError as exc:
+            raise UsageError(exc.args[0] if exc.args else str(exc)) from None
+    store = account_store(open_secrets(unlock=True))
+    try:
+        accounts = store.list() if args.all else [store.get(args.name)]
+        for account in accounts:  # before any secret is read or request sent
+            require_known_exchange(account)
+        pairs = [(account, store.credentials(account)) for account in accounts]
+    except (AccountError, SecretStoreError) as exc:
+        raise UsageError(str(exc)) from None
+    if not pairs:
+        raise UsageError("there are no saved accounts yet")
+
+    async def run_all():  # -> list[KeyReport]
+        return await asyncio.gather(*(verify_account(a, c, addresses) for a, c in pairs))
+
+    reports = asyncio.run(run_all())
+    for (account, _creds), report in zip(pairs, reports, strict=True):
+        check = LastCheck(ok=report.ok,
+                          checked_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                          summary=report.summary(), worst=report.worst)
+        try:
+            store.record_check(account.id, check)
+        except AccountError as exc:
+            print(f"keylink: could not record the check for {account.name}: {exc}",
+                  file=sys.stderr)
+    if args.json:
+        items = [{"account": a.name, **r.to_json()} for (a, _c), r in zip(pairs, reports,
+                                                                          strict=True)]
+        print(json.dumps(items if args.all else items[0], indent=2))
+    else:
+        print("\n\n".join(_report_text(a.name, r) for (a, _c), r in zip(pairs, reports,
+                                                                         strict=True)))
+    return 0 if all(r.ok for r in reports) else 1

@@ -1,0 +1,45 @@
+"""`keylink whitelist`: print a terminal's server IPs."""
+
+from __future__ import annotations
+
+import argparse
+
+from tui.cli.common import UsageError
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "whitelist", help="print a terminal's server IPs for the exchange's IP field"
+    )
+    p.add_argument(
+        "--profile",
+        default=None,
+        help="profile id (default: insilico-general); 'keylink whitelist --list' shows them",
+    )
+    p.add_argument("--format", choices=("comma", "lines", "space", "json"), default="comma")
+    p.add_argument("--file", default=None, help="read the addresses from this file instead")
+    p.add_argument("--list", action="store_true", help="list the shipped profiles and exit")
+    p.set_defaults(handler=_run_whitelist)
+
+
+def _run_whitelist(args: argparse.Namespace) -> int:
+    from tui.services import whitelist
+
+    if args.list:
+        for profile in whitelist.profiles().values():
+            print(
+                f"{profile.id}\t{len(profile.addresses)}\t{profile.name} ({profile.source}, "
+                f"{profile.date})"
+            )
+        return 0
+    if args.file and args.profile:
+        raise UsageError("give either --profile or --file, not both")
+    try:
+        if args.file:
+            addresses = whitelist.load_file(args.file).addresses
+        else:
+            addresses = whitelist.profile(args.profile or whitelist.DEFAULT_PROFILE).addresses
+    except (whitelist.WhitelistError, KeyError) as exc:
+        raise UsageError(exc.args[0] if exc.args else str(exc)) from None
+    print(whitelist.format_addresses(addresses, args.format))
+    return 0
