@@ -83,7 +83,7 @@ def _linked(fake, ex):
 
 
 def _expiring(fake, ex):
-    fake.key(ex).ips = ("127.0.0.1",)
+    fake.key(ex).deadline_days = 3
     fake.key(ex).expires_at = datetime.now(UTC) + timedelta(days=3, hours=1)
 
 
@@ -109,11 +109,11 @@ def _binance_bound(fake, ex):
     ("okx", _withdraw, {"withdraw-enabled": "danger"}),
     ("bitget", _withdraw, {"withdraw-enabled": "danger"}),
     ("binance", _withdraw, {"withdraw-enabled": "danger"}),
-    ("bybit", _read_only, {"read-only": "warning"}),
-    ("okx", _read_only, {"read-only": "warning"}),
+    ("bybit", _read_only, {"cannot-trade": "warning"}),
+    ("okx", _read_only, {"cannot-trade": "warning"}),
     ("bybit", _linked, {"linked-app": "ok", "ip-restricted": "ok"}),
-    ("bybit", _expiring, {"expiring-soon": "warning"}),
-    ("binance", _expiring, {"expiring-soon": "warning"}),
+    ("bybit", _expiring, {"expiring": "warning"}),
+    ("binance", _expiring, {"trading-lapses": "warning"}),
     ("bitget", _skew, {"clock-skew": "warning"}),
     ("bybit", _bound_not_to_the_terminal, {"whitelist-missing": "warning",
                                            "whitelist-extra": "warning"}),
@@ -134,8 +134,8 @@ def test_bybit_days_left_for_an_unbound_key(monkeypatch, capsys, fake):
     name = add_account(monkeypatch, capsys, fake, "bybit")
     fake.key("bybit").deadline_days = 11
     code, data = verify_json(capsys, name)
-    assert code == 0 and data["days_left"] == 11
-    assert any("11 days left" in f["message"] for f in data["findings"])
+    assert code == 0 and data["days_left"] == 11 and data["status"] == "works"
+    assert any("in 11 days" in f["message"] for f in data["findings"])
 
 
 @pytest.mark.parametrize(("ex", "code"), [(ex, code) for ex in EXCHANGES
@@ -144,21 +144,51 @@ def test_every_error_code_exits_1_with_its_code(monkeypatch, capsys, fake, ex, c
     name = add_account(monkeypatch, capsys, fake, ex)
     fake.config.force_code = code
     status, data = verify_json(capsys, name)
-    assert status == 1
+    kind = exchange(ex).api.errors[code].kind.value
+    locked = kind in ("bound-to-other-ips", "rights-unreadable")
+    # The key exists but its rights cannot be read from here: exit 0, status locked.
+    assert (status, data["status"]) == ((0, "locked") if locked else (1, "failed"))
     assert data["ok"] is False
     assert data["error"]["code"] == code
-    assert data["error"]["kind"] == exchange(ex).api.errors[code].kind.value
+    assert data["error"]["kind"] == kind
 
 
 @pytest.mark.parametrize(("ex", "code"), [("bybit", "10010"), ("okx", "50110"),
-                                          ("bitget", "40018"), ("binance", "-2015")])
+                                          ("bitget", "40018")])
 def test_key_bound_elsewhere_through_the_cli(monkeypatch, capsys, fake, ex, code):
     name = add_account(monkeypatch, capsys, fake, ex)
     fake.key(ex).ips = TERMINAL[:2]
     status, data = verify_json(capsys, name)
-    assert status == 1 and data["error"]["code"] == code
-    assert data["worst"] == "info"
-    assert finding_codes(data) == {"bound-to-other-ips": "info"}
+    assert status == 0 and data["status"] == "locked" and data["error"]["code"] == code
+    assert data["worst"] == "info"  # the account uses the terminal's list: expected
+    assert finding_codes(data)["bound-to-other-ips"] == "info"
+    # --strict passes too: nothing here is a warning.
+    assert main(["verify", name, "--strict"]) == 0
+    out = capsys.readouterr().out
+    assert f"locked: bound to other addresses ({code})" in out
+
+
+def test_binance_minus_2015_through_the_cli_is_a_failure(monkeypatch, capsys, fake):
+    name = add_account(monkeypatch, capsys, fake, "binance")
+    fake.key("binance").ips = TERMINAL[:2]
+    status, data = verify_json(capsys, name)
+    assert status == 1 and data["status"] == "failed" and data["worst"] == "error"
+    assert finding_codes(data)["key-refused"] == "error"
+
+
+def test_strict_fails_on_warnings_and_dangers_only(monkeypatch, capsys, fake):
+    name = add_account(monkeypatch, capsys, fake, "okx")
+    fake.key("okx").ips = TERMINAL  # bound to exactly the list, trading only: all ok
+    fake.config.client_ip = TERMINAL[0]
+    assert main(["verify", name, "--strict"]) == 0
+    fake.key("okx").permissions = frozenset({"read", "trade", "withdraw"})
+    assert main(["verify", name]) == 0
+    assert main(["verify", name, "--strict"]) == 1
+    capsys.readouterr()
+    fake.key("okx").permissions = frozenset({"read", "trade"})
+    fake.key("okx").ips = ()  # unbound: a warning
+    code, data = verify_json(capsys, name, "--strict")
+    assert code == 1 and data["status"] == "works" and data["worst"] == "warning"
 
 
 def test_wrong_environment_and_wrong_secret(monkeypatch, capsys, fake):
@@ -223,7 +253,7 @@ def test_human_output_lists_findings(monkeypatch, capsys, fake):
     assert main(["verify", name]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"{name}: Bybit (custom) at 127.0.0.1:")
-    assert "key works: permissions read, trade, withdraw; IPs not bound" in out
+    assert "works: permissions read, trade, withdraw; IPs not bound" in out
     assert "[DANGER] withdraw-enabled" in out and "[warn]   ip-unrestricted" in out
     assert fake.key("bybit").secret not in out
 
@@ -238,7 +268,7 @@ def test_all_accounts(monkeypatch, capsys, fake):
     assert code == 1 and [d["ok"] for d in data] == [True, False]
     assert main(["verify", "--all"]) == 1
     out = capsys.readouterr().out
-    assert "bybit-main:" in out and "binance-main:" in out and "verification failed (-2015)" in out
+    assert "bybit-main:" in out and "binance-main:" in out and "failed: key refused (-2015)" in out
 
 
 # --- exit 2 ---------------------------------------------------------------------------------------
@@ -248,6 +278,38 @@ def test_unknown_account_is_a_usage_error(monkeypatch, capsys, fake):
     add_account(monkeypatch, capsys, fake, "bybit")
     assert main(["verify", "nobody"]) == 2
     assert "nobody" in capsys.readouterr().err
+
+
+def test_unknown_account_is_named_before_any_passphrase_is_asked(monkeypatch, capsys, fake):
+    add_account(monkeypatch, capsys, fake, "bybit")
+    monkeypatch.delenv("KEYLINK_VAULT_PASSPHRASE")
+    asked: list[str] = []
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": asked.append(prompt) or "x")
+    monkeypatch.setattr("tui.cli.common.stdin_is_terminal", lambda: True)
+    assert main(["verify", "Nope"]) == 2
+    err = capsys.readouterr().err
+    assert "Nope" in err and "passphrase" not in err.lower() and asked == []
+
+
+def test_a_hand_edited_plain_http_address_never_gets_the_key(monkeypatch, capsys, fake):
+    name = add_account(monkeypatch, capsys, fake, "bybit")
+    path = paths.config_dir() / "accounts.json"
+    doc = json.loads(path.read_text())
+    doc["accounts"][0]["base_url"] = "http://api.bybit.com"
+    path.write_text(json.dumps(doc))
+    fake.requests.clear()
+    status, data = verify_json(capsys, name)
+    assert status == 1 and data["error"]["kind"] == "bad-url"
+    assert "unencrypted" in data["error"]["message"]
+
+
+def test_exchange_text_is_cleaned_in_the_cli_output(monkeypatch, capsys, fake):
+    name = add_account(monkeypatch, capsys, fake, "okx")
+    fake.config.canned_key_info = (401, {"code": "50110", "msg": "Your IP \x1b]52;c;aGk=\x07 "
+                                         "\u202e1.2.3.4 is not included", "data": []})
+    assert main(["verify", name]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\u202e" not in out and "the exchange said:" in out
 
 
 def test_locked_vault_without_passphrase_is_a_usage_error(monkeypatch, capsys, fake):

@@ -61,6 +61,9 @@ class FakeKey:
     expires_at: datetime | None = None
     frozen: bool = False
     label: str = "keylink-test"
+    #: Rights in the exchange's own words that keylink's tables do not know (Bybit
+    #: "Group:Entry", Bitget codes, OKX perm words, Binance flags), reported beside the others.
+    extra_rights: tuple[str, ...] = ()
 
 
 @dataclass
@@ -86,6 +89,9 @@ class FakeConfig:
     #: Refuse every key-info call with this exchange error code (after the checks pass), for
     #: codes no key setting produces (server errors, permission denied, region blocks).
     force_code: str | None = None
+    #: Answer a key-info call that passes every check with exactly this (HTTP status, JSON body):
+    #: the documented examples of tests/fixtures/exchanges, served after real signature checks.
+    canned_key_info: tuple[int, Any] | None = None
     #: Put the received credential headers into error messages (to prove keylink scrubs what an
     #: exchange echoes back).
     echo_credentials: bool = False
@@ -199,7 +205,19 @@ class FakeExchange:
             k.api_key.encode(), api_key.encode())), None)
 
     def _ip_allowed(self, key: FakeKey) -> bool:
-        return not key.ips or self.config.client_ip in key.ips
+        """Bound entries may be addresses or networks, IPv4 or IPv6 (as OKX documents)."""
+        import ipaddress
+
+        if not key.ips:
+            return True
+        client = ipaddress.ip_address(self.config.client_ip)
+        for entry in key.ips:
+            try:
+                if client in ipaddress.ip_network(entry, strict=False):
+                    return True
+            except ValueError:
+                continue
+        return False
 
 
 # --- per-exchange behaviour ----------------------------------------------------------------------
@@ -285,8 +303,8 @@ class _Bybit:
                 "Derivatives": ["DerivativesTrade"] if trade else [],
                 "CopyTrading": [], "BlockTrade": [], "Exchange": [], "NFT": [],
                 "Affiliate": [], "Earn": [], "FiatP2P": [],
-                # A group Bybit might add tomorrow: parsing must survive it.
-                "SomethingNew": ["NewThing"],
+                # A group Bybit might add tomorrow, empty: parsing must survive it.
+                "SomethingNew": [],
             },
             "ips": list(key.ips) or ["*"],
             "type": 2 if key.linked else 1,
@@ -297,6 +315,9 @@ class _Bybit:
             "rsaPublicKey": "", "isMaster": True, "parentUid": "0", "kycLevel": "LEVEL_DEFAULT",
             "kycRegion": "",
         }
+        for right in key.extra_rights:
+            group, _, entry = right.partition(":")
+            result["permissions"].setdefault(group, []).append(entry)
         return cls.envelope(0, "", result)
 
     @classmethod
@@ -363,6 +384,7 @@ class _Okx:
                              "API key's IP whitelist.")
         perms = ["read_only"]
         perms += [p for p in ("trade", "withdraw") if p in key.permissions]
+        perms += key.extra_rights
         return {"code": "0", "msg": "", "data": [{
             "uid": "44705892343619584", "mainUid": "44705892343619584", "acctLv": "2",
             "posMode": "long_short_mode", "autoLoan": False, "greeksType": "PA", "level": "Lv1",
@@ -421,12 +443,15 @@ class _Bitget:
             raise cls.reject("40009", "sign signature error")
         if not fake._ip_allowed(key):
             raise cls.reject("40018", "Invalid IP")
-        # UNCONFIRMED live values; the fake reports the short codes our facts describe.
-        authorities = ["coor", "spor"]
+        # The documented codes (https://www.bitget.com/api-doc/spot/account/Get-Account-Info).
+        authorities = ["coor", "stor"]
         if "trade" in key.permissions:
-            authorities += ["coow", "spow"]
+            authorities += ["coow", "stow"]
+        if "transfer" in key.permissions:
+            authorities.append("wtow")
         if "withdraw" in key.permissions:
             authorities.append("wwow")
+        authorities += key.extra_rights
         return {"code": "00000", "msg": "success", "requestTime": _now_ms(), "data": {
             "userId": "1234567890", "inviterId": "", "ips": ",".join(key.ips),
             "authorities": authorities, "parentId": 1234567890, "traderType": "",
@@ -491,6 +516,7 @@ class _Binance:
             "enableFixApiTrade": False, "enableFixReadOnly": False,
             "enableSpotAndMarginTrading": "trade" in perms,
             "enablePortfolioMarginTrading": False,
+            **dict.fromkeys(key.extra_rights, True),
         }
         if key.expires_at is not None:
             answer["tradingAuthorityExpirationTime"] = int(key.expires_at.timestamp() * 1000)
@@ -559,6 +585,10 @@ class _Handler(BaseHTTPRequestHandler):
                 body = handler.key_info(fake, headers, parts.query)
             if endpoint == "key" and fake.config.force_code is not None:
                 raise handler.forced(fake.config.force_code)
+            if endpoint == "key" and fake.config.canned_key_info is not None:
+                status, canned = fake.config.canned_key_info
+                self._send_json(status, canned)
+                return
         except Rejection as refused:
             if fake.config.echo_credentials:
                 echoed = " ".join(f"{k}={v}" for k, v in headers.items()) + " " + self.path

@@ -47,9 +47,10 @@ def test_parse_restrictions():
     assert info.permissions == {"read", "trade", "withdraw"}
     assert "enableWithdrawals" in info.raw_permissions
     assert info.ip_restricted and info.ips == ()
-    assert info.expires_at == datetime(2030, 1, 1, tzinfo=UTC)
+    # When the trading right lapses, not when the key expires.
+    assert info.trading_lapses_at == datetime(2030, 1, 1, tzinfo=UTC) and info.expires_at is None
     ro = API.parse_key_info({"ipRestrict": False, "enableReading": True})
-    assert ro.read_only and ro.expires_at is None
+    assert ro.read_only and ro.trading_lapses_at is None
     with pytest.raises(ValueError):
         API.parse_key_info({"code": -1})
 
@@ -61,7 +62,7 @@ def test_reply_tells_errors_from_answers():
 
 @pytest.mark.parametrize(("api_key", "secret", "code", "kind"), [
     (None, "0" * 64, "-1022", "bad-signature"),
-    ("Z" * 64, None, "-2015", "bound-to-other-ips"),
+    ("Z" * 64, None, "-2015", "key-refused"),
     ("", None, "-2014", "invalid-key"),
 ])
 async def test_refusals(fake, api_key, secret, code, kind):
@@ -77,5 +78,8 @@ async def test_minus_2015_is_hedged_because_binance_merges_three_causes(fake):
     report = await verify_key("binance", fake.url, Credentials(fake.key("binance").api_key,
                                                                fake.key("binance").secret))
     assert report.error.code == "-2015"
-    assert "Usually" in report.error.message and "less often" in report.error.message
-    assert report.worst == "info"
+    # One code for three causes: an error naming all three, never reassurance.
+    message = report.error.message
+    assert "wrong or deleted" in message and "other IP addresses" in message
+    assert "read permission" in message
+    assert report.status == "failed" and report.worst == "error"

@@ -48,9 +48,12 @@ def test_signed_request_headers():
 
 
 @pytest.mark.parametrize(("authorities", "expected", "read_only"), [
-    (["coor", "spor"], {"read"}, True),
-    (["coor", "coow", "spor", "spow"], {"read", "trade"}, False),
+    (["coor", "stor"], {"read"}, True),
+    (["coor", "coow", "stor", "stow"], {"read", "trade"}, False),
     (["coow", "wwow"], {"read", "trade", "withdraw"}, False),
+    # Not every write code is trading: wallet transfer, and codes keylink cannot place.
+    (["stor", "wtow"], {"read", "transfer"}, False),
+    (["chow", "p2pw"], {"read", "unknown"}, False),
     (["readonly"], {"read"}, True),
     (["trade", "withdraw", "transfer"], {"read", "trade", "withdraw", "transfer"}, False),
 ])
@@ -79,7 +82,7 @@ async def test_demo_key_uses_the_paptrading_header(fake):
 
 @pytest.mark.parametrize(("change", "code", "kind"), [
     ({"passphrase": "wrong"}, "40012", "bad-passphrase"),
-    ({"passphrase": ""}, "40011", "bad-passphrase"),
+    ({"passphrase": ""}, "40011", "missing-credential"),
     ({"secret": "f" * 64}, "40009", "bad-signature"),
     ({"api_key": "bg_" + "f" * 32}, "40037", "invalid-key"),
 ])

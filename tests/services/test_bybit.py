@@ -47,7 +47,8 @@ def test_parse_key_info_with_unknown_groups_and_withdraw():
         "permissions": {"ContractTrade": ["Order", "Position"], "Wallet": ["AccountTransfer",
                         "Withdraw"], "Brand-New": ["Whatever"], "Odd": "not a list"},
     })
-    assert info.permissions == {"read", "trade", "transfer", "withdraw"}
+    assert info.permissions == {"read", "trade", "transfer", "withdraw", "unknown"}
+    assert info.unknown_rights == ("Brand-New:Whatever",)
     assert "Brand-New:Whatever" in info.raw_permissions
     assert info.ips == ("1.2.3.4", "5.6.7.8") and info.ip_restricted
     assert info.key_type == "personal" and info.deadline_days is None
@@ -82,7 +83,9 @@ async def test_wrong_secret_is_10004(fake):
     key = fake.key("bybit")
     report = await verify_key("bybit", fake.url, Credentials(key.api_key, "wrong" * 7 + "x"))
     assert report.error.code == "10004" and report.error.kind == "bad-signature"
-    assert report.worst == "danger"
+    # A wrong secret fails the check; it is no danger to funds.
+    assert report.status == "failed" and report.worst == "error"
+    assert report.summary() == "failed: wrong secret (10004)"
 
 
 @pytest.mark.parametrize(("key_env", "host_env"), [("testnet", "mainnet"), ("mainnet", "demo"),

@@ -18,7 +18,7 @@ import pytest
 from tests.fakes.exchange import EXCHANGES, FakeExchange
 from tui.services.accounts import Account, Credentials
 from tui.services.exchanges import exchange
-from tui.services.verify import MAX_BODY_BYTES, KeyReport, verify_account, verify_key
+from tui.services.verify import MAX_BODY_BYTES, KeyReport, compare_bound, verify_account, verify_key
 from tui.services.whitelist import profile
 
 TIMESTAMP_CODES = {"bybit": "10002", "okx": "50102", "bitget": "40008", "binance": "-1021"}
@@ -104,9 +104,11 @@ async def test_bybit_unbound_key_says_how_many_days_are_left(fake):
     fake.key("bybit").deadline_days = 9
     report = await check(fake, "bybit")
     assert report.days_left == 9
-    message = next(f.message for f in report.findings if f.code == "ip-unrestricted")
-    assert "9 days left" in message
-    assert codes(report)["expiring-soon"] == "warning"
+    message = next(f.message for f in report.findings if f.code == "expiring")
+    assert "after 90 days" in message and "in 9 days" in message
+    assert codes(report)["expiring"] == "warning"
+    fake.key("bybit").deadline_days = 60
+    assert codes(await check(fake, "bybit"))["expiring"] == "info"
 
 
 @pytest.mark.parametrize("ex", ["bybit", "okx", "bitget"])
@@ -153,7 +155,9 @@ async def test_read_only_key_warns_that_the_terminal_cannot_trade(fake, ex):
     report = await check(fake, ex)
     assert report.ok and report.read_only
     assert report.permissions == {"read"}
-    assert codes(report)["read-only"] == "warning"
+    assert codes(report)["cannot-trade"] == "warning"
+    assert "cannot place orders" in next(f.message for f in report.findings
+                                         if f.code == "cannot-trade")
 
 
 async def test_linked_third_party_key_is_good(fake):
@@ -164,17 +168,30 @@ async def test_linked_third_party_key_is_good(fake):
     assert codes(report)["linked-app"] == "ok"
 
 
-@pytest.mark.parametrize("ex", ["bybit", "binance"])
-async def test_expiry_within_two_weeks_warns(fake, ex):
-    fake.key(ex).ips = ("127.0.0.1",)  # bound: Bybit's deadline does not apply, expiredAt does
-    fake.key(ex).expires_at = datetime.now(UTC) + timedelta(days=5, hours=1)
-    report = await check(fake, ex)
-    assert report.days_left == 5
-    assert codes(report)["expiring-soon"] == "warning"
-    fake.key(ex).expires_at = datetime.now(UTC) + timedelta(days=40)
-    later = await check(fake, ex)
-    assert later.days_left == 39 or later.days_left == 40
-    assert "expiring-soon" not in codes(later)
+async def test_bybit_expiry_date_counts_whole_days_up(fake):
+    key = fake.key("bybit")
+    key.deadline_days = -1  # no deadlineDay: the count comes from expiredAt
+    key.expires_at = datetime.now(UTC) + timedelta(days=5, hours=1)
+    report = await check(fake, "bybit")
+    assert report.days_left == 6  # 5 days and an hour: not yet 5
+    assert codes(report)["expiring"] == "warning"
+    key.expires_at = datetime.now(UTC) + timedelta(days=40)
+    later = await check(fake, "bybit")
+    assert later.days_left in (40, 41) and codes(later)["expiring"] == "info"
+
+
+async def test_binance_trading_right_lapse_is_not_the_keys_expiry(fake):
+    key = fake.key("binance")
+    key.expires_at = datetime.now(UTC) + timedelta(days=5, hours=1)
+    report = await check(fake, "binance")
+    assert report.ok and report.days_left is None and report.expires_at is None
+    finding = next(f for f in report.findings if f.code == "trading-lapses")
+    assert "in 6 days" in finding.message and "no new key" in finding.message
+    key.expires_at = datetime.now(UTC) - timedelta(days=1932)
+    lapsed = await check(fake, "binance")
+    text = next(f.message for f in lapsed.findings if f.code == "trading-lapsed")
+    assert "lifted" in text and "-" not in text.split("on ", 1)[1][:4]
+    assert "expired" not in codes(lapsed) and lapsed.status == "works"
 
 
 # --- the clock ------------------------------------------------------------------------------------
@@ -212,23 +229,44 @@ async def test_timestamp_rejection_without_server_time_explains_the_clock(fake, 
     assert report.error.kind == "timestamp-rejected"
     assert "timedatectl set-ntp true" in report.error.hint
     assert report.clock_offset_ms is None
-    assert codes(report)["timestamp-rejected"] == "warning"
+    assert codes(report)["timestamp-rejected"] == "error"
+    assert report.summary() == f"failed: clock off ({TIMESTAMP_CODES[ex]})"
 
 
 # --- refusals that mean something specific --------------------------------------------------------
 
 
-@pytest.mark.parametrize("ex", EXCHANGES)
-async def test_key_bound_to_other_ips_is_explained_not_called_broken(fake, ex):
+@pytest.mark.parametrize("ex", ["bybit", "okx", "bitget"])
+async def test_key_bound_to_other_ips_is_locked_not_failed(fake, ex):
     fake.key(ex).ips = TERMINAL[:3]
-    report = await check(fake, ex)
-    assert not report.ok
+    report = await check(fake, ex, whitelist=TERMINAL)
+    assert not report.ok and report.status == "locked"
     assert report.error.code == IP_CODES[ex]
     assert report.error.kind == "bound-to-other-ips"
     assert "other IP addresses" in report.error.message
     assert report.worst == "info"
-    assert codes(report) == {"bound-to-other-ips": "info"}
-    assert report.summary() == f"failed: {IP_CODES[ex]} (bound-to-other-ips)"
+    assert codes(report) == {"bound-to-other-ips": "info", "locked-proves": "info",
+                             "locked-next": "info"}
+    assert report.summary() == f"locked: bound to other addresses ({IP_CODES[ex]})"
+    assert report.to_json()["status"] == "locked"
+    # No list chosen: still locked, but the user is told to look.
+    unexpected = await check(fake, ex)
+    assert unexpected.status == "locked" and unexpected.worst == "warning"
+
+
+async def test_okx_locked_report_names_the_address_okx_saw(fake):
+    fake.key("okx").ips = ("10.1.2.3",)
+    fake.config.client_ip = "198.51.100.4"
+    report = await check(fake, "okx", linked=True)
+    assert report.seen_ip == "198.51.100.4"
+    assert "198.51.100.4" in report.findings[0].message
+
+
+async def test_binance_minus_2015_for_a_bound_key_is_a_failure_not_reassurance(fake):
+    fake.key("binance").ips = TERMINAL[:3]
+    report = await check(fake, "binance", whitelist=TERMINAL)
+    assert report.status == "failed" and report.error.kind == "key-refused"
+    assert report.worst == "error"
 
 
 @pytest.mark.parametrize(("ex", "code"), [(ex, code) for ex in EXCHANGES
@@ -277,7 +315,8 @@ async def test_hanging_server_times_out(fake):
     assert time.perf_counter() - started < 3
     assert not report.ok and report.error.kind == "timeout"
     assert report.latency_ms is None
-    assert report.findings[0].severity == "warning"
+    assert report.findings[0].severity == "error"
+    assert report.summary() == "failed: timed out"
 
 
 @pytest.mark.parametrize("fault_on", ["key", "all"])
@@ -349,7 +388,11 @@ async def test_faults_become_clear_reports(fake, ex, fault, kind):
     assert not report.ok
     assert report.error.kind == kind, report.error
     assert report.error.message and report.error.hint
-    assert report.findings[0].severity == "warning"
+    assert report.status == "failed" and report.findings[0].severity == "error"
+    # Plain words, and a code (HTTP status) at most once.
+    summary = report.summary()
+    assert summary.startswith("failed: ") and kind not in summary
+    assert summary.count("(") <= 1
 
 
 @pytest.mark.parametrize(("ex", "code"), [("bybit", "10006"), ("okx", "50011"),
@@ -447,7 +490,7 @@ async def test_unsendable_credentials_are_refused_before_any_request(fake, caplo
     values = {"api_key": key.api_key, "secret": key.secret, "passphrase": key.passphrase,
               field: value}
     report = await verify_key("okx", fake.url, Credentials(**values))
-    assert report.error.kind == "bad-credential" and report.worst == "danger"
+    assert report.error.kind == "bad-credential" and report.worst == "error"
     assert not fake.requests
     assert value not in caplog.text and value not in json.dumps(report.to_json())
 
@@ -508,3 +551,53 @@ async def test_standalone_fake_serves_a_scenario():
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+# --- addresses by containment, links, and the address rule ------------------------------------
+
+
+def test_bound_entries_are_compared_by_containment():
+    missing, extra = compare_bound(TERMINAL, ["18.160.0.0/12", "16.163.0.0/16", "43.198.0.0/16"])
+    assert missing == () and extra == ()
+    missing, extra = compare_bound(["18.167.89.125", "2001:db8::5"],
+                                   ["2001:db8::/64", "18.167.89.125", "10.0.0.0/8", "junk"])
+    assert missing == () and extra == ("10.0.0.0/8", "junk")
+    missing, _extra = compare_bound(TERMINAL, ["18.167.0.0/16"])
+    assert set(missing) == {a for a in TERMINAL if not a.startswith("18.167.")}
+
+
+async def test_a_key_bound_to_ranges_that_hold_the_terminal_is_a_match(fake):
+    fake.key("okx").ips = ("127.0.0.0/8", "18.160.0.0/12", "16.163.0.0/16", "43.198.0.0/16")
+    report = await check(fake, "okx", whitelist=TERMINAL)
+    assert report.ok and report.whitelist_missing == ()
+    assert report.whitelist_extra == ("127.0.0.0/8",)
+
+
+async def test_a_linked_account_compares_no_list(fake):
+    fake.key("okx").ips = ("127.0.0.1",)
+    report = await check(fake, "okx", whitelist=TERMINAL, linked=True)
+    assert report.ok and report.linked and not report.whitelist_checked
+    assert not {"whitelist-missing", "whitelist-extra"} & set(codes(report))
+
+
+async def test_bybit_type_2_is_recognised_as_linked(fake):
+    fake.key("bybit").linked = True
+    fake.key("bybit").ips = ("127.0.0.1",)
+    report = await check(fake, "bybit", whitelist=TERMINAL)
+    assert report.linked and not report.whitelist_checked
+    assert "whitelist-missing" not in codes(report)
+
+
+@pytest.mark.parametrize("url", ["http://api.bybit.com", "http://10.0.0.5:8080",
+                                 "HTTP://example.org/"])
+async def test_plain_http_to_another_host_never_carries_the_key(fake, url):
+    report = await verify_key("bybit", url, creds_for(fake, "bybit"))
+    assert report.status == "failed" and report.error.kind == "bad-url"
+    assert "https://" in report.error.hint
+    assert not fake.requests
+
+
+async def test_plain_http_to_this_machine_is_allowed(fake):
+    url = fake.url.replace("127.0.0.1", "localhost")
+    report = await verify_key("bybit", url, creds_for(fake, "bybit"))
+    assert report.ok

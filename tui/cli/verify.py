@@ -12,42 +12,63 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "verify",
         help="check a saved account's key against its exchange and audit its settings",
-        description="Exit 0 when the key works (findings allowed), 1 when verification failed, "
-        "2 for usage or config errors (unknown account, locked vault).",
+        description="Exit 0 when the key works or is locked to other addresses (as a key "
+        "linked to a terminal is when checked from here), 1 when the check failed, 2 for usage "
+        "or config errors (unknown account, locked vault). With --strict, also 1 when any "
+        "finding is a warning or worse.",
     )
     p.add_argument("name", nargs="?", help="account name or id")
     p.add_argument("--all", action="store_true", help="verify every saved account")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--strict", action="store_true",
+                   help="also exit 1 when any finding is a warning or a danger (for cron and CI)")
     p.add_argument("--whitelist", metavar="PROFILE", default=None,
                    help="compare the key's IPs with this whitelist profile "
                    "(default: the account's own)")
     p.set_defaults(handler=_run_verify)
 
 
-_SEVERITY_MARK = {"ok": "[ok]    ", "info": "[info]  ", "warning": "[warn]  ", "danger": "[DANGER]"}
+_SEVERITY_MARK = {"ok": "[ok]    ", "info": "[info]  ", "warning": "[warn]  ",
+                  "error": "[error] ", "danger": "[DANGER]"}
 
 
 def _report_text(name: str, report) -> str:  # report: KeyReport
     from tui.services.exchanges import exchange
+    from tui.services.exchanges.base import PERMISSIONS
+    from tui.services.text import clean
+    from tui.services.verify import status_words
 
     label = exchange(report.exchange).label
     timing = f"{report.latency_ms} ms" if report.latency_ms is not None else "no answer"
     clock = (f", clock {report.clock_offset_ms / 1000:+.1f} s"
              if report.clock_offset_ms is not None else "")
-    lines = [f"{name}: {label} ({report.environment}) at {report.host}, {timing}{clock}"]
-    if report.ok:
-        perms = ", ".join(p for p in ("read", "trade", "transfer", "withdraw")
-                          if p in report.permissions)
+    lines = [f"{clean(name)}: {label} ({clean(report.environment)}) at {clean(report.host)}, "
+             f"{timing}{clock}"]
+    if report.status == "works":
+        perms = ", ".join(p for p in PERMISSIONS if p in report.permissions)
         ips = (f"{len(report.ips)} bound" if report.ips else "bound") \
             if report.ip_restricted else "not bound"
         kind = f", {report.key_type} key" if report.key_type else ""
-        lines.append(f"  key works: permissions {perms or 'none'}; IPs {ips}{kind}")
+        lines.append(f"  works: permissions {perms or 'none'}; IPs {ips}{kind}")
     else:
         assert report.error is not None
-        lines.append(f"  verification failed ({report.error.code})")
+        lines.append(f"  {report.status}: {status_words(report.error)}")
+        if report.error.exchange_message:
+            lines.append(f"  the exchange said: {clean(report.error.exchange_message)}")
     for finding in report.findings:
-        lines.append(f"  {_SEVERITY_MARK[finding.severity]} {finding.code}: {finding.message}")
+        lines.append(f"  {_SEVERITY_MARK[finding.severity]} {finding.code}: "
+                     f"{clean(finding.message)}")
     return "\n".join(lines)
+
+
+def exit_code(reports, strict: bool) -> int:  # reports: Sequence[KeyReport]
+    """0 works or locked, 1 failed; with ``strict`` also 1 for any warning, error or danger."""
+    if any(r.status == "failed" for r in reports):
+        return 1
+    if strict and any(f.severity in ("warning", "error", "danger")
+                      for r in reports for f in r.findings):
+        return 1
+    return 0
 
 
 def _run_verify(args: argparse.Namespace) -> int:
@@ -58,6 +79,7 @@ def _run_verify(args: argparse.Namespace) -> int:
     from tui.services import whitelist as whitelists
     from tui.services.accounts import AccountError, LastCheck
     from tui.services.secrets import SecretStoreError
+    from tui.services.text import clean
     from tui.services.verify import verify_account
 
     if bool(args.name) == bool(args.all):
@@ -68,6 +90,16 @@ def _run_verify(args: argparse.Namespace) -> int:
             addresses = whitelists.profile(args.whitelist).addresses
         except KeyError as exc:
             raise UsageError(exc.args[0] if exc.args else str(exc)) from None
+    from tui.services.accounts import AccountStore
+    from tui.services.secrets import SecretStore
+
+    try:
+        # Names are checked before any passphrase is asked for: a typo costs no unlock.
+        probe = AccountStore(SecretStore.open())
+        if not args.all:
+            probe.get(args.name)
+    except (AccountError, SecretStoreError) as exc:
+        raise UsageError(str(exc)) from None
     store = account_store(open_secrets(unlock=True))
     try:
         accounts = store.list() if args.all else [store.get(args.name)]
@@ -86,11 +118,11 @@ def _run_verify(args: argparse.Namespace) -> int:
     for (account, _creds), report in zip(pairs, reports, strict=True):
         check = LastCheck(ok=report.ok,
                           checked_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                          summary=report.summary(), worst=report.worst)
+                          summary=report.summary(), worst=report.worst, status=report.status)
         try:
             store.record_check(account.id, check)
         except AccountError as exc:
-            print(f"keylink: could not record the check for {account.name}: {exc}",
+            print(f"keylink: could not record the check for {clean(account.name)}: {exc}",
                   file=sys.stderr)
     if args.json:
         items = [{"account": a.name, **r.to_json()} for (a, _c), r in zip(pairs, reports,
@@ -99,4 +131,4 @@ def _run_verify(args: argparse.Namespace) -> int:
     else:
         print("\n\n".join(_report_text(a.name, r) for (a, _c), r in zip(pairs, reports,
                                                                          strict=True)))
-    return 0 if all(r.ok for r in reports) else 1
+    return exit_code(reports, args.strict)

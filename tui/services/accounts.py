@@ -36,6 +36,7 @@ NAME_MAX = 40
 CUSTOM_ENV = "custom"
 _LOCK_TIMEOUT = 15.0
 WORST_LEVELS = ("danger", "warning", "info", "ok", "error")
+CHECK_STATUSES = ("works", "locked", "failed")
 
 
 def _now() -> str:
@@ -69,6 +70,16 @@ class LastCheck:
     checked_at: str
     summary: str
     worst: str
+    #: "works", "locked" or "failed"; files written before it existed give "" and are read from
+    #: ``ok`` (see ``outcome``).
+    status: str = ""
+
+    @property
+    def outcome(self) -> str:
+        """The check's status, for records that predate the field."""
+        if self.status in CHECK_STATUSES:
+            return self.status
+        return "works" if self.ok else "failed"
 
 
 @dataclass(frozen=True)
@@ -277,6 +288,7 @@ def _account_from_json(item: Any) -> Account:
                 checked_at=check["checked_at"],
                 summary=check["summary"],
                 worst=check["worst"],
+                status=check.get("status", ""),
             )
         except KeyError as exc:
             raise _Damaged(f"an account's last check has no {exc.args[0]!r}") from None
@@ -285,6 +297,7 @@ def _account_from_json(item: Any) -> Account:
             and isinstance(last.checked_at, str)
             and isinstance(last.summary, str)
             and isinstance(last.worst, str)
+            and isinstance(last.status, str)
         ):
             raise _Damaged("an account's last check has values of the wrong type")
         values["last_check"] = last
@@ -579,6 +592,8 @@ class AccountStore:
         """Remember the summary of the last verification."""
         if check.worst not in WORST_LEVELS:
             raise AccountError(f"unknown check level {check.worst!r}")
+        if check.status and check.status not in CHECK_STATUSES:
+            raise AccountError(f"unknown check status {check.status!r}")
         summary = " ".join(check.summary.split())
         with self._lock():
             accounts = self._read()

@@ -6,15 +6,21 @@ Finding codes are stable identifiers (scripts match on them); messages are for p
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
-from tui.services.exchanges.base import ErrorKind, KeyInfo
+from tui.services.exchanges.base import KeyInfo
 
-Severity = Literal["ok", "info", "warning", "danger"]
-#: Severities from harmless to serious; ``worst`` picks the last one present.
-SEVERITIES: tuple[Severity, ...] = ("ok", "info", "warning", "danger")
+Severity = Literal["ok", "info", "warning", "error", "danger"]
+#: Severities from harmless to serious; ``worst`` picks the last one present. "error": the check
+#: itself failed; "danger": funds are at risk (a key that can withdraw).
+SEVERITIES: tuple[Severity, ...] = ("ok", "info", "warning", "error", "danger")
+#: How a check ended: the key answered, the key exists but is bound elsewhere, or no verdict.
+Status = Literal["works", "locked", "failed"]
+STATUSES: tuple[Status, ...] = ("works", "locked", "failed")
 
 #: Expiry closer than this many days is worth a warning.
 EXPIRY_WARNING_DAYS = 14
@@ -46,8 +52,9 @@ def worst(findings: Sequence[Finding]) -> Severity:
     return max((f.severity for f in findings), key=SEVERITIES.index, default="ok")
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``1 warning``, ``2 warnings``; ``many`` for irregular plurals (address -> addresses)."""
+    return f"{n} {word}" if n == 1 else f"{n} {many or word + 's'}"
 
 
 def _listed(addresses: Sequence[str], limit: int = 6) -> str:
@@ -56,74 +63,152 @@ def _listed(addresses: Sequence[str], limit: int = 6) -> str:
     return f"{shown} and {more} more" if more > 0 else shown
 
 
+def days_until(moment: datetime, now: datetime) -> int | None:
+    """Whole days left before ``moment``, rounded up (a lapse in 3 hours is "1 day"); None once
+    it has passed, so no count is ever negative."""
+    seconds = (moment - now).total_seconds()
+    if seconds <= 0:
+        return None
+    return math.ceil(seconds / 86400)
+
+
+def _date(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d")
+
+
+def _in_days(days: int) -> str:
+    return "within a day" if days <= 1 else f"in {days} days"
+
+
 def key_findings(
     key: KeyInfo,
     *,
     exchange_label: str,
-    days_left: int | None,
-    whitelist: Sequence[str] | None,
-    missing: Sequence[str],
-    extra: Sequence[str],
+    now: datetime,
+    environment: str = "mainnet",
+    linked: bool = False,
+    whitelist: Sequence[str] | None = None,
+    missing: Sequence[str] = (),
+    extra: Sequence[str] = (),
 ) -> list[Finding]:
-    """Findings about a key the exchange described (it answered the key-info call)."""
+    """Findings about a key the exchange described (it answered the key-info call).
+
+    ``linked``: the key is linked to the terminal (the exchange manages its addresses), so its
+    bound addresses are not compared with a list.
+    """
     found: list[Finding] = []
-    if "withdraw" in key.permissions:
+    rights = key.permissions
+    if "withdraw" in rights:
         found.append(Finding("danger", "withdraw-enabled",
                              "The key can withdraw funds. No trading terminal needs that: edit the "
                              "key on the exchange and switch Withdraw off (or make a new key)."))
+    elif "unknown" in rights:
+        names = ", ".join(key.unknown_rights) or "not named"
+        found.append(Finding("warning", "unknown-rights",
+                             f"The key has rights keylink does not know ({names}); check them on "
+                             f"{exchange_label} before linking it: keylink cannot tell whether "
+                             "they move funds."))
     else:
         found.append(Finding("ok", "no-withdraw", "The key cannot withdraw funds."))
+    if "withdraw" in rights and "unknown" in rights:
+        found.append(Finding("warning", "unknown-rights",
+                             f"It also has rights keylink does not know "
+                             f"({', '.join(key.unknown_rights)}); check them on {exchange_label}."))
+    if "transfer" in rights:
+        found.append(Finding("info", "can-transfer",
+                             "The key can move funds between your own accounts (not off the "
+                             "exchange). A terminal rarely needs that."))
 
-    if key.read_only:
-        found.append(Finding("warning", "read-only",
-                             "The key is read-only: the terminal will show data but cannot place "
-                             "orders. Give it trade permission if you mean to trade."))
-    elif "trade" in key.permissions:
+    if "trade" in rights:
         found.append(Finding("ok", "can-trade", "The key can trade (orders and positions)."))
+    else:
+        found.append(Finding("warning", "cannot-trade",
+                             "The key has no trading right: the terminal can show data but "
+                             "cannot place orders with it. Give it trade permission if you mean "
+                             "to trade."))
 
     if key.key_type == "linked":
         found.append(Finding("ok", "linked-app",
                              "The key was created through a third-party app link, so the exchange "
                              "set its IP restriction for the terminal itself."))
+    linked = linked or key.key_type == "linked"
 
     if not key.ip_restricted:
-        text = ("The key is not bound to any IP address: whoever gets the key and secret can use "
-                "it from anywhere. Bind it to the terminal's addresses.")
-        if key.deadline_days is not None:
-            text += (f" {exchange_label} disables keys without an IP binding after a while; this "
-                     f"one has {_plural(key.deadline_days, 'day')} left.")
-        found.append(Finding("warning", "ip-unrestricted", text))
+        found.append(Finding("warning", "ip-unrestricted",
+                             "The key is not bound to any IP address: whoever gets the key and "
+                             "secret can use it from anywhere. Bind it to the terminal's "
+                             "addresses."))
     elif not key.ips:
         found.append(Finding("ok", "ip-restricted", "The key is bound to specific IP addresses."))
-        if whitelist:
+        if whitelist and not linked:
             found.append(Finding("info", "whitelist-unknown",
                                  f"{exchange_label} does not report which addresses the key is "
                                  "bound to; compare them with the terminal's list by hand."))
     else:
-        found.append(Finding("ok", "ip-restricted",
-                             f"The key is bound to {_plural(len(key.ips), 'IP address')}."))
-        if whitelist:
+        entries = plural(len(key.ips), "address entry", "address entries")
+        found.append(Finding("ok", "ip-restricted", f"The key is bound to {entries}."))
+        if whitelist and not linked:
             if missing:
+                count = plural(len(missing), "terminal address", "terminal addresses")
+                verb = "is" if len(missing) == 1 else "are"
                 found.append(Finding("warning", "whitelist-missing",
-                                     f"{_plural(len(missing), 'terminal address')} not bound to "
-                                     f"the key (the terminal will be refused from them): "
+                                     f"{count} {verb} not covered by the key's bound addresses "
+                                     f"(the terminal will be refused from them): "
                                      f"{_listed(missing)}."))
             if extra:
+                count = plural(len(extra), "entry", "entries")
+                verb = "covers" if len(extra) == 1 else "cover"
                 found.append(Finding("warning", "whitelist-extra",
-                                     f"The key is also bound to {_plural(len(extra), 'address')} "
-                                     f"outside the terminal's list: {_listed(extra)}. Remove any "
-                                     "you do not recognise."))
+                                     f"The key is also bound to {count} that {verb} no terminal "
+                                     f"address: {_listed(extra)}. Remove any you do not "
+                                     "recognise."))
             if not missing and not extra:
                 found.append(Finding("ok", "whitelist-match",
-                                     "The key's addresses match the terminal's list exactly."))
+                                     "The key's bound addresses cover the terminal's list and "
+                                     "nothing else."))
+    found.extend(_expiry_findings(key, exchange_label, now, environment))
+    return found
 
-    if days_left is not None:
-        if days_left < 0:
-            found.append(Finding("danger", "expired", "The key has expired: create a new one."))
-        elif days_left <= EXPIRY_WARNING_DAYS:
-            found.append(Finding("warning", "expiring-soon",
-                                 f"The key expires in {_plural(days_left, 'day')}. Binding it to "
-                                 "IP addresses (or a new key) avoids the interruption."))
+
+def _expiry_findings(key: KeyInfo, label: str, now: datetime, environment: str) -> list[Finding]:
+    found: list[Finding] = []
+    # Bybit: keys with no IP bound lapse after 90 days (deadlineDay counts down; re-saving the
+    # key on Bybit restarts it). https://bybit-exchange.github.io/docs/v5/user/apikey-info
+    days = key.deadline_days
+    if days is None and key.expires_at is not None and not key.ip_restricted:
+        days = days_until(key.expires_at, now)
+        if days is None:
+            found.append(Finding("danger", "expired",
+                                 f"{label} gives this key's expiry as {_date(key.expires_at)}, "
+                                 "which has passed. Bind it to the terminal's addresses, or "
+                                 "create a new key."))
+    if days is not None:
+        # Bybit's examples pair a deadlineDay with a past expiredAt: show only a date ahead.
+        when = f" ({_date(key.expires_at)})" if key.expires_at and key.expires_at > now else ""
+        text = (f"{label} disables keys with no IP bound after 90 days; this one lapses "
+                f"{_in_days(days)}{when}. Binding it to the terminal's addresses keeps it.")
+        severity: Severity = "warning" if days <= EXPIRY_WARNING_DAYS else "info"
+        found.append(Finding(severity, "expiring", text))
+    if key.idle_expiry_days is not None and environment not in ("demo", "eea-demo"):
+        found.append(Finding("warning", "idle-expiry",
+                             f"{label} disables a key with trade or withdraw rights and no IP "
+                             f"bound after {key.idle_expiry_days} days without use. Bind it to "
+                             "the terminal's addresses to keep it."))
+    lapse = key.trading_lapses_at
+    if lapse is not None:
+        left = days_until(lapse, now)
+        if left is None:
+            found.append(Finding("warning", "trading-lapsed",
+                                 f"{label} lifted this key's spot and margin trading right on "
+                                 f"{_date(lapse)} because the key is not bound to IP addresses. "
+                                 "The key still works; bind it to the terminal's addresses to "
+                                 "restore trading (no new key is needed)."))
+        else:
+            found.append(Finding("warning", "trading-lapses",
+                                 f"{label} lifts this key's spot and margin trading right "
+                                 f"{_in_days(left)} ({_date(lapse)}) because the key is not "
+                                 "bound to IP addresses. Bind it to the terminal's addresses "
+                                 "to keep trading (no new key is needed)."))
     return found
 
 
@@ -138,31 +223,37 @@ def clock_findings(offset_ms: int | None) -> list[Finding]:
                     f"limit (a few seconds). {CLOCK_FIX}")]
 
 
-#: How serious a refusal is: a key bound to other addresses is the expected state for a
-#: terminal key; faults of the network or the exchange say nothing bad about the key.
-_ERROR_SEVERITY: dict[str, Severity] = {
-    ErrorKind.IP_NOT_ALLOWED: "info",
-    ErrorKind.WRONG_ENVIRONMENT: "warning",
-    ErrorKind.RATE_LIMITED: "warning",
-    ErrorKind.SERVER_ERROR: "warning",
-    ErrorKind.TIMESTAMP: "warning",
-    ErrorKind.BAD_REQUEST: "warning",
-    ErrorKind.UNKNOWN: "warning",
-    ErrorKind.INVALID_KEY: "danger",
-    ErrorKind.BAD_SIGNATURE: "danger",
-    ErrorKind.BAD_PASSPHRASE: "danger",
-    ErrorKind.MISSING_CREDENTIAL: "danger",
-    ErrorKind.PERMISSION_DENIED: "danger",
-    ErrorKind.KEY_EXPIRED: "danger",
-    ErrorKind.KEY_FROZEN: "danger",
-    ErrorKind.REGION_BLOCKED: "danger",
-    # verify's own check: a key or passphrase that cannot even be sent.
-    "bad-credential": "danger",
-}
-
-
 def error_finding(kind: str, message: str, hint: str) -> Finding:
-    """The finding that stands for a failed verification (network fault or exchange refusal)."""
-    severity = _ERROR_SEVERITY.get(kind, "warning")
-    text = f"{message} {hint}".strip()
-    return Finding(severity, kind, text)
+    """The finding that stands for a failed check (network fault or exchange refusal).
+
+    Always "error": it says the check could not give a verdict, not that funds are at risk.
+    """
+    return Finding("error", kind, f"{message} {hint}".strip())
+
+
+def locked_findings(*, exchange_label: str, message: str, hint: str, code: str,
+                    seen_ip: str | None, expected: bool, hidden_rights: bool) -> list[Finding]:
+    """What a ``locked`` answer proves and what it does not (FACTS section 7).
+
+    ``expected``: the account is linked to the terminal or bound to a terminal's list, so a
+    refusal from this machine is the key doing its job.
+    """
+    seen = f" It saw this machine as {seen_ip}." if seen_ip else ""
+    if hidden_rights:
+        return [Finding("warning", code, f"{message} {hint}".strip())]
+    if expected:
+        lead = Finding("info", code,
+                       f"{message}{seen} That is what a key linked to the terminal (or bound to "
+                       "its addresses) should do.")
+    else:
+        lead = Finding("warning", code,
+                       f"{message}{seen} This account is not set to a terminal's list: if you "
+                       "did not bind the key yourself, check its addresses on "
+                       f"{exchange_label}.")
+    return [lead,
+            Finding("info", "locked-proves",
+                    "This proves the key exists and its IP restriction works. It does not prove "
+                    f"the secret is right ({exchange_label} may check the address first), and "
+                    "the key's rights cannot be read from here, so keylink cannot tell whether "
+                    "it can withdraw."),
+            Finding("info", "locked-next", hint)]

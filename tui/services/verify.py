@@ -27,9 +27,13 @@ from tui.services.audit import (
     CLOCK_FIX,
     Finding,
     Severity,
+    Status,
     clock_findings,
+    days_until,
     error_finding,
     key_findings,
+    locked_findings,
+    plural,
     worst,
 )
 from tui.services.exchanges import exchange
@@ -99,6 +103,7 @@ class ExchangeError:
 class KeyReport:
     """Everything one verification learned about a key. Holds no secret."""
 
+    #: True when the key answered (status "works"); kept beside ``status`` for scripts.
     ok: bool
     exchange: str
     host: str
@@ -125,6 +130,20 @@ class KeyReport:
     #: True when the first attempt was refused for its timestamp and the retry used server time.
     retried_with_server_time: bool = False
     checked_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    #: "works", "locked" (the key exists but is bound to other addresses, or its rights are
+    #: hidden from this key) or "failed". Derived from ``ok`` and ``error`` when not given.
+    status: Status | None = None
+    #: The address the exchange says it saw, when its refusal names one (OKX 50110, Binance).
+    seen_ip: str | None = None
+    unknown_rights: tuple[str, ...] = ()
+    #: Binance: when the key's spot/margin trading right lapses (not the key's expiry).
+    trading_lapses_at: datetime | None = None
+    #: The account is linked to the terminal (or the exchange says the key is): no list compared.
+    linked: bool = False
+
+    def __post_init__(self) -> None:
+        if self.status is None:
+            object.__setattr__(self, "status", _status_of(self.ok, self.error))
 
     @property
     def can_withdraw(self) -> bool:
@@ -136,19 +155,26 @@ class KeyReport:
         return worst(self.findings)
 
     def summary(self) -> str:
-        """One line for an account's last-check record."""
-        if self.error is not None:
-            return f"failed: {self.error.code} ({self.error.kind})"
+        """One line for an account's last-check record, status first, in plain words."""
+        if self.status == "failed" and self.error is not None:
+            return f"failed: {status_words(self.error)}"
+        if self.status == "locked" and self.error is not None:
+            return f"locked: {status_words(self.error)}"
         perms = "+".join(p for p in PERMISSIONS if p in self.permissions) or "none"
-        binding = (f"IP-bound ({len(self.ips)})" if self.ips else "IP-bound") \
-            if self.ip_restricted else "no IP binding"
-        counts = [f"{n} {s}" for s in ("danger", "warning")
+        if not self.ip_restricted:
+            binding = "no IP binding"
+        elif self.ips:
+            binding = f"IP-bound ({len(self.ips)})"
+        else:
+            binding = "IP-bound"
+        counts = [plural(n, word) for s, word in (("danger", "problem"), ("warning", "warning"))
                   if (n := sum(f.severity == s for f in self.findings))]
         return "; ".join(["works", perms, binding, *counts])
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (the `keylink verify --json` output)."""
         return {
+            "status": self.status,
             "ok": self.ok,
             "exchange": self.exchange,
             "host": self.host,
@@ -164,6 +190,11 @@ class KeyReport:
             "key_type": self.key_type,
             "expires_at": self.expires_at.isoformat() if self.expires_at else None,
             "days_left": self.days_left,
+            "trading_lapses_at": (self.trading_lapses_at.isoformat()
+                                  if self.trading_lapses_at else None),
+            "unknown_rights": list(self.unknown_rights),
+            "seen_ip": self.seen_ip,
+            "linked": self.linked,
             "whitelist": {"checked": self.whitelist_checked,
                           "missing": list(self.whitelist_missing),
                           "extra": list(self.whitelist_extra)},
@@ -173,6 +204,61 @@ class KeyReport:
             "retried_with_server_time": self.retried_with_server_time,
             "checked_at": self.checked_at.isoformat(),
         }
+
+
+#: Refusals that prove the key exists while its rights cannot be read from here.
+_LOCKED_KINDS = frozenset({ErrorKind.IP_NOT_ALLOWED.value, ErrorKind.RIGHTS_HIDDEN.value})
+
+
+def _status_of(ok: bool, error: ExchangeError | None) -> Status:
+    if ok:
+        return "works"
+    if error is not None and error.kind in _LOCKED_KINDS:
+        return "locked"
+    return "failed"
+
+
+#: Short words for the table and the stored last check, by error kind.
+_STATUS_WORDS = {
+    "timeout": "timed out",
+    "connection-refused": "connection refused",
+    "dns-failure": "host not found",
+    "tls-failure": "secure connection failed",
+    "network-error": "network error",
+    "protocol-error": "broken connection",
+    "http-status": "unexpected HTTP answer",
+    "http-forbidden": "refused this address",
+    "body-too-large": "not the exchange's answer",
+    "not-json": "not the exchange's answer",
+    "wrong-content-type": "not the exchange's answer",
+    "unexpected-answer": "not the exchange's answer",
+    "bad-url": "bad address",
+    "bad-credential": "key cannot be sent",
+    ErrorKind.TIMESTAMP.value: "clock off",
+    ErrorKind.IP_NOT_ALLOWED.value: "bound to other addresses",
+    ErrorKind.RIGHTS_HIDDEN.value: "rights hidden",
+    ErrorKind.WRONG_ENVIRONMENT.value: "wrong environment",
+    ErrorKind.INVALID_KEY.value: "key not found",
+    ErrorKind.BAD_SIGNATURE.value: "wrong secret",
+    ErrorKind.BAD_PASSPHRASE.value: "wrong passphrase",
+    ErrorKind.MISSING_CREDENTIAL.value: "credential missing",
+    ErrorKind.PERMISSION_DENIED.value: "permission denied",
+    ErrorKind.RATE_LIMITED.value: "exchange busy",
+    ErrorKind.SERVER_ERROR.value: "exchange error",
+    ErrorKind.KEY_EXPIRED.value: "key expired",
+    ErrorKind.KEY_FROZEN.value: "key frozen",
+    ErrorKind.REGION_BLOCKED.value: "region blocked",
+    ErrorKind.IP_BANNED.value: "IP banned",
+    ErrorKind.REFUSED.value: "key refused",
+    ErrorKind.BAD_REQUEST.value: "request refused",
+    ErrorKind.UNKNOWN.value: "exchange error",
+}
+
+
+def status_words(error: ExchangeError) -> str:
+    """"wrong secret (10004)", "timed out": the words, and the exchange's or HTTP code once."""
+    words = _STATUS_WORDS.get(error.kind, "check failed")
+    return words if error.code == error.kind else f"{words} ({error.code})"
 
 
 # --- the network side ---------------------------------------------------------------------------
@@ -263,6 +349,11 @@ def _now_ms() -> float:
 
 def _fault(kind: str, message: str, hint: str = "") -> ExchangeError:
     return ExchangeError(code=kind, message=message, hint=hint, kind=kind)
+
+
+def _http_fault(status: int, kind: str, message: str, hint: str) -> ExchangeError:
+    """A refusal known only by its HTTP status: the status is its code ("429")."""
+    return ExchangeError(code=str(status), message=message, hint=hint, kind=kind)
 
 
 def _exception_chain(exc: BaseException) -> list[BaseException]:
@@ -388,22 +479,23 @@ def _read(api: ExchangeApi, info: ExchangeInfo, call: _Call, host: str,
             return reply, None
     status = call.status
     if status in (418, 429):
-        return None, _fault(FaultKind.RATE_LIMITED,
-                            f"{host} is rate-limiting this address (HTTP {status}).",
-                            "Wait a few minutes before trying again.")
+        return None, _http_fault(status, FaultKind.RATE_LIMITED,
+                                 f"{host} is rate-limiting this address (HTTP {status}).",
+                                 "Wait a few minutes before trying again.")
     if status == 403:
-        return None, _fault(FaultKind.FORBIDDEN,
-                            f"{host} refused this address (HTTP 403): a rate limit, or a region "
-                            "the exchange does not serve.",
-                            "Wait a few minutes; if it persists, use the exchange's host for your "
-                            "region.")
+        # Bybit documents HTTP 403 as an IP rate limit or a region it does not serve.
+        return None, _http_fault(status, FaultKind.FORBIDDEN,
+                                 f"{host} refused this address (HTTP 403): a rate limit, or a "
+                                 "region the exchange does not serve.",
+                                 "Wait a few minutes; if it persists, use the exchange's host "
+                                 "for your region.")
     if status >= 500:
-        return None, _fault(FaultKind.SERVER_ERROR,
-                            f"{host} had a server error (HTTP {status}).",
-                            "The exchange may be in maintenance; try again later.")
+        return None, _http_fault(status, FaultKind.SERVER_ERROR,
+                                 f"{host} had a server error (HTTP {status}).",
+                                 "The exchange may be in maintenance; try again later.")
     if status >= 400:
-        return None, _fault(FaultKind.HTTP_STATUS, f"{host} answered HTTP {status}.",
-                            "Check the address: it may not be the exchange's API.")
+        return None, _http_fault(status, FaultKind.HTTP_STATUS, f"{host} answered HTTP {status}.",
+                                 "Check the address: it may not be the exchange's API.")
     if not is_json_type:
         shown = scrub(call.content_type.split(";")[0].strip()) or "no content type"
         return None, _fault(FaultKind.CONTENT_TYPE,
@@ -459,12 +551,76 @@ def _host_of(base_url: str) -> str | None:
     return parts.netloc.rsplit("@", 1)[-1]
 
 
+def _is_loopback(hostname: str) -> bool:
+    import ipaddress
+
+    if hostname.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
+
+
+def _plain_http_elsewhere(base_url: str) -> bool:
+    """True for http:// to a host other than this machine: a key must never travel unencrypted.
+
+    accounts.json can be edited by hand, so the rule the account form applies is checked again
+    here, before anything is signed.
+    """
+    parts = urlsplit(base_url.strip())
+    return parts.scheme.lower() == "http" and not _is_loopback(parts.hostname or "")
+
+
+#: An IPv4 or IPv6 address inside an exchange's message ("Your IP 1.2.3.4 is not ...").
+_IP_IN_TEXT = re.compile(
+    r"(?<![\w.:])(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]+)(?![\w.:])")
+
+
+def _seen_ip(message: str) -> str | None:
+    """The address an exchange says it saw, when its refusal names one (checked, not trusted)."""
+    import ipaddress
+
+    for candidate in _IP_IN_TEXT.findall(message):
+        try:
+            return str(ipaddress.ip_address(candidate))
+        except ValueError:
+            continue
+    return None
+
+
 def _days_left(key: KeyInfo, now: datetime) -> int | None:
+    """Days before the key itself lapses (never negative: a past date has no count)."""
     if key.deadline_days is not None:
         return key.deadline_days
     if key.expires_at is not None:
-        return (key.expires_at - now).days
+        return days_until(key.expires_at, now)
     return None
+
+
+def compare_bound(terminal: Sequence[str], bound: Sequence[str]) -> tuple[tuple[str, ...],
+                                                                           tuple[str, ...]]:
+    """Terminal addresses no bound entry contains, and bound entries that contain none of them.
+
+    Exchanges accept networks (OKX: ``18.160.0.0/12``) and IPv6 as bound entries, so entries are
+    read as networks and compared by containment, not as strings. An entry that is neither an
+    address nor a network covers nothing and is reported as extra, as written.
+    ValueError if a terminal address is not an address.
+    """
+    import ipaddress
+
+    wanted = [(text, ipaddress.ip_address(text.strip())) for text in terminal]
+    networks: list[tuple[str, ipaddress.IPv4Network | ipaddress.IPv6Network | None]] = []
+    for entry in bound:
+        try:
+            networks.append((entry, ipaddress.ip_network(entry.strip(), strict=False)))
+        except ValueError:
+            networks.append((entry, None))
+    missing = tuple(text for text, address in wanted
+                    if not any(net is not None and address in net for _e, net in networks))
+    extra = tuple(entry for entry, net in networks
+                  if net is None or not any(address in net for _t, address in wanted))
+    return missing, extra
 
 
 async def verify_key(
@@ -474,6 +630,7 @@ async def verify_key(
     *,
     environment: str = "mainnet",
     whitelist: Sequence[str] | None = None,
+    linked: bool = False,
     connect_timeout: float = 5.0,
     read_timeout: float = 10.0,
     transport: httpx.AsyncBaseTransport | None = None,
@@ -482,7 +639,9 @@ async def verify_key(
 
     The public time call and the signed key-info call run concurrently; a timestamp refusal is
     retried once with the measured server offset. ``whitelist`` (the terminal's addresses) is
-    compared with the key's bound IPs. Each call, body included, ends within
+    compared with the key's bound IPs by containment; ``linked`` (the key is linked to the
+    terminal, which manages its addresses) skips that comparison. Both make a refusal from this
+    machine for its address (``locked``) the expected outcome. Each call, body included, ends within
     ``connect_timeout + read_timeout`` seconds. Raises KeyError only for an unknown ``exchange_id``.
     """
     import httpx
@@ -505,6 +664,12 @@ async def verify_key(
         # Never echo a user:password@ part of a mistyped URL.
         shown = base_url.strip().rsplit("@", 1)[-1][:80]
         return _failed_report(error, host=shown, **base_report)
+    if _plain_http_elsewhere(base_url):
+        error = _fault(FaultKind.BAD_URL, f"The account's address sends the key unencrypted "
+                       f"(http://) to {host}. keylink only uses plain http for a test server on "
+                       "this machine.",
+                       "Change the account's API address to https://.")
+        return _failed_report(error, host=host, **base_report)
 
     unsendable = _unsendable_credential(creds)
     if unsendable is not None:
@@ -549,8 +714,18 @@ async def verify_key(
                            f"{host} answered the key check, but not in {info.label}'s format.",
                            "Check that the address belongs to this exchange; update keylink.")
         else:
-            return _key_report(info, key, host, whitelist, clock, retried, base_report)
+            return _key_report(info, key, host, whitelist, linked, environment, clock, retried,
+                               base_report)
     assert error is not None
+    if error.kind in _LOCKED_KINDS:
+        seen = _seen_ip(error.exchange_message)
+        findings = locked_findings(exchange_label=info.label, message=error.message,
+                                   hint=error.hint, code=error.kind, seen_ip=seen,
+                                   expected=linked or bool(whitelist),
+                                   hidden_rights=error.kind == ErrorKind.RIGHTS_HIDDEN)
+        return KeyReport(ok=False, host=host, error=error, findings=(*findings, *clock),
+                         retried_with_server_time=retried, seen_ip=seen, linked=linked,
+                         status="locked", **base_report)
     if error.kind in (ErrorKind.INVALID_KEY, ErrorKind.WRONG_ENVIRONMENT):
         error = ExchangeError(error.code, f"{error.message} (Checked against {environment} at "
                               f"{host}.)", error.hint, error.kind, error.exchange_message)
@@ -558,8 +733,11 @@ async def verify_key(
     if error.kind == ErrorKind.TIMESTAMP and not clock and offset is None:
         findings.append(Finding("info", "clock-unknown", "The exchange's time could not be read "
                                 f"to measure this computer's clock. {CLOCK_FIX}"))
+    seen = _seen_ip(error.exchange_message) if error.kind == ErrorKind.REFUSED else None
+    if seen:
+        findings.append(Finding("info", "seen-ip", f"{info.label} saw this machine as {seen}."))
     return _failed_report(error, host=host, findings=(*findings, *clock),
-                          retried=retried, **base_report)
+                          retried=retried, seen_ip=seen, **base_report)
 
 
 def _clock_offset(api: ExchangeApi, info: ExchangeInfo, call: _Call, host: str,
@@ -598,44 +776,51 @@ def _json(body: bytes) -> Any:
 
 
 def _key_report(info: ExchangeInfo, key: KeyInfo, host: str, whitelist: Sequence[str] | None,
-                clock: list[Finding], retried: bool, base: dict[str, Any]) -> KeyReport:
+                linked: bool, environment: str, clock: list[Finding], retried: bool,
+                base: dict[str, Any]) -> KeyReport:
     now = datetime.now(UTC)
     days_left = _days_left(key, now)
     missing: tuple[str, ...] = ()
     extra: tuple[str, ...] = ()
-    checked = bool(whitelist) and (bool(key.ips) or not key.ip_restricted)
+    # A key the exchange itself bound for the terminal (Bybit type 2) is linked whatever the
+    # account says: its addresses are the exchange's business, not a list's.
+    linked = linked or key.key_type == "linked"
+    checked = bool(whitelist) and not linked and bool(key.ips)
     if checked and whitelist:
-        from tui.services.whitelist import compare
-
         try:
-            diff = compare(list(whitelist), list(key.ips))
+            missing, extra = compare_bound(list(whitelist), list(key.ips))
         except ValueError:  # a caller's list with something that is not an address
             checked, whitelist = False, None
-        else:
-            missing, extra = tuple(diff.missing), tuple(diff.extra)
-    findings = key_findings(key, exchange_label=info.label, days_left=days_left,
-                            whitelist=whitelist, missing=missing, extra=extra)
+    findings = key_findings(key, exchange_label=info.label, now=now, environment=environment,
+                            linked=linked, whitelist=whitelist, missing=missing, extra=extra)
     return KeyReport(
         ok=True, host=host, permissions=key.permissions, raw_permissions=key.raw_permissions,
         read_only=key.read_only, ips=key.ips, ip_restricted=key.ip_restricted,
         key_type=key.key_type, expires_at=key.expires_at, days_left=days_left,
         findings=(*findings, *clock), whitelist_checked=checked, whitelist_missing=missing,
-        whitelist_extra=extra, retried_with_server_time=retried, checked_at=now, **base,
+        whitelist_extra=extra, retried_with_server_time=retried, checked_at=now,
+        status="works", unknown_rights=key.unknown_rights,
+        trading_lapses_at=key.trading_lapses_at, linked=linked, **base,
     )
 
 
 def _failed_report(error: ExchangeError, *, host: str, findings: Sequence[Finding] = (),
-                   retried: bool = False, **base: Any) -> KeyReport:
+                   retried: bool = False, seen_ip: str | None = None, **base: Any) -> KeyReport:
     if not findings:
         findings = [error_finding(error.kind, error.message, error.hint)]
     return KeyReport(ok=False, host=host, error=error, findings=tuple(findings),
-                     retried_with_server_time=retried, **base)
+                     retried_with_server_time=retried, status="failed", seen_ip=seen_ip, **base)
+
+
+#: The account's whitelist field: a profile id, or one of these two.
+LINKED = "linked"
+NO_WHITELIST = "none"
 
 
 def _whitelist_of(account: Any) -> Sequence[str] | None:
     """The addresses of the account's chosen terminal whitelist, if it names a known profile."""
     chosen = getattr(account, "whitelist", None)
-    if not chosen:
+    if not chosen or chosen in (LINKED, NO_WHITELIST):
         return None
     if isinstance(chosen, str):
         from tui.services import whitelist
@@ -649,11 +834,14 @@ def _whitelist_of(account: Any) -> Sequence[str] | None:
 
 async def verify_account(account: Any, creds: CredentialsLike,
                          whitelist: Sequence[str] | None = None, **kw: Any) -> KeyReport:
-    """``verify_key`` for a saved account (its exchange, address and environment).
+    """``verify_key`` for a saved account (its exchange, address, environment and link).
 
-    ``whitelist`` defaults to the addresses of the account's chosen terminal profile.
+    ``whitelist`` defaults to the addresses of the account's chosen terminal profile; an account
+    linked to the terminal compares no list.
     """
+    linked = getattr(account, "whitelist", None) == LINKED
     if whitelist is None:
         whitelist = _whitelist_of(account)
     return await verify_key(account.exchange, account.base_url, creds,
-                            environment=account.environment, whitelist=whitelist, **kw)
+                            environment=account.environment, whitelist=whitelist, linked=linked,
+                            **kw)

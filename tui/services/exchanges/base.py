@@ -68,8 +68,9 @@ class ExchangeInfo:
 
 # --- the verification protocol -------------------------------------------------------------------
 
-#: Permission names every exchange's key info is normalised to.
-PERMISSIONS = ("read", "trade", "transfer", "withdraw")
+#: Permission names every exchange's key info is normalised to. "unknown" stands for rights an
+#: exchange reports that its documentation does not let keylink place: never read as safe.
+PERMISSIONS = ("read", "trade", "transfer", "withdraw", "unknown")
 
 
 class ErrorKind(StrEnum):
@@ -88,6 +89,12 @@ class ErrorKind(StrEnum):
     KEY_EXPIRED = "key-expired"
     KEY_FROZEN = "key-frozen"
     REGION_BLOCKED = "region-blocked"
+    IP_BANNED = "ip-banned"
+    #: One code for several causes (Binance -2015): not proof of anything.
+    REFUSED = "key-refused"
+    #: The key authenticated but may not read the key-info endpoint (Bitget 40014 for a key
+    #: without spot read): the key exists, its rights cannot be read from here.
+    RIGHTS_HIDDEN = "rights-unreadable"
     BAD_REQUEST = "bad-request"
     UNKNOWN = "exchange-error"
 
@@ -107,17 +114,17 @@ CLOCK_FIX = ("Turn on network time (Linux: `timedatectl set-ntp true`; macOS/Win
 SECRET_FIX = "Paste the secret again; if it is lost, delete the key and create a new one."
 PASSPHRASE_FIX = ("Enter the passphrase chosen when the key was created. It cannot be recovered: "
                   "if it is lost, delete the key and create a new one.")
-IP_BOUND_FIX = ("Nothing to fix if the key is meant for the terminal only. To read its permissions "
-                "from here, add this machine's address to the key for a moment.")
+IP_BOUND_FIX = ("Nothing to fix if the key is meant for the terminal only. To see its rights, open "
+                "the key on the exchange's API page, or add this machine's address to the key for "
+                "a moment and check again.")
 
 
 def ip_bound_elsewhere(label: str) -> ErrorInfo:
-    """The IP-mismatch rejection, told as what it usually is for a terminal key: no fault."""
+    """The IP-mismatch rejection: the key exists and is bound to other addresses (``locked``)."""
     return ErrorInfo(
         ErrorKind.IP_NOT_ALLOWED,
-        f"The key is bound to other IP addresses, so {label} refuses it from this machine. For a "
-        "key linked to a terminal that is what should happen: the key exists and its IP "
-        "restriction works.",
+        f"{label} knows this key but refuses it from this machine: it is bound to other IP "
+        "addresses.",
         IP_BOUND_FIX,
     )
 
@@ -167,6 +174,13 @@ class KeyInfo:
     #: Days left before the exchange disables the key (Bybit's deadlineDay for unbound keys).
     deadline_days: int | None = None
     label: str = ""
+    #: The exchange's own names of rights its documentation does not let keylink place.
+    unknown_rights: tuple[str, ...] = ()
+    #: Binance: when the spot/margin trading right of an unrestricted key lapses (not the key's
+    #: own expiry; binding IPs restores it).
+    trading_lapses_at: datetime | None = None
+    #: OKX: an unbound key with trade or withdraw rights is disabled after this many days unused.
+    idle_expiry_days: int | None = None
 
 
 class ExchangeApi(ABC):

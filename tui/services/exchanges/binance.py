@@ -26,15 +26,20 @@ from tui.services.exchanges.base import (
 
 RECV_WINDOW = 5000
 
-#: apiRestrictions flags -> normalised permission.
+#: Rights in GET /sapi/v1/account/apiRestrictions, as documented
+#: (https://developers.binance.com/docs/wallet/account/api-key-permission, read 2026-11-28).
+#: Any other true ``enable*``/``permits*`` flag is a right keylink does not know ("unknown").
 _FLAGS = {
     "enableReading": "read",
+    "enableFixReadOnly": "read",
     "enableSpotAndMarginTrading": "trade",
     "enableFutures": "trade",
+    # Margin loans, repayments and transfers within the margin account: trading, not outflow.
     "enableMargin": "trade",
     "enableVanillaOptions": "trade",
     "enablePortfolioMarginTrading": "trade",
     "enableFixApiTrade": "trade",
+    # "transfer funds between your master account and your sub account instantly"
     "enableInternalTransfer": "transfer",
     "permitsUniversalTransfer": "transfer",
     "enableWithdrawals": "withdraw",
@@ -59,13 +64,14 @@ def _errors() -> dict[str, ErrorInfo]:
                    SECRET_FIX),
         "-2014": e(k.INVALID_KEY, "Binance says the API key is not even well-formed.",
                    "Paste the key again: it is 64 letters and digits."),
-        # One code for three causes; the usual one for a terminal key is named first.
-        "-2015": e(k.IP_NOT_ALLOWED, "Binance refused the key from this machine. Usually the key "
-                   "is bound to other IP addresses (as a terminal key should be), which means it "
-                   "exists and its IP restriction works; less often the key is wrong or lacks "
-                   "permission.",
-                   "If the key is restricted to the terminal's addresses there is nothing to fix. "
-                   "Otherwise check the key, and that it has 'Enable Reading'."),
+        # https://developers.binance.com/docs/binance-spot-api-docs/errors: -2015 "Invalid
+        # API-key, IP, or permissions for action." A deleted or mistyped key gives it as well as
+        # a key bound to other addresses, so it proves nothing about the key.
+        "-2015": e(k.REFUSED, "Binance refused the key. Its answer has three possible causes "
+                   "and does not say which: the key is wrong or deleted, it is bound to other IP "
+                   "addresses, or it lacks the read permission.",
+                   "Check the key on Binance's API management page: that it exists, which "
+                   "addresses it is restricted to, and that 'Enable Reading' is on."),
     }
 
 
@@ -104,17 +110,24 @@ class BinanceApi(ExchangeApi):
     def parse_key_info(self, data: Any) -> KeyInfo:
         if not isinstance(data, dict) or "ipRestrict" not in data:
             raise ValueError("Binance's key restrictions are missing")
-        raw = tuple(flag for flag in _FLAGS if data.get(flag) is True)
-        permissions = {_FLAGS[flag] for flag in raw}
-        trading = permissions & {"trade", "transfer", "withdraw"}
+        raw = tuple(flag for flag, value in data.items()
+                    if isinstance(flag, str) and flag.startswith(("enable", "permits"))
+                    and value is True)
+        unknown = tuple(flag for flag in raw if flag not in _FLAGS)
+        permissions = {_FLAGS[flag] for flag in raw if flag in _FLAGS}
+        if unknown:
+            permissions.add("unknown")
         return KeyInfo(
             permissions=frozenset(permissions),
             raw_permissions=raw,
-            read_only=not trading,
+            read_only=not permissions & {"trade", "transfer", "withdraw", "unknown"},
             # apiRestrictions says whether the key is IP-bound, not to which addresses.
             ips=(),
             ip_restricted=bool(data.get("ipRestrict")),
-            expires_at=epoch_ms_to_datetime(data.get("tradingAuthorityExpirationTime")),
+            unknown_rights=unknown,
+            # When the spot/margin trading right of an unrestricted key lapses: not the key's
+            # own expiry (the key keeps working for everything else).
+            trading_lapses_at=epoch_ms_to_datetime(data.get("tradingAuthorityExpirationTime")),
         )
 
 

@@ -33,28 +33,48 @@ def sign(secret: str, timestamp_ms: int, method: str, request_path: str, query: 
     return base64.b64encode(digest).decode()
 
 
-def _permissions(raw: tuple[str, ...]) -> set[str]:
-    """Normalise Bitget ``authorities``.
+#: ``authorities`` codes of GET /api/v2/spot/account/info
+#: (https://www.bitget.com/api-doc/spot/account/Get-Account-Info, read 2026-11-28). Write codes
+#: are not all trading: ``wtow`` is wallet transfer, ``wwow`` withdraw. ``chow`` (sub-account
+#: management), ``ttow`` and ``p2pw`` are left "unknown": the documentation names them but does
+#: not say which of them can move funds out, so keylink asks the user to check them.
+_RIGHTS = {
+    **dict.fromkeys(("coor", "cpor", "stor", "smor", "ttor", "wtor", "taxr", "chor", "p2pr"),
+                    "read"),
+    "coow": "trade",  # contract (futures) orders
+    "cpow": "trade",  # copy trading
+    "stow": "trade",  # spot trading
+    "smow": "trade",  # margin trading
+    "wtow": "transfer",
+    "wwow": "withdraw",
+    # The page's response example shows words ("trade", "readonly") where its field description
+    # lists codes; both forms are read so either gives the same verdict.
+    "readonly": "read",
+    "trade": "trade",
+    "transfer": "transfer",
+    "withdraw": "withdraw",
+}
 
-    UNCONFIRMED live: the short codes. Our facts say ``wwow`` is withdraw, ``*w`` a write right and
-    ``*r`` a read right; some accounts may report words instead ("readonly", "trade", "withdraw",
-    "transfer"). Both are read, so either form gives the right answer.
-    """
+
+def _permissions(raw: tuple[str, ...]) -> tuple[set[str], tuple[str, ...]]:
+    """Normalised rights and the codes keylink does not know (never taken for harmless)."""
     found = {"read"}
-    for item in (value.lower() for value in raw):
-        if item in ("wwow", "withdraw") or "withdraw" in item:
-            found.add("withdraw")
-        elif item in ("transfer", "tw") or "transfer" in item:
-            found.add("transfer")
-        elif item in ("trade", "write") or (len(item) == 4 and item.endswith("w")):
-            found.add("trade")
-    return found
+    unknown = tuple(code for code in raw if code.lower() not in _RIGHTS)
+    found.update(_RIGHTS[code.lower()] for code in raw if code.lower() in _RIGHTS)
+    if unknown:
+        found.add("unknown")
+    return found, unknown
 
 
 def _errors() -> dict[str, ErrorInfo]:
     e, k = ErrorInfo, ErrorKind
-    passphrase = e(k.BAD_PASSPHRASE, "The passphrase is wrong for this key.", PASSPHRASE_FIX)
+    # https://www.bitget.com/api-doc/common/error-code/restapi (read 2026-11-28); 40004/40005
+    # as timestamp errors follow ccxt's Bitget table.
+    stamp = e(k.TIMESTAMP, "Bitget refused the request timestamp: this computer's clock is off.",
+              CLOCK_FIX)
     return {
+        "40004": stamp,
+        "40005": stamp,
         "40006": e(k.INVALID_KEY, "Bitget does not recognise this API key (mistyped, or a demo "
                    "key used live / a live key used for demo trading).",
                    "Check the key and the account's environment."),
@@ -64,10 +84,17 @@ def _errors() -> dict[str, ErrorInfo]:
         "40009": e(k.BAD_SIGNATURE, "Bitget rejected the signature: the secret does not belong "
                    "to this key.",
                    SECRET_FIX),
-        "40011": passphrase,
-        "40012": passphrase,
-        "40014": e(k.PERMISSION_DENIED, "The key lacks a permission this call needs.",
-                   "Edit the key on Bitget and give it read permission at least."),
+        "40011": e(k.MISSING_CREDENTIAL, "Bitget received an empty passphrase.",
+                   "Enter the passphrase you chose when you created the key."),
+        "40012": e(k.BAD_PASSPHRASE, "The passphrase is wrong for this key.", PASSPHRASE_FIX),
+        # The key-info call is documented as needing spot read permission: a futures-only key
+        # is refused here without being broken.
+        "40014": e(k.RIGHTS_HIDDEN, "Bitget knows this key but will not describe it: its "
+                   "key-info call needs the spot read permission, which this key does not have "
+                   "(normal for a futures-only key). Bitget does not document whether it checks "
+                   "the secret before the permission, so this does not prove the secret is right.",
+                   "Check the key's rights on Bitget's API page, or give it spot read so "
+                   "keylink can read them."),
         "40018": ip_bound_elsewhere("Bitget"),
         "40037": e(k.INVALID_KEY, "Bitget says this API key does not exist (deleted or mistyped).",
                    "Check the key; create a new one if it was deleted."),
@@ -114,7 +141,7 @@ class BitgetApi(ExchangeApi):
         if not isinstance(data, dict):
             raise ValueError("Bitget's account info is not an object")
         raw = text_list(data.get("authorities"))
-        permissions = _permissions(raw)
+        permissions, unknown = _permissions(raw)
         ips = text_list(data.get("ips"))
         return KeyInfo(
             permissions=frozenset(permissions),
@@ -122,6 +149,7 @@ class BitgetApi(ExchangeApi):
             read_only=permissions == {"read"},
             ips=ips,
             ip_restricted=bool(ips),
+            unknown_rights=unknown,
         )
 
 

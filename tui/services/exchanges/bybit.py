@@ -25,12 +25,24 @@ from tui.services.exchanges.base import (
 #: Milliseconds a signed request stays valid (Bybit's default).
 RECV_WINDOW = 5000
 
-#: Permission entries that let a key move money out of the account or between accounts.
-_WITHDRAW = {"Withdraw"}
-_TRANSFER = {"AccountTransfer", "SubMemberTransfer", "SubMemberTransferList"}
-#: Groups whose entries are trading rights (orders, positions, conversions).
-_TRADE_GROUPS = {"ContractTrade", "Spot", "Options", "Derivatives", "Exchange", "CopyTrading",
-                 "BlockTrade"}
+#: Rights by permission group and entry, as documented for GET /v5/user/query-api
+#: (https://bybit-exchange.github.io/docs/v5/user/apikey-info, read 2026-11-28). A group or entry
+#: not listed here (FiatP2P, FiatBybitPay, FiatConvertBroker, groups added later) is "unknown":
+#: its documentation does not say whether it can move funds.
+_RIGHTS: dict[str, dict[str, str]] = {
+    "ContractTrade": {"Order": "trade", "Position": "trade"},
+    "Spot": {"SpotTrade": "trade"},
+    "Wallet": {"AccountTransfer": "transfer", "SubMemberTransfer": "transfer",
+               "SubMemberTransferList": "transfer", "Withdraw": "withdraw"},
+    "Options": {"OptionsTrade": "trade"},
+    "Derivatives": {"DerivativesTrade": "trade"},
+    "CopyTrading": {"CopyTrading": "trade"},
+    "BlockTrade": {"BlockTrade": "trade"},
+    # "Permission of convert ExchangeHistory": reading the convert history, not converting.
+    "Exchange": {"ExchangeHistory": "read"},
+    "NFT": {"NFTQueryProductList": "read"},
+    "Affiliate": {"Affiliate": "read"},
+}
 
 
 def sign(secret: str, timestamp_ms: int, api_key: str, recv_window: int, payload: str) -> str:
@@ -65,14 +77,17 @@ def _errors() -> dict[str, ErrorInfo]:
         "10007": e(k.INVALID_KEY, "Bybit could not authenticate the key.",
                    "Check the key and secret; create a new key if they are right and it still "
                    "fails."),
-        "10009": e(k.REGION_BLOCKED, "Bybit blocks requests from this region.",
-                   "Use the Bybit host for your region (e.g. api.bybit.eu) or check where this "
-                   "machine's traffic exits."),
+        # https://bybit-exchange.github.io/docs/v5/error: 10009 "IP has been banned". A region
+        # block is an HTTP 403, handled before any code is read.
+        "10009": e(k.IP_BANNED, "Bybit has banned this machine's IP address.",
+                   "Wait before trying again (a ban from too many requests lifts after a while); "
+                   "if it stays, ask Bybit support."),
         "10010": ip_bound_elsewhere("Bybit"),
         "10016": e(k.SERVER_ERROR, "Bybit had an internal error.", "Try again in a minute."),
-        "33004": e(k.KEY_EXPIRED, "The key has expired (unbound Bybit keys expire after a "
-                   "number of days).",
-                   "Create a new key, bound to the terminal's IP addresses so it does not expire."),
+        "33004": e(k.KEY_EXPIRED, "Bybit says the key has expired (keys with no IP bound lapse "
+                   "after 90 days).",
+                   "Create a new key and bind it to the terminal's IP addresses (or link it to "
+                   "the terminal) so it does not lapse."),
     }
 
 
@@ -121,23 +136,23 @@ class BybitApi(ExchangeApi):
         if not isinstance(groups, dict):
             raise ValueError("Bybit's permissions are not an object")
         raw: list[str] = []
-        entries: set[str] = set()
-        trade_entries = False
+        rights: set[str] = set()
+        unknown: list[str] = []
         for group, values in groups.items():
-            # Unknown groups (Bybit adds them over time) are kept as raw names, never an error.
+            # Unknown groups (Bybit adds them over time) are kept, never an error.
             for value in values if isinstance(values, list) else ():
-                raw.append(f"{group}:{value}")
-                entries.add(str(value))
-                trade_entries |= group in _TRADE_GROUPS
+                name = f"{group}:{value}"
+                raw.append(name)
+                right = _RIGHTS.get(str(group), {}).get(str(value))
+                if right is None:
+                    unknown.append(name)
+                else:
+                    rights.add(right)
         read_only = str(data.get("readOnly", "0")) == "1"
-        permissions = {"read"}
-        if not read_only:
-            if trade_entries:
-                permissions.add("trade")
-            if entries & _TRANSFER:
-                permissions.add("transfer")
-            if entries & _WITHDRAW:
-                permissions.add("withdraw")
+        # readOnly 1: whatever the groups list, the key can only read them.
+        permissions = {"read"} if read_only else {"read", *rights}
+        if unknown and not read_only:
+            permissions.add("unknown")
         ips = text_list(data.get("ips"))
         restricted = bool(ips) and "*" not in ips
         key_type = {1: "personal", 2: "linked"}.get(_int_or_none(data.get("type")) or 0)
@@ -154,6 +169,7 @@ class BybitApi(ExchangeApi):
             deadline_days=deadline if deadline is not None and deadline >= 0 and not restricted
             else None,
             label=str(data.get("note") or ""),
+            unknown_rights=() if read_only else tuple(unknown),
         )
 
 
@@ -176,7 +192,7 @@ def _iso_or_none(value: Any) -> datetime | None:
 
 _REGIONAL = (
     ("nl", "Netherlands", "api.bybit.nl"),
-    ("tr", "Turkey", "api.bybit.tr"),
+    ("tr", "Turkey", "api.bybit-tr.com"),
     ("kz", "Kazakhstan", "api.bybit.kz"),
     ("ge", "Georgia", "api.bybitgeorgia.ge"),
     ("ae", "UAE", "api.bybit.ae"),

@@ -27,6 +27,14 @@ from tui.services.exchanges.base import (
 
 _DEMO = (("x-simulated-trading", "1"),)
 
+#: ``perm`` values of GET /api/v5/account/config, as documented
+#: (https://www.okx.com/docs-v5/en/#trading-account-rest-api-get-account-configuration, read
+#: 2026-11-28): "read_only", "trade", "withdraw". Anything else is "unknown".
+_RIGHTS = {"read_only": "read", "trade": "trade", "withdraw": "withdraw"}
+#: OKX disables a key with trade or withdraw rights and no IP bound after 14 days without use
+#: (OKX's API key creation page and FAQ; demo trading keys are exempt).
+IDLE_EXPIRY_DAYS = 14
+
 
 def iso_timestamp(timestamp_ms: int) -> str:
     """OKX's timestamp header: ISO 8601 UTC with milliseconds, e.g. 2020-12-08T09:08:57.715Z."""
@@ -58,6 +66,8 @@ def _errors() -> dict[str, ErrorInfo]:
         "50105": e(k.BAD_PASSPHRASE, "The passphrase is wrong for this key.", PASSPHRASE_FIX),
         "50106": e(k.MISSING_CREDENTIAL, "OKX did not receive the signature header.", header_fix),
         "50107": e(k.MISSING_CREDENTIAL, "OKX did not receive the timestamp header.", header_fix),
+        # The message names the address OKX saw ("Your IP 1.2.3.4 is not included in your API
+        # key's IP whitelist"): verify shows it.
         "50110": ip_bound_elsewhere("OKX"),
         "50111": e(k.INVALID_KEY, "OKX does not recognise this API key.",
                    "Check the key for typos, and that it is for this environment."),
@@ -65,8 +75,14 @@ def _errors() -> dict[str, ErrorInfo]:
         "50113": e(k.BAD_SIGNATURE, "OKX rejected the signature: the secret does not belong to "
                    "this key.",
                    SECRET_FIX),
-        "50119": e(k.INVALID_KEY, "OKX says this API key does not exist (deleted or mistyped).",
-                   "Check the key; create a new one if it was deleted."),
+        # https://www.okx.com/docs-v5/en/#error-code: 50119 "API key doesn't exist". Accounts
+        # registered with OKX's EEA or global-app entities have their keys on eea.okx.com or
+        # my.okx.com, where www.okx.com does not know them.
+        "50119": e(k.INVALID_KEY, "OKX says this API key does not exist here. If the key is "
+                   "correct, the usual cause is an account on another OKX site: EEA accounts use "
+                   "eea.okx.com, some others my.okx.com.",
+                   "Pick the environment of the site where you log in to OKX (EEA or my.okx.com), "
+                   "or check the key for typos."),
         "50011": e(k.RATE_LIMITED, "OKX is rate-limiting requests.",
                    "Wait a minute and try again."),
     }
@@ -113,18 +129,21 @@ class OkxApi(ExchangeApi):
         config = data[0]
         raw = text_list(config.get("perm"))
         permissions = {"read"}
-        if "trade" in raw:
-            permissions.add("trade")
-        if "withdraw" in raw:
-            permissions.add("withdraw")
+        unknown = tuple(p for p in raw if p not in _RIGHTS)
+        permissions.update(_RIGHTS[p] for p in raw if p in _RIGHTS)
+        if unknown:
+            permissions.add("unknown")
         ips = text_list(config.get("ip"))
+        risky = bool(permissions & {"trade", "withdraw", "unknown"})
         return KeyInfo(
             permissions=frozenset(permissions),
             raw_permissions=raw,
-            read_only="trade" not in raw and "withdraw" not in raw,
+            read_only=permissions == {"read"},
             ips=ips,
             ip_restricted=bool(ips),
             label=str(config.get("label") or ""),
+            unknown_rights=unknown,
+            idle_expiry_days=IDLE_EXPIRY_DAYS if risky and not ips else None,
         )
 
 
@@ -138,6 +157,8 @@ INFO = ExchangeInfo(
         Environment("mainnet-openapi", "Live (openapi.okx.com)", "https://openapi.okx.com"),
         Environment("demo", "Demo trading", "https://www.okx.com", headers=_DEMO),
         Environment("eea", "EEA (eea.okx.com)", "https://eea.okx.com"),
+        Environment("eea-demo", "EEA demo trading", "https://eea.okx.com", headers=_DEMO),
+        Environment("my", "Global app (my.okx.com)", "https://my.okx.com"),
         # UNCONFIRMED in our facts: the US host. Kept selectable; a wrong host fails verify clearly.
         Environment("us", "US (us.okx.com)", "https://us.okx.com"),
     ),
