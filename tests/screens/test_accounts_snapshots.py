@@ -48,10 +48,18 @@ def two_accounts(vault_home: Path) -> None:
     store = open_store()
     bybit = store.add("Bybit main", "bybit", "mainnet", Credentials(BYBIT_KEY, BYBIT_SECRET))
     okx = store.add("OKX demo", "okx", "demo", Credentials(OKX_KEY, OKX_SECRET, "Okx-pass-1"))
+    linked = store.add("Bitget linked to the terminal", "bitget", "mainnet",
+                       Credentials("bg_" + "0" * 32, "1" * 64, "Bitget-pass-1"),
+                       whitelist="linked")
+    store.add("Binance new", "binance", "mainnet", Credentials("K" * 64, "S" * 64))
     store.record_check(bybit.id, LastCheck(True, "2026-01-02T03:04:05Z",
-                                           "works; read+trade; IP-bound (20)", "ok"))
+                                           "works; read+trade; IP-bound (20); 1 warning",
+                                           "warning", "works"))
     store.record_check(okx.id, LastCheck(False, "2026-01-03T10:20:30Z",
-                                         "failed: 50113 (bad-signature)", "danger"))
+                                         "failed: wrong secret (50113)", "error", "failed"))
+    store.record_check(linked.id, LastCheck(False, "2026-01-04T08:00:00Z",
+                                            "locked: bound to other addresses (40018)", "info",
+                                            "locked"))
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -59,7 +67,7 @@ def test_accounts_list(snap_compare, two_accounts: None, size: tuple[int, int]) 
     async def run_before(pilot: Pilot) -> None:
         await unlock(pilot)
         table = pilot.app.screen.query_one("#accounts", DataTable)
-        await wait_for(pilot, lambda: table.row_count == 2)
+        await wait_for(pilot, lambda: table.row_count == 4)
 
     assert snap_compare(accounts_app(), terminal_size=size, run_before=run_before)
 
@@ -122,7 +130,37 @@ def failed_report() -> KeyReport:
     return KeyReport(
         ok=False, exchange="bybit", host="api-testnet.bybit.com", environment="testnet",
         latency_ms=95, clock_offset_ms=12, error=error,
-        findings=(Finding("danger", "invalid-key", f"{error.message} {error.hint}"),),
+        findings=(Finding("error", "invalid-key", f"{error.message} {error.hint}"),),
+        checked_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+    )
+
+
+def locked_report() -> KeyReport:
+    """OKX 50110 for an account linked to the terminal: the key exists, its rights are hidden."""
+    error = ExchangeError("50110", "OKX knows this key but refuses it from this machine: it is "
+                          "bound to other IP addresses.", "Nothing to fix.", "bound-to-other-ips",
+                          "Your IP 203.0.113.7 is not included in your API key's IP whitelist.")
+    return KeyReport(
+        ok=False, exchange="okx", host="www.okx.com", environment="mainnet", latency_ms=120,
+        clock_offset_ms=3, error=error, status="locked", seen_ip="203.0.113.7", linked=True,
+        findings=(
+            Finding("info", "bound-to-other-ips", f"{error.message} It saw this machine as "
+                    "203.0.113.7. That is what a key linked to the terminal should do."),
+            Finding("info", "locked-proves", "This proves the key exists and its IP restriction "
+                    "works. It does not prove the secret is right."),
+        ),
+        checked_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+    )
+
+
+def works_report() -> KeyReport:
+    """A clean key: trade only, bound to the terminal, nothing to look at."""
+    return KeyReport(
+        ok=True, exchange="bybit", host="api.bybit.com", environment="mainnet", latency_ms=90,
+        clock_offset_ms=5, permissions=frozenset({"read", "trade"}),
+        ips=("18.167.89.125",), ip_restricted=True, key_type="linked", linked=True,
+        findings=(Finding("ok", "no-withdraw", "The key cannot withdraw funds."),
+                  Finding("ok", "can-trade", "The key can trade (orders and positions).")),
         checked_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
     )
 
@@ -150,3 +188,11 @@ def test_report_panel(snap_compare, size: tuple[int, int]) -> None:
 
 def test_report_panel_failed(snap_compare) -> None:
     assert snap_compare(PanelApp(failed_report()), terminal_size=(80, 24))
+
+
+def test_report_panel_locked(snap_compare) -> None:
+    assert snap_compare(PanelApp(locked_report()), terminal_size=(80, 24))
+
+
+def test_report_panel_works(snap_compare) -> None:
+    assert snap_compare(PanelApp(works_report()), terminal_size=(80, 24))

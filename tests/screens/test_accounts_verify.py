@@ -6,11 +6,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Select, Static
 
 from tests.fakes.exchange import FakeExchange
 from tests.screens.accounts_fixtures import (
     accounts_app,
+    choose,
     keylink_home,
     open_store,
     screen_name,
@@ -63,14 +64,19 @@ async def test_verify_shows_findings_and_saves_the_result(vault_home: Path, fake
         # The withdraw permission is a danger finding, drawn with the danger class ($error).
         dangers = [t for t, classes in lines if "-danger" in classes]
         assert any("withdraw" in t.lower() for t in dangers)
-        # The whitelist diff: the terminal's addresses that the key lacks.
-        assert "Whitelist" in text and "Missing from the key (19)" in text
-        assert any("18.167.8.216" in t for t in dangers)
+        # A key that can withdraw is never green: the headline takes the danger colour.
+        assert any(t.startswith("! The key works, but it can withdraw") for t in dangers)
+        # The whitelist diff: the terminal's addresses that the key's entries do not cover.
+        assert "Whitelist" in text and "Not covered by the key (19)" in text
+        warnings = [t for t, classes in lines if "-warning" in classes]
+        assert any("18.167.8.216" in t for t in warnings)
         await wait_for(pilot, lambda: open_store().get(account.id).last_check is not None)
         check = open_store().get(account.id).last_check
         assert check.ok and check.worst == "danger"
         table = pilot.app.screen_stack[0].query_one("#accounts", DataTable)
-        assert "works" in str(table.get_row_at(0)[-1])
+        # Status second so narrow terminals keep it; a key that can withdraw gets "!", not "✓".
+        assert str(table.get_row_at(0)[1]) == "! works"
+        assert "read+trade+withdraw" in str(table.get_row_at(0)[-1])
     assert fake.requests  # the call really went over loopback HTTP
 
 
@@ -102,6 +108,35 @@ async def test_verify_all_checks_every_account(vault_home: Path, fake) -> None:
         assert screen_name(pilot) == "AccountsScreen"
 
 
+async def test_verify_all_tallies_works_locked_and_failed(vault_home: Path, fake) -> None:
+    """A linked key refused for its address counts as locked, not failed, in table and tally."""
+    fake.key("okx").ips = ("10.9.9.9",)  # bound elsewhere: OKX answers 50110
+    works = add_fake_account(fake, "bybit", "Works")
+    locked = open_store().add("Linked", "okx", "custom",
+                              Credentials(fake.key("okx").api_key, fake.key("okx").secret,
+                                          fake.key("okx").passphrase),
+                              base_url=fake.url, whitelist="linked")
+    failed = add_fake_account(fake, "bitget", "Broken", secret="f" * 64)
+    notes: list[str] = []
+    async with accounts_app().run_test(size=(100, 40)) as pilot:
+        pilot.app.notify = lambda message, **kw: notes.append(str(message))  # type: ignore
+        await unlock(pilot)
+        await pilot.press("V")
+        ids = (works.id, locked.id, failed.id)
+        await wait_for(pilot, lambda: all(open_store().get(i).last_check for i in ids),
+                       timeout=30)
+        await wait_for(pilot, lambda: any(n.startswith("Checked 3") for n in notes))
+        stored = {i: open_store().get(i).last_check for i in ids}
+        assert [stored[i].outcome for i in ids] == ["works", "locked", "failed"]
+        assert stored[locked.id].summary == "locked: bound to other addresses (50110)"
+        assert stored[failed.id].summary == "failed: wrong secret (40009)"
+        tally = next(n for n in notes if n.startswith("Checked 3"))
+        assert tally.startswith("Checked 3 accounts: 1 works, 1 locked, 1 failed.")
+        table = pilot.app.screen_stack[0].query_one("#accounts", DataTable)
+        statuses = [str(table.get_row_at(row)[1]) for row in range(3)]
+        assert any("locked" in s for s in statuses) and any("failed" in s for s in statuses)
+
+
 async def test_the_ui_keeps_working_during_a_slow_check(vault_home: Path, fake) -> None:
     """A 1.5 s exchange: the screen answers keys meanwhile; deleting the account mid-check is
     handled (the result is not saved for an account that is gone)."""
@@ -120,3 +155,28 @@ async def test_the_ui_keeps_working_during_a_slow_check(vault_home: Path, fake) 
         assert panel.loading  # the check is still running: nothing waited for it
         await wait_for(pilot, lambda: not panel.loading, timeout=20)
         assert table.row_count == 0 and open_store().list() == []
+
+
+async def test_the_form_offers_linked_a_profile_or_none(vault_home: Path, fake) -> None:
+    account = add_fake_account(fake, "bybit", "Bybit main")
+    async with accounts_app().run_test(size=(100, 40)) as pilot:
+        await unlock(pilot)
+        for label, value in (("Linked", "linked"), ("None", "none"), ("Insilico", None)):
+            await pilot.press("e")
+            await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+            stored_before = open_store().get(account.id).whitelist
+            if value is None:  # a shipped profile: any id other than the two special ones
+                select = pilot.app.screen.query_one("#whitelist", Select)
+                select.focus()
+                await pilot.press("enter")
+                await pilot.press(*"Insilico")
+                await pilot.press("enter")
+                await pilot.pause()
+                value = str(select.value)
+                assert value not in ("linked", "none")
+            else:
+                await choose(pilot, "whitelist", label, value)
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda v=value: open_store().get(account.id).whitelist == v)
+            assert stored_before != value
+            await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen")

@@ -325,9 +325,13 @@ class AccountFormScreen(Screen["SaveResult | None"]):
 
     @staticmethod
     def _whitelist_options() -> list[tuple[str, str]]:
+        from tui.services.verify import LINKED, NO_WHITELIST
         from tui.services.whitelist import profiles
 
-        return [(p.name, p.id) for p in profiles().values()]
+        # Linked first: it is the guide's safest way (the exchange manages the key's addresses).
+        return [("Linked to the terminal (the exchange manages its IPs)", LINKED),
+                *((p.name, p.id) for p in profiles().values()),
+                ("None (the key is not bound to a terminal's list)", NO_WHITELIST)]
 
     def on_mount(self) -> None:
         self._initial = self._values()

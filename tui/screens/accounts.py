@@ -26,6 +26,7 @@ from textual.widgets.data_table import ColumnKey
 
 from tui.screens.account_form import AccountFormScreen
 from tui.screens.section import SectionScreen
+from tui.services.text import clean
 from tui.widgets.report_panel import ReportPanel
 from tui.widgets.secret_input import SecretInput
 
@@ -36,14 +37,29 @@ if TYPE_CHECKING:
     from tui.services.secrets import SecretStore
     from tui.services.verify import KeyReport
 
-#: How each stored check level is drawn in the table: mark and theme colour.
+#: How each stored check level is drawn in the table: theme colour (the worst finding's).
 _CHECK_STYLES = {
-    "ok": ("✓", "$success"),
-    "info": ("✓", "$success"),
-    "warning": ("!", "$warning"),
-    "danger": ("✗", "$error"),
-    "error": ("✗", "$error"),
+    "ok": "$success",
+    "info": "$text-primary",
+    "warning": "$warning",
+    "danger": "$error",
+    "error": "$error",
 }
+#: The status word leads the "Last check" cell so a narrow terminal never cuts it off.
+_STATUS_MARKS = {"works": "✓ works", "locked": "● locked", "failed": "✗ failed"}
+
+def _tally(accounts: list[Account], reports: dict[str, KeyReport]) -> str:
+    """"Checked 3 accounts: 1 works, 1 locked, 1 failed." (an account with no report failed)."""
+    counts = {"works": 0, "locked": 0, "failed": 0}
+    for account in accounts:
+        report = reports.get(account.id)
+        counts[report.status if report is not None and report.status else "failed"] += 1
+    parts = [f"{n} {status}" for status, n in counts.items() if n]
+    text = f"Checked {len(accounts)} accounts: {', '.join(parts)}."
+    if counts["locked"]:
+        text += " Locked keys are bound to other addresses, as a terminal's key should be."
+    return text
+
 
 #: Titles for secret-store faults, by exception class name (the message says how to fix it).
 #: By name, so this module does not import the secret store (and keyring) at start-up.
@@ -195,6 +211,8 @@ class AccountsScreen(SectionScreen):
         yield Static("", id="fault", classes="banner", markup=False)
         table: DataTable[Any] = DataTable(id="accounts", cursor_type="row", zebra_stripes=True)
         table.add_column("Name", key="name")
+        # Second, so "✓ works" / "● locked" / "✗ failed" is never cut at 80 columns.
+        table.add_column("Status", key="status")
         table.add_column("Exchange", key="exchange")
         table.add_column("Environment", key="environment")
         table.add_column("Checked", key="checked")
@@ -326,25 +344,37 @@ class AccountsScreen(SectionScreen):
     def _fit_columns(self) -> None:
         # The table measures plain strings only; its styled "Last check" cells are sized here.
         table = self.query_one("#accounts", DataTable)
-        column = table.columns[ColumnKey("check")]
-        widths = [cell_len(str(column.label))]
-        widths += [cell_len(self._cells(a)[-1].plain) for a in self.accounts]
-        column.content_width = max(widths)
+        for key, index in (("status", 1), ("check", -1)):
+            column = table.columns[ColumnKey(key)]
+            widths = [cell_len(str(column.label))]
+            widths += [cell_len(self._cells(a)[index].plain) for a in self.accounts]
+            column.content_width = max(widths)
         table.refresh()
 
     @staticmethod
     def _cells(account: Account) -> tuple[Any, ...]:
         check = account.last_check
         if check is None:
-            result: Content = Content.styled("not checked", "$text-muted")
+            # Italic in the table's own colour: readable on plain and zebra rows alike.
+            status: Content = Content.styled("not checked", "italic")
+            detail = Content("")
             when = ""
         else:
-            mark, style = _CHECK_STYLES.get(check.worst, ("?", "$text-muted"))
-            if not check.ok:
-                mark, style = "✗", "$error"
-            result = Content.styled(f"{mark} {check.summary}", style)
+            outcome = check.outcome
+            style = "$error" if outcome == "failed" else _CHECK_STYLES.get(check.worst, "")
+            mark = _STATUS_MARKS[outcome]
+            if outcome == "works" and check.worst in ("warning", "danger"):
+                mark = "! works"
+            status = Content.styled(mark, style)
+            # The stored summary starts with the status word: the table shows it once.
+            if outcome == "works":
+                rest = check.summary.removeprefix("works").lstrip("; ")
+            else:
+                rest = check.summary.split(":", 1)[-1].strip()
+            detail = Content(clean(rest))
             when = format_checked_at(check.checked_at)
-        return (account.name, _exchange_label(account), _environment_label(account), when, result)
+        return (account.name, status, _exchange_label(account), _environment_label(account),
+                when, detail)
 
     @property
     def selected_id(self) -> str | None:
@@ -642,6 +672,7 @@ class AccountsScreen(SectionScreen):
                     checked_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                     summary=report.summary(),
                     worst=report.worst,
+                    status=report.status or "",
                 )
                 try:
                     updated = await asyncio.to_thread(store.record_check, account.id, check)
@@ -654,13 +685,7 @@ class AccountsScreen(SectionScreen):
                 if self.selected_id == account.id or total == 1:
                     panel.show_report(account.name, report, self._checked_text(updated))
             if total > 1:
-                failed = sum(
-                    1 for a in accounts if a.id not in self.reports or not self.reports[a.id].ok
-                )
-                self.notify(
-                    f"Checked {total} accounts: {total - failed} passed, {failed} failed.",
-                    title="Verify all",
-                )
+                self.notify(_tally(accounts, self.reports), title="Verify all", markup=False)
         finally:
             panel.loading = False
             self._progress("", None, total)
@@ -671,11 +696,12 @@ class AccountsScreen(SectionScreen):
         self.accounts = [account if a.id == account.id else a for a in self.accounts]
         table = self.query_one("#accounts", DataTable)
         for column, value in zip(
-            ("name", "exchange", "environment", "checked", "check"),
+            ("name", "status", "exchange", "environment", "checked", "check"),
             self._cells(account),
             strict=True,
         ):
-            table.update_cell(account.id, column, value, update_width=column != "check")
+            table.update_cell(account.id, column, value,
+                              update_width=column not in ("status", "check"))
         self._fit_columns()
 
     @staticmethod

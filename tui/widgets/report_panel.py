@@ -6,15 +6,17 @@ from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.widgets import Static
 
 from tui.services.exchanges.base import PERMISSIONS
+from tui.services.text import clean
 
 if TYPE_CHECKING:
     from tui.services.verify import KeyReport
 
 #: Finding severities, worst first, with the mark shown before each line.
-SEVERITY_MARKS = {"danger": "✗", "warning": "!", "info": "i", "ok": "✓"}
+SEVERITY_MARKS = {"danger": "✗", "error": "✗", "warning": "!", "info": "i", "ok": "✓"}
 #: Plain words for the key types the exchanges report.
 _KEY_TYPES = {
     "linked": "linked to a third-party app (IPs preset by the exchange)",
@@ -36,20 +38,44 @@ def _fmt_offset(offset_ms: int | None) -> str:
     return f"{offset_ms:+d} ms (this computer is {abs(offset_ms)} ms {side} the exchange)"
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def _headline(report: KeyReport) -> str:
-    """One sentence: did the key work, and how much needs attention."""
-    if not report.ok:
+    """One sentence: how the check ended, and how much needs attention."""
+    if report.status == "failed":
         return "✗ The check failed: the key could not be confirmed."
+    if report.status == "locked":
+        if report.error is not None and report.error.kind == "rights-unreadable":
+            return "● The key exists, but the exchange will not show its rights to it."
+        return ("● The key exists and is locked to other addresses: its rights cannot be read "
+                "from here.")
     dangers = sum(f.severity == "danger" for f in report.findings)
     warnings = sum(f.severity == "warning" for f in report.findings)
     if not dangers and not warnings:
         return "✓ The key works and nothing needs attention."
     parts = []
     if dangers:
-        parts.append(f"{dangers} problem{'s' if dangers > 1 else ''}")
+        parts.append(_plural(dangers, "problem"))
     if warnings:
-        parts.append(f"{warnings} warning{'s' if warnings > 1 else ''}")
-    return f"✓ The key works, with {' and '.join(parts)} to look at."
+        parts.append(_plural(warnings, "warning"))
+    if report.can_withdraw:
+        return f"! The key works, but it can withdraw funds: {' and '.join(parts)}."
+    return f"! The key works, with {' and '.join(parts)} to look at."
+
+
+def headline_class(report: KeyReport) -> str:
+    """The headline's colour class: red for a failed check, else the worst finding's colour (a key
+    that can withdraw is never green)."""
+    if report.status == "failed":
+        return "-danger"
+    return f"-{report.worst}"
+
+
+def _text(text: str) -> Content:
+    """Outside text (exchange messages, addresses) as plain content: never markup."""
+    return Content(clean(text))
 
 
 class ReportPanel(VerticalScroll, can_focus=True):
@@ -68,10 +94,14 @@ class ReportPanel(VerticalScroll, can_focus=True):
     }
     ReportPanel .headline { text-style: bold; }
     ReportPanel .headline.-ok { color: $success; }
-    ReportPanel .headline.-failed { color: $error; }
+    ReportPanel .headline.-info { color: $text-primary; }
+    ReportPanel .headline.-warning { color: $warning; }
+    ReportPanel .headline.-error { color: $error; }
+    ReportPanel .headline.-danger { color: $error; }
     ReportPanel .fact { color: $text; }
     ReportPanel .section { text-style: bold; margin-top: 1; }
     ReportPanel .finding.-danger { color: $error; }
+    ReportPanel .finding.-error { color: $error; }
     ReportPanel .finding.-warning { color: $warning; }
     ReportPanel .finding.-info { color: $text-muted; }
     ReportPanel .finding.-ok { color: $success; }
@@ -100,71 +130,77 @@ class ReportPanel(VerticalScroll, can_focus=True):
 
     def _lines(self, report: KeyReport) -> list[Static]:
         lines: list[Static] = []
-        state = "-ok" if report.ok else "-failed"
-        lines.append(Static(_headline(report), classes=f"headline {state}", markup=False))
+        lines.append(Static(_headline(report), classes=f"headline {headline_class(report)}",
+                            markup=False))
         if report.error is not None:
             # The error's words and fix are in the findings below; here: the code and what the
             # exchange itself said, for a support ticket.
             error = report.error
             said = error.exchange_message and f" · the exchange said: {error.exchange_message}"
-            lines.append(Static(f"Error code {error.code}{said}", classes="fact", markup=False))
+            lines.append(Static(_text(f"Error code {error.code}{said}"), classes="fact"))
 
         if report.findings:
             lines.append(Static("Findings", classes="section"))
             for finding in report.findings:
                 mark = SEVERITY_MARKS.get(finding.severity, "·")
-                lines.append(
-                    Static(
-                        f"{mark} {finding.message}",
-                        classes=f"finding -{finding.severity}",
-                        markup=False,
-                    )
-                )
+                lines.append(Static(_text(f"{mark} {finding.message}"),
+                                    classes=f"finding -{finding.severity}"))
 
         if report.whitelist_checked:
             lines.append(Static("Whitelist", classes="section"))
             missing, extra = report.whitelist_missing, report.whitelist_extra
             if not missing and not extra:
-                lines.append(
-                    Static("✓ The key's IPs match the terminal's list.", classes="finding -ok")
-                )
+                lines.append(Static("✓ The key's addresses cover the terminal's list.",
+                                    classes="finding -ok"))
             if missing:
-                lines.append(
-                    Static(
-                        f"✗ Missing from the key ({len(missing)}): {', '.join(missing)}",
-                        classes="finding -danger",
-                        markup=False,
-                    )
-                )
+                lines.append(Static(_text(f"! Not covered by the key ({len(missing)}): "
+                                          f"{', '.join(missing)}"),
+                                    classes="finding -warning"))
             if extra:
-                lines.append(
-                    Static(
-                        f"! Bound but not in the list ({len(extra)}): {', '.join(extra)}",
-                        classes="finding -warning",
-                        markup=False,
-                    )
-                )
+                lines.append(Static(_text(f"! Bound but covering no terminal address "
+                                          f"({len(extra)}): {', '.join(extra)}"),
+                                    classes="finding -warning"))
 
-        facts = [("Host", report.host or "unknown"), ("Latency", _fmt_ms(report.latency_ms))]
+        facts = [("Status", report.status or ""), ("Host", report.host or "unknown"),
+                 ("Latency", _fmt_ms(report.latency_ms))]
         facts.append(("Clock offset", _fmt_offset(report.clock_offset_ms)))
+        if report.seen_ip:
+            facts.append(("Seen as", report.seen_ip))
         if report.key_type:
             facts.append(("Key type", _KEY_TYPES.get(report.key_type, report.key_type)))
-        if report.error is None:
+        elif report.linked:
+            facts.append(("Key type", "linked to the terminal (this account's setting)"))
+        if report.status == "works":
             shown = [p for p in PERMISSIONS if p in report.permissions]
-            facts.append(("Permissions", ", ".join(shown) or "none"))
+            rights = ", ".join(shown) or "none"
+            if report.unknown_rights:
+                rights += f" ({', '.join(report.unknown_rights)})"
+            facts.append(("Permissions", rights))
+        else:
+            facts.append(("Permissions", "not readable from here"))
         if report.ip_restricted is not None:
             if report.ips:
-                bound = f"bound to {len(report.ips)} address(es)"
+                count = len(report.ips)
+                bound = f"bound to {count} address {'entry' if count == 1 else 'entries'}"
             elif report.ip_restricted:
                 bound = "bound (the exchange does not list the addresses)"
             else:
                 bound = "none: the key works from any address"
             facts.append(("IP binding", bound))
         if report.days_left is not None:
-            facts.append(("Expires", f"in {report.days_left} day(s)"))
+            when = (f" ({report.expires_at:%Y-%m-%d})"
+                    if report.expires_at and report.expires_at > report.checked_at else "")
+            left = "within a day" if report.days_left <= 1 else f"in {report.days_left} days"
+            facts.append(("Expires", f"{left}{when}"))
         elif report.expires_at is not None:
-            facts.append(("Expires", report.expires_at.strftime("%Y-%m-%d")))
+            past = report.expires_at <= report.checked_at
+            facts.append(("Expires", f"{'lapsed on' if past else 'on'} "
+                                     f"{report.expires_at:%Y-%m-%d}"))
+        if report.trading_lapses_at is not None:
+            past = report.trading_lapses_at <= report.checked_at
+            facts.append(("Trading right", f"{'lapsed on' if past else 'lapses on'} "
+                                           f"{report.trading_lapses_at:%Y-%m-%d}"))
         lines.append(Static("Details", classes="section"))
         for label, value in facts:
-            lines.append(Static(f"{label + ':':<14} {value}", classes="fact", markup=False))
+            lines.append(Static(_text(f"{label + ':':<14} {value}"), classes="fact"))
         return lines
