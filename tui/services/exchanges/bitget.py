@@ -47,8 +47,8 @@ _RIGHTS = {
     "smow": "trade",  # margin trading
     "wtow": "transfer",
     "wwow": "withdraw",
-    # The page's response example shows words ("trade", "readonly") where its field description
-    # lists codes; both forms are read so either gives the same verdict.
+    # UNCONFIRMED: some answers (and older examples) are said to carry words instead of the
+    # codes above. Both are read, so either gives the same verdict; any other word is unknown.
     "readonly": "read",
     "trade": "trade",
     "transfer": "transfer",
