@@ -112,3 +112,18 @@ async def test_testnet_key_on_a_testnet_host_works(fake):
 def test_every_code_has_words_and_a_fix():
     for code, row in exchange("bybit").api.errors.items():
         assert code.isdigit() and row.meaning and row.fix
+
+
+def test_turkey_host_and_10009_is_an_ip_ban():
+    from tui.services.exchanges import exchange
+
+    hosts = {env.id: env.base_url for env in exchange("bybit").environments}
+    assert hosts["region-tr"] == "https://api.bybit-tr.com"
+    assert API.errors["10009"].kind == "ip-banned"
+    assert "region" not in API.errors["10009"].meaning
+
+
+def test_convert_history_is_not_a_trading_right():
+    info = API.parse_key_info({"readOnly": 0, "ips": ["*"],
+                               "permissions": {"Exchange": ["ExchangeHistory"]}})
+    assert info.permissions == {"read"} and info.unknown_rights == ()

@@ -92,3 +92,21 @@ async def test_frozen_key_is_50100(fake):
     report = await verify_key("okx", fake.url, Credentials(key.api_key, key.secret,
                                                            key.passphrase))
     assert report.error.code == "50100" and report.error.kind == "key-frozen"
+
+
+def test_eea_and_global_app_hosts_are_environments_and_50119_points_at_them():
+    from tui.services.exchanges import exchange
+
+    hosts = {env.id: env.base_url for env in exchange("okx").environments}
+    assert hosts["eea"] == "https://eea.okx.com" and hosts["my"] == "https://my.okx.com"
+    row = API.errors["50119"]
+    assert "eea.okx.com" in row.meaning and "my.okx.com" in row.meaning
+    assert row.kind == "invalid-key"
+
+
+def test_unbound_trading_key_carries_the_14_day_rule_and_bound_one_does_not():
+    unbound = API.parse_key_info([{"perm": "read_only,trade", "ip": ""}])
+    assert unbound.idle_expiry_days == 14
+    assert API.parse_key_info([{"perm": "read_only,trade", "ip": "1.2.3.4"}]).idle_expiry_days \
+        is None
+    assert API.parse_key_info([{"perm": "read_only", "ip": ""}]).idle_expiry_days is None
