@@ -17,7 +17,9 @@ import pytest
 
 from tests.fakes.exchange import EXCHANGES, FakeExchange
 from tui.services.accounts import Account, Credentials
+from tui.services.audit import key_findings
 from tui.services.exchanges import exchange
+from tui.services.exchanges.base import KeyInfo
 from tui.services.verify import MAX_BODY_BYTES, KeyReport, compare_bound, verify_account, verify_key
 from tui.services.whitelist import profile
 
@@ -601,3 +603,15 @@ async def test_plain_http_to_this_machine_is_allowed(fake):
     url = fake.url.replace("127.0.0.1", "localhost")
     report = await verify_key("bybit", url, creds_for(fake, "bybit"))
     assert report.ok
+
+
+def test_a_past_bybit_expiry_reads_lapsed_on_a_date_never_a_negative_count():
+    info = KeyInfo(permissions=frozenset({"read", "trade"}), raw_permissions=(), read_only=False,
+                   ips=(), ip_restricted=False, expires_at=datetime(2024, 3, 1, tzinfo=UTC))
+    found = {f.code: f for f in key_findings(info, exchange_label="Bybit",
+                                             now=datetime(2026, 11, 28, tzinfo=UTC))}
+    # It answered, so it works: a warning with the date, not a danger and not "-1002 days".
+    assert found["expired"].severity == "warning"
+    assert "lapsed on 2024-03-01" in found["expired"].message
+    words = [w for f in found.values() for w in f.message.split()]
+    assert not any(w.startswith("-") and w[1:].isdigit() for w in words)

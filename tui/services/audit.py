@@ -178,10 +178,12 @@ def _expiry_findings(key: KeyInfo, label: str, now: datetime, environment: str) 
     if days is None and key.expires_at is not None and not key.ip_restricted:
         days = days_until(key.expires_at, now)
         if days is None:
-            found.append(Finding("danger", "expired",
-                                 f"{label} gives this key's expiry as {_date(key.expires_at)}, "
-                                 "which has passed. Bind it to the terminal's addresses, or "
-                                 "create a new key."))
+            # The key answered, so it still works; a lapse date behind us is worth a warning,
+            # not a danger to funds.
+            found.append(Finding("warning", "expired",
+                                 f"{label} says this key lapsed on {_date(key.expires_at)}, yet "
+                                 "it still answered. Bind it to the terminal's addresses, or "
+                                 "create a new key if it stops working."))
     if days is not None:
         # Bybit's examples pair a deadlineDay with a past expiredAt: show only a date ahead.
         when = f" ({_date(key.expires_at)})" if key.expires_at and key.expires_at > now else ""
