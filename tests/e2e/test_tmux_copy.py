@@ -1,0 +1,61 @@
+"""`keylink copy NAME --field secret` in a real tmux: the exact secret lands in tmux's paste
+buffer, never on the screen, and the detached helper copies something harmless over it later."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.e2e.tmux import TmuxPane, installed_keylink
+
+pytestmark = pytest.mark.tmux
+
+KEY = "AbCdEfGh1234567890"
+SECRET = "Zx9" * 12
+VAULT_PASSPHRASE = "tmux copy vault passphrase 7"
+
+
+def add_account(env: dict[str, str]) -> dict[str, str]:
+    env = {**env, "KEYLINK_VAULT_PASSPHRASE": VAULT_PASSPHRASE}
+    subprocess.run([sys.executable, "-m", "tui", "accounts", "add", "Main", "--exchange", "bybit"],
+                   input=f"{KEY}\n{SECRET}\n", capture_output=True, text=True, env=env,
+                   timeout=120, check=True)
+    return env
+
+
+def all_buffers(pane: TmuxPane) -> str:
+    names = pane._run("list-buffers", "-F", "#{buffer_name}", check=False).stdout.split()
+    return "\n".join(pane._run("show-buffer", "-b", name, check=False).stdout for name in names)
+
+
+def test_copy_secret_lands_in_tmux_and_is_cleared(tmux_pane: TmuxPane, e2e_env):
+    env = add_account(e2e_env)
+    tmux_pane.env = {**env, "KEYLINK_CLIP_TIME": "4"}
+    tmux_pane.start([installed_keylink(), "copy", "Main", "--field", "secret"])
+    screen = tmux_pane.wait_for("cleared in 4 s")
+    copied_at = time.monotonic()
+    assert "the API secret of Main: sent to your terminal's clipboard (OSC 52)" in screen
+    assert tmux_pane.wait_for_buffer() == SECRET
+    assert SECRET not in tmux_pane.screen()
+
+    deadline = copied_at + 20
+    while time.monotonic() < deadline and tmux_pane.buffer() == SECRET:
+        time.sleep(0.2)
+    assert tmux_pane.buffer() == "(cleared by keylink)"
+    assert time.monotonic() - copied_at > 3  # not before the clear time
+    assert SECRET not in all_buffers(tmux_pane)  # not left further down tmux's buffer list
+    assert SECRET not in tmux_pane.screen()
+
+
+def test_copy_in_tmux_with_set_clipboard_off_says_how_to_turn_it_on(tmux_pane: TmuxPane, e2e_env):
+    env = add_account(e2e_env)
+    tmux_pane.config.write_text(tmux_pane.config.read_text().replace(
+        "set -g set-clipboard on", "set -g set-clipboard off"))
+    tmux_pane.env = {**env, "KEYLINK_CLIP_TIME": "2"}
+    tmux_pane.start([installed_keylink(), "copy", "Main", "--field", "name"])
+    screen = tmux_pane.wait_for("tmux.conf")
+    assert "tmux has set-clipboard off" in " ".join(screen.split())
+    assert tmux_pane.buffer() is None  # tmux really dropped it
