@@ -59,3 +59,14 @@ def test_copy_in_tmux_with_set_clipboard_off_says_how_to_turn_it_on(tmux_pane: T
     screen = tmux_pane.wait_for("tmux.conf")
     assert "tmux has set-clipboard off" in " ".join(screen.split())
     assert tmux_pane.buffer() is None  # tmux really dropped it
+
+
+def test_whitelist_copy_lands_the_list_in_tmux(tmux_pane: TmuxPane):
+    from tests.services.test_whitelist import GENERAL
+
+    tmux_pane.start([installed_keylink(), "whitelist", "--copy"])
+    screen = tmux_pane.wait_for("clipboard (OSC 52)")
+    assert "20 addresses (comma): sent to your terminal's clipboard (OSC 52)" in screen
+    assert "cleared" not in screen  # addresses are not secret: nothing to clear
+    assert tmux_pane.wait_for_buffer() == GENERAL
+    assert GENERAL not in screen

@@ -48,16 +48,18 @@ def read_field(name: str, field: str) -> tuple[str, str]:
         raise UsageError(str(exc)) from None
 
 
-def copy_with_clear(value: str, what: str) -> None:
-    """Copy ``value`` by OSC 52 and the local clipboard, start the detached clearer, and say so
-    on stdout (never the value)."""
+def copy_with_clear(value: str, what: str, *, clear: bool = True) -> None:
+    """Copy ``value`` by OSC 52 and the local clipboard, start the detached clearer (unless
+    ``clear`` is False: nothing secret), and say so on stdout (never the value)."""
     from tui.services import clipboard
     from tui.services.text import clean
 
-    try:
-        seconds = clipboard.clip_time()
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    seconds = 0
+    if clear:
+        try:
+            seconds = clipboard.clip_time()
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
     tmux = clipboard.tmux_set_clipboard()
     tty: str | None = None
 
@@ -71,13 +73,15 @@ def copy_with_clear(value: str, what: str) -> None:
     if not result.ways:
         raise UsageError("there is no terminal or clipboard to copy to here; "
                          "use --print to write the value to a pipe")
-    clipboard.spawn_clearer(clipboard.digest(value), seconds, tty or None)
+    if clear:
+        clipboard.spawn_clearer(clipboard.digest(value), seconds, tty or None)
     ways = []
     if clipboard.OSC52 in result.ways:
         ways.append("sent to your terminal's clipboard (OSC 52)")
     if clipboard.SYSTEM in result.ways:
         ways.append("copied to the system clipboard")
-    print(f"{clean(what)}: {' and '.join(ways)}; cleared in {seconds} s")
+    when = f"; cleared in {seconds} s" if clear else ""
+    print(f"{clean(what)}: {' and '.join(ways)}{when}")
     advice = clipboard.tmux_advice(tmux)
     if advice and clipboard.OSC52 in result.ways:
         print(f"keylink: {advice}", file=sys.stderr)
