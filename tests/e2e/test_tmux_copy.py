@@ -31,6 +31,14 @@ def all_buffers(pane: TmuxPane) -> str:
     return "\n".join(pane._run("show-buffer", "-b", name, check=False).stdout for name in names)
 
 
+def assert_gone_from_every_buffer(pane: TmuxPane, value: str) -> None:
+    """The clear deletes tmux's older buffers holding the value just after the new top one."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and value in all_buffers(pane):
+        time.sleep(0.1)
+    assert value not in all_buffers(pane)
+
+
 def test_copy_secret_lands_in_tmux_and_is_cleared(tmux_pane: TmuxPane, e2e_env):
     env = add_account(e2e_env)
     tmux_pane.env = {**env, "KEYLINK_CLIP_TIME": "4"}
@@ -46,7 +54,7 @@ def test_copy_secret_lands_in_tmux_and_is_cleared(tmux_pane: TmuxPane, e2e_env):
         time.sleep(0.2)
     assert tmux_pane.buffer() == "(cleared by keylink)"
     assert time.monotonic() - copied_at > 3  # not before the clear time
-    assert SECRET not in all_buffers(tmux_pane)  # not left further down tmux's buffer list
+    assert_gone_from_every_buffer(tmux_pane, SECRET)  # not left further down tmux's list
     assert SECRET not in tmux_pane.screen()
 
 
@@ -70,3 +78,23 @@ def test_whitelist_copy_lands_the_list_in_tmux(tmux_pane: TmuxPane):
     assert "cleared" not in screen  # addresses are not secret: nothing to clear
     assert tmux_pane.wait_for_buffer() == GENERAL
     assert GENERAL not in screen
+
+
+def test_app_copy_key_and_the_clear_on_quit(tmux_pane: TmuxPane, e2e_env):
+    env = add_account(e2e_env)
+    tmux_pane.env = {**env, "KEYLINK_CLIP_TIME": "300", "KEYLINK_SECRET_BACKEND": "vault"}
+    tmux_pane.start([installed_keylink()])
+    tmux_pane.wait_for("keylink")
+    tmux_pane.send("2")
+    tmux_pane.wait_for("Copy for the terminal")
+    tmux_pane.send("s")
+    screen = tmux_pane.wait_for("Cleared in 300 s")
+    assert "The API secret of Main: sent to your terminal's clipboard" in screen
+    assert tmux_pane.wait_for_buffer() == SECRET
+    assert SECRET not in tmux_pane.screen()
+    tmux_pane.send("C-q")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and tmux_pane.buffer() == SECRET:
+        time.sleep(0.1)
+    assert tmux_pane.buffer() == "(cleared by keylink)"
+    assert_gone_from_every_buffer(tmux_pane, SECRET)
