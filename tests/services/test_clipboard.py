@@ -21,7 +21,8 @@ def test_osc52_always_and_local_clipboard_when_available() -> None:
     assert sent == ["1.2.3.4,5.6.7.8"]
     assert local == ["1.2.3.4,5.6.7.8"]
     assert result.ways == (clipboard.OSC52, clipboard.SYSTEM)
-    assert result.describe() == "via OSC 52 (your terminal's clipboard) and the system clipboard"
+    assert result.describe() == ("sent to your terminal's clipboard (OSC 52) and copied to the "
+                                 "system clipboard")
 
 
 def test_no_local_clipboard_means_osc52_only() -> None:

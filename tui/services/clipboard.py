@@ -26,12 +26,15 @@ class CopyResult:
     ways: tuple[str, ...]
 
     def describe(self) -> str:
-        """Plain words for the ways, e.g. "via OSC 52 and the system clipboard"."""
-        names = {OSC52: "OSC 52 (your terminal's clipboard)", SYSTEM: "the system clipboard"}
+        """Plain words for where it went, e.g. "sent to your terminal's clipboard (OSC 52)".
+
+        "Sent", not "copied": OSC 52 cannot tell whether the terminal took it."""
+        names = {OSC52: "sent to your terminal's clipboard (OSC 52)",
+                 SYSTEM: "copied to the system clipboard"}
         spoken = [names.get(way, way) for way in self.ways]
         if not spoken:
-            return "nowhere: select the text on screen to copy it"
-        return "via " + " and ".join(spoken)
+            return "not sent anywhere: select the text on screen to copy it"
+        return " and ".join(spoken)
 
 
 def has_local_clipboard(
