@@ -201,6 +201,8 @@ class AccountsScreen(SectionScreen):
         self.accounts: list[Account] = []
         #: Reports of this session by account id (the stored LastCheck is only a summary).
         self.reports: dict[str, KeyReport] = {}
+        #: What to do once the store is open (the guide asked for the add form before it was).
+        self._after_open: Callable[[], None] | None = None
 
     # -- building ------------------------------------------------------------------------------
 
@@ -285,7 +287,10 @@ class AccountsScreen(SectionScreen):
         if store.load_problem:
             self._show_banner("#load-problem", f"Accounts file: {store.load_problem}.")
         self._update_status()
-        if secrets.needs_unlock:
+        after, self._after_open = self._after_open, None
+        if after is not None:
+            after()  # asks to unlock first itself where needed
+        elif secrets.needs_unlock:
             self._ask_unlock(then=None)
 
     def _update_status(self) -> None:
@@ -484,6 +489,35 @@ class AccountsScreen(SectionScreen):
                 copy_field(self, self.store, account, field)
 
         self._with_secrets(copy)
+
+    def reveal(self, target: str) -> None:
+        """``add:EXCHANGE`` opens the add form set to that exchange (the guide's "store it"
+        step), once the store is open and unlocked."""
+        from tui.services.exchanges import exchanges
+
+        kind, _, exchange_id = target.partition(":")
+        if kind != "add" or exchange_id not in exchanges():
+            super().reveal(target)
+        if self.store is None:
+            self._after_open = lambda: self.reveal(target)
+            return
+        self._with_secrets(lambda: self._open_add_form(exchange_id))
+
+    def _open_add_form(self, exchange_id: str) -> None:
+        from textual.widgets import Select
+
+        from tui.screens.account_form import AccountFormScreen, FormMode
+
+        assert self.store is not None
+        form = AccountFormScreen(self.store, FormMode.ADD, existing=tuple(self.accounts))
+
+        def preset() -> None:
+            # The form starts on the first exchange; choosing in its Select also refreshes the
+            # environments, as a user's choice would.
+            form.query_one("#exchange", Select).value = exchange_id
+
+        self.app.push_screen(form, self._form_closed)
+        form.call_after_refresh(preset)
 
     def on_unmount(self) -> None:
         from tui.screens.credential_copy import clear_now

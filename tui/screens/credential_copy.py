@@ -12,6 +12,8 @@ import contextlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from textual.app import App
     from textual.screen import Screen
 
@@ -54,13 +56,15 @@ def clear_now(app: App[Any]) -> None:
         timer.clear_now()
 
 
-def copy_field(screen: Screen[Any], store: AccountStore, account: Account, field: str) -> None:
+def copy_field(screen: Screen[Any], store: AccountStore, account: Account, field: str,
+               on_sent: Callable[[], None] | None = None) -> None:
     """Start a thread worker that reads ``field`` of ``account`` and copies it (never the UI
-    thread: the keyring or vault can take seconds)."""
+    thread: the keyring or vault can take seconds); ``on_sent`` runs on the UI thread once the
+    value went out."""
     from functools import partial
 
-    screen.run_worker(partial(_copy_in_thread, screen.app, store, account, field), thread=True,
-                      exclusive=True, group="copy-credential", exit_on_error=False)
+    screen.run_worker(partial(_copy_in_thread, screen.app, store, account, field, on_sent),
+                      thread=True, exclusive=True, group="copy-credential", exit_on_error=False)
 
 
 def copy_message(what: str, ways: tuple[str, ...], seconds: int, tmux: str | None) -> str:
@@ -79,7 +83,8 @@ def copy_message(what: str, ways: tuple[str, ...], seconds: int, tmux: str | Non
     return f"{text}\n{advice}" if advice else text
 
 
-def _copy_in_thread(app: App[Any], store: AccountStore, account: Account, field: str) -> None:
+def _copy_in_thread(app: App[Any], store: AccountStore, account: Account, field: str,
+                    on_sent: Callable[[], None] | None) -> None:
     from tui.services import clipboard
     from tui.services.handoff import FIELD_LABELS, SECRET_FIELDS, HandoffError, field_value
     from tui.services.secrets import SecretStoreError
@@ -106,3 +111,5 @@ def _copy_in_thread(app: App[Any], store: AccountStore, account: Account, field:
     message = copy_message(what, result.ways, seconds, clipboard.tmux_set_clipboard()) + warning
     app.call_from_thread(app.notify, message, title="Copy", markup=False,
                          severity="information" if result.ways else "error", timeout=8)
+    if result.ways and on_sent is not None:
+        app.call_from_thread(on_sent)
