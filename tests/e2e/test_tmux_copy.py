@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -24,6 +25,22 @@ def add_account(env: dict[str, str]) -> dict[str, str]:
                    input=f"{KEY}\n{SECRET}\n", capture_output=True, text=True, env=env,
                    timeout=120, check=True)
     return env
+
+
+def clearer_processes(home: str) -> list[tuple[bytes, bytes]]:
+    """(argv, environment) of the detached clear helpers started under this test's HOME."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            argv = (proc / "cmdline").read_bytes()
+            environ = (proc / "environ").read_bytes()
+        except OSError:
+            continue
+        if b"tui.services.clipboard" in argv and f"HOME={home}".encode() in environ:
+            found.append((argv, environ))
+    return found
 
 
 def all_buffers(pane: TmuxPane) -> str:
@@ -48,6 +65,12 @@ def test_copy_secret_lands_in_tmux_and_is_cleared(tmux_pane: TmuxPane, e2e_env):
     assert "the API secret of Main: sent to your terminal's clipboard (OSC 52)" in screen
     assert tmux_pane.wait_for_buffer() == SECRET
     assert SECRET not in tmux_pane.screen()
+    # The helper waiting to clear holds neither the secret nor the vault passphrase where other
+    # processes could read them (argv) or inherit them (its environment).
+    helpers = clearer_processes(env["HOME"])
+    assert len(helpers) == 1
+    for blob in helpers[0]:
+        assert SECRET.encode() not in blob and VAULT_PASSPHRASE.encode() not in blob
 
     deadline = copied_at + 20
     while time.monotonic() < deadline and tmux_pane.buffer() == SECRET:
