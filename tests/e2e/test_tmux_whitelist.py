@@ -19,5 +19,5 @@ def test_copy_lands_the_exact_list_in_tmux_buffer(tmux_pane: TmuxPane) -> None:
     tmux_pane.send("c")
     assert tmux_pane.wait_for_buffer() == GENERAL
     # The copied text also stays on screen for terminals without OSC 52.
-    tmux_pane.wait_for("Copied 20")
+    tmux_pane.wait_for("20 addresses (comma")
     tmux_pane.send("C-q")

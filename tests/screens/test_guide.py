@@ -26,9 +26,11 @@ def test_passphrase_step_only_where_the_exchange_has_one() -> None:
     for info in exchanges().values():
         ids = [s.id for s in guide_steps(info.id)]
         assert ("passphrase" in ids) == info.has_passphrase, info.id
-        # Exchange steps come first, then the terminal's.
+        # Exchange steps come first, then keylink's, then the terminal's.
         sides = [s.side for s in guide_steps(info.id)]
-        assert sides == sorted(sides, key=lambda side: side != "exchange")
+        order = ("exchange", "keylink", "terminal")
+        assert sides == sorted(sides, key=order.index)
+        assert "keylink" in sides
         assert sides[-1] == "terminal"
 
 
@@ -36,10 +38,10 @@ def test_wording_follows_the_exchange() -> None:
     bybit = {s.id: s for s in guide_steps("bybit")}
     assert "Connect to Third-Party Applications" in bybit["linked"].body
     assert exchanges()["bybit"].create_button in bybit["create"].body
-    assert "passphrase" not in bybit["terminal-enter"].body
+    assert "passphrase" not in bybit["store"].body
     okx = {s.id: s for s in guide_steps("okx")}
     assert "Linking third-party apps" in okx["linked"].body
-    assert "the passphrase" in okx["terminal-enter"].body
+    assert "the passphrase" in okx["store"].body
     bitget = {s.id: s for s in guide_steps("bitget")}
     assert "26 characters" in bitget["permissions"].extra
 
@@ -92,14 +94,14 @@ async def test_exchange_selector_changes_wording_and_keeps_the_step() -> None:
         await pilot.pause()
         assert "Connect to Third-Party Applications" in _text(screen, "#step-body")
         assert "type 2" in _text(screen, "#step-extra")
-        assert str(screen.query_one("#step-counter", Label).render()) == "Step 3 of 9"
+        assert str(screen.query_one("#step-counter", Label).render()) == "Step 3 of 10"
 
         await pilot.press("e")  # next exchange: OKX
         assert screen.exchange_id == "okx" and select.value == "okx"
         assert screen.step.id == "linked"
         assert "Linking third-party apps" in _text(screen, "#step-body")
         assert not screen.query_one("#step-extra").display
-        assert str(screen.query_one("#step-counter", Label).render()) == "Step 3 of 10"
+        assert str(screen.query_one("#step-counter", Label).render()) == "Step 3 of 11"
 
         # Clicking an exchange in the row works too.
         text = select.render().plain

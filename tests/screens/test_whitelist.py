@@ -62,7 +62,8 @@ async def test_c_copies_exactly_the_comma_list_and_says_how() -> None:
         assert screen.last_copy is not None and screen.last_copy.ways == ("OSC 52",)
         panel = screen.query_one(CopyPanel)
         assert panel.text == expected  # still on screen to select by hand
-        assert "Copied 20 addresses (comma-separated)" in panel.status
+        assert "20 addresses (comma-separated): sent to your terminal's clipboard (OSC 52)." \
+            in panel.status
         assert screen.last_copy.describe() in panel.status.replace("\n", " ")
         assert panel.has_class("-copied")
 

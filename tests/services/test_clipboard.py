@@ -21,7 +21,8 @@ def test_osc52_always_and_local_clipboard_when_available() -> None:
     assert sent == ["1.2.3.4,5.6.7.8"]
     assert local == ["1.2.3.4,5.6.7.8"]
     assert result.ways == (clipboard.OSC52, clipboard.SYSTEM)
-    assert result.describe() == "via OSC 52 (your terminal's clipboard) and the system clipboard"
+    assert result.describe() == ("sent to your terminal's clipboard (OSC 52) and copied to the "
+                                 "system clipboard")
 
 
 def test_no_local_clipboard_means_osc52_only() -> None:
@@ -77,3 +78,69 @@ async def test_osc52_payload_written_by_textual_is_the_exact_text() -> None:
     assert base64.b64decode(payloads[0][len("\x1b]52;c;") : -1]).decode() == text
     assert result.ways == (clipboard.OSC52,)
     assert app.clipboard == text
+
+
+# -- clearing -------------------------------------------------------------------------------------
+
+
+def test_clip_time_default_and_bad_values() -> None:
+    import pytest
+
+    assert clipboard.clip_time({}) == 45
+    assert clipboard.clip_time({"KEYLINK_CLIP_TIME": " 3 "}) == 3
+    for bad in ("0", "-1", "1.5", "soon", "86401"):
+        with pytest.raises(ValueError, match="whole number of seconds"):
+            clipboard.clip_time({"KEYLINK_CLIP_TIME": bad})
+
+
+def test_osc52_sequence_is_the_exact_escape() -> None:
+    assert clipboard.osc52_sequence("héllo") == (
+        b"\x1b]52;c;" + base64.b64encode("héllo".encode()) + b"\x07")
+
+
+def test_clear_overwrites_osc52_always_and_the_local_clipboard_only_if_it_still_holds_it(
+    monkeypatch,
+) -> None:
+    import pyperclip
+
+    held = ["the secret"]
+    monkeypatch.setattr(pyperclip, "paste", lambda: held[-1])
+    monkeypatch.setattr(pyperclip, "copy", held.append)
+    sent: list[str] = []
+    clipboard.clear_clipboard(clipboard.digest("the secret"), sent.append, local_available=True,
+                              environ={})
+    assert sent == [clipboard.CLEARED_TEXT] and held[-1] == clipboard.CLEARED_TEXT
+
+    held.append("the user's own later copy")
+    clipboard.clear_clipboard(clipboard.digest("the secret"), sent.append, local_available=True,
+                              environ={})
+    assert held[-1] == "the user's own later copy"  # left alone
+    assert sent == [clipboard.CLEARED_TEXT] * 2  # OSC 52 cannot be read back: always
+
+
+def test_clear_timer_fires_once_after_its_delay_and_a_new_copy_replaces_it() -> None:
+    import threading
+    import time
+
+    fired: list[str] = []
+    done = threading.Event()
+    timer = clipboard.ClearTimer(lambda d: (fired.append(d), done.set()))
+    timer.start("first", 5)
+    timer.start("second", 0.2)  # replaces the first
+    assert timer.pending
+    started = time.monotonic()
+    assert done.wait(3)
+    assert time.monotonic() - started >= 0.15
+    time.sleep(0.1)
+    assert fired == ["second"] and not timer.pending
+    assert timer.clear_now() is False  # nothing left to clear
+
+    timer.start("third", 60)
+    assert timer.clear_now() is True
+    assert fired == ["second", "third"]
+
+
+def test_tmux_state_only_inside_tmux() -> None:
+    assert clipboard.tmux_set_clipboard({}) is None
+    assert clipboard.tmux_advice(None) == "" and clipboard.tmux_advice("on") == ""
+    assert "tmux set -g set-clipboard on" in clipboard.tmux_advice("off")

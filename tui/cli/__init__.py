@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from tui import __version__
-from tui.cli import accounts, doctor, verify, whitelist
+from tui.cli import accounts, copy, doctor, run, verify, whitelist
 from tui.cli.common import UsageError
 
 __all__ = ["UsageError", "build_parser", "main"]
@@ -26,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"keylink {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for group in (whitelist, verify, accounts, doctor):
+    for group in (whitelist, verify, accounts, copy, run, doctor):
         group.add_parser(sub)
     return parser
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from tui.cli import account_import
 from tui.cli.common import UsageError, account_store, open_secrets, quoted, stdin_is_terminal
 
 
@@ -47,6 +48,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         help="drop the account even if its secret cannot be deleted "
                         "(the secret store is gone for good)")
     remove.set_defaults(handler=_run_accounts_remove)
+
+    account_import.add_action(actions)
 
 
 def _run_accounts_list(args: argparse.Namespace) -> int:

@@ -19,6 +19,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=("comma", "lines", "space", "json"), default="comma")
     p.add_argument("--file", default=None, help="read the addresses from this file instead")
     p.add_argument("--list", action="store_true", help="list the shipped profiles and exit")
+    p.add_argument("--copy", action="store_true",
+                   help="copy the list to the clipboard (OSC 52 and the system clipboard) "
+                   "instead of printing it")
     p.set_defaults(handler=_run_whitelist)
 
 
@@ -41,5 +44,13 @@ def _run_whitelist(args: argparse.Namespace) -> int:
             addresses = whitelist.profile(args.profile or whitelist.DEFAULT_PROFILE).addresses
     except (whitelist.WhitelistError, KeyError) as exc:
         raise UsageError(exc.args[0] if exc.args else str(exc)) from None
-    print(whitelist.format_addresses(addresses, args.format))
+    text = whitelist.format_addresses(addresses, args.format)
+    if args.copy:
+        from tui.cli.copy import copy_with_clear
+
+        count = len(addresses)
+        copy_with_clear(text, f"{count} address{'es' if count != 1 else ''} ({args.format})",
+                        clear=False)
+        return 0
+    print(text)
     return 0

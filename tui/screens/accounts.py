@@ -150,8 +150,13 @@ class AccountsScreen(SectionScreen):
     AccountsScreen.-empty #empty {
         display: block;
     }
-    AccountsScreen.-empty #accounts {
+    AccountsScreen.-empty #accounts, AccountsScreen.-empty #copy-hint {
         display: none;
+    }
+    AccountsScreen #copy-hint {
+        height: 1;
+        padding: 0 1;
+        color: $text-muted;
     }
     AccountsScreen #verify-progress {
         display: none;
@@ -185,6 +190,16 @@ class AccountsScreen(SectionScreen):
                 tooltip="Check every account's key, one after the other"),
         Binding("u", "unlock", "Unlock vault", id="accounts.unlock",
                 tooltip="Enter the vault's passphrase to use the stored secrets"),
+        # Copy keys: the value goes to the clipboard, never to the screen (credential_copy).
+        Binding("n", "copy('name')", "Copy name", show=False, id="accounts.copy_name",
+                tooltip="Copy the selected account's display name, for the terminal's form"),
+        Binding("k", "copy('key')", "Copy key", show=False, id="accounts.copy_key",
+                tooltip="Copy the selected account's API key (cleared after a while)"),
+        Binding("s", "copy('secret')", "Copy secret", show=False, id="accounts.copy_secret",
+                tooltip="Copy the selected account's API secret (cleared after a while)"),
+        Binding("p", "copy('passphrase')", "Copy passphrase", show=False,
+                id="accounts.copy_passphrase",
+                tooltip="Copy the selected account's API passphrase (OKX, Bitget)"),
     ]
 
     def __init__(
@@ -202,6 +217,8 @@ class AccountsScreen(SectionScreen):
         self.accounts: list[Account] = []
         #: Reports of this session by account id (the stored LastCheck is only a summary).
         self.reports: dict[str, KeyReport] = {}
+        #: What to do once the store is open (the guide asked for the add form before it was).
+        self._after_open: Callable[[], None] | None = None
 
     # -- building ------------------------------------------------------------------------------
 
@@ -218,6 +235,9 @@ class AccountsScreen(SectionScreen):
         table.add_column("Checked", key="checked")
         table.add_column("Last check", key="check")
         yield table
+        # The copy keys are too many for the footer at 80 columns: this line names them.
+        yield Static("Copy for the terminal: n name · k key · s secret · p passphrase",
+                     id="copy-hint", markup=False)
         yield Static(
             "No accounts yet.\n\n"
             "Press a to add one: give it a name, pick the exchange, and paste the API key and "
@@ -285,7 +305,10 @@ class AccountsScreen(SectionScreen):
         if store.load_problem:
             self._show_banner("#load-problem", f"Accounts file: {store.load_problem}.")
         self._update_status()
-        if secrets.needs_unlock:
+        after, self._after_open = self._after_open, None
+        if after is not None:
+            after()  # asks to unlock first itself where needed
+        elif secrets.needs_unlock:
             self._ask_unlock(then=None)
 
     def _update_status(self) -> None:
@@ -428,7 +451,7 @@ class AccountsScreen(SectionScreen):
             return self.secrets is not None and self.secrets.needs_unlock
         if action == "add":
             return True if self.store is not None else None
-        if action in {"edit", "rotate", "delete", "verify"}:
+        if action in {"edit", "rotate", "delete", "verify", "copy"}:
             return True if self.store is not None and self.selected is not None else None
         if action == "verify_all":
             return True if self.store is not None and self.accounts else None
@@ -479,6 +502,57 @@ class AccountsScreen(SectionScreen):
                     then()
 
         return done
+
+    def action_copy(self, field: str) -> None:
+        """Copy one field of the selected account; a locked vault is unlocked first."""
+        from tui.screens.credential_copy import copy_field
+
+        account = self.selected
+        if account is None or self.store is None:
+            return
+        if field == "name":
+            copy_field(self, self.store, account, field)
+            return
+
+        def copy() -> None:
+            if self.store is not None:
+                copy_field(self, self.store, account, field)
+
+        self._with_secrets(copy)
+
+    def reveal(self, target: str) -> None:
+        """``add:EXCHANGE`` opens the add form set to that exchange (the guide's "store it"
+        step), once the store is open and unlocked."""
+        from tui.services.exchanges import exchanges
+
+        kind, _, exchange_id = target.partition(":")
+        if kind != "add" or exchange_id not in exchanges():
+            super().reveal(target)
+        if self.store is None:
+            self._after_open = lambda: self.reveal(target)
+            return
+        self._with_secrets(lambda: self._open_add_form(exchange_id))
+
+    def _open_add_form(self, exchange_id: str) -> None:
+        from textual.widgets import Select
+
+        from tui.screens.account_form import AccountFormScreen, FormMode
+
+        assert self.store is not None
+        form = AccountFormScreen(self.store, FormMode.ADD, existing=tuple(self.accounts))
+
+        def preset() -> None:
+            # The form starts on the first exchange; choosing in its Select also refreshes the
+            # environments, as a user's choice would.
+            form.query_one("#exchange", Select).value = exchange_id
+
+        self.app.push_screen(form, self._form_closed)
+        form.call_after_refresh(preset)
+
+    def on_unmount(self) -> None:
+        from tui.screens.credential_copy import clear_now
+
+        clear_now(self.app)
 
     def action_unlock(self) -> None:
         """Ask for the vault passphrase."""

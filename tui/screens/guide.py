@@ -22,6 +22,7 @@ from tui.widgets.step_list import StepList
 
 if TYPE_CHECKING:
     from tui.commands import PaletteCommand
+    from tui.services.accounts import Account, AccountStore
 
 DEFAULT_EXCHANGE = "bybit"
 
@@ -42,6 +43,10 @@ class GuideStep(NamedTuple):
     faq: str | None
     #: True on the step that needs the terminal's IP list.
     whitelist: bool
+    #: True on the step where a key opens keylink's add form.
+    store: bool = False
+    #: True on the step with the paste-along checklist.
+    checklist: bool = False
 
 
 @cache
@@ -82,12 +87,19 @@ def guide_steps(exchange_id: str) -> tuple[GuideStep, ...]:
                 extra="\n\n".join(part for part in extra_parts if part).format_map(words),
                 faq=raw.get("faq"),
                 whitelist=bool(raw.get("whitelist", False)),
+                store=bool(raw.get("store", False)),
+                checklist=bool(raw.get("checklist", False)),
             )
         )
     return tuple(steps)
 
 
-_SIDES = {"exchange": "On the exchange's website", "terminal": "In the trading terminal"}
+_SIDES = {"exchange": "On the exchange's website", "keylink": "In keylink",
+          "terminal": "In the trading terminal"}
+
+#: The checklist's items: the terminal form's fields, in its order.
+_ITEMS = (("name", "Display name"), ("key", "API key"), ("secret", "API secret"),
+          ("passphrase", "Passphrase"))
 
 
 class GuideScreen(SectionScreen):
@@ -108,6 +120,14 @@ class GuideScreen(SectionScreen):
                 tooltip="Open the terminal's IP list for this exchange", id="guide.whitelist"),
         Binding("f", "related_faq", "Why?",
                 tooltip="Open the question this step relates to", id="guide.faq"),
+        Binding("a", "store_key", "Store key",
+                tooltip="Open keylink's add form for this exchange", id="guide.store"),
+        Binding("c", "copy_next", "Copy next",
+                tooltip="Copy the checklist's next item for the terminal's form",
+                id="guide.copy_next"),
+        Binding("o", "other_account", "Other account",
+                tooltip="Use another stored account of this exchange in the checklist",
+                id="guide.other_account"),
     ]
 
     DEFAULT_CSS = """
@@ -132,6 +152,7 @@ class GuideScreen(SectionScreen):
             background: $warning 15%;
         }
         #step-links { margin-top: 1; color: $text-muted; }
+        #checklist { margin-top: 1; }
     }
     """
 
@@ -144,6 +165,15 @@ class GuideScreen(SectionScreen):
         self._binding_state: tuple[object, ...] = ()
         #: The steps and the index last drawn (see _step_highlighted).
         self._drawn: tuple[tuple[GuideStep, ...], int] | None = None
+        #: The checklist: the store it reads (None until loaded), this exchange's accounts,
+        #: the one in use, and the items done for it.
+        self.checklist_store: AccountStore | None = None
+        self.checklist_accounts: list[Account] = []
+        self.checklist_account: int = 0
+        self.checklist_done: set[str] = set()
+        self._checklist_problem = ""
+        #: The exchange whose accounts were last read.
+        self._checklist_exchange: str | None = None
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="guide-bar"):
@@ -158,6 +188,7 @@ class GuideScreen(SectionScreen):
                 yield Static(id="step-body")
                 yield Static(id="step-extra")
                 yield Static(id="step-security")
+                yield Static(id="checklist")
                 yield Static(id="step-links")
 
     def on_mount(self) -> None:
@@ -188,6 +219,7 @@ class GuideScreen(SectionScreen):
             return
         current_id, current_index = self.step.id, self.step_index
         self.exchange_id = exchange_id
+        self.checklist_accounts, self.checklist_account, self.checklist_done = [], 0, set()
         self.steps = guide_steps(exchange_id)
         ids = [s.id for s in self.steps]
         index = ids.index(current_id) if current_id in ids else current_index
@@ -211,6 +243,11 @@ class GuideScreen(SectionScreen):
         security.update(Content.assemble(("⚠ Security: ", "bold $text-warning"),
                                          Content.from_markup(step.security)))
         security.display = bool(step.security)
+        checklist = self.query_one("#checklist", Static)
+        checklist.display = step.checklist
+        if step.checklist:
+            checklist.update(self._checklist_content())
+            self._load_checklist()
         links: list[str] = []
         if step.whitelist:
             links.append(f"[b]w[/b]  open the IP list for {label}")
@@ -221,7 +258,8 @@ class GuideScreen(SectionScreen):
         links_widget.display = bool(links)
         self.query_one("#step-detail", VerticalScroll).scroll_home(animate=False)
         # Refreshing bindings rebuilds the footer: only do it when what they depend on changed.
-        state = (step.whitelist, step.faq is not None, index == 0, index == len(self.steps) - 1)
+        state = (step.whitelist, step.faq is not None, index == 0, index == len(self.steps) - 1,
+                 step.store, step.checklist)
         if state != self._binding_state:
             self._binding_state = state
             self.refresh_bindings()
@@ -249,6 +287,178 @@ class GuideScreen(SectionScreen):
         ids = list(exchanges())
         self.set_exchange(ids[(ids.index(self.exchange_id) + 1) % len(ids)])
 
+    async def action_store_key(self) -> None:
+        """Open the accounts section's add form, set to this guide's exchange."""
+        from tui.app import KeylinkApp
+
+        if self.step.store and isinstance(self.app, KeylinkApp):
+            await self.app.show("accounts", f"add:{self.exchange_id}")
+
+    # -- the paste-along checklist ----------------------------------------------------------
+
+    def _items(self) -> list[tuple[str, str]]:
+        if exchange(self.exchange_id).has_passphrase:
+            return list(_ITEMS)
+        return list(_ITEMS[:3])
+
+    @property
+    def checklist_current(self) -> Account | None:
+        """The stored account the checklist copies from (None when there is none)."""
+        if not self.checklist_accounts:
+            return None
+        return self.checklist_accounts[self.checklist_account % len(self.checklist_accounts)]
+
+    def _checklist_content(self) -> Content:
+        from tui.services.text import clean
+
+        label = exchange(self.exchange_id).label
+        account = self.checklist_current
+        if self._checklist_problem:
+            return Content(self._checklist_problem)
+        if self.checklist_store is None or self._checklist_exchange != self.exchange_id:
+            return Content("Reading the stored accounts…")
+        if account is None:
+            return Content.assemble(f"No {label} account is stored in keylink yet: go back to "
+                                    "the step ", ("Store it in keylink", "bold"), " first.")
+        parts: list[Content | str | tuple[str, str]] = [
+            "From ", (clean(account.name, limit=24), "bold"),
+        ]
+        if len(self.checklist_accounts) > 1:
+            number = self.checklist_account % len(self.checklist_accounts) + 1
+            parts.append(f" ({number} of {len(self.checklist_accounts)}, o: another)")
+        parts.append(":\n")
+        items = self._items()
+        next_field = next((f for f, _ in items if f not in self.checklist_done), None)
+        for number, (field, name) in enumerate(items, start=1):
+            done = field in self.checklist_done
+            mark = ("✓", "$text-success") if done else ("→", "bold $text-accent") \
+                if field == next_field else (" ", "")
+            parts += [mark, f" {number}. {name}\n"]
+        if not exchange(self.exchange_id).has_passphrase:
+            parts.append(f"  {len(items) + 1}. Passphrase: none on {label}, leave it empty\n")
+        if next_field is None:
+            parts.append(("All copied: submit the terminal's form.", "$text-success"))
+        return Content.assemble(*parts).rstrip()
+
+    def _redraw_checklist(self) -> None:
+        if self.step.checklist:
+            self.query_one("#checklist", Static).update(self._checklist_content())
+            self.refresh_bindings()
+
+    def _shared_store(self) -> AccountStore | None:
+        """The accounts section's store when it is open: its vault is already unlocked."""
+        from tui.screens.accounts import AccountsScreen
+
+        try:
+            stack = self.app.get_screen_stack("accounts")
+        except KeyError:  # the section was not opened yet (or this is not KeylinkApp)
+            return None
+        for screen in stack:
+            if isinstance(screen, AccountsScreen) and screen.store is not None:
+                return screen.store
+        return None
+
+    def _load_checklist(self) -> None:
+        store = self._shared_store() or self.checklist_store
+        self.run_worker(partial(self._read_accounts, store, self.exchange_id), thread=True,
+                        exclusive=True, group="guide-checklist", exit_on_error=False)
+
+    def _read_accounts(self, store: AccountStore | None, exchange_id: str) -> None:
+        """Worker: open the store if need be (a keyring probe can take seconds) and list this
+        exchange's accounts."""
+        import contextlib
+        import os
+
+        from tui.services.accounts import AccountError, AccountStore
+        from tui.services.secrets import PASSPHRASE_ENV, SecretStore, SecretStoreError
+
+        try:
+            if store is None:
+                secrets = SecretStore.open()
+                given = os.environ.get(PASSPHRASE_ENV)
+                if given and secrets.needs_unlock:  # as the accounts section does
+                    with contextlib.suppress(SecretStoreError):
+                        secrets.unlock(given)
+                store = AccountStore(secrets)
+            accounts = [a for a in store.list() if a.exchange == exchange_id]
+        except (AccountError, SecretStoreError) as exc:
+            self.app.call_from_thread(self._checklist_failed, str(exc))
+            return
+        self.app.call_from_thread(self._checklist_loaded, store, exchange_id, accounts)
+
+    def _checklist_failed(self, message: str) -> None:
+        from tui.services.text import clean
+
+        self._checklist_problem = f"The stored accounts cannot be read: {clean(message)}"
+        self._redraw_checklist()
+
+    def _checklist_loaded(self, store: AccountStore, exchange_id: str,
+                          accounts: list[Account]) -> None:
+        if exchange_id != self.exchange_id:
+            return  # the exchange changed meanwhile; that change loads its own
+        before = self.checklist_current
+        self.checklist_store, self._checklist_problem = store, ""
+        self._checklist_exchange = exchange_id
+        self.checklist_accounts = accounts
+        ids = [a.id for a in accounts]
+        if before is None or before.id not in ids:
+            self.checklist_account, self.checklist_done = 0, set()
+        else:
+            self.checklist_account = ids.index(before.id)
+        self._redraw_checklist()
+
+    def on_screen_resume(self) -> None:
+        # Back from the accounts section: an account may have been added there.
+        if self.is_mounted and self.step.checklist:
+            self._load_checklist()
+
+    def action_other_account(self) -> None:
+        """Use the next stored account of this exchange; its items start undone."""
+        if len(self.checklist_accounts) > 1:
+            self.checklist_account = (self.checklist_account + 1) % len(self.checklist_accounts)
+            self.checklist_done = set()
+            self._redraw_checklist()
+
+    def action_copy_next(self) -> None:
+        """Copy the next item not yet done (after the last, start again from the first)."""
+        from tui.services.handoff import SECRET_FIELDS
+
+        account, store = self.checklist_current, self.checklist_store
+        if not self.step.checklist or account is None or store is None:
+            return
+        items = [field for field, _ in self._items()]
+        field = next((f for f in items if f not in self.checklist_done), None)
+        if field is None:
+            self.checklist_done = set()
+            field = items[0]
+        secrets = store.secrets
+        if field in SECRET_FIELDS and secrets.needs_unlock:
+            from tui.screens.vault import UnlockVaultScreen
+
+            def unlocked(opened: bool | None) -> None:
+                if opened:
+                    self.action_copy_next()
+
+            self.app.push_screen(UnlockVaultScreen(secrets), unlocked)
+            return
+        self._copy(store, account, field)
+
+    def _copy(self, store: AccountStore, account: Account, field: str) -> None:
+        from tui.screens.credential_copy import copy_field
+
+        def sent() -> None:
+            current = self.checklist_current
+            if current is not None and current.id == account.id:
+                self.checklist_done.add(field)
+                self._redraw_checklist()
+
+        copy_field(self, store, account, field, on_sent=sent)
+
+    def on_unmount(self) -> None:
+        from tui.screens.credential_copy import clear_now
+
+        clear_now(self.app)
+
     async def action_open_whitelist(self) -> None:
         from tui.app import KeylinkApp
 
@@ -268,6 +478,12 @@ class GuideScreen(SectionScreen):
             return self.step.whitelist
         if action == "related_faq":
             return self.step.faq is not None
+        if action == "store_key":
+            return self.step.store
+        if action == "copy_next":
+            return self.step.checklist and (True if self.checklist_current else None)
+        if action == "other_account":
+            return self.step.checklist and len(self.checklist_accounts) > 1
         if action == "next_step":
             return None if self.step_index >= len(self.steps) - 1 else True
         if action == "previous_step":

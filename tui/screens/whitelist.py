@@ -10,6 +10,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.content import Content
 from textual.widgets import DataTable, Input, Label, Select, Static
 
 from tui.commands import PaletteCommand
@@ -235,19 +236,27 @@ class WhitelistScreen(SectionScreen):
     def copy(self, text: str, what: str) -> CopyResult:
         """Copy ``text`` (described as ``what``) off the UI thread: pyperclip may run a
         clipboard program. OSC 52 itself is written by the app, on its own thread."""
+        from tui.services.clipboard import OSC52, tmux_advice, tmux_set_clipboard
+
         app = self.app
         result = copy_text(text, partial(app.call_from_thread, app.copy_to_clipboard))
-        app.call_from_thread(self._copied, result, what)
+        advice = tmux_advice(tmux_set_clipboard()) if OSC52 in result.ways else ""
+        app.call_from_thread(self._copied, result, what, advice)
         return result
 
-    def _copied(self, result: CopyResult, what: str) -> None:
+    def _copied(self, result: CopyResult, what: str, advice: str = "") -> None:
         self.last_copy = result
         how = result.describe()
+        status = f"{what[0].upper()}{what[1:]}: {how}."
+        if advice:
+            status += f"\n{advice}"
+        # Content, not markup: a loaded file's addresses and tmux's answer are outside text.
         self.query_one(CopyPanel).show_copied(
             result.text,
-            f"Copied {what} {how}.\nNo luck pasting? Select the text below and copy it by hand.",
+            Content(f"{status}\nNo luck pasting? Select the text below and copy it by hand."),
         )
-        self.notify(f"Copied {what}", title="Copied")
+        self.notify(status, title="Sent" if result.ways else "Not sent", markup=False,
+                    severity="information" if result.ways else "warning")
 
     def action_copy_all(self) -> None:
         label = whitelist.FORMAT_LABELS[self.fmt]

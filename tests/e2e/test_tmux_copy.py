@@ -1,0 +1,123 @@
+"""`keylink copy NAME --field secret` in a real tmux: the exact secret lands in tmux's paste
+buffer, never on the screen, and the detached helper copies something harmless over it later."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.tmux import TmuxPane, installed_keylink
+
+pytestmark = pytest.mark.tmux
+
+KEY = "AbCdEfGh1234567890"
+SECRET = "Zx9" * 12
+VAULT_PASSPHRASE = "tmux copy vault passphrase 7"
+
+
+def add_account(env: dict[str, str]) -> dict[str, str]:
+    env = {**env, "KEYLINK_VAULT_PASSPHRASE": VAULT_PASSPHRASE}
+    subprocess.run([sys.executable, "-m", "tui", "accounts", "add", "Main", "--exchange", "bybit"],
+                   input=f"{KEY}\n{SECRET}\n", capture_output=True, text=True, env=env,
+                   timeout=120, check=True)
+    return env
+
+
+def clearer_processes(home: str) -> list[tuple[bytes, bytes]]:
+    """(argv, environment) of the detached clear helpers started under this test's HOME."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            argv = (proc / "cmdline").read_bytes()
+            environ = (proc / "environ").read_bytes()
+        except OSError:
+            continue
+        if b"tui.services.clipboard" in argv and f"HOME={home}".encode() in environ:
+            found.append((argv, environ))
+    return found
+
+
+def all_buffers(pane: TmuxPane) -> str:
+    names = pane._run("list-buffers", "-F", "#{buffer_name}", check=False).stdout.split()
+    return "\n".join(pane._run("show-buffer", "-b", name, check=False).stdout for name in names)
+
+
+def assert_gone_from_every_buffer(pane: TmuxPane, value: str) -> None:
+    """The clear deletes tmux's older buffers holding the value just after the new top one."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and value in all_buffers(pane):
+        time.sleep(0.1)
+    assert value not in all_buffers(pane)
+
+
+def test_copy_secret_lands_in_tmux_and_is_cleared(tmux_pane: TmuxPane, e2e_env):
+    env = add_account(e2e_env)
+    tmux_pane.env = {**env, "KEYLINK_CLIP_TIME": "4"}
+    tmux_pane.start([installed_keylink(), "copy", "Main", "--field", "secret"])
+    screen = tmux_pane.wait_for("cleared in 4 s")
+    copied_at = time.monotonic()
+    assert "the API secret of Main: sent to your terminal's clipboard (OSC 52)" in screen
+    assert tmux_pane.wait_for_buffer() == SECRET
+    assert SECRET not in tmux_pane.screen()
+    # The helper waiting to clear holds neither the secret nor the vault passphrase where other
+    # processes could read them (argv) or inherit them (its environment).
+    helpers = clearer_processes(env["HOME"])
+    assert len(helpers) == 1
+    for blob in helpers[0]:
+        assert SECRET.encode() not in blob and VAULT_PASSPHRASE.encode() not in blob
+
+    deadline = copied_at + 20
+    while time.monotonic() < deadline and tmux_pane.buffer() == SECRET:
+        time.sleep(0.2)
+    assert tmux_pane.buffer() == "(cleared by keylink)"
+    assert time.monotonic() - copied_at > 3  # not before the clear time
+    assert_gone_from_every_buffer(tmux_pane, SECRET)  # not left further down tmux's list
+    assert SECRET not in tmux_pane.screen()
+
+
+def test_copy_in_tmux_with_set_clipboard_off_says_how_to_turn_it_on(tmux_pane: TmuxPane, e2e_env):
+    env = add_account(e2e_env)
+    tmux_pane.config.write_text(tmux_pane.config.read_text().replace(
+        "set -g set-clipboard on", "set -g set-clipboard off"))
+    tmux_pane.env = {**env, "KEYLINK_CLIP_TIME": "2"}
+    tmux_pane.start([installed_keylink(), "copy", "Main", "--field", "name"])
+    screen = tmux_pane.wait_for("tmux.conf")
+    assert "tmux has set-clipboard off" in " ".join(screen.split())
+    assert tmux_pane.buffer() is None  # tmux really dropped it
+
+
+def test_whitelist_copy_lands_the_list_in_tmux(tmux_pane: TmuxPane):
+    from tests.services.test_whitelist import GENERAL
+
+    tmux_pane.start([installed_keylink(), "whitelist", "--copy"])
+    screen = tmux_pane.wait_for("clipboard (OSC 52)")
+    assert "20 addresses (comma): sent to your terminal's clipboard (OSC 52)" in screen
+    assert "cleared" not in screen  # addresses are not secret: nothing to clear
+    assert tmux_pane.wait_for_buffer() == GENERAL
+    assert GENERAL not in screen
+
+
+def test_app_copy_key_and_the_clear_on_quit(tmux_pane: TmuxPane, e2e_env):
+    env = add_account(e2e_env)
+    tmux_pane.env = {**env, "KEYLINK_CLIP_TIME": "300", "KEYLINK_SECRET_BACKEND": "vault"}
+    tmux_pane.start([installed_keylink()])
+    tmux_pane.wait_for("keylink")
+    tmux_pane.send("2")
+    tmux_pane.wait_for("Copy for the terminal")
+    tmux_pane.send("s")
+    screen = tmux_pane.wait_for("Cleared in 300 s")
+    assert "The API secret of Main: sent to your terminal's clipboard" in screen
+    assert tmux_pane.wait_for_buffer() == SECRET
+    assert SECRET not in tmux_pane.screen()
+    tmux_pane.send("C-q")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and tmux_pane.buffer() == SECRET:
+        time.sleep(0.1)
+    assert tmux_pane.buffer() == "(cleared by keylink)"
+    assert_gone_from_every_buffer(tmux_pane, SECRET)

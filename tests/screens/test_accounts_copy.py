@@ -1,0 +1,142 @@
+"""Copy keys on the accounts screen: OSC 52 and the local clipboard get the exact value, the
+screen never shows it, the notice says how and when, and the clear comes after KEYLINK_CLIP_TIME."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+
+from tests.screens.accounts_fixtures import (
+    BYBIT_KEY,
+    BYBIT_SECRET,
+    OKX_KEY,
+    OKX_SECRET,
+    accounts_app,
+    keylink_home,
+    open_store,
+    screen_name,
+    unlock,
+    vault_home,
+    wait_for,
+)
+from tui.services.accounts import Credentials
+from tui.services.clipboard import CLEARED_TEXT
+
+__all__ = ["keylink_home", "vault_home"]
+
+OKX_PASSPHRASE = "Okx-Pass-7731"
+
+
+@pytest.fixture
+def clipboards(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
+    """Spies on the terminal (OSC 52 bytes the driver writes) and on pyperclip (a local display)."""
+    import pyperclip
+
+    seen: dict[str, list[str]] = {"osc52": [], "pyperclip": []}
+    monkeypatch.setenv("DISPLAY", ":99")
+    monkeypatch.delenv("TMUX", raising=False)
+    monkeypatch.setattr(pyperclip, "copy", seen["pyperclip"].append)
+    monkeypatch.setattr(pyperclip, "paste", lambda: seen["pyperclip"][-1] if seen["pyperclip"]
+                        else "")
+    return seen
+
+
+def spy_on_driver(app, seen: dict[str, list[str]]) -> None:
+    real_write = app._driver.write
+
+    def write(data: str) -> None:
+        if data.startswith("\x1b]52;c;"):
+            seen["osc52"].append(data)
+        real_write(data)
+
+    app._driver.write = write
+
+
+def osc52(text: str) -> str:
+    return "\x1b]52;c;" + base64.b64encode(text.encode()).decode() + "\a"
+
+
+def last_notice(app) -> str:
+    return list(app._notifications)[-1].message
+
+
+def add_accounts() -> None:
+    store = open_store()
+    store.add("Bybit main", "bybit", "mainnet", Credentials(BYBIT_KEY, BYBIT_SECRET))
+    store.add("Okx one", "okx", "mainnet", Credentials(OKX_KEY, OKX_SECRET, OKX_PASSPHRASE))
+
+
+async def test_every_copy_key_sends_the_exact_value_and_never_shows_it(
+    vault_home: Path, clipboards, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_accounts()
+    monkeypatch.setenv("KEYLINK_CLIP_TIME", "30")
+    app = accounts_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await unlock(pilot)
+        spy_on_driver(app, clipboards)
+        await pilot.press("down")  # Okx one
+        for key, value, label in (("n", "Okx one", "display name"), ("k", OKX_KEY, "API key"),
+                                  ("s", OKX_SECRET, "API secret"),
+                                  ("p", OKX_PASSPHRASE, "API passphrase")):
+            count = len(clipboards["osc52"])
+            await pilot.press(key)
+            await wait_for(pilot, lambda count=count: len(clipboards["osc52"]) > count)
+            assert clipboards["osc52"][-1] == osc52(value)
+            assert clipboards["pyperclip"][-1] == value
+            await pilot.pause(0.1)
+            assert last_notice(app) == (
+                f"The {label} of Okx one: sent to your terminal's clipboard (OSC 52) and copied "
+                "to the system clipboard. Cleared in 30 s.")
+            screen = app.export_screenshot()  # the notices are drawn in it too
+            for secret in (OKX_KEY, OKX_SECRET, OKX_PASSPHRASE):
+                assert secret not in screen
+
+        # Bybit has no passphrase: a plain word, nothing copied.
+        await pilot.press("up")
+        count = len(clipboards["osc52"])
+        await pilot.press("p")
+        await pilot.pause(0.3)
+        assert len(clipboards["osc52"]) == count
+        assert "Bybit keys have no passphrase: leave the terminal's passphrase field empty" in \
+            last_notice(app)
+    # Quitting clears what is still on the clipboard (the passphrase copied above).
+    assert clipboards["osc52"][-1] == osc52(CLEARED_TEXT)
+    assert clipboards["pyperclip"][-1] == CLEARED_TEXT
+
+
+async def test_the_clear_comes_after_the_clip_time(
+    vault_home: Path, clipboards, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_accounts()
+    monkeypatch.setenv("KEYLINK_CLIP_TIME", "1")
+    app = accounts_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await unlock(pilot)
+        spy_on_driver(app, clipboards)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: osc52(BYBIT_SECRET) in clipboards["osc52"])
+        assert clipboards["osc52"][-1] == osc52(BYBIT_SECRET)
+        await pilot.pause(0.5)
+        assert clipboards["osc52"][-1] == osc52(BYBIT_SECRET)  # not before its time
+        await wait_for(pilot, lambda: clipboards["osc52"][-1] == osc52(CLEARED_TEXT), timeout=5)
+        assert clipboards["pyperclip"][-1] == CLEARED_TEXT
+        await wait_for(pilot, lambda: any("cleared" in n.message
+                                          for n in list(app._notifications)))
+
+
+async def test_a_locked_vault_is_unlocked_first_then_the_copy_goes_on(
+    vault_home: Path, clipboards
+) -> None:
+    add_accounts()
+    app = accounts_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: screen_name(pilot) == "UnlockVaultScreen")
+        await pilot.press("escape")  # not now
+        await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen")
+        spy_on_driver(app, clipboards)
+        await pilot.press("s")
+        await unlock(pilot)
+        await wait_for(pilot, lambda: osc52(BYBIT_SECRET) in clipboards["osc52"])

@@ -1,0 +1,60 @@
+"""The import service: all accounts or none, even when the store fails half-way."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tui.services import importer
+from tui.services.accounts import AccountStore
+from tui.services.secrets import SecretStoreError
+
+ENV_TWO = ("BYBIT_API_KEY=AbCdEfGh1234567890\nBYBIT_API_SECRET=" + "S" * 36 + "\n"
+           "OKX_API_KEY=12345678-abcd-abcd-abcd-1234567890ab\n"
+           "OKX_API_SECRET=0123456789ABCDEF0123456789ABCDEF\nOKX_API_PASSPHRASE=pass-1\n")
+
+
+def test_a_store_failure_half_way_adds_nothing(tmp_path: Path, memory_keyring, memory_secrets):
+    path = tmp_path / "two.env"
+    path.write_text(ENV_TWO)
+    source = importer.read_source(path)
+    assert [found.exchange for found in source.found] == ["bybit", "okx"]
+    store = AccountStore(memory_secrets, tmp_path / "config")
+    real_set = memory_keyring.set_password
+    calls: list[str] = []
+
+    def second_fails(service: str, username: str, password: str) -> None:
+        calls.append(username)
+        if len(calls) == 2:
+            memory_keyring.fail.add("set")
+        real_set(service, username, password)
+
+    memory_keyring.set_password = second_fails
+    with pytest.raises(SecretStoreError):
+        importer.import_accounts(store, source)
+    assert store.list() == []
+    assert memory_keyring.entries == {}  # the first secret was taken back out
+
+
+def test_import_reads_back_and_is_repeatable(tmp_path: Path, memory_secrets):
+    path = tmp_path / "two.env"
+    path.write_text(ENV_TWO)
+    store = AccountStore(memory_secrets, tmp_path / "config")
+    first = importer.import_accounts(store, importer.read_source(path))
+    assert [(i.account.name, i.already_stored) for i in first] == [
+        ("Bybit from two.env", False), ("OKX from two.env", False)]
+    again = importer.import_accounts(store, importer.read_source(path))
+    assert [i.already_stored for i in again] == [True, True]
+    assert len(store.list()) == 2
+    assert store.credentials(first[1].account).passphrase == "pass-1"
+
+
+def test_scrub_refuses_a_file_changed_since_reading(tmp_path: Path):
+    path = tmp_path / ".env"
+    path.write_text(ENV_TWO)
+    source = importer.read_source(path)
+    path.write_text(ENV_TWO + "EXTRA=1\n")
+    with pytest.raises(importer.ImportProblem, match="changed while keylink was reading"):
+        importer.scrub(source)
+    assert path.read_text().endswith("EXTRA=1\n")

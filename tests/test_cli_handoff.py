@@ -1,0 +1,145 @@
+"""`keylink copy` and `keylink exec`, run as real subprocesses over a real vault."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.test_cli_accounts import BYBIT_LINES, OKX_LINES, VAULT_PASSPHRASE, Cli, make_cli
+
+BYBIT_KEY, BYBIT_SECRET = BYBIT_LINES.split()
+OKX_KEY, OKX_SECRET, OKX_PASSPHRASE = OKX_LINES.split()
+SECRETS = (BYBIT_KEY, BYBIT_SECRET, OKX_KEY, OKX_SECRET, OKX_PASSPHRASE, VAULT_PASSPHRASE)
+
+#: A child that writes its environment to the file named by its argument (not to stdout, so
+#: keylink's own output can be scanned for leaks on its own).
+DUMP_ENV = "import json, os, sys; json.dump(dict(os.environ), open(sys.argv[1], 'w'))"
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Cli:
+    cli = make_cli(tmp_path)
+    assert cli("accounts", "add", "Main", "--exchange", "bybit", stdin=BYBIT_LINES).returncode == 0
+    assert cli("accounts", "add", "Okx", "--exchange", "okx", stdin=OKX_LINES).returncode == 0
+    return cli
+
+
+def assert_one_line_error(result, words: str) -> None:
+    assert result.returncode == 2, result
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("keylink: "), result.stderr
+    assert words in lines[0], lines[0]
+
+
+def assert_no_leak(*outputs: str) -> None:
+    for output in outputs:
+        for secret in SECRETS:
+            assert secret not in output
+
+
+def run_env(cli: Cli, tmp_path: Path, *args: str) -> tuple[dict, subprocess.CompletedProcess]:
+    dump = tmp_path / "child-env.json"
+    dump.unlink(missing_ok=True)
+    result = cli("exec", *args, "--", sys.executable, "-c", DUMP_ENV, str(dump))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""  # keylink prints nothing of its own to the child's stdout
+    assert_no_leak(result.stdout, result.stderr)
+    return json.loads(dump.read_text()), result
+
+
+def test_exec_default_variables(cli: Cli, tmp_path: Path):
+    env, _ = run_env(cli, tmp_path, "Main")
+    assert env["KEYLINK_API_KEY"] == BYBIT_KEY
+    assert env["KEYLINK_API_SECRET"] == BYBIT_SECRET
+    assert env["KEYLINK_EXCHANGE"] == "bybit"
+    assert env["KEYLINK_ACCOUNT"] == "Main"
+    assert "KEYLINK_API_PASSPHRASE" not in env  # Bybit has none
+    assert "KEYLINK_VAULT_PASSPHRASE" not in env  # the child gets one key, not the vault
+
+    env, _ = run_env(cli, tmp_path, "okx")
+    assert (env["KEYLINK_API_KEY"], env["KEYLINK_API_SECRET"], env["KEYLINK_API_PASSPHRASE"]) == (
+        OKX_KEY, OKX_SECRET, OKX_PASSPHRASE)
+
+
+def test_exec_freqtrade_preset_and_env_mappings(cli: Cli, tmp_path: Path):
+    env, _ = run_env(cli, tmp_path, "Okx", "--preset", "freqtrade")
+    assert env["FREQTRADE__EXCHANGE__NAME"] == "okx"
+    assert env["FREQTRADE__EXCHANGE__KEY"] == OKX_KEY
+    assert env["FREQTRADE__EXCHANGE__SECRET"] == OKX_SECRET
+    assert env["FREQTRADE__EXCHANGE__PASSWORD"] == OKX_PASSPHRASE
+    assert "KEYLINK_API_KEY" not in env
+
+    env, _ = run_env(cli, tmp_path, "Main", "--preset", "freqtrade", "--env", "MY_SECRET=secret",
+                     "--env", "WHO=name")
+    assert "FREQTRADE__EXCHANGE__PASSWORD" not in env
+    assert env["MY_SECRET"] == BYBIT_SECRET and env["WHO"] == "Main"
+
+
+def test_exec_passes_exit_codes_and_signals(cli: Cli):
+    assert cli("exec", "Main", "--", "sh", "-c", "exit 7").returncode == 7
+    assert cli("exec", "Main", "--", "sh", "-c", "exit 0").returncode == 0
+    killed = cli("exec", "Main", "--", "sh", "-c", "kill -TERM $$")
+    # keylink becomes the command, so the caller sees the signal itself (a shell shows 143).
+    assert killed.returncode == -signal.SIGTERM
+    shell = cli("exec", "Main", "--", "sh", "-c", "echo out; echo err >&2; exit 3")
+    assert (shell.returncode, shell.stdout, shell.stderr) == (3, "out\n", "err\n")
+
+
+def test_exec_usage_errors(cli: Cli):
+    assert_one_line_error(cli("exec", "Main", "--", "no-such-command-here"), "command not found")
+    assert_one_line_error(cli("exec", "Main"), "no command to run")
+    assert_one_line_error(cli("exec", "Nobody", "--", "true"), "no account named 'Nobody'")
+    assert_one_line_error(cli("exec", "Main", "--env", "X=colour", "--", "true"), "unknown field")
+    assert_one_line_error(cli("exec", "Main", "--env", "1X=key", "--", "true"), "VAR=FIELD")
+    assert_one_line_error(cli("exec", "Main", "--env", "P=passphrase", "--", "true"),
+                          "no passphrase")
+    locked = cli("exec", "Main", "--", "true", env={"KEYLINK_VAULT_PASSPHRASE": "wrong one"})
+    assert locked.returncode == 2 and "Traceback" not in locked.stderr
+    for result in (locked,):
+        assert_no_leak(result.stdout, result.stderr)
+
+
+def test_copy_print_is_for_pipes(cli: Cli):
+    piped = cli("copy", "Okx", "--field", "passphrase", "--print")
+    assert (piped.returncode, piped.stdout) == (0, OKX_PASSPHRASE + "\n")
+    assert cli("copy", "Main", "--field", "name", "--print").stdout == "Main\n"
+    assert_one_line_error(cli("copy", "Main", "--field", "passphrase", "--print"),
+                          "leave the terminal's passphrase field empty")
+    assert_one_line_error(cli("copy", "Main", "--field", "secret", "--force"),
+                          "--force only goes with --print")
+
+    # On a terminal, --print refuses unless forced.
+    main, replica = os.openpty()
+    try:
+        refused = subprocess.run([sys.executable, "-m", "tui", "copy", "Main", "--field", "secret",
+                                  "--print"], stdout=replica, stderr=subprocess.PIPE, text=True,
+                                 env=cli.env, timeout=60)
+        assert refused.returncode == 2 and "stdout is a terminal" in refused.stderr
+        forced = subprocess.run([sys.executable, "-m", "tui", "copy", "Main", "--field", "secret",
+                                 "--print", "--force"], stdout=replica, stderr=subprocess.PIPE,
+                                text=True, env=cli.env, timeout=60)
+        assert forced.returncode == 0
+        assert os.read(main, 1000).decode().strip() == BYBIT_SECRET
+    finally:
+        os.close(main)
+        os.close(replica)
+
+
+def test_copy_without_terminal_or_clipboard_says_so(cli: Cli):
+    # A new session has no controlling terminal; make_cli removed DISPLAY: nowhere to copy to.
+    result = subprocess.run([sys.executable, "-m", "tui", "copy", "Main", "--field", "secret"],
+                            capture_output=True, text=True, env=cli.env, timeout=60,
+                            start_new_session=True)
+    assert_one_line_error(result, "no terminal or clipboard")
+    assert_no_leak(result.stdout, result.stderr)
+
+
+def test_copy_bad_clip_time(cli: Cli):
+    result = cli("copy", "Main", "--field", "key", env={"KEYLINK_CLIP_TIME": "soon\x1b[2J"})
+    assert_one_line_error(result, "KEYLINK_CLIP_TIME is 'soon\\x1b[2J'")

@@ -1,0 +1,103 @@
+"""`keylink copy`: one field of a saved account to the clipboard (or, asked, to a pipe)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tui.cli.common import UsageError, account_store, open_secrets, require_known_exchange
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    from tui.services.clipboard import CLIP_TIME_ENV, DEFAULT_CLIP_TIME
+
+    p = sub.add_parser(
+        "copy",
+        help="copy an account's name, key, secret or passphrase to the clipboard",
+        description="Sends the value to your terminal's clipboard (OSC 52) and the system "
+        "clipboard where there is one, and never prints it. A detached helper copies something "
+        f"harmless over it after {CLIP_TIME_ENV} seconds (default {DEFAULT_CLIP_TIME}).",
+    )
+    p.add_argument("name", help="account name or id")
+    p.add_argument("--field", required=True, choices=("name", "key", "secret", "passphrase"))
+    p.add_argument("--print", action="store_true", dest="print_value",
+                   help="write the value to stdout for a pipe instead (no clipboard)")
+    p.add_argument("--force", action="store_true",
+                   help="with --print: print even when stdout is a terminal")
+    p.set_defaults(handler=_run_copy)
+
+
+def read_field(name: str, field: str) -> tuple[str, str]:
+    """(account name, value) of one field of a saved account; UsageError when it cannot be read."""
+    from tui.services.accounts import AccountError
+    from tui.services.handoff import SECRET_FIELDS, HandoffError, field_value, has_passphrase
+    from tui.services.secrets import SecretStoreError
+
+    try:
+        store = account_store(open_secrets(unlock=False))
+        account = store.get(name)
+        require_known_exchange(account)
+        creds = None
+        if field in SECRET_FIELDS:
+            # Refused before the vault is unlocked: Bybit and Binance keys have no passphrase.
+            if field == "passphrase" and not has_passphrase(account):
+                field_value(account, None, field)
+            creds = account_store(open_secrets(unlock=True)).credentials(account)
+        return account.name, field_value(account, creds, field)
+    except (AccountError, SecretStoreError, HandoffError) as exc:
+        raise UsageError(str(exc)) from None
+
+
+def copy_with_clear(value: str, what: str, *, clear: bool = True) -> None:
+    """Copy ``value`` by OSC 52 and the local clipboard, start the detached clearer (unless
+    ``clear`` is False: nothing secret), and say so on stdout (never the value)."""
+    from tui.services import clipboard
+    from tui.services.text import clean
+
+    seconds = 0
+    if clear:
+        try:
+            seconds = clipboard.clip_time()
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    tmux = clipboard.tmux_set_clipboard()
+    tty: str | None = None
+
+    def osc52(text: str) -> None:
+        nonlocal tty
+        tty = clipboard.send_to_tty(text)
+        if tty is None:
+            raise OSError("no controlling terminal")
+
+    result = clipboard.copy_text(value, osc52)
+    if not result.ways:
+        raise UsageError("there is no terminal or clipboard to copy to here; "
+                         "use --print to write the value to a pipe")
+    if clear:
+        clipboard.spawn_clearer(clipboard.digest(value), seconds, tty or None)
+    ways = []
+    if clipboard.OSC52 in result.ways:
+        ways.append("sent to your terminal's clipboard (OSC 52)")
+    if clipboard.SYSTEM in result.ways:
+        ways.append("copied to the system clipboard")
+    when = f"; cleared in {seconds} s" if clear else ""
+    print(f"{clean(what)}: {' and '.join(ways)}{when}")
+    advice = clipboard.tmux_advice(tmux)
+    if advice and clipboard.OSC52 in result.ways:
+        print(f"keylink: {advice}", file=sys.stderr)
+
+
+def _run_copy(args: argparse.Namespace) -> int:
+    from tui.services.handoff import FIELD_LABELS
+
+    if args.force and not args.print_value:
+        raise UsageError("--force only goes with --print")
+    if args.print_value and sys.stdout.isatty() and not args.force:
+        raise UsageError("stdout is a terminal: --print is for pipes "
+                         "(add --force to show the value on screen)")
+    account_name, value = read_field(args.name, args.field)
+    if args.print_value:
+        sys.stdout.write(value + "\n")
+        return 0
+    copy_with_clear(value, f"the {FIELD_LABELS[args.field]} of {account_name}")
+    return 0

@@ -1,0 +1,115 @@
+"""Copying a stored credential from a screen: read in a worker, send, say how, clear later.
+
+Shared by the accounts screen and the guide's paste-along checklist. The value never reaches the
+screen: the notice names the field and account, how it was sent and when it will be cleared.
+One clear timer for the whole app (a new copy replaces the pending clear); every screen that
+copies clears at once when it unmounts, which happens when the app quits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from textual.app import App
+    from textual.screen import Screen
+
+    from tui.services.accounts import Account, AccountStore
+    from tui.services.clipboard import ClearTimer
+
+_TIMER_ATTRIBUTE = "_keylink_clear_timer"
+
+
+def _send_osc52(app: App[Any], text: str) -> None:
+    """Textual's OSC 52, from the app's thread or any other."""
+    try:
+        app.call_from_thread(app.copy_to_clipboard, text)
+    except RuntimeError:  # already on the app's thread (the clear on quit)
+        app.copy_to_clipboard(text)
+
+
+def clear_timer(app: App[Any]) -> ClearTimer:
+    """The app's one clear timer, made on first use (the clipboard module owns the timing)."""
+    timer = getattr(app, _TIMER_ATTRIBUTE, None)
+    if timer is None:
+        from tui.services.clipboard import ClearTimer, clear_clipboard
+
+        def clear(value_digest: str) -> None:
+            clear_clipboard(value_digest, lambda text: _send_osc52(app, text))
+            # On the app's thread (quitting) there is nobody left to tell.
+            with contextlib.suppress(RuntimeError):
+                app.call_from_thread(app.notify, "Copied credential cleared from the clipboard.",
+                                     title="Clipboard cleared", markup=False)
+
+        timer = ClearTimer(clear)
+        setattr(app, _TIMER_ATTRIBUTE, timer)
+    return timer
+
+
+def clear_now(app: App[Any]) -> None:
+    """Clear a pending copied credential at once (a screen unmounting, the app quitting)."""
+    timer = getattr(app, _TIMER_ATTRIBUTE, None)
+    if timer is not None:
+        timer.clear_now()
+
+
+def copy_field(screen: Screen[Any], store: AccountStore, account: Account, field: str,
+               on_sent: Callable[[], None] | None = None) -> None:
+    """Start a thread worker that reads ``field`` of ``account`` and copies it (never the UI
+    thread: the keyring or vault can take seconds); ``on_sent`` runs on the UI thread once the
+    value went out."""
+    from functools import partial
+
+    screen.run_worker(partial(_copy_in_thread, screen.app, store, account, field, on_sent),
+                      thread=True, exclusive=True, group="copy-credential", exit_on_error=False)
+
+
+def copy_message(what: str, ways: tuple[str, ...], seconds: int, tmux: str | None) -> str:
+    """The notice: what was copied, how it went out, when it clears (and tmux's advice)."""
+    from tui.services import clipboard
+
+    sent: list[str] = []
+    if clipboard.OSC52 in ways:
+        sent.append("sent to your terminal's clipboard (OSC 52)")
+    if clipboard.SYSTEM in ways:
+        sent.append("copied to the system clipboard")
+    if not sent:
+        return f"Could not copy {what}: no clipboard could be reached."
+    text = f"{what[0].upper()}{what[1:]}: {' and '.join(sent)}. Cleared in {seconds} s."
+    advice = clipboard.tmux_advice(tmux) if clipboard.OSC52 in ways else ""
+    return f"{text}\n{advice}" if advice else text
+
+
+def _copy_in_thread(app: App[Any], store: AccountStore, account: Account, field: str,
+                    on_sent: Callable[[], None] | None) -> None:
+    from tui.services import clipboard
+    from tui.services.handoff import FIELD_LABELS, SECRET_FIELDS, HandoffError, field_value
+    from tui.services.secrets import SecretStoreError
+    from tui.services.text import clean
+
+    what = f"the {FIELD_LABELS[field]} of {clean(account.name)}"
+    try:
+        creds = store.credentials(account) if field in SECRET_FIELDS else None
+        value = field_value(account, creds, field)
+    except (SecretStoreError, HandoffError) as exc:
+        app.call_from_thread(app.notify, f"Could not copy {what}: {exc}", severity="error",
+                             title="Not copied", markup=False)
+        return
+    try:
+        seconds = clipboard.clip_time()
+        warning = ""
+    except ValueError as exc:
+        seconds = clipboard.DEFAULT_CLIP_TIME
+        warning = f"\n{exc}; using {seconds} s."
+    result = clipboard.copy_text(value, lambda text: _send_osc52(app, text))
+    if result.ways:
+        clear_timer(app).start(clipboard.digest(value), seconds)
+    del value
+    message = copy_message(what, result.ways, seconds, clipboard.tmux_set_clipboard()) + warning
+    app.call_from_thread(app.notify, message, title="Copy", markup=False,
+                         severity="information" if result.ways else "error", timeout=8)
+    if result.ways and on_sent is not None:
+        app.call_from_thread(on_sent)
