@@ -1,8 +1,8 @@
 """KeylinkApp: the top-level sections, the global keys and the command palette.
 
 Each section is a Textual *mode* with its own screen stack. The sections live in one dict,
-``SECTIONS``; the modes, the number-key bindings, the section bar, the help screen and the
-command palette are all derived from it, so adding a section is a one-line edit there.
+``tui.sections.SECTIONS``; the modes, the number-key bindings, the section bar, the help screen
+and the command palette are all derived from it, so adding a section is a one-line edit there.
 Screen modules are imported only when their section is first shown, which keeps start-up fast.
 """
 
@@ -10,29 +10,14 @@ from __future__ import annotations
 
 import gc
 from functools import partial
-from importlib import import_module
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.command import Provider
 from textual.screen import Screen
 
-
-class Section(NamedTuple):
-    """A top-level screen: the key that shows it, its name, and where its screen class lives."""
-
-    key: str
-    title: str
-    #: "module:Class", imported when the section is first shown.
-    screen: str
-    #: One line for the command palette and the help screen.
-    description: str
-
-    def screen_class(self) -> type[Screen[Any]]:
-        """Import and return the section's screen class."""
-        module_name, _, class_name = self.screen.partition(":")
-        return getattr(import_module(module_name), class_name)
+from tui.sections import SECTIONS, Section, ordered_sections
 
 
 def _freeze_startup_heap() -> None:
@@ -47,26 +32,8 @@ def _freeze_startup_heap() -> None:
         gc.freeze()
 
 
-#: Mode name -> section, the one place sections are registered. Listed in key order everywhere.
-SECTIONS: dict[str, Section] = {
-    "guide": Section("1", "Guide", "tui.screens.guide:GuideScreen",
-                     "Step by step: create an API key and link it to the terminal"),
-    "accounts": Section("2", "Accounts", "tui.screens.accounts:AccountsScreen",
-                        "Your linked API keys: add, edit, rotate, delete and verify them"),
-    "whitelist": Section("3", "Whitelist", "tui.screens.whitelist:WhitelistScreen",
-                         "The terminal's server IP addresses, ready to copy"),
-    "faq": Section("4", "FAQ", "tui.screens.faq:FaqScreen",
-                   "Answers to common questions about API keys"),
-}
-
-
 #: How many previously shown sections Escape can return to.
 _HISTORY_LIMIT = 20
-
-
-def ordered_sections() -> list[tuple[str, Section]]:
-    """The sections in the order of their keys."""
-    return sorted(SECTIONS.items(), key=lambda item: item[1].key)
 
 
 def _keylink_commands() -> type[Provider]:
@@ -146,8 +113,13 @@ class KeylinkApp(App[None]):
         """Open the help screen over the current section."""
         from tui.screens.help import HelpScreen
 
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+        if isinstance(self.screen, HelpScreen):
+            return
+        # Built once and kept: its text never changes while the app runs, so opening it again
+        # shows the existing screen instead of composing and laying it all out again.
+        if not self.is_screen_installed("help"):
+            self.install_screen(HelpScreen(), "help")
+        self.push_screen("help")
 
     async def action_back(self) -> None:
         """Close the top dialog, or return to the previously shown section."""

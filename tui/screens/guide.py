@@ -250,15 +250,15 @@ class GuideScreen(SectionScreen):
         self.set_exchange(ids[(ids.index(self.exchange_id) + 1) % len(ids)])
 
     async def action_open_whitelist(self) -> None:
-        from tui.app import KeylinkApp
+        from tui.sections import SectionHost
 
-        if isinstance(self.app, KeylinkApp):
+        if isinstance(self.app, SectionHost):
             await self.app.show("whitelist", exchange(self.exchange_id).default_whitelist)
 
     async def action_related_faq(self) -> None:
-        from tui.app import KeylinkApp
+        from tui.sections import SectionHost
 
-        if self.step.faq and isinstance(self.app, KeylinkApp):
+        if self.step.faq and isinstance(self.app, SectionHost):
             await self.app.show("faq", self.step.faq)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
