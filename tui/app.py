@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 from functools import partial
+from importlib import import_module
 from typing import Any, ClassVar
 
 from textual.app import App
@@ -34,6 +35,20 @@ def _freeze_startup_heap() -> None:
 
 #: How many previously shown sections Escape can return to.
 _HISTORY_LIMIT = 20
+
+
+#: Seconds after start-up before the other sections are loaded in the background.
+_WARM_UP_DELAY = 0.3
+
+
+def _import_sections() -> None:
+    """Import every section's screen module and the help's (run in a thread)."""
+    for _mode, section in ordered_sections():
+        section.screen_class()
+    import_module("tui.screens.help")
+    # What the help draws with (Rich's Markdown and tables are not used before).
+    import_module("rich.markdown")
+    import_module("rich.table")
 
 
 def _keylink_commands() -> type[Provider]:
@@ -86,6 +101,15 @@ class KeylinkApp(App[None]):
         super().__init__()
         #: Sections shown before the current one, most recent last (for Escape).
         self.section_history: list[str] = []
+
+    def on_mount(self) -> None:
+        # Once the first screen is up and the user is reading it, load the other sections'
+        # modules (and the help's) in the background, so a section's first visit and the first
+        # help do not wait for imports.
+        self.set_timer(_WARM_UP_DELAY, self._warm_up)
+
+    def _warm_up(self) -> None:
+        self.run_worker(_import_sections, thread=True, group="warm-up", exit_on_error=False)
 
     async def show(self, mode: str, target: str | None = None) -> Screen[Any]:
         """Show section ``mode``; ``target`` is passed to its screen's ``reveal`` (a profile
