@@ -9,6 +9,7 @@ Screen modules are imported only when their section is first shown, which keeps 
 from __future__ import annotations
 
 import gc
+import threading
 from functools import partial
 from importlib import import_module
 from typing import Any, ClassVar
@@ -19,6 +20,7 @@ from textual.command import Provider
 from textual.screen import Screen
 
 from tui.sections import SECTIONS, Section, ordered_sections
+from tui.services.settings import load_settings, save_settings, updated
 
 
 def _freeze_startup_heap() -> None:
@@ -101,12 +103,44 @@ class KeylinkApp(App[None]):
         super().__init__()
         #: Sections shown before the current one, most recent last (for Escape).
         self.section_history: list[str] = []
+        # One small file, read before the first paint so the saved theme shows from the start.
+        self.settings, self._settings_problem = load_settings()
+        self._settings_lock = threading.Lock()
+        if self.settings.theme in self.available_themes:
+            self.theme = self.settings.theme
 
     def on_mount(self) -> None:
         # Once the first screen is up and the user is reading it, load the other sections'
         # modules (and the help's) in the background, so a section's first visit and the first
         # help do not wait for imports.
         self.set_timer(_WARM_UP_DELAY, self._warm_up)
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        if self._settings_problem:
+            self.notify(f"{self._settings_problem.capitalize()}: keylink uses its defaults and "
+                        "writes a new one when you change a setting.",
+                        title="Settings", severity="warning", markup=False)
+
+    def _theme_changed(self, theme: object) -> None:
+        name = getattr(theme, "name", "")
+        if name and name != self.settings.theme:
+            self.remember(theme=name)
+
+    def remember(self, **changes: str) -> None:
+        """Change and save settings (the theme, the guide's exchange); written off the UI thread."""
+        self.settings = updated(self.settings, **changes)
+        self.run_worker(self._save_settings, thread=True, group="settings",
+                        exit_on_error=False)
+
+    def _save_settings(self) -> None:
+        # One writer at a time, each writing the latest settings: a slow earlier write can
+        # never land after a later one with older values.
+        try:
+            with self._settings_lock:
+                save_settings(self.settings)
+        except OSError as exc:
+            self.call_from_thread(
+                self.notify, f"Your settings were not saved: {exc.strerror or exc}.",
+                title="Settings", severity="warning", markup=False)
 
     def _warm_up(self) -> None:
         self.run_worker(_import_sections, thread=True, group="warm-up", exit_on_error=False)

@@ -98,11 +98,11 @@ def palette_commands(app: App[Any], screen: Screen[Any]) -> list[PaletteCommand]
     from tui.sections import SectionHost, ordered_sections
 
     commands: list[PaletteCommand] = [
-        PaletteCommand(f"Go to {section.title}", f"{section.description} (key {section.key})",
+        PaletteCommand(f"Go to {section.title}", f"{section.description} (press {section.key})",
                        partial(app.run_action, f"show('{mode}')"))
         for mode, section in ordered_sections()
     ]
-    commands.append(PaletteCommand("Help: all keys", "Show every key of every section (key ?)",
+    commands.append(PaletteCommand("Help: all keys", "Show every key of every section (press ?)",
                                    partial(app.run_action, "help")))
     if isinstance(app, SectionHost) and app.check_action("back", ()):
         commands.append(PaletteCommand("Go back", "Close the dialog or return to the previous "

@@ -137,8 +137,11 @@ class GuideScreen(SectionScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.exchange_id = DEFAULT_EXCHANGE
-        self.steps = guide_steps(DEFAULT_EXCHANGE)
+        # The exchange picked last time, when the app remembers one (see Settings).
+        settings = getattr(self.app, "settings", None)
+        remembered = getattr(settings, "guide_exchange", "")
+        self.exchange_id = remembered if remembered in exchanges() else DEFAULT_EXCHANGE
+        self.steps = guide_steps(self.exchange_id)
         self.step_list = StepList(id="steps")
         #: What the bindings' availability last depended on (see _render_step).
         self._binding_state: tuple[object, ...] = ()
@@ -195,6 +198,9 @@ class GuideScreen(SectionScreen):
         # Setting the row to the same value again posts nothing, so this does not loop.
         self.query_one("#exchange", ChoiceRow).value = exchange_id
         self._render_step()
+        remember = getattr(self.app, "remember", None)
+        if callable(remember):
+            remember(guide_exchange=exchange_id)
 
     def _render_step(self) -> None:
         step, index = self.step, self.step_index
