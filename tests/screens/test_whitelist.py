@@ -248,3 +248,13 @@ async def test_tab_completes_paths_and_the_hint_names_the_start_folder(
         await pilot.press("enter")
         await _settle(app, pilot)
         assert screen.addresses == ("8.8.8.8",)
+
+
+async def test_copying_says_so_in_the_panel_without_toasts_over_it() -> None:
+    app = KeylinkApp(start_screen="whitelist")
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(3):
+            await pilot.press("c")
+            await _settle(app, pilot)
+        assert "Copied 20 addresses" in app.screen.query_one(CopyPanel).status
+        assert not app._notifications  # nothing covers the copy panel

@@ -121,8 +121,11 @@ class AccountsScreen(SectionScreen):
         color: $error;
         border-left: thick $error;
     }
+    /* The table takes the rows it has (up to half the screen) and the report panel the rest:
+       at 80x24 the findings need the room more than empty table rows do. */
     AccountsScreen #accounts {
-        height: 1fr;
+        height: auto;
+        max-height: 50%;
         margin: 0 1;
     }
     AccountsScreen #empty {
@@ -153,6 +156,8 @@ class AccountsScreen(SectionScreen):
     }
     AccountsScreen #report {
         margin: 0 1;
+        height: 1fr;
+        max-height: 100%;
     }
     """
 

@@ -354,7 +354,8 @@ class WhitelistScreen(SectionScreen):
             result.text,
             f"Copied {what} {how}.\nNo luck pasting? Select the text below and copy it by hand.",
         )
-        self.notify(f"Copied {what}", title="Copied")
+        # No toast: the panel says it where the user is looking, and toasts would pile up over
+        # the panel itself at 80 columns.
 
     def action_copy_all(self) -> None:
         label = whitelist.FORMAT_LABELS[self.fmt]
