@@ -204,9 +204,12 @@ class WhitelistScreen(SectionScreen):
                 line += f" ({_count(len(result.duplicates), 'duplicate', 'duplicates')} dropped)"
             return Content(line)
         profile = whitelist.profile(self.list_id)
+        # The address on a line of its own, without "https://" (browsers add it): a long
+        # one then fits 100 columns and wraps less at 80.
+        where = profile.source_url.removeprefix("https://") or profile.source
         return Content(
             f"{profile.terminal} · for {_exchange_names(profile.exchanges)} · "
-            f"taken {profile.date}\nSource: {profile.source_url or profile.source}"
+            f"taken {profile.date} from:\n{where}"
         )
 
     def _warning_line(self) -> str:
