@@ -237,3 +237,25 @@ async def test_palette_from_the_guide_offers_every_sections_actions(
         await pilot.pause()
         assert app.current_mode == "whitelist"
         assert app.clipboard.startswith("18.167.89.125,")
+
+
+def test_arrows_point_down_only() -> None:
+    # The section registry lives in tui/sections.py; screens, widgets, the palette and the
+    # registry itself never import the app module (it imports them).
+    import ast
+    from pathlib import Path
+
+    import tui
+
+    root = Path(tui.__file__).parent
+    below = [*root.glob("screens/*.py"), *root.glob("widgets/*.py"),
+             root / "commands.py", root / "sections.py"]
+    for path in below:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names: list[str] = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            assert not any(n == "tui.app" or n.startswith("tui.app.") for n in names), path
