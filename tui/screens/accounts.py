@@ -426,6 +426,8 @@ class AccountsScreen(SectionScreen):
 
     def unavailable_reason(self, action: str) -> str:
         """Why ``action`` cannot run now, in a sentence for the user."""
+        if action == "stop_verify":
+            return "No check is running."
         if self.store is None:
             if self.secrets is None and not self.query_one("#fault", Static).has_class("-shown"):
                 return "The secret store is still opening: try again in a moment."
