@@ -56,6 +56,7 @@ async def test_keys_with_no_accounts_say_why(keylink_home: Path) -> None:
         assert _messages(pilot) == ["There is no vault to unlock yet: add an account to create it."]
         pilot.app.clear_notifications()
         pilot.app.screen.explain_unavailable("stop_verify")  # the palette's "Accounts: Stop"
+        await pilot.pause()
         assert _messages(pilot) == ["No check is running."]
         assert screen_name(pilot) == "AccountsScreen"
 
