@@ -66,6 +66,7 @@ SHOTS: dict[str, Step] = {
     "guide": lambda p: _keys(p, "1"),
     "guide-okx": lambda p: _keys(p, "1", "e", "n", "n", "n", "n"),
     "whitelist": lambda p: _keys(p, "3", "c"),
+    "whitelist-bitget": lambda p: _keys(p, "3", "s"),
     "faq": lambda p: _keys(p, "4"),
     "help": lambda p: _keys(p, "question_mark"),
     "accounts-verify": _accounts_verify,

@@ -1,38 +1,26 @@
 """KeylinkApp: the top-level sections, the global keys and the command palette.
 
 Each section is a Textual *mode* with its own screen stack. The sections live in one dict,
-``SECTIONS``; the modes, the number-key bindings, the section bar, the help screen and the
-command palette are all derived from it, so adding a section is a one-line edit there.
+``tui.sections.SECTIONS``; the modes, the number-key bindings, the section bar, the help screen
+and the command palette are all derived from it, so adding a section is a one-line edit there.
 Screen modules are imported only when their section is first shown, which keeps start-up fast.
 """
 
 from __future__ import annotations
 
 import gc
+import threading
 from functools import partial
 from importlib import import_module
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.command import Provider
 from textual.screen import Screen
 
-
-class Section(NamedTuple):
-    """A top-level screen: the key that shows it, its name, and where its screen class lives."""
-
-    key: str
-    title: str
-    #: "module:Class", imported when the section is first shown.
-    screen: str
-    #: One line for the command palette and the help screen.
-    description: str
-
-    def screen_class(self) -> type[Screen[Any]]:
-        """Import and return the section's screen class."""
-        module_name, _, class_name = self.screen.partition(":")
-        return getattr(import_module(module_name), class_name)
+from tui.sections import SECTIONS, Section, ordered_sections
+from tui.services.settings import load_settings, save_settings, updated
 
 
 def _freeze_startup_heap() -> None:
@@ -47,26 +35,22 @@ def _freeze_startup_heap() -> None:
         gc.freeze()
 
 
-#: Mode name -> section, the one place sections are registered. Listed in key order everywhere.
-SECTIONS: dict[str, Section] = {
-    "guide": Section("1", "Guide", "tui.screens.guide:GuideScreen",
-                     "Step by step: create an API key and link it to the terminal"),
-    "accounts": Section("2", "Accounts", "tui.screens.accounts:AccountsScreen",
-                        "Your linked API keys: add, edit, rotate, delete and verify them"),
-    "whitelist": Section("3", "Whitelist", "tui.screens.whitelist:WhitelistScreen",
-                         "The terminal's server IP addresses, ready to copy"),
-    "faq": Section("4", "FAQ", "tui.screens.faq:FaqScreen",
-                   "Answers to common questions about API keys"),
-}
-
-
 #: How many previously shown sections Escape can return to.
 _HISTORY_LIMIT = 20
 
 
-def ordered_sections() -> list[tuple[str, Section]]:
-    """The sections in the order of their keys."""
-    return sorted(SECTIONS.items(), key=lambda item: item[1].key)
+#: Seconds after start-up before the other sections are loaded in the background.
+_WARM_UP_DELAY = 0.3
+
+
+def _import_sections() -> None:
+    """Import every section's screen module and the help's (run in a thread)."""
+    for _mode, section in ordered_sections():
+        section.screen_class()
+    import_module("tui.screens.help")
+    # What the help draws with (Rich's Markdown and tables are not used before).
+    import_module("rich.markdown")
+    import_module("rich.table")
 
 
 def _keylink_commands() -> type[Provider]:
@@ -119,6 +103,47 @@ class KeylinkApp(App[None]):
         super().__init__()
         #: Sections shown before the current one, most recent last (for Escape).
         self.section_history: list[str] = []
+        # One small file, read before the first paint so the saved theme shows from the start.
+        self.settings, self._settings_problem = load_settings()
+        self._settings_lock = threading.Lock()
+        if self.settings.theme in self.available_themes:
+            self.theme = self.settings.theme
+
+    def on_mount(self) -> None:
+        # Once the first screen is up and the user is reading it, load the other sections'
+        # modules (and the help's) in the background, so a section's first visit and the first
+        # help do not wait for imports.
+        self.set_timer(_WARM_UP_DELAY, self._warm_up)
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        if self._settings_problem:
+            self.notify(f"{self._settings_problem.capitalize()}: keylink uses its defaults and "
+                        "writes a new one when you change a setting.",
+                        title="Settings", severity="warning", markup=False)
+
+    def _theme_changed(self, theme: object) -> None:
+        name = getattr(theme, "name", "")
+        if name and name != self.settings.theme:
+            self.remember(theme=name)
+
+    def remember(self, **changes: str) -> None:
+        """Change and save settings (the theme, the guide's exchange); written off the UI thread."""
+        self.settings = updated(self.settings, **changes)
+        self.run_worker(self._save_settings, thread=True, group="settings",
+                        exit_on_error=False)
+
+    def _save_settings(self) -> None:
+        # One writer at a time, each writing the latest settings: a slow earlier write can
+        # never land after a later one with older values.
+        try:
+            with self._settings_lock:
+                save_settings(self.settings)
+        except OSError as exc:
+            self.call_from_thread(
+                self.notify, f"Your settings were not saved: {exc.strerror or exc}.",
+                title="Settings", severity="warning", markup=False)
+
+    def _warm_up(self) -> None:
+        self.run_worker(_import_sections, thread=True, group="warm-up", exit_on_error=False)
 
     async def show(self, mode: str, target: str | None = None) -> Screen[Any]:
         """Show section ``mode``; ``target`` is passed to its screen's ``reveal`` (a profile
@@ -146,8 +171,13 @@ class KeylinkApp(App[None]):
         """Open the help screen over the current section."""
         from tui.screens.help import HelpScreen
 
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+        if isinstance(self.screen, HelpScreen):
+            return
+        # Built once and kept: its text never changes while the app runs, so opening it again
+        # shows the existing screen instead of composing and laying it all out again.
+        if not self.is_screen_installed("help"):
+            self.install_screen(HelpScreen(), "help")
+        self.push_screen("help")
 
     async def action_back(self) -> None:
         """Close the top dialog, or return to the previously shown section."""

@@ -1,5 +1,6 @@
-"""Command-palette entries: every section, every global action, and every action of the screen
-the palette was opened from (its bindings, plus any extra entries the screen offers).
+"""Command-palette entries: every section, every global action, every action of the screen
+the palette was opened from (its bindings, plus any extra entries the screen offers), and the
+actions of the other sections (running one shows its section first).
 
 Textual's own system commands (theme, quit, keys, screenshot) stay: the app adds this provider
 beside them.
@@ -11,6 +12,7 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
+from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 if TYPE_CHECKING:
@@ -52,18 +54,57 @@ def _binding_commands(app: App[Any], screen: Screen[Any], prefix: str) -> Iterab
         )
 
 
+async def _run_in_section(app: App[Any], mode: str, action: str, title: str) -> None:
+    """Show section ``mode``, then run its screen's ``action`` there, or say why it cannot run."""
+    from tui.sections import SectionHost
+
+    if not isinstance(app, SectionHost):
+        return
+    screen = await app.show(mode)
+    if screen.check_action(action, ()):
+        await app.run_action(action, screen)
+        return
+    explain = getattr(screen, "explain_unavailable", None)
+    if callable(explain):
+        explain(action)
+    else:
+        app.notify(f"{title} cannot be used right now.", markup=False)
+
+
+def _other_section_commands(app: App[Any], current: str) -> Iterable[PaletteCommand]:
+    """The actions of every section but ``current``: running one shows its section first."""
+    from tui.sections import ordered_sections
+
+    for mode, section in ordered_sections():
+        if mode == current:
+            continue
+        seen: set[str] = set()
+        for binding in section.screen_class().__dict__.get("BINDINGS", []):
+            if not isinstance(binding, Binding) or not binding.description or not binding.id:
+                continue
+            if binding.action in seen:
+                continue
+            seen.add(binding.action)
+            title = f"{section.title}: {binding.description}"
+            yield PaletteCommand(
+                title,
+                f"{binding.tooltip or binding.description} (opens {section.title})",
+                partial(_run_in_section, app, mode, binding.action, title),
+            )
+
+
 def palette_commands(app: App[Any], screen: Screen[Any]) -> list[PaletteCommand]:
     """All entries for a palette opened over ``screen``, sections first."""
-    from tui.app import KeylinkApp, ordered_sections
+    from tui.sections import SectionHost, ordered_sections
 
     commands: list[PaletteCommand] = [
-        PaletteCommand(f"Go to {section.title}", f"{section.description} (key {section.key})",
+        PaletteCommand(f"Go to {section.title}", f"{section.description} (press {section.key})",
                        partial(app.run_action, f"show('{mode}')"))
         for mode, section in ordered_sections()
     ]
-    commands.append(PaletteCommand("Help: all keys", "Show every key of every section (key ?)",
+    commands.append(PaletteCommand("Help: all keys", "Show every key of every section (press ?)",
                                    partial(app.run_action, "help")))
-    if isinstance(app, KeylinkApp) and app.check_action("back", ()):
+    if isinstance(app, SectionHost) and app.check_action("back", ()):
         commands.append(PaletteCommand("Go back", "Close the dialog or return to the previous "
                                        "section (Escape)", partial(app.run_action, "back")))
     title = getattr(screen, "SECTION_TITLE", None)
@@ -71,6 +112,8 @@ def palette_commands(app: App[Any], screen: Screen[Any]) -> list[PaletteCommand]
     commands.extend(_binding_commands(app, screen, prefix))
     if isinstance(screen, OffersCommands):
         commands.extend(screen.palette_commands())
+    # The README promises every action from the palette, wherever it is opened.
+    commands.extend(_other_section_commands(app, getattr(screen, "SECTION", "")))
     # One entry per title: a screen's extra entry may repeat one of its bindings.
     unique: dict[str, PaletteCommand] = {}
     for command in commands:

@@ -339,3 +339,32 @@ def test_the_screen_module_loads_no_keyring_http_or_crypto() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+async def test_paste_clean_up_removes_labels_quotes_and_invisible_characters(
+    vault_home: Path,
+) -> None:
+    async with accounts_app().run_test(size=(80, 24)) as pilot:
+        await unlock(pilot)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+        await type_text(pilot, "Pasted sloppily")
+        await paste(pilot, "api_key", f'API key: "{BYBIT_KEY}"\u00a0')
+        await paste(pilot, "secret", f"\u200b{BYBIT_SECRET[:10]}\u200d{BYBIT_SECRET[10:]}\ufeff")
+        form = pilot.app.screen
+        assert form.query_one("#api_key").value == BYBIT_KEY
+        assert form.query_one("#secret").value == BYBIT_SECRET
+        notes = [n.message for n in pilot.app._notifications]
+        assert any(m.startswith("Removed from the pasted API key: ")
+                   and "the label 'API key:', the quotes around it" in m
+                   and "non-breaking spaces" in m for m in notes), notes
+        assert any(m.startswith("Removed from the pasted Secret: 3 invisible characters")
+                   for m in notes), notes
+        assert all(BYBIT_SECRET not in m and BYBIT_KEY not in m for m in notes)
+        assert field_message(pilot, "api_key") == "" and field_message(pilot, "secret") == ""
+        # One ctrl+s saves the clean values: nothing to accept twice.
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "Pasted sloppily" in table_names(pilot))
+        stored = open_store()
+        creds = stored.credentials(stored.get("Pasted sloppily"))
+        assert (creds.api_key, creds.secret) == (BYBIT_KEY, BYBIT_SECRET)

@@ -44,7 +44,7 @@ def steady_cursors(pilot: Pilot) -> None:
 
 
 @pytest.fixture
-def two_accounts(vault_home: Path) -> None:
+def four_accounts(vault_home: Path) -> None:
     store = open_store()
     bybit = store.add("Bybit main", "bybit", "mainnet", Credentials(BYBIT_KEY, BYBIT_SECRET))
     okx = store.add("OKX demo", "okx", "demo", Credentials(OKX_KEY, OKX_SECRET, "Okx-pass-1"))
@@ -63,7 +63,7 @@ def two_accounts(vault_home: Path) -> None:
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_accounts_list(snap_compare, two_accounts: None, size: tuple[int, int]) -> None:
+def test_accounts_list(snap_compare, four_accounts: None, size: tuple[int, int]) -> None:
     async def run_before(pilot: Pilot) -> None:
         await unlock(pilot)
         table = pilot.app.screen.query_one("#accounts", DataTable)

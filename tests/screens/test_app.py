@@ -6,12 +6,14 @@ import pytest
 from textual.command import CommandPalette
 
 from tui import app as app_module
-from tui.app import SECTIONS, KeylinkApp, ordered_sections
+from tui import sections as sections_module
+from tui.app import KeylinkApp
 from tui.commands import KeylinkCommands, palette_commands
 from tui.screens.faq import FaqScreen
 from tui.screens.guide import GuideScreen
 from tui.screens.help import HelpScreen
 from tui.screens.whitelist import WhitelistScreen
+from tui.sections import SECTIONS, ordered_sections
 from tui.widgets.section_bar import SectionBar
 
 SIZE = (80, 24)
@@ -28,7 +30,7 @@ def test_every_section_key_is_bound_and_no_other_number_key() -> None:
 def test_bindings_follow_the_section_dict(monkeypatch: pytest.MonkeyPatch) -> None:
     # Without a section registered for key 2 there is no dead "2" binding.
     fewer = {mode: s for mode, s in SECTIONS.items() if s.key != "2"}
-    monkeypatch.setattr(app_module, "SECTIONS", fewer)
+    monkeypatch.setattr(sections_module, "SECTIONS", fewer)
     keys = [b.key for b in app_module._section_bindings()]
     assert "2" not in keys
     assert keys == sorted(s.key for s in fewer.values())
@@ -213,3 +215,47 @@ def test_start_up_imports_nothing_heavy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+async def test_palette_from_the_guide_offers_every_sections_actions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    app = KeylinkApp()
+    async with app.run_test(size=SIZE) as pilot:
+        provider = KeylinkCommands(app.screen)
+        for query, expected in (("copy", "Whitelist: Copy all"), ("verify", "Accounts: Verify"),
+                                ("unlock", "Accounts: Unlock vault"), ("filter", "FAQ: Filter")):
+            found = [hit.text async for hit in provider.search(query)]
+            assert expected in found, (query, found)
+        # Running one shows its section and does it there.
+        copy_all = next(c for c in palette_commands(app, app.screen)
+                        if c.title == "Whitelist: Copy all")
+        await copy_all.callback()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.current_mode == "whitelist"
+        assert app.clipboard.startswith("18.167.89.125,")
+
+
+def test_arrows_point_down_only() -> None:
+    # The section registry lives in tui/sections.py; screens, widgets, the palette and the
+    # registry itself never import the app module (it imports them).
+    import ast
+    from pathlib import Path
+
+    import tui
+
+    root = Path(tui.__file__).parent
+    below = [*root.glob("screens/*.py"), *root.glob("widgets/*.py"),
+             root / "commands.py", root / "sections.py"]
+    for path in below:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names: list[str] = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            assert not any(n == "tui.app" or n.startswith("tui.app.") for n in names), path

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from textual.containers import VerticalScroll
 from textual.content import Content
@@ -206,3 +208,18 @@ def test_choice_row_refuses_an_unknown_value() -> None:
     with pytest.raises(ValueError):
         row.value = "kraken"
     assert row.value == "bybit"
+
+
+async def test_step_numbers_line_up_past_nine() -> None:
+    app = KeylinkApp()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert isinstance(screen, GuideScreen)
+        screen.set_exchange("okx")
+        await pilot.pause()
+        prompts = [str(screen.step_list.get_option_at_index(i).prompt)
+                   for i in range(screen.step_list.option_count)]
+        assert len(prompts) >= 10
+        starts = {re.match(r"\s*\d+\s+", p).end() for p in prompts}
+        assert len(starts) == 1, prompts  # every title starts in the same column
+        assert prompts[9].startswith(" 10  ") and prompts[0].startswith("  1  ")

@@ -36,7 +36,8 @@ async def test_create_vault_asks_twice_with_a_strength_hint(keylink_home: Path) 
         await pilot.press("a")
         await wait_for(pilot, lambda: screen_name(pilot) == "CreateVaultScreen")
         why = str(pilot.app.screen.query_one(".why", Static).content)
-        assert "no system keyring" in why and "~/data/keylink/vault.json" in why
+        assert "No system keyring" in why and "~/data/keylink/vault.json" in why
+        assert "keyring found" not in why  # the store is not named twice
 
         await type_text(pilot, "short")
         strength = str(pilot.app.screen.query_one("#strength", Static).content)
@@ -88,7 +89,7 @@ async def test_escape_leaves_the_vault_locked_and_u_asks_again(vault_home: Path)
         await wait_for(pilot, lambda: screen_name(pilot) == "UnlockVaultScreen")
         await pilot.press("escape")
         await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen")
-        assert "locked: press u" in status_text(pilot)
+        assert "locked (press u" in status_text(pilot)
         # Adding needs the secret store: it asks for the passphrase first.
         await pilot.press("a")
         await wait_for(pilot, lambda: screen_name(pilot) == "UnlockVaultScreen")
@@ -138,3 +139,23 @@ async def test_a_wrong_passphrase_variable_falls_back_to_the_modal(
     monkeypatch.setenv("KEYLINK_VAULT_PASSPHRASE", "not it at all")
     async with accounts_app().run_test(size=(100, 34)) as pilot:
         await unlock(pilot)
+
+
+async def test_create_dialog_shows_its_errors_and_buttons_at_80x24(keylink_home: Path) -> None:
+    async with accounts_app().run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: "not created yet" in status_text(pilot))
+        await pilot.press("a")
+        await wait_for(pilot, lambda: screen_name(pilot) == "CreateVaultScreen")
+        await type_text(pilot, "short")
+        strength = str(pilot.app.screen.query_one("#strength", Static).content)
+        assert strength.count("too short") == 1  # one word, not "too weak: too short"
+        await pilot.press("tab", "enter")
+        await pilot.pause()
+        screen = pilot.app.screen
+        # Inside the dialog's visible area (not cut off, not scrolled away) and on screen.
+        viewport = screen.query_one("#dialog").content_region
+        for selector in ("#message", "#cancel", "#submit"):
+            region = screen.query_one(selector).region
+            assert region.height > 0 and viewport.contains_region(region), selector
+            assert screen.region.contains_region(region), selector
+        assert "at least 12" in message(pilot)

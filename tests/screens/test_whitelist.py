@@ -47,7 +47,9 @@ async def test_default_profile_is_shown_with_count_and_source() -> None:
         assert screen.query_one("#addresses", DataTable).border_title == "20 addresses"
         source = str(screen.query_one("#wl-source", Static).render())
         profile = whitelist.profile("insilico-general")
-        assert profile.source in source.replace("\n", " ") and profile.date in source
+        assert profile.source_url.removeprefix("https://") in source and profile.date in source
+        assert "for Bybit, Binance, OKX" in source  # not only for Bybit
+        assert not screen.query_one("#wl-warning", Static).display  # a recent list
         assert screen.query_one(CopyPanel).text == ",".join(GENERAL)  # the preview
 
 
@@ -186,3 +188,75 @@ async def test_an_empty_path_is_refused_gently() -> None:
         await pilot.pause()
         assert any("path" in n.message for n in app._notifications)
         assert _table_addresses(screen) == list(GENERAL)
+
+
+async def test_an_old_profile_warns_and_s_shows_in_the_footer() -> None:
+    app = KeylinkApp(start_screen="whitelist")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = _screen(app)
+        footer_keys = [key.key for key in screen.query("FooterKey")]
+        assert "s" in footer_keys and "question_mark" in footer_keys
+        await pilot.press("s")
+        await pilot.pause()
+        assert screen.list_id == "insilico-bitget"
+        source = str(screen.query_one("#wl-source", Static).render())
+        assert "docs.insilicoterminal.com" in source and "for Bitget" in source
+        warning = screen.query_one("#wl-warning", Static)
+        assert warning.display and "over 3 years" in str(warning.render())
+
+
+async def test_addresses_no_exchange_accepts_load_with_a_warning(tmp_path: Path) -> None:
+    listed = tmp_path / "ips.txt"
+    listed.write_text("127.0.0.1\n10.0.0.7\n192.0.2.10\n8.8.8.8\n")
+    app = KeylinkApp(start_screen="whitelist")
+    async with app.run_test(size=SIZE) as pilot:
+        await _load(pilot, listed)
+        screen = _screen(app)
+        assert screen.addresses == ("127.0.0.1", "10.0.0.7", "192.0.2.10", "8.8.8.8")
+        warning = str(screen.query_one("#wl-warning", Static).render())
+        assert warning.startswith("3 addresses no exchange would accept")
+        assert "127.0.0.1 is loopback" in warning and "192.0.2.10 is reserved" in warning
+        assert "8.8.8.8" not in warning
+        notes = [n.message for n in app._notifications]
+        assert any("no exchange would accept" in m for m in notes)
+
+
+async def test_tab_completes_paths_and_the_hint_names_the_start_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "lists").mkdir()
+    (tmp_path / "lists" / "insilico-2027.txt").write_text("8.8.8.8\n")
+    (tmp_path / "lists" / "other.txt").write_text("8.8.4.4\n")
+    (tmp_path / "lists" / "insilico-2026.txt").write_text("1.1.1.1\n")
+    monkeypatch.chdir(tmp_path)
+    app = KeylinkApp(start_screen="whitelist")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("o")
+        screen = _screen(app)
+        hint = screen.query_one("#wl-load-hint", Static)
+        assert f"Relative paths start from {tmp_path}" in str(hint.render())
+        path_box = screen.query_one("#path")
+        await pilot.press("l", "i", "tab")
+        await _settle(app, pilot)
+        assert path_box.value == "lists/"
+        await pilot.press("i", "tab")
+        await _settle(app, pilot)
+        assert path_box.value == "lists/insilico-202"  # two names agree that far
+        assert "2 names match: insilico-2026.txt, insilico-2027.txt" in str(hint.render())
+        await pilot.press("7", "tab")
+        await _settle(app, pilot)
+        assert path_box.value == "lists/insilico-2027.txt"
+        await pilot.press("enter")
+        await _settle(app, pilot)
+        assert screen.addresses == ("8.8.8.8",)
+
+
+async def test_copying_says_so_in_the_panel_without_toasts_over_it() -> None:
+    app = KeylinkApp(start_screen="whitelist")
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(3):
+            await pilot.press("c")
+            await _settle(app, pilot)
+        assert "20 addresses (comma-separated): sent to your terminal's clipboard" in (
+            app.screen.query_one(CopyPanel).status)
+        assert not app._notifications  # nothing covers the copy panel

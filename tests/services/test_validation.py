@@ -105,7 +105,7 @@ def test_inner_line_break_is_refused_and_located() -> None:
 
 @pytest.mark.parametrize(
     ("paste", "words"),
-    [("ABC DEF", "space"), ("ABC\u200bDEF", "non-ASCII"), ("ABC“DEF", "non-ASCII")],
+    [("ABC DEF", "space"), ("ABC\u00e9DEF", "non-ASCII"), ("ABC“DEF", "non-ASCII")],
 )
 def test_inner_bad_characters_are_refused(paste: str, words: str) -> None:
     check = validation.check_credentials(exchange("bybit"), paste, BYBIT_SECRET)
@@ -155,9 +155,10 @@ def test_any_paste_into_a_credential_field(field_id: str, paste: str, exchange_i
     values[field_id] = shown
     check = validation.check_credentials(exchange(exchange_id), **values)
     issue = check.issues.get(field_id)
-    stripped = shown.strip()
-    if stripped and (validation.paste_problem("x", shown) is None):
-        assert check.values[field_id] == stripped
+    # What tidy_paste removes (labels, wrapping quotes, invisible characters) is never kept.
+    tidied, _removed = validation.tidy_paste(shown)
+    if tidied and (validation.paste_problem("x", tidied) is None):
+        assert check.values[field_id] == tidied
         if issue is not None and issue.blocking:
             assert "same as the API key" in issue.message
     else:
@@ -186,3 +187,32 @@ def test_any_paste_into_the_url_field(url: str) -> None:
     else:
         assert resolved.startswith(("https://", "http://127.0.0.1", "http://localhost",
                                     "http://[::1]"))
+
+
+def test_tidy_paste_removes_only_what_is_never_part_of_a_key() -> None:
+    from tui.services.validation import tidy_paste
+
+    assert tidy_paste('API key: "abc123"') == ("abc123", ["the label 'API key:'",
+                                                           "the quotes around it"])
+    assert tidy_paste("Secret = 'xyz'") == ("xyz", ["the label 'Secret ='",
+                                                    "the quotes around it"])
+    assert tidy_paste("\u201cabcdef\u201d") == ("abcdef", ["the quotes around it"])
+    value, removed = tidy_paste("\u200babc\u200d12\ufeff")
+    assert value == "abc12" and removed == [
+        "3 invisible characters (byte order mark, zero-width joiner, zero-width space)"]
+    assert tidy_paste("\u00a0abc\u00a0") == ("abc", ["non-breaking spaces at the ends"])
+    # Left alone: a value that only looks odd, a lone quote, a label with nothing after it.
+    assert tidy_paste("abc") == ("abc", [])
+    assert tidy_paste('"abc') == ('"abc', [])
+    assert tidy_paste("secret:") == ("secret:", [])
+    assert tidy_paste("ab\u00a0cd") == ("ab\u00a0cd", [])  # inside: flagged by the check
+
+
+def test_check_credentials_saves_the_tidied_value() -> None:
+    from tui.services.exchanges import exchange
+    from tui.services.validation import check_credentials
+
+    key, secret = "KLbybitUIkey000001", "KLbybitUIsecret000000000000000000001"
+    check = check_credentials(exchange("bybit"), f'"{key}"', f"Secret: {secret}")
+    assert check.ok and not check.issues
+    assert check.values["api_key"] == key and check.values["secret"] == secret

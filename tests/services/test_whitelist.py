@@ -158,3 +158,28 @@ def test_compare_reports_missing_and_extra() -> None:
     assert diff.extra == ("3.3.3.3",)
     assert not diff.matches
     assert whitelist.compare(["1.1.1.1"], ["1.1.1.1"]).matches
+
+
+def test_stale_warning_after_a_year() -> None:
+    from datetime import date
+
+    today = date(2026, 11, 28)
+    assert whitelist.stale_warning("2026-01-01", today) is None
+    assert whitelist.stale_warning("2025-11-28", today) is None  # exactly a year
+    assert "over a year" in (whitelist.stale_warning("2025-11-01", today) or "")
+    assert "over 3 years" in (whitelist.stale_warning("2023-08-14", today) or "")
+    assert whitelist.stale_warning("not a date", today) is None
+
+
+def test_unroutable_names_loopback_private_and_documentation_ranges() -> None:
+    found = dict(whitelist.unroutable(
+        ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "192.0.2.1", "198.51.100.2",
+         "203.0.113.3", "169.254.0.1", "::1", "2001:db8::1", "8.8.8.8", "18.167.89.125"]))
+    assert set(found) == {"127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "192.0.2.1",
+                          "198.51.100.2", "203.0.113.3", "169.254.0.1", "::1", "2001:db8::1"}
+    assert found["127.0.0.1"].startswith("loopback")
+    assert found["192.0.2.1"] == "reserved for documentation"
+    assert found["10.1.2.3"].startswith("private")
+    for profile in whitelist.profiles().values():
+        assert whitelist.unroutable(profile.addresses) == []
+        assert profile.source_url.startswith("https://")

@@ -410,6 +410,10 @@ class AccountFormScreen(Screen["SaveResult | None"]):
     def _pasted(self, event: CredentialInput.Pasted) -> None:
         # A paste is where bad characters come from: check it at once, not on blur.
         field_id = event.input.id
+        if event.removed and field_id in validation.FIELD_LABELS:
+            label = validation.FIELD_LABELS[field_id]
+            self.notify(f"Removed from the pasted {label}: {', '.join(event.removed)}.",
+                        title="Paste cleaned up", markup=False)
         if field_id and self._has_row(field_id):
             self._check_field(field_id)
 

@@ -23,6 +23,7 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import DataTable, Label, ProgressBar, Static
 from textual.widgets.data_table import ColumnKey
+from textual.worker import Worker
 
 from tui.screens.account_form import AccountFormScreen
 from tui.screens.section import SectionScreen
@@ -106,6 +107,7 @@ class AccountsScreen(SectionScreen):
 
     SECTION: ClassVar[str] = "accounts"
     SECTION_TITLE: ClassVar[str] = "Accounts"
+    SUB_TITLE = "Your linked API keys"
     #: The form opens from here, so its keys are listed with this section's in the help.
     WIDGET_BINDINGS: ClassVar[list[BindingType]] = [
         *AccountFormScreen.BINDINGS,
@@ -114,7 +116,7 @@ class AccountsScreen(SectionScreen):
 
     DEFAULT_CSS = """
     AccountsScreen #store-status {
-        height: 1;
+        height: auto;
         padding: 0 1;
         color: $text-muted;
     }
@@ -135,8 +137,11 @@ class AccountsScreen(SectionScreen):
         color: $error;
         border-left: thick $error;
     }
+    /* The table takes the rows it has (up to half the screen) and the report panel the rest:
+       at 80x24 the findings need the room more than empty table rows do. */
     AccountsScreen #accounts {
-        height: 1fr;
+        height: auto;
+        max-height: 50%;
         margin: 0 1;
     }
     AccountsScreen #empty {
@@ -172,6 +177,8 @@ class AccountsScreen(SectionScreen):
     }
     AccountsScreen #report {
         margin: 0 1;
+        height: 1fr;
+        max-height: 100%;
     }
     """
 
@@ -200,6 +207,14 @@ class AccountsScreen(SectionScreen):
         Binding("p", "copy('passphrase')", "Copy passphrase", show=False,
                 id="accounts.copy_passphrase",
                 tooltip="Copy the selected account's API passphrase (OKX, Bitget)"),
+        Binding("escape", "stop_verify", "Stop", id="accounts.stop",
+                tooltip="While checking: stop after the account being checked"),
+        # When an action above cannot run now its key would do nothing: these say why instead.
+        # No description, so the footer, help and palette list only the real actions.
+        *(Binding(key, f"explain('{action}')", "", show=False)
+          for key, action in (("a", "add"), ("e", "edit"), ("r", "rotate"), ("d", "delete"),
+                              ("v", "verify"), ("V", "verify_all"), ("u", "unlock"),
+                              ("n", "copy"), ("k", "copy"), ("s", "copy"), ("p", "copy"))),
     ]
 
     def __init__(
@@ -312,20 +327,24 @@ class AccountsScreen(SectionScreen):
             self._ask_unlock(then=None)
 
     def _update_status(self) -> None:
+        # One short line that fits 80 columns: the store and its state. Why this store was
+        # chosen is in the tooltip and in `keylink doctor`.
         secrets = self.secrets
         status = self.query_one("#store-status", Static)
         if secrets is None:
             status.update("Opening the secret store…")
         elif secrets.uses_vault:
             if secrets.needs_new_vault:
-                state = "not created yet: you choose its passphrase when you add the first account"
+                state = "not created yet (made when you add an account)"
             elif secrets.needs_unlock:
-                state = "locked: press u to unlock"
+                state = "locked (press u to unlock)"
             else:
                 state = "unlocked"
-            status.update(f"Secrets: {secrets.backend_name}, {state} · {secrets.reason}")
+            status.update(f"Secrets: {secrets.backend_name}, {state}")
         else:
-            status.update(f"Secrets: {secrets.backend_name} · {secrets.reason}")
+            status.update(f"Secrets: {secrets.backend_name}")
+        if secrets is not None:
+            status.tooltip = secrets.reason
         self.refresh_bindings()
 
     def _show_banner(self, selector: str, text: str) -> None:
@@ -455,7 +474,35 @@ class AccountsScreen(SectionScreen):
             return True if self.store is not None and self.selected is not None else None
         if action == "verify_all":
             return True if self.store is not None and self.accounts else None
+        if action == "stop_verify":
+            return self._verifying
         return True
+
+    def unavailable_reason(self, action: str) -> str:
+        """Why ``action`` cannot run now, in a sentence for the user."""
+        if action == "stop_verify":
+            return "No check is running."
+        if self.store is None:
+            if self.secrets is None and not self.query_one("#fault", Static).has_class("-shown"):
+                return "The secret store is still opening: try again in a moment."
+            return "The accounts cannot be used: see the message on the accounts screen."
+        if action == "unlock":
+            if self.secrets is not None and self.secrets.needs_new_vault:
+                return "There is no vault to unlock yet: add an account to create it."
+            return "Nothing to unlock: the secret store is open."
+        if not self.accounts:
+            return "No accounts yet: press a to add one."
+        return "Select an account first."
+
+    def action_explain(self, action: str) -> None:
+        """Say why an action's key did nothing (its real binding is disabled just now)."""
+        if self.check_action(action, ()):
+            return  # it can run after all: the real binding took the key
+        self.notify(self.unavailable_reason(action), severity="warning")
+
+    def explain_unavailable(self, action: str) -> None:
+        """For the palette: the same answer as pressing the action's key."""
+        self.action_explain(action)
 
     def palette_commands(self) -> Iterable[PaletteCommand]:
         """One "verify" entry per account, beside the bindings the palette lists already."""
@@ -632,12 +679,23 @@ class AccountsScreen(SectionScreen):
             answered,
         )
 
+    def _neighbour_of(self, account_id: str) -> str | None:
+        """The account the cursor should land on once ``account_id`` is gone: the next row,
+        or the one before when it was the last."""
+        ids = [a.id for a in self.accounts]
+        if account_id not in ids:
+            return None
+        index = ids.index(account_id)
+        rest = ids[:index] + ids[index + 1:]
+        return rest[min(index, len(rest) - 1)] if rest else None
+
     @work(thread=True, exit_on_error=False, group="accounts-store")
     def _remove(self, account_id: str, name: str, force: bool = False) -> None:
         from tui.services.accounts import AccountError
         from tui.services.secrets import SecretStoreError
 
         assert self.store is not None
+        neighbour = self._neighbour_of(account_id)
         try:
             self.store.remove(account_id, force=force)
         except SecretStoreError as exc:
@@ -650,7 +708,7 @@ class AccountsScreen(SectionScreen):
         self.reports.pop(account_id, None)
         self.app.call_from_thread(self._clear_fault)
         self.app.call_from_thread(self.notify, f"Deleted {name}.", title="Deleted")
-        self._reload()
+        self._reload(neighbour)
 
     def _offer_forced_remove(self, account_id: str, name: str) -> None:
         """The secret store refused: offer to drop the account anyway (the fix may be elsewhere)."""
@@ -688,6 +746,16 @@ class AccountsScreen(SectionScreen):
         account = self.selected
         if account is not None:
             self._with_secrets(lambda: self.verify_accounts([account]))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "verify":
+            self.refresh_bindings()  # "esc Stop" shows only while a check runs
+
+    def action_stop_verify(self) -> None:
+        """Stop a running check (the account being checked is dropped, the rest not started)."""
+        if self._verifying:
+            self.workers.cancel_group(self, "verify")
+            self.notify("Stopped checking.", title="Verify")
 
     def action_verify_all(self) -> None:
         """Check every account's key, one after another."""

@@ -158,8 +158,11 @@ class GuideScreen(SectionScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.exchange_id = DEFAULT_EXCHANGE
-        self.steps = guide_steps(DEFAULT_EXCHANGE)
+        # The exchange picked last time, when the app remembers one (see Settings).
+        settings = getattr(self.app, "settings", None)
+        remembered = getattr(settings, "guide_exchange", "")
+        self.exchange_id = remembered if remembered in exchanges() else DEFAULT_EXCHANGE
+        self.steps = guide_steps(self.exchange_id)
         self.step_list = StepList(id="steps")
         #: What the bindings' availability last depended on (see _render_step).
         self._binding_state: tuple[object, ...] = ()
@@ -227,6 +230,9 @@ class GuideScreen(SectionScreen):
         # Setting the row to the same value again posts nothing, so this does not loop.
         self.query_one("#exchange", ChoiceRow).value = exchange_id
         self._render_step()
+        remember = getattr(self.app, "remember", None)
+        if callable(remember):
+            remember(guide_exchange=exchange_id)
 
     def _render_step(self) -> None:
         step, index = self.step, self.step_index
@@ -289,9 +295,9 @@ class GuideScreen(SectionScreen):
 
     async def action_store_key(self) -> None:
         """Open the accounts section's add form, set to this guide's exchange."""
-        from tui.app import KeylinkApp
+        from tui.sections import SectionHost
 
-        if self.step.store and isinstance(self.app, KeylinkApp):
+        if self.step.store and isinstance(self.app, SectionHost):
             await self.app.show("accounts", f"add:{self.exchange_id}")
 
     # -- the paste-along checklist ----------------------------------------------------------
@@ -460,15 +466,15 @@ class GuideScreen(SectionScreen):
         clear_now(self.app)
 
     async def action_open_whitelist(self) -> None:
-        from tui.app import KeylinkApp
+        from tui.sections import SectionHost
 
-        if isinstance(self.app, KeylinkApp):
+        if isinstance(self.app, SectionHost):
             await self.app.show("whitelist", exchange(self.exchange_id).default_whitelist)
 
     async def action_related_faq(self) -> None:
-        from tui.app import KeylinkApp
+        from tui.sections import SectionHost
 
-        if self.step.faq and isinstance(self.app, KeylinkApp):
+        if self.step.faq and isinstance(self.app, SectionHost):
             await self.app.show("faq", self.step.faq)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -1,8 +1,14 @@
-"""The help screen: tui/content/help.md followed by every key, read from the real bindings."""
+"""The help screen: tui/content/help.md followed by every key, read from the real bindings.
+
+The screen is built once per app and kept (see ``KeylinkApp.action_help``): its text is the same
+every time it opens, so it is drawn by one widget (one Rich group) instead of a Markdown tree of
+table widgets, and later opens only show the screen that already exists.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -10,15 +16,31 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingsMap, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Markdown
+from textual.widgets import Static
 
 if TYPE_CHECKING:
+    from rich.console import RenderableType
     from textual.app import App
 
 
-def _key_rows(app: App[Any], bindings: Iterable[BindingType]) -> list[tuple[str, str]]:
-    """(keys, description) per action, keys of one action joined, in declaration order."""
-    rows: dict[str, tuple[list[str], str]] = {}
+@dataclass(frozen=True)
+class HelpTable:
+    """One part of the help: a heading, one line saying what it is, and its keys."""
+
+    heading: str
+    description: str
+    #: (keys as the user presses them, what they do); one row per key.
+    rows: tuple[tuple[str, str], ...]
+
+
+def key_rows(app: App[Any], bindings: Iterable[BindingType]) -> list[tuple[str, str]]:
+    """(keys, description) per action, keys of one action joined, in declaration order.
+
+    A key bound twice in one part (a screen's Escape and its text box's Escape) is one row whose
+    text says both things, so every key appears once per table.
+    """
+    rows: dict[str, tuple[list[str], list[str]]] = {}
+    owner: dict[str, str] = {}  # key display -> the action whose row shows it
     keymap: dict[str, str] = getattr(app, "_keymap", {})
     bindings_map = BindingsMap(bindings)
     if keymap:
@@ -27,43 +49,67 @@ def _key_rows(app: App[Any], bindings: Iterable[BindingType]) -> list[tuple[str,
     for _key, binding in bindings_map:
         if binding.system or not binding.description:
             continue
-        keys, _ = rows.setdefault(binding.action, ([], binding.tooltip or binding.description))
+        text = binding.tooltip or binding.description
         display = app.get_key_display(binding)
-        if display not in keys:
-            keys.append(display)
-    return [(" / ".join(keys), text) for keys, text in rows.values()]
+        if display in owner:
+            texts = rows[owner[display]][1]
+            if text not in texts:
+                texts.append(text)
+            continue
+        keys, _texts = rows.setdefault(binding.action, ([], [text]))
+        owner[display] = binding.action
+        keys.append(display)
+    return [(" / ".join(keys), "; ".join(texts)) for keys, texts in rows.values() if keys]
 
 
-def _table(rows: list[tuple[str, str]]) -> str:
-    lines = ["| Key | What it does |", "| --- | --- |"]
-    # A "|" key would end the cell: escape it for Markdown.
-    lines += [f"| `{keys}` | {text.replace('|', '/')} |" for keys, text in rows]
-    return "\n".join(lines)
+def help_tables(app: App[Any]) -> list[HelpTable]:
+    """Every key, part by part: the keys that work everywhere, then each section's."""
+    from tui.sections import ordered_sections
 
-
-def help_markdown(app: App[Any]) -> str:
-    """The help text: the packaged introduction, then a table of keys per section."""
-    from tui.app import KeylinkApp, ordered_sections
-
-    intro = resources.files("tui.content").joinpath("help.md").read_text(encoding="utf-8")
-    parts = [intro.strip(), "## Everywhere"]
-    app_bindings: list[BindingType] = list(KeylinkApp.BINDINGS)
+    app_bindings: list[BindingType] = list(type(app).BINDINGS)
     app_bindings.append(Binding(app.COMMAND_PALETTE_BINDING, "command_palette", "Palette",
                                 tooltip="Open the command palette (also: change theme)"))
-    parts.append(_table(_key_rows(app, app_bindings)))
+    tables = [HelpTable("Everywhere", "Keys that work in every section",
+                        tuple(key_rows(app, app_bindings)))]
     for _mode, section in ordered_sections():
         screen_class = section.screen_class()
         own = [*screen_class.__dict__.get("BINDINGS", []),
                *getattr(screen_class, "WIDGET_BINDINGS", [])]
-        parts.append(f"## {section.title} (key {section.key})")
-        parts.append(section.description + ".")
-        parts.append(_table(_key_rows(app, own)))
-    parts.append("## In this help\n\n" + _table(_key_rows(app, HelpScreen.BINDINGS)))
-    return "\n\n".join(parts) + "\n"
+        tables.append(HelpTable(f"{section.title} (press {section.key})", section.description,
+                                tuple(key_rows(app, own))))
+    tables.append(HelpTable("In this help", "While this help is open",
+                            tuple(key_rows(app, HelpScreen.BINDINGS))))
+    return tables
+
+
+def help_intro() -> str:
+    """The packaged introduction (Markdown)."""
+    return resources.files("tui.content").joinpath("help.md").read_text(encoding="utf-8").strip()
+
+
+def help_renderable(app: App[Any]) -> RenderableType:
+    """The whole help as one renderable: the introduction, then a table of keys per part."""
+    from rich.console import Group
+    from rich.markdown import Markdown
+    from rich.table import Table
+    from rich.text import Text
+
+    parts: list[RenderableType] = [Markdown(help_intro())]
+    for table in help_tables(app):
+        parts.append(Text(f"\n{table.heading}", style="bold"))
+        parts.append(Text(table.description, style="dim"))
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(no_wrap=True, style="bold", min_width=10)
+        grid.add_column()
+        for keys, text in table.rows:
+            # Text, not markup: a "[" in a key name or a tooltip is shown as it is.
+            grid.add_row(Text(keys), Text(text))
+        parts.append(grid)
+    return Group(*parts)
 
 
 class HelpScreen(ModalScreen[None]):
-    """Every key of every section, scrollable; Escape (or ?) closes it."""
+    """Every key of every section, scrollable; Escape (or ? or q) closes it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,question_mark,q", "close", "Close", tooltip="Close the help",
@@ -82,7 +128,9 @@ class HelpScreen(ModalScreen[None]):
             border-subtitle-color: $text-muted;
             background: $surface;
             padding: 0 1;
+            scrollbar-gutter: stable;
         }
+        #help-text { padding-right: 1; }
     }
     """
 
@@ -90,7 +138,11 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll(id="help-scroll") as scroll:
             scroll.border_title = "Keys and help"
             scroll.border_subtitle = "↑↓ scroll · Esc closes"
-            yield Markdown(help_markdown(self.app), id="help-text")
+            yield Static(help_renderable(self.app), id="help-text")
+
+    def on_screen_resume(self) -> None:
+        # The same screen is shown again on every open: start at the top each time.
+        self.query_one("#help-scroll", VerticalScroll).scroll_home(animate=False)
 
     def action_close(self) -> None:
         self.dismiss()

@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Header
+from textual.widgets._footer import FooterKey
 
 from tui.widgets.section_bar import SectionBar
 
@@ -35,7 +36,12 @@ class SectionFooter(Footer):
     def compose(self) -> ComposeResult:
         self._bindings_ready = True
         self._shown = self._keys_shown()
-        yield from super().compose()
+        keys = list(super().compose())
+        # "? Help" first: at 80 columns a section's own keys fill the line, and the key that
+        # lists them all must never be the one cut off at the end.
+        first = [key for key in keys if isinstance(key, FooterKey) and key.action == "help"]
+        yield from first
+        yield from (key for key in keys if key not in first)
 
     def bindings_changed(self, screen: Screen[object]) -> None:
         if not screen.app.app_focus:
@@ -68,7 +74,7 @@ class SectionFooter(Footer):
 
 
 class SectionScreen(Screen[None]):
-    """A section of the app. Subclasses set SECTION (their key in ``tui.app.SECTIONS``) and
+    """A section of the app. Subclasses set SECTION (their key in ``tui.sections.SECTIONS``) and
     SECTION_TITLE, and yield their content from ``compose_body``."""
 
     SECTION: ClassVar[str] = ""

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
@@ -20,8 +20,6 @@ from tui.widgets.secret_input import SecretInput
 
 if TYPE_CHECKING:
     from tui.services.secrets import SecretStore
-
-_STRENGTH_WORDS = ("too weak", "weak", "fair", "good", "strong")
 
 
 def shown_path(path: object) -> str:
@@ -40,28 +38,27 @@ class _VaultDialog(ModalScreen[bool]):
         align: center middle;
         background: $background 70%;
     }
+    /* At 80x24 everything must show, the error line and the buttons included: no blank lines
+       between parts, and the dialog scrolls (rather than cuts) when a terminal is smaller. */
     _VaultDialog > #dialog {
         width: 72;
-        max-width: 95%;
+        max-width: 100%;
         height: auto;
-        max-height: 95%;
-        border: thick $primary;
+        max-height: 100%;
+        border: round $primary;
+        border-title-color: $text;
+        border-title-style: bold;
         background: $surface;
-        padding: 1 2;
-    }
-    _VaultDialog #title {
-        text-style: bold;
-        margin-bottom: 1;
+        padding: 0 1;
+        scrollbar-gutter: stable;
     }
     _VaultDialog .why {
         color: $text-muted;
-        margin-bottom: 1;
     }
     _VaultDialog Label {
-        margin-top: 1;
+        margin-top: 0;
     }
     _VaultDialog #message {
-        margin-top: 1;
         height: auto;
     }
     _VaultDialog #message.-error {
@@ -78,7 +75,6 @@ class _VaultDialog(ModalScreen[bool]):
     _VaultDialog #strength.-s3, _VaultDialog #strength.-s4 { color: $success; }
     _VaultDialog #buttons {
         height: auto;
-        margin-top: 1;
         align-horizontal: right;
     }
     _VaultDialog Button {
@@ -98,6 +94,8 @@ class _VaultDialog(ModalScreen[bool]):
         message.update(text)
         message.set_class(kind == "error", "-error")
         message.set_class(kind == "busy", "-busy")
+        # On a short terminal the dialog scrolls: bring the message (and the buttons) into view.
+        self.call_after_refresh(self.query_one("#buttons").scroll_visible, animate=False)
 
     def _set_busy(self, busy: bool) -> None:
         self._busy = busy
@@ -123,8 +121,8 @@ class UnlockVaultScreen(_VaultDialog):
     def compose(self) -> ComposeResult:
         vault = self.store.vault
         path = shown_path(vault.path) if vault is not None else "the vault file"
-        with Vertical(id="dialog"):
-            yield Static("Unlock keylink's vault", id="title")
+        with VerticalScroll(id="dialog") as dialog:
+            dialog.border_title = "Unlock keylink's vault"
             yield Static(
                 f"Your API secrets are kept encrypted in {path}. Enter the master passphrase "
                 "to use them in this session.",
@@ -204,13 +202,12 @@ class CreateVaultScreen(_VaultDialog):
 
         vault = self.store.vault
         path = shown_path(vault.path) if vault is not None else "a file"
-        with Vertical(id="dialog"):
-            yield Static("Create keylink's vault", id="title")
+        with VerticalScroll(id="dialog") as dialog:
+            dialog.border_title = "Create keylink's vault"
             yield Static(
-                f"This machine has no system keyring keylink can use ({self.store.reason}). "
-                f"keylink will keep your API secrets in an encrypted file ({path}), locked with "
-                "a master passphrase you choose now. Nobody can recover it: if you forget it, "
-                "you will have to add your keys again.",
+                "No system keyring is available here, so keylink keeps your API secrets in an "
+                f"encrypted file ({path}), locked with a master passphrase you choose now. "
+                "Nobody can recover it: forget it and you add your keys again.",
                 classes="why",
                 markup=False,
             )
@@ -242,7 +239,8 @@ class CreateVaultScreen(_VaultDialog):
             strength.update("")
         else:
             bar = "■" * score + "□" * (4 - score)
-            strength.update(f"{bar}  {_STRENGTH_WORDS[score]}: {hint}")
+            # The hint starts with the strength word itself ("good", "weak: add more words").
+            strength.update(f"{bar}  Strength: {hint}")
         for level in range(5):
             strength.set_class(level == score, f"-s{level}")
 

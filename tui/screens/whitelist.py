@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from functools import partial
+from pathlib import Path
 from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import DataTable, Input, Label, Select, Static
 
@@ -17,6 +19,7 @@ from tui.commands import PaletteCommand
 from tui.screens.section import SectionScreen
 from tui.services import whitelist
 from tui.services.clipboard import CopyResult, copy_text
+from tui.services.text import clean
 from tui.widgets.copy_panel import CopyPanel
 
 _FILE_PREFIX = "file:"
@@ -26,19 +29,74 @@ def _count(count: int, singular: str, plural: str) -> str:
     return f"{count} {singular if count == 1 else plural}"
 
 
+def _exchange_names(ids: Iterable[str]) -> str:
+    from tui.services.exchanges import exchanges
+
+    known = exchanges()
+    return ", ".join(known[i].label if i in known else i for i in ids)
+
+
+def _unroutable_warning(addresses: Iterable[str]) -> str:
+    """A warning naming the addresses no exchange accepts ("" when there are none)."""
+    found = whitelist.unroutable(addresses)
+    if not found:
+        return ""
+    named = "; ".join(f"{address} is {why}" for address, why in found[:3])
+    more = f"; and {len(found) - 3} more" if len(found) > 3 else ""
+    noun = "address" if len(found) == 1 else "addresses"
+    return (f"{len(found)} {noun} no exchange would accept: {named}{more}. "
+            "Exchanges see the terminal's public address.")
+
+
 class PathInput(Input):
-    """The "load from file" path box: Escape closes it without loading anything."""
+    """The "load from file" path box: Tab completes the path, Escape closes the box."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel",
                 tooltip="In the file box: close it without loading",
                 id="whitelist.load.cancel"),
+        Binding("tab", "complete", "Complete", show=False,
+                tooltip="In the file box: complete the file or folder name",
+                id="whitelist.load.complete"),
     ]
 
     def action_cancel(self) -> None:
         screen = self.screen
         if isinstance(screen, WhitelistScreen):
             screen.close_file_box()
+
+    def action_complete(self) -> None:
+        screen = self.screen
+        if isinstance(screen, WhitelistScreen):
+            screen.complete_in_box(self.value)
+
+
+def complete_path(typed: str, cwd: Path) -> tuple[str, list[str]]:
+    """Complete ``typed`` as far as the names in its folder agree.
+
+    Returns the new text and the names that still match (more than one: the user must choose).
+    A single folder match gets a trailing "/" so the next Tab goes inside it. Relative paths
+    start from ``cwd``; ``~`` is the home folder.
+    """
+    head, _, prefix = typed.rpartition("/")
+    folder_text = head + "/" if head or typed.startswith("/") else ""
+    folder = Path(folder_text or ".").expanduser()
+    if not folder.is_absolute():
+        folder = cwd / folder
+    try:
+        entries = sorted(
+            (entry.name + ("/" if entry.is_dir() else ""))
+            for entry in os.scandir(folder)
+            if entry.name.startswith(prefix) and (prefix.startswith(".") or
+                                                  not entry.name.startswith("."))
+        )
+    except OSError:
+        return typed, []
+    if not entries:
+        return typed, []
+    # Character by character on purpose: the names share a folder, only their starts differ.
+    common = os.path.commonprefix(entries)  # noqa: RUF071
+    return folder_text + common, entries
 
 
 class WhitelistScreen(SectionScreen):
@@ -59,7 +117,7 @@ class WhitelistScreen(SectionScreen):
                 tooltip="Switch format: commas, one per line, spaces", id="whitelist.format"),
         Binding("o", "open_file_box", "Load file",
                 tooltip="Load an updated list from a file", id="whitelist.load"),
-        Binding("s", "next_profile", "Profile", show=False,
+        Binding("s", "next_profile", "Profile",
                 tooltip="Show the next profile", id="whitelist.profile"),
         Binding("escape", "close_file_box", "Close file box", show=False,
                 tooltip="Close the file box", id="whitelist.load.close"),
@@ -71,6 +129,7 @@ class WhitelistScreen(SectionScreen):
         #wl-bar Label { padding: 0 1 0 0; }
         #profile { width: 1fr; }
         #wl-source { padding: 0 1; color: $text-muted; }
+        #wl-warning { padding: 0 1; color: $text-warning; }
         #wl-error {
             margin: 0 1;
             padding: 0 1;
@@ -86,9 +145,11 @@ class WhitelistScreen(SectionScreen):
             border-title-color: $text-muted;
             &:focus { border: round $border; border-title-color: $text; }
         }
-        #wl-load { height: 3; padding: 0 1; display: none; }
+        #wl-load { height: auto; padding: 0 1; display: none; }
         #wl-load.-open { display: block; }
-        #wl-load Label { padding: 1 1 0 0; }
+        #wl-load-row { height: 3; }
+        #wl-load-row Label { padding: 1 1 0 0; }
+        #wl-load-hint { color: $text-muted; height: auto; }
         #path { width: 1fr; }
     }
     """
@@ -109,20 +170,24 @@ class WhitelistScreen(SectionScreen):
             yield Select(self._profile_options(), value=self.list_id, allow_blank=False,
                          compact=True, id="profile")
         yield Static(id="wl-source")
+        yield Static(id="wl-warning")
         yield Static(id="wl-error")
         with Horizontal(id="wl-main"):
             yield DataTable(id="addresses", cursor_type="row", zebra_stripes=True)
             yield CopyPanel(id="copy")
-        with Horizontal(id="wl-load"):
-            yield Label("File")
-            yield PathInput(placeholder="path to a text file of IP addresses, then Enter",
-                            id="path")
+        with Vertical(id="wl-load"):
+            with Horizontal(id="wl-load-row"):
+                yield Label("File")
+                yield PathInput(placeholder="path to a text file of IP addresses, then Enter",
+                                id="path")
+            yield Static(id="wl-load-hint")
 
     def on_mount(self) -> None:
         table = self.query_one("#addresses", DataTable)
         table.add_columns("#", "Address")
         self.query_one("#wl-error", Static).display = False
         self._show_list()
+        self._hint_folder()
 
     # -- what is shown -----------------------------------------------------------------------
 
@@ -131,15 +196,27 @@ class WhitelistScreen(SectionScreen):
         options += [(f"File: {result.source}", key) for key, result in self.files.items()]
         return options
 
-    def _source_line(self) -> str:
+    def _source_line(self) -> Content:
         if self.list_id.startswith(_FILE_PREFIX):
             result = self.files[self.list_id]
-            line = f"Loaded from {result.source}"
+            line = f"Loaded from {clean(result.source)}"
             if result.duplicates:
                 line += f" ({_count(len(result.duplicates), 'duplicate', 'duplicates')} dropped)"
-            return line
+            return Content(line)
         profile = whitelist.profile(self.list_id)
-        return f"{profile.terminal} · source: {profile.source} · {profile.date}"
+        # The address on a line of its own, without "https://" (browsers add it): a long
+        # one then fits 100 columns and wraps less at 80.
+        where = profile.source_url.removeprefix("https://") or profile.source
+        return Content(
+            f"{profile.terminal} · for {_exchange_names(profile.exchanges)} · "
+            f"taken {profile.date} from:\n{where}"
+        )
+
+    def _warning_line(self) -> str:
+        if self.list_id.startswith(_FILE_PREFIX):
+            return _unroutable_warning(self.addresses)
+        profile = whitelist.profile(self.list_id)
+        return whitelist.stale_warning(profile.date) or _unroutable_warning(profile.addresses)
 
     def _show_list(self) -> None:
         table = self.query_one("#addresses", DataTable)
@@ -148,6 +225,10 @@ class WhitelistScreen(SectionScreen):
             table.add_row(str(number), address, key=address)
         table.border_title = _count(len(self.addresses), "address", "addresses")
         self.query_one("#wl-source", Static).update(self._source_line())
+        warning = self._warning_line()
+        box = self.query_one("#wl-warning", Static)
+        box.update(Content(warning))
+        box.display = bool(warning)
         self._show_preview()
 
     def _show_preview(self) -> None:
@@ -194,17 +275,45 @@ class WhitelistScreen(SectionScreen):
         select.set_options(self._profile_options())
         self.show_list(key)
         message = f"Loaded {_count(len(result.addresses), 'address', 'addresses')}"
+        unroutable = _unroutable_warning(result.addresses)
         if result.duplicates:
             message += (f"; dropped {_count(len(result.duplicates), 'duplicate', 'duplicates')}: "
                         f"{', '.join(dict.fromkeys(result.duplicates))}")
-            self.notify(message, title="Duplicates dropped", severity="warning")
+        if unroutable:
+            message += f". {unroutable}"
+        if result.duplicates or unroutable:
+            self.notify(message, title="Loaded, with a warning", severity="warning", markup=False)
         else:
-            self.notify(message, title="File loaded")
+            self.notify(message, title="File loaded", markup=False)
         return True
 
     def action_open_file_box(self) -> None:
         self.query_one("#wl-load").add_class("-open")
         self.query_one("#path", PathInput).focus()
+
+    def _hint_folder(self, matches: list[str] | None = None) -> None:
+        hint = f"Tab completes names. Relative paths start from {clean(str(Path.cwd()))}"
+        if matches:
+            shown = ", ".join(clean(m) for m in matches[:8])
+            more = f" and {len(matches) - 8} more" if len(matches) > 8 else ""
+            hint = f"{len(matches)} names match: {shown}{more}"
+        elif matches is not None:
+            hint = "No file or folder starts with that name. " + hint
+        self.query_one("#wl-load-hint", Static).update(Content(hint))
+
+    @work(thread=True, exclusive=True, group="complete", exit_on_error=False)
+    def complete_in_box(self, typed: str) -> None:
+        """Complete the path in the file box (a folder is read off the UI thread)."""
+        completed, matches = complete_path(typed, Path.cwd())
+        self.app.call_from_thread(self._completed, typed, completed, matches)
+
+    def _completed(self, typed: str, completed: str, matches: list[str]) -> None:
+        path_box = self.query_one("#path", PathInput)
+        if path_box.value != typed:
+            return  # typed on meanwhile: that wins
+        path_box.value = completed
+        path_box.cursor_position = len(completed)
+        self._hint_folder(matches if len(matches) != 1 else [])
 
     def action_close_file_box(self) -> None:
         self.close_file_box()
@@ -255,8 +364,8 @@ class WhitelistScreen(SectionScreen):
             result.text,
             Content(f"{status}\nNo luck pasting? Select the text below and copy it by hand."),
         )
-        self.notify(status, title="Sent" if result.ways else "Not sent", markup=False,
-                    severity="information" if result.ways else "warning")
+        # No toast: the panel says it where the user is looking, and toasts would pile up over
+        # the panel itself at 80 columns.
 
     def action_copy_all(self) -> None:
         label = whitelist.FORMAT_LABELS[self.fmt]

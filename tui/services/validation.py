@@ -66,6 +66,63 @@ class CredentialCheck:
         return not self.errors
 
 
+#: Invisible characters web pages and chat apps put into copied text; never part of a key.
+_ZERO_WIDTH = {
+    "\u200b": "zero-width space",
+    "\u200c": "zero-width non-joiner",
+    "\u200d": "zero-width joiner",
+    "\u2060": "word joiner",
+    "\ufeff": "byte order mark",
+    "\u00ad": "soft hyphen",
+}
+#: Non-breaking spaces: removed at the ends only (inside, one may separate two pasted values).
+_NBSP = "\u00a0\u202f\u2007"
+#: Opening and closing quote pairs a value may be wrapped in.
+_QUOTES = {'"': '"', "'": "'", "`": "`", "\u201c": "\u201d", "\u2018": "\u2019",
+           "\u00ab": "\u00bb", "\u201e": "\u201c"}
+#: A label copied along with the value: "API key: ...", "Secret = ...", "Passphrase: ...".
+_LABEL = re.compile(
+    r"^(?:api[ _-]?key|api[ _-]?secret|secret[ _-]?key|secret|key|passphrase|password)"
+    r"\s*[:=]\s*",
+    re.IGNORECASE,
+)
+
+
+def tidy_paste(text: str) -> tuple[str, list[str]]:
+    """Remove what is certainly not part of a credential, and say what was removed.
+
+    Zero-width characters (anywhere), non-breaking spaces and whitespace at the ends, quotes
+    wrapping the whole value and a leading label such as ``API key:``. Anything else that looks
+    wrong is left for :func:`check_credentials` to point at: a guess could change a real key.
+    """
+    removed: list[str] = []
+    count = sum(text.count(ch) for ch in _ZERO_WIDTH)
+    if count:
+        names = sorted({_ZERO_WIDTH[ch] for ch in text if ch in _ZERO_WIDTH})
+        noun = "invisible character" if count == 1 else "invisible characters"
+        removed.append(f"{count} {noun} ({', '.join(names)})")
+        text = "".join(ch for ch in text if ch not in _ZERO_WIDTH)
+    # str.strip() takes non-breaking spaces too; say so when there were some.
+    value = text.strip()
+    ends = text[: len(text) - len(text.lstrip())] + text[len(text.rstrip()):]
+    if any(ch in _NBSP for ch in ends):
+        removed.append("non-breaking spaces at the ends")
+    changed = True
+    while changed and value:
+        changed = False
+        label = _LABEL.match(value)
+        if label and label.end() < len(value):
+            removed.append(f"the label {label.group(0).strip()!r}")
+            value = value[label.end():].strip(_NBSP + " \t")
+            changed = True
+        closing = _QUOTES.get(value[0])
+        if closing and len(value) > 2 and value.endswith(closing):
+            removed.append("the quotes around it")
+            value = value[1:-1].strip(_NBSP + " \t")
+            changed = True
+    return value, removed
+
+
 def visible_paste(text: str) -> str:
     """Pasted text ready for a one-line input: ends trimmed, inner control characters made visible.
 
@@ -141,6 +198,8 @@ def check_credentials(
     issues: dict[str, FieldIssue] = {}
     for field_id, value in raw.items():
         label = FIELD_LABELS[field_id]
+        # What a paste's clean-up removes is never part of a key, however it got into the field.
+        value, _removed = tidy_paste(value)
         if field_id == PASSPHRASE and not info.has_passphrase:
             values[field_id] = ""
             continue

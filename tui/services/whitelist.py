@@ -11,6 +11,7 @@ import re
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -38,6 +39,9 @@ class Profile:
     terminal: str
     exchanges: tuple[str, ...]
     source: str
+    #: Where the list was published ("" when no public address is known).
+    source_url: str
+    #: The day the list was taken from its source (YYYY-MM-DD).
     date: str
     addresses: tuple[str, ...]
 
@@ -84,6 +88,7 @@ def profiles() -> dict[str, Profile]:
             terminal=entry["terminal"],
             exchanges=tuple(entry["exchanges"]),
             source=entry["source"],
+            source_url=entry.get("source_url", ""),
             date=entry["date"],
             addresses=parsed.addresses,
         )
@@ -97,6 +102,64 @@ def profile(profile_id: str) -> Profile:
     except KeyError:
         known = ", ".join(profiles())
         raise KeyError(f"unknown whitelist profile {profile_id!r} (known: {known})") from None
+
+
+#: A published list older than this may have changed since: say so.
+STALE_AFTER_DAYS = 365
+
+
+def age_in_days(profile_date: str, today: date | None = None) -> int | None:
+    """How many days old a profile's date is (None when the date does not parse)."""
+    try:
+        taken = date.fromisoformat(profile_date)
+    except ValueError:
+        return None
+    return ((today or date.today()) - taken).days
+
+
+def stale_warning(profile_date: str, today: date | None = None) -> str | None:
+    """A warning when a list is more than a year old, else None."""
+    age = age_in_days(profile_date, today)
+    if age is None or age <= STALE_AFTER_DAYS:
+        return None
+    years = age // 365
+    span = "over a year" if years < 2 else f"over {years} years"
+    return (f"Taken {span} ago: the servers may have changed. Check the source and load "
+            "a newer list if it differs.")
+
+
+def unroutable_reason(address: str) -> str | None:
+    """Why no exchange would accept ``address`` in a key's IP list, or None when it could.
+
+    Exchanges see the public address a request comes from, so loopback, private, link-local and
+    documentation-only addresses can never match.
+    """
+    ip = ipaddress.ip_address(address)
+    if ip.is_loopback:
+        return "loopback (this machine only)"
+    if ip.is_link_local:
+        return "link-local"
+    if ip.is_private and not ip.is_global:
+        documentation = any(ip in net for net in _DOCUMENTATION_NETS)
+        return "reserved for documentation" if documentation else "private (not on the internet)"
+    if ip.is_multicast or ip.is_unspecified or ip.is_reserved or not ip.is_global:
+        return "not a public internet address"
+    return None
+
+
+_DOCUMENTATION_NETS = tuple(ipaddress.ip_network(n) for n in (
+    "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32",
+))
+
+
+def unroutable(addresses: Iterable[str]) -> list[tuple[str, str]]:
+    """(address, why) for each address no exchange would accept, in list order."""
+    found = []
+    for address in addresses:
+        reason = unroutable_reason(address)
+        if reason:
+            found.append((address, reason))
+    return found
 
 
 _SEPARATORS = re.compile(r"[,;\s]+")

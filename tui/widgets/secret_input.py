@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from textual import events
 from textual.binding import Binding
@@ -10,7 +10,7 @@ from textual.message import Message
 from textual.reactive import var
 from textual.widgets import Input
 
-from tui.services.validation import visible_paste
+from tui.services.validation import tidy_paste, visible_paste
 
 
 class CredentialInput(Input):
@@ -27,6 +27,8 @@ class CredentialInput(Input):
         """Sent after a paste went into the input (so the form can check it at once)."""
 
         input: CredentialInput
+        #: What the paste's clean-up removed (see validation.tidy_paste), for the form to say.
+        removed: list[str] = field(default_factory=list)
 
         @property
         def control(self) -> CredentialInput:
@@ -46,8 +48,9 @@ class CredentialInput(Input):
 
     def _insert_paste(self, text: str) -> None:
         start, end = self.selection
-        self.replace(visible_paste(text), start, end)
-        self.post_message(self.Pasted(self))
+        tidied, removed = tidy_paste(text)
+        self.replace(visible_paste(tidied), start, end)
+        self.post_message(self.Pasted(self, removed))
 
 
 class SecretInput(CredentialInput):

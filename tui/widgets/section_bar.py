@@ -36,7 +36,7 @@ class SectionBar(Widget):
         return self._labels
 
     def _parse_labels(self) -> Content:
-        from tui.app import ordered_sections
+        from tui.sections import ordered_sections
 
         parts: list[Content] = []
         for mode, section in ordered_sections():

@@ -31,8 +31,11 @@ class StepList(OptionList):
 
     def set_steps(self, steps: Sequence[tuple[str, str]], current: int = 0) -> None:
         """Replace the steps and highlight the one at index ``current``."""
+        # Numbers right-aligned to the widest one, after a space: "  9" and " 10" line up and
+        # neither touches the border.
+        width = len(str(len(steps)))
         self.set_options(
-            Option(f"{number:>2}  {title}", id=step_id)
+            Option(f" {number:>{width}}  {title}", id=step_id)
             for number, (step_id, title) in enumerate(steps, start=1)
         )
         if steps:
