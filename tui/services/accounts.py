@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from tui.services import paths
+from tui.services.credentials import Credentials
 from tui.services.exchanges import exchange as exchange_info
 from tui.services.exchanges import exchanges
 from tui.services.private_files import atomic_write, ensure_private_dir
@@ -38,27 +39,12 @@ _LOCK_TIMEOUT = 15.0
 WORST_LEVELS = ("danger", "warning", "info", "ok", "error")
 
 
+
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # -- values ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """An API key with its secret and (OKX, Bitget) passphrase. repr/str never show the secrets."""
-
-    api_key: str
-    secret: str
-    passphrase: str = ""
-
-    def __repr__(self) -> str:
-        shown = f"{self.api_key[:4]}…" if len(self.api_key) > 4 else "…"
-        passphrase = "***" if self.passphrase else "''"
-        return f"Credentials(api_key={shown!r}, secret=***, passphrase={passphrase})"
-
-    __str__ = __repr__
 
 
 @dataclass(frozen=True)

@@ -11,19 +11,23 @@ Error messages are one line that says what to do; they never contain a secret.
 from __future__ import annotations
 
 import contextlib
-import itertools
 import json
-import math
 import os
 import sys
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from tui.services.credentials import (
+    MIN_PASSPHRASE,
+    Credentials,
+    check_new_passphrase,
+    passphrase_strength,
+)
+
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
 
-    from tui.services.accounts import Credentials
     from tui.services.vault import Vault
 
 SERVICE = "keylink"
@@ -32,9 +36,17 @@ PASSPHRASE_ENV = "KEYLINK_VAULT_PASSPHRASE"
 BACKEND_ENV = "KEYLINK_SECRET_BACKEND"
 DEFAULT_TIMEOUT = 5.0
 VAULT_NAME = "keylink vault"
-MIN_PASSPHRASE = 12
 
 T = TypeVar("T")
+
+# Re-exported: the CLI and the vault screen ask the secret store about passphrases.
+__all__ = [
+    "MIN_PASSPHRASE",
+    "Credentials",
+    "SecretStore",
+    "SecretStoreError",
+    "passphrase_strength",
+]
 
 
 class SecretStoreError(Exception):
@@ -343,12 +355,11 @@ class SecretStore:
             raise VaultLocked("there is no vault yet: create one with a new passphrase") from None
 
     def create_vault(self, passphrase: str) -> None:
-        """Create the vault; ValueError(message) if the passphrase is too short."""
+        """Create the vault; ValueError(message) if the passphrase is too short or easy to guess."""
         from tui.services.vault import VaultError
 
         vault = self._require_vault()
-        if len(passphrase) < MIN_PASSPHRASE:
-            raise ValueError(f"use at least {MIN_PASSPHRASE} characters for the vault passphrase")
+        check_new_passphrase(passphrase)
         try:
             _run_with_timeout(
                 lambda: vault.create(passphrase), max(self.timeout, 30.0), "create the vault"
@@ -430,8 +441,6 @@ class SecretStore:
 
     def get(self, ref: str) -> Credentials:
         """The credentials under ``ref``; SecretNotFound if there are none."""
-        from tui.services.accounts import Credentials
-
         backend = self.backend
         value = self._call("read a secret", lambda: backend.get_password(SERVICE, ref))
         if value is None:
@@ -466,63 +475,3 @@ class SecretStore:
                 ) from None
 
         self._call("delete a secret", call)
-
-
-def passphrase_strength(passphrase: str) -> tuple[int, str]:
-    """Score a vault passphrase 0..4 with a hint in plain words.
-
-    A rough estimate (character classes x length, less for repeats, runs and common words):
-    good enough to steer people toward long passphrases, not a cracking-time promise.
-    """
-    if not passphrase:
-        return 0, f"type a passphrase of at least {MIN_PASSPHRASE} characters"
-    if len(passphrase) < MIN_PASSPHRASE:
-        return 0, f"too short: {len(passphrase)} of at least {MIN_PASSPHRASE} characters"
-    pool = 0
-    if any(c.islower() for c in passphrase):
-        pool += 26
-    if any(c.isupper() for c in passphrase):
-        pool += 26
-    if any(c.isdigit() for c in passphrase):
-        pool += 10
-    if any(c == " " for c in passphrase):
-        pool += 1
-    if any(not c.isalnum() and c != " " and c.isascii() for c in passphrase):
-        pool += 33
-    if any(not c.isascii() for c in passphrase):
-        pool += 100
-    # Repeats and runs add little: count a character only when it differs from the one before and
-    # is not the next in an ascending run.
-    effective = 1
-    for prev, cur in itertools.pairwise(passphrase):
-        if cur != prev and ord(cur) - ord(prev) != 1:
-            effective += 1
-    distinct = len(set(passphrase))
-    effective = min(effective, distinct * 3)
-    lowered = passphrase.lower()
-    common = (
-        "password",
-        "passwort",
-        "qwerty",
-        "123456",
-        "letmein",
-        "keylink",
-        "bybit",
-        "binance",
-        "admin",
-        "welcome",
-        "iloveyou",
-        "abc123",
-        "monkey",
-        "dragon",
-    )
-    hits = sum(lowered.count(word) * len(word) for word in common)
-    effective = max(1, effective - hits)
-    bits = effective * math.log2(max(pool, 2))
-    if bits < 45:
-        return 1, "weak: add more words, or mix in digits and symbols"
-    if bits < 65:
-        return 2, "fair: a few more words would make it strong"
-    if bits < 90:
-        return 3, "good"
-    return 4, "strong"

@@ -36,8 +36,8 @@ from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
 
 from tui.services import paths
+from tui.services.credentials import MIN_PASSPHRASE
 from tui.services.private_files import atomic_write, ensure_private_dir
-from tui.services.secrets import MIN_PASSPHRASE
 
 VAULT_FILE = "vault.json"
 FORMAT_VERSION = 1
