@@ -53,6 +53,7 @@ async def test_locked_keyring_delete_says_how_to_unlock_and_keeps_the_account(
     account = seed(memory_secrets)
     locked = SecretStore(LockedKeyring(), backend_name="GNOME login keyring", reason="test",
                          timeout=0.5)
+    locked.store_id = memory_secrets.store_id  # the same keyring, now locked
     use_secrets(monkeypatch, locked)
     async with accounts_app().run_test(size=(100, 34)) as pilot:
         await wait_for(pilot, lambda: row_count(pilot) == 1)

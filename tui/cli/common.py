@@ -17,7 +17,17 @@ def stdin_is_terminal() -> bool:
 
 
 def open_secrets(*, unlock: bool, create: bool = False):  # -> SecretStore
-    """The SecretStore; with ``unlock``, a vault is unlocked (or, with ``create``, created).
+    """The SecretStore; with ``unlock``, a vault is unlocked (or, with ``create``, created)."""
+    from tui.services.secrets import SecretStore
+
+    secrets = SecretStore.open()
+    if unlock:
+        unlock_secrets(secrets, create=create)
+    return secrets
+
+
+def unlock_secrets(secrets, *, create: bool = False) -> None:  # secrets: SecretStore
+    """Unlock the vault of ``secrets`` if it uses one (or, with ``create``, create it).
 
     The vault passphrase comes from KEYLINK_VAULT_PASSPHRASE, else a hidden prompt when stdin is a
     terminal (never from a piped stdin: that carries the credentials), else a UsageError saying how.
@@ -28,15 +38,13 @@ def open_secrets(*, unlock: bool, create: bool = False):  # -> SecretStore
     from tui.services.secrets import (
         MIN_PASSPHRASE,
         PASSPHRASE_ENV,
-        SecretStore,
         SecretStoreError,
         WrongPassphrase,
         passphrase_strength,
     )
 
-    secrets = SecretStore.open()
-    if not unlock or not secrets.uses_vault:
-        return secrets
+    if not secrets.uses_vault:
+        return
     given = os.environ.get(PASSPHRASE_ENV)
     interactive = stdin_is_terminal()
     try:
@@ -77,7 +85,6 @@ def open_secrets(*, unlock: bool, create: bool = False):  # -> SecretStore
                                  "passphrase, or run this in a terminal to be asked")
     except SecretStoreError as exc:
         raise UsageError(str(exc)) from None
-    return secrets
 
 
 def account_store(secrets):  # -> AccountStore

@@ -26,12 +26,13 @@ from tui.services import paths
 from tui.services.credentials import Credentials
 from tui.services.exchanges import exchange as exchange_info
 from tui.services.exchanges import exchanges
-from tui.services.private_files import atomic_write, ensure_private_dir
+from tui.services.private_files import atomic_write, ensure_private_dir, interrupts_deferred
 
 if TYPE_CHECKING:
     from tui.services.secrets import SecretStore
 
 ACCOUNTS_FILE = "accounts.json"
+SERVICE_NAME = "keylink"  # the keyring service name (secrets.SERVICE), said in messages
 FORMAT_VERSION = 1
 NAME_MAX = 40
 CUSTOM_ENV = "custom"
@@ -71,6 +72,9 @@ class Account:
     updated_at: str
     secret_ref: str
     last_check: LastCheck | None = None
+    #: Which store holds the secret (see ``secrets.store_id``); None in files from before keylink
+    #: recorded it: such accounts are looked up in the store in use, as keylink always did.
+    secret_store: str | None = None
 
 
 class AccountError(Exception):
@@ -274,6 +278,10 @@ def _account_from_json(item: Any) -> Account:
         ):
             raise _Damaged("an account's last check has values of the wrong type")
         values["last_check"] = last
+    store = item.get("secret_store")
+    if store is not None and (not isinstance(store, str) or not store):
+        raise _Damaged("an account's secret store is not text")
+    values["secret_store"] = store
     return Account(**values)
 
 
@@ -285,6 +293,8 @@ class AccountStore:
         self.dir = config_dir if config_dir is not None else paths.config_dir()
         self.path = self.dir / ACCOUNTS_FILE
         self.load_problem: str | None = None
+        #: Set when some accounts predate recorded stores (and how they are treated).
+        self.legacy_note: str | None = None
         self._newer_format = False
         with contextlib.suppress(AccountError), self._lock():
             self._read()
@@ -343,6 +353,14 @@ class AccountStore:
             accounts = [_account_from_json(item) for item in items]
             if len({a.id for a in accounts}) != len(accounts):
                 raise _Damaged("two accounts share an id")
+            legacy = sum(1 for a in accounts if a.secret_store is None)
+            self.legacy_note = (
+                f"{legacy} account{'s' if legacy != 1 else ''} saved by an older keylink "
+                f"{'do' if legacy != 1 else 'does'} not record where the secret is; keylink "
+                f"looks in the store in use ({self.secrets.backend_name})"
+                if legacy
+                else None
+            )
         except _Damaged as exc:
             aside = self._move_aside()
             self.load_problem = (
@@ -400,6 +418,59 @@ class AccountStore:
     def _new_ref(account_id: str) -> str:
         return f"account-{account_id}-{uuid.uuid4().hex[:12]}"
 
+    def _commit(self, accounts: builtins.list[Account], new_ref: str | None = None) -> None:
+        """Write ``accounts``: the one commit point of add, rotate and remove.
+
+        Before the rename a failure or interrupt undoes ``new_ref`` (a secret nothing points at
+        yet); after it nothing is undone. Ctrl-C is held across the write, so it cannot land
+        between the rename and the line that records it (it once landed in the directory fsync,
+        and the rollback deleted the secret of a saved account).
+        """
+        committed = False
+        try:
+            with interrupts_deferred():
+                self._write(accounts)
+                committed = True
+        except BaseException:
+            if not committed and new_ref is not None:
+                self._forget_secret(new_ref)
+            raise
+
+    def store_of(self, account: Account) -> str:
+        """The store that holds ``account``'s secret (old accounts: the one in use)."""
+        return account.secret_store or self.secrets.store_id
+
+    def check_store(self, account: Account) -> None:
+        """StoreUnreachable when the account's secret is in another store than the one in use.
+
+        keylink never looks for (or deletes, or saves) a secret in a store other than the one it
+        was saved in: a silent switch made "removed" keys stay in the keyring.
+        """
+        from tui.services.secrets import StoreUnreachable, store_label
+
+        recorded = self.store_of(account)
+        if recorded != self.secrets.store_id:
+            raise StoreUnreachable(
+                f"the secret of {account.name!r} is in {store_label(recorded)}, which keylink "
+                f"cannot use now (it is using {self.secrets.backend_name}: "
+                f"{self.secrets.reason}); make that store reachable and retry"
+            )
+
+    def _check_new_account_store(self, accounts: builtins.list[Account]) -> None:
+        """New secrets go where the existing ones are, unless the user chose a store."""
+        from tui.services.secrets import BACKEND_ENV, StoreUnreachable, store_label
+
+        if self.secrets.chosen:
+            return
+        recorded = {a.secret_store for a in accounts if a.secret_store}
+        if recorded and self.secrets.store_id not in recorded:
+            where = " and ".join(sorted(store_label(r) for r in recorded))
+            raise StoreUnreachable(
+                f"your accounts keep their secrets in {where}, which keylink cannot use now "
+                f"({self.secrets.reason}); make it reachable, or set {BACKEND_ENV}=vault or "
+                "=keyring to save this account in another store"
+            )
+
     # -- public API --------------------------------------------------------------------------------
 
     def list(self) -> builtins.list[Account]:
@@ -430,7 +501,8 @@ class AccountStore:
     ) -> Account:
         """Add an account: secret first under a fresh ref, then metadata.
 
-        If the metadata cannot be saved, the new secret is deleted again (best effort)."""
+        If the metadata cannot be saved, the new secret is deleted again (best effort); once it is
+        saved, nothing is undone (see ``_commit``)."""
         if exchange not in exchanges():
             raise AccountError(f"unknown exchange {exchange!r} (known: {', '.join(exchanges())})")
         try:
@@ -459,13 +531,11 @@ class AccountStore:
                 created_at=now,
                 updated_at=now,
                 secret_ref=self._new_ref(account_id),
+                secret_store=self.secrets.store_id,
             )
+            self._check_new_account_store(accounts)
             self.secrets.set(account.secret_ref, clean)
-            try:
-                self._write([*accounts, account])
-            except BaseException:
-                self._forget_secret(account.secret_ref)
-                raise
+            self._commit([*accounts, account], new_ref=account.secret_ref)
         return account
 
     def update(
@@ -521,44 +591,57 @@ class AccountStore:
                 raise AccountError(str(exc)) from None
             except KeyError as exc:  # an exchange from a newer keylink or a hand-edited file
                 raise AccountError(exc.args[0]) from None
+            self.check_store(current)
             new_ref = self._new_ref(account_id)
             self.secrets.set(new_ref, clean)
-            updated = replace(current, secret_ref=new_ref, updated_at=_now(), last_check=None)
-            try:
-                self._write([updated if a.id == account_id else a for a in accounts])
-            except BaseException:
-                self._forget_secret(new_ref)
-                raise
+            updated = replace(
+                current,
+                secret_ref=new_ref,
+                updated_at=_now(),
+                last_check=None,
+                secret_store=self.secrets.store_id,
+            )
+            self._commit([updated if a.id == account_id else a for a in accounts], new_ref=new_ref)
             self._forget_secret(current.secret_ref)
         return updated
 
-    def remove(self, account_id: str, *, force: bool = False) -> None:
-        """Delete the secret, then the metadata.
+    def remove(self, account_id: str, *, force: bool = False) -> str | None:
+        """Delete the secret, then the metadata (the commit point); None, or what stays behind.
 
-        Why this order: the point of removing is that the secret leaves this machine. Deleting the
-        secret first means that if the keyring refuses (locked, hung, gone) the call fails and the
-        account is still listed, so the user sees it and can retry; deleting metadata first would
-        report success while the secret stays behind, invisible. The rare failure after the secret
-        is gone (metadata cannot be written) leaves an account whose secret is missing; removing it
-        again works, because a missing secret counts as already deleted. ``force`` drops the
-        metadata even when the secret store cannot be reached (a keyring that no longer exists).
+        Why this order: the point of removing is that the secret leaves this machine. The metadata
+        goes only after the account's own store confirmed the secret is gone (or was never
+        there), so a refusing, hung or unreachable store fails the call and the account stays
+        listed; deleting metadata first would report success while the secret stays behind,
+        invisible. Ctrl-C is held from the delete to the commit, so it cannot split them.
+
+        ``force`` ("forget") drops the metadata even when the store cannot confirm (a keyring
+        that no longer exists); the returned line says what stays behind.
         """
-        from tui.services.secrets import SecretNotFound, SecretStoreError
+        from tui.services.secrets import SecretNotFound, SecretStoreError, store_label
 
         with self._lock():
             accounts = self._read()
             current = self._find(accounts, account_id)
-            try:
-                self.secrets.delete(current.secret_ref)
-            except SecretNotFound:
-                pass
-            except SecretStoreError:
-                if not force:
-                    raise
-            self._write([a for a in accounts if a.id != account_id])
+            left: str | None = None
+            with interrupts_deferred():
+                try:
+                    self.check_store(current)
+                    self.secrets.delete(current.secret_ref)
+                except SecretNotFound:
+                    pass
+                except SecretStoreError as exc:
+                    if not force:
+                        raise
+                    left = (
+                        f"its secret may stay in {store_label(self.store_of(current))} "
+                        f"(service {SERVICE_NAME!r}, entry {current.secret_ref!r}): {exc}"
+                    )
+                self._commit([a for a in accounts if a.id != account_id])
+        return left
 
     def credentials(self, account: Account) -> Credentials:
-        """The account's key, secret and passphrase from the SecretStore (SecretStoreError)."""
+        """The account's key, secret and passphrase from its store (SecretStoreError)."""
+        self.check_store(account)
         return self.secrets.get(account.secret_ref)
 
     def record_check(self, account_id: str, check: LastCheck) -> Account:

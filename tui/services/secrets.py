@@ -81,6 +81,43 @@ class SecretNotFound(SecretStoreError):
     """No secret is stored under this reference."""
 
 
+class StoreUnreachable(SecretStoreError):
+    """An account's secret is in another store than the one keylink could open now."""
+
+
+#: The ``secret_store`` value of an account whose secret is in keylink's vault.
+VAULT_STORE = "vault"
+_STORE_WORDS = {
+    "keyring.backends.SecretService": "Secret Service",
+    "keyring.backends.macOS": "macOS Keychain",
+    "keyring.backends.Windows": "Windows Credential Locker",
+    "keyring.backends.kwallet": "KWallet",
+    "keyring.backends.libsecret": "libsecret",
+}
+
+
+def store_id(backend: KeyringBackend) -> str:
+    """What an account records about where its secret is: ``vault`` or ``keyring:module:class``.
+
+    The class, not its display name, so a renamed label in a newer keyring still matches.
+    """
+    from tui.services.vault import VaultKeyring
+
+    if isinstance(backend, VaultKeyring):
+        return VAULT_STORE
+    kind = type(backend)
+    return f"keyring:{kind.__module__}:{kind.__qualname__}"
+
+
+def store_label(recorded: str) -> str:
+    """A recorded store in words (``keylink vault``, ``Secret Service``...)."""
+    if recorded == VAULT_STORE:
+        return VAULT_NAME
+    _, _, where = recorded.partition(":")
+    module, _, name = where.partition(":")
+    return _STORE_WORDS.get(module) or f"the keyring backend {module}.{name}"
+
+
 def _unlock_hint() -> str:
     if sys.platform == "darwin":
         hint = "unlock your login keychain (over SSH run `security unlock-keychain`)"
@@ -198,12 +235,16 @@ class SecretStore:
         reason: str,
         vault: Vault | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        chosen: bool = True,
     ) -> None:
         self.backend = backend
         self.backend_name = backend_name
         self.reason = reason
         self.vault = vault
         self.timeout = timeout
+        #: False when keylink picked the store on its own (then new accounts follow the old ones).
+        self.chosen = chosen
+        self.store_id = store_id(backend)
 
     def __repr__(self) -> str:
         return f"SecretStore({self.backend_name!r})"
@@ -230,7 +271,7 @@ class SecretStore:
 
         from tui.services.vault import Vault, VaultKeyring
 
-        def use_vault(why: str) -> SecretStore:
+        def use_vault(why: str, by_user: bool = False) -> SecretStore:
             chosen = vault if vault is not None else Vault()
             return cls(
                 VaultKeyring(chosen),
@@ -238,12 +279,13 @@ class SecretStore:
                 reason=why,
                 vault=chosen,
                 timeout=timeout,
+                chosen=by_user,
             )
 
         choice = os.environ.get(BACKEND_ENV, "").strip().lower()
         note = ""
         if choice == "vault":
-            return use_vault(f"{BACKEND_ENV}=vault asks for it")
+            return use_vault(f"{BACKEND_ENV}=vault asks for it", by_user=True)
         if choice not in ("", "auto", "keyring"):
             note = f" ({BACKEND_ENV}={choice!r} is not one of vault, keyring, auto: ignored)"
 
@@ -273,7 +315,7 @@ class SecretStore:
         if isinstance(backend, VaultKeyring):
             if vault is None:
                 vault = backend.vault
-            return use_vault("PYTHON_KEYRING_BACKEND selects keylink's vault" + note)
+            return use_vault("PYTHON_KEYRING_BACKEND selects keylink's vault" + note, by_user=True)
 
         name = _friendly_name(backend)
         if choice == "keyring":
@@ -311,6 +353,7 @@ class SecretStore:
                 backend_name=name,
                 reason=f"{name} is the system keyring (it was locked when keylink started)" + note,
                 timeout=timeout,
+                chosen=False,
             )
         except Exception as exc:
             return use_vault(f"{name} failed its first call ({type(exc).__name__})" + note)
@@ -319,6 +362,7 @@ class SecretStore:
             backend_name=name,
             reason=f"{name} is the system keyring and answered" + note,
             timeout=timeout,
+            chosen=False,
         )
 
     # -- vault state ------------------------------------------------------------------------------
