@@ -114,9 +114,13 @@ def test_create_refuses_short_passphrase_and_an_existing_vault(tmp_path, cheap_k
     with pytest.raises(ValueError, match="at least 12"):
         Vault(tmp_path / "new.json", kdf=cheap_kdf).create("short")
     before = vault.path.read_bytes()
-    with pytest.raises(VaultError, match="already exists"):
+    with pytest.raises(VaultError, match="just now with another passphrase"):
         Vault(vault.path, kdf=cheap_kdf).create("another long passphrase")
     assert vault.path.read_bytes() == before
+    # The same passphrase shares the vault that is there (two first runs at once).
+    second = Vault(vault.path, kdf=cheap_kdf)
+    second.create(PASSPHRASE)
+    assert second.unlocked and vault.path.read_bytes() == before
 
 
 def test_a_vault_dir_that_cannot_be_made_is_a_vault_error(tmp_path, cheap_kdf):

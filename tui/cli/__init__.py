@@ -7,6 +7,7 @@ usage error and the shared way of opening the stores and prompting.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -32,9 +33,56 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `keylink` command and of `python -m tui`."""
+    """Entry point of the `keylink` command and of `python -m tui`.
+
+    Whatever happens, the user gets one line and an exit code (2, or 130 for Ctrl-C), never a
+    traceback: a broken filesystem or an interrupt is not a bug report.
+    """
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        _say("interrupted")
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`keylink accounts list | head`): stop quietly, as Unix tools do.
+        # Point stdout at devnull so the interpreter's final flush does not raise again.
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        return 141
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        _say(f"{where}{exc.strerror or exc}")
+        return 2
+    except MemoryError:
+        _say("out of memory")
+        return 2
+
+
+def _say(text: str) -> None:
+    from tui.services.text import clean
+
+    with contextlib.suppress(OSError, ValueError):  # stderr itself may be gone
+        print(f"keylink: {clean(text)}", file=sys.stderr)
+
+
+def _has_terminal() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdout is not None and (
+            sys.stdin.isatty() and sys.stdout.isatty()
+        )
+    except (AttributeError, ValueError):
+        return False
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     if args.command is None:
+        if not _has_terminal():
+            # The app would draw into a pipe and wait for keys that never come.
+            _say("the interactive app needs a terminal on stdin and stdout; from a script use a "
+                 "command such as `keylink accounts list` (see `keylink --help`)")
+            return 2
         from tui.app import KeylinkApp
 
         KeylinkApp().run()
@@ -42,17 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.handler(args)
     except UsageError as exc:
-        print(f"keylink: {exc}", file=sys.stderr)
+        _say(str(exc))
         return 2
-    except KeyboardInterrupt:
-        print("keylink: interrupted", file=sys.stderr)
-        return 130
     except EOFError:  # ctrl-D at a prompt: input() and getpass raise it
-        print("keylink: input ended before an answer was given; stopped", file=sys.stderr)
+        _say("input ended before an answer was given; stopped")
         return 2
-    except BrokenPipeError:
-        # The reader went away (`keylink accounts list | head`): stop quietly, as Unix tools do.
-        # Point stdout at devnull so the interpreter's final flush does not raise again.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 141

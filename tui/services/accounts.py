@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import errno
 import ipaddress
 import json
 import os
@@ -26,12 +27,22 @@ from tui.services import paths
 from tui.services.credentials import Credentials
 from tui.services.exchanges import exchange as exchange_info
 from tui.services.exchanges import exchanges
-from tui.services.private_files import atomic_write, ensure_private_dir, interrupts_deferred
+from tui.services.private_files import (
+    RefusedFile,
+    atomic_write,
+    ensure_private_dir,
+    interrupts_deferred,
+    leftover_temp_files,
+    read_regular,
+    remove_files,
+)
 
 if TYPE_CHECKING:
     from tui.services.secrets import SecretStore
 
 ACCOUNTS_FILE = "accounts.json"
+#: Far above any real accounts file (about 1 KB an account); a bigger file is not keylink's.
+ACCOUNTS_LIMIT = 4 * 2**20
 SERVICE_NAME = "keylink"  # the keyring service name (secrets.SERVICE), said in messages
 FORMAT_VERSION = 1
 NAME_MAX = 40
@@ -75,6 +86,20 @@ class Account:
     #: Which store holds the secret (see ``secrets.store_id``); None in files from before keylink
     #: recorded it: such accounts are looked up in the store in use, as keylink always did.
     secret_store: str | None = None
+
+
+@dataclass(frozen=True)
+class Health:
+    """What ``keylink doctor`` finds: loose ends of interrupted or half-failed operations."""
+
+    #: Names of accounts whose store answered that it holds no secret for them.
+    accounts_without_secret: builtins.list[str]
+    #: Refs of secrets in the store in use that no account points at; None: not checked.
+    orphaned_secrets: builtins.list[str] | None
+    #: Temp files of interrupted writes beside accounts.json and the vault.
+    temp_files: builtins.list[Path]
+    #: Why some secrets could not be checked (one line each), if any.
+    unchecked: builtins.list[str]
 
 
 class AccountError(Exception):
@@ -296,6 +321,7 @@ class AccountStore:
         #: Set when some accounts predate recorded stores (and how they are treated).
         self.legacy_note: str | None = None
         self._newer_format = False
+        self._vault_generation = 0
         with contextlib.suppress(AccountError), self._lock():
             self._read()
 
@@ -320,6 +346,15 @@ class AccountStore:
                 f"another keylink has been saving accounts for {_LOCK_TIMEOUT:g} s; try again "
                 f"(lock file {lock.lock_file})"
             ) from None
+        except OSError as exc:
+            if exc.errno != errno.EROFS:
+                raise AccountError(
+                    f"cannot use {self.dir}: {exc.strerror or exc} (see `keylink doctor`)"
+                ) from None
+            # A read-only filesystem: nobody can change the file, so reading needs no lock,
+            # and a write fails on its own with a one-line message.
+            yield
+            return
         try:
             yield
         finally:
@@ -328,9 +363,11 @@ class AccountStore:
     def _read(self) -> builtins.list[Account]:
         """Current accounts (call under the lock). A damaged file is moved aside, not trusted."""
         try:
-            raw = self.path.read_bytes()
+            raw = read_regular(self.path, ACCOUNTS_LIMIT)
         except FileNotFoundError:
             return []
+        except RefusedFile as exc:
+            raise AccountError(str(exc)) from None
         except OSError as exc:
             raise AccountError(f"cannot read {self.path}: {exc.strerror or exc}") from None
         try:
@@ -351,6 +388,13 @@ class AccountStore:
             if not isinstance(items, builtins.list):
                 raise _Damaged("it has no account list")
             accounts = [_account_from_json(item) for item in items]
+            generation = doc.get("vault_generation", 0)
+            if type(generation) is not int or generation < 0:
+                raise _Damaged("its vault generation is not a count")
+            if self.secrets.vault is not None:
+                # An older vault copied back over the current one is refused, not used.
+                self.secrets.vault.expect_generation(generation)
+            self._vault_generation = generation
             if len({a.id for a in accounts}) != len(accounts):
                 raise _Damaged("two accounts share an id")
             legacy = sum(1 for a in accounts if a.secret_store is None)
@@ -391,7 +435,12 @@ class AccountStore:
             raise AccountError(
                 f"{self.path} was written by a newer keylink; update keylink to change accounts"
             )
-        doc = {"version": FORMAT_VERSION, "accounts": [asdict(a) for a in accounts]}
+        doc: dict[str, Any] = {"version": FORMAT_VERSION}
+        vault = self.secrets.vault
+        generation = max(self._vault_generation, vault.generation if vault is not None else 0)
+        if generation:
+            doc["vault_generation"] = generation
+        doc["accounts"] = [asdict(a) for a in accounts]
         data = (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
         try:
             atomic_write(self.path, data)
@@ -638,6 +687,76 @@ class AccountStore:
                     )
                 self._commit([a for a in accounts if a.id != account_id])
         return left
+
+    # -- self-repair -------------------------------------------------------------------------------
+
+    def _temp_files(self) -> builtins.list[Path]:
+        files = leftover_temp_files(self.path)
+        if self.secrets.vault is not None:
+            files += self.secrets.vault.temp_files()
+        return files
+
+    def audit(self) -> Health:
+        """Accounts without a secret, orphaned secrets and leftover temp files (changes nothing).
+
+        Runs under the accounts lock: an add in progress holds it from saving its secret to its
+        commit, so its secret is never mistaken for an orphan.
+        """
+        from tui.services.secrets import SecretNotFound, SecretStoreError, store_label
+
+        with self._lock():
+            accounts = self._read()
+            missing: builtins.list[str] = []
+            unchecked: builtins.list[str] = []
+            here = [a for a in accounts if self.store_of(a) == self.secrets.store_id]
+            elsewhere = len(accounts) - len(here)
+            if elsewhere:
+                stores = sorted({store_label(self.store_of(a)) for a in accounts} -
+                                {store_label(self.secrets.store_id)})
+                unchecked.append(
+                    f"{elsewhere} account{'s' if elsewhere != 1 else ''} keep their secret in "
+                    f"{' and '.join(stores)}, which keylink is not using now"
+                )
+            orphans: builtins.list[str] | None = None
+            try:
+                for account in here:
+                    try:
+                        self.secrets.get(account.secret_ref)
+                    except SecretNotFound:
+                        missing.append(account.name)
+                refs = self.secrets.refs()
+                if refs is None:
+                    unchecked.append(f"{self.secrets.backend_name} cannot list its entries, so "
+                                     "orphaned secrets cannot be found there")
+                else:
+                    known = {a.secret_ref for a in accounts}
+                    orphans = [ref for ref in refs if ref not in known]
+            except SecretStoreError as exc:
+                unchecked.append(str(exc))
+            return Health(missing, orphans, self._temp_files(), unchecked)
+
+    def repair(self) -> tuple[int, int]:
+        """Delete orphaned secrets and leftover temp files; (secrets deleted, files deleted).
+
+        Accounts without a secret are left: only the user can say whether to remove them or add
+        the key again.
+        """
+        from tui.services.secrets import SecretNotFound
+
+        deleted = 0
+        with self._lock():
+            accounts = self._read()
+            refs = self.secrets.refs() or []
+            known = {a.secret_ref for a in accounts}
+            for ref in refs:
+                if ref not in known:
+                    with contextlib.suppress(SecretNotFound):
+                        self.secrets.delete(ref)
+                        deleted += 1
+            files = remove_files(leftover_temp_files(self.path))
+        if self.secrets.vault is not None:
+            files += self.secrets.vault.remove_temp_files()
+        return deleted, files
 
     def credentials(self, account: Account) -> Credentials:
         """The account's key, secret and passphrase from its store (SecretStoreError)."""

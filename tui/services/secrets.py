@@ -10,6 +10,7 @@ Error messages are one line that says what to do; they never contain a secret.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import json
 import os
@@ -503,6 +504,38 @@ class SecretStore:
                 f"the stored secret in {self.backend_name} is not in keylink's format; remove the "
                 "account and add the key again"
             ) from None
+
+    def refs(self) -> builtins.list[str] | None:
+        """Every entry keylink saved in this store (refs), or None when the store cannot list.
+
+        keyring has no listing call: the vault lists its own entries, a Secret Service is searched
+        by the ``service`` attribute keyring stores; other keyrings (macOS, Windows) cannot list.
+        """
+        backend = self.backend
+
+        def from_vault() -> builtins.list[str]:
+            assert self.vault is not None
+            return sorted(self.vault.names(SERVICE))
+
+        def from_secret_service() -> builtins.list[str]:
+            from contextlib import closing
+
+            scheme = backend.schemes[backend.scheme]  # type: ignore[attr-defined]
+            collection = backend.get_preferred_collection()  # type: ignore[attr-defined]
+            with closing(collection.connection):
+                found = [
+                    item.get_attributes().get(scheme["username"])
+                    for item in collection.search_items({scheme["service"]: SERVICE})
+                ]
+            return sorted(ref for ref in found if ref)
+
+        if self.vault is not None:
+            call = from_vault
+        elif type(backend).__module__ == "keyring.backends.SecretService":
+            call = from_secret_service
+        else:
+            return None
+        return [ref for ref in self._call("list the saved secrets", call) if ref != PROBE_USERNAME]
 
     def delete(self, ref: str) -> None:
         """Delete the entry under ``ref``; SecretNotFound if there is none."""
