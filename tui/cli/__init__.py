@@ -57,6 +57,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MemoryError:
         _say("out of memory")
         return 2
+    except Exception as exc:
+        # A bug. The user still gets one line; KEYLINK_DEBUG=1 shows the traceback to report.
+        if os.environ.get("KEYLINK_DEBUG"):
+            raise
+        _say(f"unexpected error ({type(exc).__name__}); run again with KEYLINK_DEBUG=1 and "
+             "report what it prints")
+        return 2
 
 
 def _say(text: str) -> None:

@@ -6,7 +6,30 @@ keylink's) lets each of them import it at the top instead of in a circle through
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
+
+_PR_SET_DUMPABLE = 4  # from <linux/prctl.h>
+_protected = False
+
+
+def protect_process() -> bool:
+    """Make this process non-dumpable (Linux): no core file, no ptrace or /proc/PID/mem reading
+    by other processes of the same user. Called whenever a secret or passphrase comes into memory;
+    it stays so for the rest of the process (a secret's copies cannot be tracked to their end).
+    True if the process is protected; elsewhere a no-op that returns False.
+    """
+    global _protected
+    if _protected or not sys.platform.startswith("linux"):
+        return _protected
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        _protected = libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0) == 0
+    except (OSError, AttributeError):  # no libc prctl (e.g. a static or unusual runtime)
+        _protected = False
+    return _protected
 
 
 @dataclass(frozen=True)
@@ -16,6 +39,9 @@ class Credentials:
     api_key: str
     secret: str
     passphrase: str = ""
+
+    def __post_init__(self) -> None:
+        protect_process()
 
     def __repr__(self) -> str:
         shown = f"{self.api_key[:4]}…" if len(self.api_key) > 4 else "…"

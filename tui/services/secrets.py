@@ -382,7 +382,12 @@ class SecretStore:
 
     def unlock(self, passphrase: str) -> None:
         """Open the vault; WrongPassphrase or VaultDamaged (the file is never changed)."""
-        from tui.services.vault import VaultDamagedError, VaultMissingError, VaultPassphraseError
+        from tui.services.vault import (
+            VaultDamagedError,
+            VaultError,
+            VaultMissingError,
+            VaultPassphraseError,
+        )
 
         vault = self._require_vault()
         try:
@@ -398,6 +403,8 @@ class SecretStore:
             ) from None
         except VaultMissingError:
             raise VaultLocked("there is no vault yet: create one with a new passphrase") from None
+        except VaultError as exc:  # unreadable (another user's file), a lock timeout
+            raise SecretStoreError(str(exc)) from None
 
     def create_vault(self, passphrase: str) -> None:
         """Create the vault; ValueError(message) if the passphrase is too short or easy to guess."""

@@ -36,7 +36,7 @@ from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
 
 from tui.services import paths
-from tui.services.credentials import MIN_PASSPHRASE
+from tui.services.credentials import MIN_PASSPHRASE, protect_process
 from tui.services.private_files import (
     RefusedFile,
     atomic_write,
@@ -265,6 +265,7 @@ class Vault:
 
     def create(self, passphrase: str) -> None:
         """Create an empty vault; refuses short passphrases, never overwrites an existing vault."""
+        protect_process()
         if len(passphrase) < MIN_PASSPHRASE:
             raise ValueError(f"the vault passphrase needs at least {MIN_PASSPHRASE} characters")
         if not _is_text(passphrase):
@@ -295,6 +296,7 @@ class Vault:
 
     def unlock(self, passphrase: str) -> None:
         """Derive the key and prove it opens the file; VaultPassphraseError / VaultDamagedError."""
+        protect_process()
         parsed = _parse(self._read_raw())
         if not _is_text(passphrase):
             # create() refuses such passphrases, so it cannot be this vault's: wrong, not damage.
