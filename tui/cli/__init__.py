@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -39,8 +40,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     traceback: a broken filesystem or an interrupt is not a bug report.
     """
     try:
-        return _main(argv)
+        code = _main(argv)
+        if argv is None:
+            _ignore_late_interrupts()
+        return code
     except KeyboardInterrupt:
+        if argv is None:
+            _ignore_late_interrupts()
         _say("interrupted")
         return 130
     except BrokenPipeError:
@@ -64,6 +70,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         _say(f"unexpected error ({type(exc).__name__}); run again with KEYLINK_DEBUG=1 and "
              "report what it prints")
         return 2
+
+
+def _ignore_late_interrupts() -> None:
+    """The work is done and reported: a Ctrl-C now must not kill the exit with a bare signal.
+
+    At shutdown Python puts SIGINT back to the default action (die), but leaves an ignored one
+    ignored. Only for the process's own entry (argv None), never when called in-process.
+    """
+    with contextlib.suppress(ValueError, OSError):  # not the main thread
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _say(text: str) -> None:
