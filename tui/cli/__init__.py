@@ -39,15 +39,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     Whatever happens, the user gets one line and an exit code (2, or 130 for Ctrl-C), never a
     traceback: a broken filesystem or an interrupt is not a bug report.
     """
+    if argv is None:
+        sys.unraisablehook = _redeliver_interrupts(sys.unraisablehook)
     try:
         code = _main(argv)
         if argv is None:
             _ignore_late_interrupts()
         return code
     except KeyboardInterrupt:
-        if argv is None:
-            _ignore_late_interrupts()
         _say("interrupted")
+        if argv is None:
+            _exit_now(130)
         return 130
     except BrokenPipeError:
         # The reader went away (`keylink accounts list | head`): stop quietly, as Unix tools do.
@@ -80,6 +82,35 @@ def _ignore_late_interrupts() -> None:
     """
     with contextlib.suppress(ValueError, OSError):  # not the main thread
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _exit_now(code: int) -> None:
+    """End the process with ``code`` without Python's shutdown.
+
+    After a Ctrl-C, Python may decide at shutdown that the interrupt was unhandled and kill
+    itself with SIGINT (exit -2, after we printed one line); a keyring call abandoned in a
+    daemon thread can also hold the exit up. Our output is flushed and our files are whole
+    (commits are atomic), so nothing is lost by skipping the rest.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
+
+
+def _redeliver_interrupts(previous):  # previous/return: the sys.unraisablehook signature
+    """A Ctrl-C that lands in a callback Python cannot raise from (an import lock's weakref
+    callback) is printed as "Exception ignored ... KeyboardInterrupt" and lost. Deliver it again
+    so it interrupts the command like any other Ctrl-C."""
+
+    def hook(unraisable) -> None:  # unraisable: sys.UnraisableHookArgs
+        if isinstance(unraisable.exc_value, KeyboardInterrupt):
+            with contextlib.suppress(ValueError, OSError):
+                signal.raise_signal(signal.SIGINT)
+            return
+        previous(unraisable)
+
+    return hook
 
 
 def _say(text: str) -> None:

@@ -78,6 +78,16 @@ def _environment_label(account: Account) -> str:
         return f"Custom ({urlsplit(account.base_url).netloc or account.base_url})"
 
 
+def _lock_time(seconds: float | None) -> str:
+    """", locks at 14:05 if unused" for the status line (nothing when there is no idle lock)."""
+    if seconds is None:
+        return ""
+    from datetime import datetime, timedelta
+
+    at = datetime.now() + timedelta(seconds=seconds)
+    return f", locks at {at:%H:%M} if unused (l locks now)"
+
+
 def _exchange_label(account: Account) -> str:
     from tui.services.exchanges import exchanges
 
@@ -169,6 +179,8 @@ class AccountsScreen(SectionScreen):
                 tooltip="Check every account's key, one after the other"),
         Binding("u", "unlock", "Unlock vault", id="accounts.unlock",
                 tooltip="Enter the vault's passphrase to use the stored secrets"),
+        Binding("l", "lock", "Lock vault", id="accounts.lock",
+                tooltip="Lock the vault now: its passphrase is asked for again on next use"),
     ]
 
     def __init__(
@@ -218,6 +230,7 @@ class AccountsScreen(SectionScreen):
         self.set_class(True, "-empty")
         self.query_one("#report", ReportPanel).display = False
         self._open_store()
+        self.set_interval(5.0, self._check_idle_lock)
 
     # -- opening the store ---------------------------------------------------------------------
 
@@ -281,7 +294,7 @@ class AccountsScreen(SectionScreen):
             elif secrets.needs_unlock:
                 state = "locked: press u to unlock"
             else:
-                state = "unlocked"
+                state = "unlocked" + _lock_time(secrets.lock_due())
             status.update(f"Secrets: {secrets.backend_name}, {state} · {secrets.reason}")
         else:
             status.update(f"Secrets: {secrets.backend_name} · {secrets.reason}")
@@ -396,6 +409,8 @@ class AccountsScreen(SectionScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "unlock":
             return self.secrets is not None and self.secrets.needs_unlock
+        if action == "lock":
+            return self.secrets is not None and self.secrets.can_lock
         if action == "add":
             return True if self.store is not None else None
         if action in {"edit", "rotate", "delete", "verify"}:
@@ -449,6 +464,23 @@ class AccountsScreen(SectionScreen):
                     then()
 
         return done
+
+    def _check_idle_lock(self) -> None:
+        """Lock the vault after KEYLINK_VAULT_IDLE seconds without use; keep the time shown."""
+        if self.secrets is None:
+            return
+        if self.secrets.lock_if_idle():
+            self.notify("The vault locked itself after a while without use; its passphrase is "
+                        "asked for on next use.", title="Vault locked")
+        self._update_status()
+
+    def action_lock(self) -> None:
+        """Lock the vault now (the derived key leaves memory)."""
+        if self.secrets is not None and self.secrets.can_lock:
+            self.secrets.lock()
+            self._update_status()
+            self.notify("Vault locked. Its passphrase is asked for on next use.",
+                        title="Vault locked")
 
     def action_unlock(self) -> None:
         """Ask for the vault passphrase."""

@@ -13,9 +13,11 @@ from __future__ import annotations
 import builtins
 import contextlib
 import json
+import math
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -35,6 +37,8 @@ SERVICE = "keylink"
 PROBE_USERNAME = "keylink-probe"
 PASSPHRASE_ENV = "KEYLINK_VAULT_PASSPHRASE"
 BACKEND_ENV = "KEYLINK_SECRET_BACKEND"
+IDLE_ENV = "KEYLINK_VAULT_IDLE"
+DEFAULT_IDLE = 15 * 60.0
 DEFAULT_TIMEOUT = 5.0
 VAULT_NAME = "keylink vault"
 
@@ -117,6 +121,20 @@ def store_label(recorded: str) -> str:
     _, _, where = recorded.partition(":")
     module, _, name = where.partition(":")
     return _STORE_WORDS.get(module) or f"the keyring backend {module}.{name}"
+
+
+def idle_limit_from_env() -> float | None:
+    """KEYLINK_VAULT_IDLE in seconds (default 15 minutes; 0 turns the idle lock off)."""
+    raw = os.environ.get(IDLE_ENV, "").strip()
+    if not raw:
+        return DEFAULT_IDLE
+    try:
+        value = float(raw)
+    except ValueError:
+        return DEFAULT_IDLE  # a typo must not turn the lock off
+    if not math.isfinite(value) or value < 0:
+        return DEFAULT_IDLE
+    return value or None
 
 
 def _unlock_hint() -> str:
@@ -246,6 +264,9 @@ class SecretStore:
         #: False when keylink picked the store on its own (then new accounts follow the old ones).
         self.chosen = chosen
         self.store_id = store_id(backend)
+        #: Seconds without use after which the vault locks itself (None: never).
+        self.idle_limit = idle_limit_from_env()
+        self._last_used = time.monotonic()
 
     def __repr__(self) -> str:
         return f"SecretStore({self.backend_name!r})"
@@ -390,6 +411,7 @@ class SecretStore:
         )
 
         vault = self._require_vault()
+        self._used()
         try:
             _run_with_timeout(
                 lambda: vault.unlock(passphrase), max(self.timeout, 30.0), "unlock the vault"
@@ -412,12 +434,41 @@ class SecretStore:
 
         vault = self._require_vault()
         check_new_passphrase(passphrase)
+        self._used()
         try:
             _run_with_timeout(
                 lambda: vault.create(passphrase), max(self.timeout, 30.0), "create the vault"
             )
         except VaultError as exc:
             raise SecretStoreError(str(exc)) from None
+
+    # -- locking --------------------------------------------------------------------------------
+
+    @property
+    def can_lock(self) -> bool:
+        """True when there is an unlocked vault to lock."""
+        return self.vault is not None and self.vault.unlocked
+
+    def lock(self) -> None:
+        """Lock the vault now: the derived key is dropped; the passphrase is asked on next use."""
+        if self.vault is not None:
+            self.vault.lock()
+
+    def lock_due(self) -> float | None:
+        """Seconds until the idle lock (0 when due), or None: no vault, locked, or no idle lock."""
+        if self.vault is None or not self.vault.unlocked or self.idle_limit is None:
+            return None
+        return max(0.0, self._last_used + self.idle_limit - time.monotonic())
+
+    def lock_if_idle(self) -> bool:
+        """Lock the vault if it has not been used for ``idle_limit`` s; True if it locked now."""
+        if self.lock_due() == 0.0:
+            self.lock()
+            return True
+        return False
+
+    def _used(self) -> None:
+        self._last_used = time.monotonic()
 
     def _require_vault(self) -> Vault:
         if self.vault is None:
@@ -439,6 +490,7 @@ class SecretStore:
 
         from tui.services.vault import VaultDamagedError, VaultError, VaultLockedError
 
+        self._used()
         if self.vault is not None and not self.vault.unlocked:
             if self.vault.exists():
                 raise VaultLocked(
