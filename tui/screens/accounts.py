@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import os
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -79,13 +80,12 @@ def _environment_label(account: Account) -> str:
 
 
 def _lock_time(seconds: float | None) -> str:
-    """", locks at 14:05 if unused" for the status line (nothing when there is no idle lock)."""
+    """", locks in 15 min if unused" for the status line (nothing when there is no idle lock)."""
     if seconds is None:
         return ""
-    from datetime import datetime, timedelta
-
-    at = datetime.now() + timedelta(seconds=seconds)
-    return f", locks at {at:%H:%M} if unused (l locks now)"
+    minutes = math.ceil(seconds / 60)
+    when = "in under a minute" if seconds < 60 else f"in {minutes} min"
+    return f", locks {when} if unused"
 
 
 def _exchange_label(account: Account) -> str:
@@ -179,7 +179,7 @@ class AccountsScreen(SectionScreen):
                 tooltip="Check every account's key, one after the other"),
         Binding("u", "unlock", "Unlock vault", id="accounts.unlock",
                 tooltip="Enter the vault's passphrase to use the stored secrets"),
-        Binding("l", "lock", "Lock vault", id="accounts.lock",
+        Binding("l", "lock", "Lock", id="accounts.lock",
                 tooltip="Lock the vault now: its passphrase is asked for again on next use"),
     ]
 

@@ -27,6 +27,7 @@ from tui.services.credentials import (
     check_new_passphrase,
     passphrase_strength,
 )
+from tui.services.private_files import interrupts_deferred
 
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
@@ -181,9 +182,13 @@ def _run_with_timeout(
     not quietly take effect after all (a secret left behind that nobody knows about).
     """
     outcome: dict[str, Any] = {}
-    done = threading.Event()
+    # A plain lock, held until the call ends: waiting on it is one C-level acquire, which a Ctrl-C
+    # interrupts cleanly (an Event's Condition, interrupted at the wrong moment, raised
+    # RuntimeError instead of KeyboardInterrupt).
+    finished = threading.Lock()
+    finished.acquire()
     state = threading.Lock()
-    abandoned = False
+    flags = {"done": False, "abandoned": False}
 
     def target() -> None:
         try:
@@ -191,22 +196,31 @@ def _run_with_timeout(
         except BaseException as exc:  # handed to the caller's thread below
             outcome["error"] = exc
         with state:
-            done.set()
-            late = abandoned
+            flags["done"] = True
+            late = flags["abandoned"]
+        finished.release()
         if late and undo_if_late is not None and "error" not in outcome:
             with contextlib.suppress(Exception):
                 undo_if_late()
 
+    def give_up() -> bool:
+        """Mark the call abandoned unless it finished; True if it was abandoned."""
+        with interrupts_deferred(), state:
+            if not flags["done"]:
+                flags["abandoned"] = True
+            return flags["abandoned"]
+
     threading.Thread(target=target, name=f"keylink-{what}", daemon=True).start()
-    if not done.wait(timeout):
-        with state:
-            if not done.is_set():  # it may have finished between the wait and the lock
-                abandoned = True
-        if abandoned:
-            raise KeyringTimeout(
-                f"the secret store did not answer within {timeout:g} s while trying to {what}: "
-                f"{hint or _unlock_hint()}"
-            )
+    try:
+        in_time = finished.acquire(timeout=timeout)
+    except KeyboardInterrupt:
+        give_up()  # a write that still lands is undone: the user stopped before it counted
+        raise
+    if not in_time and give_up():
+        raise KeyringTimeout(
+            f"the secret store did not answer within {timeout:g} s while trying to {what}: "
+            f"{hint or _unlock_hint()}"
+        )
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]
