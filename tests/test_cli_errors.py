@@ -145,3 +145,27 @@ def test_fuzz_argv_and_stdin_never_traceback_or_hang(argv, stdin, monkeypatch, c
     err = capsys.readouterr().err
     assert "Traceback" not in err
     assert "\x1b" not in err  # outside text is shown escaped, never sent to the terminal
+
+
+def test_ctrl_c_while_keylink_is_loading_is_one_line(cli: Cli):
+    # The console script imports tui.cli before main() runs: a Ctrl-C in that window once gave an
+    # import traceback. (Python's own first milliseconds, before any keylink code, stay Python's.)
+    code = (
+        "import os, signal, sys, time\n"
+        "sys.argv[0] = '/usr/local/bin/keylink'\n"
+        "import tui.cli\n"
+        "os.kill(os.getpid(), signal.SIGINT)\n"
+        "time.sleep(10)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env=cli.env, timeout=30)
+    assert result.returncode == 130
+    assert result.stderr == "keylink: interrupted\n"
+
+
+def test_importing_the_cli_elsewhere_keeps_ctrl_c_as_it_was():
+    code = ("import signal, tui.cli\n"
+            "print(signal.getsignal(signal.SIGINT) is signal.default_int_handler)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, cwd=Path(__file__).resolve().parents[1])
+    assert result.stdout.strip() == "True"

@@ -6,16 +6,40 @@ usage error and the shared way of opening the stores and prompting.
 
 from __future__ import annotations
 
-import argparse
-import contextlib
 import os
 import signal
 import sys
-from collections.abc import Sequence
 
-from tui import __version__
-from tui.cli import accounts, doctor, verify, whitelist
-from tui.cli.common import UsageError
+
+def _is_keylink_process() -> bool:
+    """True when this process is the `keylink` command or `python -m tui` (not a test run or
+    another program importing keylink)."""
+    if not sys.argv or not sys.argv[0]:
+        return False
+    path = os.path.abspath(sys.argv[0])
+    name = os.path.basename(path)
+    return name == "keylink" or (
+        name == "__main__.py" and os.path.basename(os.path.dirname(path)) == "tui"
+    )
+
+
+def _interrupted_while_loading(_signum: int, _frame: object) -> None:
+    os.write(2, b"keylink: interrupted\n")
+    os._exit(130)
+
+
+# Before the imports below: a Ctrl-C while keylink is still loading gives one line and 130, not
+# an import traceback. main() puts Python's usual handling back once it runs.
+if _is_keylink_process():
+    signal.signal(signal.SIGINT, _interrupted_while_loading)
+
+import argparse  # noqa: E402
+import contextlib  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
+
+from tui import __version__  # noqa: E402
+from tui.cli import accounts, doctor, verify, whitelist  # noqa: E402
+from tui.cli.common import UsageError  # noqa: E402
 
 __all__ = ["UsageError", "build_parser", "main"]
 
@@ -41,6 +65,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     if argv is None:
         sys.unraisablehook = _redeliver_interrupts(sys.unraisablehook)
+        if signal.getsignal(signal.SIGINT) is _interrupted_while_loading:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         code = _main(argv)
         if argv is None:

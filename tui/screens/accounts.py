@@ -567,7 +567,7 @@ class AccountsScreen(SectionScreen):
 
         assert self.store is not None
         try:
-            self.store.remove(account_id, force=force)
+            left = self.store.remove(account_id, force=force)
         except SecretStoreError as exc:
             self.app.call_from_thread(self._show_fault, exc)
             self.app.call_from_thread(self._offer_forced_remove, account_id, name)
@@ -577,14 +577,22 @@ class AccountsScreen(SectionScreen):
             return
         self.reports.pop(account_id, None)
         self.app.call_from_thread(self._clear_fault)
-        self.app.call_from_thread(self.notify, f"Deleted {name}.", title="Deleted")
+        if left:  # forgotten, not deleted: say where the secret stays
+            self.app.call_from_thread(self.notify, f"Removed {name} from keylink; {left}.",
+                                      title="Removed", severity="warning", markup=False)
+        else:
+            self.app.call_from_thread(self.notify, f"Deleted {name}.", title="Deleted")
         self._reload()
 
     def _offer_forced_remove(self, account_id: str, name: str) -> None:
         """The secret store refused: offer to drop the account anyway (the fix may be elsewhere)."""
         from tui.screens.confirm import ConfirmScreen
+        from tui.services.secrets import store_label
 
-        backend = self.secrets.backend_name if self.secrets is not None else "the secret store"
+        # The account's own store: it may not be the one keylink could open now.
+        account = next((a for a in self.accounts if a.id == account_id), None)
+        backend = (store_label(self.store.store_of(account))
+                   if account is not None and self.store is not None else "the secret store")
 
         def answered(yes: bool | None) -> None:
             if yes:
