@@ -169,3 +169,39 @@ def test_importing_the_cli_elsewhere_keeps_ctrl_c_as_it_was():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True, cwd=Path(__file__).resolve().parents[1])
     assert result.stdout.strip() == "True"
+
+
+def test_a_full_disk_is_one_line_and_loses_nothing(cli: Cli):
+    if shutil.which("unshare") is None or os.geteuid() != 0:
+        pytest.skip("needs unshare to mount a small filesystem")
+    assert cli("accounts", "add", "Main", "--exchange", "bybit", stdin=BYBIT_LINES).returncode == 0
+    before = {p: p.read_bytes() for p in (cli.config / "accounts.json", cli.data / "vault.json")}
+    # Both dirs on a tiny tmpfs, filled up after copying the files in (in a private mount
+    # namespace: nothing outside sees it).
+    script = f"""
+set -e
+for d in "{cli.config}" "{cli.data}"; do
+  cp -a "$d" "$d.copy"
+  mount -t tmpfs -o size=128k tmpfs "$d"
+  cp -a "$d.copy/." "$d/"
+  dd if=/dev/zero of="$d/filler" bs=4k 2>/dev/null || true
+done
+code=0
+"{sys.executable}" -m tui "$@" || code=$?
+# What the full filesystems hold afterwards, copied out past the private mounts.
+cp "{cli.config}/accounts.json" "{cli.root}/after-accounts.json"
+cp "{cli.data}/vault.json" "{cli.root}/after-vault.json"
+ls -a "{cli.config}" "{cli.data}" > "{cli.root}/after-listing.txt"
+exit $code
+"""
+    result = subprocess.run(
+        ["unshare", "-U", "-r", "-m", "sh", "-c", script, "sh", "accounts", "add", "Second",
+         "--exchange", "bybit"],
+        input=BYBIT_LINES, capture_output=True, text=True, env=cli.env, timeout=60,
+    )
+    assert_usage_error(result, "No space left on device")
+    after = {"accounts.json": cli.root / "after-accounts.json",
+             "vault.json": cli.root / "after-vault.json"}
+    for path, data in before.items():
+        assert after[path.name].read_bytes() == data, f"{path.name} changed on the full disk"
+    assert ".tmp" not in (cli.root / "after-listing.txt").read_text()  # no temp file left
