@@ -380,6 +380,15 @@ def test_an_older_vault_copied_back_is_refused_not_used(tmp_path, cheap_kdf):
         reopened.add("Third", "bybit", "mainnet", Credentials("AsDfGhJk1234567890", "V" * 36))
     assert path.read_bytes() == old_copy  # refused, never rewritten
     assert [a.name for a in reopened.list()] == ["Main", "Second"]
+    # Moving the old vault aside and starting a new one (what the message offers) is not a
+    # rollback: the new vault has its own id and count.
+    path.rename(path.with_name("vault.json.old"))
+    new = SecretStore.open(vault=Vault(path, kdf=cheap_kdf))
+    new.create_vault(PASSPHRASE)
+    restarted = AccountStore(new, tmp_path / "config")
+    restarted.remove(restarted.get("Main").id, force=True)
+    added = restarted.add("Third", "bybit", "mainnet", Credentials("AsDfGhJk1234567890", "V" * 36))
+    assert restarted.credentials(added).secret == "V" * 36
 
 
 def test_the_generation_counts_writes_inside_the_ciphertext(vault):

@@ -321,7 +321,8 @@ class AccountStore:
         #: Set when some accounts predate recorded stores (and how they are treated).
         self.legacy_note: str | None = None
         self._newer_format = False
-        self._vault_generation = 0
+        #: What accounts.json last saw of the vault: {"vault": id, "count": writes}.
+        self._vault_generation: dict[str, Any] | None = None
         with contextlib.suppress(AccountError), self._lock():
             self._read()
 
@@ -388,13 +389,18 @@ class AccountStore:
             if not isinstance(items, builtins.list):
                 raise _Damaged("it has no account list")
             accounts = [_account_from_json(item) for item in items]
-            generation = doc.get("vault_generation", 0)
-            if type(generation) is not int or generation < 0:
-                raise _Damaged("its vault generation is not a count")
-            if self.secrets.vault is not None:
-                # An older vault copied back over the current one is refused, not used.
-                self.secrets.vault.expect_generation(generation)
-            self._vault_generation = generation
+            seen = doc.get("vault_generation")
+            if seen is not None:
+                if not (
+                    isinstance(seen, dict)
+                    and isinstance(seen.get("vault"), str)
+                    and type(seen.get("count")) is int
+                ):
+                    raise _Damaged("its vault generation is not a vault id and a count")
+                if self.secrets.vault is not None:
+                    # An older copy of this vault put back over it is refused, not used.
+                    self.secrets.vault.expect_generation(seen["vault"], seen["count"])
+            self._vault_generation = seen
             if len({a.id for a in accounts}) != len(accounts):
                 raise _Damaged("two accounts share an id")
             legacy = sum(1 for a in accounts if a.secret_store is None)
@@ -437,9 +443,14 @@ class AccountStore:
             )
         doc: dict[str, Any] = {"version": FORMAT_VERSION}
         vault = self.secrets.vault
-        generation = max(self._vault_generation, vault.generation if vault is not None else 0)
-        if generation:
-            doc["vault_generation"] = generation
+        seen = self._vault_generation
+        if vault is not None and vault.vault_id is not None:
+            count = vault.generation
+            if seen is not None and seen["vault"] == vault.vault_id:
+                count = max(count, seen["count"])  # this process may not have read it lately
+            seen = {"vault": vault.vault_id, "count": count}
+        if seen is not None:
+            doc["vault_generation"] = seen
         doc["accounts"] = [asdict(a) for a in accounts]
         data = (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
         try:

@@ -121,6 +121,10 @@ def _unb64(text: Any, what: str) -> bytes:
     return data
 
 
+def _vault_id(salt: bytes) -> str:
+    return hashlib.sha256(b"keylink vault id " + salt).hexdigest()[:16]
+
+
 def _canonical(header: dict[str, Any]) -> bytes:
     return json.dumps(header, sort_keys=True, separators=(",", ":")).encode("ascii")
 
@@ -205,7 +209,9 @@ class Vault:
         self._check: bytes | None = None
         #: How many writes the file has seen (inside the ciphertext, so it cannot be edited).
         self.generation = 0
-        self._expected = 0
+        #: Which vault ``generation`` counts in: a digest of its salt (a new vault has a new one).
+        self.vault_id: str | None = None
+        self._expected: dict[str, int] = {}
 
     def __repr__(self) -> str:
         state = "unlocked" if self.unlocked else "locked"
@@ -251,16 +257,18 @@ class Vault:
                 f"cannot read the vault {self.path}: {exc.strerror or exc} (see `keylink doctor`)"
             ) from None
 
-    def expect_generation(self, generation: int) -> None:
-        """Refuse a vault older than ``generation`` (what accounts.json saw last)."""
-        self._expected = max(self._expected, generation)  # checked on the next read
+    def expect_generation(self, vault_id: str, generation: int) -> None:
+        """Refuse this vault (``vault_id``) if it is older than ``generation``: what accounts.json
+        saw last. A vault with another id (a new vault after the old one was moved aside) is not
+        an old copy, so it is not held to that count."""
+        self._expected[vault_id] = max(self._expected.get(vault_id, 0), generation)
 
-    def _refuse_rollback(self, found: int) -> None:
+    def _refuse_rollback(self, found: int, expected: int) -> None:
         raise VaultDamagedError(
             f"the vault file is older than the accounts file expects (write {found} of at "
-            f"least {self._expected}): an older copy was put back. keylink will not use it; put "
+            f"least {expected}): an older copy was put back. keylink will not use it; put "
             "the newer vault back (if the old one was restored on purpose, remove the "
-            "\"vault_generation\" line from accounts.json)"
+            "\"vault_generation\" entry from accounts.json)"
         )
 
     def create(self, passphrase: str) -> None:
@@ -287,7 +295,7 @@ class Vault:
                     ) from None
                 return
             self._key, self._salt, self._check = key, salt, check
-            self.generation = 0
+            self.generation, self.vault_id = 0, _vault_id(salt)
             try:
                 self._write({})
             except BaseException:
@@ -338,9 +346,11 @@ class Vault:
             ) from None
         if not isinstance(entries, dict) or type(generation) is not int:
             raise VaultDamagedError("the vault's decrypted contents are not in the expected form")
-        if generation < self._expected:
-            self._refuse_rollback(generation)
-        self.generation = generation
+        vault_id = _vault_id(parsed.salt)
+        expected = self._expected.get(vault_id, 0)
+        if generation < expected:
+            self._refuse_rollback(generation, expected)
+        self.generation, self.vault_id = generation, vault_id
         return entries
 
     def _entries(self) -> dict[str, dict[str, str]]:
