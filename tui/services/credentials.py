@@ -74,8 +74,9 @@ def passphrase_strength(passphrase: str) -> tuple[int, str]:
     result = zxcvbn(passphrase[:100])
     score = int(result["score"])
     feedback = result.get("feedback") or {}
+    # One piece of advice, so it fits one line of the vault dialog: the warning, else a tip.
     advice = [feedback.get("warning") or "", *(feedback.get("suggestions") or [])]
-    hint = " ".join(part.rstrip(".") + "." for part in advice if part)
+    hint = next((part.rstrip(".") for part in advice if part), "")
     if score < MIN_SCORE:
         return score, hint or "add more uncommon words"
     return score, "hard to guess"
