@@ -205,3 +205,25 @@ exit $code
     for path, data in before.items():
         assert after[path.name].read_bytes() == data, f"{path.name} changed on the full disk"
     assert ".tmp" not in (cli.root / "after-listing.txt").read_text()  # no temp file left
+
+
+def test_keys_in_the_desktop_keyring_are_named_over_ssh_not_no_vault_yet(tmp_path: Path):
+    cli = make_cli(tmp_path, cheap_vault=False)  # over SSH: no keyring reachable, no vault here
+    cli.config.mkdir(parents=True)
+    (cli.config / "accounts.json").write_text(json.dumps({"version": 1, "accounts": [{
+        "id": "a" * 32, "name": "Desk", "exchange": "bybit", "environment": "mainnet",
+        "base_url": "https://api.bybit.com", "whitelist": "insilico",
+        "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
+        "secret_ref": "account-desk",
+        "secret_store": "keyring:keyring.backends.SecretService:Keyring",
+    }]}))
+    for args in (("verify", "Desk"), ("accounts", "remove", "Desk", "--yes"),
+                 ("accounts", "rotate", "Desk")):
+        result = cli(*args, stdin=BYBIT_LINES)
+        assert_usage_error(result, "Secret Service")
+        assert "no vault yet" not in result.stderr
+    assert "Desk" in cli("accounts", "list").stdout
+    forgot = cli("accounts", "remove", "Desk", "--yes", "--forget")
+    assert forgot.returncode == 0, forgot.stderr
+    assert "forgot Desk" in forgot.stdout and "Secret Service" in forgot.stdout
+    assert "account-desk" in forgot.stdout

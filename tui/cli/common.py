@@ -50,7 +50,8 @@ def unlock_secrets(secrets, *, create: bool = False) -> None:  # secrets: Secret
     try:
         if secrets.needs_new_vault:
             if not create:
-                raise UsageError("there is no vault yet: add an account first")
+                raise UsageError(_elsewhere(secrets)
+                                 or "there is no vault yet: add an account first")
             if given is None and not interactive:
                 raise UsageError(f"a new vault passphrase is needed: set {PASSPHRASE_ENV} "
                                  f"(at least {MIN_PASSPHRASE} characters) or run in a terminal")
@@ -85,6 +86,24 @@ def unlock_secrets(secrets, *, create: bool = False) -> None:  # secrets: Secret
                                  "passphrase, or run this in a terminal to be asked")
     except SecretStoreError as exc:
         raise UsageError(str(exc)) from None
+
+
+def _elsewhere(secrets) -> str | None:  # secrets: SecretStore
+    """When there is no vault here but the accounts' secrets are in another store (a desktop
+    keyring seen over SSH), say that instead of "no vault yet"."""
+    from tui.services.accounts import AccountError, AccountStore
+    from tui.services.secrets import store_label
+
+    try:
+        accounts = AccountStore(secrets).list()
+    except AccountError:
+        return None
+    stores = sorted({store_label(a.secret_store) for a in accounts
+                     if a.secret_store and a.secret_store != secrets.store_id})
+    if not stores:
+        return None
+    return (f"your accounts keep their secrets in {' and '.join(stores)}, which keylink cannot "
+            f"use now ({secrets.reason}); make it reachable and retry")
 
 
 def account_store(secrets):  # -> AccountStore
