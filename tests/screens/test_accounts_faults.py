@@ -236,3 +236,25 @@ async def test_a_secret_in_an_unreachable_store_is_named_and_forget_says_what_st
                                           for n in pilot.app._notifications))
     assert AccountStore(memory_secrets).list() == []
     assert memory_secrets.get(account.secret_ref).secret == BYBIT_SECRET  # never touched
+
+
+async def test_delete_without_a_vault_never_drops_an_account_of_another_store(
+    monkeypatch: pytest.MonkeyPatch, memory_secrets: SecretStore, tmp_path: Path, cheap_kdf
+) -> None:
+    from tui.services.vault import Vault
+
+    account = seed(memory_secrets)  # in the desktop keyring; this session has only a vault
+    fallback = SecretStore.open(vault=Vault(tmp_path / "vault.json", kdf=cheap_kdf))
+    assert fallback.needs_new_vault
+    use_secrets(monkeypatch, fallback)
+    async with accounts_app().run_test(size=(100, 34)) as pilot:
+        await wait_for(pilot, lambda: row_count(pilot) == 1)
+        await pilot.press("d")
+        await wait_for(pilot, lambda: screen_name(pilot) == "ConfirmScreen")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: "cannot use now" in fault_text(pilot))
+        await wait_for(pilot, lambda: screen_name(pilot) == "ConfirmScreen")  # forget it?
+        await pilot.press("n")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen")
+        assert row_count(pilot) == 1
+    assert [a.id for a in AccountStore(memory_secrets).list()] == [account.id]

@@ -541,9 +541,15 @@ class AccountsScreen(SectionScreen):
         def answered(yes: bool | None) -> None:
             if not yes or self.secrets is None:
                 return
-            if self.secrets.needs_new_vault:
+            in_this_store = (self.store is not None
+                             and self.store.store_of(account) == self.secrets.store_id)
+            if self.secrets.needs_new_vault and in_this_store:
                 # There is no vault, so there is no secret to remove: drop the account only.
                 self._remove(account.id, account.name, force=True)
+            elif not in_this_store:
+                # Its secret is in a store keylink cannot use now: removing says so and offers
+                # to forget the account, rather than dropping it while the secret stays.
+                self._remove(account.id, account.name)
             else:
                 self._with_secrets(lambda: self._remove(account.id, account.name))
 
