@@ -223,6 +223,9 @@ def test_keys_in_the_desktop_keyring_are_named_over_ssh_not_no_vault_yet(tmp_pat
         assert_usage_error(result, "Secret Service")
         assert "no vault yet" not in result.stderr
     assert "Desk" in cli("accounts", "list").stdout
+    added = cli("accounts", "add", "New", "--exchange", "bybit", stdin=BYBIT_LINES)
+    assert_usage_error(added, "keep their secrets in Secret Service")
+    assert not (cli.data / "vault.json").exists()  # no vault made for a secret it may not hold
     forgot = cli("accounts", "remove", "Desk", "--yes", "--forget")
     assert forgot.returncode == 0, forgot.stderr
     assert "forgot Desk" in forgot.stdout and "Secret Service" in forgot.stdout

@@ -154,8 +154,11 @@ def _run_accounts_add(args: argparse.Namespace) -> int:
         validate_name(args.name)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    store = account_store(open_secrets(unlock=True, create=True))
+    store = account_store(open_secrets(unlock=False))
     try:
+        # Before a vault is created or unlocked for it: the accounts' own store may be elsewhere.
+        store.check_new_account_store()
+        unlock_secrets(store.secrets, create=True)
         validate_name(args.name, store.list())
         creds = _read_credentials(info.has_passphrase)
         _check_like_the_form(info, creds)

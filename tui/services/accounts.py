@@ -516,12 +516,15 @@ class AccountStore:
                 f"{self.secrets.reason}); make that store reachable and retry"
             )
 
-    def _check_new_account_store(self, accounts: builtins.list[Account]) -> None:
-        """New secrets go where the existing ones are, unless the user chose a store."""
+    def check_new_account_store(self, accounts: builtins.list[Account] | None = None) -> None:
+        """New secrets go where the existing ones are, unless the user chose a store
+        (StoreUnreachable otherwise). ``accounts``: the current list (read when not given)."""
         from tui.services.secrets import BACKEND_ENV, StoreUnreachable, store_label
 
         if self.secrets.chosen:
             return
+        if accounts is None:
+            accounts = self.list()
         recorded = {a.secret_store for a in accounts if a.secret_store}
         if recorded and self.secrets.store_id not in recorded:
             where = " and ".join(sorted(store_label(r) for r in recorded))
@@ -593,7 +596,7 @@ class AccountStore:
                 secret_ref=self._new_ref(account_id),
                 secret_store=self.secrets.store_id,
             )
-            self._check_new_account_store(accounts)
+            self.check_new_account_store(accounts)
             self.secrets.set(account.secret_ref, clean)
             self._commit([*accounts, account], new_ref=account.secret_ref)
         return account
