@@ -105,7 +105,7 @@ def test_add_list_remove(cli: Cli):
     assert "secret_ref" not in as_json[0]
 
     removed = cli("accounts", "remove", "main", "--yes")
-    assert removed.returncode == 0 and "removed Main" in removed.stdout
+    assert removed.returncode == 0 and "removed Main and its secret" in removed.stdout
     assert [a["name"] for a in json.loads(cli("accounts", "list", "--json").stdout)] == ["Okx"]
 
     from tui.services.accounts import AccountStore
@@ -208,6 +208,7 @@ def test_other_usage_errors(cli: Cli):
 def test_a_vault_passphrase_with_bytes_that_are_not_utf8(cli: Cli, tmp_path: Path):
     # The environment carries raw bytes; Python sees the 0xff as the surrogate U+DCFF.
     bad = {"KEYLINK_VAULT_PASSPHRASE": "cli test vault\udcffpassphrase"}
+    assert cli("accounts", "add", "Main", "--exchange", "bybit", stdin=BYBIT_LINES).returncode == 0
     assert_usage_error(cli("accounts", "remove", "Main", "--yes", env=bad),
                        "wrong vault passphrase")
     fresh = make_cli(tmp_path / "fresh", cheap_vault=False)

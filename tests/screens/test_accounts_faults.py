@@ -53,6 +53,7 @@ async def test_locked_keyring_delete_says_how_to_unlock_and_keeps_the_account(
     account = seed(memory_secrets)
     locked = SecretStore(LockedKeyring(), backend_name="GNOME login keyring", reason="test",
                          timeout=0.5)
+    locked.store_id = memory_secrets.store_id  # the same keyring, now locked
     use_secrets(monkeypatch, locked)
     async with accounts_app().run_test(size=(100, 34)) as pilot:
         await wait_for(pilot, lambda: row_count(pilot) == 1)
@@ -207,3 +208,53 @@ async def test_the_store_opens_when_the_section_is_first_shown_not_at_start(
         await pilot.press("1", "2")
         await pilot.pause(0.2)
         assert opened == [1]  # once per session, not on every visit
+
+
+async def test_a_secret_in_an_unreachable_store_is_named_and_forget_says_what_stays(
+    monkeypatch: pytest.MonkeyPatch, memory_secrets: SecretStore, tmp_path: Path
+) -> None:
+    account = seed(memory_secrets)  # saved in a keyring keylink cannot reach in this session
+    other = SecretStore(LockedKeyring(), backend_name="another keyring", reason="over SSH",
+                        timeout=0.5, chosen=False)
+    other.store_id = "keyring:keyring.backends.SecretService:Keyring"
+    use_secrets(monkeypatch, other)
+    async with accounts_app().run_test(size=(100, 34)) as pilot:
+        await wait_for(pilot, lambda: row_count(pilot) == 1)
+        await pilot.press("d")
+        await wait_for(pilot, lambda: screen_name(pilot) == "ConfirmScreen")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: fault_text(pilot))
+        assert "cannot use now" in fault_text(pilot)
+        await wait_for(pilot, lambda: screen_name(pilot) == "ConfirmScreen")
+        body = " ".join(str(s.content) for s in pilot.app.screen.query(Static))
+        # It names the account's own store, not the one keylink is using now.
+        assert "stay in the keyring backend tests.keyring_faults.MemoryKeyring" in body
+        assert "another keyring" not in body
+        await pilot.press("y")  # remove anyway: only the account goes
+        await wait_for(pilot, lambda: row_count(pilot) == 0)
+        await wait_for(pilot, lambda: any("may stay in" in str(n.message)
+                                          for n in pilot.app._notifications))
+    assert AccountStore(memory_secrets).list() == []
+    assert memory_secrets.get(account.secret_ref).secret == BYBIT_SECRET  # never touched
+
+
+async def test_delete_without_a_vault_never_drops_an_account_of_another_store(
+    monkeypatch: pytest.MonkeyPatch, memory_secrets: SecretStore, tmp_path: Path, cheap_kdf
+) -> None:
+    from tui.services.vault import Vault
+
+    account = seed(memory_secrets)  # in the desktop keyring; this session has only a vault
+    fallback = SecretStore.open(vault=Vault(tmp_path / "vault.json", kdf=cheap_kdf))
+    assert fallback.needs_new_vault
+    use_secrets(monkeypatch, fallback)
+    async with accounts_app().run_test(size=(100, 34)) as pilot:
+        await wait_for(pilot, lambda: row_count(pilot) == 1)
+        await pilot.press("d")
+        await wait_for(pilot, lambda: screen_name(pilot) == "ConfirmScreen")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: "cannot use now" in fault_text(pilot))
+        await wait_for(pilot, lambda: screen_name(pilot) == "ConfirmScreen")  # forget it?
+        await pilot.press("n")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen")
+        assert row_count(pilot) == 1
+    assert [a.id for a in AccountStore(memory_secrets).list()] == [account.id]

@@ -24,11 +24,11 @@ from tests.screens.accounts_fixtures import (
     vault_home,
     wait_for,
 )
-from tests.screens.test_accounts_snapshots import sample_report, four_accounts
+from tests.screens.test_accounts_snapshots import four_accounts, sample_report
 from tui.app import KeylinkApp
 from tui.widgets.report_panel import ReportPanel
 
-__all__ = ["keylink_home", "four_accounts", "vault_home"]  # fixtures used by name below
+__all__ = ["four_accounts", "keylink_home", "vault_home"]  # fixtures used by name below
 
 SIZE = (80, 24)
 

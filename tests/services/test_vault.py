@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import os
 import stat
 import subprocess
 import sys
@@ -114,9 +115,13 @@ def test_create_refuses_short_passphrase_and_an_existing_vault(tmp_path, cheap_k
     with pytest.raises(ValueError, match="at least 12"):
         Vault(tmp_path / "new.json", kdf=cheap_kdf).create("short")
     before = vault.path.read_bytes()
-    with pytest.raises(VaultError, match="already exists"):
+    with pytest.raises(VaultError, match="just now with another passphrase"):
         Vault(vault.path, kdf=cheap_kdf).create("another long passphrase")
     assert vault.path.read_bytes() == before
+    # The same passphrase shares the vault that is there (two first runs at once).
+    second = Vault(vault.path, kdf=cheap_kdf)
+    second.create(PASSPHRASE)
+    assert second.unlocked and vault.path.read_bytes() == before
 
 
 def test_a_vault_dir_that_cannot_be_made_is_a_vault_error(tmp_path, cheap_kdf):
@@ -347,3 +352,100 @@ def test_any_entries_round_trip(entries):
         reader.unlock(PASSPHRASE)
         for (service, username), password in entries.items():
             assert reader.get(service, username) == password
+
+
+# -- rollback, size cap, parallel first runs -------------------------------------------------------
+
+
+def test_an_older_vault_copied_back_is_refused_not_used(tmp_path, cheap_kdf):
+    from tui.services.accounts import AccountStore, Credentials
+    from tui.services.secrets import SecretStore, VaultDamaged
+
+    path = tmp_path / "data" / "vault.json"
+    secrets = SecretStore.open(vault=Vault(path, kdf=cheap_kdf))
+    secrets.create_vault(PASSPHRASE)
+    store = AccountStore(secrets, tmp_path / "config")
+    store.add("Main", "bybit", "mainnet", Credentials("AbCdEfGh1234567890", "S" * 36))
+    old_copy = path.read_bytes()  # a backup taken with Main's first key
+    store.rotate(store.get("Main").id, Credentials("ZyXwVuTs0987654321", "T" * 36))
+    store.add("Second", "bybit", "mainnet", Credentials("QwErTyUi1234567890", "U" * 36))
+    path.write_bytes(old_copy)  # the old vault put back: it opens, and AEAD accepts it
+
+    fresh = SecretStore.open(vault=Vault(path))
+    fresh.unlock(PASSPHRASE)
+    reopened = AccountStore(fresh, tmp_path / "config")
+    with pytest.raises(VaultDamaged, match="older copy was put back"):
+        reopened.credentials(reopened.get("Main"))
+    with pytest.raises(VaultDamaged, match="older copy"):
+        reopened.add("Third", "bybit", "mainnet", Credentials("AsDfGhJk1234567890", "V" * 36))
+    assert path.read_bytes() == old_copy  # refused, never rewritten
+    assert [a.name for a in reopened.list()] == ["Main", "Second"]
+    # Moving the old vault aside and starting a new one (what the message offers) is not a
+    # rollback: the new vault has its own id and count.
+    path.rename(path.with_name("vault.json.old"))
+    new = SecretStore.open(vault=Vault(path, kdf=cheap_kdf))
+    new.create_vault(PASSPHRASE)
+    restarted = AccountStore(new, tmp_path / "config")
+    restarted.remove(restarted.get("Main").id, force=True)
+    added = restarted.add("Third", "bybit", "mainnet", Credentials("AsDfGhJk1234567890", "V" * 36))
+    assert restarted.credentials(added).secret == "V" * 36
+
+
+def test_the_generation_counts_writes_inside_the_ciphertext(vault):
+    start = vault.generation
+    vault.set("keylink", "c", "third")
+    assert vault.generation == start + 1
+    other = _reopen(vault)
+    other.unlock(PASSPHRASE)
+    assert other.generation == start + 1
+    assert b"generation" not in vault.path.read_bytes()  # encrypted, so it cannot be edited
+
+
+def test_a_huge_vault_file_is_refused_before_reading(tmp_path):
+    path = tmp_path / "vault.json"
+    with path.open("wb") as handle:
+        handle.truncate(4 * 2**30)  # 4 GiB, sparse
+    with pytest.raises(VaultDamagedError, match="more than keylink's limit"):
+        Vault(path).unlock(PASSPHRASE)
+
+
+def test_a_vault_that_is_a_fifo_or_a_link_is_refused(tmp_path, vault):
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)
+    with pytest.raises(VaultDamagedError, match="not a regular file"):
+        Vault(fifo).unlock(PASSPHRASE)
+    link = tmp_path / "link.json"
+    link.symlink_to(vault.path)
+    with pytest.raises(VaultDamagedError, match="symbolic link"):
+        Vault(link).unlock(PASSPHRASE)
+
+
+def _create_at(path: str, passphrase: str, start: float) -> str:
+    import time as _time
+
+    from tui.services.vault import ScryptParams
+
+    while _time.time() < start:
+        _time.sleep(0.001)
+    vault = Vault(Path(path), kdf=ScryptParams(8, 8, 1))
+    try:
+        vault.create(passphrase)
+    except VaultError as exc:
+        return f"error: {exc}"
+    return "ok" if vault.unlocked else "locked"
+
+
+def test_parallel_first_runs_share_the_vault_that_won(tmp_path):
+    import concurrent.futures
+    import multiprocessing
+    import time as _time
+
+    path = str(tmp_path / "data" / "vault.json")
+    start = _time.time() + 1.0
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(4, mp_context=context) as pool:
+        results = list(pool.map(_create_at, [path] * 4, [PASSPHRASE] * 4, [start] * 4))
+    assert results == ["ok"] * 4
+    vault = Vault(Path(path))
+    vault.unlock(PASSPHRASE)
+    assert vault.get("keylink", "x") is None

@@ -6,14 +6,40 @@ usage error and the shared way of opening the stores and prompting.
 
 from __future__ import annotations
 
-import argparse
 import os
+import signal
 import sys
-from collections.abc import Sequence
 
-from tui import __version__
-from tui.cli import accounts, copy, doctor, run, verify, whitelist
-from tui.cli.common import UsageError
+
+def _is_keylink_process() -> bool:
+    """True when this process is the `keylink` command or `python -m tui` (not a test run or
+    another program importing keylink)."""
+    if not sys.argv or not sys.argv[0]:
+        return False
+    path = os.path.abspath(sys.argv[0])
+    name = os.path.basename(path)
+    return name == "keylink" or (
+        name == "__main__.py" and os.path.basename(os.path.dirname(path)) == "tui"
+    )
+
+
+def _interrupted_while_loading(_signum: int, _frame: object) -> None:
+    os.write(2, b"keylink: interrupted\n")
+    os._exit(130)
+
+
+# Before the imports below: a Ctrl-C while keylink is still loading gives one line and 130, not
+# an import traceback. main() puts Python's usual handling back once it runs.
+if _is_keylink_process():
+    signal.signal(signal.SIGINT, _interrupted_while_loading)
+
+import argparse  # noqa: E402
+import contextlib  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
+
+from tui import __version__  # noqa: E402
+from tui.cli import accounts, copy, doctor, run, verify, whitelist  # noqa: E402
+from tui.cli.common import UsageError  # noqa: E402
 
 __all__ = ["UsageError", "build_parser", "main"]
 
@@ -32,9 +58,111 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `keylink` command and of `python -m tui`."""
+    """Entry point of the `keylink` command and of `python -m tui`.
+
+    Whatever happens, the user gets one line and an exit code (2, or 130 for Ctrl-C), never a
+    traceback: a broken filesystem or an interrupt is not a bug report.
+    """
+    if argv is None:
+        sys.unraisablehook = _redeliver_interrupts(sys.unraisablehook)
+        if signal.getsignal(signal.SIGINT) is _interrupted_while_loading:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        code = _main(argv)
+        if argv is None:
+            _ignore_late_interrupts()
+        return code
+    except KeyboardInterrupt:
+        _say("interrupted")
+        if argv is None:
+            _exit_now(130)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`keylink accounts list | head`): stop quietly, as Unix tools do.
+        # Point stdout at devnull so the interpreter's final flush does not raise again.
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        return 141
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        _say(f"{where}{exc.strerror or exc}")
+        return 2
+    except MemoryError:
+        _say("out of memory")
+        return 2
+    except Exception as exc:
+        # A bug. The user still gets one line; KEYLINK_DEBUG=1 shows the traceback to report.
+        if os.environ.get("KEYLINK_DEBUG"):
+            raise
+        _say(f"unexpected error ({type(exc).__name__}); run again with KEYLINK_DEBUG=1 and "
+             "report what it prints")
+        return 2
+
+
+def _ignore_late_interrupts() -> None:
+    """The work is done and reported: a Ctrl-C now must not kill the exit with a bare signal.
+
+    At shutdown Python puts SIGINT back to the default action (die), but leaves an ignored one
+    ignored. Only for the process's own entry (argv None), never when called in-process.
+    """
+    with contextlib.suppress(ValueError, OSError):  # not the main thread
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _exit_now(code: int) -> None:
+    """End the process with ``code`` without Python's shutdown.
+
+    After a Ctrl-C, Python may decide at shutdown that the interrupt was unhandled and kill
+    itself with SIGINT (exit -2, after we printed one line); a keyring call abandoned in a
+    daemon thread can also hold the exit up. Our output is flushed and our files are whole
+    (commits are atomic), so nothing is lost by skipping the rest.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
+
+
+def _redeliver_interrupts(previous):  # previous/return: the sys.unraisablehook signature
+    """A Ctrl-C that lands in a callback Python cannot raise from (an import lock's weakref
+    callback) is printed as "Exception ignored ... KeyboardInterrupt" and lost. Deliver it again
+    so it interrupts the command like any other Ctrl-C."""
+
+    def hook(unraisable) -> None:  # unraisable: sys.UnraisableHookArgs
+        if isinstance(unraisable.exc_value, KeyboardInterrupt):
+            with contextlib.suppress(ValueError, OSError):
+                signal.raise_signal(signal.SIGINT)
+            return
+        previous(unraisable)
+
+    return hook
+
+
+def _say(text: str) -> None:
+    from tui.services.text import clean
+
+    with contextlib.suppress(OSError, ValueError):  # stderr itself may be gone
+        print(f"keylink: {clean(text)}", file=sys.stderr)
+
+
+def _has_terminal() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdout is not None and (
+            sys.stdin.isatty() and sys.stdout.isatty()
+        )
+    except (AttributeError, ValueError):
+        return False
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     if args.command is None:
+        if not _has_terminal():
+            # The app would draw into a pipe and wait for keys that never come.
+            _say("the interactive app needs a terminal on stdin and stdout; from a script use a "
+                 "command such as `keylink accounts list` (see `keylink --help`)")
+            return 2
         from tui.app import KeylinkApp
 
         KeylinkApp().run()
@@ -42,17 +170,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.handler(args)
     except UsageError as exc:
-        print(f"keylink: {exc}", file=sys.stderr)
+        _say(str(exc))
         return 2
-    except KeyboardInterrupt:
-        print("keylink: interrupted", file=sys.stderr)
-        return 130
     except EOFError:  # ctrl-D at a prompt: input() and getpass raise it
-        print("keylink: input ended before an answer was given; stopped", file=sys.stderr)
+        _say("input ended before an answer was given; stopped")
         return 2
-    except BrokenPipeError:
-        # The reader went away (`keylink accounts list | head`): stop quietly, as Unix tools do.
-        # Point stdout at devnull so the interpreter's final flush does not raise again.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 141

@@ -6,7 +6,15 @@ import argparse
 import sys
 
 from tui.cli import account_import
-from tui.cli.common import UsageError, account_store, open_secrets, quoted, stdin_is_terminal
+from tui.cli.common import (
+    UsageError,
+    account_store,
+    open_secrets,
+    quoted,
+    stdin_is_terminal,
+    unlock_secrets,
+)
+from tui.services.text import clean
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -40,13 +48,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                      help="whitelist profile id (default: the exchange's usual one)")
     add.set_defaults(handler=_run_accounts_add)
 
+    rotate = actions.add_parser(
+        "rotate",
+        help="replace an account's key; the new key, secret (and passphrase) come from stdin "
+        "or hidden prompts",
+        description="Saves the new key under a new entry, switches the account to it, then deletes "
+        "the old secret. Input as for `add`.",
+    )
+    rotate.add_argument("name", help="account name or id")
+    rotate.set_defaults(handler=_run_accounts_rotate)
+
     remove = actions.add_parser("remove", help="delete an account and its stored secret")
     remove.add_argument("name", help="account name or id")
     remove.add_argument("--yes", action="store_true",
                         help="do not ask (required when not run in a terminal)")
-    remove.add_argument("--force", action="store_true",
-                        help="drop the account even if its secret cannot be deleted "
-                        "(the secret store is gone for good)")
+    remove.add_argument("--forget", "--force", dest="forget", action="store_true",
+                        help="drop only the account even if its secret store cannot confirm the "
+                        "secret is deleted (the store is gone for good); says what stays behind")
     remove.set_defaults(handler=_run_accounts_remove)
 
     account_import.add_action(actions)
@@ -59,9 +77,12 @@ def _run_accounts_list(args: argparse.Namespace) -> int:
     from tui.services.accounts import AccountError
 
     try:
-        accounts = account_store(open_secrets(unlock=False)).list()
+        store = account_store(open_secrets(unlock=False))
+        accounts = store.list()
     except AccountError as exc:
         raise UsageError(str(exc)) from None
+    if store.legacy_note:
+        print(f"keylink: note: {store.legacy_note}", file=sys.stderr)
     if args.json:
         items = [{k: v for k, v in asdict(a).items() if k != "secret_ref"} for a in accounts]
         print(json.dumps(items, indent=2))
@@ -136,8 +157,11 @@ def _run_accounts_add(args: argparse.Namespace) -> int:
         validate_name(args.name)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    store = account_store(open_secrets(unlock=True, create=True))
+    store = account_store(open_secrets(unlock=False))
     try:
+        # Before a vault is created or unlocked for it: the accounts' own store may be elsewhere.
+        store.check_new_account_store()
+        unlock_secrets(store.secrets, create=True)
         validate_name(args.name, store.list())
         creds = _read_credentials(info.has_passphrase)
         _check_like_the_form(info, creds)
@@ -147,6 +171,33 @@ def _run_accounts_add(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     print(f"added {account.name}: {info.label}, {account.environment} ({account.base_url}); "
           f"secret saved in {store.secrets.backend_name}")
+    print(f"check it with: keylink verify {quoted(account.name)}")
+    return 0
+
+
+def _run_accounts_rotate(args: argparse.Namespace) -> int:
+    from tui.services.accounts import AccountError
+    from tui.services.exchanges import exchange
+    from tui.services.secrets import SecretStoreError
+
+    store = account_store(open_secrets(unlock=False))
+    try:
+        account = store.get(args.name)
+        store.check_store(account)  # a secret in an unreachable keyring: say so before asking
+    except (AccountError, SecretStoreError) as exc:
+        raise UsageError(clean(str(exc))) from None
+    try:
+        info = exchange(account.exchange)
+    except KeyError as exc:
+        raise UsageError(clean(exc.args[0])) from None
+    try:
+        unlock_secrets(store.secrets)
+        creds = _read_credentials(info.has_passphrase)
+        _check_like_the_form(info, creds)
+        store.rotate(account.id, creds)
+    except (ValueError, AccountError, SecretStoreError) as exc:
+        raise UsageError(clean(str(exc))) from None
+    print(f"rotated {clean(account.name)}: the new key is saved and the old secret deleted")
     print(f"check it with: keylink verify {quoted(account.name)}")
     return 0
 
@@ -170,17 +221,29 @@ def _run_accounts_remove(args: argparse.Namespace) -> int:
     interactive = stdin_is_terminal()
     if not args.yes and not interactive:
         raise UsageError("not run in a terminal: add --yes to remove without asking")
-    store = account_store(open_secrets(unlock=True))
+    # The account and its store first: a secret in an unreachable keyring is reported as that,
+    # not as a vault passphrase prompt.
+    store = account_store(open_secrets(unlock=False))
     try:
         account = store.get(args.name)
+        same_store = store.store_of(account) == store.secrets.store_id
+        if not args.forget:
+            store.check_store(account)
+        if same_store:
+            unlock_secrets(store.secrets)
         if not args.yes:
-            answer = input(f"Remove {account.name} ({account.exchange}, {account.environment}) "
-                           "and its stored secret? [y/N] ")
+            what = ("from keylink (its secret is not touched)" if args.forget and not same_store
+                    else "and its stored secret")
+            answer = input(f"Remove {clean(account.name)} ({account.exchange}, "
+                           f"{account.environment}) {what}? [y/N] ")
             if answer.strip().lower() not in ("y", "yes"):
                 print("kept")
                 return 1
-        store.remove(account.id, force=args.force)
+        left = store.remove(account.id, force=args.forget)
     except (AccountError, SecretStoreError) as exc:
-        raise UsageError(str(exc)) from None
-    print(f"removed {account.name}")
+        raise UsageError(clean(str(exc))) from None
+    if left:
+        print(f"forgot {clean(account.name)}; {clean(left)}")
+    else:
+        print(f"removed {clean(account.name)} and its secret")
     return 0

@@ -17,7 +17,17 @@ def stdin_is_terminal() -> bool:
 
 
 def open_secrets(*, unlock: bool, create: bool = False):  # -> SecretStore
-    """The SecretStore; with ``unlock``, a vault is unlocked (or, with ``create``, created).
+    """The SecretStore; with ``unlock``, a vault is unlocked (or, with ``create``, created)."""
+    from tui.services.secrets import SecretStore
+
+    secrets = SecretStore.open()
+    if unlock:
+        unlock_secrets(secrets, create=create)
+    return secrets
+
+
+def unlock_secrets(secrets, *, create: bool = False) -> None:  # secrets: SecretStore
+    """Unlock the vault of ``secrets`` if it uses one (or, with ``create``, create it).
 
     The vault passphrase comes from KEYLINK_VAULT_PASSPHRASE, else a hidden prompt when stdin is a
     terminal (never from a piped stdin: that carries the credentials), else a UsageError saying how.
@@ -28,21 +38,20 @@ def open_secrets(*, unlock: bool, create: bool = False):  # -> SecretStore
     from tui.services.secrets import (
         MIN_PASSPHRASE,
         PASSPHRASE_ENV,
-        SecretStore,
         SecretStoreError,
         WrongPassphrase,
         passphrase_strength,
     )
 
-    secrets = SecretStore.open()
-    if not unlock or not secrets.uses_vault:
-        return secrets
+    if not secrets.uses_vault:
+        return
     given = os.environ.get(PASSPHRASE_ENV)
     interactive = stdin_is_terminal()
     try:
         if secrets.needs_new_vault:
             if not create:
-                raise UsageError("there is no vault yet: add an account first")
+                raise UsageError(_elsewhere(secrets)
+                                 or "there is no vault yet: add an account first")
             if given is None and not interactive:
                 raise UsageError(f"a new vault passphrase is needed: set {PASSPHRASE_ENV} "
                                  f"(at least {MIN_PASSPHRASE} characters) or run in a terminal")
@@ -77,7 +86,24 @@ def open_secrets(*, unlock: bool, create: bool = False):  # -> SecretStore
                                  "passphrase, or run this in a terminal to be asked")
     except SecretStoreError as exc:
         raise UsageError(str(exc)) from None
-    return secrets
+
+
+def _elsewhere(secrets) -> str | None:  # secrets: SecretStore
+    """When there is no vault here but the accounts' secrets are in another store (a desktop
+    keyring seen over SSH), say that instead of "no vault yet"."""
+    from tui.services.accounts import AccountError, AccountStore
+    from tui.services.secrets import store_label
+
+    try:
+        accounts = AccountStore(secrets).list()
+    except AccountError:
+        return None
+    stores = sorted({store_label(a.secret_store) for a in accounts
+                     if a.secret_store and a.secret_store != secrets.store_id})
+    if not stores:
+        return None
+    return (f"your accounts keep their secrets in {' and '.join(stores)}, which keylink cannot "
+            f"use now ({secrets.reason}); make it reachable and retry")
 
 
 def account_store(secrets):  # -> AccountStore

@@ -17,10 +17,71 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "and vault paths, clipboard ways, SSH and terminal details.",
     )
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--repair", action="store_true",
+                   help="delete orphaned secrets and leftover temp files (asks first)")
+    p.add_argument("--yes", action="store_true",
+                   help="with --repair: do not ask (required when not run in a terminal)")
     p.set_defaults(handler=_run_doctor)
 
 
-def _doctor_facts() -> dict[str, object]:
+def _safety_warnings() -> list[str]:
+    """Unsafe owners and modes of keylink's dirs and files (nothing is changed)."""
+    from tui.services import paths
+    from tui.services.accounts import ACCOUNTS_FILE
+    from tui.services.private_files import safety_problems
+    from tui.services.vault import VAULT_FILE
+
+    warnings: list[str] = []
+    for directory, file in ((paths.config_dir(), ACCOUNTS_FILE), (paths.data_dir(), VAULT_FILE)):
+        # The parent (e.g. ~/.config) may be readable by others, but nobody else may change it.
+        warnings += safety_problems(directory.parent, private=False)
+        warnings += safety_problems(directory)
+        warnings += safety_problems(directory / file)
+    return list(dict.fromkeys(warnings))
+
+
+def _health(store, *, repair: bool, yes: bool) -> dict[str, object]:  # store: AccountStore
+    """Loose ends (and, with ``repair``, their removal after a confirmation)."""
+    from tui.cli.common import UsageError, stdin_is_terminal
+    from tui.services.accounts import AccountError
+    from tui.services.secrets import SecretStoreError
+
+    try:
+        health = store.audit()
+    except (AccountError, SecretStoreError) as exc:
+        return {"accounts_without_secret": None, "orphaned_secrets": None, "temp_files": None,
+                "unchecked": [str(exc)], "repaired": None}
+    result: dict[str, object] = {
+        "accounts_without_secret": health.accounts_without_secret,
+        "orphaned_secrets": (len(health.orphaned_secrets)
+                             if health.orphaned_secrets is not None else None),
+        "temp_files": len(health.temp_files),
+        "unchecked": health.unchecked,
+        "repaired": None,
+    }
+    loose = len(health.orphaned_secrets or []) + len(health.temp_files)
+    if not repair or not loose:
+        return result
+    if not yes:
+        if not stdin_is_terminal():
+            raise UsageError("not run in a terminal: add --yes to repair without asking")
+        answer = input(f"Delete {_count(len(health.orphaned_secrets or []), 'orphaned secret')} "
+                       f"and {_count(len(health.temp_files), 'temp file')}? [y/N] ",)
+        if answer.strip().lower() not in ("y", "yes"):
+            return result
+    try:
+        secrets, files = store.repair()
+    except (AccountError, SecretStoreError) as exc:
+        raise UsageError(f"repair stopped: {exc}") from None
+    result["repaired"] = {"orphaned_secrets": secrets, "temp_files": files}
+    return result
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _doctor_facts(*, repair: bool = False, yes: bool = False) -> dict[str, object]:
     import os
     import platform
 
@@ -40,16 +101,27 @@ def _doctor_facts() -> dict[str, object]:
             vault_state = f"exists; {PASSPHRASE_ENV} opens it"
         except SecretStoreError as exc:
             vault_state = f"exists; {PASSPHRASE_ENV} does not open it ({exc})"
+    elif repair:
+        from tui.cli.common import unlock_secrets
+
+        unlock_secrets(secrets)  # asks in a terminal: repairing needs to see the vault's entries
+        vault_state = "exists; unlocked"
     else:
         vault_state = "exists, locked (asks for its passphrase)"
     accounts: object
     problem = None
+    health: dict[str, object] = {}
     try:
         store = AccountStore(secrets)
         accounts = len(store.list())
         problem = store.load_problem
+        if store.legacy_note:
+            problem = f"{problem}; {store.legacy_note}" if problem else store.legacy_note
+        health = _health(store, repair=repair, yes=yes)
     except AccountError as exc:
         accounts, problem = None, str(exc)
+        health = {"accounts_without_secret": None, "orphaned_secrets": None, "temp_files": None,
+                  "unchecked": [str(exc)], "repaired": None}
     env = os.environ
     local = clipboard.has_local_clipboard()
     ssh = bool(env.get("SSH_CONNECTION") or env.get("SSH_TTY") or env.get("SSH_CLIENT"))
@@ -72,13 +144,17 @@ def _doctor_facts() -> dict[str, object]:
         "term": env.get("TERM"),
         "term_program": env.get("TERM_PROGRAM"),
         "tmux": bool(env.get("TMUX")),
+        **health,
+        "warnings": _safety_warnings(),
     }
 
 
 def _run_doctor(args: argparse.Namespace) -> int:
     import json
 
-    facts = _doctor_facts()
+    from tui.services.text import clean
+
+    facts = _doctor_facts(repair=args.repair, yes=args.yes)
     if args.json:
         print(json.dumps(facts, indent=2))
         return 0
@@ -112,5 +188,32 @@ def _run_doctor(args: argparse.Namespace) -> int:
     ]
     if facts["tmux"]:
         lines.append("  tmux         OSC 52 through tmux needs `set -g set-clipboard on`")
-    print("\n".join(lines))
+    lines += _health_lines(facts)
+    print("\n".join(clean(line) for line in lines))
     return 0
+
+
+def _health_lines(facts: dict) -> list[str]:
+    without = facts["accounts_without_secret"]
+    orphans = facts["orphaned_secrets"]
+    temps = facts["temp_files"]
+    lines = [""]
+    if without is None:
+        lines.append("loose ends     not checked")
+    else:
+        lines.append("without secret " + (", ".join(without) + " (remove and add the key again)"
+                                          if without else "none"))
+        lines.append("orphaned       " + ("not checked" if orphans is None else
+                                          _count(orphans, "secret") + " no account points at"))
+        lines.append(f"temp files     {temps} left by interrupted writes")
+    for why in facts["unchecked"] or []:
+        lines.append(f"  not checked  {why}")
+    repaired = facts.get("repaired")
+    if repaired:
+        lines.append(f"repaired       deleted {_count(repaired['orphaned_secrets'], 'secret')} "
+                     f"and {_count(repaired['temp_files'], 'temp file')}")
+    elif (orphans or temps) and not repaired:
+        lines.append("  repair       run `keylink doctor --repair` to delete them")
+    for warning in facts["warnings"]:
+        lines.append(f"warning        {warning}")
+    return lines

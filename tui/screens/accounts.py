@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import os
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -93,6 +94,15 @@ def _environment_label(account: Account) -> str:
         return exchange(account.exchange).environment(account.environment).label
     except KeyError:
         return f"Custom ({urlsplit(account.base_url).netloc or account.base_url})"
+
+
+def _lock_time(seconds: float | None) -> str:
+    """", locks in 15 min if unused" for the status line (nothing when there is no idle lock)."""
+    if seconds is None:
+        return ""
+    minutes = math.ceil(seconds / 60)
+    when = "in under a minute" if seconds < 60 else f"in {minutes} min"
+    return f", locks {when} if unused"
 
 
 def _exchange_label(account: Account) -> str:
@@ -215,6 +225,8 @@ class AccountsScreen(SectionScreen):
           for key, action in (("a", "add"), ("e", "edit"), ("r", "rotate"), ("d", "delete"),
                               ("v", "verify"), ("V", "verify_all"), ("u", "unlock"),
                               ("n", "copy"), ("k", "copy"), ("s", "copy"), ("p", "copy"))),
+        Binding("l", "lock", "Lock", id="accounts.lock",
+                tooltip="Lock the vault now: its passphrase is asked for again on next use"),
     ]
 
     def __init__(
@@ -271,6 +283,7 @@ class AccountsScreen(SectionScreen):
         self.set_class(True, "-empty")
         self.query_one("#report", ReportPanel).display = False
         self._open_store()
+        self.set_interval(5.0, self._check_idle_lock)
 
     # -- opening the store ---------------------------------------------------------------------
 
@@ -339,7 +352,7 @@ class AccountsScreen(SectionScreen):
             elif secrets.needs_unlock:
                 state = "locked (press u to unlock)"
             else:
-                state = "unlocked"
+                state = "unlocked" + _lock_time(secrets.lock_due())
             status.update(f"Secrets: {secrets.backend_name}, {state}")
         else:
             status.update(f"Secrets: {secrets.backend_name}")
@@ -468,6 +481,8 @@ class AccountsScreen(SectionScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "unlock":
             return self.secrets is not None and self.secrets.needs_unlock
+        if action == "lock":
+            return self.secrets is not None and self.secrets.can_lock
         if action == "add":
             return True if self.store is not None else None
         if action in {"edit", "rotate", "delete", "verify", "copy"}:
@@ -601,6 +616,23 @@ class AccountsScreen(SectionScreen):
 
         clear_now(self.app)
 
+    def _check_idle_lock(self) -> None:
+        """Lock the vault after KEYLINK_VAULT_IDLE seconds without use; keep the time shown."""
+        if self.secrets is None:
+            return
+        if self.secrets.lock_if_idle():
+            self.notify("The vault locked itself after a while without use; its passphrase is "
+                        "asked for on next use.", title="Vault locked")
+        self._update_status()
+
+    def action_lock(self) -> None:
+        """Lock the vault now (the derived key leaves memory)."""
+        if self.secrets is not None and self.secrets.can_lock:
+            self.secrets.lock()
+            self._update_status()
+            self.notify("Vault locked. Its passphrase is asked for on next use.",
+                        title="Vault locked")
+
     def action_unlock(self) -> None:
         """Ask for the vault passphrase."""
         if self.secrets is not None and self.secrets.needs_unlock:
@@ -660,9 +692,15 @@ class AccountsScreen(SectionScreen):
         def answered(yes: bool | None) -> None:
             if not yes or self.secrets is None:
                 return
-            if self.secrets.needs_new_vault:
+            in_this_store = (self.store is not None
+                             and self.store.store_of(account) == self.secrets.store_id)
+            if self.secrets.needs_new_vault and in_this_store:
                 # There is no vault, so there is no secret to remove: drop the account only.
                 self._remove(account.id, account.name, force=True)
+            elif not in_this_store:
+                # Its secret is in a store keylink cannot use now: removing says so and offers
+                # to forget the account, rather than dropping it while the secret stays.
+                self._remove(account.id, account.name)
             else:
                 self._with_secrets(lambda: self._remove(account.id, account.name))
 
@@ -697,7 +735,7 @@ class AccountsScreen(SectionScreen):
         assert self.store is not None
         neighbour = self._neighbour_of(account_id)
         try:
-            self.store.remove(account_id, force=force)
+            left = self.store.remove(account_id, force=force)
         except SecretStoreError as exc:
             self.app.call_from_thread(self._show_fault, exc)
             self.app.call_from_thread(self._offer_forced_remove, account_id, name)
@@ -707,14 +745,22 @@ class AccountsScreen(SectionScreen):
             return
         self.reports.pop(account_id, None)
         self.app.call_from_thread(self._clear_fault)
-        self.app.call_from_thread(self.notify, f"Deleted {name}.", title="Deleted")
+        if left:  # forgotten, not deleted: say where the secret stays
+            self.app.call_from_thread(self.notify, f"Removed {name} from keylink; {left}.",
+                                      title="Removed", severity="warning", markup=False)
+        else:
+            self.app.call_from_thread(self.notify, f"Deleted {name}.", title="Deleted")
         self._reload(neighbour)
 
     def _offer_forced_remove(self, account_id: str, name: str) -> None:
         """The secret store refused: offer to drop the account anyway (the fix may be elsewhere)."""
         from tui.screens.confirm import ConfirmScreen
+        from tui.services.secrets import store_label
 
-        backend = self.secrets.backend_name if self.secrets is not None else "the secret store"
+        # The account's own store: it may not be the one keylink could open now.
+        account = next((a for a in self.accounts if a.id == account_id), None)
+        backend = (store_label(self.store.store_of(account))
+                   if account is not None and self.store is not None else "the secret store")
 
         def answered(yes: bool | None) -> None:
             if yes:

@@ -258,14 +258,12 @@ class CreateVaultScreen(_VaultDialog):
             return
         first = self.query_one("#passphrase", SecretInput)
         second = self.query_one("#repeat", SecretInput)
-        from tui.services.vault import MIN_PASSPHRASE
+        from tui.services.credentials import check_new_passphrase
 
-        if len(first.value) < MIN_PASSPHRASE:
-            self._say(
-                f"The passphrase needs at least {MIN_PASSPHRASE} characters "
-                f"(it has {len(first.value)}).",
-                "error",
-            )
+        try:
+            check_new_passphrase(first.value)
+        except ValueError as exc:
+            self._say(f"{str(exc)[:1].upper()}{str(exc)[1:]}.", "error")
             first.focus()
             return
         if first.value != second.value:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import errno
 import ipaddress
 import json
 import os
@@ -23,14 +24,26 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from tui.services import paths
+from tui.services.credentials import Credentials
 from tui.services.exchanges import exchange as exchange_info
 from tui.services.exchanges import exchanges
-from tui.services.private_files import atomic_write, ensure_private_dir
+from tui.services.private_files import (
+    RefusedFile,
+    atomic_write,
+    ensure_private_dir,
+    interrupts_deferred,
+    leftover_temp_files,
+    read_regular,
+    remove_files,
+)
 
 if TYPE_CHECKING:
     from tui.services.secrets import SecretStore
 
 ACCOUNTS_FILE = "accounts.json"
+#: Far above any real accounts file (about 1 KB an account); a bigger file is not keylink's.
+ACCOUNTS_LIMIT = 4 * 2**20
+SERVICE_NAME = "keylink"  # the keyring service name (secrets.SERVICE), said in messages
 FORMAT_VERSION = 1
 NAME_MAX = 40
 CUSTOM_ENV = "custom"
@@ -39,27 +52,12 @@ WORST_LEVELS = ("danger", "warning", "info", "ok", "error")
 CHECK_STATUSES = ("works", "locked", "failed")
 
 
+
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # -- values ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """An API key with its secret and (OKX, Bitget) passphrase. repr/str never show the secrets."""
-
-    api_key: str
-    secret: str
-    passphrase: str = ""
-
-    def __repr__(self) -> str:
-        shown = f"{self.api_key[:4]}…" if len(self.api_key) > 4 else "…"
-        passphrase = "***" if self.passphrase else "''"
-        return f"Credentials(api_key={shown!r}, secret=***, passphrase={passphrase})"
-
-    __str__ = __repr__
 
 
 @dataclass(frozen=True)
@@ -96,6 +94,23 @@ class Account:
     updated_at: str
     secret_ref: str
     last_check: LastCheck | None = None
+    #: Which store holds the secret (see ``secrets.store_id``); None in files from before keylink
+    #: recorded it: such accounts are looked up in the store in use, as keylink always did.
+    secret_store: str | None = None
+
+
+@dataclass(frozen=True)
+class Health:
+    """What ``keylink doctor`` finds: loose ends of interrupted or half-failed operations."""
+
+    #: Names of accounts whose store answered that it holds no secret for them.
+    accounts_without_secret: builtins.list[str]
+    #: Refs of secrets in the store in use that no account points at; None: not checked.
+    orphaned_secrets: builtins.list[str] | None
+    #: Temp files of interrupted writes beside accounts.json and the vault.
+    temp_files: builtins.list[Path]
+    #: Why some secrets could not be checked (one line each), if any.
+    unchecked: builtins.list[str]
 
 
 class AccountError(Exception):
@@ -301,6 +316,10 @@ def _account_from_json(item: Any) -> Account:
         ):
             raise _Damaged("an account's last check has values of the wrong type")
         values["last_check"] = last
+    store = item.get("secret_store")
+    if store is not None and (not isinstance(store, str) or not store):
+        raise _Damaged("an account's secret store is not text")
+    values["secret_store"] = store
     return Account(**values)
 
 
@@ -312,7 +331,11 @@ class AccountStore:
         self.dir = config_dir if config_dir is not None else paths.config_dir()
         self.path = self.dir / ACCOUNTS_FILE
         self.load_problem: str | None = None
+        #: Set when some accounts predate recorded stores (and how they are treated).
+        self.legacy_note: str | None = None
         self._newer_format = False
+        #: What accounts.json last saw of the vault: {"vault": id, "count": writes}.
+        self._vault_generation: dict[str, Any] | None = None
         with contextlib.suppress(AccountError), self._lock():
             self._read()
 
@@ -337,6 +360,15 @@ class AccountStore:
                 f"another keylink has been saving accounts for {_LOCK_TIMEOUT:g} s; try again "
                 f"(lock file {lock.lock_file})"
             ) from None
+        except OSError as exc:
+            if exc.errno != errno.EROFS:
+                raise AccountError(
+                    f"cannot use {self.dir}: {exc.strerror or exc} (see `keylink doctor`)"
+                ) from None
+            # A read-only filesystem: nobody can change the file, so reading needs no lock,
+            # and a write fails on its own with a one-line message.
+            yield
+            return
         try:
             yield
         finally:
@@ -345,9 +377,11 @@ class AccountStore:
     def _read(self) -> builtins.list[Account]:
         """Current accounts (call under the lock). A damaged file is moved aside, not trusted."""
         try:
-            raw = self.path.read_bytes()
+            raw = read_regular(self.path, ACCOUNTS_LIMIT)
         except FileNotFoundError:
             return []
+        except RefusedFile as exc:
+            raise AccountError(str(exc)) from None
         except OSError as exc:
             raise AccountError(f"cannot read {self.path}: {exc.strerror or exc}") from None
         try:
@@ -368,8 +402,28 @@ class AccountStore:
             if not isinstance(items, builtins.list):
                 raise _Damaged("it has no account list")
             accounts = [_account_from_json(item) for item in items]
+            seen = doc.get("vault_generation")
+            if seen is not None:
+                if not (
+                    isinstance(seen, dict)
+                    and isinstance(seen.get("vault"), str)
+                    and type(seen.get("count")) is int
+                ):
+                    raise _Damaged("its vault generation is not a vault id and a count")
+                if self.secrets.vault is not None:
+                    # An older copy of this vault put back over it is refused, not used.
+                    self.secrets.vault.expect_generation(seen["vault"], seen["count"])
+            self._vault_generation = seen
             if len({a.id for a in accounts}) != len(accounts):
                 raise _Damaged("two accounts share an id")
+            legacy = sum(1 for a in accounts if a.secret_store is None)
+            self.legacy_note = (
+                f"{legacy} account{'s' if legacy != 1 else ''} saved by an older keylink "
+                f"{'do' if legacy != 1 else 'does'} not record where the secret is; keylink "
+                f"looks in the store in use ({self.secrets.backend_name})"
+                if legacy
+                else None
+            )
         except _Damaged as exc:
             aside = self._move_aside()
             self.load_problem = (
@@ -400,7 +454,17 @@ class AccountStore:
             raise AccountError(
                 f"{self.path} was written by a newer keylink; update keylink to change accounts"
             )
-        doc = {"version": FORMAT_VERSION, "accounts": [asdict(a) for a in accounts]}
+        doc: dict[str, Any] = {"version": FORMAT_VERSION}
+        vault = self.secrets.vault
+        seen = self._vault_generation
+        if vault is not None and vault.vault_id is not None:
+            count = vault.generation
+            if seen is not None and seen["vault"] == vault.vault_id:
+                count = max(count, seen["count"])  # this process may not have read it lately
+            seen = {"vault": vault.vault_id, "count": count}
+        if seen is not None:
+            doc["vault_generation"] = seen
+        doc["accounts"] = [asdict(a) for a in accounts]
         data = (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
         try:
             atomic_write(self.path, data)
@@ -426,6 +490,62 @@ class AccountStore:
     @staticmethod
     def _new_ref(account_id: str) -> str:
         return f"account-{account_id}-{uuid.uuid4().hex[:12]}"
+
+    def _commit(self, accounts: builtins.list[Account], new_ref: str | None = None) -> None:
+        """Write ``accounts``: the one commit point of add, rotate and remove.
+
+        Before the rename a failure or interrupt undoes ``new_ref`` (a secret nothing points at
+        yet); after it nothing is undone. Ctrl-C is held across the write, so it cannot land
+        between the rename and the line that records it (it once landed in the directory fsync,
+        and the rollback deleted the secret of a saved account).
+        """
+        committed = False
+        try:
+            with interrupts_deferred():
+                self._write(accounts)
+                committed = True
+        except BaseException:
+            if not committed and new_ref is not None:
+                self._forget_secret(new_ref)
+            raise
+
+    def store_of(self, account: Account) -> str:
+        """The store that holds ``account``'s secret (old accounts: the one in use)."""
+        return account.secret_store or self.secrets.store_id
+
+    def check_store(self, account: Account) -> None:
+        """StoreUnreachable when the account's secret is in another store than the one in use.
+
+        keylink never looks for (or deletes, or saves) a secret in a store other than the one it
+        was saved in: a silent switch made "removed" keys stay in the keyring.
+        """
+        from tui.services.secrets import StoreUnreachable, store_label
+
+        recorded = self.store_of(account)
+        if recorded != self.secrets.store_id:
+            raise StoreUnreachable(
+                f"the secret of {account.name!r} is in {store_label(recorded)}, which keylink "
+                f"cannot use now (it is using {self.secrets.backend_name}: "
+                f"{self.secrets.reason}); make that store reachable and retry"
+            )
+
+    def check_new_account_store(self, accounts: builtins.list[Account] | None = None) -> None:
+        """New secrets go where the existing ones are, unless the user chose a store
+        (StoreUnreachable otherwise). ``accounts``: the current list (read when not given)."""
+        from tui.services.secrets import BACKEND_ENV, StoreUnreachable, store_label
+
+        if self.secrets.chosen:
+            return
+        if accounts is None:
+            accounts = self.list()
+        recorded = {a.secret_store for a in accounts if a.secret_store}
+        if recorded and self.secrets.store_id not in recorded:
+            where = " and ".join(sorted(store_label(r) for r in recorded))
+            raise StoreUnreachable(
+                f"your accounts keep their secrets in {where}, which keylink cannot use now "
+                f"({self.secrets.reason}); make it reachable, or set {BACKEND_ENV}=vault or "
+                "=keyring to save this account in another store"
+            )
 
     # -- public API --------------------------------------------------------------------------------
 
@@ -457,7 +577,8 @@ class AccountStore:
     ) -> Account:
         """Add an account: secret first under a fresh ref, then metadata.
 
-        If the metadata cannot be saved, the new secret is deleted again (best effort)."""
+        If the metadata cannot be saved, the new secret is deleted again (best effort); once it is
+        saved, nothing is undone (see ``_commit``)."""
         if exchange not in exchanges():
             raise AccountError(f"unknown exchange {exchange!r} (known: {', '.join(exchanges())})")
         try:
@@ -486,13 +607,11 @@ class AccountStore:
                 created_at=now,
                 updated_at=now,
                 secret_ref=self._new_ref(account_id),
+                secret_store=self.secrets.store_id,
             )
+            self.check_new_account_store(accounts)
             self.secrets.set(account.secret_ref, clean)
-            try:
-                self._write([*accounts, account])
-            except BaseException:
-                self._forget_secret(account.secret_ref)
-                raise
+            self._commit([*accounts, account], new_ref=account.secret_ref)
         return account
 
     def update(
@@ -548,44 +667,127 @@ class AccountStore:
                 raise AccountError(str(exc)) from None
             except KeyError as exc:  # an exchange from a newer keylink or a hand-edited file
                 raise AccountError(exc.args[0]) from None
+            self.check_store(current)
             new_ref = self._new_ref(account_id)
             self.secrets.set(new_ref, clean)
-            updated = replace(current, secret_ref=new_ref, updated_at=_now(), last_check=None)
-            try:
-                self._write([updated if a.id == account_id else a for a in accounts])
-            except BaseException:
-                self._forget_secret(new_ref)
-                raise
+            updated = replace(
+                current,
+                secret_ref=new_ref,
+                updated_at=_now(),
+                last_check=None,
+                secret_store=self.secrets.store_id,
+            )
+            self._commit([updated if a.id == account_id else a for a in accounts], new_ref=new_ref)
             self._forget_secret(current.secret_ref)
         return updated
 
-    def remove(self, account_id: str, *, force: bool = False) -> None:
-        """Delete the secret, then the metadata.
+    def remove(self, account_id: str, *, force: bool = False) -> str | None:
+        """Delete the secret, then the metadata (the commit point); None, or what stays behind.
 
-        Why this order: the point of removing is that the secret leaves this machine. Deleting the
-        secret first means that if the keyring refuses (locked, hung, gone) the call fails and the
-        account is still listed, so the user sees it and can retry; deleting metadata first would
-        report success while the secret stays behind, invisible. The rare failure after the secret
-        is gone (metadata cannot be written) leaves an account whose secret is missing; removing it
-        again works, because a missing secret counts as already deleted. ``force`` drops the
-        metadata even when the secret store cannot be reached (a keyring that no longer exists).
+        Why this order: the point of removing is that the secret leaves this machine. The metadata
+        goes only after the account's own store confirmed the secret is gone (or was never
+        there), so a refusing, hung or unreachable store fails the call and the account stays
+        listed; deleting metadata first would report success while the secret stays behind,
+        invisible. Ctrl-C is held from the delete to the commit, so it cannot split them.
+
+        ``force`` ("forget") drops the metadata even when the store cannot confirm (a keyring
+        that no longer exists); the returned line says what stays behind.
         """
-        from tui.services.secrets import SecretNotFound, SecretStoreError
+        from tui.services.secrets import SecretNotFound, SecretStoreError, store_label
 
         with self._lock():
             accounts = self._read()
             current = self._find(accounts, account_id)
+            left: str | None = None
+            with interrupts_deferred():
+                try:
+                    self.check_store(current)
+                    self.secrets.delete(current.secret_ref)
+                except SecretNotFound:
+                    pass
+                except SecretStoreError as exc:
+                    if not force:
+                        raise
+                    left = (
+                        f"its secret may stay in {store_label(self.store_of(current))} "
+                        f"(service {SERVICE_NAME!r}, entry {current.secret_ref!r}): {exc}"
+                    )
+                self._commit([a for a in accounts if a.id != account_id])
+        return left
+
+    # -- self-repair -------------------------------------------------------------------------------
+
+    def _temp_files(self) -> builtins.list[Path]:
+        files = leftover_temp_files(self.path)
+        if self.secrets.vault is not None:
+            files += self.secrets.vault.temp_files()
+        return files
+
+    def audit(self) -> Health:
+        """Accounts without a secret, orphaned secrets and leftover temp files (changes nothing).
+
+        Runs under the accounts lock: an add in progress holds it from saving its secret to its
+        commit, so its secret is never mistaken for an orphan.
+        """
+        from tui.services.secrets import SecretNotFound, SecretStoreError, store_label
+
+        with self._lock():
+            accounts = self._read()
+            missing: builtins.list[str] = []
+            unchecked: builtins.list[str] = []
+            here = [a for a in accounts if self.store_of(a) == self.secrets.store_id]
+            elsewhere = len(accounts) - len(here)
+            if elsewhere:
+                stores = sorted({store_label(self.store_of(a)) for a in accounts} -
+                                {store_label(self.secrets.store_id)})
+                unchecked.append(
+                    f"{elsewhere} account{'s' if elsewhere != 1 else ''} keep their secret in "
+                    f"{' and '.join(stores)}, which keylink is not using now"
+                )
+            orphans: builtins.list[str] | None = None
             try:
-                self.secrets.delete(current.secret_ref)
-            except SecretNotFound:
-                pass
-            except SecretStoreError:
-                if not force:
-                    raise
-            self._write([a for a in accounts if a.id != account_id])
+                for account in here:
+                    try:
+                        self.secrets.get(account.secret_ref)
+                    except SecretNotFound:
+                        missing.append(account.name)
+                refs = self.secrets.refs()
+                if refs is None:
+                    unchecked.append(f"{self.secrets.backend_name} cannot list its entries, so "
+                                     "orphaned secrets cannot be found there")
+                else:
+                    known = {a.secret_ref for a in accounts}
+                    orphans = [ref for ref in refs if ref not in known]
+            except SecretStoreError as exc:
+                unchecked.append(str(exc))
+            return Health(missing, orphans, self._temp_files(), unchecked)
+
+    def repair(self) -> tuple[int, int]:
+        """Delete orphaned secrets and leftover temp files; (secrets deleted, files deleted).
+
+        Accounts without a secret are left: only the user can say whether to remove them or add
+        the key again.
+        """
+        from tui.services.secrets import SecretNotFound
+
+        deleted = 0
+        with self._lock():
+            accounts = self._read()
+            refs = self.secrets.refs() or []
+            known = {a.secret_ref for a in accounts}
+            for ref in refs:
+                if ref not in known:
+                    with contextlib.suppress(SecretNotFound):
+                        self.secrets.delete(ref)
+                        deleted += 1
+            files = remove_files(leftover_temp_files(self.path))
+        if self.secrets.vault is not None:
+            files += self.secrets.vault.remove_temp_files()
+        return deleted, files
 
     def credentials(self, account: Account) -> Credentials:
-        """The account's key, secret and passphrase from the SecretStore (SecretStoreError)."""
+        """The account's key, secret and passphrase from its store (SecretStoreError)."""
+        self.check_store(account)
         return self.secrets.get(account.secret_ref)
 
     def record_check(self, account_id: str, check: LastCheck) -> Account:

@@ -10,31 +10,49 @@ Error messages are one line that says what to do; they never contain a secret.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
-import itertools
 import json
 import math
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from tui.services.credentials import (
+    MIN_PASSPHRASE,
+    Credentials,
+    check_new_passphrase,
+    passphrase_strength,
+)
+from tui.services.private_files import interrupts_deferred
 
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
 
-    from tui.services.accounts import Credentials
     from tui.services.vault import Vault
 
 SERVICE = "keylink"
 PROBE_USERNAME = "keylink-probe"
 PASSPHRASE_ENV = "KEYLINK_VAULT_PASSPHRASE"
 BACKEND_ENV = "KEYLINK_SECRET_BACKEND"
+IDLE_ENV = "KEYLINK_VAULT_IDLE"
+DEFAULT_IDLE = 15 * 60.0
 DEFAULT_TIMEOUT = 5.0
 VAULT_NAME = "keylink vault"
-MIN_PASSPHRASE = 12
 
 T = TypeVar("T")
+
+# Re-exported: the CLI and the vault screen ask the secret store about passphrases.
+__all__ = [
+    "MIN_PASSPHRASE",
+    "Credentials",
+    "SecretStore",
+    "SecretStoreError",
+    "passphrase_strength",
+]
 
 
 class SecretStoreError(Exception):
@@ -67,6 +85,57 @@ class VaultDamaged(SecretStoreError):
 
 class SecretNotFound(SecretStoreError):
     """No secret is stored under this reference."""
+
+
+class StoreUnreachable(SecretStoreError):
+    """An account's secret is in another store than the one keylink could open now."""
+
+
+#: The ``secret_store`` value of an account whose secret is in keylink's vault.
+VAULT_STORE = "vault"
+_STORE_WORDS = {
+    "keyring.backends.SecretService": "Secret Service",
+    "keyring.backends.macOS": "macOS Keychain",
+    "keyring.backends.Windows": "Windows Credential Locker",
+    "keyring.backends.kwallet": "KWallet",
+    "keyring.backends.libsecret": "libsecret",
+}
+
+
+def store_id(backend: KeyringBackend) -> str:
+    """What an account records about where its secret is: ``vault`` or ``keyring:module:class``.
+
+    The class, not its display name, so a renamed label in a newer keyring still matches.
+    """
+    from tui.services.vault import VaultKeyring
+
+    if isinstance(backend, VaultKeyring):
+        return VAULT_STORE
+    kind = type(backend)
+    return f"keyring:{kind.__module__}:{kind.__qualname__}"
+
+
+def store_label(recorded: str) -> str:
+    """A recorded store in words (``keylink vault``, ``Secret Service``...)."""
+    if recorded == VAULT_STORE:
+        return VAULT_NAME
+    _, _, where = recorded.partition(":")
+    module, _, name = where.partition(":")
+    return _STORE_WORDS.get(module) or f"the keyring backend {module}.{name}"
+
+
+def idle_limit_from_env() -> float | None:
+    """KEYLINK_VAULT_IDLE in seconds (default 15 minutes; 0 turns the idle lock off)."""
+    raw = os.environ.get(IDLE_ENV, "").strip()
+    if not raw:
+        return DEFAULT_IDLE
+    try:
+        value = float(raw)
+    except ValueError:
+        return DEFAULT_IDLE  # a typo must not turn the lock off
+    if not math.isfinite(value) or value < 0:
+        return DEFAULT_IDLE
+    return value or None
 
 
 def _unlock_hint() -> str:
@@ -113,9 +182,13 @@ def _run_with_timeout(
     not quietly take effect after all (a secret left behind that nobody knows about).
     """
     outcome: dict[str, Any] = {}
-    done = threading.Event()
+    # A plain lock, held until the call ends: waiting on it is one C-level acquire, which a Ctrl-C
+    # interrupts cleanly (an Event's Condition, interrupted at the wrong moment, raised
+    # RuntimeError instead of KeyboardInterrupt).
+    finished = threading.Lock()
+    finished.acquire()
     state = threading.Lock()
-    abandoned = False
+    flags = {"done": False, "abandoned": False}
 
     def target() -> None:
         try:
@@ -123,22 +196,31 @@ def _run_with_timeout(
         except BaseException as exc:  # handed to the caller's thread below
             outcome["error"] = exc
         with state:
-            done.set()
-            late = abandoned
+            flags["done"] = True
+            late = flags["abandoned"]
+        finished.release()
         if late and undo_if_late is not None and "error" not in outcome:
             with contextlib.suppress(Exception):
                 undo_if_late()
 
+    def give_up() -> bool:
+        """Mark the call abandoned unless it finished; True if it was abandoned."""
+        with interrupts_deferred(), state:
+            if not flags["done"]:
+                flags["abandoned"] = True
+            return flags["abandoned"]
+
     threading.Thread(target=target, name=f"keylink-{what}", daemon=True).start()
-    if not done.wait(timeout):
-        with state:
-            if not done.is_set():  # it may have finished between the wait and the lock
-                abandoned = True
-        if abandoned:
-            raise KeyringTimeout(
-                f"the secret store did not answer within {timeout:g} s while trying to {what}: "
-                f"{hint or _unlock_hint()}"
-            )
+    try:
+        in_time = finished.acquire(timeout=timeout)
+    except KeyboardInterrupt:
+        give_up()  # a write that still lands is undone: the user stopped before it counted
+        raise
+    if not in_time and give_up():
+        raise KeyringTimeout(
+            f"the secret store did not answer within {timeout:g} s while trying to {what}: "
+            f"{hint or _unlock_hint()}"
+        )
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]
@@ -186,12 +268,19 @@ class SecretStore:
         reason: str,
         vault: Vault | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        chosen: bool = True,
     ) -> None:
         self.backend = backend
         self.backend_name = backend_name
         self.reason = reason
         self.vault = vault
         self.timeout = timeout
+        #: False when keylink picked the store on its own (then new accounts follow the old ones).
+        self.chosen = chosen
+        self.store_id = store_id(backend)
+        #: Seconds without use after which the vault locks itself (None: never).
+        self.idle_limit = idle_limit_from_env()
+        self._last_used = time.monotonic()
 
     def __repr__(self) -> str:
         return f"SecretStore({self.backend_name!r})"
@@ -218,7 +307,7 @@ class SecretStore:
 
         from tui.services.vault import Vault, VaultKeyring
 
-        def use_vault(why: str) -> SecretStore:
+        def use_vault(why: str, by_user: bool = False) -> SecretStore:
             chosen = vault if vault is not None else Vault()
             return cls(
                 VaultKeyring(chosen),
@@ -226,12 +315,13 @@ class SecretStore:
                 reason=why,
                 vault=chosen,
                 timeout=timeout,
+                chosen=by_user,
             )
 
         choice = os.environ.get(BACKEND_ENV, "").strip().lower()
         note = ""
         if choice == "vault":
-            return use_vault(f"{BACKEND_ENV}=vault asks for it")
+            return use_vault(f"{BACKEND_ENV}=vault asks for it", by_user=True)
         if choice not in ("", "auto", "keyring"):
             note = f" ({BACKEND_ENV}={choice!r} is not one of vault, keyring, auto: ignored)"
 
@@ -261,7 +351,7 @@ class SecretStore:
         if isinstance(backend, VaultKeyring):
             if vault is None:
                 vault = backend.vault
-            return use_vault("PYTHON_KEYRING_BACKEND selects keylink's vault" + note)
+            return use_vault("PYTHON_KEYRING_BACKEND selects keylink's vault" + note, by_user=True)
 
         name = _friendly_name(backend)
         if choice == "keyring":
@@ -299,6 +389,7 @@ class SecretStore:
                 backend_name=name,
                 reason=f"{name} is the system keyring (it was locked when keylink started)" + note,
                 timeout=timeout,
+                chosen=False,
             )
         except Exception as exc:
             return use_vault(f"{name} failed its first call ({type(exc).__name__})" + note)
@@ -307,6 +398,7 @@ class SecretStore:
             backend_name=name,
             reason=f"{name} is the system keyring and answered" + note,
             timeout=timeout,
+            chosen=False,
         )
 
     # -- vault state ------------------------------------------------------------------------------
@@ -325,9 +417,15 @@ class SecretStore:
 
     def unlock(self, passphrase: str) -> None:
         """Open the vault; WrongPassphrase or VaultDamaged (the file is never changed)."""
-        from tui.services.vault import VaultDamagedError, VaultMissingError, VaultPassphraseError
+        from tui.services.vault import (
+            VaultDamagedError,
+            VaultError,
+            VaultMissingError,
+            VaultPassphraseError,
+        )
 
         vault = self._require_vault()
+        self._used()
         try:
             _run_with_timeout(
                 lambda: vault.unlock(passphrase), max(self.timeout, 30.0), "unlock the vault"
@@ -341,20 +439,50 @@ class SecretStore:
             ) from None
         except VaultMissingError:
             raise VaultLocked("there is no vault yet: create one with a new passphrase") from None
+        except VaultError as exc:  # unreadable (another user's file), a lock timeout
+            raise SecretStoreError(str(exc)) from None
 
     def create_vault(self, passphrase: str) -> None:
-        """Create the vault; ValueError(message) if the passphrase is too short."""
+        """Create the vault; ValueError(message) if the passphrase is too short or easy to guess."""
         from tui.services.vault import VaultError
 
         vault = self._require_vault()
-        if len(passphrase) < MIN_PASSPHRASE:
-            raise ValueError(f"use at least {MIN_PASSPHRASE} characters for the vault passphrase")
+        check_new_passphrase(passphrase)
+        self._used()
         try:
             _run_with_timeout(
                 lambda: vault.create(passphrase), max(self.timeout, 30.0), "create the vault"
             )
         except VaultError as exc:
             raise SecretStoreError(str(exc)) from None
+
+    # -- locking --------------------------------------------------------------------------------
+
+    @property
+    def can_lock(self) -> bool:
+        """True when there is an unlocked vault to lock."""
+        return self.vault is not None and self.vault.unlocked
+
+    def lock(self) -> None:
+        """Lock the vault now: the derived key is dropped; the passphrase is asked on next use."""
+        if self.vault is not None:
+            self.vault.lock()
+
+    def lock_due(self) -> float | None:
+        """Seconds until the idle lock (0 when due), or None: no vault, locked, or no idle lock."""
+        if self.vault is None or not self.vault.unlocked or self.idle_limit is None:
+            return None
+        return max(0.0, self._last_used + self.idle_limit - time.monotonic())
+
+    def lock_if_idle(self) -> bool:
+        """Lock the vault if it has not been used for ``idle_limit`` s; True if it locked now."""
+        if self.lock_due() == 0.0:
+            self.lock()
+            return True
+        return False
+
+    def _used(self) -> None:
+        self._last_used = time.monotonic()
 
     def _require_vault(self) -> Vault:
         if self.vault is None:
@@ -376,6 +504,7 @@ class SecretStore:
 
         from tui.services.vault import VaultDamagedError, VaultError, VaultLockedError
 
+        self._used()
         if self.vault is not None and not self.vault.unlocked:
             if self.vault.exists():
                 raise VaultLocked(
@@ -430,8 +559,6 @@ class SecretStore:
 
     def get(self, ref: str) -> Credentials:
         """The credentials under ``ref``; SecretNotFound if there are none."""
-        from tui.services.accounts import Credentials
-
         backend = self.backend
         value = self._call("read a secret", lambda: backend.get_password(SERVICE, ref))
         if value is None:
@@ -451,6 +578,38 @@ class SecretStore:
                 "account and add the key again"
             ) from None
 
+    def refs(self) -> builtins.list[str] | None:
+        """Every entry keylink saved in this store (refs), or None when the store cannot list.
+
+        keyring has no listing call: the vault lists its own entries, a Secret Service is searched
+        by the ``service`` attribute keyring stores; other keyrings (macOS, Windows) cannot list.
+        """
+        backend = self.backend
+
+        def from_vault() -> builtins.list[str]:
+            assert self.vault is not None
+            return sorted(self.vault.names(SERVICE))
+
+        def from_secret_service() -> builtins.list[str]:
+            from contextlib import closing
+
+            scheme = backend.schemes[backend.scheme]  # type: ignore[attr-defined]
+            collection = backend.get_preferred_collection()  # type: ignore[attr-defined]
+            with closing(collection.connection):
+                found = [
+                    item.get_attributes().get(scheme["username"])
+                    for item in collection.search_items({scheme["service"]: SERVICE})
+                ]
+            return sorted(ref for ref in found if ref)
+
+        if self.vault is not None:
+            call = from_vault
+        elif type(backend).__module__ == "keyring.backends.SecretService":
+            call = from_secret_service
+        else:
+            return None
+        return [ref for ref in self._call("list the saved secrets", call) if ref != PROBE_USERNAME]
+
     def delete(self, ref: str) -> None:
         """Delete the entry under ``ref``; SecretNotFound if there is none."""
         from keyring.errors import PasswordDeleteError
@@ -466,63 +625,3 @@ class SecretStore:
                 ) from None
 
         self._call("delete a secret", call)
-
-
-def passphrase_strength(passphrase: str) -> tuple[int, str]:
-    """Score a vault passphrase 0..4 with a hint in plain words.
-
-    A rough estimate (character classes x length, less for repeats, runs and common words):
-    good enough to steer people toward long passphrases, not a cracking-time promise.
-    """
-    if not passphrase:
-        return 0, f"type a passphrase of at least {MIN_PASSPHRASE} characters"
-    if len(passphrase) < MIN_PASSPHRASE:
-        return 0, f"too short: {len(passphrase)} of at least {MIN_PASSPHRASE} characters"
-    pool = 0
-    if any(c.islower() for c in passphrase):
-        pool += 26
-    if any(c.isupper() for c in passphrase):
-        pool += 26
-    if any(c.isdigit() for c in passphrase):
-        pool += 10
-    if any(c == " " for c in passphrase):
-        pool += 1
-    if any(not c.isalnum() and c != " " and c.isascii() for c in passphrase):
-        pool += 33
-    if any(not c.isascii() for c in passphrase):
-        pool += 100
-    # Repeats and runs add little: count a character only when it differs from the one before and
-    # is not the next in an ascending run.
-    effective = 1
-    for prev, cur in itertools.pairwise(passphrase):
-        if cur != prev and ord(cur) - ord(prev) != 1:
-            effective += 1
-    distinct = len(set(passphrase))
-    effective = min(effective, distinct * 3)
-    lowered = passphrase.lower()
-    common = (
-        "password",
-        "passwort",
-        "qwerty",
-        "123456",
-        "letmein",
-        "keylink",
-        "bybit",
-        "binance",
-        "admin",
-        "welcome",
-        "iloveyou",
-        "abc123",
-        "monkey",
-        "dragon",
-    )
-    hits = sum(lowered.count(word) * len(word) for word in common)
-    effective = max(1, effective - hits)
-    bits = effective * math.log2(max(pool, 2))
-    if bits < 45:
-        return 1, "weak: add more words, or mix in digits and symbols"
-    if bits < 65:
-        return 2, "fair: a few more words would make it strong"
-    if bits < 90:
-        return 3, "good"
-    return 4, "strong"

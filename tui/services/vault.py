@@ -36,10 +36,20 @@ from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
 
 from tui.services import paths
-from tui.services.private_files import atomic_write, ensure_private_dir
-from tui.services.secrets import MIN_PASSPHRASE
+from tui.services.credentials import MIN_PASSPHRASE, protect_process
+from tui.services.private_files import (
+    RefusedFile,
+    atomic_write,
+    ensure_private_dir,
+    leftover_temp_files,
+    read_regular,
+    remove_files,
+)
 
 VAULT_FILE = "vault.json"
+#: A vault entry is about 300 bytes; 8 MiB is thousands of accounts. Anything bigger is not a
+#: vault keylink wrote, and reading it whole would cost memory (a 4 GiB file took 8 GB).
+VAULT_LIMIT = 8 * 2**20
 FORMAT_VERSION = 1
 _CHECK_MESSAGE = b"keylink vault key check v1"
 _NONCE_BYTES = 12
@@ -109,6 +119,10 @@ def _unb64(text: Any, what: str) -> bytes:
     if _b64(data) != text:
         raise VaultDamagedError(f"the vault's {what} is not valid base64")
     return data
+
+
+def _vault_id(salt: bytes) -> str:
+    return hashlib.sha256(b"keylink vault id " + salt).hexdigest()[:16]
 
 
 def _canonical(header: dict[str, Any]) -> bytes:
@@ -193,6 +207,11 @@ class Vault:
         self._key: bytes | None = None
         self._salt: bytes | None = None
         self._check: bytes | None = None
+        #: How many writes the file has seen (inside the ciphertext, so it cannot be edited).
+        self.generation = 0
+        #: Which vault ``generation`` counts in: a digest of its salt (a new vault has a new one).
+        self.vault_id: str | None = None
+        self._expected: dict[str, int] = {}
 
     def __repr__(self) -> str:
         state = "unlocked" if self.unlocked else "locked"
@@ -228,12 +247,33 @@ class Vault:
 
     def _read_raw(self) -> bytes:
         try:
-            return self.path.read_bytes()
+            return read_regular(self.path, VAULT_LIMIT)
         except FileNotFoundError:
             raise VaultMissingError(f"there is no vault at {self.path} yet") from None
+        except RefusedFile as exc:
+            raise VaultDamagedError(str(exc)) from None
+        except OSError as exc:  # EACCES: e.g. created by `sudo keylink`, owned by root
+            raise VaultError(
+                f"cannot read the vault {self.path}: {exc.strerror or exc} (see `keylink doctor`)"
+            ) from None
+
+    def expect_generation(self, vault_id: str, generation: int) -> None:
+        """Refuse this vault (``vault_id``) if it is older than ``generation``: what accounts.json
+        saw last. A vault with another id (a new vault after the old one was moved aside) is not
+        an old copy, so it is not held to that count."""
+        self._expected[vault_id] = max(self._expected.get(vault_id, 0), generation)
+
+    def _refuse_rollback(self, found: int, expected: int) -> None:
+        raise VaultDamagedError(
+            f"the vault file is older than the accounts file expects (write {found} of at "
+            f"least {expected}): an older copy was put back. keylink will not use it; put "
+            "the newer vault back (if the old one was restored on purpose, remove the "
+            "\"vault_generation\" entry from accounts.json)"
+        )
 
     def create(self, passphrase: str) -> None:
         """Create an empty vault; refuses short passphrases, never overwrites an existing vault."""
+        protect_process()
         if len(passphrase) < MIN_PASSPHRASE:
             raise ValueError(f"the vault passphrase needs at least {MIN_PASSPHRASE} characters")
         if not _is_text(passphrase):
@@ -244,8 +284,18 @@ class Vault:
         check = _key_check(check_key)
         with self._locked_file():
             if self.path.exists():
-                raise VaultError(f"a vault already exists at {self.path}; unlock it instead")
+                # Two first runs at once: the one that lost the race shares the vault that won,
+                # if it was given the same passphrase.
+                try:
+                    self.unlock(passphrase)
+                except VaultPassphraseError:
+                    raise VaultError(
+                        f"another keylink created the vault at {self.path} just now with another "
+                        "passphrase; unlock it with that one"
+                    ) from None
+                return
             self._key, self._salt, self._check = key, salt, check
+            self.generation, self.vault_id = 0, _vault_id(salt)
             try:
                 self._write({})
             except BaseException:
@@ -254,6 +304,7 @@ class Vault:
 
     def unlock(self, passphrase: str) -> None:
         """Derive the key and prove it opens the file; VaultPassphraseError / VaultDamagedError."""
+        protect_process()
         parsed = _parse(self._read_raw())
         if not _is_text(passphrase):
             # create() refuses such passphrases, so it cannot be this vault's: wrong, not damage.
@@ -266,7 +317,7 @@ class Vault:
             ) from None
         if not hmac.compare_digest(_key_check(check_key), parsed.check):
             raise VaultPassphraseError("wrong vault passphrase")
-        self._decrypt(parsed, key)  # raises VaultDamagedError if the body does not authenticate
+        self._decrypt(parsed, key)  # VaultDamagedError: the body does not authenticate, or rollback
         self._key, self._salt, self._check = key, parsed.salt, parsed.check
         self._kdf = parsed.params
 
@@ -286,13 +337,20 @@ class Vault:
                 "integrity check"
             ) from None
         try:
-            entries = json.loads(plain.decode("utf-8"))["entries"]
-        except (UnicodeDecodeError, ValueError, KeyError, TypeError):
+            body = json.loads(plain.decode("utf-8"))
+            entries = body["entries"]
+            generation = body.get("generation", 0)  # vaults from before the counter have none
+        except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
             raise VaultDamagedError(
                 "the vault's decrypted contents are not in the expected form"
             ) from None
-        if not isinstance(entries, dict):
+        if not isinstance(entries, dict) or type(generation) is not int:
             raise VaultDamagedError("the vault's decrypted contents are not in the expected form")
+        vault_id = _vault_id(parsed.salt)
+        expected = self._expected.get(vault_id, 0)
+        if generation < expected:
+            self._refuse_rollback(generation, expected)
+        self.generation, self.vault_id = generation, vault_id
         return entries
 
     def _entries(self) -> dict[str, dict[str, str]]:
@@ -323,7 +381,10 @@ class Vault:
         nonce = os.urandom(
             _NONCE_BYTES
         )  # fresh per write: GCM must never reuse a nonce under a key
-        body = json.dumps({"entries": entries}, separators=(",", ":")).encode("utf-8")
+        generation = self.generation + 1
+        body = json.dumps(
+            {"entries": entries, "generation": generation}, separators=(",", ":")
+        ).encode("utf-8")
         ciphertext = AESGCM(self._key).encrypt(nonce, body, _canonical(header))
         doc = {
             "keylink_vault": FORMAT_VERSION,
@@ -339,10 +400,26 @@ class Vault:
             raise VaultError(
                 f"could not write the vault {self.path}: {exc.strerror or exc}; it was not changed"
             ) from None
+        self.generation = generation
 
     def get(self, service: str, username: str) -> str | None:
         """The stored value, or None."""
         return self._entries().get(service, {}).get(username)
+
+    def temp_files(self) -> list[Path]:
+        """Temp files an interrupted write left beside the vault (never the vault itself)."""
+        return leftover_temp_files(self.path)
+
+    def remove_temp_files(self) -> int:
+        """Delete the leftovers, under the vault lock so no write in progress loses its file."""
+        if not self.path.parent.is_dir():
+            return 0
+        with self._locked_file():
+            return remove_files(self.temp_files())
+
+    def names(self, service: str) -> list[str]:
+        """The usernames stored under ``service`` (doctor looks for orphans with it)."""
+        return list(self._entries().get(service, {}))
 
     def set(self, service: str, username: str, password: str) -> None:
         """Store a value (read-modify-write under the file lock: parallel writers lose nothing)."""

@@ -1,0 +1,93 @@
+"""Lock it: the l key (and palette) locks the vault now; an idle vault locks itself after
+KEYLINK_VAULT_IDLE seconds; the status line says when; the next use asks for the passphrase."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.screens.accounts_fixtures import (
+    PASSPHRASE,
+    accounts_app,
+    keylink_home,
+    paste,
+    screen_name,
+    status_text,
+    vault_home,
+    wait_for,
+)
+from tui.services.secrets import DEFAULT_IDLE, SecretStore, idle_limit_from_env
+from tui.services.vault import Vault
+
+__all__ = ["keylink_home", "vault_home"]  # fixtures used by name below
+
+
+async def test_l_locks_the_vault_now_and_the_next_use_asks_again(
+    vault_home: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("KEYLINK_VAULT_PASSPHRASE", PASSPHRASE)
+    async with accounts_app().run_test(size=(100, 34)) as pilot:
+        await wait_for(pilot, lambda: "unlocked" in status_text(pilot))
+        assert "locks in 15 min if unused" in status_text(pilot)
+        screen = pilot.app.screen
+        vault = screen.secrets.vault
+        assert vault is not None and vault.unlocked
+        await pilot.press("l")
+        await wait_for(pilot, lambda: "locked: press u" in status_text(pilot))
+        assert not vault.unlocked and vault._key is None  # the derived key is gone
+        await pilot.press("a")  # adding needs the secrets: the passphrase is asked for first
+        await wait_for(pilot, lambda: screen_name(pilot) == "UnlockVaultScreen")
+        await paste(pilot, "passphrase", PASSPHRASE)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+        assert vault.unlocked
+
+
+async def test_the_palette_offers_lock_only_while_unlocked(vault_home: Path, monkeypatch) -> None:
+    from tui.commands import palette_commands
+
+    monkeypatch.setenv("KEYLINK_VAULT_PASSPHRASE", PASSPHRASE)
+    async with accounts_app().run_test(size=(100, 34)) as pilot:
+        await wait_for(pilot, lambda: "unlocked" in status_text(pilot))
+        titles = [c.title for c in palette_commands(pilot.app, pilot.app.screen)]
+        assert any(t.endswith("Lock") for t in titles)
+        await pilot.press("l")
+        await wait_for(pilot, lambda: "locked: press u" in status_text(pilot))
+        await pilot.pause()
+        titles = [c.title for c in palette_commands(pilot.app, pilot.app.screen)]
+        assert not any(t.endswith("Lock") for t in titles)
+
+
+async def test_an_idle_vault_locks_itself(vault_home: Path, monkeypatch) -> None:
+    monkeypatch.setenv("KEYLINK_VAULT_PASSPHRASE", PASSPHRASE)
+    monkeypatch.setenv("KEYLINK_VAULT_IDLE", "1")
+    async with accounts_app().run_test(size=(100, 34)) as pilot:
+        await wait_for(pilot, lambda: "unlocked" in status_text(pilot))
+        await wait_for(pilot, lambda: "locked: press u" in status_text(pilot), timeout=15)
+        assert not pilot.app.screen.secrets.vault.unlocked
+
+
+def test_idle_limit_from_env(monkeypatch):
+    monkeypatch.delenv("KEYLINK_VAULT_IDLE", raising=False)
+    assert idle_limit_from_env() == DEFAULT_IDLE == 900
+    for raw, expected in (("60", 60.0), ("0", None), ("soon", DEFAULT_IDLE), ("-5", DEFAULT_IDLE),
+                          ("nan", DEFAULT_IDLE), ("inf", DEFAULT_IDLE)):
+        monkeypatch.setenv("KEYLINK_VAULT_IDLE", raw)
+        assert idle_limit_from_env() == expected, raw
+
+
+def test_use_postpones_the_idle_lock(tmp_path, cheap_kdf, monkeypatch):
+    monkeypatch.setenv("KEYLINK_VAULT_IDLE", "0.6")
+    store = SecretStore.open(vault=Vault(tmp_path / "vault.json", kdf=cheap_kdf))
+    assert store.lock_due() is None  # no vault yet
+    store.create_vault(PASSPHRASE)
+    assert store.lock_due() == pytest.approx(0.6, abs=0.2)
+    time.sleep(0.4)
+    store.refs()  # a use
+    assert not store.lock_if_idle()
+    time.sleep(0.4)
+    assert not store.lock_if_idle()  # 0.4 s since the use
+    time.sleep(0.3)
+    assert store.lock_if_idle() and store.needs_unlock and store.lock_due() is None

@@ -1,0 +1,99 @@
+"""`keylink doctor`: loose ends (--json fields), --repair, and unsafe dirs. Real subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.test_cli_accounts import BYBIT_LINES, VAULT_PASSPHRASE, Cli, make_cli
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Cli:
+    return make_cli(tmp_path)
+
+
+def _open_vault(cli: Cli):
+    from tui.services.vault import Vault
+
+    vault = Vault(cli.data / "vault.json")
+    vault.unlock(VAULT_PASSPHRASE)
+    return vault
+
+
+def _doctor_json(cli: Cli, *args: str) -> dict:
+    result = cli("doctor", "--json", *args)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_doctor_lists_loose_ends_and_repair_removes_them(cli: Cli):
+    for name in ("Main", "Spare"):
+        added = cli("accounts", "add", name, "--exchange", "bybit", stdin=BYBIT_LINES)
+        assert added.returncode == 0
+    vault = _open_vault(cli)
+    spare = next(a for a in json.loads((cli.config / "accounts.json").read_text())["accounts"]
+                 if a["name"] == "Spare")
+    vault.delete("keylink", spare["secret_ref"])  # Spare: an account without its secret
+    vault.set("keylink", "account-gone-1", "{}")  # two orphans: secrets nobody points at
+    vault.set("keylink", "account-gone-2", "{}")
+    (cli.config / ".accounts.json.x1y2.tmp").write_text("half")  # left by kill -9
+    (cli.data / ".vault.json.x1y2.tmp").write_text("half")
+
+    facts = _doctor_json(cli)
+    assert facts["accounts_without_secret"] == ["Spare"]
+    assert facts["orphaned_secrets"] == 2
+    assert facts["temp_files"] == 2
+    text = cli("doctor").stdout
+    assert "Spare (remove and add the key again)" in text
+    assert "2 secrets no account points at" in text and "keylink doctor --repair" in text
+
+    refused = cli("doctor", "--repair")  # stdin is not a terminal: it must not delete unasked
+    assert refused.returncode == 2 and "--yes" in refused.stderr
+    assert _doctor_json(cli)["orphaned_secrets"] == 2
+
+    repaired = cli("doctor", "--repair", "--yes")
+    assert repaired.returncode == 0, repaired.stderr
+    assert "deleted 2 secrets and 2 temp files" in repaired.stdout
+    after = _doctor_json(cli)
+    assert (after["orphaned_secrets"], after["temp_files"]) == (0, 0)
+    assert after["accounts_without_secret"] == ["Spare"]  # only the user decides about these
+    assert _open_vault(cli).get("keylink", json.loads(
+        (cli.config / "accounts.json").read_text())["accounts"][0]["secret_ref"]) is not None
+
+
+def test_doctor_says_what_it_could_not_check_when_the_vault_is_locked(cli: Cli):
+    assert cli("accounts", "add", "Main", "--exchange", "bybit", stdin=BYBIT_LINES).returncode == 0
+    env = {k: v for k, v in cli.env.items() if k != "KEYLINK_VAULT_PASSPHRASE"}
+    locked = Cli(cli.root, env)
+    facts = _doctor_json(locked)
+    assert facts["orphaned_secrets"] is None
+    assert any("locked" in line for line in facts["unchecked"])
+
+
+def test_doctor_warns_about_unsafe_dirs_and_never_chmods_through_a_link(tmp_path: Path):
+    cli = make_cli(tmp_path, cheap_vault=False)
+    shared = tmp_path / "shared-config"
+    shared.mkdir()
+    shared.chmod(0o755)
+    cli.config.parent.mkdir(parents=True, exist_ok=True)
+    cli.config.symlink_to(shared)  # a dotfiles manager links the keylink dir
+    result = cli("accounts", "add", "Main", "--exchange", "bybit", stdin=BYBIT_LINES)
+    assert result.returncode == 0, result.stderr
+    assert (shared.stat().st_mode & 0o777) == 0o755  # the link's target was not chmod'ed
+    cli.data.chmod(0o777)
+    warnings = _doctor_json(cli)["warnings"]
+    assert any("symbolic link" in w and str(cli.config) in w for w in warnings)
+    assert any("changed by other users (mode 0777)" in w for w in warnings)
+    text = cli("doctor").stdout
+    assert "warning        " in text and "symbolic link" in text
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="chown to another user needs root")
+def test_doctor_warns_about_a_foreign_owned_data_dir(cli: Cli):
+    os.chown(cli.data, 4242, 4242)
+    warnings = _doctor_json(cli)["warnings"]
+    assert any("belongs to another user (uid 4242)" in w for w in warnings)
