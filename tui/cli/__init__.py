@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from tui import __version__
 from tui.cli import accounts, doctor, verify, whitelist
 from tui.cli.common import UsageError
+from tui.cli.safe_output import clean_streams
 
 __all__ = ["UsageError", "build_parser", "main"]
 
@@ -33,12 +34,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `keylink` command and of `python -m tui`."""
-    args = build_parser().parse_args(argv)
-    if args.command is None:
+    if argv is None:
+        argv = sys.argv[1:]
+    if not argv:
         from tui.app import KeylinkApp
 
         KeylinkApp().run()
         return 0
+    # Outside text (names, paths, exchange answers, argv echoed by argparse) never reaches the
+    # terminal raw: see safe_output.
+    with clean_streams():
+        return _run(argv)
+
+
+def _run(argv: Sequence[str]) -> int:
+    args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
     except UsageError as exc:

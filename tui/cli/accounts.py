@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from tui.cli.common import UsageError, account_store, open_secrets, quoted, stdin_is_terminal
+from tui.services.text import clean
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -69,7 +70,9 @@ def _run_accounts_list(args: argparse.Namespace) -> int:
     rows = [("NAME", "EXCHANGE", "ENV", "BASE URL", "LAST CHECK")]
     for a in accounts:
         check = f"{a.last_check.summary} ({a.last_check.checked_at})" if a.last_check else "never"
-        rows.append((a.name, a.exchange, a.environment, a.base_url, check))
+        # Cleaned before measuring, so the columns line up with what is printed.
+        rows.append(tuple(clean(cell) for cell in (a.name, a.exchange, a.environment,
+                                                   a.base_url, check)))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for row in rows:
         print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4])
@@ -171,7 +174,9 @@ def _run_accounts_remove(args: argparse.Namespace) -> int:
     try:
         account = store.get(args.name)
         if not args.yes:
-            answer = input(f"Remove {account.name} ({account.exchange}, {account.environment}) "
+            # input() on a terminal writes its prompt past sys.stdout: clean the name here.
+            answer = input(f"Remove {clean(account.name)} ({clean(account.exchange)}, "
+                           f"{clean(account.environment)}) "
                            "and its stored secret? [y/N] ")
             if answer.strip().lower() not in ("y", "yes"):
                 print("kept")

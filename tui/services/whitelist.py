@@ -198,6 +198,8 @@ def load_file(path: str | Path, *, allow_pipe: bool = False) -> LoadResult:
         raise WhitelistError(f"{shown}: not allowed to read it") from None
     except OSError as exc:
         raise WhitelistError(f"{shown}: cannot read it ({clean(exc.strerror or exc)})") from None
+    except ValueError:  # a NUL byte in the path: no file can have that name
+        raise WhitelistError(f"{shown}: not a usable path (it holds a NUL character)") from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
