@@ -16,6 +16,7 @@ from typing import Any, ClassVar, NamedTuple
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.command import Provider
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 
@@ -159,6 +160,27 @@ class KeylinkApp(App[None]):
             if mode in SECTIONS and mode != self.current_mode:
                 await self.switch_mode(mode)
                 return
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """A notification, never parsed as markup and with control characters escaped.
+
+        keylink's notifications name accounts, files and what an exchange said (outside text):
+        a "[/]" in one would crash the toast, "[@click=...]" would become an action. So every
+        notification is plain text, whatever a caller (or Textual's ``Widget.notify``, which
+        passes ``markup=True`` by default) asks for.
+        """
+        from tui.services.text import clean, clean_lines
+
+        super().notify(clean_lines(message), title=clean(title), severity=severity,
+                       timeout=timeout, markup=False)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "back":

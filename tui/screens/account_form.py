@@ -19,6 +19,7 @@ from textual.widgets import Footer, Header, Input, Label, Select, Static
 
 from tui.services import validation
 from tui.services.exchanges import exchange, exchanges
+from tui.services.text import clean
 from tui.widgets.secret_input import CredentialInput, SecretInput
 
 if TYPE_CHECKING:
@@ -214,7 +215,7 @@ class AccountFormScreen(Screen["SaveResult | None"]):
 
     def compose(self) -> ComposeResult:
         yield Header(icon="⚿")
-        yield Static(self._title(), id="form-title", markup=False)
+        yield Static(clean(self._title()), id="form-title", markup=False)  # names an account
         yield Static("", id="form-banner", markup=False)
         with VerticalScroll(id="fields"):
             yield from self._compose_fields()

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 from rich.cells import cell_len
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -26,6 +27,7 @@ from textual.widgets.data_table import ColumnKey
 
 from tui.screens.account_form import AccountFormScreen
 from tui.screens.section import SectionScreen
+from tui.services.text import clean, clean_lines
 from tui.widgets.report_panel import ReportPanel
 from tui.widgets.secret_input import SecretInput
 
@@ -282,14 +284,14 @@ class AccountsScreen(SectionScreen):
                 state = "locked: press u to unlock"
             else:
                 state = "unlocked"
-            status.update(f"Secrets: {secrets.backend_name}, {state} · {secrets.reason}")
+            status.update(clean(f"Secrets: {secrets.backend_name}, {state} · {secrets.reason}"))
         else:
-            status.update(f"Secrets: {secrets.backend_name} · {secrets.reason}")
+            status.update(clean(f"Secrets: {secrets.backend_name} · {secrets.reason}"))
         self.refresh_bindings()
 
     def _show_banner(self, selector: str, text: str) -> None:
         banner = self.query_one(selector, Static)
-        banner.update(text)
+        banner.update(clean_lines(text))  # paths and store errors: outside text
         banner.set_class(bool(text), "-shown")
 
     def _show_fault(self, exc: BaseException) -> None:
@@ -342,9 +344,11 @@ class AccountsScreen(SectionScreen):
             mark, style = _CHECK_STYLES.get(check.worst, ("?", "$text-muted"))
             if not check.ok:
                 mark, style = "✗", "$error"
-            result = Content.styled(f"{mark} {check.summary}", style)
+            result = Content.styled(f"{mark} {clean(check.summary)}", style)
             when = format_checked_at(check.checked_at)
-        return (account.name, _exchange_label(account), _environment_label(account), when, result)
+        # Names and labels come from accounts.json (outside text): Text cells, never markup.
+        cells = (account.name, _exchange_label(account), _environment_label(account), when)
+        return (*(Text(clean(cell)) for cell in cells), result)
 
     @property
     def selected_id(self) -> str | None:
@@ -601,7 +605,7 @@ class AccountsScreen(SectionScreen):
     def _progress(self, text: str, done: int | None, total: int) -> None:
         box = self.query_one("#verify-progress", Horizontal)
         box.set_class(done is not None, "-shown")
-        self.query_one("#verify-label", Label).update(text)
+        self.query_one("#verify-label", Label).update(Content(clean(text)))  # names an account
         bar = self.query_one("#verify-bar", ProgressBar)
         bar.update(total=total, progress=done or 0)
 

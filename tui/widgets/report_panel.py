@@ -6,9 +6,11 @@ from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.widgets import Static
 
 from tui.services.exchanges.base import PERMISSIONS
+from tui.services.text import clean
 
 if TYPE_CHECKING:
     from tui.services.verify import KeyReport
@@ -92,7 +94,7 @@ class ReportPanel(VerticalScroll, can_focus=True):
 
     def show_report(self, account_name: str, report: KeyReport, checked_at: str = "") -> None:
         """Render ``report`` for the account called ``account_name``."""
-        self.border_title = f"Verification · {account_name}"
+        self.border_title = Content(f"Verification · {clean(account_name)}")
         self.border_subtitle = checked_at
         self.remove_children()
         self.mount_all(self._lines(report))
@@ -106,7 +108,8 @@ class ReportPanel(VerticalScroll, can_focus=True):
             # The error's words and fix are in the findings below; here: the code and what the
             # exchange itself said, for a support ticket.
             error = report.error
-            said = error.exchange_message and f" · the exchange said: {error.exchange_message}"
+            said = (error.exchange_message
+                    and f" · the exchange said: {clean(error.exchange_message)}")
             lines.append(Static(f"Error code {error.code}{said}", classes="fact", markup=False))
 
         if report.findings:
@@ -115,7 +118,7 @@ class ReportPanel(VerticalScroll, can_focus=True):
                 mark = SEVERITY_MARKS.get(finding.severity, "·")
                 lines.append(
                     Static(
-                        f"{mark} {finding.message}",
+                        f"{mark} {clean(finding.message)}",
                         classes=f"finding -{finding.severity}",
                         markup=False,
                     )
@@ -131,7 +134,7 @@ class ReportPanel(VerticalScroll, can_focus=True):
             if missing:
                 lines.append(
                     Static(
-                        f"✗ Missing from the key ({len(missing)}): {', '.join(missing)}",
+                        f"✗ Missing from the key ({len(missing)}): {clean(', '.join(missing))}",
                         classes="finding -danger",
                         markup=False,
                     )
@@ -139,7 +142,7 @@ class ReportPanel(VerticalScroll, can_focus=True):
             if extra:
                 lines.append(
                     Static(
-                        f"! Bound but not in the list ({len(extra)}): {', '.join(extra)}",
+                        f"! Bound but not in the list ({len(extra)}): {clean(', '.join(extra))}",
                         classes="finding -warning",
                         markup=False,
                     )
@@ -166,5 +169,5 @@ class ReportPanel(VerticalScroll, can_focus=True):
             facts.append(("Expires", report.expires_at.strftime("%Y-%m-%d")))
         lines.append(Static("Details", classes="section"))
         for label, value in facts:
-            lines.append(Static(f"{label + ':':<14} {value}", classes="fact", markup=False))
+            lines.append(Static(f"{label + ':':<14} {clean(value)}", classes="fact", markup=False))
         return lines
