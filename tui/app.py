@@ -48,6 +48,37 @@ def _freeze_startup_heap() -> None:
         gc.freeze()
 
 
+class UnsafeLogging(RuntimeError):
+    """Textual's logging is switched on: it would record what is typed into secret fields."""
+
+
+def unsafe_logging(env: dict[str, str] | None = None) -> str | None:
+    """Why the app must not start with this environment's Textual logging, or None.
+
+    Textual's log file (TEXTUAL_LOG) and devtools get every event as text: each key typed into
+    the API secret or vault passphrase field, each paste and each field change. Its debug mode
+    (TEXTUAL_DEBUG, or "debug" in TEXTUAL) writes the raw terminal input to keys.log. None of
+    them can be told to skip one widget, so keylink refuses to start with them on.
+    """
+    from os import environ
+
+    env = environ if env is None else env  # type: ignore[assignment]
+    assert env is not None
+    features = {part.strip().lower() for part in env.get("TEXTUAL", "").split(",")}
+    debug = env.get("TEXTUAL_DEBUG", "").strip().lower() in ("1", "true", "yes", "on")
+    if env.get("TEXTUAL_LOG"):
+        what = "TEXTUAL_LOG is set"
+    elif "devtools" in features:
+        what = "TEXTUAL includes devtools"
+    elif debug or "debug" in features:
+        what = "Textual's debug mode is on"
+    else:
+        return None
+    return (f"{what}: Textual would log every key typed, secrets and the vault passphrase "
+            "included, so keylink does not start; unset it (keylink doctor gives the details "
+            "a bug report needs)")
+
+
 #: Mode name -> section, the one place sections are registered. Listed in key order everywhere.
 SECTIONS: dict[str, Section] = {
     "guide": Section("1", "Guide", "tui.screens.guide:GuideScreen",
@@ -120,6 +151,13 @@ class KeylinkApp(App[None]):
         super().__init__()
         #: Sections shown before the current one, most recent last (for Escape).
         self.section_history: list[str] = []
+
+    def run(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the app, unless Textual's logging would record secrets (UnsafeLogging)."""
+        reason = unsafe_logging()
+        if reason is not None:
+            raise UnsafeLogging(reason)
+        return super().run(*args, **kwargs)
 
     async def show(self, mode: str, target: str | None = None) -> Screen[Any]:
         """Show section ``mode``; ``target`` is passed to its screen's ``reveal`` (a profile

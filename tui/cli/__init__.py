@@ -37,9 +37,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv is None:
         argv = sys.argv[1:]
     if not argv:
-        from tui.app import KeylinkApp
+        from tui.app import KeylinkApp, UnsafeLogging
 
-        KeylinkApp().run()
+        try:
+            KeylinkApp().run()
+        except UnsafeLogging as exc:
+            print(f"keylink: {exc}", file=sys.stderr)
+            return 2
         return 0
     # Outside text (names, paths, exchange answers, argv echoed by argparse) never reaches the
     # terminal raw: see safe_output.
