@@ -171,7 +171,13 @@ class AccountsScreen(SectionScreen):
                 tooltip="Check every account's key, one after the other"),
         Binding("u", "unlock", "Unlock vault", id="accounts.unlock",
                 tooltip="Enter the vault's passphrase to use the stored secrets"),
+        # Off the footer (full at 80 columns; the file is re-read by itself); listed in help.
+        Binding("ctrl+l", "reload", "Reload", id="accounts.reload", show=False,
+                tooltip="Read the accounts file again (it is also re-read when it changes)"),
     ]
+
+    #: Seconds between looks at accounts.json for changes made by the CLI or another window.
+    WATCH_INTERVAL = 1.0
 
     def __init__(
         self,
@@ -220,6 +226,49 @@ class AccountsScreen(SectionScreen):
         self.set_class(True, "-empty")
         self.query_one("#report", ReportPanel).display = False
         self._open_store()
+        #: accounts.json's (mtime, size, inode) at the last look; None while it is missing.
+        self._file_seen: tuple[int, int, int] | None = None
+        self._file_looked = False
+        self.set_interval(self.WATCH_INTERVAL, self._watch_file)
+
+    # -- following the file --------------------------------------------------------------------
+
+    def _watch_file(self) -> None:
+        if self.store is not None:
+            self._look_at_file()
+
+    @work(thread=True, exit_on_error=False, exclusive=True, group="accounts-watch")
+    def _look_at_file(self) -> None:
+        # A stat() is file I/O: done here, off the UI thread, like every other store access.
+        store = self.store
+        if store is None:
+            return
+        try:
+            info = os.stat(store.path)
+            seen: tuple[int, int, int] | None = (info.st_mtime_ns, info.st_size, info.st_ino)
+        except OSError:
+            seen = None
+        self.app.call_from_thread(self._file_looked_at, seen)
+
+    def _file_looked_at(self, seen: tuple[int, int, int] | None) -> None:
+        if not self._file_looked:
+            # The first look: the store has just been read, so this is the state shown.
+            self._file_looked, self._file_seen = True, seen
+            return
+        if seen == self._file_seen:
+            return
+        if any(w.group == "accounts-store" and w.is_running for w in self.workers):
+            return  # a save or reload is under way: look again next time
+        self._file_seen = seen
+        self._reload()
+
+    def action_reload(self) -> None:
+        """Read the accounts file again now."""
+        if self.store is None:
+            self.notify("The secret store is still opening; try again in a moment.")
+            return
+        self._reload()
+        self.notify("Read the accounts file again.", title="Reloaded")
 
     # -- opening the store ---------------------------------------------------------------------
 
