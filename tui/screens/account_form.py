@@ -19,7 +19,7 @@ from textual.widgets import Footer, Header, Input, Label, Select, Static
 
 from tui.services import validation
 from tui.services.exchanges import exchange, exchanges
-from tui.services.text import clean
+from tui.services.text import clean, clean_lines
 from tui.widgets.secret_input import CredentialInput, SecretInput
 
 if TYPE_CHECKING:
@@ -114,7 +114,7 @@ class FieldRow(Vertical):
 
     def show(self, message: str | None, blocking: bool = True) -> None:
         """Show ``message`` under the field (None clears it)."""
-        self.query_one(".message", Static).update(message or "")
+        self.query_one(".message", Static).update(clean_lines(message or ""))
         self.set_class(bool(message) and blocking, "-error")
         self.set_class(bool(message) and not blocking, "-warning")
 
@@ -360,7 +360,7 @@ class AccountFormScreen(Screen["SaveResult | None"]):
 
     def _banner(self, text: str = "", kind: str = "") -> None:
         banner = self.query_one("#form-banner", Static)
-        banner.update(text)
+        banner.update(clean_lines(text))  # store errors carry names and paths
         for name in ("error", "warning", "busy"):
             banner.set_class(kind == name and bool(text), f"-{name}")
 
