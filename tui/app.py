@@ -199,6 +199,39 @@ class KeylinkApp(App[None]):
                 await self.switch_mode(mode)
                 return
 
+    def _unsaved_screens(self) -> list[Screen[Any]]:
+        """Screens, in any section, holding typed input that leaving would throw away."""
+        stacks = getattr(self, "_screen_stacks", {self.current_mode: self.screen_stack})
+        return [screen for stack in stacks.values() for screen in stack
+                if getattr(screen, "dirty", False) is True]
+
+    async def action_quit(self) -> None:
+        """Quit; first asks, as Escape does, when a form or dialog has unsaved input (a pasted
+        key and secret are not thrown away by one key)."""
+        from tui.screens.confirm import ConfirmScreen
+
+        if isinstance(self.screen, ConfirmScreen) and self.screen.id == "quit-question":
+            return  # already asking
+        if not self._unsaved_screens():
+            self.exit()
+            return
+
+        def answered(quit_anyway: bool | None) -> None:
+            if quit_anyway:
+                self.exit()
+
+        self.push_screen(
+            ConfirmScreen(
+                "Quit without saving?",
+                "A form has input that is not saved. Quitting discards it.",
+                yes="Quit",
+                no="Keep editing",
+                danger=True,
+                id="quit-question",
+            ),
+            answered,
+        )
+
     def notify(
         self,
         message: str,

@@ -60,8 +60,9 @@ class ConfirmScreen(ModalScreen[bool]):
         yes: str = "Yes",
         no: str = "No",
         danger: bool = False,
+        id: str | None = None,
     ) -> None:
-        super().__init__(classes="-danger" if danger else "")
+        super().__init__(classes="-danger" if danger else "", id=id)
         self._title = title
         self._message = message
         self._yes = yes
