@@ -212,3 +212,30 @@ async def test_the_faq_filter_echoes_markup_literally() -> None:
         await pilot.click(empty)
         await pilot.pause()
         assert app.is_running and app.return_code is None
+
+
+async def test_the_command_palette_lists_hostile_names_literally(vault_home: Path, fake) -> None:
+    from textual.command import CommandPalette
+    from textual.widgets import OptionList
+
+    seed_accounts(fake)
+    app = accounts_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await unlock(pilot)
+        await wait_for(pilot, lambda: app.screen.query_one("#accounts", DataTable).row_count)
+        for query in ("", "Verify"):
+            app.action_command_palette()
+            await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette)
+                           and app.screen.query(OptionList))
+            await pilot.press(*query)
+            options = app.screen.query_one(OptionList)
+            await wait_for(pilot, lambda options=options: options.option_count > len(NAMES),
+                           timeout=10)
+            await pilot.pause(0.3)
+            prompts = [str(options.get_option_at_index(i).prompt)
+                       for i in range(options.option_count)]
+            assert any("Verify Sub [2] [/x]" in p for p in prompts)
+            assert all(is_safe(p) for p in prompts)
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen")
+        assert app.is_running
