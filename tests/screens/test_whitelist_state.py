@@ -166,3 +166,29 @@ async def test_the_file_is_read_off_the_ui_thread(tmp_path: Path, monkeypatch) -
         await _load(app, pilot, one)
         assert threads and threads[0] != threading.main_thread().name
         assert _table(_screen(app)) == ["10.0.0.1", "10.0.0.2", "10.0.0.3"]
+
+
+async def test_w_on_the_bitget_guide_step_then_file_after_file(tmp_path: Path) -> None:
+    from tui.screens.guide import GuideScreen
+
+    one, two = _files(tmp_path)
+    app = KeylinkApp()
+    async with app.run_test(size=SIZE) as pilot:
+        guide = app.screen
+        assert isinstance(guide, GuideScreen)
+        guide.set_exchange("bitget")
+        guide.reveal("whitelist")
+        await pilot.pause()
+        await pilot.press("w")
+        await pilot.pause()
+        screen = _screen(app)
+        assert screen.list_id == "insilico-bitget"
+        for path, expected in ((one, "10.0.0.1,10.0.0.2,10.0.0.3"), (two, "10.9.0.1,10.9.0.2"),
+                               (one, "10.0.0.1,10.0.0.2,10.0.0.3")):
+            await _load(app, pilot, path)
+            assert await _count_switches(app, pilot, screen, rounds=10) == 0
+            assert screen.list_id == f"file:{path}"
+            await pilot.press("c")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert app.clipboard == expected
