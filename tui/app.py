@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.command import Provider
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from tui.sections import SECTIONS, Section, ordered_sections
@@ -33,6 +34,37 @@ def _freeze_startup_heap() -> None:
     """
     if gc.get_freeze_count() == 0:
         gc.freeze()
+
+
+class UnsafeLogging(RuntimeError):
+    """Textual's logging is switched on: it would record what is typed into secret fields."""
+
+
+def unsafe_logging(env: dict[str, str] | None = None) -> str | None:
+    """Why the app must not start with this environment's Textual logging, or None.
+
+    Textual's log file (TEXTUAL_LOG) and devtools get every event as text: each key typed into
+    the API secret or vault passphrase field, each paste and each field change. Its debug mode
+    (TEXTUAL_DEBUG, or "debug" in TEXTUAL) writes the raw terminal input to keys.log. None of
+    them can be told to skip one widget, so keylink refuses to start with them on.
+    """
+    from os import environ
+
+    env = environ if env is None else env  # type: ignore[assignment]
+    assert env is not None
+    features = {part.strip().lower() for part in env.get("TEXTUAL", "").split(",")}
+    debug = env.get("TEXTUAL_DEBUG", "").strip().lower() in ("1", "true", "yes", "on")
+    if env.get("TEXTUAL_LOG"):
+        what = "TEXTUAL_LOG is set"
+    elif "devtools" in features:
+        what = "TEXTUAL includes devtools"
+    elif debug or "debug" in features:
+        what = "Textual's debug mode is on"
+    else:
+        return None
+    return (f"{what}: Textual would log every key typed, secrets and the vault passphrase "
+            "included, so keylink does not start; unset it (keylink doctor gives the details "
+            "a bug report needs)")
 
 
 #: How many previously shown sections Escape can return to.
@@ -145,6 +177,13 @@ class KeylinkApp(App[None]):
     def _warm_up(self) -> None:
         self.run_worker(_import_sections, thread=True, group="warm-up", exit_on_error=False)
 
+    def run(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the app, unless Textual's logging would record secrets (UnsafeLogging)."""
+        reason = unsafe_logging()
+        if reason is not None:
+            raise UnsafeLogging(reason)
+        return super().run(*args, **kwargs)
+
     async def show(self, mode: str, target: str | None = None) -> Screen[Any]:
         """Show section ``mode``; ``target`` is passed to its screen's ``reveal`` (a profile
         id for the whitelist, a question id for the FAQ). Returns the section's screen."""
@@ -189,6 +228,60 @@ class KeylinkApp(App[None]):
             if mode in SECTIONS and mode != self.current_mode:
                 await self.switch_mode(mode)
                 return
+
+    def _unsaved_screens(self) -> list[Screen[Any]]:
+        """Screens, in any section, holding typed input that leaving would throw away."""
+        stacks = getattr(self, "_screen_stacks", {self.current_mode: self.screen_stack})
+        return [screen for stack in stacks.values() for screen in stack
+                if getattr(screen, "dirty", False) is True]
+
+    async def action_quit(self) -> None:
+        """Quit; first asks, as Escape does, when a form or dialog has unsaved input (a pasted
+        key and secret are not thrown away by one key)."""
+        from tui.screens.confirm import ConfirmScreen
+
+        if isinstance(self.screen, ConfirmScreen) and self.screen.id == "quit-question":
+            return  # already asking
+        if not self._unsaved_screens():
+            self.exit()
+            return
+
+        def answered(quit_anyway: bool | None) -> None:
+            if quit_anyway:
+                self.exit()
+
+        self.push_screen(
+            ConfirmScreen(
+                "Quit without saving?",
+                "A form has input that is not saved. Quitting discards it.",
+                yes="Quit",
+                no="Keep editing",
+                danger=True,
+                id="quit-question",
+            ),
+            answered,
+        )
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """A notification, never parsed as markup and with control characters escaped.
+
+        keylink's notifications name accounts, files and what an exchange said (outside text):
+        a "[/]" in one would crash the toast, "[@click=...]" would become an action. So every
+        notification is plain text, whatever a caller (or Textual's ``Widget.notify``, which
+        passes ``markup=True`` by default) asks for.
+        """
+        from tui.services.text import clean, clean_lines
+
+        super().notify(clean_lines(message), title=clean(title), severity=severity,
+                       timeout=timeout, markup=False)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "back":

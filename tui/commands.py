@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from tui.services.text import clean
+
 if TYPE_CHECKING:
     from textual.app import App
     from textual.screen import Screen
@@ -128,13 +130,31 @@ class KeylinkCommands(Provider):
         return palette_commands(self.app, self.screen)
 
     async def discover(self) -> Hits:
+        from rich.text import Text
+
         for command in self._commands():
-            yield DiscoveryHit(command.title, command.callback, help=command.help)
+            # Titles and help can name accounts (outside text); the palette parses a str
+            # prompt as markup, so they go in as Text and escaped markup.
+            title = clean(command.title)
+            yield DiscoveryHit(Text(title), command.callback, text=title,
+                               help=_plain(command.help))
 
     async def search(self, query: str) -> Hits:
+        from rich.text import Text
+
         matcher = self.matcher(query)
         for command in self._commands():
-            score = matcher.match(command.title)
+            title = clean(command.title)
+            score = matcher.match(title)
             if score > 0:
-                yield Hit(score, matcher.highlight(command.title), command.callback,
-                          text=command.title, help=command.help)
+                # highlight() parses its argument as markup: only for titles without any.
+                display = Text(title) if "[" in title else matcher.highlight(title)
+                yield Hit(score, display, command.callback, text=title,
+                          help=_plain(command.help))
+
+
+def _plain(text: str | None) -> str | None:
+    """``text`` escaped for a place that parses markup, with controls shown escaped."""
+    from textual.markup import escape
+
+    return None if text is None else escape(clean(text))

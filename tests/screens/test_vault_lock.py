@@ -35,7 +35,7 @@ async def test_l_locks_the_vault_now_and_the_next_use_asks_again(
         vault = screen.secrets.vault
         assert vault is not None and vault.unlocked
         await pilot.press("l")
-        await wait_for(pilot, lambda: "locked: press u" in status_text(pilot))
+        await wait_for(pilot, lambda: "locked (press u" in status_text(pilot))
         assert not vault.unlocked and vault._key is None  # the derived key is gone
         await pilot.press("a")  # adding needs the secrets: the passphrase is asked for first
         await wait_for(pilot, lambda: screen_name(pilot) == "UnlockVaultScreen")
@@ -54,7 +54,7 @@ async def test_the_palette_offers_lock_only_while_unlocked(vault_home: Path, mon
         titles = [c.title for c in palette_commands(pilot.app, pilot.app.screen)]
         assert any(t.endswith("Lock") for t in titles)
         await pilot.press("l")
-        await wait_for(pilot, lambda: "locked: press u" in status_text(pilot))
+        await wait_for(pilot, lambda: "locked (press u" in status_text(pilot))
         await pilot.pause()
         titles = [c.title for c in palette_commands(pilot.app, pilot.app.screen)]
         assert not any(t.endswith("Lock") for t in titles)
@@ -65,7 +65,7 @@ async def test_an_idle_vault_locks_itself(vault_home: Path, monkeypatch) -> None
     monkeypatch.setenv("KEYLINK_VAULT_IDLE", "1")
     async with accounts_app().run_test(size=(100, 34)) as pilot:
         await wait_for(pilot, lambda: "unlocked" in status_text(pilot))
-        await wait_for(pilot, lambda: "locked: press u" in status_text(pilot), timeout=15)
+        await wait_for(pilot, lambda: "locked (press u" in status_text(pilot), timeout=15)
         assert not pilot.app.screen.secrets.vault.unlocked
 
 

@@ -128,6 +128,7 @@ async def _load(pilot, path: Path | str) -> None:
     await pilot.press("o")
     await pilot.press(*str(path))
     await pilot.press("enter")
+    await pilot.app.workers.wait_for_complete()  # the file is read off the UI thread
     await pilot.pause()
 
 

@@ -40,6 +40,7 @@ from collections.abc import Sequence  # noqa: E402
 from tui import __version__  # noqa: E402
 from tui.cli import accounts, copy, doctor, run, verify, whitelist  # noqa: E402
 from tui.cli.common import UsageError  # noqa: E402
+from tui.cli.safe_output import clean_streams  # noqa: E402
 
 __all__ = ["UsageError", "build_parser", "main"]
 
@@ -156,22 +157,30 @@ def _has_terminal() -> bool:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    args = build_parser().parse_args(argv)
+    # Outside text (names, paths, exchange answers, argv echoed back by argparse) never reaches
+    # the terminal raw while a command runs: see safe_output. The app draws its own screen.
+    with clean_streams():
+        args = build_parser().parse_args(argv)
     if args.command is None:
         if not _has_terminal():
             # The app would draw into a pipe and wait for keys that never come.
             _say("the interactive app needs a terminal on stdin and stdout; from a script use a "
                  "command such as `keylink accounts list` (see `keylink --help`)")
             return 2
-        from tui.app import KeylinkApp
+        from tui.app import KeylinkApp, UnsafeLogging
 
-        KeylinkApp().run()
+        try:
+            KeylinkApp().run()
+        except UnsafeLogging as exc:
+            _say(str(exc))
+            return 2
         return 0
-    try:
-        return args.handler(args)
-    except UsageError as exc:
-        _say(str(exc))
-        return 2
-    except EOFError:  # ctrl-D at a prompt: input() and getpass raise it
-        _say("input ended before an answer was given; stopped")
-        return 2
+    with clean_streams():
+        try:
+            return args.handler(args)
+        except UsageError as exc:
+            _say(str(exc))
+            return 2
+        except EOFError:  # ctrl-D at a prompt: input() and getpass raise it
+            _say("input ended before an answer was given; stopped")
+            return 2

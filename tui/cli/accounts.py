@@ -93,7 +93,9 @@ def _run_accounts_list(args: argparse.Namespace) -> int:
     rows = [("NAME", "EXCHANGE", "ENV", "BASE URL", "LAST CHECK")]
     for a in accounts:
         check = f"{a.last_check.summary} ({a.last_check.checked_at})" if a.last_check else "never"
-        rows.append((a.name, a.exchange, a.environment, a.base_url, check))
+        # Cleaned before measuring, so the columns line up with what is printed.
+        rows.append(tuple(clean(cell) for cell in (a.name, a.exchange, a.environment,
+                                                   a.base_url, check)))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for row in rows:
         print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4])
@@ -234,8 +236,8 @@ def _run_accounts_remove(args: argparse.Namespace) -> int:
         if not args.yes:
             what = ("from keylink (its secret is not touched)" if args.forget and not same_store
                     else "and its stored secret")
-            answer = input(f"Remove {clean(account.name)} ({account.exchange}, "
-                           f"{account.environment}) {what}? [y/N] ")
+            answer = input(f"Remove {clean(account.name)} ({clean(account.exchange)}, "
+                           f"{clean(account.environment)}) {what}? [y/N] ")
             if answer.strip().lower() not in ("y", "yes"):
                 print("kept")
                 return 1

@@ -39,7 +39,8 @@ def _run_whitelist(args: argparse.Namespace) -> int:
         raise UsageError("give either --profile or --file, not both")
     try:
         if args.file:
-            addresses = whitelist.load_file(args.file).addresses
+            # A pipe is fine here (`--file /dev/stdin`); a terminal or device is not.
+            addresses = whitelist.load_file(args.file, allow_pipe=True).addresses
         else:
             addresses = whitelist.profile(args.profile or whitelist.DEFAULT_PROFILE).addresses
     except (whitelist.WhitelistError, KeyError) as exc:

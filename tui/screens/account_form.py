@@ -19,6 +19,7 @@ from textual.widgets import Footer, Header, Input, Label, Select, Static
 
 from tui.services import validation
 from tui.services.exchanges import exchange, exchanges
+from tui.services.text import clean, clean_lines
 from tui.widgets.secret_input import CredentialInput, SecretInput
 
 if TYPE_CHECKING:
@@ -113,7 +114,7 @@ class FieldRow(Vertical):
 
     def show(self, message: str | None, blocking: bool = True) -> None:
         """Show ``message`` under the field (None clears it)."""
-        self.query_one(".message", Static).update(message or "")
+        self.query_one(".message", Static).update(clean_lines(message or ""))
         self.set_class(bool(message) and blocking, "-error")
         self.set_class(bool(message) and not blocking, "-warning")
 
@@ -214,7 +215,7 @@ class AccountFormScreen(Screen["SaveResult | None"]):
 
     def compose(self) -> ComposeResult:
         yield Header(icon="⚿")
-        yield Static(self._title(), id="form-title", markup=False)
+        yield Static(clean(self._title()), id="form-title", markup=False)  # names an account
         yield Static("", id="form-banner", markup=False)
         with VerticalScroll(id="fields"):
             yield from self._compose_fields()
@@ -363,7 +364,7 @@ class AccountFormScreen(Screen["SaveResult | None"]):
 
     def _banner(self, text: str = "", kind: str = "") -> None:
         banner = self.query_one("#form-banner", Static)
-        banner.update(text)
+        banner.update(clean_lines(text))  # store errors carry names and paths
         for name in ("error", "warning", "busy"):
             banner.set_class(kind == name and bool(text), f"-{name}")
 

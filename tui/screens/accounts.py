@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 from rich.cells import cell_len
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -28,7 +29,7 @@ from textual.worker import Worker
 
 from tui.screens.account_form import AccountFormScreen
 from tui.screens.section import SectionScreen
-from tui.services.text import clean
+from tui.services.text import clean, clean_lines
 from tui.widgets.report_panel import ReportPanel
 from tui.widgets.secret_input import SecretInput
 
@@ -227,7 +228,13 @@ class AccountsScreen(SectionScreen):
                               ("n", "copy"), ("k", "copy"), ("s", "copy"), ("p", "copy"))),
         Binding("l", "lock", "Lock", id="accounts.lock",
                 tooltip="Lock the vault now: its passphrase is asked for again on next use"),
+        # Off the footer (full at 80 columns; the file is re-read by itself); listed in help.
+        Binding("ctrl+l", "reload", "Reload", id="accounts.reload", show=False,
+                tooltip="Read the accounts file again (it is also re-read when it changes)"),
     ]
+
+    #: Seconds between looks at accounts.json for changes made by the CLI or another window.
+    WATCH_INTERVAL = 1.0
 
     def __init__(
         self,
@@ -284,6 +291,49 @@ class AccountsScreen(SectionScreen):
         self.query_one("#report", ReportPanel).display = False
         self._open_store()
         self.set_interval(5.0, self._check_idle_lock)
+        #: accounts.json's (mtime, size, inode) at the last look; None while it is missing.
+        self._file_seen: tuple[int, int, int] | None = None
+        self._file_looked = False
+        self.set_interval(self.WATCH_INTERVAL, self._watch_file)
+
+    # -- following the file --------------------------------------------------------------------
+
+    def _watch_file(self) -> None:
+        if self.store is not None:
+            self._look_at_file()
+
+    @work(thread=True, exit_on_error=False, exclusive=True, group="accounts-watch")
+    def _look_at_file(self) -> None:
+        # A stat() is file I/O: done here, off the UI thread, like every other store access.
+        store = self.store
+        if store is None:
+            return
+        try:
+            info = os.stat(store.path)
+            seen: tuple[int, int, int] | None = (info.st_mtime_ns, info.st_size, info.st_ino)
+        except OSError:
+            seen = None
+        self.app.call_from_thread(self._file_looked_at, seen)
+
+    def _file_looked_at(self, seen: tuple[int, int, int] | None) -> None:
+        if not self._file_looked:
+            # The first look: the store has just been read, so this is the state shown.
+            self._file_looked, self._file_seen = True, seen
+            return
+        if seen == self._file_seen:
+            return
+        if any(w.group == "accounts-store" and w.is_running for w in self.workers):
+            return  # a save or reload is under way: look again next time
+        self._file_seen = seen
+        self._reload()
+
+    def action_reload(self) -> None:
+        """Read the accounts file again now."""
+        if self.store is None:
+            self.notify("The secret store is still opening; try again in a moment.")
+            return
+        self._reload()
+        self.notify("Read the accounts file again.", title="Reloaded")
 
     # -- opening the store ---------------------------------------------------------------------
 
@@ -353,16 +403,16 @@ class AccountsScreen(SectionScreen):
                 state = "locked (press u to unlock)"
             else:
                 state = "unlocked" + _lock_time(secrets.lock_due())
-            status.update(f"Secrets: {secrets.backend_name}, {state}")
+            status.update(Content(clean(f"Secrets: {secrets.backend_name}, {state}")))
         else:
-            status.update(f"Secrets: {secrets.backend_name}")
+            status.update(Content(clean(f"Secrets: {secrets.backend_name}")))
         if secrets is not None:
-            status.tooltip = secrets.reason
+            status.tooltip = Text(clean(secrets.reason))
         self.refresh_bindings()
 
     def _show_banner(self, selector: str, text: str) -> None:
         banner = self.query_one(selector, Static)
-        banner.update(text)
+        banner.update(clean_lines(text))  # paths and store errors: outside text
         banner.set_class(bool(text), "-shown")
 
     def _show_fault(self, exc: BaseException) -> None:
@@ -428,8 +478,12 @@ class AccountsScreen(SectionScreen):
                 rest = check.summary.split(":", 1)[-1].strip()
             detail = Content(clean(rest))
             when = format_checked_at(check.checked_at)
-        return (account.name, status, _exchange_label(account), _environment_label(account),
-                when, detail)
+        # Names, labels and the stored time come from accounts.json (outside text): Text cells,
+        # never markup.
+        name, exchange_label, environment, when = (
+            Text(clean(cell)) for cell in (account.name, _exchange_label(account),
+                                           _environment_label(account), when))
+        return (name, status, exchange_label, environment, when, detail)
 
     @property
     def selected_id(self) -> str | None:
@@ -819,7 +873,7 @@ class AccountsScreen(SectionScreen):
     def _progress(self, text: str, done: int | None, total: int) -> None:
         box = self.query_one("#verify-progress", Horizontal)
         box.set_class(done is not None, "-shown")
-        self.query_one("#verify-label", Label).update(text)
+        self.query_one("#verify-label", Label).update(Content(clean(text)))  # names an account
         bar = self.query_one("#verify-bar", ProgressBar)
         bar.update(total=total, progress=done or 0)
 

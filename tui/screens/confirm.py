@@ -8,6 +8,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from tui.services.text import clean_lines
+
 
 class ConfirmScreen(ModalScreen[bool]):
     """Ask one question; dismisses with True (yes) or False (no / escape).
@@ -58,8 +60,9 @@ class ConfirmScreen(ModalScreen[bool]):
         yes: str = "Yes",
         no: str = "No",
         danger: bool = False,
+        id: str | None = None,
     ) -> None:
-        super().__init__(classes="-danger" if danger else "")
+        super().__init__(classes="-danger" if danger else "", id=id)
         self._title = title
         self._message = message
         self._yes = yes
@@ -68,8 +71,9 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Static(self._title, id="title", markup=False)
-            yield Static(self._message, id="message", markup=False)
+            # Questions name accounts and files (outside text): escaped, never markup.
+            yield Static(clean_lines(self._title), id="title", markup=False)
+            yield Static(clean_lines(self._message), id="message", markup=False)
             with Horizontal(id="buttons"):
                 yield Button(f"{self._no} (n)", id="no")
                 yield Button(

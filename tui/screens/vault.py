@@ -16,6 +16,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from tui.services.text import clean_lines
 from tui.widgets.secret_input import SecretInput
 
 if TYPE_CHECKING:
@@ -91,7 +92,7 @@ class _VaultDialog(ModalScreen[bool]):
 
     def _say(self, text: str, kind: str = "") -> None:
         message = self.query_one("#message", Static)
-        message.update(text)
+        message.update(clean_lines(text))  # store errors carry paths
         message.set_class(kind == "error", "-error")
         message.set_class(kind == "busy", "-busy")
         # On a short terminal the dialog scrolls: bring the message (and the buttons) into view.

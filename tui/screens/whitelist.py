@@ -8,6 +8,7 @@ from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -169,9 +170,9 @@ class WhitelistScreen(SectionScreen):
             yield Label("Profile")
             yield Select(self._profile_options(), value=self.list_id, allow_blank=False,
                          compact=True, id="profile")
-        yield Static(id="wl-source")
-        yield Static(id="wl-warning")
-        yield Static(id="wl-error")
+        yield Static(id="wl-source", markup=False)
+        yield Static(id="wl-warning", markup=False)
+        yield Static(id="wl-error", markup=False)
         with Horizontal(id="wl-main"):
             yield DataTable(id="addresses", cursor_type="row", zebra_stripes=True)
             yield CopyPanel(id="copy")
@@ -191,9 +192,13 @@ class WhitelistScreen(SectionScreen):
 
     # -- what is shown -----------------------------------------------------------------------
 
-    def _profile_options(self) -> list[tuple[str, str]]:
-        options = [(p.name, p.id) for p in whitelist.profiles().values()]
-        options += [(f"File: {result.source}", key) for key, result in self.files.items()]
+    def _profile_options(self) -> list[tuple[Content | str, str]]:
+        options: list[tuple[Content | str, str]] = [
+            (p.name, p.id) for p in whitelist.profiles().values()
+        ]
+        # A path is outside text: shown escaped, as Content so "[" in it is not markup.
+        options += [(Content(f"File: {clean(result.source)}"), key)
+                    for key, result in self.files.items()]
         return options
 
     def _source_line(self) -> Content:
@@ -222,7 +227,7 @@ class WhitelistScreen(SectionScreen):
         table = self.query_one("#addresses", DataTable)
         table.clear()
         for number, address in enumerate(self.addresses, start=1):
-            table.add_row(str(number), address, key=address)
+            table.add_row(str(number), Text(address), key=address)
         table.border_title = _count(len(self.addresses), "address", "addresses")
         self.query_one("#wl-source", Static).update(self._source_line())
         warning = self._warning_line()
@@ -236,8 +241,9 @@ class WhitelistScreen(SectionScreen):
         panel = self.query_one(CopyPanel)
         panel.show_preview(
             whitelist.format_addresses(self.addresses, self.fmt),
-            f"[b]c[/b] copies all {len(self.addresses)} as {label}; "
-            f"[b]f[/b] changes the format; [b]y[/b] copies one.",
+            Content.assemble(("c", "bold"), f" copies all {len(self.addresses)} as {label}; ",
+                             ("f", "bold"), " changes the format; ", ("y", "bold"),
+                             " copies one."),
         )
         panel.border_title = f"Preview · {label}"
 
@@ -250,30 +256,50 @@ class WhitelistScreen(SectionScreen):
         self.list_id, self.addresses = list_id, addresses
         select = self.query_one("#profile", Select)
         if select.value != list_id:
-            select.value = list_id
+            # Set by us, so not a choice to act on: without this the Changed message would
+            # come back to _profile_chosen after the list was already shown.
+            with self.prevent(Select.Changed):
+                select.value = list_id
         self._show_list()
 
     # -- loading a file ----------------------------------------------------------------------
 
-    def load_path(self, path: str) -> bool:
-        """Load a whitelist file and show it. On failure the message names the bad lines and
-        the list on screen stays as it was. Returns whether the file was loaded."""
-        error = self.query_one("#wl-error", Static)
+    def load_path(self, path: str) -> None:
+        """Load a whitelist file off the UI thread and show it. On failure the message names the
+        bad lines and the list on screen stays as it was; the path box closes on success."""
+        self._read_file(path)
+
+    @work(thread=True, exclusive=True, group="load")
+    def _read_file(self, path: str) -> None:
+        # A slow disk or network mount must not freeze the screen; load_file itself refuses
+        # FIFOs, terminals and devices, which would block or never end.
         try:
-            # load_file caps the size, so this read is short enough for the UI thread.
-            result = whitelist.load_file(path)
+            result: whitelist.LoadResult | whitelist.WhitelistError = whitelist.load_file(path)
         except whitelist.WhitelistError as exc:
+            result = exc
+        self.app.call_from_thread(self._file_read, result)
+
+    def _file_read(self, result: whitelist.LoadResult | whitelist.WhitelistError) -> None:
+        error = self.query_one("#wl-error", Static)
+        if isinstance(result, whitelist.WhitelistError):
+            message = str(result)  # load_file escapes the path and the bad lines
             error.border_title = "File not loaded: the list below is unchanged"
-            error.update(str(exc))
+            error.update(Content(message))
             error.display = True
-            self.notify(str(exc), title="File not loaded", severity="error")
-            return False
+            self.notify(message, title="File not loaded", severity="error", markup=False)
+            return
         error.display = False
         key = f"{_FILE_PREFIX}{result.source}"
         self.files[key] = result
         select = self.query_one("#profile", Select)
-        select.set_options(self._profile_options())
+        # set_options resets the value to the first option and says so with a Changed message;
+        # that message is ours, not the user's, and must not switch the list back.
+        with self.prevent(Select.Changed):
+            select.set_options(self._profile_options())
         self.show_list(key)
+        path_box = self.query_one("#path", PathInput)
+        path_box.value = ""
+        self.close_file_box()
         message = f"Loaded {_count(len(result.addresses), 'address', 'addresses')}"
         unroutable = _unroutable_warning(result.addresses)
         if result.duplicates:
@@ -335,9 +361,7 @@ class WhitelistScreen(SectionScreen):
         if not path:
             self.notify("Type the path of a file first.", severity="warning")
             return
-        if self.load_path(path):
-            event.input.value = ""
-            self.close_file_box()
+        self.load_path(path)
 
     # -- copying -----------------------------------------------------------------------------
 
@@ -401,8 +425,11 @@ class WhitelistScreen(SectionScreen):
 
     @on(Select.Changed, "#profile")
     def _profile_chosen(self, event: Select.Changed) -> None:
-        if isinstance(event.value, str) and event.value != self.list_id:
-            self.show_list(event.value)
+        # A message about a value the selector no longer holds is stale: acting on it would
+        # switch back to an old list (and the switch would send another one, for ever).
+        value = event.value
+        if isinstance(value, str) and value == event.select.value and value != self.list_id:
+            self.show_list(value)
 
     # -- hooks for the app -------------------------------------------------------------------
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import re
+import stat
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -15,6 +17,8 @@ from datetime import date
 from functools import cache
 from importlib import resources
 from pathlib import Path
+
+from tui.services.text import clean
 
 DEFAULT_PROFILE = "insilico-general"
 FORMATS = ("comma", "lines", "space")
@@ -204,41 +208,65 @@ def parse_addresses(text: str, source: str = "text") -> LoadResult:
             else:
                 seen[address] = None
     if bad:
-        named = "; ".join(f"line {n}: {text!r} is {why}" for n, text, why in bad[:_NAMED_BAD_LINES])
+        named = "; ".join(f"line {n}: {clean(repr(text), limit=60)} is {why}"
+                          for n, text, why in bad[:_NAMED_BAD_LINES])
         more = len(bad) - _NAMED_BAD_LINES
         suffix = f"; and {more} more" if more > 0 else ""
-        raise WhitelistError(f"{source}: {named}{suffix}", tuple(bad))
+        raise WhitelistError(f"{clean(source)}: {named}{suffix}", tuple(bad))
     if not seen:
-        raise WhitelistError(f"{source}: no IP addresses found")
+        raise WhitelistError(f"{clean(source)}: no IP addresses found")
     return LoadResult(tuple(seen), tuple(duplicates), source)
 
 
-def load_file(path: str | Path) -> LoadResult:
-    """Read a user's whitelist file; every failure is a WhitelistError with a clear message."""
+def load_file(path: str | Path, *, allow_pipe: bool = False) -> LoadResult:
+    """Read a user's whitelist file; every failure is a WhitelistError with a clear message.
+
+    Only regular files are read: a FIFO, a terminal (/dev/tty) or a device would block or never
+    end. ``allow_pipe`` also takes a named pipe or /dev/stdin fed by a pipe (the command line's
+    ``--file /dev/stdin``), still with the size cap. Paths in messages are shown escaped.
+    """
     file = Path(path).expanduser()
+    shown = clean(file)
     too_large = WhitelistError(
-        f"{file}: too large for a whitelist (over {MAX_FILE_BYTES // 1024} KiB)"
+        f"{shown}: too large for a whitelist (over {MAX_FILE_BYTES // 1024} KiB)"
     )
     try:
-        if file.stat().st_size > MAX_FILE_BYTES:
+        # stat() first: it never blocks, so a FIFO or a terminal is refused before any open().
+        info = file.stat()
+        pipe = stat.S_ISFIFO(info.st_mode)
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(info.st_mode) and not (pipe and allow_pipe):
+            raise WhitelistError(f"{shown}: not a regular file (a pipe, terminal or device); "
+                                 "save the list to a text file and load that")
+        if info.st_size > MAX_FILE_BYTES:
             raise too_large
-        # Bounded read as well: a pipe or device (/dev/stdin, /dev/zero) has no size to stat.
-        with file.open("rb") as handle:
+        # O_NONBLOCK: if the path was swapped for a FIFO since stat(), open() still returns;
+        # fstat() of what was opened is the check that counts.
+        flags = os.O_RDONLY | os.O_CLOEXEC | (0 if pipe else os.O_NONBLOCK)
+        fd = os.open(file, flags)
+        with os.fdopen(fd, "rb") as handle:
+            opened = os.fstat(handle.fileno()).st_mode
+            if not stat.S_ISREG(opened) and not (pipe and stat.S_ISFIFO(opened)):
+                raise WhitelistError(f"{shown}: not a regular file; nothing was read")
+            # Bounded read as well: a pipe has no size to stat, and a file can grow.
             data = handle.read(MAX_FILE_BYTES + 1)
         if len(data) > MAX_FILE_BYTES:
             raise too_large
     except FileNotFoundError:
-        raise WhitelistError(f"{file}: no such file") from None
+        raise WhitelistError(f"{shown}: no such file") from None
     except IsADirectoryError:
-        raise WhitelistError(f"{file}: is a folder, not a file") from None
+        raise WhitelistError(f"{shown}: is a folder, not a file") from None
     except PermissionError:
-        raise WhitelistError(f"{file}: not allowed to read it") from None
+        raise WhitelistError(f"{shown}: not allowed to read it") from None
     except OSError as exc:
-        raise WhitelistError(f"{file}: cannot read it ({exc.strerror or exc})") from None
+        raise WhitelistError(f"{shown}: cannot read it ({clean(exc.strerror or exc)})") from None
+    except ValueError:  # a NUL byte in the path: no file can have that name
+        raise WhitelistError(f"{shown}: not a usable path (it holds a NUL character)") from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise WhitelistError(f"{file}: not a text file") from None
+        raise WhitelistError(f"{shown}: not a text file") from None
     return parse_addresses(text, source=str(file))
 
 

@@ -42,7 +42,11 @@ def reflow(text: str, width: int) -> str:
 
 
 class CopyPanel(Vertical):
-    """A status line over a read-only text box holding the text in question."""
+    """A status line over a read-only text box holding the text in question.
+
+    The text box shows its text literally (it is a TextArea, not markup); a str status is shown
+    literally too, and a ``Content`` status keeps its styles.
+    """
 
     DEFAULT_CSS = """
     CopyPanel {
@@ -64,7 +68,7 @@ class CopyPanel(Vertical):
         self._text = ""
 
     def compose(self) -> ComposeResult:
-        yield Static(id="copy-status")
+        yield Static(id="copy-status", markup=False)
         yield TextArea(read_only=True, soft_wrap=False, id="copy-text", show_cursor=False,
                        highlight_cursor_line=False)
 
@@ -97,7 +101,10 @@ class CopyPanel(Vertical):
 
     def _show(self, text: str, status: str | Content) -> None:
         self._text = text
-        self.query_one("#copy-status", Static).update(status)
+        # A plain str is shown as it is (never parsed as markup): it may hold copied text.
+        self.query_one("#copy-status", Static).update(
+            status if isinstance(status, Content) else Content(status)
+        )
         self._layout_text()
 
     def _layout_text(self) -> None:

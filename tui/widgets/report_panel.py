@@ -122,8 +122,8 @@ class ReportPanel(VerticalScroll, can_focus=True):
 
     def show_report(self, account_name: str, report: KeyReport, checked_at: str = "") -> None:
         """Render ``report`` for the account called ``account_name``."""
-        self.border_title = f"Verification · {account_name}"
-        self.border_subtitle = checked_at
+        self.border_title = Content(f"Verification · {clean(account_name)}")
+        self.border_subtitle = Content(clean(checked_at))  # from accounts.json
         self.remove_children()
         self.mount_all(self._lines(report))
         self.scroll_home(animate=False)
