@@ -430,6 +430,8 @@ class AccountsScreen(SectionScreen):
 
     def _show_accounts(self, accounts: list[Account], select_id: str | None = None) -> None:
         table = self.query_one("#accounts", DataTable)
+        if select_id is None and list(accounts) == self.accounts and table.row_count:
+            return  # nothing changed (often our own write, seen again by the file watcher)
         current = select_id or self.selected_id
         self.accounts = list(accounts)
         table.clear()
@@ -442,8 +444,8 @@ class AccountsScreen(SectionScreen):
                 if account.id == current:
                     table.move_cursor(row=index, animate=False)
                     break
-        if self.accounts:
-            table.focus()
+        if self.accounts and (self.focused is None or self.focused is table):
+            table.focus()  # never pulled away from the report panel by a reload
         self.refresh_bindings()
 
     def _fit_columns(self) -> None:
