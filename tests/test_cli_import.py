@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import stat
 from pathlib import Path
 
@@ -91,6 +92,15 @@ def test_freqtrade_partial_and_broken_configs(cli: Cli, tmp_path: Path):
     broken.write_text('{"exchange": {"name": "okx", // a comment\n "key": "x"}}')
     assert_one_line_error(cli("accounts", "import", str(broken)), "not valid JSON (line 1")
     assert_one_line_error(cli("accounts", "import", str(tmp_path / "nope.json")), "no file at")
+    # A FIFO would wait for a writer forever; a folder is no config either: one line each.
+    fifo = tmp_path / "config.fifo"
+    os.mkfifo(fifo)
+    assert_one_line_error(cli("accounts", "import", str(fifo)), "not a regular file")
+    assert_one_line_error(cli("accounts", "import", str(tmp_path)), "not a regular file")
+    # A config reached through a symlink (dotfile managers do that) is read from its target.
+    link = tmp_path / "linked.json"
+    link.symlink_to(freqtrade_config(tmp_path, password=""))
+    assert_one_line_error(cli("accounts", "import", str(link)), "exchange.password is missing")
     assert names(cli) == []
 
 

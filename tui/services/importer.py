@@ -64,11 +64,14 @@ class Source:
 
 
 def _read_bytes(path: Path) -> bytes:
+    """The file's bytes. A FIFO or device is refused before it can stall the import; a symlinked
+    config (common for dotfiles) is followed to its target."""
+    from tui.services.private_files import RefusedFile, read_regular
+
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise ImportProblem(f"{clean(path)} is over {MAX_FILE_BYTES // 1000} kB: "
-                                "not a credential config")
-        return path.read_bytes()
+        return read_regular(path.resolve(), MAX_FILE_BYTES)
+    except RefusedFile as exc:
+        raise ImportProblem(f"{exc}: not a credential config") from None
     except FileNotFoundError:
         raise ImportProblem(f"no file at {clean(path)}") from None
     except IsADirectoryError:

@@ -12,6 +12,8 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from tui.services.text import clean
+
 
 def ensure_private_dir(directory: Path) -> None:
     """Create ``directory`` (and parents) and make it 0700 (only a real dir of this user's).
@@ -160,16 +162,16 @@ def read_regular(path: Path, limit: int) -> bytes:
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise RefusedFile(
-                f"{path} is a symbolic link; keylink only reads a regular file there"
+                f"{clean(path)} is a symbolic link; keylink only reads a regular file there"
             ) from None
         raise
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise RefusedFile(f"{path} is not a regular file; keylink left it alone")
+            raise RefusedFile(f"{clean(path)} is not a regular file; keylink left it alone")
         if info.st_size > limit:
             raise RefusedFile(
-                f"{path} is {info.st_size:,} bytes, more than keylink's limit of {limit:,}; "
+                f"{clean(path)} is {info.st_size:,} bytes, more than keylink's limit of {limit:,}; "
                 "it is not keylink's file, or it is damaged"
             )
         chunks: list[bytes] = []
@@ -177,7 +179,7 @@ def read_regular(path: Path, limit: int) -> bytes:
         while chunk := os.read(fd, 1 << 16):
             size += len(chunk)
             if size > limit:  # it grew while we read
-                raise RefusedFile(f"{path} grew past keylink's limit of {limit:,} bytes")
+                raise RefusedFile(f"{clean(path)} grew past keylink's limit of {limit:,} bytes")
             chunks.append(chunk)
         return b"".join(chunks)
     finally:
