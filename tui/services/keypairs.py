@@ -82,6 +82,12 @@ def looks_like_pem(text: str) -> bool:
             and len(_BEGIN.findall(body)) == 1)
 
 
+def tidy_pem(text: str) -> str:
+    """A PEM block with LF line ends and no indentation (python-binance and ccxt tell Ed25519
+    from RSA by length, so a CRLF Ed25519 PEM would be misread by them)."""
+    return _normalise(text).decode().strip()
+
+
 def is_pem_secret(secret: str) -> bool:
     """Whether a stored secret is a PEM private key (any PEM label), not an HMAC secret."""
     return "-----BEGIN" in secret
