@@ -153,3 +153,39 @@ def test_truncated_pem_on_stdin_is_one_line(cli, fake):
     generate_okx = cli("accounts", "add", "x", "--exchange", "okx", "--generate", "ed25519")
     assert generate_okx.returncode == 2
     assert generate_okx.stderr.strip() == "keylink: OKX does not take Ed25519 keys (it takes HMAC)."
+
+
+def test_export_key_writes_encrypted_pkcs8_0600_only_on_request(cli, fake):
+    import os
+    import stat
+
+    pair = keypairs.generate(keypairs.ED25519)
+    key = fake.register_public_key("binance", pair.public_pem)
+    added = cli("accounts", "add", "bn", "--exchange", "binance", "--base-url", fake.url,
+                stdin=f"{key.api_key}\n{pair.private_pem}\n")
+    assert added.returncode == 0, added.stderr
+    (cli.root / "home").mkdir(exist_ok=True)
+    target = cli.root / "home" / "bn-key.pem"
+    no_pass = cli("accounts", "export-key", "bn", str(target))
+    assert no_pass.returncode == 2 and not target.exists()
+    assert no_pass.stderr.strip() == ("keylink: set KEYLINK_KEY_PASSPHRASE or run this in a "
+                                      "terminal to choose the export passphrase")
+    done = cli("accounts", "export-key", "bn", str(target),
+               env={"KEYLINK_KEY_PASSPHRASE": "export pass 99"})
+    assert done.returncode == 0, done.stderr
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
+    text = target.read_text()
+    assert text.startswith("-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    assert keypairs.parse(text, "export pass 99").private_pem == pair.private_pem
+    again = cli("accounts", "export-key", "bn", str(target),
+                env={"KEYLINK_KEY_PASSPHRASE": "export pass 99"})
+    assert again.returncode == 2 and "already exists" in again.stderr
+    target.unlink()  # the scan below then covers only what keylink itself keeps
+    _assert_no_plain_private_key(cli.root, pair.private_pem)
+    hmac = cli("accounts", "add", "by", "--exchange", "bybit", "--base-url", fake.url,
+               stdin=f"{fake.key('bybit').api_key}\n{fake.key('bybit').secret}\n")
+    assert hmac.returncode == 0, hmac.stderr
+    refused = cli("accounts", "export-key", "by", str(target),
+                  env={"KEYLINK_KEY_PASSPHRASE": "export pass 99"})
+    assert refused.returncode == 2
+    assert "has an HMAC secret, not a key pair" in refused.stderr and not target.exists()

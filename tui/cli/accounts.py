@@ -45,6 +45,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                      help="size of a generated RSA key (default 2048)")
     add.set_defaults(handler=_run_accounts_add)
 
+    export = actions.add_parser(
+        "export-key",
+        help="write a self-generated private key to a file, encrypted (PKCS#8, mode 0600)",
+        description="Only on request, and only encrypted: the passphrase comes from "
+        "KEYLINK_KEY_PASSPHRASE or a hidden prompt (asked twice). An existing file is never "
+        "overwritten.",
+    )
+    export.add_argument("name", help="account name or id")
+    export.add_argument("file", help="where to write the encrypted PEM")
+    export.set_defaults(handler=_run_accounts_export_key)
+
     remove = actions.add_parser("remove", help="delete an account and its stored secret")
     remove.add_argument("name", help="account name or id")
     remove.add_argument("--yes", action="store_true",
@@ -251,6 +262,48 @@ def _check_like_the_form(info, creds, show_key: bool = True):  # -> Credentials
               f"the one {info.label} shows):", file=sys.stderr)
         print(check.key.public_pem)
     return replace(creds, secret=check.values[SECRET])
+
+
+def _export_passphrase() -> str:
+    import getpass
+    import os
+
+    from tui.services.keypairs import EXPORT_PASSPHRASE_ENV
+
+    passphrase = os.environ.get(EXPORT_PASSPHRASE_ENV, "")
+    if passphrase:
+        return passphrase
+    if not stdin_is_terminal():
+        raise UsageError(f"set {EXPORT_PASSPHRASE_ENV} or run this in a terminal to choose the "
+                         "export passphrase")
+    first = getpass.getpass("Export passphrase (hidden): ")
+    if getpass.getpass("Type it again: ") != first:
+        raise UsageError("the two passphrases differ: nothing was written")
+    return first
+
+
+def _run_accounts_export_key(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from tui.services import keypairs
+    from tui.services.accounts import AccountError
+    from tui.services.secrets import SecretStoreError
+    from tui.services.text import clean
+
+    store = account_store(open_secrets(unlock=True))
+    try:
+        account = store.get(args.name)
+        secret = store.secrets.get(account.secret_ref).secret
+        if not keypairs.is_pem_secret(secret):
+            raise UsageError(f"{account.name} has an HMAC secret, not a key pair: there is no "
+                             "private key to export")
+        keypairs.export_encrypted(secret, Path(args.file), _export_passphrase())
+    except (AccountError, SecretStoreError, keypairs.KeyPemError) as exc:
+        raise UsageError(str(exc)) from None
+    except OSError as exc:
+        raise UsageError(f"cannot write {clean(args.file)}: {exc.strerror}") from None
+    print(f"wrote {clean(args.file)}: {account.name}'s private key, encrypted (mode 0600)")
+    return 0
 
 
 def _run_accounts_remove(args: argparse.Namespace) -> int:

@@ -18,6 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+#: Where ``keylink accounts export-key`` reads the export passphrase when not on a terminal
+#: (and ``accounts add`` the passphrase of an encrypted PEM).
+EXPORT_PASSPHRASE_ENV = "KEYLINK_KEY_PASSPHRASE"
+
 HMAC = "hmac"
 ED25519 = "ed25519"
 RSA = "rsa"
