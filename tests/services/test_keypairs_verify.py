@@ -142,3 +142,31 @@ def test_bitget_rsa_signature_matches_the_official_sdk_recipe(rsa_pair):
                            .sign(SHA256.new(message.encode()))).decode()
     assert sdk == bitget.sign(rsa_pair.private_pem, 1700000000000, "GET",
                               "/api/v2/spot/account/info")
+
+
+async def test_rsa_work_stays_off_the_event_loop(fake):
+    """In the app verify runs on the UI's loop: reading and signing with an RSA-4096 key (about
+    a third of a second each here) must not stall it."""
+    import asyncio
+    import time
+
+    pair = keypairs.generate(keypairs.RSA, 4096)
+    key = fake.register_public_key("bybit", pair.public_pem)
+    gaps: list[float] = []
+
+    async def ticker() -> None:
+        last = time.perf_counter()
+        while True:
+            await asyncio.sleep(0.01)
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+
+    task = asyncio.create_task(ticker())
+    try:
+        report = await verify_key("bybit", fake.url, Credentials(key.api_key, pair.private_pem),
+                                  read_timeout=10.0)
+    finally:
+        task.cancel()
+    assert report.status == "works" and report.key_kind == "rsa-4096"
+    assert max(gaps) < 0.25, f"event loop stalled for {max(gaps):.3f} s"

@@ -103,7 +103,7 @@ def _normalise(text: str) -> bytes:
     return ("\n".join(line for line in lines if line) + "\n").encode("ascii", "replace")
 
 
-def _load(text: str, passphrase: str | None) -> Any:
+def _load(text: str, passphrase: str | None, *, validated: bool = False) -> Any:
     from cryptography.hazmat.primitives import serialization
 
     body = text.strip()
@@ -121,7 +121,11 @@ def _load(text: str, passphrase: str | None) -> Any:
         raise PassphraseNeeded("This private key is encrypted: enter its passphrase.")
     password = passphrase.encode() if encrypted and passphrase else None
     try:
-        return serialization.load_pem_private_key(_normalise(body), password=password)
+        # An RSA key's full check takes ~0.3 s for 4096 bits and holds the GIL (so a thread
+        # does not spare the UI). Keys are checked in full when they enter keylink (``parse``);
+        # one read back from keylink's own secret store (``validated``) skips the repeat.
+        return serialization.load_pem_private_key(_normalise(body), password=password,
+                                                  unsafe_skip_rsa_key_validation=validated)
     except TypeError as exc:  # "Password was not given but private key is encrypted" and kin
         raise PassphraseNeeded("This private key is encrypted: enter its passphrase.") from exc
     except ValueError as exc:
@@ -184,7 +188,7 @@ def kind_of_secret(secret: str) -> KeyKind:
     """The kind of a stored secret: HMAC for a plain secret, else the PEM key's kind."""
     if not is_pem_secret(secret):
         return KeyKind(HMAC)
-    return _kind_of(_load(secret, None))
+    return _kind_of(_load(secret, None, validated=True))
 
 
 def sign(secret_pem: str, message: bytes) -> bytes:
@@ -193,7 +197,7 @@ def sign(secret_pem: str, message: bytes) -> bytes:
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import padding
 
-    key = _load(secret_pem, None)
+    key = _load(secret_pem, None, validated=True)
     kind = _kind_of(key)
     if kind.kind == ED25519:
         return key.sign(message)
