@@ -466,6 +466,9 @@ class AccountFormScreen(Screen["SaveResult | None"]):
             f"New {pair.kind.label} key pair. The private key stays in keylink. Register this "
             f"public key on {label}'s API page, then paste the API key {label} gives you:\n\n"
             f"{pair.public_pem}"))
+        # The whole public key in view, so it can be read and selected without scrolling.
+        self.call_after_refresh(self.query_one("#fields", VerticalScroll).scroll_to_widget,
+                                self.query_one("#key-info", Static), animate=False)
 
     def _show_key_info(self, text: Content | None) -> None:
         box = self.query_one("#key-info", Static)
