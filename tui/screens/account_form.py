@@ -210,6 +210,8 @@ class AccountFormScreen(Screen["SaveResult | None"]):
         self._saving = False
         #: A key pair generated in this form: its private key becomes the secret on save.
         self._generated: keypairs.ParsedKey | None = None
+        #: The key kinds the form currently offers (they follow the chosen exchange).
+        self._kind_offer: list[tuple[str, str]] = []
 
     # -- building ------------------------------------------------------------------------------
 
@@ -299,7 +301,7 @@ class AccountFormScreen(Screen["SaveResult | None"]):
             yield FieldRow(
                 "key_kind",
                 "Key kind",
-                Select(self._kind_options(info), value=KIND_HMAC, allow_blank=False,
+                Select(self._offer_kinds(info), value=KIND_HMAC, allow_blank=False,
                        id="key_kind"),
             )
             yield Static("", id="key-info", markup=False)
@@ -336,6 +338,10 @@ class AccountFormScreen(Screen["SaveResult | None"]):
                 "ctrl+s saves; esc leaves.",
                 classes="note",
             )
+
+    def _offer_kinds(self, info: ExchangeInfo) -> list[tuple[str, str]]:
+        self._kind_offer = self._kind_options(info)
+        return self._kind_offer
 
     @staticmethod
     def _kind_options(info: ExchangeInfo) -> list[tuple[str, str]]:
@@ -427,8 +433,13 @@ class AccountFormScreen(Screen["SaveResult | None"]):
         self.query_one("#whitelist", Select).value = info.default_whitelist
         self._row(validation.PASSPHRASE).display = info.has_passphrase
         kinds = self.query_one("#key_kind", Select)
-        kinds.set_options(self._kind_options(info))
-        kinds.value = KIND_HMAC
+        options = self._kind_options(info)
+        # Select also reports its first value on mount: leave the choice alone when the kinds
+        # on offer did not change (no needless relayout while the form opens).
+        if options != self._kind_offer:
+            self._kind_offer = options
+            kinds.set_options(options)
+            kinds.value = KIND_HMAC
         # Shapes differ per exchange: re-check the fields that already show a message.
         for field_id in (validation.API_KEY, validation.SECRET, validation.PASSPHRASE):
             if self._row(field_id).message:
@@ -436,8 +447,10 @@ class AccountFormScreen(Screen["SaveResult | None"]):
 
     @on(Select.Changed, "#key_kind")
     def _kind_changed(self, event: Select.Changed) -> None:
-        self._generated = None
         generate = event.value in (KIND_ED25519, KIND_RSA)
+        if not generate and self._generated is None and self._row(validation.SECRET).display:
+            return  # Select's report of its first value on mount: nothing to change
+        self._generated = None
         self._row(validation.SECRET).display = not generate
         self._show_key_info(None)
         if generate:
@@ -472,6 +485,8 @@ class AccountFormScreen(Screen["SaveResult | None"]):
 
     def _show_key_info(self, text: Content | None) -> None:
         box = self.query_one("#key-info", Static)
+        if text is None and not box.has_class("-shown"):
+            return  # nothing shown, nothing to hide: no extra layout pass on every check
         box.update(text or "")
         box.set_class(text is not None, "-shown")
 
@@ -529,8 +544,9 @@ class AccountFormScreen(Screen["SaveResult | None"]):
             values.get(validation.PASSPHRASE, ""),
             values.get(KEY_PASSPHRASE, ""),
         )
-        self._row(KEY_PASSPHRASE).display = check.needs_key_passphrase or bool(
-            values.get(KEY_PASSPHRASE))
+        wanted = check.needs_key_passphrase or bool(values.get(KEY_PASSPHRASE))
+        if self._row(KEY_PASSPHRASE).display != wanted:
+            self._row(KEY_PASSPHRASE).display = wanted
         if not generated:
             if check.key is not None:
                 self._show_key_info(Content(
