@@ -131,3 +131,25 @@ async def test_encrypted_and_wrong_kind_pems_get_one_message(vault_home: Path, f
         await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen")
     [account] = open_store().list()
     assert open_store().secrets.get(account.secret_ref).secret == pair.private_pem
+
+
+async def test_going_back_to_hmac_or_another_exchange_drops_the_generated_pair(
+        vault_home: Path, fake) -> None:
+    async with accounts_app().run_test(size=(100, 50)) as pilot:
+        await open_form(pilot, fake, "binance", "Changed mind")
+        await choose(pilot, "key_kind", "Ed25519", "generate-ed25519")
+        await wait_for(pilot, lambda: "-----END PUBLIC KEY-----" in key_info(pilot), timeout=20)
+        await choose(pilot, "key_kind", "HMAC", "hmac")
+        screen = pilot.app.screen
+        assert screen.query_one("#row-secret").display
+        assert not screen.query_one("#key-info").has_class("-shown")
+        assert screen._generated is None
+        await choose(pilot, "key_kind", "Ed25519", "generate-ed25519")
+        await wait_for(pilot, lambda: screen._generated is not None, timeout=20)
+        screen.query_one("#exchange", Select).value = "okx"
+        await pilot.pause()
+        kinds = screen.query_one("#key_kind", Select)
+        assert kinds.value == "hmac" and screen._generated is None
+        assert screen.query_one("#row-secret").display
+        # OKX takes HMAC keys only: no key pair is offered.
+        assert [value for _label, value in screen._kind_offer] == ["hmac"]
