@@ -33,6 +33,7 @@ def test_generate_register_verify_from_the_keyboard(tmp_path: Path, e2e_env) -> 
             pane.wait_for("Set-up guide")
             _step(pane, "2")
             pane.wait_for("No accounts yet")
+            pane.wait_for("Secrets: keylink vault")  # the store has been opened
             _step(pane, "a")
             pane.wait_for("Create keylink's vault")
             _step(pane, "Tab", text=VAULT_PASSPHRASE)
