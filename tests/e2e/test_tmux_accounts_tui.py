@@ -52,6 +52,7 @@ def test_add_and_verify_an_account_from_the_keyboard(tmux_pane: TmuxPane, e2e_en
         tmux_pane.wait_for("Base URL")
         _step(tmux_pane, "Tab")  # -> base URL
         _step(tmux_pane, "Tab", text=fake.url)  # -> whitelist
+        _step(tmux_pane, "Tab")  # -> key kind (HMAC stays chosen)
         _step(tmux_pane, "Tab")  # -> API key
         _step(tmux_pane, "Tab", text=key.api_key)  # -> secret
         _step(tmux_pane, "C-s", text=key.secret)

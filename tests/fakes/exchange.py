@@ -64,6 +64,9 @@ class FakeKey:
     #: Rights in the exchange's own words that keylink's tables do not know (Bybit
     #: "Group:Entry", Bitget codes, OKX perm words, Binance flags), reported beside the others.
     extra_rights: tuple[str, ...] = ()
+    #: A registered public key (SPKI PEM) for a self-generated key: requests are then checked
+    #: against it (Ed25519, or RSA PKCS#1 v1.5 SHA-256) and ``secret`` is unused.
+    public_key: str = ""
 
 
 @dataclass
@@ -185,6 +188,21 @@ class FakeExchange:
         """The first (default) key of an exchange, to adjust in a test."""
         return self.keys[exchange][0]
 
+    def register_public_key(self, exchange: str, public_pem: str, **settings: Any) -> FakeKey:
+        """What an exchange's "register a public key" page does: store the public key and hand
+        out a new API key for it (shaped like the exchange's own keys)."""
+        import secrets
+
+        shapes = {"bybit": lambda: secrets.token_hex(9).upper(),
+                  "binance": lambda: secrets.token_hex(32),
+                  "bitget": lambda: "bg_" + secrets.token_hex(16),
+                  "okx": lambda: str(__import__("uuid").uuid4())}
+        base = self.key(exchange)
+        key = replace(base, api_key=shapes[exchange](), secret="", public_key=public_pem,
+                      **settings)
+        self.keys[exchange].append(key)
+        return key
+
     def server_ms(self) -> int:
         return _now_ms() + self.config.clock_skew_ms
 
@@ -235,6 +253,39 @@ def _hex_hmac(secret: str, message: str) -> str:
     return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
 
 
+def _asymmetric_ok(public_pem: str, message: str, signature_b64: str) -> bool:
+    """Check a base64 signature with a registered public key: Ed25519 over the raw message, RSA
+    as RSASSA-PKCS1-v1_5 with SHA-256 (the only schemes these exchanges document)."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
+
+    try:
+        signature = base64.b64decode(signature_b64, validate=True)
+    except ValueError:
+        return False
+    public = serialization.load_pem_public_key(public_pem.encode())
+    try:
+        if isinstance(public, ed25519.Ed25519PublicKey):
+            public.verify(signature, message.encode())
+        elif isinstance(public, rsa.RSAPublicKey):
+            public.verify(signature, message.encode(), padding.PKCS1v15(), hashes.SHA256())
+        else:
+            return False
+    except InvalidSignature:
+        return False
+    return True
+
+
+def _signed_by(key: FakeKey, message: str, signature: str, hmac_hex: bool) -> bool:
+    """A request's signature is right for ``key``: its public key if registered, else HMAC."""
+    if key.public_key:
+        return _asymmetric_ok(key.public_key, message, signature)
+    if hmac_hex:
+        return _same(_hex_hmac(key.secret, message), signature.lower())
+    return _same(_b64_hmac(key.secret, message), signature)
+
+
 def _same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
 
@@ -282,8 +333,7 @@ class _Bybit:
             raise cls.reject(10002, "invalid request, please check your server timestamp or "
                              f"recv_window param. req_timestamp[{stamp}],server_timestamp"
                              f"[{server}],recv_window[{window}]")
-        expected = _hex_hmac(key.secret, f"{stamp}{api_key}{window_text}{query}")
-        if not _same(expected, signature.lower()):
+        if not _signed_by(key, f"{stamp}{api_key}{window_text}{query}", signature, True):
             raise cls.reject(10004, "error sign! origin_string[...]", 401)
         if not fake._ip_allowed(key):
             raise cls.reject(10010, f"Unmatched IP, please check your API key's bound IP "
@@ -315,7 +365,9 @@ class _Bybit:
             "expiredAt": key.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ") if key.expires_at else "",
             "createdAt": "2024-01-01T00:00:00Z", "unified": 0, "uta": 1, "userID": 123456,
             "inviterID": 0, "vipLevel": "No VIP", "mktMakerLevel": "0", "affiliateID": 0,
-            "rsaPublicKey": "", "isMaster": True, "parentUid": "0", "kycLevel": "LEVEL_DEFAULT",
+            # Format of a non-empty value is undocumented: the fake sends the bare base64.
+            "rsaPublicKey": "".join(key.public_key.strip().splitlines()[1:-1]),
+            "isMaster": True, "parentUid": "0", "kycLevel": "LEVEL_DEFAULT",
             "kycRegion": "",
         }
         for right in key.extra_rights:
@@ -442,7 +494,7 @@ class _Bitget:
             raise cls.reject("40011", "ACCESS_PASSPHRASE is empty")
         if not _same(passphrase, key.passphrase):
             raise cls.reject("40012", "apikey/password is incorrect")
-        if not _same(_b64_hmac(key.secret, f"{stamp}GET{path_qs}"), signature):
+        if not _signed_by(key, f"{stamp}GET{path_qs}", signature, False):
             raise cls.reject("40009", "sign signature error")
         if not fake._ip_allowed(key):
             raise cls.reject("40018", "Invalid IP")
@@ -502,7 +554,12 @@ class _Binance:
         # Documented rule: timestamp < serverTime + 1000 and serverTime - timestamp <= recvWindow.
         if not (stamp < server + 1000 and server - stamp <= window):
             raise cls.reject(-1021, "Timestamp for this request is outside of the recvWindow.")
-        if not signature or not _same(_hex_hmac(key.secret, total), signature):
+        # Ed25519/RSA signatures arrive base64 then percent-encoded (rest-api.md "RSA Keys").
+        if key.public_key:
+            from urllib.parse import unquote
+
+            signature = unquote(signature)
+        if not signature or not _signed_by(key, total, signature, True):
             raise cls.reject(-1022, "Signature for this request is not valid.")
         if not fake._ip_allowed(key):
             raise cls.reject(-2015, "Invalid API-key, IP, or permissions for action.", 401)

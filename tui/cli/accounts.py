@@ -46,6 +46,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        help="a custom API URL (https; http only to 127.0.0.1/::1/localhost)")
     add.add_argument("--whitelist", metavar="PROFILE", default=None,
                      help="whitelist profile id (default: the exchange's usual one)")
+    add.add_argument("--generate", choices=("ed25519", "rsa"), default=None,
+                     help="make a key pair here: prints the public key to register on the "
+                     "exchange, keeps the private key as the secret, then reads the API key "
+                     "the exchange assigns (and the passphrase, where there is one)")
+    add.add_argument("--rsa-bits", type=int, choices=(2048, 4096), default=2048,
+                     help="size of a generated RSA key (default 2048)")
     add.set_defaults(handler=_run_accounts_add)
 
     rotate = actions.add_parser(
@@ -57,6 +63,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     rotate.add_argument("name", help="account name or id")
     rotate.set_defaults(handler=_run_accounts_rotate)
+
+    export = actions.add_parser(
+        "export-key",
+        help="write a self-generated private key to a file, encrypted (PKCS#8, mode 0600)",
+        description="Only on request, and only encrypted: the passphrase comes from "
+        "KEYLINK_KEY_PASSPHRASE or a hidden prompt (asked twice). An existing file is never "
+        "overwritten.",
+    )
+    export.add_argument("name", help="account name or id")
+    export.add_argument("file", help="where to write the encrypted PEM")
+    export.set_defaults(handler=_run_accounts_export_key)
 
     remove = actions.add_parser("remove", help="delete an account and its stored secret")
     remove.add_argument("name", help="account name or id")
@@ -106,13 +123,37 @@ def _run_accounts_list(args: argparse.Namespace) -> int:
 _MAX_STDIN_LINE = 4096
 
 
-def _read_credentials(has_passphrase: bool):  # -> Credentials
-    """Key, secret (and passphrase): stdin lines when piped, hidden prompts on a terminal."""
+#: Most lines a PEM private key on stdin may have (an RSA-4096 PKCS#8 PEM has about 54).
+_MAX_PEM_LINES = 120
+
+
+def _read_pem_rest(first: str, interactive: bool) -> str:
+    """A secret whose first line is ``-----BEGIN``: the lines up to ``-----END`` as one value."""
+    import getpass
+
+    lines = [first]
+    while "-----END" not in lines[-1]:
+        if len(lines) > _MAX_PEM_LINES:
+            raise UsageError("the private key on stdin has no -----END line: copy it whole")
+        # A pasted PEM arrives line by line; each hidden read takes the next one.
+        raw = getpass.getpass("") if interactive else sys.stdin.readline(_MAX_STDIN_LINE + 2)
+        if not raw:
+            raise UsageError("stdin ended inside the private key: it has no -----END line")
+        lines.append(raw.rstrip("\r\n"))
+    return "\n".join(lines)
+
+
+def _read_credentials(has_passphrase: bool, secret: str | None = None):  # -> Credentials
+    """Key, secret (and passphrase): stdin lines when piped, hidden prompts on a terminal.
+
+    ``secret`` given (a generated private key) is not asked for. A secret starting with a
+    ``-----BEGIN`` line is a PEM private key and is read up to its ``-----END`` line."""
     import getpass
 
     from tui.services.accounts import Credentials, clean_paste
 
-    labels = ["API key", "API secret"] + (["API passphrase"] if has_passphrase else [])
+    labels = ["API key"] + (["API secret"] if secret is None else []) + (
+        ["API passphrase"] if has_passphrase else [])
     values: list[str] = []
     interactive = stdin_is_terminal()
     for label in labels:
@@ -131,11 +172,46 @@ def _read_credentials(has_passphrase: bool):  # -> Credentials
                 expected = ", ".join(labels)
                 raise UsageError(f"stdin ended before the {label} (expected one per line: "
                                  f"{expected})")
+        if label == "API secret" and raw.strip().startswith("-----BEGIN"):
+            raw = _read_pem_rest(raw.strip(), interactive)
         try:
             values.append(clean_paste(label, raw))
         except ValueError as exc:
             raise UsageError(str(exc)) from None
+    if secret is not None:
+        values.insert(1, secret)
     return Credentials(*values) if has_passphrase else Credentials(values[0], values[1])
+
+
+def _generate_and_show(info, kind: str, bits: int):  # -> keypairs.ParsedKey
+    """Make the pair, print the public key for the exchange's page (and copy it on a terminal)."""
+    from tui.services import keypairs
+
+    problem = info.kind_problem(kind, bits if kind == keypairs.RSA else None)
+    if problem:
+        raise UsageError(problem)
+    pair = keypairs.generate(kind, bits)
+    print(f"Generated a {pair.kind.label} key pair. Register this public key on {info.label}'s "
+          "API page; the private key stays in keylink's secret store:", file=sys.stderr)
+    print(pair.public_pem, flush=True)
+    if sys.stdout.isatty():
+        _copy_on_terminal(pair.public_pem)
+    print(f"Then enter the API key {info.label} shows for it.", file=sys.stderr)
+    return pair
+
+
+def _copy_on_terminal(text: str) -> None:
+    """Copy through the usual path: OSC 52 to this terminal, plus a local clipboard if any."""
+    import base64
+
+    from tui.services.clipboard import copy_text
+
+    def osc52(value: str) -> None:
+        sys.stdout.write(f"\x1b]52;c;{base64.b64encode(value.encode()).decode()}\x07")
+        sys.stdout.flush()
+
+    result = copy_text(text, osc52)
+    print(f"(copied {result.describe()})", file=sys.stderr)
 
 
 def _run_accounts_add(args: argparse.Namespace) -> int:
@@ -165,8 +241,11 @@ def _run_accounts_add(args: argparse.Namespace) -> int:
         store.check_new_account_store()
         unlock_secrets(store.secrets, create=True)
         validate_name(args.name, store.list())
-        creds = _read_credentials(info.has_passphrase)
-        _check_like_the_form(info, creds)
+        generated = (_generate_and_show(info, args.generate, args.rsa_bits)
+                     if args.generate else None)
+        creds = _read_credentials(info.has_passphrase,
+                                  generated.private_pem if generated else None)
+        creds = _check_like_the_form(info, creds, show_key=generated is None)
         account = store.add(args.name, info.id, environment, creds, base_url=args.base_url,
                             whitelist=args.whitelist)
     except (ValueError, AccountError, SecretStoreError) as exc:
@@ -195,7 +274,7 @@ def _run_accounts_rotate(args: argparse.Namespace) -> int:
     try:
         unlock_secrets(store.secrets)
         creds = _read_credentials(info.has_passphrase)
-        _check_like_the_form(info, creds)
+        creds = _check_like_the_form(info, creds)
         store.rotate(account.id, creds)
     except (ValueError, AccountError, SecretStoreError) as exc:
         raise UsageError(clean(str(exc))) from None
@@ -204,16 +283,83 @@ def _run_accounts_rotate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_like_the_form(info, creds) -> None:  # info: ExchangeInfo, creds: Credentials
+def _check_like_the_form(info, creds, show_key: bool = True):  # -> Credentials
     """The account form's checks: a key pasted twice stops here; an unusual shape only warns
-    (a script cannot "save again to accept" the way the form does)."""
-    from tui.services.validation import check_credentials
+    (a script cannot "save again to accept" the way the form does).
+
+    A PEM secret is read: an encrypted one is opened with its passphrase (asked once, hidden, or
+    KEYLINK_KEY_PASSPHRASE when not on a terminal) and kept decrypted in the secret store; the
+    recognised kind and public key are printed to compare with the exchange's page."""
+    import os
+    from dataclasses import replace
+
+    from tui.services.validation import SECRET, check_credentials
 
     check = check_credentials(info, creds.api_key, creds.secret, creds.passphrase)
+    if check.needs_key_passphrase:
+        if stdin_is_terminal():
+            import getpass
+
+            key_pass = getpass.getpass("Private key passphrase (hidden): ")
+        else:
+            key_pass = os.environ.get("KEYLINK_KEY_PASSPHRASE", "")
+            if not key_pass:
+                raise UsageError("the private key is encrypted: set KEYLINK_KEY_PASSPHRASE or run "
+                                 "this in a terminal to enter its passphrase")
+        check = check_credentials(info, creds.api_key, creds.secret, creds.passphrase, key_pass)
     for issue in check.errors.values():
         raise UsageError(issue.message)
     for issue in check.warnings.values():
         print(f"keylink: warning: {issue.message}", file=sys.stderr)
+    if check.key is None:
+        return creds
+    if show_key:
+        print(f"Recognised a {check.key.kind.label} private key. Its public key (compare it with "
+              f"the one {info.label} shows):", file=sys.stderr)
+        print(check.key.public_pem)
+    return replace(creds, secret=check.values[SECRET])
+
+
+def _export_passphrase() -> str:
+    import getpass
+    import os
+
+    from tui.services.keypairs import EXPORT_PASSPHRASE_ENV
+
+    passphrase = os.environ.get(EXPORT_PASSPHRASE_ENV, "")
+    if passphrase:
+        return passphrase
+    if not stdin_is_terminal():
+        raise UsageError(f"set {EXPORT_PASSPHRASE_ENV} or run this in a terminal to choose the "
+                         "export passphrase")
+    first = getpass.getpass("Export passphrase (hidden): ")
+    if getpass.getpass("Type it again: ") != first:
+        raise UsageError("the two passphrases differ: nothing was written")
+    return first
+
+
+def _run_accounts_export_key(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from tui.services import keypairs
+    from tui.services.accounts import AccountError
+    from tui.services.secrets import SecretStoreError
+    from tui.services.text import clean
+
+    store = account_store(open_secrets(unlock=True))
+    try:
+        account = store.get(args.name)
+        secret = store.secrets.get(account.secret_ref).secret
+        if not keypairs.is_pem_secret(secret):
+            raise UsageError(f"{account.name} has an HMAC secret, not a key pair: there is no "
+                             "private key to export")
+        keypairs.export_encrypted(secret, Path(args.file), _export_passphrase())
+    except (AccountError, SecretStoreError, keypairs.KeyPemError) as exc:
+        raise UsageError(str(exc)) from None
+    except OSError as exc:
+        raise UsageError(f"cannot write {clean(args.file)}: {exc.strerror}") from None
+    print(f"wrote {clean(args.file)}: {account.name}'s private key, encrypted (mode 0600)")
+    return 0
 
 
 def _run_accounts_remove(args: argparse.Namespace) -> int:

@@ -14,16 +14,25 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, Select, Static
 
-from tui.services import validation
+from tui.services import keypairs, validation
 from tui.services.exchanges import exchange, exchanges
 from tui.services.text import clean, clean_lines
 from tui.widgets.secret_input import CredentialInput, SecretInput
 
 if TYPE_CHECKING:
     from tui.services.accounts import Account, AccountStore
+    from tui.services.exchanges.base import ExchangeInfo
+
+#: The key-kind choice: the exchange's HMAC key, or a pair generated here (issue 11).
+KIND_HMAC = "hmac"
+KIND_ED25519 = "generate-ed25519"
+KIND_RSA = "generate-rsa"
+#: The input for an encrypted PEM's passphrase (not a credential: it is used once, never stored).
+KEY_PASSPHRASE = "key_passphrase"
 
 #: The environment choice that shows the URL field.
 CUSTOM = "custom"
@@ -156,6 +165,15 @@ class AccountFormScreen(Screen["SaveResult | None"]):
     AccountFormScreen #fields {
         padding: 0 1;
     }
+    AccountFormScreen #key-info {
+        display: none;
+        margin: 0 1 1 1;
+        padding: 0 1;
+        border-left: thick $primary;
+    }
+    AccountFormScreen #key-info.-shown {
+        display: block;
+    }
     AccountFormScreen .note {
         color: $text-muted;
         margin-left: 16;
@@ -191,6 +209,10 @@ class AccountFormScreen(Screen["SaveResult | None"]):
         #: Credential values whose warnings the user has seen; saving them again accepts them.
         self._warned_for: dict[str, str] | None = None
         self._saving = False
+        #: A key pair generated in this form: its private key becomes the secret on save.
+        self._generated: keypairs.ParsedKey | None = None
+        #: The key kinds the form currently offers (they follow the chosen exchange).
+        self._kind_offer: list[tuple[str, str]] = []
 
     # -- building ------------------------------------------------------------------------------
 
@@ -278,6 +300,13 @@ class AccountFormScreen(Screen["SaveResult | None"]):
             )
         if self.mode is not FormMode.EDIT:
             yield FieldRow(
+                "key_kind",
+                "Key kind",
+                Select(self._offer_kinds(info), value=KIND_HMAC, allow_blank=False,
+                       id="key_kind"),
+            )
+            yield Static("", id="key-info", markup=False)
+            yield FieldRow(
                 validation.API_KEY,
                 "API key",
                 CredentialInput(placeholder="paste the API key", id=validation.API_KEY),
@@ -297,11 +326,32 @@ class AccountFormScreen(Screen["SaveResult | None"]):
             )
             passphrase_row.display = info.has_passphrase
             yield passphrase_row
+            key_pass_row = FieldRow(
+                KEY_PASSPHRASE,
+                "Key password",
+                SecretInput(placeholder="the passphrase that encrypts this private key",
+                            id=KEY_PASSPHRASE),
+            )
+            key_pass_row.display = False
+            yield key_pass_row
             yield Static(
                 "Secret fields are hidden: ctrl+r shows or hides the focused one. "
                 "ctrl+s saves; esc leaves.",
                 classes="note",
             )
+
+    def _offer_kinds(self, info: ExchangeInfo) -> list[tuple[str, str]]:
+        self._kind_offer = self._kind_options(info)
+        return self._kind_offer
+
+    @staticmethod
+    def _kind_options(info: ExchangeInfo) -> list[tuple[str, str]]:
+        options = [("HMAC: the exchange makes the key and its secret", KIND_HMAC)]
+        if info.key_kind("ed25519"):
+            options.append(("Ed25519: generate the key pair here", KIND_ED25519))
+        if info.key_kind("rsa"):
+            options.append(("RSA 2048: generate the key pair here", KIND_RSA))
+        return options
 
     def _initial_environment(self) -> tuple[str, str]:
         account = self.account
@@ -383,10 +433,63 @@ class AccountFormScreen(Screen["SaveResult | None"]):
         environment.mutate_reactive(Select.value)
         self.query_one("#whitelist", Select).value = info.default_whitelist
         self._row(validation.PASSPHRASE).display = info.has_passphrase
+        kinds = self.query_one("#key_kind", Select)
+        options = self._kind_options(info)
+        # Select also reports its first value on mount: leave the choice alone when the kinds
+        # on offer did not change (no needless relayout while the form opens).
+        if options != self._kind_offer:
+            self._kind_offer = options
+            kinds.set_options(options)
+            kinds.value = KIND_HMAC
         # Shapes differ per exchange: re-check the fields that already show a message.
         for field_id in (validation.API_KEY, validation.SECRET, validation.PASSPHRASE):
             if self._row(field_id).message:
                 self._check_field(field_id)
+
+    @on(Select.Changed, "#key_kind")
+    def _kind_changed(self, event: Select.Changed) -> None:
+        generate = event.value in (KIND_ED25519, KIND_RSA)
+        if not generate and self._generated is None and self._row(validation.SECRET).display:
+            return  # Select's report of its first value on mount: nothing to change
+        self._generated = None
+        self._row(validation.SECRET).display = not generate
+        self._show_key_info(None)
+        if generate:
+            self._show_key_info(Content("Generating the key pair…"))
+            self._generate(keypairs.ED25519 if event.value == KIND_ED25519 else keypairs.RSA)
+
+    @work(thread=True, exclusive=True, group="keypair")
+    def _generate(self, kind: str) -> None:
+        """Make the pair off the UI thread (RSA takes a moment), then show and copy its public
+        key. The private key stays in this screen until saved to the secret store."""
+        from functools import partial
+
+        from tui.services.clipboard import copy_text
+
+        pair = keypairs.generate(kind)
+        app = self.app
+        app.call_from_thread(self._generated_pair, pair)
+        result = copy_text(pair.public_pem, partial(app.call_from_thread, app.copy_to_clipboard))
+        app.call_from_thread(self.notify, f"Public key copied {result.describe()}.",
+                             title="Copied", markup=False)
+
+    def _generated_pair(self, pair: keypairs.ParsedKey) -> None:
+        self._generated = pair
+        label = exchange(self.exchange_id).label
+        self._show_key_info(Content(
+            f"New {pair.kind.label} key pair. The private key stays in keylink. Register this "
+            f"public key on {label}'s API page, then paste the API key {label} gives you:\n\n"
+            f"{pair.public_pem}"))
+        # The whole public key in view, so it can be read and selected without scrolling.
+        self.call_after_refresh(self.query_one("#fields", VerticalScroll).scroll_to_widget,
+                                self.query_one("#key-info", Static), animate=False)
+
+    def _show_key_info(self, text: Content | None) -> None:
+        box = self.query_one("#key-info", Static)
+        if text is None and not box.has_class("-shown"):
+            return  # nothing shown, nothing to hide: no extra layout pass on every check
+        box.update(text or "")
+        box.set_class(text is not None, "-shown")
 
     @on(Select.Changed, "#environment")
     def _environment_changed(self, event: Select.Changed) -> None:
@@ -423,12 +526,7 @@ class AccountFormScreen(Screen["SaveResult | None"]):
         values = self._values()
         row = self._row(field_id)
         if field_id in validation.FIELD_LABELS:
-            check = validation.check_credentials(
-                exchange(self.exchange_id),
-                values.get(validation.API_KEY, ""),
-                values.get(validation.SECRET, ""),
-                values.get(validation.PASSPHRASE, ""),
-            )
+            check = self._credential_check(values)
             issue = check.issues.get(field_id)
             if issue is not None and values.get(field_id, "") == "" and not row.message:
                 return  # an empty field is only reported when saving
@@ -437,6 +535,32 @@ class AccountFormScreen(Screen["SaveResult | None"]):
             row.show(self._name_problem(values.get("name", "")))
         elif field_id == "url":
             row.show(self._url_problem(values))
+
+    def _credential_check(self, values: dict[str, str]) -> validation.CredentialCheck:
+        """The credential checks; a generated pair's private key stands in for the secret, and a
+        pasted PEM's kind and public key are shown so the user can compare them."""
+        generated = self._generated is not None
+        secret = self._generated.private_pem if self._generated else values.get(
+            validation.SECRET, "")
+        check = validation.check_credentials(
+            exchange(self.exchange_id),
+            values.get(validation.API_KEY, ""),
+            secret,
+            values.get(validation.PASSPHRASE, ""),
+            values.get(KEY_PASSPHRASE, ""),
+        )
+        wanted = check.needs_key_passphrase or bool(values.get(KEY_PASSPHRASE))
+        if self._row(KEY_PASSPHRASE).display != wanted:
+            self._row(KEY_PASSPHRASE).display = wanted
+        if not generated:
+            if check.key is not None:
+                self._show_key_info(Content(
+                    f"Recognised a {check.key.kind.label} private key. Its public key (compare "
+                    f"it with the one {exchange(self.exchange_id).label} shows):\n\n"
+                    f"{check.key.public_pem}"))
+            else:
+                self._show_key_info(None)
+        return check
 
     def _name_problem(self, name: str) -> str | None:
         from tui.services.accounts import validate_name
@@ -497,12 +621,10 @@ class AccountFormScreen(Screen["SaveResult | None"]):
 
         check = None
         if self.mode is not FormMode.EDIT:
-            check = validation.check_credentials(
-                exchange(self.exchange_id),
-                values.get(validation.API_KEY, ""),
-                values.get(validation.SECRET, ""),
-                values.get(validation.PASSPHRASE, ""),
-            )
+            if values.get("key_kind") in (KIND_ED25519, KIND_RSA) and self._generated is None:
+                self._banner("Not saved yet: the key pair is still being generated.", "busy")
+                return
+            check = self._credential_check(values)
             for field_id in validation.FIELD_LABELS:
                 issue = check.issues.get(field_id)
                 if issue is None:

@@ -138,6 +138,11 @@ def clean_paste(field_label: str, value: str) -> str:
     cleaned = value.strip()
     if not cleaned:
         raise ValueError(f"{field_label} is empty")
+    from tui.services import keypairs
+
+    if keypairs.looks_like_pem(cleaned):
+        # A self-generated key's private PEM is the one multi-line value a credential may be.
+        return keypairs.tidy_pem(cleaned)
     for position, char in enumerate(cleaned, start=1):
         if char.isspace():
             kind = "a line break" if char in "\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029" else "a space"

@@ -12,9 +12,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from tui.services.accounts import clean_paste
 from tui.services.exchanges.base import ExchangeInfo, KeyShape
+
+if TYPE_CHECKING:
+    from tui.services.keypairs import ParsedKey
 
 #: Form field ids, in the order the form shows them.
 API_KEY = "api_key"
@@ -52,6 +56,10 @@ class CredentialCheck:
     #: Holds the secret and passphrase: kept out of repr (Textual's tracebacks show locals).
     values: dict[str, str] = field(repr=False)
     issues: dict[str, FieldIssue] = field(default_factory=dict)
+    #: The private key read from a PEM secret (its kind and public key, to show the user).
+    key: ParsedKey | None = field(default=None, repr=False)
+    #: The PEM secret is encrypted and no passphrase for it was given yet: ask for it once.
+    needs_key_passphrase: bool = False
 
     @property
     def errors(self) -> dict[str, FieldIssue]:
@@ -186,13 +194,43 @@ def shape_warning(info: ExchangeInfo, field_id: str, value: str) -> str | None:
     return f"{usual}; {why}"
 
 
+def pem_text(value: str) -> str | None:
+    """The PEM text of a pasted private key (line breaks the one-line input showed as control
+    pictures put back), or None when ``value`` is not a PEM paste at all."""
+    if "-----BEGIN" not in value:
+        return None
+    return value.replace("\u240d\u240a", "\n").replace("\u240a", "\n").replace("\u240d", "\n")
+
+
+def check_pem_secret(info: ExchangeInfo, text: str,
+                     key_passphrase: str = "") -> tuple[ParsedKey | None, str | None, bool]:
+    """Read a PEM secret for ``info``: the key, or one message (and whether it is only the
+    passphrase that is missing)."""
+    from tui.services import keypairs
+
+    try:
+        parsed = keypairs.parse(text, key_passphrase or None)
+    except keypairs.PassphraseNeeded as exc:
+        return None, str(exc), True
+    except keypairs.KeyPemError as exc:
+        return None, str(exc), False
+    problem = info.kind_problem(parsed.kind.kind, parsed.kind.bits)
+    return (None, problem, False) if problem else (parsed, None, False)
+
+
 def check_credentials(
-    info: ExchangeInfo, api_key: str, secret: str, passphrase: str = ""
+    info: ExchangeInfo, api_key: str, secret: str, passphrase: str = "",
+    key_passphrase: str = "",
 ) -> CredentialCheck:
     """Check the credential fields of the form for ``info``'s exchange.
 
-    Returns cleaned values (ends trimmed) and at most one issue per field.
+    Returns cleaned values (ends trimmed) and at most one issue per field. A PEM private key as
+    the secret (a self-generated key) is read, decrypted with ``key_passphrase`` if it is
+    encrypted, checked against the kinds the exchange takes, and kept as plain PKCS#8.
     """
+    parsed: ParsedKey | None = None
+    needs_passphrase = False
+    pem = pem_text(secret)
     raw = {API_KEY: api_key, SECRET: secret, PASSPHRASE: passphrase if info.has_passphrase else ""}
     values: dict[str, str] = {}
     issues: dict[str, FieldIssue] = {}
@@ -212,6 +250,12 @@ def check_credentials(
                 message = f"{label} is required."
             issues[field_id] = FieldIssue(field_id, message, blocking=True)
             values[field_id] = ""
+            continue
+        if field_id == SECRET and pem is not None:
+            parsed, problem, needs_passphrase = check_pem_secret(info, pem, key_passphrase)
+            if problem:
+                issues[field_id] = FieldIssue(field_id, problem, blocking=True)
+            values[field_id] = parsed.private_pem if parsed else value
             continue
         problem = paste_problem(label, value)
         if problem:
@@ -243,9 +287,9 @@ def check_credentials(
             blocking=False,
         )
     for field_id in (API_KEY, SECRET):
-        if field_id in issues:
+        if field_id in issues or (field_id == SECRET and parsed is not None):
             continue
         warning = shape_warning(info, field_id, values[field_id])
         if warning:
             issues[field_id] = FieldIssue(field_id, warning, blocking=False)
-    return CredentialCheck(values, issues)
+    return CredentialCheck(values, issues, key=parsed, needs_key_passphrase=needs_passphrase)

@@ -140,6 +140,8 @@ class KeyReport:
     trading_lapses_at: datetime | None = None
     #: The account is linked to the terminal (or the exchange says the key is): no list compared.
     linked: bool = False
+    #: What the secret is and so how requests were signed: "hmac", "ed25519", "rsa-2048"...
+    key_kind: str | None = None
 
     def __post_init__(self) -> None:
         if self.status is None:
@@ -188,6 +190,7 @@ class KeyReport:
             "ip_restricted": self.ip_restricted,
             "ips": list(self.ips),
             "key_type": self.key_type,
+            "key_kind": self.key_kind,
             "expires_at": self.expires_at.isoformat() if self.expires_at else None,
             "days_left": self.days_left,
             "trading_lapses_at": (self.trading_lapses_at.isoformat()
@@ -332,6 +335,25 @@ def _unsendable_credential(creds: CredentialsLike) -> ExchangeError | None:
                       "The API secret contains bytes that are not text, so it cannot be used.",
                       "Paste it again from the exchange; a bad paste is the usual cause.")
     return None
+
+
+def _key_kind(info: ExchangeInfo, secret: str) -> tuple[str | None, ExchangeError | None]:
+    """The secret's kind ("hmac", "ed25519", "rsa-2048") and, before any request, why it cannot
+    sign for this exchange (an unreadable PEM, a kind or size the exchange does not take)."""
+    from tui.services import keypairs
+
+    if not keypairs.is_pem_secret(secret):
+        return keypairs.HMAC, None
+    try:
+        kind = keypairs.kind_of_secret(secret)
+    except keypairs.KeyPemError as exc:
+        return None, _fault(FaultKind.BAD_CREDENTIAL, str(exc),
+                            "Save the account again with the private key copied whole.")
+    problem = info.kind_problem(kind.kind, kind.bits)
+    if problem is not None:
+        return kind.id, _fault(FaultKind.BAD_CREDENTIAL, problem,
+                               f"Use a key kind {info.label} takes for this account.")
+    return kind.id, None
 
 
 @cache
@@ -674,6 +696,14 @@ async def verify_key(
     unsendable = _unsendable_credential(creds)
     if unsendable is not None:
         return _failed_report(unsendable, host=host, **base_report)
+    # Reading an RSA key costs tens of ms (hundreds for 4096 bits): off the caller's event loop,
+    # which in the app is the UI's.
+    asymmetric = "-----BEGIN" in creds.secret
+    kind, kind_error = (await asyncio.to_thread(_key_kind, info, creds.secret) if asymmetric
+                        else _key_kind(info, creds.secret))
+    base_report["key_kind"] = kind
+    if kind_error is not None:
+        return _failed_report(kind_error, host=host, **base_report)
     _install_log_redaction()
     scrub = _Scrubber(creds)
     timeout = httpx.Timeout(read_timeout, connect=connect_timeout, pool=connect_timeout)
@@ -683,7 +713,8 @@ async def verify_key(
     deadline_s = connect_timeout + read_timeout
 
     async def signed_call(timestamp_ms: int) -> _Call:
-        request = api.sign_key_info(creds, timestamp_ms)
+        request = (await asyncio.to_thread(api.sign_key_info, creds, timestamp_ms) if asymmetric
+                   else api.sign_key_info(creds, timestamp_ms))
         scrub.add(*request.sensitive)
         return await _get(client, request.path, request.headers, host, "key check", deadline_s)
 

@@ -39,6 +39,20 @@ class KeyShape:
 
 
 @dataclass(frozen=True)
+class KeyKindSpec:
+    """One kind of API key an exchange accepts: "hmac", "ed25519" or "rsa" (with allowed sizes)."""
+
+    kind: str
+    #: RSA key sizes in bits the exchange documents; empty for HMAC and Ed25519.
+    sizes: tuple[int, ...] = ()
+    #: The exchange's own name for the kind, for the guide and the form ("Self-generated").
+    name: str = ""
+
+
+HMAC_ONLY = (KeyKindSpec("hmac", name="System-generated"),)
+
+
+@dataclass(frozen=True)
 class ExchangeInfo:
     """Static facts about an exchange: enough to build the account form and pick a host."""
 
@@ -56,8 +70,27 @@ class ExchangeInfo:
     create_button: str = "Create API key"
     linked_option: str = "Linking third-party apps"
     notes: tuple[str, ...] = field(default=())
+    #: Key kinds this exchange accepts, HMAC first (see ``KeyKindSpec``).
+    key_kinds: tuple[KeyKindSpec, ...] = HMAC_ONLY
     #: How to sign and read this exchange's key-info call (see ``ExchangeApi``).
     api: ExchangeApi | None = field(default=None, compare=False, repr=False)
+
+    def key_kind(self, kind: str) -> KeyKindSpec | None:
+        """The accepted kind named ``kind``, or None when this exchange does not take it."""
+        return next((spec for spec in self.key_kinds if spec.kind == kind), None)
+
+    def kind_problem(self, kind: str, bits: int | None = None) -> str | None:
+        """Why a key of ``kind`` (and size) cannot be used here, in one sentence; None if it can."""
+        spec = self.key_kind(kind)
+        name = {"ed25519": "Ed25519", "rsa": "RSA", "hmac": "HMAC"}.get(kind, kind)
+        if spec is None:
+            takes = " or ".join({"ed25519": "Ed25519", "rsa": "RSA", "hmac": "HMAC"}[k.kind]
+                                for k in self.key_kinds)
+            return f"{self.label} does not take {name} keys (it takes {takes})."
+        if spec.sizes and bits not in spec.sizes:
+            sizes = " or ".join(str(size) for size in spec.sizes)
+            return f"{self.label} takes RSA keys of {sizes} bits; this one has {bits}."
+        return None
 
     def environment(self, env_id: str) -> Environment:
         for env in self.environments:
@@ -229,6 +262,16 @@ def hmac_sha256(secret: str, message: str) -> bytes:
     import hmac
 
     return hmac.new(secret.encode(), message.encode(), hashlib.sha256).digest()
+
+
+def asymmetric_signature(secret: str, message: str) -> str | None:
+    """Base64 Ed25519 / RSA-SHA256 (PKCS#1 v1.5) signature when ``secret`` is a PEM private key;
+    None for an HMAC secret (the caller signs those its own way)."""
+    from tui.services import keypairs
+
+    if not keypairs.is_pem_secret(secret):
+        return None
+    return keypairs.sign_b64(secret, message)
 
 
 def text_list(value: Any) -> tuple[str, ...]:

@@ -17,9 +17,11 @@ from tui.services.exchanges.base import (
     ExchangeApi,
     ExchangeInfo,
     KeyInfo,
+    KeyKindSpec,
     KeyShape,
     Reply,
     SignedRequest,
+    asymmetric_signature,
     epoch_ms_to_datetime,
     hmac_sha256,
 )
@@ -49,6 +51,29 @@ _FLAGS = {
 def sign(secret: str, total_params: str) -> str:
     """Binance signature: lowercase hex HMAC-SHA256 of query string + body, as sent."""
     return hmac_sha256(secret, total_params).hex()
+
+
+#: "We support several types of API keys: Ed25519 (recommended), HMAC, RSA"; "HMAC keys are
+#: deprecated"; "We support 2048 and 4096 bit RSA keys" (binance-spot-api-docs
+#: faqs/api_key_types.md, https://developers.binance.com/docs/binance-spot-api-docs/faqs/api_key_types).
+KEY_KINDS = (
+    KeyKindSpec("hmac", name="HMAC (deprecated by Binance)"),
+    KeyKindSpec("ed25519", name="Ed25519 (recommended by Binance)"),
+    KeyKindSpec("rsa", sizes=(2048, 4096), name="RSA"),
+)
+
+
+def signature_param(secret: str, total_params: str) -> str:
+    """The ``signature`` value for a query: hex HMAC, or for an Ed25519/RSA key the base64
+    signature of the same payload, percent-encoded (``+`` ``/`` ``=`` escaped), as rest-api.md
+    "RSA Keys" / "Ed25519 Keys" describe
+    (https://developers.binance.com/docs/binance-spot-api-docs/rest-api/request-security)."""
+    from urllib.parse import quote
+
+    asymmetric = asymmetric_signature(secret, total_params)
+    if asymmetric is None:
+        return sign(secret, total_params)
+    return quote(asymmetric, safe="")
 
 
 def _errors() -> dict[str, ErrorInfo]:
@@ -85,7 +110,7 @@ class BinanceApi(ExchangeApi):
 
     def sign_key_info(self, creds: CredentialsLike, timestamp_ms: int) -> SignedRequest:
         query = f"recvWindow={RECV_WINDOW}&timestamp={timestamp_ms}"
-        signature = sign(creds.secret, query)
+        signature = signature_param(creds.secret, query)
         return SignedRequest(
             path=f"{self.key_info_path}?{query}&signature={signature}",
             headers=(("X-MBX-APIKEY", creds.api_key),),
@@ -139,5 +164,6 @@ INFO = ExchangeInfo(
     environments=(Environment("mainnet", "Mainnet", "https://api.binance.com"),),
     key_shape=KeyShape(r"[A-Za-z0-9]{64}", "64 letters and digits"),
     secret_shape=KeyShape(r"[A-Za-z0-9]{64}", "64 letters and digits"),
+    key_kinds=KEY_KINDS,
     api=BinanceApi(),
 )

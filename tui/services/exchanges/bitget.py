@@ -16,9 +16,11 @@ from tui.services.exchanges.base import (
     ExchangeApi,
     ExchangeInfo,
     KeyInfo,
+    KeyKindSpec,
     KeyShape,
     Reply,
     SignedRequest,
+    asymmetric_signature,
     hmac_sha256,
     ip_bound_elsewhere,
     text_list,
@@ -29,8 +31,23 @@ def sign(secret: str, timestamp_ms: int, method: str, request_path: str, query: 
          body: str = "") -> str:
     """Bitget signature: base64 HMAC-SHA256(timestamp + METHOD + path + ("?" + query) + body)."""
     target = f"{request_path}?{query}" if query else request_path
-    digest = hmac_sha256(secret, f"{timestamp_ms}{method.upper()}{target}{body}")
-    return base64.b64encode(digest).decode()
+    message = f"{timestamp_ms}{method.upper()}{target}{body}"
+    # RSA ("user-generated") keys: base64 SHA256withRSA (PKCS#1 v1.5) over the same string
+    # (https://www.bitget.com/api-doc/common/signature; BitgetLimited/v3-bitget-api-sdk
+    # bitget/utils.py signByRSA, SignatureUtils.genRsaSignature, signer.go SignByRSA).
+    asymmetric = asymmetric_signature(secret, message)
+    if asymmetric is not None:
+        return asymmetric
+    return base64.b64encode(hmac_sha256(secret, message)).decode()
+
+
+#: HMAC ("system-generated") and RSA ("user-generated") keys, RSA 2048 (default) or 4096 bits;
+#: an RSA key still has an API passphrase ("How to create an RSA key pair on Bitget",
+#: https://www.bitget.com/support/articles/12560603795900).
+KEY_KINDS = (
+    KeyKindSpec("hmac", name="System-generated"),
+    KeyKindSpec("rsa", sizes=(2048, 4096), name="User-generated"),
+)
 
 
 #: ``authorities`` codes of GET /api/v2/spot/account/info
@@ -165,6 +182,7 @@ INFO = ExchangeInfo(
     ),
     key_shape=KeyShape(r"bg_[0-9a-f]{32}", "bg_ followed by 32 hex digits"),
     secret_shape=KeyShape(r"[0-9a-f]{64}", "64 hex digits"),
+    key_kinds=KEY_KINDS,
     default_whitelist="insilico-bitget",
     notes=("Insilico Terminal accepts Bitget key names of at most 26 characters.",),
     api=BitgetApi(),

@@ -14,9 +14,11 @@ from tui.services.exchanges.base import (
     ExchangeApi,
     ExchangeInfo,
     KeyInfo,
+    KeyKindSpec,
     KeyShape,
     Reply,
     SignedRequest,
+    asymmetric_signature,
     hmac_sha256,
     ip_bound_elsewhere,
     text_list,
@@ -51,6 +53,25 @@ def sign(secret: str, timestamp_ms: int, api_key: str, recv_window: int, payload
     ``payload`` is the query string exactly as sent (no ``?``) for GET, the JSON body for POST.
     """
     return hmac_sha256(secret, f"{timestamp_ms}{api_key}{recv_window}{payload}").hex()
+
+
+#: "System-generated API Keys ... operates with HMAC"; "Self-generated API keys operate with RSA
+#: encryption ... only provide the public key to Bybit" (bybit-exchange/docs docs/v5/guide.mdx,
+#: https://bybit-exchange.github.io/docs/v5/guide#authentication). Sizes: Bybit's generator offers
+#: 2048 (recommended) or 4096 bits (bybit-exchange/api-rsa-generator src/App.js).
+KEY_KINDS = (
+    KeyKindSpec("hmac", name="System-generated"),
+    KeyKindSpec("rsa", sizes=(2048, 4096), name="Self-generated"),
+)
+
+
+def sign_header(secret: str, timestamp_ms: int, api_key: str, recv_window: int,
+              payload: str) -> str:
+    """X-BAPI-SIGN: hex HMAC, or for an RSA key base64 RSA-SHA256 (PKCS#1 v1.5) of the same
+    string ("lowercase HEX string for HMAC_SHA256, or base64 for RSA_SHA256", guide.mdx "Create A
+    Request"; padding from the official sample V5_demo/api_demo/Encryption_RSA.py)."""
+    asymmetric = asymmetric_signature(secret, f"{timestamp_ms}{api_key}{recv_window}{payload}")
+    return asymmetric or sign(secret, timestamp_ms, api_key, recv_window, payload)
 
 
 def _errors() -> dict[str, ErrorInfo]:
@@ -100,7 +121,7 @@ class BybitApi(ExchangeApi):
     errors = _errors()
 
     def sign_key_info(self, creds: CredentialsLike, timestamp_ms: int) -> SignedRequest:
-        signature = sign(creds.secret, timestamp_ms, creds.api_key, RECV_WINDOW, "")
+        signature = sign_header(creds.secret, timestamp_ms, creds.api_key, RECV_WINDOW, "")
         return SignedRequest(
             path=self.key_info_path,
             headers=(
@@ -215,6 +236,7 @@ INFO = ExchangeInfo(
     ),
     key_shape=KeyShape(r"[A-Za-z0-9]{18}", "18 letters and digits"),
     secret_shape=KeyShape(r"[A-Za-z0-9]{36}", "36 letters and digits"),
+    key_kinds=KEY_KINDS,
     create_button="Create V5 API key",
     linked_option="Connect to Third-Party Applications",
     api=BybitApi(),

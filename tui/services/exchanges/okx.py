@@ -147,6 +147,8 @@ class OkxApi(ExchangeApi):
         )
 
 
+# OKX documents only HMAC API keys (OK-ACCESS-SIGN = base64 HMAC-SHA256, FACTS.md section 4;
+# no RSA/Ed25519 key option in its docs), so INFO keeps the default HMAC-only ``key_kinds``.
 INFO = ExchangeInfo(
     id="okx",
     label="OKX",

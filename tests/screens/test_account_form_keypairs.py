@@ -1,0 +1,155 @@
+"""The account form with self-generated keys (issue 11), through Pilot against the fake exchange:
+generate -> register the public key -> paste the API key -> save -> verify; and a pasted PEM
+showing its kind and public key, an encrypted one asking for its password."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from textual.widgets import Select, Static
+
+from tests.fakes.exchange import FakeExchange
+from tests.screens.accounts_fixtures import (
+    accounts_app,
+    choose,
+    field_message,
+    keylink_home,
+    open_store,
+    paste,
+    screen_name,
+    type_text,
+    unlock,
+    vault_home,
+    wait_for,
+)
+from tests.screens.test_accounts_verify import panel_text
+from tui.services import keypairs
+
+__all__ = ["keylink_home", "vault_home"]  # fixtures used by name below
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeExchange]:
+    with FakeExchange() as server:
+        yield server
+
+
+def key_info(pilot) -> str:
+    return str(pilot.app.screen.query_one("#key-info", Static).content)
+
+
+async def open_form(pilot, fake: FakeExchange, exchange_id: str, name: str) -> None:
+    await unlock(pilot)
+    await pilot.press("a")
+    await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+    await type_text(pilot, name)
+    pilot.app.screen.query_one("#exchange", Select).value = exchange_id
+    await pilot.pause()
+    pilot.app.screen.query_one("#environment", Select).value = "custom"
+    await pilot.pause()
+    await paste(pilot, "url", fake.url)
+
+
+async def save_and_verify(pilot, name: str) -> None:
+    await pilot.press("ctrl+s")
+    await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen")
+    await pilot.press("v")
+    await wait_for(pilot, lambda: "Findings" in panel_text(pilot), timeout=20)
+    [account] = [a for a in open_store().list() if a.name == name]
+    await wait_for(pilot, lambda: open_store().get(account.id).last_check is not None)
+    assert open_store().get(account.id).last_check.ok
+
+
+@pytest.mark.parametrize(("exchange_id", "label", "kind"), [
+    ("binance", "Ed25519", "ed25519"), ("bybit", "RSA", "rsa-2048")])
+async def test_generate_in_the_form_register_and_verify(vault_home: Path, fake, exchange_id,
+                                                        label, kind) -> None:
+    async with accounts_app().run_test(size=(100, 50)) as pilot:
+        await open_form(pilot, fake, exchange_id, "Made here")
+        await choose(pilot, "key_kind", label, f"generate-{kind.split('-')[0]}")
+        await wait_for(pilot, lambda: "-----END PUBLIC KEY-----" in key_info(pilot), timeout=20)
+        text = key_info(pilot)
+        public_pem = text[text.index("-----BEGIN PUBLIC KEY-----"):].strip()
+        assert "The private key stays in keylink" in text
+        assert "PRIVATE" not in text
+        # The secret field is gone: the generated private key is the secret.
+        assert not pilot.app.screen.query_one("#row-secret").display
+        registered = fake.register_public_key(exchange_id, public_pem)
+        await paste(pilot, "api_key", registered.api_key)
+        await save_and_verify(pilot, "Made here")
+    [account] = open_store().list()
+    secret = open_store().secrets.get(account.secret_ref).secret
+    parsed = keypairs.parse(secret)
+    assert parsed.public_pem == public_pem and parsed.kind.id == kind
+
+
+async def test_pasted_pem_shows_kind_and_public_key_then_verifies(vault_home: Path,
+                                                                  fake) -> None:
+    pair = keypairs.generate(keypairs.RSA)
+    registered = fake.register_public_key("bybit", pair.public_pem)
+    async with accounts_app().run_test(size=(100, 50)) as pilot:
+        await open_form(pilot, fake, "bybit", "Brought")
+        await paste(pilot, "api_key", registered.api_key)
+        await paste(pilot, "secret", pair.private_pem.replace("\n", "\r\n"))
+        await wait_for(pilot, lambda: "Recognised a RSA 2048-bit" in key_info(pilot))
+        assert pair.public_pem in key_info(pilot)
+        assert field_message(pilot, "secret") == ""
+        await save_and_verify(pilot, "Brought")
+
+
+async def test_encrypted_and_wrong_kind_pems_get_one_message(vault_home: Path, fake) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    pair = keypairs.generate(keypairs.ED25519)
+    encrypted = serialization.load_pem_private_key(pair.private_pem.encode(), None).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"form pass 1")).decode()
+    registered = fake.register_public_key("binance", pair.public_pem)
+    async with accounts_app().run_test(size=(100, 50)) as pilot:
+        await open_form(pilot, fake, "bybit", "Wrong kind")
+        await paste(pilot, "secret", pair.private_pem)
+        assert field_message(pilot, "secret") == (
+            "Bybit does not take Ed25519 keys (it takes HMAC or RSA).")
+        pilot.app.screen.query_one("#exchange", Select).value = "binance"
+        await pilot.pause()
+        await paste(pilot, "api_key", registered.api_key)
+        await paste(pilot, "secret", encrypted)
+        assert field_message(pilot, "secret") == (
+            "This private key is encrypted: enter its passphrase.")
+        assert pilot.app.screen.query_one("#row-key_passphrase").display
+        await paste(pilot, "key_passphrase", "not it")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert field_message(pilot, "secret") == (
+            "The passphrase does not open this private key: check it and try again.")
+        pilot.app.screen.query_one("#key_passphrase").value = ""
+        await paste(pilot, "key_passphrase", "form pass 1")
+        await wait_for(pilot, lambda: "Recognised a Ed25519" in key_info(pilot))
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen")
+    [account] = open_store().list()
+    assert open_store().secrets.get(account.secret_ref).secret == pair.private_pem
+
+
+async def test_going_back_to_hmac_or_another_exchange_drops_the_generated_pair(
+        vault_home: Path, fake) -> None:
+    async with accounts_app().run_test(size=(100, 50)) as pilot:
+        await open_form(pilot, fake, "binance", "Changed mind")
+        await choose(pilot, "key_kind", "Ed25519", "generate-ed25519")
+        await wait_for(pilot, lambda: "-----END PUBLIC KEY-----" in key_info(pilot), timeout=20)
+        await choose(pilot, "key_kind", "HMAC", "hmac")
+        screen = pilot.app.screen
+        assert screen.query_one("#row-secret").display
+        assert not screen.query_one("#key-info").has_class("-shown")
+        assert screen._generated is None
+        await choose(pilot, "key_kind", "Ed25519", "generate-ed25519")
+        await wait_for(pilot, lambda: screen._generated is not None, timeout=20)
+        screen.query_one("#exchange", Select).value = "okx"
+        await pilot.pause()
+        kinds = screen.query_one("#key_kind", Select)
+        assert kinds.value == "hmac" and screen._generated is None
+        assert screen.query_one("#row-secret").display
+        # OKX takes HMAC keys only: no key pair is offered.
+        assert [value for _label, value in screen._kind_offer] == ["hmac"]
