@@ -73,6 +73,7 @@ def test_the_whole_flow_over_ssh_at_80x24(
             pane.wait_for("Base URL")
             _step(pane, "Tab")  # -> base URL
             _step(pane, "Tab", text=fake.url)  # -> whitelist
+            _step(pane, "Tab")  # -> key kind (HMAC stays chosen)
             _step(pane, "Tab")  # -> API key
             _step(pane, "Tab", text=key.api_key)  # -> secret
             _step(pane, "C-s", text=key.secret)
