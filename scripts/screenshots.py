@@ -55,7 +55,13 @@ async def _account_form(pilot: Pilot) -> None:
     await _until(pilot, lambda: "Add an account" in _text(pilot))
     await _keys(pilot, *"OKX swing")
     await _keys(pilot, "tab", "enter", "down", "enter")  # exchange: OKX
-    await _keys(pilot, "tab", "tab", "tab")  # environment, whitelist -> API key
+    await pilot.pause(0.3)
+    # Straight to the API key: the tab count depends on the exchange's fields (key kind, ...),
+    # and a digit typed into a select would switch sections.
+    from tui.services import validation
+
+    pilot.app.screen.query_one(f"#{validation.API_KEY}").focus()
+    await pilot.pause()
     await _keys(pilot, *"1f0c8a9e-5b7d-4c3e-9a21-6d4e8b2f7c1", "tab")  # one character short
     await _keys(pilot, *"A1B2C3D4E5F60718293A4B5C6D7E8F90", "tab")
     await _keys(pilot, "ctrl+s")
