@@ -144,3 +144,35 @@ def test_tmux_state_only_inside_tmux() -> None:
     assert clipboard.tmux_set_clipboard({}) is None
     assert clipboard.tmux_advice(None) == "" and clipboard.tmux_advice("on") == ""
     assert "tmux set -g set-clipboard on" in clipboard.tmux_advice("off")
+
+
+def test_the_detached_clearer_writes_to_the_terminal_it_was_given_not_to_a_reused_path(
+    monkeypatch,
+) -> None:
+    """The helper holds the terminal open from the start: it writes to that terminal, and while
+    it waits the /dev/pts number cannot be handed to a new terminal and written into."""
+    import os
+    import select
+    import time
+
+    monkeypatch.delenv("TMUX", raising=False)
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    master, slave = os.openpty()
+    path = os.ttyname(slave)
+    try:
+        clipboard.spawn_clearer(clipboard.digest("a secret"), 1, path)
+        os.close(slave)
+        slave = -1
+        got = b""
+        deadline = time.monotonic() + 20
+        expected = clipboard.osc52_sequence(clipboard.CLEARED_TEXT)
+        while expected not in got and time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.2)
+            if ready:
+                got += os.read(master, 4096)
+        assert expected in got
+    finally:
+        if slave >= 0:
+            os.close(slave)
+        os.close(master)

@@ -288,18 +288,33 @@ def spawn_clearer(value_digest: str, seconds: int, tty: str | None) -> None:
     """Start a detached process that clears the value after ``seconds``, outliving this one.
 
     The digest goes through a pipe, not argv (other users can read argv); the helper gets no
-    vault passphrase in its environment."""
+    vault passphrase in its environment. The terminal goes to it as an open descriptor, not a
+    path: once the terminal closes, its /dev/pts number is handed to the next terminal opened,
+    and a helper that reopened the path later would write into someone else's session. A held
+    descriptor keeps the number taken and just fails (EIO) when the terminal is gone.
+    """
     import subprocess
 
     from tui.services.secrets import PASSPHRASE_ENV
 
     args = [sys.executable, "-m", "tui.services.clipboard", "--clear-after", str(seconds)]
+    terminal: int | None = None
     if tty:
-        args += ["--tty", tty]
+        try:
+            terminal = os.open(tty, os.O_WRONLY | os.O_NOCTTY)
+        except OSError:
+            terminal = None
+    if terminal is not None:
+        args += ["--tty-fd", str(terminal)]
     env = {k: v for k, v in os.environ.items() if k != PASSPHRASE_ENV}
-    helper = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, start_new_session=True, env=env,
-                              close_fds=True)
+    try:
+        helper = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL, start_new_session=True, env=env,
+                                  close_fds=True,
+                                  pass_fds=(terminal,) if terminal is not None else ())
+    finally:
+        if terminal is not None:
+            os.close(terminal)
     assert helper.stdin is not None
     helper.stdin.write(value_digest.encode() + b"\n")
     helper.stdin.close()
@@ -311,20 +326,20 @@ def _clear_after_main(argv: list[str]) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m tui.services.clipboard")
     parser.add_argument("--clear-after", type=int, required=True)
-    parser.add_argument("--tty", default=None)
+    parser.add_argument("--tty-fd", type=int, default=None)
     args = parser.parse_args(argv)
     value_digest = sys.stdin.readline().strip()
     sys.stdin.close()
     if len(value_digest) != 64:
         return 2
     time.sleep(max(args.clear_after, 0))
-    tty = args.tty
+    terminal = args.tty_fd
 
     def osc52(text: str) -> None:
-        if tty is None or send_to_tty(text, tty) is None:
-            raise OSError("no terminal")
+        assert terminal is not None
+        os.write(terminal, osc52_sequence(text))  # OSError (EIO) once the terminal is gone
 
-    clear_clipboard(value_digest, osc52 if tty else None)
+    clear_clipboard(value_digest, osc52 if terminal is not None else None)
     return 0
 
 
