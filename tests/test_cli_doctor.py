@@ -97,3 +97,37 @@ def test_doctor_warns_about_a_foreign_owned_data_dir(cli: Cli):
     os.chown(cli.data, 4242, 4242)
     warnings = _doctor_json(cli)["warnings"]
     assert any("belongs to another user (uid 4242)" in w for w in warnings)
+
+
+def test_a_cut_short_removal_is_refused_listed_and_finished(cli: Cli):
+    for name in ("Main", "Going"):
+        added = cli("accounts", "add", name, "--exchange", "bybit", stdin=BYBIT_LINES)
+        assert added.returncode == 0, added.stderr
+    # What a kill -9 after `accounts remove` wrote its mark leaves (the secret already deleted);
+    # the real kill is in tests/faults.
+    path = cli.config / "accounts.json"
+    doc = json.loads(path.read_text())
+    going = doc["accounts"][1]
+    going["removing"] = "2026-11-28T10:00:00Z"
+    path.write_text(json.dumps(doc))
+    _open_vault(cli).delete("keylink", going["secret_ref"])
+
+    # Never used, with one line that says how to finish, before any passphrase is asked for.
+    for args in (["verify", "Going"], ["copy", "Going", "--field", "secret", "--print"],
+                 ["exec", "Going", "--", "true"]):
+        used = cli(*args, env={"KEYLINK_VAULT_PASSPHRASE": "not the passphrase"})
+        assert used.returncode == 2, args
+        assert used.stderr.count("\n") == 1 and "cut short" in used.stderr, used.stderr
+        assert "keylink accounts remove Going" in used.stderr
+    listed = cli("accounts", "list").stdout
+    assert "REMOVAL CUT SHORT" in listed
+    # Not an account that lost its secret: doctor names it apart, and --repair finishes it.
+    facts = _doctor_json(cli)
+    assert (facts["accounts_without_secret"], facts["unfinished_removals"]) == ([], ["Going"])
+    assert "removal of Going" in cli("doctor").stdout
+    repaired = cli("doctor", "--repair", "--yes")
+    assert repaired.returncode == 0, repaired.stderr
+    assert "finished removing Going" in repaired.stdout
+    assert [a["name"] for a in json.loads(path.read_text())["accounts"]] == ["Main"]
+    assert _doctor_json(cli)["unfinished_removals"] == []
+    assert "removing" not in path.read_text()

@@ -3,7 +3,9 @@
 Figures are counted as tried / clean / lost / leaked:
 
 - lost: an account that should exist is gone, or a listed account has no secret (or not one of
-  the secrets it may have: the old one, or the new one of an interrupted rotate);
+  the secrets it may have: the old one, or the new one of an interrupted rotate), unless it is
+  marked as a cut-short removal (then the suite checks it refuses use and that removing it again
+  finishes it);
 - leaked: a secret value in the CLI's output, or in any file in the clear;
 - clean: neither, no traceback, and an exit code that fits how the run ended.
 
@@ -50,7 +52,7 @@ class Tally:
         kinds = ", ".join(f"{k} {v}" for k, v in sorted(self.by_kind.items()))
         return (f"{title}: tried {self.tried} / clean {self.clean} / lost {self.lost} / leaked "
                 f"{self.leaked} (tracebacks {self.tracebacks}; orphaned secrets before repair "
-                f"{self.orphans_left}; removes cut between secret and commit "
+                f"{self.orphans_left}; removes cut short after their mark (finished again) "
                 f"{self.unfinished_removes}; {kinds})")
 
 
@@ -61,6 +63,7 @@ class World:
         self.cli = cli
         self.expected: dict[str, set[tuple[str, str]]] = {}  # name -> acceptable (key, secret)
         self.all_secrets: set[str] = set()
+        self.marked: set[str] = set()  # accounts whose removal was cut short (set by state())
 
     def state(self) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
         """(name -> secret_ref, ref -> (key, secret)) as they are on disk."""
@@ -74,6 +77,7 @@ class World:
         for ref in vault.names("keylink"):
             value = json.loads(vault.get("keylink", ref) or "{}")
             secrets[ref] = (value.get("api_key", ""), value.get("secret", ""))
+        self.marked = {a["name"] for a in accounts if a.get("removing")}
         return {a["name"]: a["secret_ref"] for a in accounts}, secrets
 
     def leaks_in_files(self) -> list[str]:
@@ -208,10 +212,17 @@ def _check_run(world: World, op: str, target: str, creds: tuple[str, str], code:
             del expected[name]
             continue
         have = secrets.get(refs[name])
-        if have is None and op == "remove" and name == target:
-            # kill -9 after the secret was deleted, before the commit: the user's intent (the
-            # secret gone) holds; running remove again finishes it.
+        if name in world.marked:
+            if not (op == "remove" and name == target and sent and sig == signal.SIGKILL):
+                problems.append(f"{name} is marked as being removed, but no remove of it was cut")
+            # kill -9 after the removal was written down (before or after the secret's delete,
+            # before the commit): the account says so and is never used; a use of it must
+            # refuse with that one line, and removing it again finishes it.
             tally.unfinished_removes += 1
+            code2, _o, e2, _s = run_cli(world.cli, ["copy", name, "--field", "secret", "--print"],
+                                        "", kill_after=None, sig=signal.SIGINT)
+            if code2 != 2 or "cut short" not in e2 or len(e2.strip().splitlines()) != 1:
+                problems.append(f"using a cut-short removal gave {code2}: {e2.strip()[:200]}")
             code2, _o, e2, _s = run_cli(world.cli, ["accounts", "remove", name, "--yes"], "",
                                         kill_after=None, sig=signal.SIGINT)
             if code2 != 0:
@@ -226,6 +237,9 @@ def _check_run(world: World, op: str, target: str, creds: tuple[str, str], code:
     for name in refs:
         if name not in expected and not (op == "remove" and name == target):
             problems.append(f"{name} appeared unexpectedly")
+    refs, _secrets = world.state()
+    if op == "remove" and target in refs and target not in expected:
+        problems.append(f"{target} is still listed after its removal was finished")
     if lost:
         tally.lost += 1
     return problems

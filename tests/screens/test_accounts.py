@@ -368,3 +368,36 @@ async def test_paste_clean_up_removes_labels_quotes_and_invisible_characters(
         stored = open_store()
         creds = stored.credentials(stored.get("Pasted sloppily"))
         assert (creds.api_key, creds.secret) == (BYBIT_KEY, BYBIT_SECRET)
+
+
+async def test_a_cut_short_removal_shows_as_such_and_delete_finishes_it(vault_home: Path) -> None:
+    from tui.services.credentials import Credentials
+
+    store = open_store()
+    kept = store.add("Kept", "bybit", "mainnet", Credentials(BYBIT_KEY, BYBIT_SECRET))
+    going = store.add("Going", "bybit", "mainnet", Credentials(BYBIT_KEY, BYBIT_SECRET))
+    # What a kill -9 after the removal was written down leaves (see AccountStore.remove).
+    path = store.path
+    doc = json.loads(path.read_text())
+    doc["accounts"][1]["removing"] = "2026-11-28T10:00:00Z"
+    path.write_text(json.dumps(doc))
+    async with accounts_app().run_test(size=(100, 30)) as pilot:
+        await unlock(pilot)
+        await wait_for(pilot, lambda: table_names(pilot) == ["Kept", "Going"])
+        screen = accounts_screen(pilot)
+        table = screen.query_one("#accounts", DataTable)
+        row = [str(cell) for cell in table.get_row_at(1)]
+        assert "removal cut short" in row[1] and "press d to finish" in row[-1]
+        await pilot.press("down")
+        await wait_for(pilot, lambda: screen.selected_id == going.id)
+        for action in ("verify", "copy", "rotate", "edit"):
+            assert screen.check_action(action, ()) is None, action
+        assert "press d to finish" in screen.unavailable_reason("verify")
+        assert screen.check_action("delete", ()) is True
+        await pilot.press("d")
+        await wait_for(pilot, lambda: screen_name(pilot) == "ConfirmScreen")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: table_names(pilot) == ["Kept"])
+    after = open_store()
+    assert [a.name for a in after.list()] == ["Kept"]
+    assert after.secrets.refs() == [kept.secret_ref]

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tui.services.accounts import AccountStore, Credentials
-from tui.services.secrets import SERVICE, SecretStore
+from tui.services.accounts import AccountError, AccountStore, Credentials, Repaired
+from tui.services.secrets import SERVICE, RemovalUnfinished, SecretNotFound, SecretStore
 
 KEY = Credentials("AbCdEfGh1234567890", "S" * 36)
 
@@ -22,7 +22,7 @@ def test_audit_and_repair_in_the_vault(account_store):
     assert health.accounts_without_secret == ["Bare"]
     assert health.orphaned_secrets == ["account-orphan-1"]
     assert [p.name for p in health.temp_files] == [".accounts.json.zz.tmp"]
-    assert account_store.repair() == (1, 1)
+    assert account_store.repair() == Repaired(1, 1, [])
     after = account_store.audit()
     assert (after.orphaned_secrets, after.temp_files) == ([], [])
     assert account_store.credentials(kept) == KEY
@@ -37,8 +37,87 @@ def test_orphans_are_found_and_removed_in_a_real_secret_service(secret_service, 
     health = store.audit()
     assert "account-orphan-ss" in (health.orphaned_secrets or [])
     assert account.secret_ref not in (health.orphaned_secrets or [])
-    deleted, _files = store.repair()
-    assert deleted >= 1
+    assert store.repair().orphaned_secrets >= 1
     assert "account-orphan-ss" not in (store.audit().orphaned_secrets or [])
     assert store.credentials(account) == KEY
     store.remove(account.id)
+
+
+class _Cut(BaseException):
+    """Stands for a kill -9: nothing after it runs, no handler sees it as an error."""
+
+
+def _cut_after_mark(store: AccountStore, monkeypatch, *, delete_first: bool) -> None:
+    """Make the next removal die right after its mark (before or after the secret's delete)."""
+    real_delete = store.secrets.delete
+
+    def dying_delete(ref: str) -> None:
+        if delete_first:
+            real_delete(ref)
+        raise _Cut
+
+    monkeypatch.setattr(store.secrets, "delete", dying_delete)
+
+
+@pytest.mark.parametrize("delete_first", [True, False], ids=["secret-gone", "secret-kept"])
+def test_a_cut_short_removal_is_written_down_refused_and_finished(account_store, monkeypatch,
+                                                                   delete_first):
+    kept = account_store.add("Kept", "bybit", "mainnet", KEY)
+    going = account_store.add("Going", "bybit", "mainnet", KEY)
+    _cut_after_mark(account_store, monkeypatch, delete_first=delete_first)
+    with pytest.raises(_Cut):
+        account_store.remove(going.id)
+    monkeypatch.undo()
+    # What the next keylink sees: the account says its removal was cut short ...
+    fresh = AccountStore(account_store.secrets, account_store.dir)
+    marked = fresh.get("Going")
+    assert marked.removing is not None
+    # ... is never used (whether or not its secret is still there) ...
+    with pytest.raises(RemovalUnfinished, match=r"cut short.*keylink accounts remove Going"):
+        fresh.credentials(marked)
+    with pytest.raises(AccountError, match="cut short"):
+        fresh.rotate(marked.id, KEY)
+    with pytest.raises(AccountError, match="cut short"):
+        fresh.update(marked.id, name="Renamed")
+    # ... is not an account that lost its secret, nor is its secret an orphan ...
+    health = fresh.audit()
+    assert (health.accounts_without_secret, health.unfinished_removals) == ([], ["Going"])
+    assert health.orphaned_secrets == []
+    # ... and removing it again finishes it.
+    assert fresh.remove(marked.id) is None
+    assert [a.name for a in fresh.list()] == ["Kept"]
+    with pytest.raises(SecretNotFound):
+        fresh.secrets.get(going.secret_ref)
+    assert fresh.credentials(kept) == KEY
+
+
+def test_repair_finishes_a_cut_short_removal(account_store, monkeypatch):
+    account_store.add("Kept", "bybit", "mainnet", KEY)
+    going = account_store.add("Going", "bybit", "mainnet", KEY)
+    _cut_after_mark(account_store, monkeypatch, delete_first=False)
+    with pytest.raises(_Cut):
+        account_store.remove(going.id)
+    monkeypatch.undo()
+    assert account_store.repair() == Repaired(0, 0, ["Going"])
+    assert [a.name for a in account_store.list()] == ["Kept"]
+    assert account_store.secrets.refs() == [account_store.get("Kept").secret_ref]
+    assert account_store.audit().unfinished_removals == []
+
+
+def test_a_refused_delete_takes_the_mark_back(account_store, monkeypatch):
+    from tui.services.secrets import KeyringLocked
+
+    account = account_store.add("Held", "bybit", "mainnet", KEY)
+
+    def refusing(ref: str) -> None:
+        raise KeyringLocked("the keyring is locked")
+
+    monkeypatch.setattr(account_store.secrets, "delete", refusing)
+    with pytest.raises(KeyringLocked):
+        account_store.remove(account.id)
+    monkeypatch.undo()
+    again = AccountStore(account_store.secrets, account_store.dir).get("Held")
+    assert again.removing is None
+    assert account_store.credentials(again) == KEY
+    # Files without a cut-short removal are written as before the mark existed.
+    assert "removing" not in (account_store.dir / "accounts.json").read_text()

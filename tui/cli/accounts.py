@@ -109,7 +109,12 @@ def _run_accounts_list(args: argparse.Namespace) -> int:
         return 0
     rows = [("NAME", "EXCHANGE", "ENV", "BASE URL", "LAST CHECK")]
     for a in accounts:
-        check = f"{a.last_check.summary} ({a.last_check.checked_at})" if a.last_check else "never"
+        if a.removing is not None:
+            check = f"REMOVAL CUT SHORT ({a.removing}): run `keylink accounts remove` again"
+        elif a.last_check:
+            check = f"{a.last_check.summary} ({a.last_check.checked_at})"
+        else:
+            check = "never"
         # Cleaned before measuring, so the columns line up with what is printed.
         rows.append(tuple(clean(cell) for cell in (a.name, a.exchange, a.environment,
                                                    a.base_url, check)))

@@ -121,10 +121,15 @@ def quoted(text: str) -> str:
     return shlex.quote(text)
 
 
-def require_known_exchange(account) -> None:  # account: Account
-    """An account of an exchange this keylink lacks (a newer keylink's, or a hand edit) is a
-    configuration error, not a traceback."""
+def require_usable(account) -> None:  # account: Account
+    """Refuse, before any passphrase is asked for, an account whose removal was cut short, and
+    one of an exchange this keylink lacks (a newer keylink's, or a hand edit): a configuration
+    error, not a traceback."""
+    from tui.services.accounts import removal_note
     from tui.services.exchanges import exchange
+
+    if account.removing is not None:
+        raise UsageError(removal_note(account))
 
     try:
         exchange(account.exchange)

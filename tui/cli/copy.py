@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tui.cli.common import UsageError, account_store, open_secrets, require_known_exchange
+from tui.cli.common import UsageError, account_store, open_secrets, require_usable
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -36,7 +36,7 @@ def read_field(name: str, field: str) -> tuple[str, str]:
     try:
         store = account_store(open_secrets(unlock=False))
         account = store.get(name)
-        require_known_exchange(account)
+        require_usable(account)
         creds = None
         if field in SECRET_FIELDS:
             # Refused before the vault is unlocked: Bybit and Binance keys have no passphrase.

@@ -18,7 +18,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--repair", action="store_true",
-                   help="delete orphaned secrets and leftover temp files (asks first)")
+                   help="finish cut-short removals, delete orphaned secrets and leftover temp "
+                   "files (asks first)")
     p.add_argument("--yes", action="store_true",
                    help="with --repair: do not ask (required when not run in a terminal)")
     p.set_defaults(handler=_run_doctor)
@@ -50,30 +51,35 @@ def _health(store, *, repair: bool, yes: bool) -> dict[str, object]:  # store: A
         health = store.audit()
     except (AccountError, SecretStoreError) as exc:
         return {"accounts_without_secret": None, "orphaned_secrets": None, "temp_files": None,
-                "unchecked": [str(exc)], "repaired": None}
+                "unfinished_removals": None, "unchecked": [str(exc)], "repaired": None}
     result: dict[str, object] = {
         "accounts_without_secret": health.accounts_without_secret,
         "orphaned_secrets": (len(health.orphaned_secrets)
                              if health.orphaned_secrets is not None else None),
         "temp_files": len(health.temp_files),
+        "unfinished_removals": health.unfinished_removals,
         "unchecked": health.unchecked,
         "repaired": None,
     }
-    loose = len(health.orphaned_secrets or []) + len(health.temp_files)
+    removals = len(health.unfinished_removals)
+    loose = len(health.orphaned_secrets or []) + len(health.temp_files) + removals
     if not repair or not loose:
         return result
     if not yes:
         if not stdin_is_terminal():
             raise UsageError("not run in a terminal: add --yes to repair without asking")
-        answer = input(f"Delete {_count(len(health.orphaned_secrets or []), 'orphaned secret')} "
+        finish = (f"Finish {_count(removals, 'cut-short removal')}, delete "
+                  if removals else "Delete ")
+        answer = input(f"{finish}{_count(len(health.orphaned_secrets or []), 'orphaned secret')} "
                        f"and {_count(len(health.temp_files), 'temp file')}? [y/N] ",)
         if answer.strip().lower() not in ("y", "yes"):
             return result
     try:
-        secrets, files = store.repair()
+        done = store.repair()
     except (AccountError, SecretStoreError) as exc:
         raise UsageError(f"repair stopped: {exc}") from None
-    result["repaired"] = {"orphaned_secrets": secrets, "temp_files": files}
+    result["repaired"] = {"orphaned_secrets": done.orphaned_secrets, "temp_files": done.temp_files,
+                          "removals_finished": done.removals_finished}
     return result
 
 
@@ -121,7 +127,7 @@ def _doctor_facts(*, repair: bool = False, yes: bool = False) -> dict[str, objec
     except AccountError as exc:
         accounts, problem = None, str(exc)
         health = {"accounts_without_secret": None, "orphaned_secrets": None, "temp_files": None,
-                  "unchecked": [str(exc)], "repaired": None}
+                  "unfinished_removals": None, "unchecked": [str(exc)], "repaired": None}
     env = os.environ
     local = clipboard.has_local_clipboard()
     ssh = bool(env.get("SSH_CONNECTION") or env.get("SSH_TTY") or env.get("SSH_CLIENT"))
@@ -206,14 +212,21 @@ def _health_lines(facts: dict) -> list[str]:
         lines.append("orphaned       " + ("not checked" if orphans is None else
                                           _count(orphans, "secret") + " no account points at"))
         lines.append(f"temp files     {temps} left by interrupted writes")
+        removals = facts["unfinished_removals"] or []
+        if removals:
+            lines.append("cut short      removal of " + ", ".join(removals)
+                         + " (the secret may be gone; remove again to finish)")
     for why in facts["unchecked"] or []:
         lines.append(f"  not checked  {why}")
     repaired = facts.get("repaired")
     if repaired:
-        lines.append(f"repaired       deleted {_count(repaired['orphaned_secrets'], 'secret')} "
+        finished = repaired["removals_finished"]
+        lines.append("repaired       "
+                     + (f"finished removing {', '.join(finished)}; " if finished else "")
+                     + f"deleted {_count(repaired['orphaned_secrets'], 'secret')} "
                      f"and {_count(repaired['temp_files'], 'temp file')}")
-    elif (orphans or temps) and not repaired:
-        lines.append("  repair       run `keylink doctor --repair` to delete them")
+    elif (orphans or temps or facts["unfinished_removals"]) and not repaired:
+        lines.append("  repair       run `keylink doctor --repair` to finish and delete them")
     for warning in facts["warnings"]:
         lines.append(f"warning        {warning}")
     return lines

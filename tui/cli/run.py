@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from tui.cli.common import UsageError, account_store, open_secrets, require_known_exchange
+from tui.cli.common import UsageError, account_store, open_secrets, require_usable
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -61,7 +61,7 @@ def _run_exec(args: argparse.Namespace) -> int:
         find_command(command[0], os.environ)
         store = account_store(open_secrets(unlock=False))
         account = store.get(args.name)
-        require_known_exchange(account)
+        require_usable(account)
         plan = plan_environment(account, args.preset, args.env)
         creds = None
         if plan.needs_secrets():

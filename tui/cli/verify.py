@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tui.cli.common import UsageError, account_store, open_secrets, require_known_exchange
+from tui.cli.common import UsageError, account_store, open_secrets, require_usable
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -77,7 +77,7 @@ def _run_verify(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from tui.services import whitelist as whitelists
-    from tui.services.accounts import AccountError, LastCheck
+    from tui.services.accounts import AccountError, LastCheck, removal_note
     from tui.services.secrets import SecretStoreError
     from tui.services.text import clean
     from tui.services.verify import verify_account
@@ -97,14 +97,19 @@ def _run_verify(args: argparse.Namespace) -> int:
         # Names are checked before any passphrase is asked for: a typo costs no unlock.
         probe = AccountStore(SecretStore.open())
         if not args.all:
-            probe.get(args.name)
+            require_usable(probe.get(args.name))
     except (AccountError, SecretStoreError) as exc:
         raise UsageError(str(exc)) from None
     store = account_store(open_secrets(unlock=True))
     try:
         accounts = store.list() if args.all else [store.get(args.name)]
+        if args.all:
+            for account in accounts:
+                if account.removing is not None:
+                    print(f"keylink: skipped: {removal_note(account)}", file=sys.stderr)
+            accounts = [a for a in accounts if a.removing is None]
         for account in accounts:  # before any secret is read or request sent
-            require_known_exchange(account)
+            require_usable(account)
         pairs = [(account, store.credentials(account)) for account in accounts]
     except (AccountError, SecretStoreError) as exc:
         raise UsageError(str(exc)) from None

@@ -74,6 +74,7 @@ _FAULT_TITLES = {
     "VaultDamaged": "keylink's vault file is damaged.",
     "WrongPassphrase": "Wrong vault passphrase.",
     "SecretNotFound": "A secret is missing from the secret store.",
+    "RemovalUnfinished": "This account's removal was cut short.",
 }
 
 
@@ -461,7 +462,12 @@ class AccountsScreen(SectionScreen):
     @staticmethod
     def _cells(account: Account) -> tuple[Any, ...]:
         check = account.last_check
-        if check is None:
+        if account.removing is not None:
+            # Its secret may be gone: the row says so and what finishes it, nothing else.
+            status = Content.styled("! removal cut short", "$error")
+            detail = Content("its secret may be gone: press d to finish removing it")
+            when = ""
+        elif check is None:
             # Italic in the table's own colour: readable on plain and zebra rows alike.
             status: Content = Content.styled("not checked", "italic")
             detail = Content("")
@@ -506,6 +512,7 @@ class AccountsScreen(SectionScreen):
     @on(DataTable.RowHighlighted, "#accounts")
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         account = self.selected
+        self.refresh_bindings()  # a cut-short removal offers only delete
         panel = self.query_one("#report", ReportPanel)
         report = self.reports.get(account.id) if account else None
         if account is not None and report is not None:
@@ -541,8 +548,13 @@ class AccountsScreen(SectionScreen):
             return self.secrets is not None and self.secrets.can_lock
         if action == "add":
             return True if self.store is not None else None
-        if action in {"edit", "rotate", "delete", "verify", "copy"}:
+        if action == "delete":
             return True if self.store is not None and self.selected is not None else None
+        if action in {"edit", "rotate", "verify", "copy"}:
+            account = self.selected
+            # A cut-short removal is never used: only deleting (which finishes it) is offered.
+            usable = account is not None and account.removing is None
+            return True if self.store is not None and usable else None
         if action == "verify_all":
             return True if self.store is not None and self.accounts else None
         if action == "stop_verify":
@@ -563,6 +575,9 @@ class AccountsScreen(SectionScreen):
             return "Nothing to unlock: the secret store is open."
         if not self.accounts:
             return "No accounts yet: press a to add one."
+        account = self.selected
+        if account is not None and account.removing is not None:
+            return "This account's removal was cut short: press d to finish removing it."
         return "Select an account first."
 
     def action_explain(self, action: str) -> None:
@@ -861,8 +876,8 @@ class AccountsScreen(SectionScreen):
 
     def action_verify_all(self) -> None:
         """Check every account's key, one after another."""
-        if self.accounts:
-            accounts = list(self.accounts)
+        accounts = [a for a in self.accounts if a.removing is None]
+        if accounts:
             self._with_secrets(lambda: self.verify_accounts(accounts))
 
     def verify_accounts(self, accounts: list[Account]) -> None:

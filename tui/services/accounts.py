@@ -17,7 +17,7 @@ import os
 import re
 import uuid
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -97,6 +97,10 @@ class Account:
     #: Which store holds the secret (see ``secrets.store_id``); None in files from before keylink
     #: recorded it: such accounts are looked up in the store in use, as keylink always did.
     secret_store: str | None = None
+    #: When a removal of this account began (UTC, ISO), if one began and was cut short before
+    #: its commit (a kill -9, a power cut): the secret may already be gone. Such an account is
+    #: never used; removing it again finishes the removal (see ``remove``).
+    removing: str | None = None
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,18 @@ class Health:
     temp_files: builtins.list[Path]
     #: Why some secrets could not be checked (one line each), if any.
     unchecked: builtins.list[str]
+    #: Names of accounts whose removal began and was cut short (see ``Account.removing``).
+    unfinished_removals: builtins.list[str] = field(default_factory=builtins.list)
+
+
+@dataclass(frozen=True)
+class Repaired:
+    """What ``AccountStore.repair`` did."""
+
+    orphaned_secrets: int
+    temp_files: int
+    #: Names of accounts whose cut-short removal was finished.
+    removals_finished: builtins.list[str]
 
 
 class AccountError(Exception):
@@ -325,7 +341,30 @@ def _account_from_json(item: Any) -> Account:
     if store is not None and (not isinstance(store, str) or not store):
         raise _Damaged("an account's secret store is not text")
     values["secret_store"] = store
+    removing = item.get("removing")
+    if removing is not None and (not isinstance(removing, str) or not removing):
+        raise _Damaged("an account's removal mark is not text")
+    values["removing"] = removing
     return Account(**values)
+
+
+def _account_json(account: Account) -> dict[str, Any]:
+    item = asdict(account)
+    if item["removing"] is None:
+        del item["removing"]  # files without a cut-short removal stay as older keylinks wrote them
+    return item
+
+
+def removal_note(account: Account) -> str:
+    """One line on an account whose removal was cut short, and how to finish it."""
+    import shlex
+
+    from tui.services.text import clean
+
+    name = clean(account.name)
+    return (f"the removal of {name!r} was cut short (begun {account.removing}); its secret may "
+            f"already be gone: run `keylink accounts remove {shlex.quote(name)}` again to "
+            "finish it")
 
 
 class AccountStore:
@@ -469,7 +508,7 @@ class AccountStore:
             seen = {"vault": vault.vault_id, "count": count}
         if seen is not None:
             doc["vault_generation"] = seen
-        doc["accounts"] = [asdict(a) for a in accounts]
+        doc["accounts"] = [_account_json(a) for a in accounts]
         data = (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
         try:
             atomic_write(self.path, data)
@@ -633,6 +672,7 @@ class AccountStore:
         with self._lock():
             accounts = self._read()
             current = self._find(accounts, account_id)
+            self._refuse_removing(current)
             changes: dict[str, Any] = {}
             try:
                 if name is not None:
@@ -666,6 +706,7 @@ class AccountStore:
         with self._lock():
             accounts = self._read()
             current = self._find(accounts, account_id)
+            self._refuse_removing(current)
             try:
                 clean = _clean_credentials(current.exchange, creds)
             except ValueError as exc:
@@ -687,13 +728,20 @@ class AccountStore:
         return updated
 
     def remove(self, account_id: str, *, force: bool = False) -> str | None:
-        """Delete the secret, then the metadata (the commit point); None, or what stays behind.
+        """Mark, delete the secret, then drop the metadata; None, or what stays behind.
 
         Why this order: the point of removing is that the secret leaves this machine. The metadata
         goes only after the account's own store confirmed the secret is gone (or was never
         there), so a refusing, hung or unreachable store fails the call and the account stays
-        listed; deleting metadata first would report success while the secret stays behind,
-        invisible. Ctrl-C is held from the delete to the commit, so it cannot split them.
+        listed as it was; deleting metadata first would report success while the secret stays
+        behind, invisible.
+
+        The two stores cannot change in one step, so the removal is written down first: the
+        account is saved with ``removing`` set before its secret is deleted. A kill -9 or power
+        cut after that leaves an account that says its removal was cut short (never used again,
+        finished by removing it again or by ``keylink doctor --repair``), not an account that
+        silently lost its secret. If the store refuses the delete, the mark is taken back:
+        nothing was deleted. Ctrl-C is held from the mark to the commit, so it cannot split them.
 
         ``force`` ("forget") drops the metadata even when the store cannot confirm (a keyring
         that no longer exists); the returned line says what stays behind.
@@ -704,21 +752,36 @@ class AccountStore:
             accounts = self._read()
             current = self._find(accounts, account_id)
             left: str | None = None
+            rest = [a for a in accounts if a.id != account_id]
             with interrupts_deferred():
+                marked = current.removing is not None
                 try:
                     self.check_store(current)
+                    if not marked:
+                        self._write([replace(current, removing=_now()) if a.id == account_id
+                                     else a for a in accounts])
+                        marked = True
                     self.secrets.delete(current.secret_ref)
                 except SecretNotFound:
                     pass
                 except SecretStoreError as exc:
                     if not force:
+                        if marked and current.removing is None:
+                            # The store refused: its secret is where it was, so is the account.
+                            with contextlib.suppress(AccountError):
+                                self._write(accounts)
                         raise
                     left = (
                         f"its secret may stay in {store_label(self.store_of(current))} "
                         f"(service {SERVICE_NAME!r}, entry {current.secret_ref!r}): {exc}"
                     )
-                self._commit([a for a in accounts if a.id != account_id])
+                self._commit(rest)
         return left
+
+    @staticmethod
+    def _refuse_removing(account: Account) -> None:
+        if account.removing is not None:
+            raise AccountError(removal_note(account))
 
     # -- self-repair -------------------------------------------------------------------------------
 
@@ -752,6 +815,8 @@ class AccountStore:
             orphans: builtins.list[str] | None = None
             try:
                 for account in here:
+                    if account.removing is not None:
+                        continue  # its secret may be gone: that is what was asked for
                     try:
                         self.secrets.get(account.secret_ref)
                     except SecretNotFound:
@@ -765,16 +830,24 @@ class AccountStore:
                     orphans = [ref for ref in refs if ref not in known]
             except SecretStoreError as exc:
                 unchecked.append(str(exc))
-            return Health(missing, orphans, self._temp_files(), unchecked)
+            removals = [a.name for a in accounts if a.removing is not None]
+            return Health(missing, orphans, self._temp_files(), unchecked, removals)
 
-    def repair(self) -> tuple[int, int]:
-        """Delete orphaned secrets and leftover temp files; (secrets deleted, files deleted).
+    def repair(self) -> Repaired:
+        """Finish cut-short removals, delete orphaned secrets and leftover temp files.
 
         Accounts without a secret are left: only the user can say whether to remove them or add
-        the key again.
+        the key again. A cut-short removal is finished because its user asked for it; one whose
+        store cannot be used now is left (and stays listed as unfinished).
         """
-        from tui.services.secrets import SecretNotFound
+        from tui.services.secrets import SecretNotFound, SecretStoreError
 
+        finished: builtins.list[str] = []
+        for account in self.list():
+            if account.removing is not None:
+                with contextlib.suppress(AccountNotFound, SecretStoreError):
+                    self.remove(account.id)
+                    finished.append(account.name)
         deleted = 0
         with self._lock():
             accounts = self._read()
@@ -788,10 +861,15 @@ class AccountStore:
             files = remove_files(leftover_temp_files(self.path))
         if self.secrets.vault is not None:
             files += self.secrets.vault.remove_temp_files()
-        return deleted, files
+        return Repaired(deleted, files, finished)
 
     def credentials(self, account: Account) -> Credentials:
-        """The account's key, secret and passphrase from its store (SecretStoreError)."""
+        """The account's key, secret and passphrase from its store (SecretStoreError;
+        RemovalUnfinished for an account whose removal was cut short)."""
+        from tui.services.secrets import RemovalUnfinished
+
+        if account.removing is not None:
+            raise RemovalUnfinished(removal_note(account))
         self.check_store(account)
         return self.secrets.get(account.secret_ref)
 

@@ -91,6 +91,11 @@ class StoreUnreachable(SecretStoreError):
     """An account's secret is in another store than the one keylink could open now."""
 
 
+class RemovalUnfinished(SecretStoreError):
+    """The account's removal began (its secret may already be gone) and was cut short; removing
+    it again finishes it."""
+
+
 #: The ``secret_store`` value of an account whose secret is in keylink's vault.
 VAULT_STORE = "vault"
 _STORE_WORDS = {
