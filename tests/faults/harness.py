@@ -23,6 +23,7 @@ import string
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,8 +92,10 @@ class World:
 
 
 def run_cli(cli: Cli, args: list[str], stdin: str, *, kill_after: float | None,
-            sig: signal.Signals) -> tuple[int, str, str, bool]:
-    """Run the CLI; send ``sig`` after ``kill_after`` s. (exit code, stdout, stderr, was sent)."""
+            sig: signal.Signals, kill_when: Callable[[], bool] | None = None,
+            ) -> tuple[int, str, str, bool]:
+    """Run the CLI; send ``sig`` after ``kill_after`` s, or as soon as ``kill_when()`` is true
+    (polled as fast as it runs). (exit code, stdout, stderr, was sent)."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "tui", *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True, env=cli.env,
@@ -101,7 +104,14 @@ def run_cli(cli: Cli, args: list[str], stdin: str, *, kill_after: float | None,
     proc.stdin.write(stdin)
     proc.stdin.close()
     sent = False
-    if kill_after is not None:
+    if kill_when is not None:
+        deadline = time.monotonic() + 30
+        while proc.poll() is None and time.monotonic() < deadline:
+            if kill_when():
+                proc.send_signal(sig)
+                sent = True
+                break
+    elif kill_after is not None:
         try:
             proc.wait(kill_after)
         except subprocess.TimeoutExpired:
@@ -138,7 +148,9 @@ def interrupt_loop(cli: Cli, runs: int, seed: int = 9) -> Tally:
     durations["rotate"] = timed(cli, ["accounts", "rotate", "Base1"], f"{key}\n{secret}\n")
     world.expected["Base1"] = {(key, secret)}
     world.all_secrets.add(secret)
-    durations["remove"] = durations["rotate"]
+    key, secret = random_creds(rng)
+    timed(cli, ["accounts", "add", "Base3", "--exchange", "bybit"], f"{key}\n{secret}\n")
+    durations["remove"] = timed(cli, ["accounts", "remove", "Base3", "--yes"], "")
     counter = 0
     for _ in range(runs):
         names = sorted(world.expected)
@@ -159,7 +171,15 @@ def interrupt_loop(cli: Cli, runs: int, seed: int = 9) -> Tally:
         # Spread the interrupts over the whole run, weighted to its second half, where the
         # secret is saved and the commit happens.
         delay = durations[op] * rng.uniform(0.35, 1.1)
-        code, out, err, sent = run_cli(cli, args, stdin, kill_after=delay, sig=sig)
+        kill_when = None
+        if op == "remove" and sig == signal.SIGKILL and rng.random() < 0.5:
+            # The narrowest window: from the removal's mark to its commit (a few ms of store
+            # writes). Half the killed removes are aimed at it: killed the moment the mark is
+            # on disk.
+            kill_when = _mark_written(world.cli.config / "accounts.json", target,
+                                      then=rng.uniform(0, 0.003))
+        code, out, err, sent = run_cli(cli, args, stdin, kill_after=delay, sig=sig,
+                                       kill_when=kill_when)
         kind = f"{op}/{'int' if sig == signal.SIGINT else 'kill'}"
         tally.tried += 1
         tally.by_kind[kind] = tally.by_kind.get(kind, 0) + 1
@@ -169,6 +189,33 @@ def interrupt_loop(cli: Cli, runs: int, seed: int = 9) -> Tally:
         else:
             tally.clean += 1
     return tally
+
+
+def _mark_written(path: Path, name: str, then: float) -> Callable[[], bool]:
+    """True ``then`` seconds after ``name``'s removal mark is first seen in the accounts file."""
+    seen: list[float] = []
+
+    def check() -> bool:
+        if seen:
+            return time.monotonic() >= seen[0] + then
+        if marked():
+            seen.append(time.monotonic())
+        return False
+
+    def marked() -> bool:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return False
+        if b'"removing"' not in data:
+            return False
+        try:
+            accounts = json.loads(data)["accounts"]
+        except (ValueError, KeyError):
+            return False
+        return any(a["name"] == name and a.get("removing") for a in accounts)
+
+    return check
 
 
 def _check_run(world: World, op: str, target: str, creds: tuple[str, str], code: int, out: str,
@@ -219,6 +266,8 @@ def _check_run(world: World, op: str, target: str, creds: tuple[str, str], code:
             # before the commit): the account says so and is never used; a use of it must
             # refuse with that one line, and removing it again finishes it.
             tally.unfinished_removes += 1
+            state = "cut-short/secret-gone" if have is None else "cut-short/secret-kept"
+            tally.by_kind[state] = tally.by_kind.get(state, 0) + 1
             code2, _o, e2, _s = run_cli(world.cli, ["copy", name, "--field", "secret", "--print"],
                                         "", kill_after=None, sig=signal.SIGINT)
             if code2 != 2 or "cut short" not in e2 or len(e2.strip().splitlines()) != 1:
