@@ -59,14 +59,14 @@ def _verify_json(cli: Cli, name: str) -> dict:
     return json.loads(result.stdout)
 
 
-@pytest.mark.parametrize(("ex", "kind", "kind_id"), [("binance", "ed25519", "ed25519"),
-                                                     ("bybit", "rsa", "rsa-2048")])
-def test_generate_register_verify_via_cli(cli, fake, ex, kind, kind_id):
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tui", "accounts", "add", "mine", "--exchange", ex,
-         "--base-url", fake.url, "--generate", kind],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=cli.env)
+def _generate_via_cli(cli: Cli, fake, ex: str, args: list[str], *, register: bool = True
+                      ) -> tuple[subprocess.CompletedProcess, str]:
+    """Run a ``--generate`` command: read the public key it prints, register it on the fake (as
+    the user does on the exchange's page) and type the API key the exchange assigned. Without
+    ``register`` the user types an API key made for another public key."""
+    proc = subprocess.Popen([sys.executable, "-m", "tui", *args], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=cli.env)
     assert proc.stdout is not None and proc.stdin is not None
     lines = [proc.stdout.readline().rstrip("\n")]
     while lines[-1] != "-----END PUBLIC KEY-----":
@@ -75,10 +75,20 @@ def test_generate_register_verify_via_cli(cli, fake, ex, kind, kind_id):
         lines.append(line.rstrip("\n"))
     public_pem = "\n".join(lines)
     assert lines[0] == "-----BEGIN PUBLIC KEY-----"
-    # The user registers the public key on the exchange, which assigns an API key.
-    key = fake.register_public_key(ex, public_pem, ips=("127.0.0.1",))
+    registered = public_pem if register else keypairs.generate(keypairs.ED25519).public_pem
+    key = fake.register_public_key(ex, registered, ips=("127.0.0.1",))
     out, err = proc.communicate(key.api_key + "\n", timeout=60)
-    assert proc.returncode == 0, err
+    return subprocess.CompletedProcess(args, proc.returncode, "\n".join(lines) + "\n" + out,
+                                       err), public_pem
+
+
+@pytest.mark.parametrize(("ex", "kind", "kind_id"), [("binance", "ed25519", "ed25519"),
+                                                     ("bybit", "rsa", "rsa-2048")])
+def test_generate_register_verify_via_cli(cli, fake, ex, kind, kind_id):
+    done, public_pem = _generate_via_cli(cli, fake, ex, [
+        "accounts", "add", "mine", "--exchange", ex, "--base-url", fake.url, "--generate", kind])
+    out, err = done.stdout, done.stderr
+    assert done.returncode == 0, err
     assert "added mine" in out
     assert "Register this public key" in err
     assert "PRIVATE KEY" not in out + err
@@ -97,7 +107,7 @@ def test_pem_secret_on_stdin_is_read_as_one_value(cli, fake):
     result = cli("accounts", "add", "bg", "--exchange", "bitget", "--base-url", fake.url,
                  stdin=stdin)
     assert result.returncode == 0, result.stderr
-    assert "Recognised a RSA 2048-bit private key" in result.stderr
+    assert "Recognised an RSA 2048-bit private key" in result.stderr
     assert pair.public_pem in result.stdout
     assert _verify_json(cli, "bg")["key_kind"] == "rsa-2048"
     _assert_no_plain_private_key(cli.root, pair.private_pem)
@@ -189,3 +199,38 @@ def test_export_key_writes_encrypted_pkcs8_0600_only_on_request(cli, fake):
                   env={"KEYLINK_KEY_PASSPHRASE": "export pass 99"})
     assert refused.returncode == 2
     assert "has an HMAC secret, not a key pair" in refused.stderr and not target.exists()
+
+
+@pytest.mark.parametrize(("ex", "kind", "kind_id"), [("binance", "ed25519", "ed25519"),
+                                                     ("bybit", "rsa", "rsa-2048")])
+def test_rotate_generate_switches_only_after_the_new_key_works(cli, fake, ex, kind, kind_id):
+    added, _old_public = _generate_via_cli(cli, fake, ex, [
+        "accounts", "add", "mine", "--exchange", ex, "--base-url", fake.url, "--generate", kind])
+    assert added.returncode == 0, added.stderr
+    [old_secret] = _stored_secrets(cli)
+
+    # A slip on the exchange's page: the API key typed belongs to another public key. The check
+    # fails, nothing is switched, and the new private key never reached the disk.
+    failed, dropped_public = _generate_via_cli(
+        cli, fake, ex, ["accounts", "rotate", "mine", "--generate", kind], register=False)
+    assert failed.returncode == 1, failed.stderr
+    assert "keeps its old key" in failed.stderr and "was dropped" in failed.stderr
+    assert "rotated" not in failed.stdout
+    assert _stored_secrets(cli) == [old_secret]
+    assert _verify_json(cli, "mine")["status"] == "works"  # the old key still works
+    assert dropped_public not in (cli.config / "accounts.json").read_text()
+
+    # Registered right: the check works, the account switches, the old private key is deleted.
+    rotated, new_public = _generate_via_cli(
+        cli, fake, ex, ["accounts", "rotate", "mine", "--generate", kind])
+    assert rotated.returncode == 0, rotated.stderr
+    assert "rotated mine to the new" in rotated.stdout and "(works)" in rotated.stdout
+    assert "PRIVATE KEY" not in rotated.stdout + rotated.stderr
+    [new_secret] = _stored_secrets(cli)
+    assert keypairs.parse(new_secret).public_pem == new_public != _old_public
+    listed = json.loads(cli("accounts", "list", "--json").stdout)
+    assert listed[0]["last_check"]["status"] == "works"  # the check that allowed the switch
+    report = _verify_json(cli, "mine")
+    assert report["status"] == "works" and report["key_kind"] == kind_id
+    for pem in (old_secret, new_secret):
+        _assert_no_plain_private_key(cli.root, pem)

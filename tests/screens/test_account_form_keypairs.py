@@ -93,7 +93,7 @@ async def test_pasted_pem_shows_kind_and_public_key_then_verifies(vault_home: Pa
         await open_form(pilot, fake, "bybit", "Brought")
         await paste(pilot, "api_key", registered.api_key)
         await paste(pilot, "secret", pair.private_pem.replace("\n", "\r\n"))
-        await wait_for(pilot, lambda: "Recognised a RSA 2048-bit" in key_info(pilot))
+        await wait_for(pilot, lambda: "Recognised an RSA 2048-bit" in key_info(pilot))
         assert pair.public_pem in key_info(pilot)
         assert field_message(pilot, "secret") == ""
         await save_and_verify(pilot, "Brought")
@@ -126,7 +126,7 @@ async def test_encrypted_and_wrong_kind_pems_get_one_message(vault_home: Path, f
             "The passphrase does not open this private key: check it and try again.")
         pilot.app.screen.query_one("#key_passphrase").value = ""
         await paste(pilot, "key_passphrase", "form pass 1")
-        await wait_for(pilot, lambda: "Recognised a Ed25519" in key_info(pilot))
+        await wait_for(pilot, lambda: "Recognised an Ed25519" in key_info(pilot))
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen")
     [account] = open_store().list()

@@ -11,6 +11,7 @@ from tui.cli.common import (
     account_store,
     open_secrets,
     quoted,
+    require_usable,
     stdin_is_terminal,
     unlock_secrets,
 )
@@ -62,6 +63,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "the old secret. Input as for `add`.",
     )
     rotate.add_argument("name", help="account name or id")
+    rotate.add_argument("--generate", choices=("ed25519", "rsa"), default=None,
+                        help="make a new key pair here: prints its public key to register on "
+                        "the exchange, reads the new API key, and switches only once a signed "
+                        "check with the new key works (the old key is kept until then)")
+    rotate.add_argument("--rsa-bits", type=int, choices=(2048, 4096), default=2048,
+                        help="size of a generated RSA key (default 2048)")
     rotate.set_defaults(handler=_run_accounts_rotate)
 
     export = actions.add_parser(
@@ -196,7 +203,7 @@ def _generate_and_show(info, kind: str, bits: int):  # -> keypairs.ParsedKey
     if problem:
         raise UsageError(problem)
     pair = keypairs.generate(kind, bits)
-    print(f"Generated a {pair.kind.label} key pair. Register this public key on {info.label}'s "
+    print(f"Generated {pair.kind.a_label} key pair. Register this public key on {info.label}'s "
           "API page; the private key stays in keylink's secret store:", file=sys.stderr)
     print(pair.public_pem, flush=True)
     if sys.stdout.isatty():
@@ -277,7 +284,10 @@ def _run_accounts_rotate(args: argparse.Namespace) -> int:
     except KeyError as exc:
         raise UsageError(clean(exc.args[0])) from None
     try:
+        require_usable(account)
         unlock_secrets(store.secrets)
+        if args.generate:
+            return _rotate_to_generated(store, account, info, args.generate, args.rsa_bits)
         creds = _read_credentials(info.has_passphrase)
         creds = _check_like_the_form(info, creds)
         store.rotate(account.id, creds)
@@ -285,6 +295,42 @@ def _run_accounts_rotate(args: argparse.Namespace) -> int:
         raise UsageError(clean(str(exc))) from None
     print(f"rotated {clean(account.name)}: the new key is saved and the old secret deleted")
     print(f"check it with: keylink verify {quoted(account.name)}")
+    return 0
+
+
+def _rotate_to_generated(store, account, info, kind: str, bits: int) -> int:
+    """Generate, show the public key, read the new API key, check it, and switch only when the
+    check works or is locked (tui.services.rotation). 1 when the new key is dropped."""
+    import asyncio
+
+    from tui.cli.verify import _report_text
+    from tui.services.rotation import NewKeyFailed, check_new_key, switch_if_verified
+
+    pair = _generate_and_show(info, kind, bits)
+    creds = _check_like_the_form(
+        info, _read_credentials(info.has_passphrase, pair.private_pem), show_key=False)
+    interactive = stdin_is_terminal()
+    while True:
+        print(f"checking the new key with {info.label} ({clean(account.base_url)}); "
+              f"{clean(account.name)} keeps its old key until this works…", file=sys.stderr)
+        report = asyncio.run(check_new_key(account, creds))
+        try:
+            rotated = switch_if_verified(store, account, creds, report)
+        except NewKeyFailed as exc:
+            print(_report_text(f"{account.name} (new key)", report), file=sys.stderr)
+            print(f"keylink: {exc}", file=sys.stderr)
+            if interactive:
+                answer = input("Check again (after fixing it on the exchange)? [Y/n] ")
+                if answer.strip().lower() in ("", "y", "yes"):
+                    continue
+            print(f"keylink: the new key pair was dropped (it was never saved): delete the API "
+                  f"key made for it on {info.label}, and rotate again", file=sys.stderr)
+            return 1
+        break
+    print(_report_text(f"{account.name} (new key)", report), file=sys.stderr)
+    print(f"rotated {clean(rotated.account.name)} to the new {pair.kind.label} key "
+          f"({report.status}); the old secret is deleted from keylink: delete the old API key on "
+          f"{info.label} too")
     return 0
 
 
@@ -319,7 +365,7 @@ def _check_like_the_form(info, creds, show_key: bool = True):  # -> Credentials
     if check.key is None:
         return creds
     if show_key:
-        print(f"Recognised a {check.key.kind.label} private key. Its public key (compare it with "
+        print(f"Recognised {check.key.kind.a_label} private key. Its public key (compare it with "
               f"the one {info.label} shows):", file=sys.stderr)
         print(check.key.public_pem)
     return replace(creds, secret=check.values[SECRET])

@@ -74,7 +74,6 @@ def exit_code(reports, strict: bool) -> int:  # reports: Sequence[KeyReport]
 def _run_verify(args: argparse.Namespace) -> int:
     import asyncio
     import json
-    from datetime import UTC, datetime
 
     from tui.services import whitelist as whitelists
     from tui.services.accounts import AccountError, LastCheck, removal_note
@@ -121,11 +120,8 @@ def _run_verify(args: argparse.Namespace) -> int:
 
     reports = asyncio.run(run_all())
     for (account, _creds), report in zip(pairs, reports, strict=True):
-        check = LastCheck(ok=report.ok,
-                          checked_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                          summary=report.summary(), worst=report.worst, status=report.status)
         try:
-            store.record_check(account.id, check)
+            store.record_check(account.id, LastCheck.of(report))
         except AccountError as exc:
             print(f"keylink: could not record the check for {clean(account.name)}: {exc}",
                   file=sys.stderr)

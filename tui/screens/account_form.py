@@ -555,7 +555,7 @@ class AccountFormScreen(Screen["SaveResult | None"]):
         if not generated:
             if check.key is not None:
                 self._show_key_info(Content(
-                    f"Recognised a {check.key.kind.label} private key. Its public key (compare "
+                    f"Recognised {check.key.kind.a_label} private key. Its public key (compare "
                     f"it with the one {exchange(self.exchange_id).label} shows):\n\n"
                     f"{check.key.public_pem}"))
             else:

@@ -926,15 +926,9 @@ class AccountsScreen(SectionScreen):
                 finally:
                     del creds  # keep the secret alive no longer than the request
                 self.reports[account.id] = report
-                check = LastCheck(
-                    ok=report.ok,
-                    checked_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                    summary=report.summary(),
-                    worst=report.worst,
-                    status=report.status or "",
-                )
                 try:
-                    updated = await asyncio.to_thread(store.record_check, account.id, check)
+                    updated = await asyncio.to_thread(store.record_check, account.id,
+                                                      LastCheck.of(report))
                 except AccountError as exc:  # the check itself worked: say so and go on
                     self.notify(f"The result for {account.name} was not saved: {exc}",
                                 severity="warning")

@@ -72,6 +72,12 @@ class LastCheck:
     #: ``ok`` (see ``outcome``).
     status: str = ""
 
+    @classmethod
+    def of(cls, report: Any) -> LastCheck:  # report: verify.KeyReport
+        """The record of a check that just ended (stamped now)."""
+        return cls(ok=report.ok, checked_at=_now(), summary=report.summary(),
+                   worst=report.worst, status=report.status or "")
+
     @property
     def outcome(self) -> str:
         """The check's status, for records that predate the field."""

@@ -59,6 +59,11 @@ class KeyKind:
         return "Ed25519" if self.kind == ED25519 else "HMAC"
 
     @property
+    def a_label(self) -> str:
+        """The label with its article: "an Ed25519", "an RSA 2048-bit", "an HMAC"."""
+        return f"an {self.label}"  # all three labels start with a vowel sound
+
+    @property
     def id(self) -> str:
         """The JSON form: "hmac", "ed25519", "rsa-2048"."""
         return f"rsa-{self.bits}" if self.kind == RSA else self.kind
