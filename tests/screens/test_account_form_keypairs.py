@@ -153,3 +153,47 @@ async def test_going_back_to_hmac_or_another_exchange_drops_the_generated_pair(
         assert screen.query_one("#row-secret").display
         # OKX takes HMAC keys only: no key pair is offered.
         assert [value for _label, value in screen._kind_offer] == ["hmac"]
+
+
+async def test_rotating_to_a_generated_key_switches_only_after_its_check(vault_home: Path,
+                                                                         fake) -> None:
+    from tui.services.credentials import Credentials
+
+    old = keypairs.generate(keypairs.ED25519)
+    first = fake.register_public_key("binance", old.public_pem)
+    store = open_store()
+    account = store.add("Rotated", "binance", "custom",
+                        Credentials(first.api_key, old.private_pem), base_url=fake.url)
+    async with accounts_app().run_test(size=(100, 50)) as pilot:
+        await unlock(pilot)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+        await choose(pilot, "key_kind", "Ed25519", "generate-ed25519")
+        await wait_for(pilot, lambda: "-----END PUBLIC KEY-----" in key_info(pilot), timeout=20)
+        text = key_info(pilot)
+        new_public = text[text.index("-----BEGIN PUBLIC KEY-----"):].strip()
+
+        # The API key of another public key: the check fails, the form stays with its pair.
+        wrong = fake.register_public_key("binance", keypairs.generate(keypairs.ED25519).public_pem)
+        await paste(pilot, "api_key", wrong.api_key)
+        await pilot.press("ctrl+s")
+        banner = pilot.app.screen.query_one("#form-banner", Static)
+        await wait_for(pilot, lambda: "did not pass its check" in str(banner.content), timeout=20)
+        assert "keeps its old key" in str(banner.content)
+        assert screen_name(pilot) == "AccountFormScreen" and new_public in key_info(pilot)
+        kept = open_store().get(account.id)
+        assert open_store().credentials(kept).secret == old.private_pem
+
+        # Registered right: the same pair passes, and the account switches to it.
+        right = fake.register_public_key("binance", new_public)
+        pilot.app.screen.query_one("#api_key").value = ""
+        await paste(pilot, "api_key", right.api_key)
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen", timeout=20)
+        await wait_for(pilot, lambda: "Findings" in panel_text(pilot))
+    switched = open_store().get(account.id)
+    secret = open_store().credentials(switched)
+    assert secret.api_key == right.api_key
+    assert keypairs.parse(secret.secret).public_pem == new_public
+    assert switched.last_check is not None and switched.last_check.status == "works"
+    assert open_store().secrets.refs() == [switched.secret_ref]  # the old private key is gone

@@ -26,6 +26,7 @@ from tui.widgets.secret_input import CredentialInput, SecretInput
 if TYPE_CHECKING:
     from tui.services.accounts import Account, AccountStore
     from tui.services.exchanges.base import ExchangeInfo
+    from tui.services.verify import KeyReport
 
 #: The key-kind choice: the exchange's HMAC key, or a pair generated here (issue 11).
 KIND_HMAC = "hmac"
@@ -62,6 +63,8 @@ class SaveResult:
     account_id: str
     name: str
     mode: FormMode
+    #: The check a generated key passed before the account switched to it (rotate only).
+    report: KeyReport | None = None
 
 
 class FieldRow(Vertical):
@@ -233,7 +236,7 @@ class AccountFormScreen(Screen["SaveResult | None"]):
         label = exchange(self.account.exchange).label
         if self.mode is FormMode.EDIT:
             return f"Edit {self.account.name} ({label})"
-        return f"New key for {self.account.name} ({label}): the old one is replaced"
+        return f"New key for {self.account.name} ({label}): it replaces the old one when saved"
 
     def compose(self) -> ComposeResult:
         yield Header(icon="⚿")
@@ -652,7 +655,12 @@ class AccountFormScreen(Screen["SaveResult | None"]):
             return
 
         self._saving = True
-        self._banner("Saving…", "busy")
+        if self.mode is FormMode.ROTATE and self._generated is not None:
+            label = exchange(self.exchange_id).label
+            self._banner(f"Checking the new key with {label} before switching to it; the "
+                         "account keeps its old key until this works…", "busy")
+        else:
+            self._banner("Saving…", "busy")
         self._save(
             name=name,
             environment=environment,
@@ -686,6 +694,7 @@ class AccountFormScreen(Screen["SaveResult | None"]):
         from tui.services.accounts import AccountError, Credentials, DuplicateName
         from tui.services.secrets import SecretStoreError
 
+        report = None
         try:
             if self.mode is FormMode.ADD:
                 assert creds is not None
@@ -706,6 +715,15 @@ class AccountFormScreen(Screen["SaveResult | None"]):
                     base_url=custom_url,
                     whitelist=whitelist,
                 )
+            elif self._generated is not None:
+                # A generated pair: switch only once a signed check with it works (rotation).
+                from tui.services.rotation import rotate_checked
+
+                assert self.account is not None and creds is not None
+                rotated = rotate_checked(
+                    self.store, self.account,
+                    Credentials(creds["api_key"], creds["secret"], creds["passphrase"]))
+                account, report = rotated.account, rotated.report
             else:
                 assert self.account is not None and creds is not None
                 account = self.store.rotate(
@@ -721,7 +739,7 @@ class AccountFormScreen(Screen["SaveResult | None"]):
                 self._save_failed, f"an unexpected {type(exc).__name__} happened", None
             )
         else:
-            result = SaveResult(account.id, account.name, self.mode)
+            result = SaveResult(account.id, account.name, self.mode, report)
             self.app.call_from_thread(self.dismiss, result)
 
     def _save_failed(self, message: str, field_id: str | None) -> None:

@@ -731,6 +731,14 @@ class AccountsScreen(SectionScreen):
         self._reload(result.account_id)
         if result.mode is FormMode.EDIT:
             self.notify(f"Saved the changes to {result.name}.", title="Saved")
+        elif result.report is not None:
+            # A generated key, switched to after its check: show that check.
+            self.reports[result.account_id] = result.report
+            panel = self.query_one("#report", ReportPanel)
+            panel.display = True
+            panel.show_report(result.name, result.report, "checked just now")
+            self.notify(f"{result.name} now uses the new key ({result.report.status}). Delete "
+                        "the old key on the exchange.", title="Switched", markup=False)
         else:
             self.notify(
                 f"{result.name} is saved. Press v to check the key with the exchange now.",
