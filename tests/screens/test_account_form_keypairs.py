@@ -197,3 +197,28 @@ async def test_rotating_to_a_generated_key_switches_only_after_its_check(vault_h
     assert keypairs.parse(secret.secret).public_pem == new_public
     assert switched.last_check is not None and switched.last_check.status == "works"
     assert open_store().secrets.refs() == [switched.secret_ref]  # the old private key is gone
+
+
+async def test_a_pasted_pem_is_read_once_however_often_the_form_checks(vault_home: Path, fake,
+                                                                       monkeypatch) -> None:
+    pair = keypairs.generate(keypairs.RSA)
+    registered = fake.register_public_key("bybit", pair.public_pem)
+    reads: list[str] = []
+    real_parse = keypairs.parse
+
+    def counting_parse(text: str, passphrase: str | None = None) -> keypairs.ParsedKey:
+        reads.append(text)
+        return real_parse(text, passphrase)
+
+    monkeypatch.setattr(keypairs, "parse", counting_parse)
+    async with accounts_app().run_test(size=(100, 50)) as pilot:
+        await open_form(pilot, fake, "bybit", "Once")
+        await paste(pilot, "secret", pair.private_pem)  # checked on paste
+        await wait_for(pilot, lambda: "Recognised an RSA" in key_info(pilot))
+        await paste(pilot, "api_key", registered.api_key)  # the secret field blurs: checked
+        await pilot.press("end", "x", "backspace")  # edits re-run the credential checks
+        await pilot.press("ctrl+s")  # and saving checks everything again
+        await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen")
+    assert len(reads) == 1
+    [account] = open_store().list()
+    assert open_store().credentials(account).secret == pair.private_pem

@@ -18,6 +18,8 @@ from tui.services.accounts import clean_paste
 from tui.services.exchanges.base import ExchangeInfo, KeyShape
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from tui.services.keypairs import ParsedKey
 
 #: Form field ids, in the order the form shows them.
@@ -218,15 +220,22 @@ def check_pem_secret(info: ExchangeInfo, text: str,
     return (None, problem, False) if problem else (parsed, None, False)
 
 
+#: What ``check_pem_secret`` returns: (key, message, only the passphrase is missing).
+PemResult = tuple["ParsedKey | None", "str | None", bool]
+
+
 def check_credentials(
     info: ExchangeInfo, api_key: str, secret: str, passphrase: str = "",
     key_passphrase: str = "",
+    pem_check: Callable[[ExchangeInfo, str, str], PemResult] | None = None,
 ) -> CredentialCheck:
     """Check the credential fields of the form for ``info``'s exchange.
 
     Returns cleaned values (ends trimmed) and at most one issue per field. A PEM private key as
     the secret (a self-generated key) is read, decrypted with ``key_passphrase`` if it is
     encrypted, checked against the kinds the exchange takes, and kept as plain PKCS#8.
+    ``pem_check`` replaces ``check_pem_secret`` (the form remembers its last answer: a full
+    RSA-4096 check takes about 0.3 s and holds the GIL).
     """
     parsed: ParsedKey | None = None
     needs_passphrase = False
@@ -252,7 +261,8 @@ def check_credentials(
             values[field_id] = ""
             continue
         if field_id == SECRET and pem is not None:
-            parsed, problem, needs_passphrase = check_pem_secret(info, pem, key_passphrase)
+            parsed, problem, needs_passphrase = (pem_check or check_pem_secret)(
+                info, pem, key_passphrase)
             if problem:
                 issues[field_id] = FieldIssue(field_id, problem, blocking=True)
             values[field_id] = parsed.private_pem if parsed else value
