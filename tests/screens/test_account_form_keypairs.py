@@ -204,13 +204,14 @@ async def test_a_pasted_pem_is_read_once_however_often_the_form_checks(vault_hom
     pair = keypairs.generate(keypairs.RSA)
     registered = fake.register_public_key("bybit", pair.public_pem)
     reads: list[str] = []
-    real_parse = keypairs.parse
+    real_parse = keypairs.parse_elsewhere
 
     def counting_parse(text: str, passphrase: str | None = None) -> keypairs.ParsedKey:
         reads.append(text)
         return real_parse(text, passphrase)
 
-    monkeypatch.setattr(keypairs, "parse", counting_parse)
+    # An RSA key is read by a child process (its full check would freeze the screen), once.
+    monkeypatch.setattr(keypairs, "parse_elsewhere", counting_parse)
     async with accounts_app().run_test(size=(100, 50)) as pilot:
         await open_form(pilot, fake, "bybit", "Once")
         await paste(pilot, "secret", pair.private_pem)  # checked on paste
@@ -220,5 +221,27 @@ async def test_a_pasted_pem_is_read_once_however_often_the_form_checks(vault_hom
         await pilot.press("ctrl+s")  # and saving checks everything again
         await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen")
     assert len(reads) == 1
+    [account] = open_store().list()
+    assert open_store().credentials(account).secret == pair.private_pem
+
+
+async def test_an_rsa_key_is_read_off_the_screen_and_save_waits_for_it(vault_home: Path,
+                                                                      fake) -> None:
+    pair = keypairs.generate(keypairs.RSA, 4096)
+    registered = fake.register_public_key("bybit", pair.public_pem)
+    async with accounts_app().run_test(size=(100, 50)) as pilot:
+        await open_form(pilot, fake, "bybit", "Big key")
+        await paste(pilot, "api_key", registered.api_key)
+        await paste(pilot, "secret", pair.private_pem)
+        # The full check runs in a child process: the screen says so, with no red message...
+        assert key_info(pilot) == "Reading the private key…"
+        assert field_message(pilot, "secret") == ""
+        # ... and a save meanwhile waits for it rather than saving an unchecked key.
+        await pilot.press("ctrl+s")
+        banner = str(pilot.app.screen.query_one("#form-banner", Static).content)
+        assert "still being read" in banner
+        await wait_for(pilot, lambda: "Recognised an RSA 4096-bit" in key_info(pilot), timeout=20)
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen")
     [account] = open_store().list()
     assert open_store().credentials(account).secret == pair.private_pem

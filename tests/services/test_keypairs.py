@@ -134,3 +134,24 @@ def test_signatures_are_deterministic_and_sized(rsa_key):
     assert len(keypairs.sign_b64(ed.private_pem, "x")) == 88
     assert len(keypairs.sign_b64(rsa_key.private_pem, "x")) == 344
     assert len(base64.b64decode(keypairs.sign_b64(rsa_key.private_pem, "x"))) == 256
+
+
+def test_parse_elsewhere_answers_like_parse_for_slow_keys():
+    """RSA keys are checked in a child process (the app's screen stays live); the answers and
+    messages are those of ``parse``."""
+    from cryptography.hazmat.primitives import serialization
+
+    pair = keypairs.generate(keypairs.RSA)
+    assert len(pair.private_pem) > keypairs.SLOW_PEM_CHARS
+    assert keypairs.parse_elsewhere(pair.private_pem) == keypairs.parse(pair.private_pem)
+    cut = pair.private_pem[:600] + pair.private_pem[-400:]
+    with pytest.raises(keypairs.KeyPemError, match="damaged or cut short"):
+        keypairs.parse_elsewhere(cut)
+    key = serialization.load_pem_private_key(pair.private_pem.encode(), None)
+    locked = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                               serialization.BestAvailableEncryption(b"open sesame")).decode()
+    with pytest.raises(keypairs.PassphraseNeeded):
+        keypairs.parse_elsewhere(locked)
+    with pytest.raises(keypairs.KeyPemError, match="passphrase does not open"):
+        keypairs.parse_elsewhere(locked, "not it")
+    assert keypairs.parse_elsewhere(locked, "open sesame").private_pem == pair.private_pem

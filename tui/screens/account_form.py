@@ -135,6 +135,16 @@ class FieldRow(Vertical):
         return str(self.query_one(".message", Static).content)
 
 
+#: The secret field's state while a worker reads a pasted RSA key.
+_READING = "Reading the private key…"
+
+
+def pem_reading(check: validation.CredentialCheck) -> bool:
+    """True when the secret is a PEM whose reading has not finished yet."""
+    issue = check.issues.get(validation.SECRET)
+    return issue is not None and issue.message == _READING
+
+
 class AccountFormScreen(Screen["SaveResult | None"]):
     """Add, edit or rotate one account. Dismisses with a SaveResult, or None when left unsaved."""
 
@@ -219,6 +229,8 @@ class AccountFormScreen(Screen["SaveResult | None"]):
         #: The last PEM secret read and what reading it gave: a field check runs on paste, blur,
         #: every edit while a message shows, and save, and a full RSA-4096 read takes ~0.3 s.
         self._pem_memo: tuple[tuple[str, str, str], validation.PemResult] | None = None
+        #: The PEM being read by a worker (exchange, text, key password), if one is.
+        self._pem_reading: tuple[str, str, str] | None = None
 
     # -- building ------------------------------------------------------------------------------
 
@@ -398,6 +410,7 @@ class AccountFormScreen(Screen["SaveResult | None"]):
     def on_unmount(self) -> None:
         # Closed: no reference to a private key outlives the form.
         self._pem_memo = None
+        self._pem_reading = None
         self._generated = None
 
     # -- reading the form ----------------------------------------------------------------------
@@ -539,6 +552,9 @@ class AccountFormScreen(Screen["SaveResult | None"]):
         if field_id in validation.FIELD_LABELS:
             check = self._credential_check(values)
             issue = check.issues.get(field_id)
+            if issue is not None and issue.message == _READING:
+                row.show(None)  # the key box says it is being read; the answer follows
+                return
             if issue is not None and values.get(field_id, "") == "" and not row.message:
                 return  # an empty field is only reported when saving
             row.show(issue.message if issue else None, issue.blocking if issue else True)
@@ -559,13 +575,16 @@ class AccountFormScreen(Screen["SaveResult | None"]):
             secret,
             values.get(validation.PASSPHRASE, ""),
             values.get(KEY_PASSPHRASE, ""),
-            pem_check=self._pem_check,
+            # A pair made here needs no reading back.
+            pem_check=self._pem_check if self._generated is None else self._generated_check,
         )
         wanted = check.needs_key_passphrase or bool(values.get(KEY_PASSPHRASE))
         if self._row(KEY_PASSPHRASE).display != wanted:
             self._row(KEY_PASSPHRASE).display = wanted
         if not generated:
-            if check.key is not None:
+            if self._pem_reading is not None and pem_reading(check):
+                self._show_key_info(Content(_READING))
+            elif check.key is not None:
                 self._show_key_info(Content(
                     f"Recognised {check.key.kind.a_label} private key. Its public key (compare "
                     f"it with the one {exchange(self.exchange_id).label} shows):\n\n"
@@ -577,9 +596,33 @@ class AccountFormScreen(Screen["SaveResult | None"]):
     def _pem_check(self, info: ExchangeInfo, pem: str, key_passphrase: str
                    ) -> validation.PemResult:
         memo_key = (info.id, pem, key_passphrase)
-        if self._pem_memo is None or self._pem_memo[0] != memo_key:
+        if self._pem_memo is not None and self._pem_memo[0] == memo_key:
+            return self._pem_memo[1]
+        if len(pem) <= keypairs.SLOW_PEM_CHARS:  # Ed25519: read at once (well under 1 ms)
             self._pem_memo = (memo_key, validation.check_pem_secret(info, pem, key_passphrase))
-        return self._pem_memo[1]
+            return self._pem_memo[1]
+        # An RSA key: its full check would freeze the screen, so a worker has a child do it.
+        if self._pem_reading != memo_key:
+            self._pem_reading = memo_key
+            self._read_pem(info, pem, key_passphrase)
+        return None, _READING, False
+
+    def _generated_check(self, info: ExchangeInfo, pem: str, key_passphrase: str
+                         ) -> validation.PemResult:
+        return self._generated, None, False
+
+    @work(thread=True, exclusive=True, group="pem-read", exit_on_error=False)
+    def _read_pem(self, info: ExchangeInfo, pem: str, key_passphrase: str) -> None:
+        result = validation.check_pem_secret(info, pem, key_passphrase,
+                                             read=keypairs.parse_elsewhere)
+        self.app.call_from_thread(self._pem_read, (info.id, pem, key_passphrase), result)
+
+    def _pem_read(self, memo_key: tuple[str, str, str], result: validation.PemResult) -> None:
+        if self._pem_reading != memo_key:
+            return  # the field changed while this key was read
+        self._pem_reading = None
+        self._pem_memo = (memo_key, result)
+        self._check_field(validation.SECRET)
 
     def _name_problem(self, name: str) -> str | None:
         from tui.services.accounts import validate_name
@@ -644,6 +687,10 @@ class AccountFormScreen(Screen["SaveResult | None"]):
                 self._banner("Not saved yet: the key pair is still being generated.", "busy")
                 return
             check = self._credential_check(values)
+            if pem_reading(check):
+                self._banner("Not saved yet: the private key is still being read; press ctrl+s "
+                             "again in a moment.", "busy")
+                return
             for field_id in validation.FIELD_LABELS:
                 issue = check.issues.get(field_id)
                 if issue is None:

@@ -175,6 +175,40 @@ def parse(text: str, passphrase: str | None = None) -> ParsedKey:
     return _parsed(_load(text, passphrase))
 
 
+#: PEM texts longer than this are RSA keys (an Ed25519 PKCS#8 PEM is about 120 characters, an
+#: RSA-2048 one about 1,700): their full check is what takes time.
+SLOW_PEM_CHARS = 1000
+
+
+def parse_elsewhere(text: str, passphrase: str | None = None, timeout: float = 30.0
+                    ) -> ParsedKey:
+    """``parse``, with the slow part (the full RSA key check: ~0.27 s for 4096 bits, holding the
+    GIL, so a thread would still freeze the app) done by a child Python; this process then loads
+    the same bytes without repeating it. Blocks while the child runs, with the GIL released:
+    call it from a worker thread. The key goes to the child through a pipe, never a file.
+    """
+    import json
+    import subprocess
+    import sys
+
+    if len(text) <= SLOW_PEM_CHARS:
+        return parse(text, passphrase)
+    request = json.dumps({"pem": text, "passphrase": passphrase})
+    try:
+        done = subprocess.run([sys.executable, "-m", "tui.services.keycheck"], input=request,
+                              capture_output=True, text=True, timeout=timeout, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return parse(text, passphrase)  # no child here: check it in this process after all
+    try:
+        answer = json.loads(done.stdout)
+    except ValueError:
+        return parse(text, passphrase)
+    if answer.get("error"):
+        error = PassphraseNeeded if answer.get("passphrase_needed") else KeyPemError
+        raise error(str(answer["error"]))
+    return _parsed(_load(text, passphrase, validated=True))
+
+
 def generate(kind: str, bits: int = DEFAULT_RSA_BITS) -> ParsedKey:
     """A fresh key pair of ``kind`` ("ed25519" or "rsa"); RSA uses e=65537 like the exchanges'
     generators."""

@@ -204,14 +204,15 @@ def pem_text(value: str) -> str | None:
     return value.replace("\u240d\u240a", "\n").replace("\u240a", "\n").replace("\u240d", "\n")
 
 
-def check_pem_secret(info: ExchangeInfo, text: str,
-                     key_passphrase: str = "") -> tuple[ParsedKey | None, str | None, bool]:
+def check_pem_secret(info: ExchangeInfo, text: str, key_passphrase: str = "",
+                     read: Callable[[str, str | None], ParsedKey] | None = None,
+                     ) -> tuple[ParsedKey | None, str | None, bool]:
     """Read a PEM secret for ``info``: the key, or one message (and whether it is only the
-    passphrase that is missing)."""
+    passphrase that is missing). ``read`` replaces ``keypairs.parse`` (e.g. ``parse_elsewhere``)."""
     from tui.services import keypairs
 
     try:
-        parsed = keypairs.parse(text, key_passphrase or None)
+        parsed = (read or keypairs.parse)(text, key_passphrase or None)
     except keypairs.PassphraseNeeded as exc:
         return None, str(exc), True
     except keypairs.KeyPemError as exc:
