@@ -5,7 +5,6 @@ findings off the screen, copy the whitelist and find it in the local tmux paste 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,15 +30,6 @@ def sshd(tmp_path: Path) -> Iterator[LoopbackSshd]:
         server.stop()
 
 
-def _step(pane: TmuxPane, *keys: str, text: str | None = None) -> None:
-    # A person's pace: the echo of each key comes back over ssh before the next one.
-    if text is not None:
-        pane.type(text)
-    if keys:
-        pane.send(*keys)
-    time.sleep(0.4)
-
-
 def test_the_whole_flow_over_ssh_at_80x24(
     tmp_path: Path, e2e_env: dict[str, str], sshd: LoopbackSshd
 ) -> None:
@@ -49,6 +39,7 @@ def test_the_whole_flow_over_ssh_at_80x24(
     local_env = {k: v for k, v in e2e_env.items()
                  if k not in ("DISPLAY", "WAYLAND_DISPLAY", "DBUS_SESSION_BUS_ADDRESS")}
     pane = TmuxPane(tmp_path, local_env, size=(80, 24))
+    pane.pace = 0.4  # the echo of each key comes back over ssh before the next one
     try:
         with FakeExchange() as fake:
             key = fake.key("bybit")
@@ -57,42 +48,29 @@ def test_the_whole_flow_over_ssh_at_80x24(
 
             pane.start(sshd.command([str(remote)]))
             pane.wait_for("Set-up guide", timeout=30)
-            _step(pane, "2")
+            pane.step("2")
             pane.wait_for("Secrets: keylink vault, not created yet")
-            _step(pane, "a")
-            pane.wait_for("Create keylink's vault")
-            _step(pane, "Tab", text=PASSPHRASE)
-            _step(pane, "Enter", text=PASSPHRASE)
-
-            pane.wait_for("Add an account", timeout=60)
-            _step(pane, "Tab", text="Bybit over ssh")  # -> exchange (Bybit is the default)
-            _step(pane, "Tab")  # -> environment
-            _step(pane, "Enter")
-            _step(pane, "End")
-            _step(pane, "Enter")
-            pane.wait_for("Base URL")
-            _step(pane, "Tab")  # -> base URL
-            _step(pane, "Tab", text=fake.url)  # -> whitelist
-            _step(pane, "Tab")  # -> key kind (HMAC stays chosen)
-            _step(pane, "Tab")  # -> API key
-            _step(pane, "Tab", text=key.api_key)  # -> secret
-            _step(pane, "C-s", text=key.secret)
+            pane.create_vault(PASSPHRASE, timeout=60)
+            pane.fill_add_form("Bybit over ssh", fake.url)  # Bybit is the default exchange
+            pane.step("Tab")  # -> API key (HMAC stays chosen)
+            pane.step("Tab", text=key.api_key)  # -> secret
+            pane.step("C-s", text=key.secret)
 
             pane.wait_for("Bybit over ssh is saved", timeout=30)
             assert key.secret not in pane.screen()
-            _step(pane, "v")
+            pane.step("v")
             screen = pane.wait_for("Findings", timeout=30)
             screen = pane.screen()
             assert "withdraw" in screen.lower()
             assert key.secret not in screen
 
-            _step(pane, "3")
+            pane.step("3")
             pane.wait_for("18.167.89.125")
             assert pane.buffer() is None
-            _step(pane, "c")
+            pane.step("c")
             # keylink's OSC 52 went through ssh to the local tmux.
             assert pane.wait_for_buffer() == GENERAL
-            _step(pane, "C-q")
+            pane.step("C-q")
     finally:
         pane.close()
 

@@ -4,7 +4,6 @@ type the API key it assigns, save, verify."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -17,42 +16,20 @@ pytestmark = pytest.mark.tmux
 VAULT_PASSPHRASE = "correct horse battery e2e"
 
 
-def _step(pane: TmuxPane, *keys: str, text: str | None = None) -> None:
-    if text is not None:
-        pane.type(text)
-    if keys:
-        pane.send(*keys)
-    time.sleep(0.3)
-
-
 def test_generate_register_verify_from_the_keyboard(tmp_path: Path, e2e_env) -> None:
     pane = TmuxPane(tmp_path, e2e_env, size=(80, 24))
     try:
         with FakeExchange() as fake:
             pane.start([installed_keylink()])
             pane.wait_for("Set-up guide")
-            _step(pane, "2")
+            pane.step("2")
             pane.wait_for("No accounts yet")
             pane.wait_for("Secrets: keylink vault")  # the store has been opened
-            _step(pane, "a")
-            pane.wait_for("Create keylink's vault")
-            _step(pane, "Tab", text=VAULT_PASSPHRASE)
-            _step(pane, "Enter", text=VAULT_PASSPHRASE)
-            pane.wait_for("Add an account")
-            _step(pane, "Tab", text="Binance pair")  # -> exchange
-            _step(pane, "Enter")
-            _step(pane, "Enter", text="Bina")
-            pane.wait_for("api.binance.com")
-            _step(pane, "Tab")  # -> environment
-            _step(pane, "Enter")
-            _step(pane, "End")
-            _step(pane, "Enter")
-            pane.wait_for("Base URL")
-            _step(pane, "Tab")  # -> base URL
-            _step(pane, "Tab", text=fake.url)  # -> whitelist
-            _step(pane, "Tab")  # -> key kind
-            _step(pane, "Enter")
-            _step(pane, "Enter", text="Ed")
+            pane.create_vault(VAULT_PASSPHRASE)
+            pane.fill_add_form("Binance pair", fake.url, exchange_prefix="Bina",
+                               expect_host="api.binance.com")
+            pane.step("Enter")
+            pane.step("Enter", text="Ed")
             public_pem = pane.wait_for_buffer().strip()
             assert public_pem.startswith("-----BEGIN PUBLIC KEY-----")
             assert public_pem.endswith("-----END PUBLIC KEY-----")
@@ -63,14 +40,14 @@ def test_generate_register_verify_from_the_keyboard(tmp_path: Path, e2e_env) -> 
             for line in public_pem.splitlines():
                 assert line in screen
             key = fake.register_public_key("binance", public_pem)
-            _step(pane, "Tab")  # -> API key
-            _step(pane, "C-s", text=key.api_key)
+            pane.step("Tab")  # -> API key
+            pane.step("C-s", text=key.api_key)
             pane.wait_for("Binance pair is saved")
-            _step(pane, "v")
+            pane.step("v")
             pane.wait_for("Findings")
             assert any(r.path.startswith("/sapi/") and
                        r.headers.get("x-mbx-apikey") == key.api_key for r in fake.requests)
-            _step(pane, "C-q")
+            pane.step("C-q")
     finally:
         pane.close()
     for path in Path(e2e_env["HOME"]).rglob("*"):

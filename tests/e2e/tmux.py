@@ -107,3 +107,44 @@ class TmuxPane:
 
     def close(self) -> None:
         self._run("kill-server", check=False)
+
+    # -- a person's steps -------------------------------------------------------------------------
+
+    #: Seconds after each step: Textual moves focus after a key is handled, a person never types
+    #: the next field within the same millisecond, and over ssh the echo comes back first.
+    pace = 0.3
+
+    def step(self, *keys: str, text: str | None = None) -> None:
+        """Type ``text`` (if any), press ``keys``, then pause for ``pace``."""
+        if text is not None:
+            self.type(text)
+        if keys:
+            self.send(*keys)
+        time.sleep(self.pace)
+
+    def create_vault(self, passphrase: str, timeout: float = 20.0) -> None:
+        """From the empty accounts screen: press a, create the vault (the add form opens)."""
+        self.step("a")
+        self.wait_for("Create keylink's vault", timeout)
+        self.step("Tab", text=passphrase)
+        self.step("Enter", text=passphrase)
+        self.wait_for("Add an account", timeout)
+
+    def fill_add_form(self, name: str, base_url: str, exchange_prefix: str | None = None,
+                      expect_host: str | None = None) -> None:
+        """In the add form: name, exchange (typed prefix; the default when None), the custom
+        environment at ``base_url``; leaves focus on the key-kind field."""
+        self.step("Tab", text=name)  # -> exchange
+        if exchange_prefix is not None:
+            self.step("Enter")
+            self.step("Enter", text=exchange_prefix)
+            if expect_host:
+                self.wait_for(expect_host)
+        self.step("Tab")  # -> environment
+        self.step("Enter")
+        self.step("End")  # "Custom URL…" is the last choice
+        self.step("Enter")
+        self.wait_for("Base URL")
+        self.step("Tab")  # -> base URL
+        self.step("Tab", text=base_url)  # -> whitelist
+        self.step("Tab")  # -> key kind
