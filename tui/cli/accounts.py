@@ -47,12 +47,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        help="a custom API URL (https; http only to 127.0.0.1/::1/localhost)")
     add.add_argument("--whitelist", metavar="PROFILE", default=None,
                      help="whitelist profile id (default: the exchange's usual one)")
-    add.add_argument("--generate", choices=("ed25519", "rsa"), default=None,
-                     help="make a key pair here: prints the public key to register on the "
-                     "exchange, keeps the private key as the secret, then reads the API key "
-                     "the exchange assigns (and the passphrase, where there is one)")
-    add.add_argument("--rsa-bits", type=int, choices=(2048, 4096), default=2048,
-                     help="size of a generated RSA key (default 2048)")
+    _generate_options(add, "make a key pair here: prints the public key to register on the "
+                      "exchange, keeps the private key as the secret, then reads the API key the "
+                      "exchange assigns (and the passphrase, where there is one)")
     add.set_defaults(handler=_run_accounts_add)
 
     rotate = actions.add_parser(
@@ -63,12 +60,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "the old secret. Input as for `add`.",
     )
     rotate.add_argument("name", help="account name or id")
-    rotate.add_argument("--generate", choices=("ed25519", "rsa"), default=None,
-                        help="make a new key pair here: prints its public key to register on "
-                        "the exchange, reads the new API key, and switches only once a signed "
-                        "check with the new key works (the old key is kept until then)")
-    rotate.add_argument("--rsa-bits", type=int, choices=(2048, 4096), default=2048,
-                        help="size of a generated RSA key (default 2048)")
+    _generate_options(rotate, "make a new key pair here: prints its public key to register on "
+                      "the exchange, reads the new API key, and switches only once a signed check "
+                      "with the new key works (the old key is kept until then)")
     rotate.set_defaults(handler=_run_accounts_rotate)
 
     export = actions.add_parser(
@@ -92,6 +86,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     remove.set_defaults(handler=_run_accounts_remove)
 
     account_import.add_action(actions)
+
+
+def _generate_options(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--generate", choices=("ed25519", "rsa"), default=None, help=what)
+    parser.add_argument("--rsa-bits", type=int, choices=(2048, 4096), default=2048,
+                        help="size of a generated RSA key (default 2048)")
 
 
 def _run_accounts_list(args: argparse.Namespace) -> int:
