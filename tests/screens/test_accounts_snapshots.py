@@ -196,3 +196,25 @@ def test_report_panel_locked(snap_compare) -> None:
 
 def test_report_panel_works(snap_compare) -> None:
     assert snap_compare(PanelApp(works_report()), terminal_size=(80, 24))
+
+
+def test_a_cut_short_removal(snap_compare, vault_home: Path) -> None:
+    """The row of an account whose removal was cut short (kill -9 after its mark): only
+    delete is offered, and the row says what it does."""
+    import json
+
+    store = open_store()
+    store.add("Bybit main", "bybit", "mainnet", Credentials(BYBIT_KEY, BYBIT_SECRET))
+    store.add("Old OKX", "okx", "mainnet", Credentials(OKX_KEY, OKX_SECRET, "Okx-pass-1"))
+    doc = json.loads(store.path.read_text())
+    doc["accounts"][1]["removing"] = "2026-01-05T09:00:00Z"
+    store.path.write_text(json.dumps(doc))
+
+    async def run_before(pilot: Pilot) -> None:
+        await unlock(pilot)
+        table = pilot.app.screen.query_one("#accounts", DataTable)
+        await wait_for(pilot, lambda: table.row_count == 2)
+        await pilot.press("down")
+        await pilot.pause()
+
+    assert snap_compare(accounts_app(), terminal_size=(80, 24), run_before=run_before)

@@ -49,6 +49,7 @@ _CHECK_STYLES = {
     "error": "$error",
 }
 #: The status word leads the "Last check" cell so a narrow terminal never cuts it off.
+_COPY_HINT = "Copy for the terminal: n name · k key · s secret · p passphrase"
 _STATUS_MARKS = {"works": "✓ works", "locked": "● locked", "failed": "✗ failed"}
 
 def _tally(accounts: list[Account], reports: dict[str, KeyReport]) -> str:
@@ -171,9 +172,13 @@ class AccountsScreen(SectionScreen):
         display: none;
     }
     AccountsScreen #copy-hint {
-        height: 1;
+        height: auto;
+        max-height: 3;
         padding: 0 1;
         color: $text-muted;
+    }
+    AccountsScreen #copy-hint.-removal {
+        color: $error;
     }
     AccountsScreen #verify-progress {
         display: none;
@@ -271,8 +276,7 @@ class AccountsScreen(SectionScreen):
         table.add_column("Last check", key="check")
         yield table
         # The copy keys are too many for the footer at 80 columns: this line names them.
-        yield Static("Copy for the terminal: n name · k key · s secret · p passphrase",
-                     id="copy-hint", markup=False)
+        yield Static(_COPY_HINT, id="copy-hint", markup=False)
         yield Static(
             "No accounts yet.\n\n"
             "Press a to add one: give it a name, pick the exchange, and paste the API key and "
@@ -513,6 +517,16 @@ class AccountsScreen(SectionScreen):
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         account = self.selected
         self.refresh_bindings()  # a cut-short removal offers only delete
+        # Under the table: the copy keys, or what a cut-short removal needs (its row is cut at
+        # 80 columns).
+        hint = _COPY_HINT
+        cut_short = account is not None and account.removing is not None
+        if account is not None and cut_short:
+            hint = (f"The removal of {clean(account.name)} was cut short: its secret may already "
+                    "be gone. Press d to finish removing it.")
+        box = self.query_one("#copy-hint", Static)
+        box.update(Content(hint))
+        box.set_class(cut_short, "-removal")
         panel = self.query_one("#report", ReportPanel)
         report = self.reports.get(account.id) if account else None
         if account is not None and report is not None:
