@@ -163,6 +163,30 @@ def test_ctrl_c_while_keylink_is_loading_is_one_line(cli: Cli):
     assert result.stderr == "keylink: interrupted\n"
 
 
+def test_a_ctrl_c_python_cannot_raise_where_it_lands_is_delivered_after(cli: Cli):
+    # A Ctrl-C landing in a callback (an import lock's weakref callback, a __del__) is
+    # "unraisable". keylink's hook hands it on; raised inside the hook itself it was printed as
+    # "Exception ignored in sys.unraisablehook" with a traceback, and lost (exit 0).
+    code = (
+        "import sys, time\n"
+        "from tui.cli import _redeliver_interrupts\n"
+        "sys.unraisablehook = _redeliver_interrupts(sys.unraisablehook)\n"
+        "class Callback:\n"
+        "    def __del__(self):\n"
+        "        raise KeyboardInterrupt\n"
+        "try:\n"
+        "    Callback()\n"
+        "    for _ in range(500):\n"
+        "        time.sleep(0.01)\n"
+        "    print('lost')\n"
+        "except KeyboardInterrupt:\n"
+        "    print('delivered')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env=cli.env, timeout=30)
+    assert (result.stdout, result.stderr) == ("delivered\n", "")
+
+
 def test_importing_the_cli_elsewhere_keeps_ctrl_c_as_it_was():
     code = ("import signal, tui.cli\n"
             "print(signal.getsignal(signal.SIGINT) is signal.default_int_handler)\n")

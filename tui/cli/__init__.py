@@ -125,6 +125,14 @@ def _exit_now(code: int) -> None:
     os._exit(code)
 
 
+def _interrupt_main_soon() -> None:
+    import _thread
+    import time
+
+    time.sleep(0.02)
+    _thread.interrupt_main()
+
+
 def _redeliver_interrupts(previous):  # previous/return: the sys.unraisablehook signature
     """A Ctrl-C that lands in a callback Python cannot raise from (an import lock's weakref
     callback) is printed as "Exception ignored ... KeyboardInterrupt" and lost. Deliver it again
@@ -132,8 +140,13 @@ def _redeliver_interrupts(previous):  # previous/return: the sys.unraisablehook 
 
     def hook(unraisable) -> None:  # unraisable: sys.UnraisableHookArgs
         if isinstance(unraisable.exc_value, KeyboardInterrupt):
-            with contextlib.suppress(ValueError, OSError):
-                signal.raise_signal(signal.SIGINT)
+            # Not raised from here: an interrupt raised in this hook lands in the hook itself,
+            # where Python prints it as a traceback and drops it. A helper thread hands it to
+            # the main thread a moment later, once this hook has returned. (A bare thread: the
+            # threading module's start() waits, and the interrupt would land in that wait.)
+            import _thread
+
+            _thread.start_new_thread(_interrupt_main_soon, ())
             return
         previous(unraisable)
 
