@@ -187,6 +187,25 @@ def test_a_ctrl_c_python_cannot_raise_where_it_lands_is_delivered_after(cli: Cli
     assert (result.stdout, result.stderr) == ("delivered\n", "")
 
 
+def test_a_ctrl_c_python_wraps_in_another_error_is_still_an_interrupt(monkeypatch, capsys):
+    # Seen in a SIGINT stress of rotate: the interrupt landed in a class's __set_name__ while
+    # keyring was being imported, and Python raised RuntimeError "from" it: keylink called
+    # that an unexpected error (exit 2) instead of an interrupt (130).
+    from tui.cli import main
+    from tui.cli import whitelist as whitelist_command
+
+    def wrapped(_args):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as exc:
+            raise RuntimeError("Error calling __set_name__") from exc
+
+    monkeypatch.setattr(whitelist_command, "_run_whitelist", wrapped)
+    monkeypatch.delenv("KEYLINK_DEBUG", raising=False)
+    assert main(["whitelist", "--list"]) == 130
+    assert capsys.readouterr().err == "keylink: interrupted\n"
+
+
 def test_importing_the_cli_elsewhere_keeps_ctrl_c_as_it_was():
     code = ("import signal, tui.cli\n"
             "print(signal.getsignal(signal.SIGINT) is signal.default_int_handler)\n")

@@ -93,6 +93,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         _say("out of memory")
         return 2
     except Exception as exc:
+        if _caused_by_interrupt(exc):
+            # Python turns a Ctrl-C in some places (a class body's __set_name__ during an
+            # import) into another error that carries it: still an interrupt, not a bug.
+            _say("interrupted")
+            if argv is None:
+                _exit_now(130)
+            return 130
         # A bug. The user still gets one line; KEYLINK_DEBUG=1 shows the traceback to report.
         if os.environ.get("KEYLINK_DEBUG"):
             raise
@@ -123,6 +130,18 @@ def _exit_now(code: int) -> None:
         with contextlib.suppress(Exception):
             stream.flush()
     os._exit(code)
+
+
+def _caused_by_interrupt(exc: BaseException) -> bool:
+    """True when a KeyboardInterrupt is in ``exc``'s chain of causes and contexts."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _interrupt_main_soon() -> None:
