@@ -191,6 +191,39 @@ def interrupt_loop(cli: Cli, runs: int, seed: int = 9) -> Tally:
     return tally
 
 
+def sigint_loop(cli: Cli, runs: int, seed: int = 3) -> Tally:
+    """``runs`` rotates, each sent SIGINT at a random point (start-up, imports, vault unlock,
+    save, commit): every one must end with exit 0 or 130 and one line at most, never a
+    traceback or an "unexpected error", and the account must keep a secret it may have."""
+    rng = random.Random(seed)
+    world = World(cli)
+    tally = Tally()
+    key, secret = random_creds(rng)
+    timed(cli, ["accounts", "add", "Target", "--exchange", "bybit"], f"{key}\n{secret}\n")
+    world.expected["Target"] = {(key, secret)}
+    world.all_secrets.add(secret)
+    duration = timed(cli, ["accounts", "rotate", "Target"], f"{key}\n{secret}\n")
+    for _ in range(runs):
+        key, secret = random_creds(rng)
+        world.all_secrets.add(secret)
+        code, out, err, sent = run_cli(cli, ["accounts", "rotate", "Target"],
+                                       f"{key}\n{secret}\n",
+                                       kill_after=duration * rng.uniform(0.2, 1.05),
+                                       sig=signal.SIGINT)
+        tally.tried += 1
+        kind = "sent" if sent else "finished first"
+        tally.by_kind[kind] = tally.by_kind.get(kind, 0) + 1
+        problems = _check_run(world, "rotate", "Target", (key, secret), code, out, err, sent,
+                              signal.SIGINT, tally)
+        if "unexpected error" in err or "Exception ignored" in err:
+            problems.append("not one line: " + " | ".join(err.strip().splitlines())[:300])
+        if problems:
+            tally.problems += [f"rotate/int: {p}" for p in problems]
+        else:
+            tally.clean += 1
+    return tally
+
+
 def _mark_written(path: Path, name: str, then: float) -> Callable[[], bool]:
     """True ``then`` seconds after ``name``'s removal mark is first seen in the accounts file."""
     seen: list[float] = []

@@ -13,6 +13,7 @@ from tests.faults.harness import (
     orphan_count,
     report,
     runs_from_env,
+    sigint_loop,
 )
 from tests.test_cli_accounts import make_cli
 
@@ -40,3 +41,13 @@ def test_processes_at_once_lose_nothing(tmp_path: Path, capsys):
     report(tally.line("concurrent processes (add, rotate, remove at once)"), capsys)
     assert tally.problems == []
     assert (tally.lost, tally.leaked, tally.orphans_left) == (0, 0, 0)
+
+
+def test_ctrl_c_anywhere_in_a_rotate_is_one_line(tmp_path: Path, capsys):
+    # A 400-run version of this found a Ctrl-C printed as a traceback from the unraisable hook,
+    # and one wrapped in a RuntimeError reported as an unexpected error.
+    cli = make_cli(tmp_path)
+    tally = sigint_loop(cli, runs_from_env(24))
+    report(tally.line("Ctrl-C at random points of rotate"), capsys)
+    assert tally.problems == []
+    assert (tally.lost, tally.leaked, tally.tracebacks) == (0, 0, 0)
