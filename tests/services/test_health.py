@@ -121,3 +121,22 @@ def test_a_refused_delete_takes_the_mark_back(account_store, monkeypatch):
     assert account_store.credentials(again) == KEY
     # Files without a cut-short removal are written as before the mark existed.
     assert "removing" not in (account_store.dir / "accounts.json").read_text()
+
+
+def test_a_delete_that_timed_out_keeps_the_mark(account_store, monkeypatch):
+    """A keyring that did not answer in time may still delete the secret later: the account
+    stays marked (never used, finished by removing again), not silently without its secret."""
+    from tui.services.secrets import KeyringTimeout
+
+    account = account_store.add("Slow", "bybit", "mainnet", KEY)
+
+    def hung(ref: str) -> None:
+        raise KeyringTimeout("the secret store did not answer within 5 s")
+
+    monkeypatch.setattr(account_store.secrets, "delete", hung)
+    with pytest.raises(KeyringTimeout):
+        account_store.remove(account.id)
+    monkeypatch.undo()
+    assert account_store.get("Slow").removing is not None
+    assert account_store.remove(account.id) is None
+    assert account_store.list() == []

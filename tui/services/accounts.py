@@ -752,7 +752,12 @@ class AccountStore:
         ``force`` ("forget") drops the metadata even when the store cannot confirm (a keyring
         that no longer exists); the returned line says what stays behind.
         """
-        from tui.services.secrets import SecretNotFound, SecretStoreError, store_label
+        from tui.services.secrets import (
+            KeyringTimeout,
+            SecretNotFound,
+            SecretStoreError,
+            store_label,
+        )
 
         with self._lock():
             accounts = self._read()
@@ -772,8 +777,11 @@ class AccountStore:
                     pass
                 except SecretStoreError as exc:
                     if not force:
-                        if marked and current.removing is None:
+                        if (marked and current.removing is None
+                                and not isinstance(exc, KeyringTimeout)):
                             # The store refused: its secret is where it was, so is the account.
+                            # (A store that did not answer in time may still delete it later:
+                            # then the mark stays, and removing again finishes.)
                             with contextlib.suppress(AccountError):
                                 self._write(accounts)
                         raise
