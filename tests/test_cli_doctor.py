@@ -114,7 +114,8 @@ def test_a_cut_short_removal_is_refused_listed_and_finished(cli: Cli):
 
     # Never used, with one line that says how to finish, before any passphrase is asked for.
     for args in (["verify", "Going"], ["copy", "Going", "--field", "secret", "--print"],
-                 ["exec", "Going", "--", "true"]):
+                 ["exec", "Going", "--", "true"], ["accounts", "export-key", "Going", "out.pem"],
+                 ["accounts", "rotate", "Going"]):
         used = cli(*args, env={"KEYLINK_VAULT_PASSPHRASE": "not the passphrase"})
         assert used.returncode == 2, args
         assert used.stderr.count("\n") == 1 and "cut short" in used.stderr, used.stderr

@@ -397,10 +397,13 @@ def _run_accounts_export_key(args: argparse.Namespace) -> int:
     from tui.services.secrets import SecretStoreError
     from tui.services.text import clean
 
-    store = account_store(open_secrets(unlock=True))
+    store = account_store(open_secrets(unlock=False))
     try:
+        # The name and the account's state first: a typo or a cut-short removal costs no unlock.
         account = store.get(args.name)
-        secret = store.secrets.get(account.secret_ref).secret
+        require_usable(account)
+        unlock_secrets(store.secrets)
+        secret = store.credentials(account).secret
         if not keypairs.is_pem_secret(secret):
             raise UsageError(f"{account.name} has an HMAC secret, not a key pair: there is no "
                              "private key to export")
