@@ -394,6 +394,7 @@ async def test_a_cut_short_removal_shows_as_such_and_delete_finishes_it(vault_ho
             assert screen.check_action(action, ()) is None, action
         assert "press d to finish" in screen.unavailable_reason("verify")
         assert screen.check_action("delete", ()) is True
+        assert [c.title for c in screen.palette_commands()] == ["Accounts: Verify Kept"]
         await pilot.press("d")
         await wait_for(pilot, lambda: screen_name(pilot) == "ConfirmScreen")
         await pilot.press("y")

@@ -611,6 +611,8 @@ class AccountsScreen(SectionScreen):
         from tui.commands import PaletteCommand
 
         for account in self.accounts:
+            if account.removing is not None:
+                continue  # never used: only deleting it (d) is offered
             yield PaletteCommand(
                 f"Accounts: Verify {account.name}",
                 f"Check the {_exchange_label(account)} key of {account.name}",
