@@ -155,3 +155,26 @@ def test_parse_elsewhere_answers_like_parse_for_slow_keys():
     with pytest.raises(keypairs.KeyPemError, match="passphrase does not open"):
         keypairs.parse_elsewhere(locked, "not it")
     assert keypairs.parse_elsewhere(locked, "open sesame").private_pem == pair.private_pem
+
+
+def test_the_key_check_child_is_not_dumpable_and_answers_without_the_key():
+    import json
+    import subprocess
+    import sys
+    import textwrap
+
+    pair = keypairs.generate(keypairs.RSA)
+    # The child, with a line that reports its dumpable flag once it has read the key.
+    probe = textwrap.dedent("""
+        import ctypes
+        from tui.services import keycheck
+        keycheck.main()
+        print(ctypes.CDLL(None).prctl(3, 0, 0, 0, 0))  # PR_GET_DUMPABLE
+    """)
+    done = subprocess.run([sys.executable, "-c", probe], input=json.dumps(
+        {"pem": pair.private_pem, "passphrase": None}), capture_output=True, text=True,
+        timeout=60, check=True)
+    answer, dumpable = done.stdout.splitlines()
+    assert json.loads(answer) == {"ok": True}
+    assert dumpable == "0"
+    assert "PRIVATE" not in done.stdout + done.stderr

@@ -13,7 +13,9 @@ import sys
 
 def main() -> int:
     from tui.services import keypairs
+    from tui.services.credentials import protect_process
 
+    protect_process()  # like its parent: no core file or ptrace while the key is in memory
     request = json.loads(sys.stdin.read(1 << 20))
     try:
         keypairs.parse(request["pem"], request.get("passphrase"))
