@@ -178,3 +178,26 @@ def test_the_key_check_child_is_not_dumpable_and_answers_without_the_key():
     assert json.loads(answer) == {"ok": True}
     assert dumpable == "0"
     assert "PRIVATE" not in done.stdout + done.stderr
+
+
+def test_the_key_check_child_runs_keylinks_own_code_not_the_current_directorys(
+        tmp_path, monkeypatch):
+    """Started from a folder holding another ``tui`` package, the child must not run it (it
+    would be handed the private key)."""
+    impostor = tmp_path / "tui" / "services"
+    impostor.mkdir(parents=True)
+    (tmp_path / "tui" / "__init__.py").write_text("")
+    (impostor / "__init__.py").write_text("")
+    marker = tmp_path / "ran"
+    (impostor / "keycheck.py").write_text(
+        f"import pathlib, sys\npathlib.Path({str(marker)!r}).write_text(sys.stdin.read())\n"
+        "print('{\"ok\": true}')\n")
+    monkeypatch.chdir(tmp_path)
+    pair = keypairs.generate(keypairs.RSA)
+    assert keypairs.parse_elsewhere(pair.private_pem).public_pem == pair.public_pem
+    # The impostor would also have passed a damaged key as fine; keylink's own check does not.
+    body = pair.private_pem.splitlines()
+    damaged = "\n".join([*body[:5], body[5][::-1], *body[6:]])
+    with pytest.raises(keypairs.KeyPemError):
+        keypairs.parse_elsewhere(damaged)
+    assert not marker.exists()

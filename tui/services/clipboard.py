@@ -295,9 +295,10 @@ def spawn_clearer(value_digest: str, seconds: int, tty: str | None) -> None:
     """
     import subprocess
 
+    from tui.services.own_code import module_command
     from tui.services.secrets import PASSPHRASE_ENV
 
-    args = [sys.executable, "-m", "tui.services.clipboard", "--clear-after", str(seconds)]
+    args = module_command("tui.services.clipboard", "--clear-after", str(seconds))
     terminal: int | None = None
     if tty:
         try:

@@ -189,13 +189,14 @@ def parse_elsewhere(text: str, passphrase: str | None = None, timeout: float = 3
     """
     import json
     import subprocess
-    import sys
+
+    from tui.services.own_code import module_command
 
     if len(text) <= SLOW_PEM_CHARS:
         return parse(text, passphrase)
     request = json.dumps({"pem": text, "passphrase": passphrase})
     try:
-        done = subprocess.run([sys.executable, "-m", "tui.services.keycheck"], input=request,
+        done = subprocess.run(module_command("tui.services.keycheck"), input=request,
                               capture_output=True, text=True, timeout=timeout, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return parse(text, passphrase)  # no child here: check it in this process after all
