@@ -59,7 +59,8 @@ def _verify_json(cli: Cli, name: str) -> dict:
     return json.loads(result.stdout)
 
 
-def _generate_via_cli(cli: Cli, fake, ex: str, args: list[str], *, register: bool = True
+def _generate_via_cli(cli: Cli, fake, ex: str, args: list[str], *, register: bool = True,
+                      ips: tuple[str, ...] = ("127.0.0.1",),
                       ) -> tuple[subprocess.CompletedProcess, str]:
     """Run a ``--generate`` command: read the public key it prints, register it on the fake (as
     the user does on the exchange's page) and type the API key the exchange assigned. Without
@@ -76,7 +77,7 @@ def _generate_via_cli(cli: Cli, fake, ex: str, args: list[str], *, register: boo
     public_pem = "\n".join(lines)
     assert lines[0] == "-----BEGIN PUBLIC KEY-----"
     registered = public_pem if register else keypairs.generate(keypairs.ED25519).public_pem
-    key = fake.register_public_key(ex, registered, ips=("127.0.0.1",))
+    key = fake.register_public_key(ex, registered, ips=ips)
     out, err = proc.communicate(key.api_key + "\n", timeout=60)
     return subprocess.CompletedProcess(args, proc.returncode, "\n".join(lines) + "\n" + out,
                                        err), public_pem
@@ -234,3 +235,29 @@ def test_rotate_generate_switches_only_after_the_new_key_works(cli, fake, ex, ki
     assert report["status"] == "works" and report["key_kind"] == kind_id
     for pem in (old_secret, new_secret):
         _assert_no_plain_private_key(cli.root, pem)
+
+
+def test_rotate_generate_to_a_key_bound_elsewhere_switches_only_when_accepted(cli, fake):
+    """Bound to the terminal's addresses, the new key is "locked" from here: that does not prove
+    the pair matches, so keylink says so and switches only with --accept-locked."""
+    added, _old = _generate_via_cli(cli, fake, "bybit", [
+        "accounts", "add", "bound", "--exchange", "bybit", "--base-url", fake.url,
+        "--generate", "rsa"])
+    assert added.returncode == 0, added.stderr
+    [old_secret] = _stored_secrets(cli)
+    terminal = ("18.167.89.125",)
+
+    refused, _pub = _generate_via_cli(
+        cli, fake, "bybit", ["accounts", "rotate", "bound", "--generate", "rsa"], ips=terminal)
+    assert refused.returncode == 1, refused.stderr
+    assert "does not prove the new key pair matches" in " ".join(refused.stderr.split())
+    assert "--accept-locked" in refused.stderr
+    assert _stored_secrets(cli) == [old_secret]
+
+    accepted, new_public = _generate_via_cli(
+        cli, fake, "bybit", ["accounts", "rotate", "bound", "--generate", "rsa",
+                             "--accept-locked"], ips=terminal)
+    assert accepted.returncode == 0, accepted.stderr
+    assert "rotated bound to the new RSA 2048-bit key (locked)" in accepted.stdout
+    [new_secret] = _stored_secrets(cli)
+    assert keypairs.parse(new_secret).public_pem == new_public

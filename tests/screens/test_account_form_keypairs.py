@@ -245,3 +245,35 @@ async def test_an_rsa_key_is_read_off_the_screen_and_save_waits_for_it(vault_hom
         await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen")
     [account] = open_store().list()
     assert open_store().credentials(account).secret == pair.private_pem
+
+
+async def test_a_locked_check_switches_only_on_a_second_save(vault_home: Path, fake) -> None:
+    """A new key bound to the terminal's addresses is refused from here ("locked"): the form
+    says what that does not prove, keeps the old key, and a second ctrl+s switches."""
+    from tui.services.credentials import Credentials
+
+    # Bybit: 10010 (the address) is "locked"; Binance's -2015 names three causes, so it fails.
+    old = keypairs.generate(keypairs.RSA)
+    first = fake.register_public_key("bybit", old.public_pem)
+    account = open_store().add("Bound", "bybit", "custom",
+                               Credentials(first.api_key, old.private_pem), base_url=fake.url)
+    async with accounts_app().run_test(size=(100, 50)) as pilot:
+        await unlock(pilot)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+        await choose(pilot, "key_kind", "RSA", "generate-rsa")
+        await wait_for(pilot, lambda: "-----END PUBLIC KEY-----" in key_info(pilot), timeout=20)
+        text = key_info(pilot)
+        new_public = text[text.index("-----BEGIN PUBLIC KEY-----"):].strip()
+        bound = fake.register_public_key("bybit", new_public, ips=("18.167.89.125",))
+        await paste(pilot, "api_key", bound.api_key)
+        await pilot.press("ctrl+s")
+        banner = pilot.app.screen.query_one("#form-banner", Static)
+        await wait_for(pilot, lambda: "Not switched yet" in str(banner.content), timeout=20)
+        assert "does not prove" in str(banner.content)
+        assert open_store().credentials(account).secret == old.private_pem
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen", timeout=20)
+    switched = open_store().get(account.id)
+    assert keypairs.parse(open_store().credentials(switched).secret).public_pem == new_public
+    assert switched.last_check is not None and switched.last_check.status == "locked"

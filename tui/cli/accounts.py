@@ -63,6 +63,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     _generate_options(rotate, "make a new key pair here: prints its public key to register on "
                       "the exchange, reads the new API key, and switches only once a signed check "
                       "with the new key works (the old key is kept until then)")
+    rotate.add_argument("--accept-locked", action="store_true",
+                        help="with --generate: also switch when the exchange refuses this "
+                        "machine's address (a key bound to the terminal's addresses), which "
+                        "cannot prove the new pair matches; on a terminal keylink asks instead")
     rotate.set_defaults(handler=_run_accounts_rotate)
 
     export = actions.add_parser(
@@ -287,7 +291,10 @@ def _run_accounts_rotate(args: argparse.Namespace) -> int:
         require_usable(account)
         unlock_secrets(store.secrets)
         if args.generate:
-            return _rotate_to_generated(store, account, info, args.generate, args.rsa_bits)
+            return _rotate_to_generated(store, account, info, args.generate, args.rsa_bits,
+                                        accept_locked=args.accept_locked)
+        if args.accept_locked:
+            raise UsageError("--accept-locked goes with --generate")
         creds = _read_credentials(info.has_passphrase)
         creds = _check_like_the_form(info, creds)
         store.rotate(account.id, creds)
@@ -298,24 +305,50 @@ def _run_accounts_rotate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _rotate_to_generated(store, account, info, kind: str, bits: int) -> int:
+def _rotate_to_generated(store, account, info, kind: str, bits: int, *,
+                         accept_locked: bool) -> int:
     """Generate, show the public key, read the new API key, check it, and switch only when the
-    check works or is locked (tui.services.rotation). 1 when the new key is dropped."""
+    check works (or is locked and the user accepts that: tui.services.rotation). 1 when the new
+    key is dropped."""
     import asyncio
 
     from tui.cli.verify import _report_text
-    from tui.services.rotation import NewKeyFailed, check_new_key, switch_if_verified
+    from tui.services.rotation import (
+        NewKeyFailed,
+        NewKeyUnproven,
+        check_new_key,
+        switch_if_verified,
+    )
 
     pair = _generate_and_show(info, kind, bits)
     creds = _check_like_the_form(
         info, _read_credentials(info.has_passphrase, pair.private_pem), show_key=False)
     interactive = stdin_is_terminal()
+    shown = False
     while True:
         print(f"checking the new key with {info.label} ({clean(account.base_url)}); "
               f"{clean(account.name)} keeps its old key until this works…", file=sys.stderr)
         report = asyncio.run(check_new_key(account, creds))
         try:
-            rotated = switch_if_verified(store, account, creds, report)
+            try:
+                rotated = switch_if_verified(store, account, creds, report,
+                                             accept_locked=accept_locked)
+            except NewKeyUnproven as exc:
+                print(_report_text(f"{account.name} (new key)", report), file=sys.stderr)
+                shown = True
+                print(f"keylink: {exc}", file=sys.stderr)
+                if not interactive:
+                    print("keylink: the new key pair was dropped (it was never saved); to switch "
+                          "to a key bound to the terminal's addresses without asking, add "
+                          "--accept-locked", file=sys.stderr)
+                    return 1
+                answer = input("Switch to the new key anyway? Only if the public key shown above "
+                               f"is the one registered on {info.label}. [y/N] ")
+                if answer.strip().lower() not in ("y", "yes"):
+                    print(f"keylink: the new key pair was dropped (it was never saved); "
+                          f"{clean(account.name)} keeps its old key", file=sys.stderr)
+                    return 1
+                rotated = switch_if_verified(store, account, creds, report, accept_locked=True)
         except NewKeyFailed as exc:
             print(_report_text(f"{account.name} (new key)", report), file=sys.stderr)
             print(f"keylink: {exc}", file=sys.stderr)
@@ -327,7 +360,8 @@ def _rotate_to_generated(store, account, info, kind: str, bits: int) -> int:
                   f"key made for it on {info.label}, and rotate again", file=sys.stderr)
             return 1
         break
-    print(_report_text(f"{account.name} (new key)", report), file=sys.stderr)
+    if not shown:
+        print(_report_text(f"{account.name} (new key)", report), file=sys.stderr)
     print(f"rotated {clean(rotated.account.name)} to the new {pair.kind.label} key "
           f"({report.status}); the old secret is deleted from keylink: delete the old API key on "
           f"{info.label} too")

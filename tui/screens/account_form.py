@@ -229,6 +229,8 @@ class AccountFormScreen(Screen["SaveResult | None"]):
         #: The last PEM secret read and what reading it gave: a field check runs on paste, blur,
         #: every edit while a message shows, and save, and a full RSA-4096 read takes ~0.3 s.
         self._pem_memo: tuple[tuple[str, str, str], validation.PemResult] | None = None
+        #: The API key whose locked check the user was told about: saving it again switches.
+        self._locked_seen_for: str | None = None
         #: The PEM being read by a worker (exchange, text, key password), if one is.
         self._pem_reading: tuple[str, str, str] | None = None
 
@@ -755,6 +757,7 @@ class AccountFormScreen(Screen["SaveResult | None"]):
         creds: dict[str, str] | None,
     ) -> None:
         from tui.services.accounts import AccountError, Credentials, DuplicateName
+        from tui.services.rotation import NewKeyUnproven
         from tui.services.secrets import SecretStoreError
 
         report = None
@@ -785,7 +788,8 @@ class AccountFormScreen(Screen["SaveResult | None"]):
                 assert self.account is not None and creds is not None
                 rotated = rotate_checked(
                     self.store, self.account,
-                    Credentials(creds["api_key"], creds["secret"], creds["passphrase"]))
+                    Credentials(creds["api_key"], creds["secret"], creds["passphrase"]),
+                    accept_locked=self._locked_seen_for == creds["api_key"])
                 account, report = rotated.account, rotated.report
             else:
                 assert self.account is not None and creds is not None
@@ -795,6 +799,9 @@ class AccountFormScreen(Screen["SaveResult | None"]):
                 )
         except DuplicateName as exc:
             self.app.call_from_thread(self._save_failed, _sentence(str(exc)), "name")
+        except NewKeyUnproven as exc:
+            assert creds is not None
+            self.app.call_from_thread(self._locked_refusal, creds["api_key"], str(exc))
         except (AccountError, SecretStoreError, ValueError) as exc:
             self.app.call_from_thread(self._save_failed, str(exc), None)
         except Exception as exc:  # keep the form usable; the type only (its text may hold data)
@@ -804,6 +811,14 @@ class AccountFormScreen(Screen["SaveResult | None"]):
         else:
             result = SaveResult(account.id, account.name, self.mode, report)
             self.app.call_from_thread(self.dismiss, result)
+
+    def _locked_refusal(self, api_key: str, message: str) -> None:
+        """The exchange refused this machine's address: say what that does not prove, and let
+        a second save with the same API key switch anyway."""
+        self._saving = False
+        self._locked_seen_for = api_key
+        self._banner(f"Not switched yet: {message}. Press ctrl+s again to switch anyway, only if "
+                     "the public key below is the one registered there.", "warning")
 
     def _save_failed(self, message: str, field_id: str | None) -> None:
         self._saving = False

@@ -422,9 +422,10 @@ class AccountsScreen(SectionScreen):
 
     def _show_fault(self, exc: BaseException) -> None:
         title = _FAULT_TITLES.get(type(exc).__name__, "The secret store failed.")
-        self._show_banner(
-            "#fault", f"{title} {str(exc).rstrip('.')}.\nYour accounts were not changed."
-        )
+        # A removal whose delete may have happened leaves its account marked: a change.
+        after = ("" if getattr(exc, "account_marked", False)
+                 else "\nYour accounts were not changed.")
+        self._show_banner("#fault", f"{title} {str(exc).rstrip('.')}.{after}")
         if self.secrets is not None:
             self._update_status()
 
@@ -834,6 +835,7 @@ class AccountsScreen(SectionScreen):
         except SecretStoreError as exc:
             self.app.call_from_thread(self._show_fault, exc)
             self.app.call_from_thread(self._offer_forced_remove, account_id, name)
+            self._reload(account_id)  # a delete that timed out left the account marked
             return
         except AccountError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error")

@@ -752,12 +752,8 @@ class AccountStore:
         ``force`` ("forget") drops the metadata even when the store cannot confirm (a keyring
         that no longer exists); the returned line says what stays behind.
         """
-        from tui.services.secrets import (
-            KeyringTimeout,
-            SecretNotFound,
-            SecretStoreError,
-            store_label,
-        )
+        from tui.services.secrets import SecretNotFound, SecretStoreError, store_label
+        from tui.services.text import clean
 
         with self._lock():
             accounts = self._read()
@@ -777,11 +773,16 @@ class AccountStore:
                     pass
                 except SecretStoreError as exc:
                     if not force:
-                        if (marked and current.removing is None
-                                and not isinstance(exc, KeyringTimeout)):
+                        if marked and current.removing is None:
+                            if not self._surely_not_deleted(exc):
+                                # A store that did not answer in time, or failed in a way that
+                                # may come after the delete: the mark stays.
+                                error = type(exc)(
+                                    f"{exc}; {clean(current.name)!r} is now marked as being "
+                                    "removed and will not be used: remove it again to finish")
+                                error.account_marked = True  # type: ignore[attr-defined]
+                                raise error from None
                             # The store refused: its secret is where it was, so is the account.
-                            # (A store that did not answer in time may still delete it later:
-                            # then the mark stays, and removing again finishes.)
                             with contextlib.suppress(AccountError):
                                 self._write(accounts)
                         raise
@@ -791,6 +792,23 @@ class AccountStore:
                     )
                 self._commit(rest)
         return left
+
+    def _surely_not_deleted(self, exc: BaseException) -> bool:
+        """True for store errors that mean the delete did not happen: a locked or missing
+        keyring, a locked vault, and any vault error but a timeout (the vault is rewritten by
+        atomic replace, so a failed write leaves the old file whole)."""
+        from tui.services.secrets import (
+            KeyringLocked,
+            KeyringTimeout,
+            KeyringUnavailable,
+            VaultLocked,
+        )
+
+        if isinstance(exc, KeyringTimeout):
+            return False
+        if isinstance(exc, (KeyringLocked, KeyringUnavailable, VaultLocked)):
+            return True
+        return self.secrets.uses_vault
 
     @staticmethod
     def _refuse_removing(account: Account) -> None:
@@ -882,6 +900,10 @@ class AccountStore:
         RemovalUnfinished for an account whose removal was cut short)."""
         from tui.services.secrets import RemovalUnfinished
 
+        # The file's record, not the caller's copy: another keylink (or a removal that timed
+        # out) may have marked the account since that copy was read.
+        with self._lock():
+            account = self._find(self._read(), account.id)
         if account.removing is not None:
             raise RemovalUnfinished(removal_note(account))
         self.check_store(account)

@@ -7,10 +7,12 @@ copied) is likely. The new private key therefore stays in memory until a signed 
 answers, and only then does ``AccountStore.rotate`` switch the account to it; until then the
 account keeps working with its old key, and a failed check changes nothing on this machine.
 
-Which outcomes switch: ``works``, and ``locked`` (the exchange refused this machine's address):
-a key bound to the terminal's addresses, as the guide recommends, is always locked from here and
-must not look broken (FACTS section 7). The caller shows the report, whose findings say what a
-locked answer does not prove.
+Which outcomes switch: ``works`` does. ``locked`` (the exchange refused this machine's address)
+is what a key bound to the terminal's addresses, as the guide recommends, always answers from
+here, so it must not read as broken (FACTS section 7); but the exchanges do not document whether
+they check the address before the signature, so it does not prove the new pair matches the public
+key registered there. A locked check therefore switches only when the user says so
+(``accept_locked``), after being told exactly that. ``failed`` never switches.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ if TYPE_CHECKING:
     from tui.services.credentials import Credentials
     from tui.services.verify import KeyReport
 
-#: Check outcomes after which the account switches to the new key.
+#: Check outcomes after which the account may switch to the new key ("locked" only when the user
+#: accepts it).
 SWITCHING = ("works", "locked")
 
 
@@ -46,6 +49,25 @@ class NewKeyFailed(AccountError):
         )
 
 
+class NewKeyUnproven(AccountError):
+    """The exchange refused this machine's address: the new key exists, but whether the new pair
+    signs for it is unknown. The account still has its old key."""
+
+    def __init__(self, account: Account, report: KeyReport) -> None:
+        from tui.services.exchanges import exchange
+        from tui.services.text import clean
+
+        self.report = report
+        label = exchange(account.exchange).label
+        super().__init__(
+            f"{label} refused this machine's address ({clean(report.summary())}), as a key bound "
+            f"to the terminal's addresses should; {label} does not document whether it checks "
+            "the address before the signature, so this does not prove the new key pair matches "
+            f"the public key registered there. {clean(account.name)} keeps its old key unless "
+            "you switch anyway"
+        )
+
+
 @dataclass(frozen=True)
 class Rotated:
     """The switched account and the report of the check that allowed it."""
@@ -54,22 +76,24 @@ class Rotated:
     report: KeyReport
 
 
-async def check_new_key(account: Account, creds: Credentials, **kw: object) -> KeyReport:
+async def check_new_key(account: Account, creds: Credentials) -> KeyReport:
     """Sign a real key-info call with ``creds`` against ``account``'s host and settings (nothing
     is saved)."""
     from tui.services.verify import verify_account
 
-    return await verify_account(account, creds, **kw)  # type: ignore[arg-type]
+    return await verify_account(account, creds)
 
 
 def switch_if_verified(store: AccountStore, account: Account, creds: Credentials,
-                       report: KeyReport) -> Rotated:
+                       report: KeyReport, *, accept_locked: bool = False) -> Rotated:
     """Switch ``account`` to ``creds`` when ``report`` (of ``check_new_key``) allows it;
-    NewKeyFailed otherwise, with nothing changed."""
+    NewKeyFailed or NewKeyUnproven otherwise, with nothing changed."""
     from tui.services.accounts import LastCheck
 
     if report.status not in SWITCHING:
         raise NewKeyFailed(account, report)
+    if report.status == "locked" and not accept_locked:
+        raise NewKeyUnproven(account, report)
     rotated = store.rotate(account.id, creds)
     # Switched all the same if the record fails: the table shows "not checked" until the next.
     with contextlib.suppress(AccountError):
@@ -77,10 +101,10 @@ def switch_if_verified(store: AccountStore, account: Account, creds: Credentials
     return Rotated(rotated, report)
 
 
-def rotate_checked(store: AccountStore, account: Account, creds: Credentials,
-                   **kw: object) -> Rotated:
+def rotate_checked(store: AccountStore, account: Account, creds: Credentials, *,
+                   accept_locked: bool = False) -> Rotated:
     """Check the new key, then switch (blocking: for the CLI and worker threads)."""
     import asyncio
 
-    report = asyncio.run(check_new_key(account, creds, **kw))
-    return switch_if_verified(store, account, creds, report)
+    report = asyncio.run(check_new_key(account, creds))
+    return switch_if_verified(store, account, creds, report, accept_locked=accept_locked)
