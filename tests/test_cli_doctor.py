@@ -132,3 +132,18 @@ def test_a_cut_short_removal_is_refused_listed_and_finished(cli: Cli):
     assert [a["name"] for a in json.loads(path.read_text())["accounts"]] == ["Main"]
     assert _doctor_json(cli)["unfinished_removals"] == []
     assert "removing" not in path.read_text()
+
+
+def test_verify_all_with_only_cut_short_removals_says_so(cli: Cli):
+    added = cli("accounts", "add", "Going", "--exchange", "bybit", "--base-url",
+                "http://127.0.0.1:9", stdin=BYBIT_LINES)
+    assert added.returncode == 0, added.stderr
+    path = cli.config / "accounts.json"
+    doc = json.loads(path.read_text())
+    doc["accounts"][0]["removing"] = "2026-11-28T10:00:00Z"
+    path.write_text(json.dumps(doc))
+    result = cli("verify", "--all")
+    assert result.returncode == 2
+    assert "skipped: the removal of 'Going' was cut short" in result.stderr
+    assert "every saved account's removal was cut short" in result.stderr
+    assert "no saved accounts yet" not in result.stderr

@@ -167,17 +167,19 @@ def test_a_ctrl_c_python_cannot_raise_where_it_lands_is_delivered_after(cli: Cli
     # A Ctrl-C landing in a callback (an import lock's weakref callback, a __del__) is
     # "unraisable". keylink's hook hands it on; raised inside the hook itself it was printed as
     # "Exception ignored in sys.unraisablehook" with a traceback, and lost (exit 0).
+    # Then the main thread blocks in a read (as at a prompt): the interrupt must wake it, not
+    # wait for input that never comes.
     code = (
-        "import sys, time\n"
+        "import os, sys\n"
         "from tui.cli import _redeliver_interrupts\n"
         "sys.unraisablehook = _redeliver_interrupts(sys.unraisablehook)\n"
         "class Callback:\n"
         "    def __del__(self):\n"
         "        raise KeyboardInterrupt\n"
+        "r, w = os.pipe()\n"
         "try:\n"
         "    Callback()\n"
-        "    for _ in range(500):\n"
-        "        time.sleep(0.01)\n"
+        "    os.read(r, 1)\n"
         "    print('lost')\n"
         "except KeyboardInterrupt:\n"
         "    print('delivered')\n"
@@ -204,6 +206,31 @@ def test_a_ctrl_c_python_wraps_in_another_error_is_still_an_interrupt(monkeypatc
     monkeypatch.delenv("KEYLINK_DEBUG", raising=False)
     assert main(["whitelist", "--list"]) == 130
     assert capsys.readouterr().err == "keylink: interrupted\n"
+
+
+def test_an_error_raised_from_none_while_stopping_is_not_called_an_interrupt():
+    from tui.cli import _caused_by_interrupt
+
+    def failing_cleanup() -> BaseException:
+        try:
+            try:
+                raise KeyboardInterrupt
+            except KeyboardInterrupt:
+                raise ValueError("a bug in the clean-up") from None
+        except ValueError as exc:
+            return exc
+
+    def wrapped() -> BaseException:
+        try:
+            try:
+                raise KeyboardInterrupt
+            except KeyboardInterrupt as exc:
+                raise RuntimeError("Error calling __set_name__") from exc
+        except RuntimeError as exc:
+            return exc
+
+    assert not _caused_by_interrupt(failing_cleanup())
+    assert _caused_by_interrupt(wrapped())
 
 
 def test_importing_the_cli_elsewhere_keeps_ctrl_c_as_it_was():

@@ -140,22 +140,35 @@ def _caused_by_interrupt(exc: BaseException) -> bool:
         if isinstance(current, KeyboardInterrupt):
             return True
         seen.add(id(current))
-        current = current.__cause__ or current.__context__
+        if current.__cause__ is not None:
+            current = current.__cause__
+        elif current.__suppress_context__:  # `raise ... from None`: the context is not a cause
+            break
+        else:
+            current = current.__context__
     return False
 
 
-def _interrupt_main_soon() -> None:
-    import _thread
+def _interrupt_soon(thread_id: int) -> None:
     import time
 
     time.sleep(0.02)
-    _thread.interrupt_main()
+    # A real signal to that thread: it also wakes a read it is blocked in (a prompt), where
+    # _thread.interrupt_main() would wait for the user's Enter.
+    with contextlib.suppress(OSError):
+        signal.pthread_kill(thread_id, signal.SIGINT)
 
 
 def _redeliver_interrupts(previous):  # previous/return: the sys.unraisablehook signature
     """A Ctrl-C that lands in a callback Python cannot raise from (an import lock's weakref
     callback) is printed as "Exception ignored ... KeyboardInterrupt" and lost. Deliver it again
     so it interrupts the command like any other Ctrl-C."""
+    import _thread
+
+    # Called in the main thread (main(), or a test): the thread Python runs signal handlers in.
+    # (Not threading.main_thread(): imported first in a helper thread, threading would take
+    # that thread for the main one.)
+    main_thread = _thread.get_ident()
 
     def hook(unraisable) -> None:  # unraisable: sys.UnraisableHookArgs
         if isinstance(unraisable.exc_value, KeyboardInterrupt):
@@ -163,9 +176,7 @@ def _redeliver_interrupts(previous):  # previous/return: the sys.unraisablehook 
             # where Python prints it as a traceback and drops it. A helper thread hands it to
             # the main thread a moment later, once this hook has returned. (A bare thread: the
             # threading module's start() waits, and the interrupt would land in that wait.)
-            import _thread
-
-            _thread.start_new_thread(_interrupt_main_soon, ())
+            _thread.start_new_thread(_interrupt_soon, (main_thread,))
             return
         previous(unraisable)
 

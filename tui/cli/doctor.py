@@ -79,7 +79,8 @@ def _health(store, *, repair: bool, yes: bool) -> dict[str, object]:  # store: A
     except (AccountError, SecretStoreError) as exc:
         raise UsageError(f"repair stopped: {exc}") from None
     result["repaired"] = {"orphaned_secrets": done.orphaned_secrets, "temp_files": done.temp_files,
-                          "removals_finished": done.removals_finished}
+                          "removals_finished": done.removals_finished,
+                          "removals_left": done.removals_left}
     return result
 
 
@@ -225,6 +226,8 @@ def _health_lines(facts: dict) -> list[str]:
                      + (f"finished removing {', '.join(finished)}; " if finished else "")
                      + f"deleted {_count(repaired['orphaned_secrets'], 'secret')} "
                      f"and {_count(repaired['temp_files'], 'temp file')}")
+        for why in repaired["removals_left"]:
+            lines.append(f"  not finished {why}")
     elif (orphans or temps or facts["unfinished_removals"]) and not repaired:
         lines.append("  repair       run `keylink doctor --repair` to finish and delete them")
     for warning in facts["warnings"]:

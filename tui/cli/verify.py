@@ -106,7 +106,11 @@ def _run_verify(args: argparse.Namespace) -> int:
             for account in accounts:
                 if account.removing is not None:
                     print(f"keylink: skipped: {removal_note(account)}", file=sys.stderr)
-            accounts = [a for a in accounts if a.removing is None]
+            usable = [a for a in accounts if a.removing is None]
+            if accounts and not usable:
+                raise UsageError("no account to check: every saved account's removal was cut "
+                                 "short (see above)")
+            accounts = usable
         for account in accounts:  # before any secret is read or request sent
             require_usable(account)
         pairs = [(account, store.credentials(account)) for account in accounts]

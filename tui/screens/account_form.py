@@ -615,8 +615,13 @@ class AccountFormScreen(Screen["SaveResult | None"]):
 
     @work(thread=True, exclusive=True, group="pem-read", exit_on_error=False)
     def _read_pem(self, info: ExchangeInfo, pem: str, key_passphrase: str) -> None:
-        result = validation.check_pem_secret(info, pem, key_passphrase,
-                                             read=keypairs.parse_elsewhere)
+        result: validation.PemResult
+        try:
+            result = validation.check_pem_secret(info, pem, key_passphrase,
+                                                 read=keypairs.parse_elsewhere)
+        except Exception as exc:  # never left "reading" for good; the type only (no key text)
+            result = (None, f"keylink could not read this private key ({type(exc).__name__}).",
+                      False)
         self.app.call_from_thread(self._pem_read, (info.id, pem, key_passphrase), result)
 
     def _pem_read(self, memo_key: tuple[str, str, str], result: validation.PemResult) -> None:

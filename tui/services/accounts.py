@@ -133,6 +133,8 @@ class Repaired:
     temp_files: int
     #: Names of accounts whose cut-short removal was finished.
     removals_finished: builtins.list[str]
+    #: Cut-short removals that could not be finished now, with why (one line each).
+    removals_left: builtins.list[str] = field(default_factory=builtins.list)
 
 
 class AccountError(Exception):
@@ -875,11 +877,16 @@ class AccountStore:
         from tui.services.secrets import SecretNotFound, SecretStoreError
 
         finished: builtins.list[str] = []
+        left: builtins.list[str] = []
         for account in self.list():
             if account.removing is not None:
-                with contextlib.suppress(AccountNotFound, SecretStoreError):
+                try:
                     self.remove(account.id)
                     finished.append(account.name)
+                except AccountNotFound:
+                    pass  # finished by another keylink meanwhile
+                except SecretStoreError as exc:
+                    left.append(f"{account.name}: {exc}")
         deleted = 0
         with self._lock():
             accounts = self._read()
@@ -893,7 +900,7 @@ class AccountStore:
             files = remove_files(leftover_temp_files(self.path))
         if self.secrets.vault is not None:
             files += self.secrets.vault.remove_temp_files()
-        return Repaired(deleted, files, finished)
+        return Repaired(deleted, files, finished, left)
 
     def credentials(self, account: Account) -> Credentials:
         """The account's key, secret and passphrase from its store (SecretStoreError;
