@@ -40,6 +40,30 @@ def key_info(pilot) -> str:
     return str(pilot.app.screen.query_one("#key-info", Static).content)
 
 
+def generated_account(fake: FakeExchange, exchange_id: str, kind: str,
+                      name: str) -> tuple[str, keypairs.ParsedKey]:
+    """An account with a generated key registered on the fake: (account id, its pair)."""
+    from tui.services.credentials import Credentials
+
+    old = keypairs.generate(kind)
+    first = fake.register_public_key(exchange_id, old.public_pem)
+    account = open_store().add(name, exchange_id, "custom",
+                               Credentials(first.api_key, old.private_pem), base_url=fake.url)
+    return account.id, old
+
+
+async def start_rotation(pilot, kind: str) -> str:
+    """Unlock, r on the (only) account, generate a pair of ``kind``: its public key PEM."""
+    await unlock(pilot)
+    await pilot.press("r")
+    await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+    label = "Ed25519" if kind == keypairs.ED25519 else "RSA"
+    await choose(pilot, "key_kind", label, f"generate-{kind}")
+    await wait_for(pilot, lambda: "-----END PUBLIC KEY-----" in key_info(pilot), timeout=20)
+    text = key_info(pilot)
+    return text[text.index("-----BEGIN PUBLIC KEY-----"):].strip()
+
+
 async def open_form(pilot, fake: FakeExchange, exchange_id: str, name: str) -> None:
     await unlock(pilot)
     await pilot.press("a")
@@ -157,21 +181,9 @@ async def test_going_back_to_hmac_or_another_exchange_drops_the_generated_pair(
 
 async def test_rotating_to_a_generated_key_switches_only_after_its_check(vault_home: Path,
                                                                          fake) -> None:
-    from tui.services.credentials import Credentials
-
-    old = keypairs.generate(keypairs.ED25519)
-    first = fake.register_public_key("binance", old.public_pem)
-    store = open_store()
-    account = store.add("Rotated", "binance", "custom",
-                        Credentials(first.api_key, old.private_pem), base_url=fake.url)
+    account_id, old = generated_account(fake, "binance", keypairs.ED25519, "Rotated")
     async with accounts_app().run_test(size=(100, 50)) as pilot:
-        await unlock(pilot)
-        await pilot.press("r")
-        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
-        await choose(pilot, "key_kind", "Ed25519", "generate-ed25519")
-        await wait_for(pilot, lambda: "-----END PUBLIC KEY-----" in key_info(pilot), timeout=20)
-        text = key_info(pilot)
-        new_public = text[text.index("-----BEGIN PUBLIC KEY-----"):].strip()
+        new_public = await start_rotation(pilot, keypairs.ED25519)
 
         # The API key of another public key: the check fails, the form stays with its pair.
         wrong = fake.register_public_key("binance", keypairs.generate(keypairs.ED25519).public_pem)
@@ -181,7 +193,7 @@ async def test_rotating_to_a_generated_key_switches_only_after_its_check(vault_h
         await wait_for(pilot, lambda: "did not pass its check" in str(banner.content), timeout=20)
         assert "keeps its old key" in str(banner.content)
         assert screen_name(pilot) == "AccountFormScreen" and new_public in key_info(pilot)
-        kept = open_store().get(account.id)
+        kept = open_store().get(account_id)
         assert open_store().credentials(kept).secret == old.private_pem
 
         # Registered right: the same pair passes, and the account switches to it.
@@ -191,7 +203,7 @@ async def test_rotating_to_a_generated_key_switches_only_after_its_check(vault_h
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen", timeout=20)
         await wait_for(pilot, lambda: "Findings" in panel_text(pilot))
-    switched = open_store().get(account.id)
+    switched = open_store().get(account_id)
     secret = open_store().credentials(switched)
     assert secret.api_key == right.api_key
     assert keypairs.parse(secret.secret).public_pem == new_public
@@ -250,30 +262,19 @@ async def test_an_rsa_key_is_read_off_the_screen_and_save_waits_for_it(vault_hom
 async def test_a_locked_check_switches_only_on_a_second_save(vault_home: Path, fake) -> None:
     """A new key bound to the terminal's addresses is refused from here ("locked"): the form
     says what that does not prove, keeps the old key, and a second ctrl+s switches."""
-    from tui.services.credentials import Credentials
-
     # Bybit: 10010 (the address) is "locked"; Binance's -2015 names three causes, so it fails.
-    old = keypairs.generate(keypairs.RSA)
-    first = fake.register_public_key("bybit", old.public_pem)
-    account = open_store().add("Bound", "bybit", "custom",
-                               Credentials(first.api_key, old.private_pem), base_url=fake.url)
+    account_id, old = generated_account(fake, "bybit", keypairs.RSA, "Bound")
     async with accounts_app().run_test(size=(100, 50)) as pilot:
-        await unlock(pilot)
-        await pilot.press("r")
-        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
-        await choose(pilot, "key_kind", "RSA", "generate-rsa")
-        await wait_for(pilot, lambda: "-----END PUBLIC KEY-----" in key_info(pilot), timeout=20)
-        text = key_info(pilot)
-        new_public = text[text.index("-----BEGIN PUBLIC KEY-----"):].strip()
+        new_public = await start_rotation(pilot, keypairs.RSA)
         bound = fake.register_public_key("bybit", new_public, ips=("18.167.89.125",))
         await paste(pilot, "api_key", bound.api_key)
         await pilot.press("ctrl+s")
         banner = pilot.app.screen.query_one("#form-banner", Static)
         await wait_for(pilot, lambda: "Not switched yet" in str(banner.content), timeout=20)
         assert "does not prove" in str(banner.content)
-        assert open_store().credentials(account).secret == old.private_pem
+        assert open_store().credentials(open_store().get(account_id)).secret == old.private_pem
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen", timeout=20)
-    switched = open_store().get(account.id)
+    switched = open_store().get(account_id)
     assert keypairs.parse(open_store().credentials(switched).secret).public_pem == new_public
     assert switched.last_check is not None and switched.last_check.status == "locked"

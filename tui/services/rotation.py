@@ -33,39 +33,43 @@ if TYPE_CHECKING:
 SWITCHING = ("works", "locked")
 
 
-class NewKeyFailed(AccountError):
-    """The new key did not pass its check; the account still has its old key."""
+class _NewKeyNotSwitched(AccountError):
+    """The account still has its old key; ``report`` is the new key's check."""
 
     def __init__(self, account: Account, report: KeyReport) -> None:
         from tui.services.exchanges import exchange
         from tui.services.text import clean
 
         self.report = report
-        label = exchange(account.exchange).label
-        super().__init__(
-            f"the new key did not pass its check with {label} ({clean(report.summary())}); "
-            f"{clean(account.name)} keeps its old key. Check the public key and API key on "
-            f"{label}'s API page, then check again"
-        )
+        super().__init__(self.words(exchange(account.exchange).label, clean(account.name),
+                                    clean(report.summary())))
+
+    @staticmethod
+    def words(label: str, name: str, summary: str) -> str:
+        raise NotImplementedError
 
 
-class NewKeyUnproven(AccountError):
+class NewKeyFailed(_NewKeyNotSwitched):
+    """The new key did not pass its check; the account still has its old key."""
+
+    @staticmethod
+    def words(label: str, name: str, summary: str) -> str:
+        return (f"the new key did not pass its check with {label} ({summary}); {name} keeps its "
+                f"old key. Check the public key and API key on {label}'s API page, then check "
+                "again")
+
+
+class NewKeyUnproven(_NewKeyNotSwitched):
     """The exchange refused this machine's address: the new key exists, but whether the new pair
     signs for it is unknown. The account still has its old key."""
 
-    def __init__(self, account: Account, report: KeyReport) -> None:
-        from tui.services.exchanges import exchange
-        from tui.services.text import clean
-
-        self.report = report
-        label = exchange(account.exchange).label
-        super().__init__(
-            f"{label} refused this machine's address ({clean(report.summary())}), as a key bound "
-            f"to the terminal's addresses should; {label} does not document whether it checks "
-            "the address before the signature, so this does not prove the new key pair matches "
-            f"the public key registered there. {clean(account.name)} keeps its old key unless "
-            "you switch anyway"
-        )
+    @staticmethod
+    def words(label: str, name: str, summary: str) -> str:
+        return (f"{label} refused this machine's address ({summary}), as a key bound to the "
+                f"terminal's addresses should; {label} does not document whether it checks the "
+                "address before the signature, so this does not prove the new key pair matches "
+                f"the public key registered there. {name} keeps its old key unless you switch "
+                "anyway")
 
 
 @dataclass(frozen=True)
