@@ -489,13 +489,45 @@ def test_rotate_when_the_keyring_fails_or_hangs(faulty, mode):
 
 @pytest.mark.parametrize("mode", ["fail", "hang"])
 def test_remove_when_the_keyring_fails_or_hangs(faulty, mode):
+    """An error keylink cannot read, or no answer in time, may come after the delete (a hung
+    delete here lands once released): the account keeps its removal mark and is not used;
+    removing it again once the keyring answers finishes it."""
+    store, backend = faulty
+    main = store.get("Main")
+    getattr(backend, mode).add("delete")
+    with pytest.raises(SecretStoreError, match="marked as being removed"):
+        store.remove(main.id)
+    assert store.get("Main").removing is not None
+    assert [a.name for a in store.list()] == ["Main", "Okx"]
+    with pytest.raises(SecretStoreError, match="cut short"):
+        store.credentials(main)
+    getattr(backend, mode).discard("delete")
+    backend.release()
+    store.remove(main.id)
+    assert [a.name for a in store.list()] == ["Okx"]
+    assert (SERVICE, main.secret_ref) not in backend.entries
+
+
+def test_remove_when_the_keyring_is_locked_changes_nothing(faulty):
+    """A locked keyring deletes nothing: the mark is taken back and all stays as it was."""
     store, backend = faulty
     before, entries = _snapshot(store), dict(backend.entries)
-    getattr(backend, mode).add("delete")
-    with pytest.raises(SecretStoreError):
-        store.remove(store.get("Main").id)
+    real = store.secrets._call
+
+    def locked(what, *args, **kwargs):
+        from tui.services.secrets import KeyringLocked
+
+        if what == "delete a secret":
+            raise KeyringLocked("the keyring is locked")
+        return real(what, *args, **kwargs)
+
+    store.secrets._call = locked  # type: ignore[method-assign]
+    try:
+        with pytest.raises(SecretStoreError, match="locked"):
+            store.remove(store.get("Main").id)
+    finally:
+        store.secrets._call = real  # type: ignore[method-assign]
     _assert_intact(store, backend, before, entries)
-    backend.release()
 
 
 def test_remove_with_force_drops_metadata_when_the_keyring_is_gone(faulty):

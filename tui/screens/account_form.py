@@ -743,7 +743,9 @@ class AccountFormScreen(Screen["SaveResult | None"]):
         target = "url" if field_id == "url" else field_id
         widgets = self.query(f"#{target}")
         if widgets:
-            widgets.first().focus()
+            # Our own scroll below, not focus's animated one: the two raced, and the form was
+            # left at a different spot each time.
+            widgets.first().focus(scroll_visible=False)
             # After the refresh: the message just shown under the field changes the row's height.
             self.call_after_refresh(
                 self.query_one("#fields", VerticalScroll).scroll_to_widget,
