@@ -46,9 +46,7 @@ def test_the_whole_flow_over_ssh_at_80x24(
             key.permissions = frozenset({"read", "trade", "withdraw"})
             key.ips = ()
 
-            pane.start(sshd.command([str(remote)]))
-            pane.wait_for("Set-up guide", timeout=30)
-            pane.step("2")
+            pane.start_on_empty_accounts(sshd.command([str(remote)]), timeout=30)
             pane.wait_for("Secrets: keylink vault, not created yet")
             pane.create_vault(PASSPHRASE, timeout=60)
             pane.fill_add_form("Bybit over ssh", fake.url)  # Bybit is the default exchange

@@ -22,11 +22,7 @@ def test_add_and_verify_an_account_from_the_keyboard(tmux_pane: TmuxPane, e2e_en
         key.permissions = frozenset({"read", "trade", "withdraw"})
         key.ips = ()
 
-        tmux_pane.start([installed_keylink()])
-        tmux_pane.wait_for("Set-up guide")
-        tmux_pane.step("2")
-        tmux_pane.wait_for("No accounts yet")
-        tmux_pane.wait_for("Secrets: keylink vault")  # the store has been opened
+        tmux_pane.start_on_empty_accounts([installed_keylink()])
         tmux_pane.create_vault(VAULT_PASSPHRASE)
         tmux_pane.fill_add_form("Bybit e2e", fake.url)  # Bybit is the default exchange
         tmux_pane.step("Tab")  # -> API key (HMAC stays chosen)

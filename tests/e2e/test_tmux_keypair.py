@@ -20,11 +20,7 @@ def test_generate_register_verify_from_the_keyboard(tmp_path: Path, e2e_env) -> 
     pane = TmuxPane(tmp_path, e2e_env, size=(80, 24))
     try:
         with FakeExchange() as fake:
-            pane.start([installed_keylink()])
-            pane.wait_for("Set-up guide")
-            pane.step("2")
-            pane.wait_for("No accounts yet")
-            pane.wait_for("Secrets: keylink vault")  # the store has been opened
+            pane.start_on_empty_accounts([installed_keylink()])
             pane.create_vault(VAULT_PASSPHRASE)
             pane.fill_add_form("Binance pair", fake.url, exchange_prefix="Bina",
                                expect_host="api.binance.com")

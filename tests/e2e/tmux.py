@@ -122,6 +122,14 @@ class TmuxPane:
             self.send(*keys)
         time.sleep(self.pace)
 
+    def start_on_empty_accounts(self, command: list[str], timeout: float = 20.0) -> None:
+        """Start the app (no accounts yet), go to Accounts, wait until its store is open."""
+        self.start(command)
+        self.wait_for("Set-up guide", timeout)
+        self.step("2")
+        self.wait_for("No accounts yet", timeout)
+        self.wait_for("Secrets: keylink vault", timeout)  # the store has been opened
+
     def create_vault(self, passphrase: str, timeout: float = 20.0) -> None:
         """From the empty accounts screen: press a, create the vault (the add form opens)."""
         self.step("a")
