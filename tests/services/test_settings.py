@@ -28,9 +28,25 @@ def test_missing_damaged_and_odd_files() -> None:
     assert load_settings() == (Settings(), "the settings file is damaged")
     settings_path().write_text('["a list"]')
     assert load_settings()[1] == "the settings file is damaged"
-    # Unknown keys and non-text values are dropped, the rest kept.
+    # Unknown keys are dropped quietly; a value of the wrong kind is dropped and said.
     settings_path().write_text('{"theme": 5, "guide_exchange": "bitget", "evil": "x"}')
+    assert load_settings() == (Settings(guide_exchange="bitget"),
+                               "the settings file has a value of the wrong kind (theme)")
+    settings_path().write_text('{"guide_exchange": "bitget", "evil": [1]}')
     assert load_settings() == (Settings(guide_exchange="bitget"), None)
+
+
+def test_bombs_fall_back_to_defaults() -> None:
+    # A deeply nested file made json.loads raise RecursionError, which stopped the app starting.
+    _config().mkdir(parents=True)
+    for bomb in ('{"theme": ' + "[" * 20_000 + "]" * 20_000 + "}",
+                 "[" * 30_000,
+                 '{"theme": ' + "9" * 5000 + "}",
+                 '{"theme": {"a": ' * 40 + "1" + "}" * 41):
+        settings_path().write_text(bomb)
+        settings, problem = load_settings()
+        assert settings == Settings()
+        assert problem is not None and problem.startswith("the settings file")
 
 
 async def test_theme_and_guide_exchange_are_remembered() -> None:
@@ -64,3 +80,15 @@ async def test_a_damaged_file_is_ignored_with_a_notice() -> None:
         await pilot.pause()
         await app.workers.wait_for_complete()
     assert load_settings() == (Settings(theme="gruvbox"), None)
+
+
+async def test_a_deeply_nested_file_does_not_stop_the_app() -> None:
+    _config().mkdir(parents=True)
+    settings_path().write_text('{"theme": ' + "[" * 20_000 + "]" * 20_000 + "}")
+    app = KeylinkApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.theme == "textual-dark"
+        notes = [n.message for n in app._notifications]
+        assert any(m.startswith("The settings file is damaged: keylink uses its defaults")
+                   for m in notes), notes

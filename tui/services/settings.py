@@ -17,6 +17,8 @@ from tui.services.private_files import atomic_write, ensure_private_dir
 FILE_NAME = "settings.json"
 #: A settings file bigger than this is not one of ours.
 _MAX_BYTES = 64 * 1024
+#: Ours holds one flat object; a file with more brackets than this is not ours.
+_MAX_BRACKETS = 100
 
 
 @dataclass(frozen=True)
@@ -44,15 +46,26 @@ def load_settings(directory: Path | None = None) -> tuple[Settings, str | None]:
     try:
         if len(data) > _MAX_BYTES:
             raise ValueError("too large")
+        if data.count(b"[") + data.count(b"{") > _MAX_BRACKETS:
+            # Ours has one object; thousands of brackets are a file nested too deep to parse
+            # (json recurses once per level, and RecursionError is no ValueError).
+            raise ValueError("nested too deeply")
         raw = json.loads(data.decode("utf-8"))
         if not isinstance(raw, dict):
             raise ValueError("not an object")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError, MemoryError):
+        # Settings are advice: whatever is wrong with the file, the app starts on its defaults.
         return Settings(), "the settings file is damaged"
-    # Only known keys with text values; anything else is dropped, not trusted.
-    values = {key: raw[key] for key in ("theme", "guide_exchange")
+    # Only known keys with text values; anything else is dropped, not trusted. Unknown keys are
+    # ignored quietly (a newer keylink may have written them); a known one of the wrong kind is
+    # said, as it means the file was edited by hand or damaged.
+    known = ("theme", "guide_exchange")
+    values = {key: raw[key] for key in known
               if isinstance(raw.get(key), str) and len(raw[key]) <= 100}
-    return Settings(**values), None
+    wrong = [key for key in known if key in raw and key not in values]
+    problem = (f"the settings file has a value of the wrong kind ({', '.join(wrong)})"
+               if wrong else None)
+    return Settings(**values), problem
 
 
 def save_settings(settings: Settings, directory: Path | None = None) -> None:
