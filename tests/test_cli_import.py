@@ -51,8 +51,8 @@ def test_freqtrade_config_import_then_scrub(cli: Cli, tmp_path: Path):
     assert result.returncode == 0, result.stderr
     assert_no_secret(result.stdout, result.stderr)
     assert "added OKX from config.json: OKX, mainnet; read back from keylink vault" in result.stdout
-    assert (f"{path} still holds the plaintext in: exchange.key, exchange.secret, "
-            "exchange.password") in result.stdout
+    assert (f"{path} still holds the plaintext in: exchange.key (line 6), exchange.secret "
+            "(line 7), exchange.password (line 8)") in result.stdout
     assert "keylink exec 'OKX from config.json' --preset freqtrade -- freqtrade trade" \
         in result.stdout
     assert path.read_bytes() == before  # never edited unless asked
@@ -89,8 +89,8 @@ def test_freqtrade_partial_and_broken_configs(cli: Cli, tmp_path: Path):
         assert_one_line_error(result, words)
         assert_no_secret(result.stderr)
     broken = tmp_path / "broken.json"
-    broken.write_text('{"exchange": {"name": "okx", // a comment\n "key": "x"}}')
-    assert_one_line_error(cli("accounts", "import", str(broken)), "not valid JSON (line 1")
+    broken.write_text('{"exchange": {"name": "okx", // a comment\n "key": "x"\n')
+    assert_one_line_error(cli("accounts", "import", str(broken)), "not valid JSON (line 3")
     assert_one_line_error(cli("accounts", "import", str(tmp_path / "nope.json")), "no file at")
     # A FIFO would wait for a writer forever; a folder is no config either: one line each.
     fifo = tmp_path / "config.fifo"

@@ -56,5 +56,5 @@ def test_scrub_refuses_a_file_changed_since_reading(tmp_path: Path):
     source = importer.read_source(path)
     path.write_text(ENV_TWO + "EXTRA=1\n")
     with pytest.raises(importer.ImportProblem, match="changed while keylink was reading"):
-        importer.scrub(source)
+        importer.scrub(source, importer.found_values(source))
     assert path.read_text().endswith("EXTRA=1\n")

@@ -12,7 +12,7 @@ import contextlib
 import json
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -123,14 +123,137 @@ def _credentials(exchange: str, values: Mapping[str, str], places: Mapping[str, 
     return Found(exchange, creds, {name: places[name] for name in needed})
 
 
+#: Limits of a freqtrade config's shape; anything beyond is refused before it is parsed.
+_NESTING_LIMIT = 64
+_NUMBER_LIMIT = 64
+
+
+@dataclass(frozen=True)
+class _Token:
+    """One JSON token or comment and where it sits in the text (character offsets)."""
+
+    kind: str  # "string", "comment", "number", "word", or the punctuation itself: { } [ ] : ,
+    start: int
+    end: int
+    #: For a string or comment: the object keys leading to it (["exchange", "ccxt_config"]).
+    path: tuple[str, ...] = ()
+    is_key: bool = False
+    #: For a string that is an object member's value: that member's key.
+    key: str | None = None
+
+
+def _line_of(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
+def _jsonc_tokens(text: str, where: str) -> list[_Token]:
+    """The tokens of a JSON-with-comments text, with positions, so a scrub can edit the values in
+    place (comments, order and layout stay). It does not judge the grammar (rapidjson does); it
+    refuses what would only cost time and memory: nesting deeper than ``_NESTING_LIMIT`` and
+    numbers longer than ``_NUMBER_LIMIT`` characters. Runs without recursion."""
+    tokens: list[_Token] = []
+    stack: list[tuple[str, str | None]] = []  # (bracket, key of the member it is the value of)
+    path: list[str] = []
+    pending_key: str | None = None
+    i, size = 0, len(text)
+    while i < size:
+        char = text[i]
+        if char in " \t\r\n\ufeff":
+            i += 1
+        elif text.startswith("//", i):
+            end = text.find("\n", i)
+            end = size if end < 0 else end
+            tokens.append(_Token("comment", i, end, tuple(path)))
+            i = end
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            if end < 0:
+                raise ImportProblem(f"{where} line {_line_of(text, i)}: a /* comment is never "
+                                    "closed")
+            tokens.append(_Token("comment", i, end + 2, tuple(path)))
+            i = end + 2
+        elif char == '"':
+            j = i + 1
+            while j < size and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            if j >= size:
+                raise ImportProblem(f"{where} line {_line_of(text, i)}: a string is never closed")
+            k = j + 1
+            while k < size and text[k] in " \t\r\n":
+                k += 1
+            in_object = bool(stack) and stack[-1][0] == "{"
+            is_key = in_object and k < size and text[k] == ":"
+            tokens.append(_Token("string", i, j + 1, tuple(path), is_key,
+                                 None if is_key or not in_object else pending_key))
+            if is_key:
+                try:
+                    pending_key = json.loads(text[i:j + 1])
+                except ValueError:
+                    pending_key = None
+            i = j + 1
+        elif char in "{[":
+            if len(stack) >= _NESTING_LIMIT:
+                raise ImportProblem(f"{where} line {_line_of(text, i)}: nested more than "
+                                    f"{_NESTING_LIMIT} levels deep: not a freqtrade config")
+            stack.append((char, pending_key))
+            if pending_key is not None:
+                path.append(pending_key)
+            pending_key = None
+            tokens.append(_Token(char, i, i + 1))
+            i += 1
+        elif char in "}]":
+            if stack:
+                _bracket, key = stack.pop()
+                if key is not None and path:
+                    path.pop()
+            pending_key = None
+            tokens.append(_Token(char, i, i + 1))
+            i += 1
+        elif char in ":,":
+            if char == ",":
+                pending_key = None
+            tokens.append(_Token(char, i, i + 1))
+            i += 1
+        else:
+            j = i
+            while j < size and text[j] not in ' \t\r\n{}[]:,"/':
+                j += 1
+            j = max(j, i + 1)
+            if char in "-0123456789" and j - i > _NUMBER_LIMIT:
+                raise ImportProblem(f"{where} line {_line_of(text, i)}: a number "
+                                    f"{j - i} characters long: not a freqtrade config")
+            tokens.append(_Token("number" if char in "-0123456789" else "word", i, j))
+            i = j
+    return tokens
+
+
+def _parse_jsonc(text: str, raw: bytes, where: str) -> object:
+    """The value of a freqtrade config, read as freqtrade reads it (rapidjson with comments and
+    trailing commas). ImportProblem with the line for anything else."""
+    import rapidjson
+
+    try:
+        return rapidjson.loads(
+            text, parse_mode=rapidjson.PM_COMMENTS | rapidjson.PM_TRAILING_COMMAS)
+    except RecursionError:  # the token scan's depth limit comes first; this is a second guard
+        raise ImportProblem(f"{where} is nested too deeply: not a freqtrade config") from None
+    except ValueError as exc:
+        message = str(exc)
+        match = re.match(r"Parse error at offset (\d+): (.*)", message)
+        if match is None:
+            raise ImportProblem(f"{where} is not valid JSON ({message[:80]})") from None
+        line = raw[:int(match.group(1))].count(b"\n") + 1
+        reason = match.group(2).rstrip(".!").lower()
+        raise ImportProblem(f"{where} is not valid JSON (line {line}: {reason})") from None
+
+
 def _read_freqtrade(path: Path, raw: bytes) -> Source:
     try:
-        config = json.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ImportProblem(f"{clean(path)} is not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise ImportProblem(f"{clean(path)} is not valid JSON (line {exc.lineno}: {exc.msg}); "
-                            "freqtrade's comments are not read: remove them first") from None
+    _jsonc_tokens(text, clean(path))
+    config = _parse_jsonc(text, raw, clean(path))
     section = config.get("exchange") if isinstance(config, dict) else None
     if not isinstance(section, dict):
         raise ImportProblem(f"{clean(path)} has no \"exchange\" section: is it a freqtrade config?")
@@ -145,7 +268,17 @@ def _read_freqtrade(path: Path, raw: bytes) -> Source:
     return Source(path, FREQTRADE, (_credentials(exchange, values, places, clean(path)),), raw)
 
 
+def _dotenv_value(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        return value[1:-1]
+    if " #" in value:  # a comment after an unquoted value
+        return value.split(" #", 1)[0].rstrip()
+    return value
+
+
 def _parse_dotenv(path: Path, raw: bytes) -> tuple[dict[str, str], dict[str, int]]:
+    """{name: value} and {name: line}. A name set twice with different values is refused: which
+    one a program reads depends on the program, so keylink cannot tell which to store."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -159,14 +292,26 @@ def _parse_dotenv(path: Path, raw: bytes) -> tuple[dict[str, str], dict[str, int
         if match is None:
             raise ImportProblem(f"{clean(path)} line {number} is not NAME=value: "
                                 "is it a .env file?")
-        name, value = match.groups()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        elif " #" in value:  # a comment after an unquoted value
-            value = value.split(" #", 1)[0].rstrip()
-        values[name] = value
-        lines[name] = number
+        name, value = match.group(1), _dotenv_value(match.group(2))
+        if name in values and values[name] != value:
+            raise ImportProblem(f"{clean(path)} sets {clean(name)} twice with different values "
+                                f"(lines {lines[name]} and {number}): keep the right one")
+        values.setdefault(name, value)
+        lines.setdefault(name, number)
     return values, lines
+
+
+def _pick(values: Mapping[str, str], lines: Mapping[str, int], names: Sequence[str],
+          where: str) -> str | None:
+    """The first of ``names`` the file sets; when several are set (BYBIT_API_SECRET and
+    BYBIT_SECRET), they must agree, else ImportProblem naming both."""
+    present = [name for name in names if name in values]
+    for other in present[1:]:
+        if values[other] != values[present[0]]:
+            raise ImportProblem(f"{where} holds two different values for one field: "
+                                f"{clean(present[0])} (line {lines[present[0]]}) and "
+                                f"{clean(other)} (line {lines[other]}): keep the right one")
+    return present[0] if present else None
 
 
 def _read_dotenv(path: Path, raw: bytes, mapping: Mapping[str, str],
@@ -195,10 +340,9 @@ def _read_dotenv(path: Path, raw: bytes, mapping: Mapping[str, str],
             prefix = exchange_id.upper() + "_"
             places = {}
             for name, suffixes in _SUFFIXES.items():
-                for suffix in suffixes:
-                    if prefix + suffix in values:
-                        places[name] = prefix + suffix
-                        break
+                var = _pick(values, lines, [prefix + suffix for suffix in suffixes], where)
+                if var is not None:
+                    places[name] = var
             if places:
                 groups.append((exchange_id, places))
         if not groups:
@@ -241,33 +385,59 @@ def read_source(path: str | os.PathLike[str], *, mapping: Mapping[str, str] | No
     return _read_dotenv(target, raw, mapping or {}, exchange)
 
 
+#: What the import did with each key found in the file.
+ADDED = "added"
+STORED = "already stored"
+UPDATED = "updated"
+REFUSED = "refused"
+#: The field names as the user reads them.
+_FIELD_WORDS = {"api_key": "API key", "secret": "secret", "passphrase": "passphrase"}
+
+
 @dataclass(frozen=True)
 class Imported:
-    """An account the import stored, or the existing one that already held the same key."""
+    """A key found in the file and what the import did with it: added as a new account, found
+    already stored (every field the same), stored over an account's differing fields (updated),
+    or left alone because that update was not allowed (refused)."""
 
     account: Account
     found: Found
-    already_stored: bool
+    status: str
+    #: For updated and refused: the fields that differ from the stored ones ("passphrase").
+    differing: tuple[str, ...] = ()
+
+    @property
+    def already_stored(self) -> bool:
+        return self.status == STORED
 
 
 def import_accounts(store: AccountStore, source: Source, *, name: str | None = None,
-                    environment: str | None = None) -> list[Imported]:
-    """Add every account found in ``source``, all or none, and read each back.
+                    environment: str | None = None,
+                    update: bool | Callable[[Account, Found, tuple[str, ...]], bool] = False,
+                    ) -> list[Imported]:
+    """Add every key found in ``source``, all or none, and read each back.
 
-    A key that is already stored (same exchange, same API key and secret) is not added twice; the
-    existing account is reported instead, so a second run (say, with --scrub) is harmless."""
+    A key counts as stored only when an account of the same exchange holds every field byte for
+    byte the same; that one is reported, not added twice, so a second run (say, with --scrub) is
+    harmless. An account with the same API key but another secret or passphrase is updated only
+    when ``update`` says so (True, or a question answered yes before anything is written); else
+    it is refused and its values must stay in the file (the caller scrubs only what is stored)."""
     from tui.services.accounts import AccountError, validate_name
     from tui.services.exchanges import exchange as exchange_info
 
     if name is not None and len(source.found) > 1:
         raise ImportProblem(f"the file holds {len(source.found)} accounts: --name works for one")
     existing = store.list()
-    plans: list[tuple[Found, str | None, Account | None]] = []
+    plans: list[tuple[Found, str, str | None, Account | None, tuple[str, ...]]] = []
     taken = list(existing)
     for found in source.found:
-        match = _already_stored(store, existing, found)
+        match, differing = _stored_match(store, existing, found)
+        if match is not None and not differing:
+            plans.append((found, STORED, None, match, ()))
+            continue
         if match is not None:
-            plans.append((found, None, match))
+            allowed = update(match, found, differing) if callable(update) else update
+            plans.append((found, UPDATED if allowed else REFUSED, None, match, differing))
             continue
         label = exchange_info(found.exchange).label
         wanted = name or f"{label} from {source.path.name}"[:40].strip()
@@ -276,26 +446,38 @@ def import_accounts(store: AccountStore, source: Source, *, name: str | None = N
         except ValueError as exc:
             raise ImportProblem(f"{exc}: give another with --name") from None
         taken.append(_placeholder(cleaned))
-        plans.append((found, cleaned, None))
+        plans.append((found, ADDED, cleaned, None, ()))
     done: list[Imported] = []
     added: list[Account] = []
+    updated: list[tuple[Account, Credentials]] = []
     try:
-        for found, new_name, match in plans:
-            if match is not None:
-                done.append(Imported(match, found, True))
+        for found, action, new_name, match, differing in plans:
+            if action in (STORED, REFUSED):
+                assert match is not None
+                done.append(Imported(match, found, action, differing))
                 continue
-            assert new_name is not None
-            env = environment or exchange_info(found.exchange).environments[0].id
-            account = store.add(new_name, found.exchange, env, found.creds)
-            added.append(account)
+            if action == UPDATED:
+                assert match is not None
+                old = store.credentials(match)
+                account = store.rotate(match.id, found.creds)
+                updated.append((account, old))
+            else:
+                assert new_name is not None
+                env = environment or exchange_info(found.exchange).environments[0].id
+                account = store.add(new_name, found.exchange, env, found.creds)
+                added.append(account)
             if store.credentials(account) != found.creds:
                 raise AccountError(f"{account.name} did not read back as saved")
-            done.append(Imported(account, found, False))
+            done.append(Imported(account, found, action, differing))
     except BaseException:
+        # Best effort: the first error is the one to report. An update is undone by storing the
+        # old values again (a failure there keeps the new ones: stored, not lost).
         for account in reversed(added):
-            # Best effort: the first error is the one to report.
             with contextlib.suppress(Exception):
                 store.remove(account.id, force=True)
+        for account, old in reversed(updated):
+            with contextlib.suppress(Exception):
+                store.rotate(account.id, old)
         raise
     return done
 
@@ -307,8 +489,11 @@ def _placeholder(name: str) -> Account:
                    created_at="", updated_at="", secret_ref="")
 
 
-def _already_stored(store: AccountStore, existing: Sequence[Account],
-                    found: Found) -> Account | None:
+def _stored_match(store: AccountStore, existing: Sequence[Account],
+                  found: Found) -> tuple[Account | None, tuple[str, ...]]:
+    """The account that holds ``found`` exactly (no differing fields), else one of the same
+    exchange with the same API key and the fields that differ, else (None, ())."""
+    partial: tuple[Account | None, tuple[str, ...]] = (None, ())
     for account in existing:
         if account.exchange != found.exchange:
             continue
@@ -316,53 +501,268 @@ def _already_stored(store: AccountStore, existing: Sequence[Account],
             creds = store.credentials(account)
         except Exception:  # an unreadable secret is not a match; the add reports real faults
             continue
-        if creds.api_key == found.creds.api_key and creds.secret == found.creds.secret:
-            return account
-    return None
+        differing = tuple(field for field in ("api_key", "secret", "passphrase")
+                          if getattr(creds, field) != getattr(found.creds, field))
+        if not differing:
+            return account, ()
+        if creds.api_key == found.creds.api_key and partial[0] is None:
+            partial = (account, differing)
+    return partial
+
+
+def field_words(fields: Sequence[str]) -> str:
+    """("secret", "passphrase") -> "secret and passphrase"."""
+    words = [_FIELD_WORDS[field] for field in fields]
+    return " and ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)
+
+
+def stored_values(store: AccountStore, done: Sequence[Imported]) -> list[str]:
+    """The values a scrub may remove: those of every key the import stored or found stored,
+    each read back from the store now (ImportProblem when one does not read back as the file has
+    it). A refused key's values are not among them: they exist only in the file."""
+    values: list[str] = []
+    for item in done:
+        if item.status == REFUSED:
+            continue
+        try:
+            creds = store.credentials(item.account)
+        except Exception as exc:
+            raise ImportProblem(f"{clean(item.account.name)} could not be read back from the "
+                                f"store ({type(exc).__name__})") from None
+        if creds != item.found.creds:
+            raise ImportProblem(f"{clean(item.account.name)} does not read back as the file "
+                                "has it")
+        values += [value for value in (creds.api_key, creds.secret, creds.passphrase) if value]
+    return list(dict.fromkeys(values))
+
+
+def found_values(source: Source) -> list[str]:
+    """Every credential value the file was read to hold."""
+    values = [value for found in source.found
+              for value in (found.creds.api_key, found.creds.secret, found.creds.passphrase)
+              if value]
+    return list(dict.fromkeys(values))
+
+
+class CannotScrub(ImportProblem):
+    """A copy of a stored value sits where keylink cannot remove it safely (inside other text,
+    an object key, a setting outside the exchange section): the file is left as it was."""
+
+    def __init__(self, path: Path, lines: Sequence[int], why: str) -> None:
+        self.lines = sorted(set(lines))
+        shown = ", ".join(str(n) for n in self.lines[:10]) + (", ..." if len(self.lines) > 10
+                                                             else "")
+        word = "line" if len(self.lines) == 1 else "lines"
+        super().__init__(f"{clean(path)} {word} {shown}: {why}")
+
+
+@dataclass(frozen=True)
+class ScrubPlan:
+    """What a scrub would write: the new bytes, the places it empties or removes, in the file's
+    own terms ("exchange.secret (line 5)", "BYBIT_SECRET (line 3)", "a comment (line 9)")."""
+
+    data: bytes
+    places: tuple[str, ...]
+
+
+_CREDENTIAL_NAME = re.compile(r"KEY|SECRET|PASS|TOKEN", re.IGNORECASE)
+
+
+def plan_scrub(source: Source, values: Sequence[str]) -> ScrubPlan:
+    """Every copy of ``values`` in the file, and the file without them; CannotScrub when a copy
+    cannot be removed safely. Only the bytes of those copies change (a .env line that sets one is
+    dropped whole): comments, order and layout stay. The result is checked: no value is left
+    anywhere in its bytes, and (freqtrade) it parses to the same config with those strings
+    emptied."""
+    text = source.raw.decode("utf-8")
+    wanted = [value for value in values if value]
+    if source.kind == FREQTRADE:
+        new_text, places, bad = _plan_json(source, text, wanted)
+    else:
+        new_text, places, bad = _plan_dotenv(source, text, wanted)
+    if bad:
+        raise CannotScrub(source.path, bad, "a stored key, secret or passphrase sits inside "
+                          "other text there, where keylink cannot remove it safely; remove it "
+                          "by hand")
+    left = [_line_of(text, text.find(value)) for value in wanted if value in new_text]
+    if left:
+        raise CannotScrub(source.path, left, "a stored value would stay in the file; remove it by "
+                          "hand")
+    data = new_text.encode("utf-8")
+    if source.kind == FREQTRADE and places:
+        before = _parse_jsonc(text, source.raw, clean(source.path))
+        after = _parse_jsonc(new_text, data, clean(source.path))
+        if after != _emptied(before, set(wanted)):
+            raise CannotScrub(source.path, [_line_of(text, text.find(v)) for v in wanted
+                                            if v in text],
+                              "removing the values there would change the config; remove them "
+                              "by hand")
+    return ScrubPlan(data, tuple(places))
+
+
+def _emptied(value: object, wanted: set[str], inside: bool = False, top: bool = True) -> object:
+    """``value`` (a parsed config) with every string in ``wanted`` under "exchange" emptied."""
+    if isinstance(value, dict):
+        return {key: _emptied(item, wanted, inside or (top and key == "exchange"), False)
+                for key, item in value.items()}
+    if isinstance(value, list):
+        return [_emptied(item, wanted, inside, False) for item in value]
+    if inside and isinstance(value, str) and value in wanted:
+        return ""
+    return value
+
+
+def _plan_json(source: Source, text: str,
+               wanted: Sequence[str]) -> tuple[str, list[str], list[int]]:
+    decoder = json.JSONDecoder(strict=False)
+    edits: list[tuple[int, int, str]] = []
+    places: list[str] = []
+    bad: list[int] = []
+    for token in _jsonc_tokens(text, clean(source.path)):
+        piece = text[token.start:token.end]
+        line = _line_of(text, token.start)
+        if token.kind == "comment":
+            cut = piece
+            for value in wanted:
+                cut = cut.replace(value, "")
+            if cut != piece:
+                edits.append((token.start, token.end, cut))
+                places.append(f"a comment (line {line})")
+            continue
+        if token.kind != "string":
+            continue
+        try:
+            decoded = decoder.decode(piece)
+        except ValueError:
+            decoded = piece
+        if not any(value in decoded or value in piece for value in wanted):
+            continue
+        if not token.is_key and token.path[:1] == ("exchange",) and decoded in wanted:
+            edits.append((token.start, token.end, '""'))
+            where = ".".join((*token.path, token.key) if token.key else token.path)
+            places.append(f"{where} (line {line})")
+        else:
+            bad.append(line)
+    for start, end, replacement in sorted(edits, reverse=True):
+        text = text[:start] + replacement + text[end:]
+    return text, places, bad
+
+
+def _plan_dotenv(source: Source, text: str,
+                 wanted: Sequence[str]) -> tuple[str, list[str], list[int]]:
+    kept: list[str] = []
+    places: list[str] = []
+    bad: list[int] = []
+    for number, line in enumerate(text.splitlines(keepends=True), start=1):
+        if not any(value in line for value in wanted):
+            kept.append(line)
+            continue
+        if line.lstrip().startswith("#"):
+            cut = line
+            for value in wanted:
+                cut = cut.replace(value, "")
+            kept.append(cut)
+            places.append(f"a comment (line {number})")
+            continue
+        match = _LINE.match(line.rstrip("\r\n"))
+        if (match is not None and _dotenv_value(match.group(2)) in wanted
+                and _CREDENTIAL_NAME.search(match.group(1))):
+            places.append(f"{match.group(1)} (line {number})")
+            continue  # the line goes
+        bad.append(number)
+        kept.append(line)
+    return "".join(kept), places, bad
 
 
 def plaintext_places(source: Source) -> list[str]:
-    """Where the file holds plaintext credentials, in its own terms ("exchange.secret",
-    "BYBIT_API_SECRET (line 3)")."""
-    places: list[str] = []
-    for found in source.found:
-        for where in found.places.values():
-            line = source.lines.get(where)
-            places.append(f"{where} (line {line})" if line else where)
-    return places
+    """Where the file holds copies of the credentials it was read for, in its own terms
+    ("exchange.secret (line 5)", "BYBIT_API_SECRET (line 3)", "a comment (line 9)")."""
+    try:
+        return list(plan_scrub(source, found_values(source)).places)
+    except CannotScrub as exc:
+        return [f"line {n}" for n in exc.lines]
 
 
-def scrub(source: Source, *, backup: bool = False) -> Path | None:
-    """Rewrite the file without the credentials, atomically; the backup's path when asked for.
+@dataclass(frozen=True)
+class Scrubbed:
+    """What a scrub did: the places it removed, the backup (if asked for), and how many temp
+    files of an earlier, cut-short scrub it deleted."""
 
-    A freqtrade config keeps its fields as empty strings (freqtrade expects them; the
-    environment fills them); a .env file loses those lines, every other byte kept. The backup
-    (the original bytes) is 0600: it still holds the plaintext. The file must not have changed
-    since it was read."""
-    from tui.services.private_files import atomic_write
+    places: tuple[str, ...]
+    backup: Path | None
+    stale_temps: int
+
+
+def backup_path(path: Path) -> Path:
+    return path.with_name(path.name + ".keylink-backup")
+
+
+def stale_temp_files(path: Path) -> list[Path]:
+    """Temp files a killed scrub of ``path`` left next to it (its own and its backup's): ours by
+    name (``.NAME.XXXXXXXX.tmp``), owner and mode 0600. One of the backup's holds plaintext."""
+    from tui.services.private_files import leftover_temp_files
+
+    target = path.resolve()
+    found: list[Path] = []
+    for candidate in (*leftover_temp_files(target), *leftover_temp_files(backup_path(target))):
+        try:
+            info = candidate.lstat()
+        except OSError:
+            continue
+        if info.st_uid == os.getuid() and info.st_mode & 0o777 == 0o600:
+            found.append(candidate)
+    return found
+
+
+def scrub(source: Source, values: Sequence[str], *, backup: bool = False) -> Scrubbed:
+    """Rewrite the file without any copy of ``values`` (see :func:`plan_scrub`), atomically,
+    keeping its mode; the original bytes go to a 0600 backup first when asked for. The file
+    must not have changed since it was read, and the written file is read back and searched for
+    every value before this returns (CannotScrub if one is there)."""
+    from tui.services.private_files import atomic_write, remove_files
 
     path = source.path.resolve()
+    stale = remove_files(stale_temp_files(path))
     if _read_bytes(path) != source.raw:
         raise ImportProblem(f"{clean(path)} changed while keylink was reading it; run again")
-    if source.kind == FREQTRADE:
-        config = json.loads(source.raw.decode("utf-8"))
-        for found in source.found:
-            for where in found.places.values():
-                config["exchange"][where.split(".", 1)[1]] = ""
-        data = (json.dumps(config, indent=4, ensure_ascii=False) + "\n").encode("utf-8")
-    else:
-        drop = set(source.lines.values())
-        kept = [line for number, line in
-                enumerate(source.raw.decode("utf-8").splitlines(keepends=True), start=1)
-                if number not in drop]
-        data = "".join(kept).encode("utf-8")
-    mode = path.stat().st_mode & 0o777
-    backup_path = None
+    plan = plan_scrub(source, values)
+    if not plan.places:
+        return Scrubbed((), None, stale)
+    written_backup = None
     if backup:
-        backup_path = path.with_name(path.name + ".keylink-backup")
-        atomic_write(backup_path, source.raw)
-    atomic_write(path, data)
-    # atomic_write makes the new file 0600; a file the user had tighter or wider keeps its mode
-    # (a bot under another user may need to read it).
-    os.chmod(path, mode)
-    return backup_path
+        written_backup = backup_path(path)
+        atomic_write(written_backup, source.raw)
+    _replace_keeping_mode(path, plan.data, path.stat().st_mode & 0o777)
+    written = _read_bytes(path)
+    left = [_line_of(written.decode("utf-8", "replace"), written.find(value.encode()))
+            for value in values if value and value.encode() in written]
+    if left:
+        raise CannotScrub(path, left, "a stored value is still there after the rewrite (did "
+                          "another program write the file?)")
+    return Scrubbed(plan.places, written_backup, stale)
+
+
+def _replace_keeping_mode(path: Path, data: bytes, mode: int) -> None:
+    """Like private_files.atomic_write (same temp names, so the same clean-up finds them), but
+    the new file gets ``mode`` before the rename: a bot under another user may need to read it,
+    and a kill between the rename and a chmod must not leave it with another mode."""
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
