@@ -58,3 +58,25 @@ def test_scrub_refuses_a_file_changed_since_reading(tmp_path: Path):
     with pytest.raises(importer.ImportProblem, match="changed while keylink was reading"):
         importer.scrub(source, importer.found_values(source))
     assert path.read_text().endswith("EXTRA=1\n")
+
+
+def test_scrub_deletes_the_temp_files_of_a_killed_scrub_only(tmp_path: Path):
+    import os
+    import tempfile
+
+    path = tmp_path / ".env"
+    path.write_text(ENV_TWO)
+    # What kill -9 leaves: the backup's temp (0600, plaintext) and the file's (its mode).
+    fd, _backup = tempfile.mkstemp(dir=tmp_path, prefix="..env.keylink-backup.",
+                                   suffix=".tmp")
+    os.close(fd)
+    fd, file_temp = tempfile.mkstemp(dir=tmp_path, prefix="..env.", suffix=".tmp")
+    os.close(fd)
+    os.chmod(file_temp, 0o640)
+    editor = tmp_path / "..env.swap.tmp"  # not ours by name (no mkstemp part): kept
+    editor.write_text("x")
+    source = importer.read_source(path)
+    result = importer.scrub(source, importer.found_values(source))
+    assert result.stale_temps == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["..env.swap.tmp", ".env"]
+    assert path.read_text() == ""

@@ -699,18 +699,21 @@ def backup_path(path: Path) -> Path:
 
 def stale_temp_files(path: Path) -> list[Path]:
     """Temp files a killed scrub of ``path`` left next to it (its own and its backup's): ours by
-    name (``.NAME.XXXXXXXX.tmp``), owner and mode 0600. One of the backup's holds plaintext."""
+    name (``.NAME.XXXXXXXX.tmp``, as mkstemp makes them) and owner. The backup's holds
+    plaintext; the file's holds the scrubbed text."""
     from tui.services.private_files import leftover_temp_files
 
     target = path.resolve()
     found: list[Path] = []
-    for candidate in (*leftover_temp_files(target), *leftover_temp_files(backup_path(target))):
-        try:
-            info = candidate.lstat()
-        except OSError:
-            continue
-        if info.st_uid == os.getuid() and info.st_mode & 0o777 == 0o600:
-            found.append(candidate)
+    for of in (target, backup_path(target)):
+        ours = re.compile(rf"\.{re.escape(of.name)}\.[a-z0-9_]{{8}}\.tmp")
+        for candidate in leftover_temp_files(of):
+            try:
+                info = candidate.lstat()
+            except OSError:
+                continue
+            if ours.fullmatch(candidate.name) and info.st_uid == os.getuid():
+                found.append(candidate)
     return found
 
 
@@ -734,7 +737,7 @@ def scrub(source: Source, values: Sequence[str], *, backup: bool = False) -> Scr
         atomic_write(written_backup, source.raw)
     _replace_keeping_mode(path, plan.data, path.stat().st_mode & 0o777)
     written = _read_bytes(path)
-    left = [_line_of(written.decode("utf-8", "replace"), written.find(value.encode()))
+    left = [written[:written.find(value.encode())].count(b"\n") + 1
             for value in values if value and value.encode() in written]
     if left:
         raise CannotScrub(path, left, "a stored value is still there after the rewrite (did "
