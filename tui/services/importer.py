@@ -581,9 +581,10 @@ def plan_scrub(source: Source, values: Sequence[str]) -> ScrubPlan:
     else:
         new_text, places, bad = _plan_dotenv(source, text, wanted)
     if bad:
-        raise CannotScrub(source.path, bad, "a stored key, secret or passphrase sits inside "
-                          "other text there, where keylink cannot remove it safely; remove it "
-                          "by hand")
+        raise CannotScrub(source.path, bad, "a copy of a stored key, secret or passphrase "
+                          "sits where keylink cannot remove it safely (inside other text, as a "
+                          "name, or outside the exchange section); remove it by hand and run "
+                          "again")
     left = [_line_of(text, text.find(value)) for value in wanted if value in new_text]
     if left:
         raise CannotScrub(source.path, left, "a stored value would stay in the file; remove it by "
