@@ -80,3 +80,35 @@ def test_scrub_deletes_the_temp_files_of_a_killed_scrub_only(tmp_path: Path):
     assert result.stale_temps == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["..env.swap.tmp", ".env"]
     assert path.read_text() == ""
+
+
+def test_an_update_is_undone_when_a_later_key_fails(tmp_path: Path, memory_keyring,
+                                                     memory_secrets):
+    # All or none covers updates too: the OKX passphrase is stored over the old one, then the
+    # Binance add fails; the OKX account must hold its old passphrase again.
+    store = AccountStore(memory_secrets, tmp_path / "config")
+    first = tmp_path / "first.env"
+    first.write_text(ENV_TWO)
+    importer.import_accounts(store, importer.read_source(first))
+    path = tmp_path / "two.env"
+    path.write_text(ENV_TWO.replace("pass-1", "pass-2").replace("BYBIT_", "OLD_BYBIT_")
+                    + f"BINANCE_API_KEY={'K' * 64}\nBINANCE_API_SECRET={'Z' * 64}\n")
+    source = importer.read_source(path)
+    assert [found.exchange for found in source.found] == ["okx", "binance"]
+    okx = store.get("OKX from first.env")
+    real_set = memory_keyring.set_password
+    calls: list[str] = []
+
+    def second_fails(service: str, username: str, password: str) -> None:
+        calls.append(username)
+        memory_keyring.fail.discard("set")
+        if len(calls) == 2:
+            memory_keyring.fail.add("set")
+        real_set(service, username, password)
+
+    memory_keyring.set_password = second_fails
+    with pytest.raises(SecretStoreError):
+        importer.import_accounts(store, source, update=True)
+    assert len(calls) == 3  # the update, the failed add, the update undone
+    assert store.credentials(store.get(okx.id)).passphrase == "pass-1"
+    assert [a.name for a in store.list()] == ["Bybit from first.env", "OKX from first.env"]
