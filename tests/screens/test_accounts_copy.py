@@ -127,6 +127,35 @@ async def test_the_clear_comes_after_the_clip_time(
                                           for n in list(app._notifications)))
 
 
+async def test_the_apps_clear_leaves_a_later_copy_alone(
+    vault_home: Path, clipboards, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app's timed clear follows the same rule as `keylink copy`'s: a copy made after it
+    (here a `keylink copy` in another pane: the same clipboard) is not wiped."""
+    import asyncio
+
+    from tui.services import clipboard
+
+    add_accounts()
+    monkeypatch.setenv("KEYLINK_CLIP_TIME", "1")
+    app = accounts_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await unlock(pilot)
+        spy_on_driver(app, clipboards)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: osc52(BYBIT_SECRET) in clipboards["osc52"])
+        clipboard.copy_text("the CLI's later copy", lambda _text: None,
+                            local_copy=lambda text: clipboards["pyperclip"].append(text) or True,
+                            local_available=True)
+        await asyncio.sleep(2.0)  # past the app's clear time
+        await pilot.pause()
+        assert osc52(CLEARED_TEXT) not in clipboards["osc52"]
+        assert clipboards["pyperclip"][-1] == "the CLI's later copy"
+        assert not any("cleared" in n.message for n in list(app._notifications))
+        await pilot.press("k")  # the app's own newer copy is cleared as before
+        await wait_for(pilot, lambda: clipboards["osc52"][-1] == osc52(CLEARED_TEXT), timeout=5)
+
+
 async def test_a_locked_vault_is_unlocked_first_then_the_copy_goes_on(
     vault_home: Path, clipboards
 ) -> None:

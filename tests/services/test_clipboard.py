@@ -118,26 +118,67 @@ def test_clear_overwrites_osc52_always_and_the_local_clipboard_only_if_it_still_
     assert sent == [clipboard.CLEARED_TEXT] * 2  # OSC 52 cannot be read back: always
 
 
-def test_clear_timer_fires_once_after_its_delay_and_a_new_copy_replaces_it() -> None:
+def test_clear_timer_fires_each_copy_once_after_its_own_delay() -> None:
+    """Every copy keeps its clear (an earlier one still drops its tmux buffers when it fires;
+    clear_clipboard decides whether it may touch the clipboard)."""
     import threading
     import time
 
-    fired: list[str] = []
+    fired: list[tuple[str, str | None]] = []
     done = threading.Event()
-    timer = clipboard.ClearTimer(lambda d: (fired.append(d), done.set()))
-    timer.start("first", 5)
-    timer.start("second", 0.2)  # replaces the first
+    timer = clipboard.ClearTimer(lambda d, i: (fired.append((d, i)), done.set()))
+    timer.start("first", 5, "id-1")
+    timer.start("second", 0.2, "id-2")
     assert timer.pending
     started = time.monotonic()
     assert done.wait(3)
     assert time.monotonic() - started >= 0.15
     time.sleep(0.1)
-    assert fired == ["second"] and not timer.pending
+    assert fired == [("second", "id-2")] and timer.pending  # the first is still to come
+    assert timer.clear_now() is True
+    assert fired == [("second", "id-2"), ("first", "id-1")] and not timer.pending
     assert timer.clear_now() is False  # nothing left to clear
 
-    timer.start("third", 60)
-    assert timer.clear_now() is True
-    assert fired == ["second", "third"]
+
+def test_a_clear_leaves_a_later_copy_alone(monkeypatch) -> None:
+    """Copy A, then copy B: A's clear finds B named as the newest copy and sends nothing; B's
+    clear then clears. Copies on another clipboard (another tmux server) do not count."""
+    import pyperclip
+
+    monkeypatch.delenv("TMUX", raising=False)
+    monkeypatch.delenv("SSH_CONNECTION", raising=False)
+    monkeypatch.delenv("SSH_CLIENT", raising=False)
+    held: list[str] = []
+    monkeypatch.setattr(pyperclip, "paste", lambda: held[-1])
+    monkeypatch.setattr(pyperclip, "copy", held.append)
+    sent: list[str] = []
+
+    first = clipboard.copy_text("the secret", sent.append, local_available=True)
+    second = clipboard.copy_text("the key", sent.append, local_available=True)
+    assert first.copy_id and second.copy_id and first.copy_id != second.copy_id
+    record = clipboard.newest_record_path().read_text()
+    assert second.copy_id in record and "the key" not in record
+    assert clipboard.digest("the key") not in record
+    assert clipboard.newest_record_path().stat().st_mode & 0o777 == 0o600
+
+    assert clipboard.clear_clipboard(clipboard.digest("the secret"), sent.append,
+                                     copy_id=first.copy_id, local_available=True) is False
+    assert sent == ["the secret", "the key"] and held[-1] == "the key"  # untouched
+    assert clipboard.clear_clipboard(clipboard.digest("the key"), sent.append,
+                                     copy_id=second.copy_id, local_available=True) is True
+    assert sent[-1] == clipboard.CLEARED_TEXT and held[-1] == clipboard.CLEARED_TEXT
+
+    # A copy on another tmux server's clipboard is not "newer" for this one.
+    third = clipboard.copy_text("another", sent.append, local_available=False,
+                                environ={"TMUX": "/tmp/other-socket,1,0"})
+    assert third.copy_id
+    assert clipboard.newest_record_path({"TMUX": "/tmp/other-socket,1,0"}) \
+        != clipboard.newest_record_path()
+    fourth = clipboard.copy_text("mine", sent.append, local_available=False)
+    clipboard.copy_text("elsewhere", sent.append, local_available=False,
+                        environ={"SSH_CONNECTION": "203.0.113.9 50000 10.0.0.2 22"})
+    assert clipboard.clear_clipboard(clipboard.digest("mine"), sent.append,
+                                     copy_id=fourth.copy_id, local_available=False) is True
 
 
 def test_tmux_state_only_inside_tmux() -> None:

@@ -74,7 +74,7 @@ def copy_with_clear(value: str, what: str, *, clear: bool = True) -> None:
         raise UsageError("there is no terminal or clipboard to copy to here; "
                          "use --print to write the value to a pipe")
     if clear:
-        clipboard.spawn_clearer(clipboard.digest(value), seconds, tty or None)
+        clipboard.spawn_clearer(clipboard.digest(value), seconds, tty or None, result.copy_id)
     ways = []
     if clipboard.OSC52 in result.ways:
         ways.append("sent to your terminal's clipboard (OSC 52)")

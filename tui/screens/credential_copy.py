@@ -2,8 +2,9 @@
 
 Shared by the accounts screen and the guide's paste-along checklist. The value never reaches the
 screen: the notice names the field and account, how it was sent and when it will be cleared.
-One clear timer for the whole app (a new copy replaces the pending clear); every screen that
-copies clears at once when it unmounts, which happens when the app quits.
+One clear timer for the whole app; a clear leaves the clipboard alone once a later copy (the
+app's or a `keylink copy`'s) holds it. Every screen that copies clears at once when it
+unmounts, which happens when the app quits.
 """
 
 from __future__ import annotations
@@ -37,8 +38,10 @@ def clear_timer(app: App[Any]) -> ClearTimer:
     if timer is None:
         from tui.services.clipboard import ClearTimer, clear_clipboard
 
-        def clear(value_digest: str) -> None:
-            clear_clipboard(value_digest, lambda text: _send_osc52(app, text))
+        def clear(value_digest: str, copy_id: str | None) -> None:
+            if not clear_clipboard(value_digest, lambda text: _send_osc52(app, text),
+                                   copy_id=copy_id):
+                return  # a later copy holds the clipboard: nothing of this one was left there
             # On the app's thread (quitting) there is nobody left to tell.
             with contextlib.suppress(RuntimeError):
                 app.call_from_thread(app.notify, "Copied credential cleared from the clipboard.",
@@ -106,7 +109,7 @@ def _copy_in_thread(app: App[Any], store: AccountStore, account: Account, field:
         warning = f"\n{exc}; using {seconds} s."
     result = clipboard.copy_text(value, lambda text: _send_osc52(app, text))
     if result.ways:
-        clear_timer(app).start(clipboard.digest(value), seconds)
+        clear_timer(app).start(clipboard.digest(value), seconds, result.copy_id)
     del value
     message = copy_message(what, result.ways, seconds, clipboard.tmux_set_clipboard()) + warning
     app.call_from_thread(app.notify, message, title="Copy", markup=False,
