@@ -289,3 +289,18 @@ def test_an_earlier_copys_clearer_leaves_a_later_copy_alone(cli: Cli, terminal: 
     assert when - key_sent > 4.5, f"cleared {when - key_sent:.1f} s after the key was copied"
     time.sleep(0.5)
     assert b"".join(chunk for _, chunk in terminal.seen).count(cleared) == 1
+
+
+def test_copy_over_ssh_says_what_the_clear_cannot_reach(cli: Cli, terminal: Terminal):
+    over_ssh = terminal.run(cli, "copy", "Main", "--field", "secret",
+                            env={"SSH_CONNECTION": "203.0.113.9 50000 10.0.0.2 22",
+                                 "KEYLINK_CLIP_TIME": "1"})
+    assert over_ssh.returncode == 0, over_ssh.stderr
+    lines = over_ssh.stdout.splitlines()
+    assert lines[0] == ("the API secret of Main: sent to your terminal's clipboard (OSC 52); "
+                        "cleared in 1 s")
+    assert lines[1].startswith("Over ssh, the clear reaches only this machine's tmux and "
+                               "clipboard. A tmux on your own computer keeps a copy")
+    local = terminal.run(cli, "copy", "Main", "--field", "secret", env={"KEYLINK_CLIP_TIME": "1"})
+    assert local.stdout.splitlines() == lines[:1]  # on this machine itself: no note
+    assert_no_leak(over_ssh.stdout, over_ssh.stderr, local.stdout, local.stderr)

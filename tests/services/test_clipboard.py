@@ -187,6 +187,64 @@ def test_tmux_state_only_inside_tmux() -> None:
     assert "tmux set -g set-clipboard on" in clipboard.tmux_advice("off")
 
 
+def test_tmux_advice_says_why_nothing_arrived() -> None:
+    """Over ssh with tmux's default 'external': tmux ignores a program's OSC 52 (it only sends
+    its own copy-mode copies out), so nothing reached the user's computer."""
+    advice = clipboard.tmux_advice("external", remote=True)
+    assert advice.startswith("Nothing reached your computer's clipboard: tmux here has "
+                             "set-clipboard external (tmux's default), which drops a program's "
+                             "OSC 52.")
+    assert "`tmux set -g set-clipboard on`" in advice
+    assert clipboard.tmux_advice("off").startswith("Nothing reached your terminal's clipboard: "
+                                                   "tmux here has set-clipboard off, which")
+    assert "default" not in clipboard.tmux_advice("off")
+
+
+def _fake_tmux(tmp_path, output: str, code: int = 0) -> dict[str, str]:
+    """An environment inside a "tmux" whose show-environment prints ``output``."""
+    import os
+    import sys
+
+    fake = tmp_path / "bin" / "tmux"
+    fake.parent.mkdir(exist_ok=True)
+    fake.write_text(f"#!{sys.executable}\nimport sys\nsys.stdout.write({output!r})\n"
+                    f"sys.exit({code})\n")
+    fake.chmod(0o755)
+    return {"TMUX": "/tmp/sock,1,0", "PATH": f"{fake.parent}:{os.environ['PATH']}"}
+
+
+def test_remote_session_from_the_ssh_variables_or_tmuxs_session(tmp_path) -> None:
+    assert clipboard.remote_session({"SSH_CONNECTION": "203.0.113.9 5 10.0.0.2 22"}) is True
+    assert clipboard.remote_session({"SSH_TTY": "/dev/pts/3"}) is True
+    assert clipboard.remote_session({}) is False
+    # Inside tmux the pane's variables may be stale: tmux's session environment counts.
+    attached = _fake_tmux(tmp_path, "DISPLAY=:0\nSSH_CONNECTION=203.0.113.9 5 10.0.0.2 22\n")
+    assert clipboard.remote_session(attached) is True
+    local = _fake_tmux(tmp_path, "-SSH_CONNECTION\n-SSH_TTY\nTERM=xterm\n")
+    assert clipboard.remote_session(local) is False
+    broken = _fake_tmux(tmp_path, "", code=1)
+    assert clipboard.remote_session(broken) is None  # cannot tell
+
+
+def test_the_ssh_note_names_what_the_clear_cannot_reach() -> None:
+    assert clipboard.remote_copy_note(False) == ""
+    over_ssh = clipboard.remote_copy_note(True)
+    assert over_ssh.startswith("Over ssh, the clear reaches only this machine's tmux and "
+                               "clipboard.")
+    assert "tmux choose-buffer" in over_ssh and "clipboard history" in over_ssh
+    assert clipboard.remote_copy_note(None).startswith("If this is an ssh session,")
+
+
+def test_the_public_key_notice_of_the_command_line_is_a_sentence(capsys) -> None:
+    """It printed "(copied sent to your terminal's clipboard (OSC 52))"."""
+    from tui.cli.accounts import _copy_on_terminal
+
+    _copy_on_terminal("-----BEGIN PUBLIC KEY-----")
+    err = capsys.readouterr().err
+    assert "copied sent" not in err
+    assert err.startswith("(the public key: sent to your terminal's clipboard (OSC 52)")
+
+
 def test_the_detached_clearer_writes_to_the_terminal_it_was_given_not_to_a_reused_path(
     monkeypatch,
 ) -> None:

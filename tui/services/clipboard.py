@@ -169,12 +169,60 @@ def tmux_set_clipboard(environ: Mapping[str, str] | None = None) -> str | None:
     return value if done.returncode == 0 and value in ("on", "external", "off") else None
 
 
-def tmux_advice(state: str | None) -> str:
-    """One sentence for the notice when tmux will drop OSC 52 (empty when it will not)."""
+def tmux_advice(state: str | None, remote: bool | None = False) -> str:
+    """One sentence for the notice when tmux will drop OSC 52 (empty when it will not).
+
+    tmux's man page: with "external" tmux sets the terminal's clipboard from its own copy mode
+    but ignores a program's OSC 52; with "off" it does neither. Either way nothing keylink sends
+    gets past this tmux: not into its buffers, not to the terminal (over ssh: not to your own
+    computer)."""
     if state in (None, "on"):
         return ""
-    return (f"tmux has set-clipboard {state}, so it drops OSC 52: turn it on with "
-            "`tmux set -g set-clipboard on` (and add that line to ~/.tmux.conf).")
+    where = "your computer's clipboard" if remote else "your terminal's clipboard"
+    default = " (tmux's default)" if state == "external" else ""
+    return (f"Nothing reached {where}: tmux here has set-clipboard {state}{default}, which drops "
+            "a program's OSC 52. Turn it on with `tmux set -g set-clipboard on` (and add that "
+            "line to ~/.tmux.conf).")
+
+
+_SSH_VARIABLES = ("SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY")
+
+
+def remote_session(environ: Mapping[str, str] | None = None) -> bool | None:
+    """Whether keylink runs over ssh: True, False, or None when it cannot tell.
+
+    The ssh variables of this process say so. Inside tmux they are those of when the pane was
+    made, so tmux's session environment is asked too (tmux updates it each time a client attaches
+    from ssh or not); when tmux cannot be asked, nobody can tell."""
+    import subprocess
+
+    env = os.environ if environ is None else environ
+    if any(env.get(name) for name in _SSH_VARIABLES):
+        return True
+    if not env.get("TMUX"):
+        return False
+    try:
+        done = subprocess.run(["tmux", "show-environment"], capture_output=True, text=True,
+                              timeout=3, env=child_environ(env), check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if done.returncode != 0:
+        return None
+    # Set variables show as NAME=value; removed ones as -NAME.
+    return any(line.split("=", 1)[0] in _SSH_VARIABLES and "=" in line
+               for line in done.stdout.splitlines())
+
+
+def remote_copy_note(remote: bool | None) -> str:
+    """What keylink's clear cannot reach, for the notice of a secret copied over ssh (or where it
+    cannot tell): empty when keylink runs on the user's own machine."""
+    if remote is False:
+        return ""
+    start = ("Over ssh" if remote else "If this is an ssh session")
+    return (f"{start}, the clear reaches only this machine's tmux and clipboard. A tmux on your "
+            "own computer keeps a copy in its paste buffers: delete it there with "
+            "`tmux choose-buffer` (d on the buffer), and from a clipboard history if you keep "
+            "one.")
 
 
 def _tmux_forget(value_digest: str, environ: Mapping[str, str], *,
