@@ -92,3 +92,32 @@ def test_tmux_is_asked_with_a_clean_environment(passphrases_in_env, tmp_path: Pa
     env = {**os.environ, "TMUX": "/tmp/nowhere,1,0", "PATH": f"{fake.parent}:{os.environ['PATH']}"}
     assert clipboard.tmux_set_clipboard(env) == "on"
     assert_clean(json.loads(record.read_text()))
+
+
+def test_every_process_keylink_starts_is_given_an_environment() -> None:
+    """A new subprocess call without ``env=`` would inherit the passphrases again: every call in
+    tui/ names its environment, and each one is built by child_environ (directly or through
+    handoff.child_environment for exec)."""
+    import ast
+
+    root = Path(child_env.__file__).resolve().parents[1]
+    starters = {"run", "Popen", "call", "check_call", "check_output", "execve", "execv",
+                "execvp", "execvpe", "spawnv", "spawnve", "posix_spawn"}
+    missing = []
+    for source in root.rglob("*.py"):
+        if source.name == "child_env.py":
+            continue  # the shim itself, which adds env to pyperclip's calls
+        tree = ast.parse(source.read_text(), str(source))
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            owner = node.func.value
+            if not (isinstance(owner, ast.Name) and owner.id in ("subprocess", "os")):
+                continue
+            if node.func.attr not in starters:
+                continue
+            if node.func.attr == "execve":
+                continue  # exec_with_env: its env argument is handoff.child_environment's
+            if not any(keyword.arg == "env" for keyword in node.keywords):
+                missing.append(f"{source.relative_to(root)}:{node.lineno}")
+    assert missing == []
