@@ -143,3 +143,164 @@ def test_copy_without_terminal_or_clipboard_says_so(cli: Cli):
 def test_copy_bad_clip_time(cli: Cli):
     result = cli("copy", "Main", "--field", "key", env={"KEYLINK_CLIP_TIME": "soon\x1b[2J"})
     assert_one_line_error(result, "KEYLINK_CLIP_TIME is 'soon\\x1b[2J'")
+
+
+# -- issue 15: passphrases never reach a child; an earlier clear never wipes a later copy ---------
+
+OTHER_PASSPHRASES = {
+    "KEYLINK_KEY_PASSPHRASE": "private key passphrase 55",
+    "KEYLINK_SOME_LATER_PASSPHRASE": "any keylink passphrase 66",
+}
+
+
+def test_exec_passes_no_keylink_passphrase_variable(cli: Cli, tmp_path: Path):
+    dump = tmp_path / "child-env.json"
+    result = cli("exec", "Main", "--", sys.executable, "-c", DUMP_ENV, str(dump),
+                 env=OTHER_PASSPHRASES)
+    assert result.returncode == 0, result.stderr
+    env = json.loads(dump.read_text())
+    assert env["KEYLINK_API_SECRET"] == BYBIT_SECRET  # what exec is for still arrives
+    passphrases = [VAULT_PASSPHRASE, *OTHER_PASSPHRASES.values()]
+    for name, value in env.items():
+        assert not (name.startswith("KEYLINK_") and "PASSPHRASE" in name), name
+        assert value not in passphrases
+
+
+class Terminal:
+    """A pseudo-terminal that `keylink copy` runs in as its controlling terminal; everything
+    written to it (the OSC 52 of each copy and each clear) is collected with the time it came."""
+
+    def __init__(self) -> None:
+        import threading
+        import time
+
+        self.main, self.replica = os.openpty()
+        self.seen: list[tuple[float, bytes]] = []
+        self._stop = False
+
+        def drain() -> None:
+            import select
+
+            while not self._stop:
+                ready, _, _ = select.select([self.main], [], [], 0.1)
+                if ready:
+                    try:
+                        chunk = os.read(self.main, 4096)
+                    except OSError:
+                        return
+                    self.seen.append((time.monotonic(), chunk))
+
+        self._thread = threading.Thread(target=drain, daemon=True)
+        self._thread.start()
+
+    def run(self, cli: Cli, *args: str, env: dict[str, str] | None = None):
+        replica = self.replica
+
+        def take_terminal() -> None:
+            import fcntl
+            import termios
+
+            os.setsid()
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+        return subprocess.run([sys.executable, "-m", "tui", *args], stdin=replica,
+                              capture_output=True, text=True,
+                              env={**cli.env, **(env or {})}, timeout=60,
+                              preexec_fn=take_terminal)
+
+    def first(self, sequence: bytes) -> float | None:
+        """When ``sequence`` was first written (a sequence cut across two reads is found too)."""
+        data = b""
+        for when, chunk in self.seen:
+            data += chunk
+            if sequence in data:
+                return when
+        return None
+
+    def close(self) -> None:
+        self._stop = True
+        self._thread.join(2)
+        os.close(self.main)
+        os.close(self.replica)
+
+
+@pytest.fixture
+def terminal():
+    term = Terminal()
+    yield term
+    term.close()
+
+
+def clearers(home: str) -> list[int]:
+    """The pids of the detached clear helpers started under this HOME."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            argv = (proc / "cmdline").read_bytes()
+            environ = (proc / "environ").read_bytes()
+        except OSError:
+            continue
+        if b"tui.services.clipboard" in argv and f"HOME={home}".encode() in environ:
+            found.append(int(proc.name))
+    return found
+
+
+def test_the_clearer_gets_no_keylink_passphrase(cli: Cli, terminal: Terminal):
+    result = terminal.run(cli, "copy", "Okx", "--field", "passphrase",
+                          env={**OTHER_PASSPHRASES, "KEYLINK_CLIP_TIME": "30"})
+    assert result.returncode == 0, result.stderr
+    pids = clearers(cli.env["HOME"])
+    assert len(pids) == 1
+    try:
+        environ = Path(f"/proc/{pids[0]}/environ").read_bytes()  # read while it waits
+        assert b"KEYLINK_CLIP_TIME=30" in environ  # it is the clearer's real environment
+        for entry in environ.split(b"\0"):
+            name = entry.partition(b"=")[0]
+            assert not (name.startswith(b"KEYLINK_") and b"PASSPHRASE" in name), name
+        for secret in (VAULT_PASSPHRASE, *OTHER_PASSPHRASES.values(), OKX_PASSPHRASE):
+            assert secret.encode() not in environ
+    finally:
+        os.kill(pids[0], signal.SIGTERM)
+
+
+def test_an_earlier_copys_clearer_leaves_a_later_copy_alone(cli: Cli, terminal: Terminal):
+    """The secret (cleared in 2 s), then the key (cleared in 6 s), as two `keylink copy` runs on
+    one terminal: nothing clears at 2 s; the key is cleared at 6 s."""
+    import time
+
+    from tui.services.clipboard import CLEARED_TEXT, osc52_sequence
+
+    first = terminal.run(cli, "copy", "Main", "--field", "secret", env={"KEYLINK_CLIP_TIME": "2"})
+    assert first.returncode == 0, first.stderr
+    second = terminal.run(cli, "copy", "Main", "--field", "key", env={"KEYLINK_CLIP_TIME": "6"})
+    assert second.returncode == 0, second.stderr
+    key_sent = terminal.first(osc52_sequence(BYBIT_KEY))
+    assert terminal.first(osc52_sequence(BYBIT_SECRET)) is not None and key_sent is not None
+    cleared = osc52_sequence(CLEARED_TEXT)
+    deadline = time.monotonic() + 20
+    while terminal.first(cleared) is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    when = terminal.first(cleared)
+    assert when is not None, "the key was never cleared"
+    # The secret's clearer woke at about key_sent + 2 s and left the key; the key's own clearer
+    # cleared at key_sent + 6 s (less the start-up time of the second run, under a second).
+    assert when - key_sent > 4.5, f"cleared {when - key_sent:.1f} s after the key was copied"
+    time.sleep(0.5)
+    assert b"".join(chunk for _, chunk in terminal.seen).count(cleared) == 1
+
+
+def test_copy_over_ssh_says_what_the_clear_cannot_reach(cli: Cli, terminal: Terminal):
+    over_ssh = terminal.run(cli, "copy", "Main", "--field", "secret",
+                            env={"SSH_CONNECTION": "203.0.113.9 50000 10.0.0.2 22",
+                                 "KEYLINK_CLIP_TIME": "1"})
+    assert over_ssh.returncode == 0, over_ssh.stderr
+    lines = over_ssh.stdout.splitlines()
+    assert lines[0] == ("the API secret of Main: sent to your terminal's clipboard (OSC 52); "
+                        "cleared in 1 s")
+    assert lines[1].startswith("Over ssh, the clear reaches only this machine's tmux and "
+                               "clipboard. A tmux on your own computer keeps a copy")
+    local = terminal.run(cli, "copy", "Main", "--field", "secret", env={"KEYLINK_CLIP_TIME": "1"})
+    assert local.stdout.splitlines() == lines[:1]  # on this machine itself: no note
+    assert_no_leak(over_ssh.stdout, over_ssh.stderr, local.stdout, local.stderr)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from tests.services.test_whitelist import GENERAL
 from tui import __version__
@@ -70,6 +73,28 @@ def test_bad_file_exits_2_with_one_line(tmp_path: Path) -> None:
     file.write_text("1.2.3.4\nnot-an-ip\n")
     _assert_one_line_error(keylink("whitelist", "--file", str(file)), "line 2", "not-an-ip")
     _assert_one_line_error(keylink("whitelist", "--file", str(tmp_path / "nope")), "no such file")
+
+
+def test_a_named_pipe_without_a_writer_is_refused_not_waited_on(tmp_path: Path) -> None:
+    """Issue 15: `keylink whitelist --file FIFO` hung for good. The timeout turns a hang into a
+    failure instead of a stuck suite."""
+    fifo = tmp_path / "ips.fifo"
+    os.mkfifo(fifo)
+    try:
+        result = subprocess.run([sys.executable, "-m", "tui", "whitelist", "--file", str(fifo)],
+                                capture_output=True, text=True, timeout=15,
+                                stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        pytest.fail("keylink whitelist --file FIFO still waits for a writer")
+    _assert_one_line_error(result, "named pipe", "--file -")
+
+
+def test_a_list_piped_in_on_stdin() -> None:
+    for name in ("-", "/dev/stdin"):
+        result = subprocess.run([sys.executable, "-m", "tui", "whitelist", "--file", name],
+                                input="1.2.3.4\n5.6.7.8\n", capture_output=True, text=True,
+                                timeout=60)
+        assert (result.returncode, result.stdout) == (0, "1.2.3.4,5.6.7.8\n"), result.stderr
 
 
 def test_unknown_profile_exits_2_with_one_line() -> None:

@@ -81,6 +81,36 @@ def test_copy_secret_lands_in_tmux_and_is_cleared(tmux_pane: TmuxPane, e2e_env):
     assert SECRET not in tmux_pane.screen()
 
 
+def test_an_earlier_copys_clear_leaves_the_later_copy_in_tmux(tmux_pane: TmuxPane, e2e_env):
+    """Issue 15: the secret (cleared in 3 s), then the key (cleared in 8 s). At 3 s the secret's
+    clearer finds the key is the newer copy: tmux's buffer still holds the key, and only the
+    older buffer holding the secret is deleted."""
+    import shlex
+
+    env = add_account(e2e_env)
+    tmux_pane.env = {**env, "KEYLINK_KEY_PASSPHRASE": "a key passphrase in the env 9"}
+    keylink = shlex.quote(installed_keylink())
+    tmux_pane.start(["sh", "-c", f"KEYLINK_CLIP_TIME=3 {keylink} copy Main --field secret && "
+                     f"KEYLINK_CLIP_TIME=8 {keylink} copy Main --field key"])
+    tmux_pane.wait_for("cleared in 8 s")
+    copied_at = time.monotonic()
+    assert tmux_pane.wait_for_buffer() == KEY
+    # The clearers waiting carry none of keylink's passphrases.
+    helpers = clearer_processes(env["HOME"])
+    assert len(helpers) == 2
+    for _argv, environ in helpers:
+        assert b"PASSPHRASE=" not in environ
+    assert_gone_from_every_buffer(tmux_pane, SECRET)  # the older buffer: dropped at 3 s
+    time.sleep(max(0.0, copied_at + 4.5 - time.monotonic()))
+    assert tmux_pane.buffer() == KEY  # still there after the secret's clear time
+    deadline = copied_at + 30
+    while time.monotonic() < deadline and tmux_pane.buffer() == KEY:
+        time.sleep(0.2)
+    assert tmux_pane.buffer() == "(cleared by keylink)"
+    assert time.monotonic() - copied_at > 6  # by the key's own clearer
+    assert_gone_from_every_buffer(tmux_pane, KEY)
+
+
 def test_copy_in_tmux_with_set_clipboard_off_says_how_to_turn_it_on(tmux_pane: TmuxPane, e2e_env):
     env = add_account(e2e_env)
     tmux_pane.config.write_text(tmux_pane.config.read_text().replace(
@@ -88,7 +118,9 @@ def test_copy_in_tmux_with_set_clipboard_off_says_how_to_turn_it_on(tmux_pane: T
     tmux_pane.env = {**env, "KEYLINK_CLIP_TIME": "2"}
     tmux_pane.start([installed_keylink(), "copy", "Main", "--field", "name"])
     screen = tmux_pane.wait_for("tmux.conf")
-    assert "tmux has set-clipboard off" in " ".join(screen.split())
+    unwrapped = "".join(screen.splitlines())  # the pane wraps long lines mid-word
+    assert "Nothing reached your terminal's clipboard: tmux here has set-clipboard off, which " \
+        "drops a program's OSC 52." in unwrapped
     assert tmux_pane.buffer() is None  # tmux really dropped it
 
 

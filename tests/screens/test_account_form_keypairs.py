@@ -98,6 +98,10 @@ async def test_generate_in_the_form_register_and_verify(vault_home: Path, fake, 
         public_pem = text[text.index("-----BEGIN PUBLIC KEY-----"):].strip()
         assert "The private key stays in keylink" in text
         assert "PRIVATE" not in text
+        # The notice reads as a sentence (it said "Public key copied sent to ...").
+        await wait_for(pilot, lambda: any(
+            n.message.startswith("The public key: sent to your terminal's clipboard (OSC 52)")
+            for n in list(pilot.app._notifications)))
         # The secret field is gone: the generated private key is the secret.
         assert not pilot.app.screen.query_one("#row-secret").display
         registered = fake.register_public_key(exchange_id, public_pem)

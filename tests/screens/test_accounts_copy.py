@@ -37,6 +37,8 @@ def clipboards(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
     seen: dict[str, list[str]] = {"osc52": [], "pyperclip": []}
     monkeypatch.setenv("DISPLAY", ":99")
     monkeypatch.delenv("TMUX", raising=False)
+    for name in ("SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(pyperclip, "copy", seen["pyperclip"].append)
     monkeypatch.setattr(pyperclip, "paste", lambda: seen["pyperclip"][-1] if seen["pyperclip"]
                         else "")
@@ -125,6 +127,54 @@ async def test_the_clear_comes_after_the_clip_time(
         assert clipboards["pyperclip"][-1] == CLEARED_TEXT
         await wait_for(pilot, lambda: any("cleared" in n.message
                                           for n in list(app._notifications)))
+
+
+async def test_the_apps_clear_leaves_a_later_copy_alone(
+    vault_home: Path, clipboards, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app's timed clear follows the same rule as `keylink copy`'s: a copy made after it
+    (here a `keylink copy` in another pane: the same clipboard) is not wiped."""
+    import asyncio
+
+    from tui.services import clipboard
+
+    add_accounts()
+    monkeypatch.setenv("KEYLINK_CLIP_TIME", "1")
+    app = accounts_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await unlock(pilot)
+        spy_on_driver(app, clipboards)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: osc52(BYBIT_SECRET) in clipboards["osc52"])
+        clipboard.copy_text("the CLI's later copy", lambda _text: None,
+                            local_copy=lambda text: clipboards["pyperclip"].append(text) or True,
+                            local_available=True)
+        await asyncio.sleep(2.0)  # past the app's clear time
+        await pilot.pause()
+        assert osc52(CLEARED_TEXT) not in clipboards["osc52"]
+        assert clipboards["pyperclip"][-1] == "the CLI's later copy"
+        assert not any("cleared" in n.message for n in list(app._notifications))
+        await pilot.press("k")  # the app's own newer copy is cleared as before
+        await wait_for(pilot, lambda: clipboards["osc52"][-1] == osc52(CLEARED_TEXT), timeout=5)
+
+
+async def test_over_ssh_the_notice_says_what_the_clear_cannot_reach(
+    vault_home: Path, clipboards, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_accounts()
+    monkeypatch.setenv("KEYLINK_CLIP_TIME", "30")
+    monkeypatch.setenv("SSH_CONNECTION", "203.0.113.9 50000 10.0.0.2 22")
+    app = accounts_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await unlock(pilot)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: any("Cleared in 30 s" in n.message
+                                          for n in list(app._notifications)))
+        notice = last_notice(app)
+        assert notice.startswith("The API secret of Bybit main: sent to your terminal's "
+                                 "clipboard (OSC 52)")
+        assert "Over ssh, the clear reaches only this machine's tmux and clipboard." in notice
+        assert "tmux choose-buffer" in notice
 
 
 async def test_a_locked_vault_is_unlocked_first_then_the_copy_goes_on(

@@ -119,32 +119,65 @@ def test_load_file_failures_have_clear_messages(tmp_path: Path, make, expected: 
         whitelist.load_file(make(tmp_path))
 
 
-def _fifo_fed_with(tmp_path: Path, data: bytes) -> tuple[Path, threading.Thread]:
-    """A named pipe (size 0 to stat, like /dev/stdin or /dev/zero) that a thread fills."""
-    fifo = tmp_path / "pipe"
-    os.mkfifo(fifo)
+def _pipe_fed_with(data: bytes) -> tuple[str, int, threading.Thread]:
+    """``/dev/fd/N`` of a pipe this process holds (as a shell's ``<(cmd)`` or ``--file -``
+    gives one), filled by a thread; stat() of it says 0 bytes, like /dev/stdin or /dev/zero."""
+    read_end, write_end = os.pipe()
 
     def feed() -> None:
-        with contextlib.suppress(BrokenPipeError), open(fifo, "wb") as writer:
+        with contextlib.suppress(BrokenPipeError), open(write_end, "wb") as writer:
             writer.write(data)
 
     thread = threading.Thread(target=feed, daemon=True)
     thread.start()
-    return fifo, thread
+    return f"/dev/fd/{read_end}", read_end, thread
 
 
-def test_a_pipe_is_read_with_the_size_limit_too(tmp_path: Path) -> None:
+def test_a_pipe_is_read_with_the_size_limit_too() -> None:
     # stat() says 0 bytes for a pipe or a device, so only a bounded read stops /dev/zero.
-    fifo, thread = _fifo_fed_with(tmp_path, b"1.2.3.4\n" * 200_000)
-    with pytest.raises(whitelist.WhitelistError, match="too large"):
-        whitelist.load_file(fifo, allow_pipe=True)
+    path, read_end, thread = _pipe_fed_with(b"1.2.3.4\n" * 200_000)
+    try:
+        with pytest.raises(whitelist.WhitelistError, match="too large"):
+            whitelist.load_file(path, allow_pipe=True)
+    finally:
+        os.close(read_end)
     thread.join(5)
 
 
-def test_a_small_list_from_a_pipe_still_loads(tmp_path: Path) -> None:
-    fifo, thread = _fifo_fed_with(tmp_path, b"1.2.3.4\n5.6.7.8\n")
-    assert whitelist.load_file(fifo, allow_pipe=True).addresses == ("1.2.3.4", "5.6.7.8")
+def test_a_small_list_from_a_pipe_still_loads() -> None:
+    path, read_end, thread = _pipe_fed_with(b"1.2.3.4\n5.6.7.8\n")
+    try:
+        assert whitelist.load_file(path, allow_pipe=True).addresses == ("1.2.3.4", "5.6.7.8")
+    finally:
+        os.close(read_end)
     thread.join(5)
+
+
+def test_a_named_pipe_is_refused_at_once_even_where_pipes_are_allowed(tmp_path: Path) -> None:
+    """Issue 15: opening a FIFO nobody writes to waits forever. It is refused before any open,
+    from the app (``o``) and from the command line (``allow_pipe``) alike."""
+    import time
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    for allow_pipe in (False, True):
+        started = time.monotonic()
+        with pytest.raises(whitelist.WhitelistError, match="named pipe"):
+            whitelist.load_file(fifo, allow_pipe=allow_pipe)
+        assert time.monotonic() - started < 2
+
+
+def test_a_terminal_on_stdin_is_refused() -> None:
+    main, replica = os.openpty()
+    saved = os.dup(0)
+    try:
+        os.dup2(replica, 0)
+        with pytest.raises(whitelist.WhitelistError, match="terminal"):
+            whitelist.load_file("-", allow_pipe=True)
+    finally:
+        os.dup2(saved, 0)
+        for fd in (saved, main, replica):
+            os.close(fd)
 
 
 def _write(path: Path, data: bytes) -> Path:

@@ -227,7 +227,7 @@ def _copy_on_terminal(text: str) -> None:
         sys.stdout.flush()
 
     result = copy_text(text, osc52)
-    print(f"(copied {result.describe()})", file=sys.stderr)
+    print(f"(the public key: {result.describe()})", file=sys.stderr)
 
 
 def _run_accounts_add(args: argparse.Namespace) -> int:

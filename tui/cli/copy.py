@@ -74,17 +74,18 @@ def copy_with_clear(value: str, what: str, *, clear: bool = True) -> None:
         raise UsageError("there is no terminal or clipboard to copy to here; "
                          "use --print to write the value to a pipe")
     if clear:
-        clipboard.spawn_clearer(clipboard.digest(value), seconds, tty or None)
-    ways = []
-    if clipboard.OSC52 in result.ways:
-        ways.append("sent to your terminal's clipboard (OSC 52)")
-    if clipboard.SYSTEM in result.ways:
-        ways.append("copied to the system clipboard")
+        clipboard.spawn_clearer(clipboard.digest(value), seconds, tty or None, result.copy_id)
+    remote = clipboard.remote_session()
     when = f"; cleared in {seconds} s" if clear else ""
-    print(f"{clean(what)}: {' and '.join(ways)}{when}")
-    advice = clipboard.tmux_advice(tmux)
-    if advice and clipboard.OSC52 in result.ways:
+    print(f"{clean(what)}: {result.describe()}{when}")
+    advice = clipboard.tmux_advice(tmux, remote) if clipboard.OSC52 in result.ways else ""
+    if advice:
         print(f"keylink: {advice}", file=sys.stderr)
+    elif clear and clipboard.OSC52 in result.ways:
+        # The value left this machine: what keylink's clear cannot reach (issue 15).
+        note = clipboard.remote_copy_note(remote)
+        if note:
+            print(note)
 
 
 def _run_copy(args: argparse.Namespace) -> int:

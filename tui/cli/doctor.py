@@ -151,6 +151,9 @@ def _doctor_facts(*, repair: bool = False, yes: bool = False) -> dict[str, objec
         "term": env.get("TERM"),
         "term_program": env.get("TERM_PROGRAM"),
         "tmux": bool(env.get("TMUX")),
+        # tmux's set-clipboard ("on", "external", "off"); None outside tmux or when tmux cannot
+        # be asked.
+        "tmux_set_clipboard": clipboard.tmux_set_clipboard(),
         **health,
         "warnings": _safety_warnings(),
     }
@@ -169,7 +172,8 @@ def _run_doctor(args: argparse.Namespace) -> int:
     local = len(facts["clipboard"]) > 1
     passphrase_source = ("from KEYLINK_VAULT_PASSPHRASE" if facts["vault_passphrase_from_env"]
                          else "asked for when needed")
-    ssh = ("yes: secrets stay on this machine; copies travel to your terminal by OSC 52"
+    ssh = ("yes: secrets stay on this machine; copies travel to your terminal by OSC 52, and "
+           "keylink's clear reaches only this machine's tmux and clipboard"
            if facts["ssh"] else "no")
     lines = [
         f"keylink {facts['version']} (Python {facts['python']}, {facts['platform']})",
@@ -194,7 +198,15 @@ def _run_doctor(args: argparse.Namespace) -> int:
         f" tmux={'yes' if facts['tmux'] else 'no'}",
     ]
     if facts["tmux"]:
-        lines.append("  tmux         OSC 52 through tmux needs `set -g set-clipboard on`")
+        state = facts["tmux_set_clipboard"]
+        if state == "on":
+            lines.append("  tmux         set-clipboard on: OSC 52 goes through tmux")
+        elif state is None:
+            lines.append("  tmux         set-clipboard could not be read; OSC 52 goes through "
+                         "tmux only with `set -g set-clipboard on`")
+        else:
+            lines.append(f"  tmux         set-clipboard {state}: tmux drops OSC 52; turn it on "
+                         "with `tmux set -g set-clipboard on` (and in ~/.tmux.conf)")
     lines += _health_lines(facts)
     print("\n".join(clean(line) for line in lines))
     return 0

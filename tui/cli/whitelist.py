@@ -17,7 +17,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="profile id (default: insilico-general); 'keylink whitelist --list' shows them",
     )
     p.add_argument("--format", choices=("comma", "lines", "space", "json"), default="comma")
-    p.add_argument("--file", default=None, help="read the addresses from this file instead")
+    p.add_argument("--file", default=None,
+                   help="read the addresses from this file instead ('-': from stdin)")
     p.add_argument("--list", action="store_true", help="list the shipped profiles and exit")
     p.add_argument("--copy", action="store_true",
                    help="copy the list to the clipboard (OSC 52 and the system clipboard) "
@@ -39,7 +40,8 @@ def _run_whitelist(args: argparse.Namespace) -> int:
         raise UsageError("give either --profile or --file, not both")
     try:
         if args.file:
-            # A pipe is fine here (`--file /dev/stdin`); a terminal or device is not.
+            # A pipe keylink holds is fine here (`--file -`, /dev/stdin, <(cmd)); a named pipe, a
+            # terminal or a device is not: opening or reading one may wait forever.
             addresses = whitelist.load_file(args.file, allow_pipe=True).addresses
         else:
             addresses = whitelist.profile(args.profile or whitelist.DEFAULT_PROFILE).addresses

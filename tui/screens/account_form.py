@@ -496,7 +496,7 @@ class AccountFormScreen(Screen["SaveResult | None"]):
         app = self.app
         app.call_from_thread(self._generated_pair, pair)
         result = copy_text(pair.public_pem, partial(app.call_from_thread, app.copy_to_clipboard))
-        app.call_from_thread(self.notify, f"Public key copied {result.describe()}.",
+        app.call_from_thread(self.notify, f"The public key: {result.describe()}.",
                              title="Copied", markup=False)
 
     def _generated_pair(self, pair: keypairs.ParsedKey) -> None:

@@ -2,8 +2,9 @@
 
 Shared by the accounts screen and the guide's paste-along checklist. The value never reaches the
 screen: the notice names the field and account, how it was sent and when it will be cleared.
-One clear timer for the whole app (a new copy replaces the pending clear); every screen that
-copies clears at once when it unmounts, which happens when the app quits.
+One clear timer for the whole app; a clear leaves the clipboard alone once a later copy (the
+app's or a `keylink copy`'s) holds it. Every screen that copies clears at once when it
+unmounts, which happens when the app quits.
 """
 
 from __future__ import annotations
@@ -37,8 +38,10 @@ def clear_timer(app: App[Any]) -> ClearTimer:
     if timer is None:
         from tui.services.clipboard import ClearTimer, clear_clipboard
 
-        def clear(value_digest: str) -> None:
-            clear_clipboard(value_digest, lambda text: _send_osc52(app, text))
+        def clear(value_digest: str, copy_id: str | None) -> None:
+            if not clear_clipboard(value_digest, lambda text: _send_osc52(app, text),
+                                   copy_id=copy_id):
+                return  # a later copy holds the clipboard: nothing of this one was left there
             # On the app's thread (quitting) there is nobody left to tell.
             with contextlib.suppress(RuntimeError):
                 app.call_from_thread(app.notify, "Copied credential cleared from the clipboard.",
@@ -67,20 +70,21 @@ def copy_field(screen: Screen[Any], store: AccountStore, account: Account, field
                       thread=True, exclusive=True, group="copy-credential", exit_on_error=False)
 
 
-def copy_message(what: str, ways: tuple[str, ...], seconds: int, tmux: str | None) -> str:
-    """The notice: what was copied, how it went out, when it clears (and tmux's advice)."""
+def copy_message(what: str, ways: tuple[str, ...], seconds: int, tmux: str | None,
+                 remote: bool | None = False) -> str:
+    """The notice: what was copied, how it went out, when it clears, and what to know: tmux's
+    advice when it drops OSC 52, else over ssh (``remote``; None: cannot tell) what the clear
+    cannot reach."""
     from tui.services import clipboard
 
-    sent: list[str] = []
-    if clipboard.OSC52 in ways:
-        sent.append("sent to your terminal's clipboard (OSC 52)")
-    if clipboard.SYSTEM in ways:
-        sent.append("copied to the system clipboard")
-    if not sent:
+    if not ways:
         return f"Could not copy {what}: no clipboard could be reached."
-    text = f"{what[0].upper()}{what[1:]}: {' and '.join(sent)}. Cleared in {seconds} s."
-    advice = clipboard.tmux_advice(tmux) if clipboard.OSC52 in ways else ""
-    return f"{text}\n{advice}" if advice else text
+    how = clipboard.CopyResult("", ways).describe()
+    text = f"{what[0].upper()}{what[1:]}: {how}. Cleared in {seconds} s."
+    if clipboard.OSC52 not in ways:
+        return text
+    extra = clipboard.tmux_advice(tmux, remote) or clipboard.remote_copy_note(remote)
+    return f"{text}\n{extra}" if extra else text
 
 
 def _copy_in_thread(app: App[Any], store: AccountStore, account: Account, field: str,
@@ -106,9 +110,10 @@ def _copy_in_thread(app: App[Any], store: AccountStore, account: Account, field:
         warning = f"\n{exc}; using {seconds} s."
     result = clipboard.copy_text(value, lambda text: _send_osc52(app, text))
     if result.ways:
-        clear_timer(app).start(clipboard.digest(value), seconds)
+        clear_timer(app).start(clipboard.digest(value), seconds, result.copy_id)
     del value
-    message = copy_message(what, result.ways, seconds, clipboard.tmux_set_clipboard()) + warning
+    message = copy_message(what, result.ways, seconds, clipboard.tmux_set_clipboard(),
+                           clipboard.remote_session()) + warning
     app.call_from_thread(app.notify, message, title="Copy", markup=False,
                          severity="information" if result.ways else "error", timeout=8)
     if result.ways and on_sent is not None:

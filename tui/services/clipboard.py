@@ -11,8 +11,12 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tui.services.child_env import child_environ, clean_library_children
 
 OSC52 = "OSC 52"
 SYSTEM = "system clipboard"
@@ -24,6 +28,8 @@ class CopyResult:
 
     text: str
     ways: tuple[str, ...]
+    #: This copy's id in the newest-copy record (None when the record could not be written).
+    copy_id: str | None = None
 
     def describe(self) -> str:
         """Plain words for where it went, e.g. "sent to your terminal's clipboard (OSC 52)".
@@ -48,11 +54,18 @@ def has_local_clipboard(
     return bool(env.get("WAYLAND_DISPLAY") or env.get("DISPLAY"))
 
 
+def _pyperclip() -> Any:
+    """pyperclip, made to start its clipboard tools (xclip, xsel, wl-copy: xclip stays alive to
+    serve the clipboard) without keylink's passphrases in their environment."""
+    import pyperclip  # imported here: it probes for clipboard tools, not needed at start-up
+
+    clean_library_children(pyperclip)
+    return pyperclip
+
+
 def _pyperclip_copy(text: str) -> bool:
     try:
-        import pyperclip  # imported here: it probes for clipboard tools, not needed at start-up
-
-        pyperclip.copy(text)
+        _pyperclip().copy(text)
     except Exception:
         return False
     return True
@@ -64,20 +77,30 @@ def copy_text(
     *,
     local_copy: Callable[[str], bool] = _pyperclip_copy,
     local_available: bool | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> CopyResult:
     """Send ``text`` through OSC 52 (``osc52``: e.g. Textual's ``App.copy_to_clipboard``) and,
     where a local clipboard exists, through ``local_copy`` too. A failing clipboard never raises.
-    """
+
+    Every copy is written down as the newest (see "which copy is the newest" below), under the
+    record's lock, so a clearer of an earlier copy leaves this one alone."""
+    import secrets
+
     ways: list[str] = []
-    try:
-        osc52(text)
-    except Exception:
-        pass
-    else:
-        ways.append(OSC52)
-    if (has_local_clipboard() if local_available is None else local_available) and local_copy(text):
-        ways.append(SYSTEM)
-    return CopyResult(text, tuple(ways))
+    copy_id: str | None = secrets.token_hex(16)
+    with _newest_record(environ) as record:
+        if record is None or not _write_newest(record, copy_id):
+            copy_id = None
+        try:
+            osc52(text)
+        except Exception:
+            pass
+        else:
+            ways.append(OSC52)
+        if (has_local_clipboard() if local_available is None else local_available) \
+                and local_copy(text):
+            ways.append(SYSTEM)
+    return CopyResult(text, tuple(ways), copy_id)
 
 
 # -- clearing --------------------------------------------------------------------------------
@@ -139,29 +162,86 @@ def tmux_set_clipboard(environ: Mapping[str, str] | None = None) -> str | None:
         return None
     try:
         done = subprocess.run(["tmux", "show-options", "-gv", "set-clipboard"], capture_output=True,
-                              text=True, timeout=3, env=dict(env), check=False)
+                              text=True, timeout=3, env=child_environ(env), check=False)
     except (OSError, subprocess.SubprocessError):
         return None
     value = done.stdout.strip()
     return value if done.returncode == 0 and value in ("on", "external", "off") else None
 
 
-def tmux_advice(state: str | None) -> str:
-    """One sentence for the notice when tmux will drop OSC 52 (empty when it will not)."""
+def tmux_advice(state: str | None, remote: bool | None = False) -> str:
+    """One sentence for the notice when tmux will drop OSC 52 (empty when it will not).
+
+    tmux's man page: with "external" tmux sets the terminal's clipboard from its own copy mode
+    but ignores a program's OSC 52; with "off" it does neither. Either way nothing keylink sends
+    gets past this tmux: not into its buffers, not to the terminal (over ssh: not to your own
+    computer)."""
     if state in (None, "on"):
         return ""
-    return (f"tmux has set-clipboard {state}, so it drops OSC 52: turn it on with "
-            "`tmux set -g set-clipboard on` (and add that line to ~/.tmux.conf).")
+    where = "your computer's clipboard" if remote else "your terminal's clipboard"
+    default = " (tmux's default)" if state == "external" else ""
+    return (f"Nothing reached {where}: tmux here has set-clipboard {state}{default}, which drops "
+            "a program's OSC 52. Turn it on with `tmux set -g set-clipboard on` (and add that "
+            "line to ~/.tmux.conf).")
 
 
-def _tmux_forget(value_digest: str, environ: Mapping[str, str]) -> None:
-    """Delete each tmux paste buffer holding the value: tmux keeps old copies in its list."""
+_SSH_VARIABLES = ("SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY")
+
+
+def remote_session(environ: Mapping[str, str] | None = None) -> bool | None:
+    """Whether keylink runs over ssh: True, False, or None when it cannot tell.
+
+    The ssh variables of this process say so. Inside tmux they are those of when the pane was
+    made, so tmux's session environment is asked too (tmux updates it each time a client attaches
+    from ssh or not); when tmux cannot be asked, nobody can tell."""
+    import subprocess
+
+    env = os.environ if environ is None else environ
+    if any(env.get(name) for name in _SSH_VARIABLES):
+        return True
+    if not env.get("TMUX"):
+        return False
+    try:
+        done = subprocess.run(["tmux", "show-environment"], capture_output=True, text=True,
+                              timeout=3, env=child_environ(env), check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if done.returncode != 0:
+        return None
+    # Set variables show as NAME=value; removed ones as -NAME.
+    return any(line.split("=", 1)[0] in _SSH_VARIABLES and "=" in line
+               for line in done.stdout.splitlines())
+
+
+def remote_copy_note(remote: bool | None) -> str:
+    """What keylink's clear cannot reach, for the notice of a secret copied over ssh (or where it
+    cannot tell): empty when keylink runs on the user's own machine."""
+    if remote is False:
+        return ""
+    start = ("Over ssh" if remote else "If this is an ssh session")
+    return (f"{start}, the clear reaches only this machine's tmux and clipboard. A tmux on your "
+            "own computer keeps a copy in its paste buffers: delete it there with "
+            "`tmux choose-buffer` (d on the buffer), and from a clipboard history if you keep "
+            "one.")
+
+
+def _tmux_forget(value_digest: str, environ: Mapping[str, str], *,
+                 unless_newest: bool = False) -> None:
+    """Delete each tmux paste buffer holding the value: tmux keeps old copies in its list.
+
+    ``unless_newest``: leave them all when tmux's newest buffer holds the value (the same value
+    was copied again since: that later copy's clear deletes them, when its time comes)."""
     import subprocess
 
     if not environ.get("TMUX"):
         return
-    env = dict(environ)
+    env = child_environ(environ)
     try:
+        if unless_newest:
+            top = subprocess.run(["tmux", "show-buffer"], capture_output=True, timeout=3, env=env,
+                                 check=False)
+            if top.returncode == 0 and digest(top.stdout.decode(errors="replace")) == value_digest:
+                return
         names = subprocess.run(["tmux", "list-buffers", "-F", "#{buffer_name}"],
                                capture_output=True, text=True, timeout=3, env=env, check=False)
         for name in names.stdout.split():
@@ -177,9 +257,7 @@ def _tmux_forget(value_digest: str, environ: Mapping[str, str]) -> None:
 
 def _local_holds(value_digest: str) -> bool:
     try:
-        import pyperclip
-
-        return digest(pyperclip.paste()) == value_digest
+        return digest(_pyperclip().paste()) == value_digest
     except Exception:
         return False
 
@@ -188,70 +266,200 @@ def clear_clipboard(
     value_digest: str,
     osc52: Callable[[str], None] | None,
     *,
+    copy_id: str | None = None,
     local_available: bool | None = None,
     environ: Mapping[str, str] | None = None,
-) -> None:
-    """Overwrite a copied value everywhere it went; never raises.
+) -> bool:
+    """Overwrite a copied value everywhere it went, if its copy is still the newest; never raises.
 
-    OSC 52 always gets the harmless text (it cannot be read back to check). The local clipboard
-    only when it still holds the value, so a later copy of the user's own is left alone. Inside
-    tmux, the paste buffers holding the value are deleted too."""
+    ``copy_id`` is the copy's id from :func:`copy_text`. When the record names a later copy, the
+    clipboard holds that one and is left alone: only tmux's older buffers holding this value are
+    deleted. Otherwise OSC 52 gets the harmless text (it cannot be read back to check), the local
+    clipboard too when it still holds the value (a later copy of the user's own stays), and the
+    tmux buffers holding the value are deleted. True when it cleared, False when superseded."""
     env = os.environ if environ is None else environ
-    if osc52 is not None:
-        with contextlib.suppress(Exception):
-            osc52(CLEARED_TEXT)
-    local = has_local_clipboard(env) if local_available is None else local_available
-    if local and _local_holds(value_digest):
-        _pyperclip_copy(CLEARED_TEXT)
-    _tmux_forget(value_digest, env)
+    with _newest_record(env) as record:
+        newest = _read_newest(record) if record is not None else None
+        # No id, or no readable record: clear (a missed clear would leave a secret behind).
+        superseded = copy_id is not None and newest is not None and newest != copy_id
+        if not superseded:
+            if osc52 is not None:
+                with contextlib.suppress(Exception):
+                    osc52(CLEARED_TEXT)
+            local = has_local_clipboard(env) if local_available is None else local_available
+            if local and _local_holds(value_digest):
+                _pyperclip_copy(CLEARED_TEXT)
+    _tmux_forget(value_digest, env, unless_newest=superseded)
+    return not superseded
 
 
 class ClearTimer:
-    """The one pending clear of a copied credential (the app's): a new copy replaces it.
+    """The app's pending clears of copied credentials, one timer per copy.
 
     ``clear`` runs on a timer thread after the delay, or at once from :meth:`clear_now` (on quit).
-    It gets the digest of the value to clear."""
+    It gets the digest of the value and the copy's id (see :func:`clear_clipboard`): an earlier
+    copy's timer still fires, and then only deletes tmux's buffers holding its value."""
 
-    def __init__(self, clear: Callable[[str], None]) -> None:
+    def __init__(self, clear: Callable[[str, str | None], None]) -> None:
         import threading
 
         self._clear = clear
         self._lock = threading.Lock()
-        self._timer: threading.Timer | None = None
-        self._pending: str | None = None
+        self._timers: dict[int, tuple[threading.Timer, str, str | None]] = {}
+        self._next = 0
 
     @property
     def pending(self) -> bool:
         """Whether a copied value is still waiting to be cleared."""
-        return self._pending is not None
+        with self._lock:
+            return bool(self._timers)
 
-    def start(self, value_digest: str, seconds: float) -> None:
-        """Clear the value with this digest after ``seconds``; cancels the previous timer."""
+    def start(self, value_digest: str, seconds: float, copy_id: str | None = None) -> None:
+        """Clear the value with this digest (copy ``copy_id``) after ``seconds``."""
         import threading
 
         with self._lock:
-            if self._timer is not None:
-                self._timer.cancel()
-            self._pending = value_digest
-            self._timer = threading.Timer(seconds, self._fire)
-            self._timer.daemon = True
-            self._timer.start()
+            ticket = self._next
+            self._next += 1
+            timer = threading.Timer(seconds, self._fire, args=(ticket,))
+            timer.daemon = True
+            self._timers[ticket] = (timer, value_digest, copy_id)
+            timer.start()
 
-    def _fire(self) -> None:
+    def _fire(self, ticket: int) -> None:
         with self._lock:
-            value_digest, self._pending, self._timer = self._pending, None, None
-        if value_digest is not None:
-            self._clear(value_digest)
+            entry = self._timers.pop(ticket, None)
+        if entry is not None:
+            self._clear(entry[1], entry[2])
 
     def clear_now(self) -> bool:
-        """Clear the pending value now (e.g. on quit); False when nothing was pending."""
+        """Run every pending clear now, oldest first (e.g. on quit); False when none was
+        pending."""
         with self._lock:
-            if self._timer is not None:
-                self._timer.cancel()
-            pending = self._pending is not None
-        if pending:
-            self._fire()
-        return pending
+            tickets = sorted(self._timers)
+            for ticket in tickets:
+                self._timers[ticket][0].cancel()
+        for ticket in tickets:
+            self._fire(ticket)
+        return bool(tickets)
+
+
+# -- which copy is the newest -----------------------------------------------------------------
+#
+# Each clear comes later than its copy (the app's timer, or `keylink copy`'s detached helper), and
+# in between the user may copy something else: the key after the secret. A clear that copied its
+# harmless text over that would wipe the newer copy. OSC 52 cannot be read back, so keylink writes
+# down which copy is the newest: every copy (the CLI's and the app's, secrets or not) writes a
+# fresh random id to a small file, and a clear goes ahead only while the file still names its own
+# copy. The file holds the id and a time, never the value or a hash of it; it is 0600 in the
+# user's cache dir.
+#
+# One file per clipboard: copies that land on the same clipboard must see each other, copies
+# that land on different ones must not (a clear skipped because another machine's clipboard got a
+# later copy would leave a secret behind). keylink can only guess which clipboard that is: inside
+# tmux, that tmux server (it holds the buffers and passes OSC 52 to its client); over ssh, the
+# computer the session comes from (its address); otherwise this machine.
+#
+# The race: a copy writes its id and sends the value while holding an exclusive lock on the file,
+# and a clear reads the id and sends its text while holding it too, so one finishes before the
+# other starts: a clear never reads "mine" and then writes over a copy made in between. What the
+# lock cannot order is the terminal itself: two copies written to two different terminals (two
+# ssh sessions from one computer) reach the clipboard in whatever order those connections deliver
+# them, milliseconds apart. A lock that is not free within 2 s is given up on (a process stopped
+# while holding it must not stop every copy); the copy or clear then goes ahead unordered.
+
+_LOCK_WAIT = 2.0
+
+
+def clipboard_scope(environ: Mapping[str, str]) -> str:
+    """Which clipboard a copy from here lands on, as keylink can tell (see above)."""
+    tmux = environ.get("TMUX", "")
+    if tmux:
+        return "tmux " + tmux.split(",")[0]
+    connection = environ.get("SSH_CONNECTION") or environ.get("SSH_CLIENT") or ""
+    if connection.split():
+        return "ssh " + connection.split()[0]
+    return "local"
+
+
+def newest_record_path(environ: Mapping[str, str] | None = None) -> Path:
+    """The file that names the newest copy for this clipboard."""
+    import hashlib
+
+    from platformdirs import user_cache_path
+
+    env = os.environ if environ is None else environ
+    scope = hashlib.sha256(clipboard_scope(env).encode()).hexdigest()[:16]
+    return user_cache_path("keylink", appauthor=False) / f"newest-copy-{scope}.json"
+
+
+@contextlib.contextmanager
+def _newest_record(environ: Mapping[str, str] | None) -> Iterator[int | None]:
+    """The newest-copy file, open and exclusively locked; None when it cannot be had (a copy
+    still goes out, a clear still clears)."""
+    import stat
+    import time
+
+    from tui.services.private_files import ensure_private_dir
+
+    fd: int | None = None
+    try:
+        path = newest_record_path(environ)
+        ensure_private_dir(path.parent)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
+                     | getattr(os, "O_NONBLOCK", 0), 0o600)
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or (hasattr(os, "geteuid")
+                                               and info.st_uid != os.geteuid()):
+            os.close(fd)
+            fd = None
+    except (OSError, ValueError):
+        if fd is not None:
+            os.close(fd)
+        fd = None
+    try:
+        if fd is not None:
+            with contextlib.suppress(ImportError):
+                import fcntl
+
+                deadline = time.monotonic() + _LOCK_WAIT
+                while True:
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        if time.monotonic() > deadline:
+                            break
+                        time.sleep(0.02)
+                    except OSError:
+                        break
+        yield fd
+    finally:
+        if fd is not None:
+            os.close(fd)  # drops the lock
+
+
+def _read_newest(fd: int) -> str | None:
+    import json
+
+    try:
+        data = json.loads(os.pread(fd, 4096, 0) or b"null")
+    except (OSError, ValueError):
+        return None
+    value = data.get("id") if isinstance(data, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _write_newest(fd: int, copy_id: str) -> bool:
+    import json
+    import time
+
+    data = json.dumps({"id": copy_id, "at": round(time.time(), 3)}).encode()
+    try:
+        os.ftruncate(fd, 0)
+        return os.pwrite(fd, data, 0) == len(data)
+    except OSError:
+        return False
 
 
 # -- the command line: the controlling terminal and a detached clearer --------------------
@@ -284,11 +492,13 @@ def send_to_tty(text: str, tty: str = "/dev/tty") -> str | None:
         os.close(fd)
 
 
-def spawn_clearer(value_digest: str, seconds: int, tty: str | None) -> None:
-    """Start a detached process that clears the value after ``seconds``, outliving this one.
+def spawn_clearer(value_digest: str, seconds: int, tty: str | None,
+                  copy_id: str | None = None) -> None:
+    """Start a detached process that clears the value after ``seconds``, outliving this one,
+    unless a later copy (``copy_id`` is this one's) has taken the clipboard by then.
 
-    The digest goes through a pipe, not argv (other users can read argv); the helper gets no
-    vault passphrase in its environment. The terminal goes to it as an open descriptor, not a
+    The digest goes through a pipe, not argv (other users can read argv); the helper gets none of
+    keylink's passphrases in its environment. The terminal goes to it as an open descriptor, not a
     path: once the terminal closes, its /dev/pts number is handed to the next terminal opened,
     and a helper that reopened the path later would write into someone else's session. A held
     descriptor keeps the number taken and just fails (EIO) when the terminal is gone.
@@ -296,7 +506,6 @@ def spawn_clearer(value_digest: str, seconds: int, tty: str | None) -> None:
     import subprocess
 
     from tui.services.own_code import module_command
-    from tui.services.secrets import PASSPHRASE_ENV
 
     args = module_command("tui.services.clipboard", "--clear-after", str(seconds))
     terminal: int | None = None
@@ -307,7 +516,7 @@ def spawn_clearer(value_digest: str, seconds: int, tty: str | None) -> None:
             terminal = None
     if terminal is not None:
         args += ["--tty-fd", str(terminal)]
-    env = {k: v for k, v in os.environ.items() if k != PASSPHRASE_ENV}
+    env = child_environ()
     try:
         helper = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL, start_new_session=True, env=env,
@@ -317,7 +526,7 @@ def spawn_clearer(value_digest: str, seconds: int, tty: str | None) -> None:
         if terminal is not None:
             os.close(terminal)
     assert helper.stdin is not None
-    helper.stdin.write(value_digest.encode() + b"\n")
+    helper.stdin.write(f"{value_digest} {copy_id or '-'}\n".encode())
     helper.stdin.close()
 
 
@@ -329,7 +538,7 @@ def _clear_after_main(argv: list[str]) -> int:
     parser.add_argument("--clear-after", type=int, required=True)
     parser.add_argument("--tty-fd", type=int, default=None)
     args = parser.parse_args(argv)
-    value_digest = sys.stdin.readline().strip()
+    value_digest, _, copy_id = sys.stdin.readline().strip().partition(" ")
     sys.stdin.close()
     if len(value_digest) != 64:
         return 2
@@ -340,7 +549,8 @@ def _clear_after_main(argv: list[str]) -> int:
         assert terminal is not None
         os.write(terminal, osc52_sequence(text))  # OSError (EIO) once the terminal is gone
 
-    clear_clipboard(value_digest, osc52 if terminal is not None else None)
+    clear_clipboard(value_digest, osc52 if terminal is not None else None,
+                    copy_id=copy_id if copy_id not in ("", "-") else None)
     return 0
 
 

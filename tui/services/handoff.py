@@ -125,10 +125,11 @@ def child_environment(plan: EnvPlan, account: Account, creds: Credentials | None
                       base: Mapping[str, str]) -> dict[str, str]:
     """``base`` (keylink's own environment) with the credentials added.
 
-    The vault passphrase is taken out: the child gets this account's key, not the whole vault."""
-    from tui.services.secrets import PASSPHRASE_ENV
+    Every keylink passphrase variable is taken out first (the vault's, a private key's): the child
+    gets this account's key, not the whole vault."""
+    from tui.services.child_env import child_environ
 
-    env = {k: v for k, v in base.items() if k != PASSPHRASE_ENV}
+    env = child_environ(base)
     for var, field in plan.variables.items():
         env[var] = field_value(account, creds, field)
     return env

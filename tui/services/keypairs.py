@@ -190,6 +190,7 @@ def parse_elsewhere(text: str, passphrase: str | None = None, timeout: float = 3
     import json
     import subprocess
 
+    from tui.services.child_env import child_environ
     from tui.services.own_code import module_command
 
     if len(text) <= SLOW_PEM_CHARS:
@@ -197,7 +198,8 @@ def parse_elsewhere(text: str, passphrase: str | None = None, timeout: float = 3
     request = json.dumps({"pem": text, "passphrase": passphrase})
     try:
         done = subprocess.run(module_command("tui.services.keycheck"), input=request,
-                              capture_output=True, text=True, timeout=timeout, check=False)
+                              capture_output=True, text=True, timeout=timeout, check=False,
+                              env=child_environ())
     except (OSError, subprocess.TimeoutExpired):
         return parse(text, passphrase)  # no child here: check it in this process after all
     try:

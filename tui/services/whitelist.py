@@ -218,41 +218,83 @@ def parse_addresses(text: str, source: str = "text") -> LoadResult:
     return LoadResult(tuple(seen), tuple(duplicates), source)
 
 
+#: Paths that name a descriptor this process already has (the command line's ``--file -``,
+#: ``/dev/stdin``, a shell's ``<(cmd)``): read through that descriptor, never opened again.
+_OWN_FD = re.compile(r"(?:/dev/fd/|/proc/self/fd/)(\d+)\Z")
+
+
+def _own_descriptor(path: str) -> int | None:
+    if path in ("-", "/dev/stdin"):
+        return 0
+    match = _OWN_FD.match(path)
+    return int(match.group(1)) if match else None
+
+
+def _read_descriptor(fd: int, shown: str) -> bytes:
+    """Up to MAX_FILE_BYTES + 1 bytes from an inherited descriptor: a pipe, a socket or a
+    redirected file; a terminal or device is refused (it would wait for typing or never end)."""
+    own = os.dup(fd)  # OSError (EBADF) when there is no such descriptor
+    try:
+        mode = os.fstat(own).st_mode
+        if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
+            raise WhitelistError(f"{shown}: not a pipe or a regular file (a terminal or device); "
+                                 "pipe the list in, or save it to a text file")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= MAX_FILE_BYTES and (chunk := os.read(own, 1 << 16)):
+            chunks.append(chunk)
+            size += len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(own)
+
+
 def load_file(path: str | Path, *, allow_pipe: bool = False) -> LoadResult:
     """Read a user's whitelist file; every failure is a WhitelistError with a clear message.
 
-    Only regular files are read: a FIFO, a terminal (/dev/tty) or a device would block or never
-    end. ``allow_pipe`` also takes a named pipe or /dev/stdin fed by a pipe (the command line's
-    ``--file /dev/stdin``), still with the size cap. Paths in messages are shown escaped.
+    Only regular files are read, through the same check as every other file keylink reads
+    (``private_files.read_regular``: no FIFO, device or terminal is ever opened, the size is
+    capped). A named pipe (mkfifo) is refused too: opening one waits until something writes to
+    it, which may be never. ``allow_pipe`` (the command line) also takes ``-``, ``/dev/stdin`` or
+    ``/dev/fd/N``: a pipe keylink already holds, read with the same size cap. Paths in messages
+    are shown escaped.
     """
+    from tui.services.private_files import RefusedFile, read_regular
+
+    raw = os.fspath(path)
+    own_fd = _own_descriptor(raw) if allow_pipe else None
     file = Path(path).expanduser()
-    shown = clean(file)
+    shown = "standard input" if own_fd == 0 else clean(file)
     too_large = WhitelistError(
         f"{shown}: too large for a whitelist (over {MAX_FILE_BYTES // 1024} KiB)"
     )
     try:
-        # stat() first: it never blocks, so a FIFO or a terminal is refused before any open().
-        info = file.stat()
-        pipe = stat.S_ISFIFO(info.st_mode)
-        if stat.S_ISDIR(info.st_mode):
-            raise IsADirectoryError
-        if not stat.S_ISREG(info.st_mode) and not (pipe and allow_pipe):
-            raise WhitelistError(f"{shown}: not a regular file (a pipe, terminal or device); "
-                                 "save the list to a text file and load that")
-        if info.st_size > MAX_FILE_BYTES:
-            raise too_large
-        # O_NONBLOCK: if the path was swapped for a FIFO since stat(), open() still returns;
-        # fstat() of what was opened is the check that counts.
-        flags = os.O_RDONLY | os.O_CLOEXEC | (0 if pipe else os.O_NONBLOCK)
-        fd = os.open(file, flags)
-        with os.fdopen(fd, "rb") as handle:
-            opened = os.fstat(handle.fileno()).st_mode
-            if not stat.S_ISREG(opened) and not (pipe and stat.S_ISFIFO(opened)):
-                raise WhitelistError(f"{shown}: not a regular file; nothing was read")
-            # Bounded read as well: a pipe has no size to stat, and a file can grow.
-            data = handle.read(MAX_FILE_BYTES + 1)
+        if own_fd is not None:
+            data = _read_descriptor(own_fd, shown)
+        else:
+            # stat() first: it never blocks, so a FIFO or a terminal is refused before any open().
+            info = file.stat()
+            if stat.S_ISDIR(info.st_mode):
+                raise IsADirectoryError
+            if stat.S_ISFIFO(info.st_mode):
+                hint = (" (to pipe a list in, use --file -)" if allow_pipe
+                        else "; save the list to a text file and load that")
+                raise WhitelistError(f"{shown}: not a regular file but a named pipe, which keylink "
+                                     f"does not wait on{hint}")
+            if not stat.S_ISREG(info.st_mode):
+                raise WhitelistError(f"{shown}: not a regular file (a pipe, terminal or device); "
+                                     "save the list to a text file and load that")
+            if info.st_size > MAX_FILE_BYTES:
+                raise too_large
+            # The shared reader checks again what it opened (O_NONBLOCK, O_NOFOLLOW, fstat):
+            # a path swapped for a FIFO or a link since stat() is refused, not waited on.
+            data = read_regular(file.resolve(), MAX_FILE_BYTES)
         if len(data) > MAX_FILE_BYTES:
             raise too_large
+    except RefusedFile as exc:
+        if "limit" in str(exc):
+            raise too_large from None
+        raise WhitelistError(f"{shown}: not a regular file; nothing was read") from None
     except FileNotFoundError:
         raise WhitelistError(f"{shown}: no such file") from None
     except IsADirectoryError:
@@ -267,7 +309,7 @@ def load_file(path: str | Path, *, allow_pipe: bool = False) -> LoadResult:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise WhitelistError(f"{shown}: not a text file") from None
-    return parse_addresses(text, source=str(file))
+    return parse_addresses(text, source="standard input" if own_fd == 0 else str(file))
 
 
 def format_addresses(addresses: Iterable[str], fmt: str = "comma") -> str:
