@@ -75,6 +75,13 @@ def test_bad_pems_get_one_clear_message_each(rsa_key):
     cut_end = "\n".join(lines[:10])
     with pytest.raises(keypairs.KeyPemError, match=r"^The private key is cut short"):
         keypairs.parse(cut_end)
+    # Only the start of the BEGIN line (a paste cut after ten characters) is cut short too, not
+    # a key "with no -----BEGIN line" (found by the paste property test).
+    for start in ("-----BEGIN", "-----BEGIN PRIV", lines[0][:-1]):
+        with pytest.raises(keypairs.KeyPemError, match=r"^The private key is cut short"):
+            keypairs.parse(start)
+    with pytest.raises(keypairs.KeyPemError, match=r"has no -----BEGIN line"):
+        keypairs.parse("MIIEvQIBADANBgkqhkiG9w0BAQEFAASC")
     cut_middle = "\n".join([lines[0], *lines[1:5], lines[-1]])
     with pytest.raises(keypairs.KeyPemError, match=r"^The private key is damaged or cut short"):
         keypairs.parse(cut_middle)

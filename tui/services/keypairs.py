@@ -115,9 +115,9 @@ def _load(text: str, passphrase: str | None, *, validated: bool = False) -> Any:
     if "OPENSSH PRIVATE KEY" in body:
         raise KeyPemError("This is an SSH key (OpenSSH format), not an API key: use the PKCS#8 "
                           "PEM file the exchange's key generator wrote (BEGIN PRIVATE KEY).")
-    if not _BEGIN.search(body):
+    if "-----BEGIN" not in body:
         raise KeyPemError("This is not a PEM private key: it has no -----BEGIN line.")
-    if not looks_like_pem(body):
+    if not _BEGIN.search(body) or not looks_like_pem(body):
         raise KeyPemError("The private key is cut short or has extra text around it: copy it "
                           "again from -----BEGIN to -----END, both lines included.")
     label = _BEGIN.match(body).group(1)  # type: ignore[union-attr]  # looks_like_pem checked it
