@@ -120,8 +120,9 @@ class WhitelistScreen(SectionScreen):
                 tooltip="Load an updated list from a file", id="whitelist.load"),
         Binding("s", "next_profile", "Profile",
                 tooltip="Show the next profile", id="whitelist.profile"),
+        # Same words as the box's own Escape: the help shows one line for the two.
         Binding("escape", "close_file_box", "Close file box", show=False,
-                tooltip="Close the file box", id="whitelist.load.close"),
+                tooltip="In the file box: close it without loading", id="whitelist.load.close"),
     ]
 
     DEFAULT_CSS = """
