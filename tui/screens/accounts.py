@@ -30,7 +30,7 @@ from textual.worker import Worker
 from tui.screens.account_form import AccountFormScreen
 from tui.screens.section import SectionScreen
 from tui.services.text import clean, clean_lines
-from tui.widgets.report_panel import ReportPanel
+from tui.widgets.report_panel import SEVERITY_MARKS, ReportPanel
 from tui.widgets.secret_input import SecretInput
 
 if TYPE_CHECKING:
@@ -482,7 +482,8 @@ class AccountsScreen(SectionScreen):
             style = "$error" if outcome == "failed" else _CHECK_STYLES.get(check.worst, "")
             mark = _STATUS_MARKS[outcome]
             if outcome == "works" and check.worst in ("warning", "danger"):
-                mark = "! works"
+                # The report panel's marks: "‼" funds at risk (it can withdraw), "!" a warning.
+                mark = f"{SEVERITY_MARKS[check.worst]} works"
             status = Content.styled(mark, style)
             # The stored summary starts with the status word: the table shows it once.
             if outcome == "works":

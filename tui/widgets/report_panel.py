@@ -15,8 +15,9 @@ from tui.services.text import clean
 if TYPE_CHECKING:
     from tui.services.verify import KeyReport
 
-#: Finding severities, worst first, with the mark shown before each line.
-SEVERITY_MARKS = {"danger": "✗", "error": "✗", "warning": "!", "info": "i", "ok": "✓"}
+#: Finding severities, worst first, with the mark shown before each line. A danger (funds at
+#: risk: the key can withdraw) has its own mark: "!" is a warning and "✗" a check that failed.
+SEVERITY_MARKS = {"danger": "‼", "error": "✗", "warning": "!", "info": "i", "ok": "✓"}
 #: Plain words for the key types the exchanges report.
 _KEY_TYPES = {
     "linked": "linked to a third-party app (IPs preset by the exchange)",
@@ -60,9 +61,10 @@ def _headline(report: KeyReport) -> str:
         parts.append(_plural(dangers, "problem"))
     if warnings:
         parts.append(_plural(warnings, "warning"))
+    mark = SEVERITY_MARKS["danger" if dangers else "warning"]
     if report.can_withdraw:
-        return f"! The key works, but it can withdraw funds: {' and '.join(parts)}."
-    return f"! The key works, with {' and '.join(parts)} to look at."
+        return f"{mark} The key works, but it can withdraw funds: {' and '.join(parts)}."
+    return f"{mark} The key works, with {' and '.join(parts)} to look at."
 
 
 def headline_class(report: KeyReport) -> str:
