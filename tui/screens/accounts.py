@@ -454,6 +454,8 @@ class AccountsScreen(SectionScreen):
             table.focus()  # never pulled away from the report panel by a reload
         self.refresh_bindings()
         self._show_row_hint(self.selected)
+        if not self._verifying:
+            self._show_verdict(self.selected)
 
     def _fit_columns(self) -> None:
         # The table measures plain strings only; its styled "Last check" cells are sized here.
@@ -521,31 +523,31 @@ class AccountsScreen(SectionScreen):
         account = self.selected
         self.refresh_bindings()  # a cut-short removal offers only delete
         self._show_row_hint(account)
+        self._show_verdict(account)
+
+    def _show_verdict(self, account: Account | None) -> None:
+        """The report panel for the highlighted account: this session's full report, else the
+        verdict stored in accounts.json by an earlier check (shown on start, no network)."""
         panel = self.query_one("#report", ReportPanel)
         report = self.reports.get(account.id) if account else None
         if account is not None and report is not None:
             panel.display = True
             panel.show_report(account.name, report, self._checked_text(account))
+        elif (account is not None and account.last_check is not None
+              and account.removing is None and not self._verifying):
+            panel.display = True
+            panel.show_last_check(account.name, account.last_check, self._checked_text(account))
         elif panel.display and not self._verifying:
             panel.display = False
 
     def _show_row_hint(self, account: Account | None) -> None:
-        """The line under the table: the copy keys, and what the highlighted row's cut columns
-        would say: why its last check did not simply work, or what a cut-short removal needs
-        (at 80 columns the "Last check" column is cut off)."""
+        """The line under the table: the copy keys, or what a cut-short removal needs (its row
+        is cut at 80 columns). What the last check found is in the report panel below."""
         hint = Content(_COPY_HINT)
         cut_short = account is not None and account.removing is not None
-        check = account.last_check if account is not None else None
         if account is not None and cut_short:
             hint = Content(f"The removal of {clean(account.name)} was cut short: its secret may "
                            "already be gone. Press d to finish removing it.")
-        elif account is not None and check is not None and (
-                check.outcome != "works" or check.worst in ("warning", "danger")):
-            style = "$error" if check.outcome == "failed" else _CHECK_STYLES.get(check.worst, "")
-            # The stored summary is outside text (accounts.json): Content, never markup.
-            why = Content.styled(f"Last check of {clean(account.name)}: {clean(check.summary)}",
-                                 style)
-            hint = Content.assemble(why, "\n", _COPY_HINT)
         box = self.query_one("#copy-hint", Static)
         box.update(hint)
         box.set_class(cut_short, "-removal")
@@ -998,6 +1000,8 @@ class AccountsScreen(SectionScreen):
         self._fit_columns()
         if self.selected_id == account.id:
             self._show_row_hint(account)
+            if account.id not in self.reports:
+                self._show_verdict(account)
 
     @staticmethod
     def _checked_text(account: Account) -> str:
