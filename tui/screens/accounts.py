@@ -108,6 +108,17 @@ def _lock_time(seconds: float | None) -> str:
     return f", locks {when} if unused"
 
 
+def _has_passphrase(account: Account) -> bool:
+    """False only for an exchange known to have none (an unknown one is left to the copy,
+    which says what is wrong)."""
+    from tui.services.handoff import has_passphrase
+
+    try:
+        return has_passphrase(account)
+    except KeyError:
+        return True
+
+
 def _exchange_label(account: Account) -> str:
     from tui.services.exchanges import exchanges
 
@@ -678,6 +689,12 @@ class AccountsScreen(SectionScreen):
             return
         if field == "name":
             copy_field(self, self.store, account, field)
+            return
+        if field == "passphrase" and not _has_passphrase(account):
+            # Information, not a failure: there is nothing to copy, and no unlock is needed.
+            self.notify(f"{_exchange_label(account)} keys have no passphrase: leave the "
+                        "terminal's passphrase field empty. Nothing to copy.",
+                        title="No passphrase", markup=False)
             return
 
         def copy() -> None:

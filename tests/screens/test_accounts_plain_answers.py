@@ -1,0 +1,42 @@
+"""Keys on the accounts screen that cannot do their job say so plainly, at the right severity."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.screens.accounts_fixtures import (
+    accounts_app,
+    keylink_home,
+    open_store,
+    screen_name,
+    vault_home,
+    wait_for,
+)
+from tui.services.accounts import Credentials
+
+__all__ = ["keylink_home", "vault_home"]  # fixtures used by name below
+
+SIZE = (80, 24)
+BYBIT_KEY = "AbCdEfGhIjKlMnOpQr"
+BYBIT_SECRET = "0123456789abcdefghijABCDEFGHIJ0123456789"
+
+
+async def test_p_on_a_bybit_account_is_information_not_a_failure(vault_home: Path) -> None:
+    # It read as a failure ("Not copied", error colour), after asking for the vault passphrase.
+    open_store().add("Bybit main", "bybit", "mainnet", Credentials(BYBIT_KEY, BYBIT_SECRET))
+    app = accounts_app()
+    async with app.run_test(size=SIZE) as pilot:
+        # The vault stays locked: nothing secret is needed to say there is nothing to copy.
+        await wait_for(pilot, lambda: screen_name(pilot) == "UnlockVaultScreen")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen.query("#accounts DataTable, #accounts")
+                       and app.screen.accounts)
+        await pilot.press("p")
+        await wait_for(pilot, lambda: app._notifications)
+        await pilot.pause(0.2)
+        assert screen_name(pilot) == "AccountsScreen"  # no unlock asked for
+        notice = list(app._notifications)[-1]
+        assert notice.severity == "information"
+        assert notice.message.startswith("Bybit keys have no passphrase")
+        assert "Nothing to copy" in notice.message
+        assert "Not copied" not in (notice.title or "")
