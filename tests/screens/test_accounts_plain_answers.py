@@ -9,6 +9,7 @@ from tests.screens.accounts_fixtures import (
     keylink_home,
     open_store,
     screen_name,
+    unlock,
     vault_home,
     wait_for,
 )
@@ -40,3 +41,28 @@ async def test_p_on_a_bybit_account_is_information_not_a_failure(vault_home: Pat
         assert notice.message.startswith("Bybit keys have no passphrase")
         assert "Nothing to copy" in notice.message
         assert "Not copied" not in (notice.title or "")
+
+
+async def test_leaving_an_untouched_add_form_asks_nothing(vault_home: Path) -> None:
+    # The guide's "a" (store the key) opened the form on its exchange by switching the exchange
+    # after opening: Escape then asked "Leave without saving?" although nothing was typed.
+    app = accounts_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await unlock(pilot)
+        for target in ("okx", "bybit", None):
+            if target is None:
+                await pilot.press("a")
+            else:
+                app.screen.reveal(f"add:{target}")
+            await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+            await pilot.pause(0.3)
+            if target is not None:
+                assert app.screen.exchange_id == target
+            await pilot.press("escape")
+            await pilot.pause(0.3)
+            assert screen_name(pilot) == "AccountsScreen", target
+        # Something typed still asks first.
+        app.screen.reveal("add:okx")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+        await pilot.press("x", "escape")
+        await wait_for(pilot, lambda: screen_name(pilot) == "ConfirmScreen")

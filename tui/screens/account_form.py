@@ -209,10 +209,16 @@ class AccountFormScreen(Screen["SaveResult | None"]):
         mode: FormMode,
         account: Account | None = None,
         existing: tuple[Account, ...] = (),
+        exchange_id: str | None = None,
     ) -> None:
+        """``exchange_id`` opens the add form on that exchange (the guide's "store it" step)."""
         super().__init__()
         if mode is not FormMode.ADD and account is None:
             raise ValueError(f"the {mode.value} form needs an account")
+        if exchange_id is not None and exchange_id not in exchanges():
+            raise ValueError(f"unknown exchange {exchange_id!r}")
+        #: The exchange the add form opens on (None: the first one).
+        self._start_exchange = exchange_id
         self.store = store
         self.mode = mode
         self.account = account
@@ -244,7 +250,7 @@ class AccountFormScreen(Screen["SaveResult | None"]):
             value = self.query_one("#exchange", Select).value
             if isinstance(value, str):
                 return value
-        return next(iter(exchanges()))
+        return self._start_exchange or next(iter(exchanges()))
 
     def _title(self) -> str:
         if self.mode is FormMode.ADD:

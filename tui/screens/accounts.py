@@ -717,20 +717,14 @@ class AccountsScreen(SectionScreen):
         self._with_secrets(lambda: self._open_add_form(exchange_id))
 
     def _open_add_form(self, exchange_id: str) -> None:
-        from textual.widgets import Select
-
         from tui.screens.account_form import AccountFormScreen, FormMode
 
         assert self.store is not None
-        form = AccountFormScreen(self.store, FormMode.ADD, existing=tuple(self.accounts))
-
-        def preset() -> None:
-            # The form starts on the first exchange; choosing in its Select also refreshes the
-            # environments, as a user's choice would.
-            form.query_one("#exchange", Select).value = exchange_id
-
+        # Opened on that exchange, not switched to it after: the exchange is then part of what
+        # the form started with, and leaving it untouched asks nothing.
+        form = AccountFormScreen(self.store, FormMode.ADD, existing=tuple(self.accounts),
+                                 exchange_id=exchange_id)
         self.app.push_screen(form, self._form_closed)
-        form.call_after_refresh(preset)
 
     def on_unmount(self) -> None:
         from tui.screens.credential_copy import clear_now
