@@ -414,6 +414,34 @@ class AccountFormScreen(Screen["SaveResult | None"]):
         self._initial = self._values()
         first = "#api_key" if self.mode is FormMode.ROTATE else "#name"
         self.query_one(first).focus()
+        if self.mode is FormMode.ROTATE:
+            self._read_current_kind()
+
+    @work(thread=True, exclusive=True, group="current-kind", exit_on_error=False)
+    def _read_current_kind(self) -> None:
+        """Learn the kind of the key being replaced (the secret store may block: a worker), so a
+        new key starts as the same kind: an Ed25519 account rotates to a new Ed25519 pair."""
+        from tui.services.secrets import SecretStoreError
+
+        assert self.account is not None
+        try:
+            secret = self.store.credentials(self.account).secret
+            kind = keypairs.kind_of_secret(secret).kind
+        except (SecretStoreError, ValueError):
+            return  # the save will meet the same problem and say it; HMAC stays the default
+        finally:
+            secret = ""  # no reference to the old secret outlives this
+        self.app.call_from_thread(self._preset_kind, kind)
+
+    def _preset_kind(self, kind: str) -> None:
+        choice = {keypairs.ED25519: KIND_ED25519, keypairs.RSA: KIND_RSA}.get(kind)
+        if choice is None or choice not in {value for _, value in self._kind_offer}:
+            return
+        if self.dirty:
+            return  # the user already chose or typed: their choice stands
+        self.query_one("#key_kind", Select).value = choice
+        # What the form now starts with: leaving it as it is asks nothing.
+        self._initial = {**self._initial, "key_kind": choice}
 
     def on_unmount(self) -> None:
         # Closed: no reference to a private key outlives the form.
