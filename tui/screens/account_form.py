@@ -239,6 +239,8 @@ class AccountFormScreen(Screen["SaveResult | None"]):
         self._locked_seen_for: str | None = None
         #: The PEM being read by a worker (exchange, text, key password), if one is.
         self._pem_reading: tuple[str, str, str] | None = None
+        #: The API key the user was told is stored already: saving it again stores it anyway.
+        self._duplicate_seen_for: str | None = None
 
     # -- building ------------------------------------------------------------------------------
 
@@ -805,6 +807,11 @@ class AccountFormScreen(Screen["SaveResult | None"]):
         try:
             if self.mode is FormMode.ADD:
                 assert creds is not None
+                if self._duplicate_seen_for != creds["api_key"]:
+                    others = self.store.names_with_key(self.exchange_id, creds["api_key"])
+                    if others:
+                        self.app.call_from_thread(self._duplicate_key, creds["api_key"], others)
+                        return
                 account = self.store.add(
                     name,
                     self.exchange_id,
@@ -852,6 +859,18 @@ class AccountFormScreen(Screen["SaveResult | None"]):
         else:
             result = SaveResult(account.id, account.name, self.mode, report)
             self.app.call_from_thread(self.dismiss, result)
+
+    def _duplicate_key(self, api_key: str, others: list[str]) -> None:
+        """The key is stored already: say under which name, and let a second save store it
+        under this name too (rare, but some keep one key under two names on purpose)."""
+        self._saving = False
+        self._duplicate_seen_for = api_key
+        named = ", ".join(f'"{clean(name)}"' for name in others)
+        self._row(validation.API_KEY).show(f"This API key is stored already, as {named}.",
+                                           blocking=False)
+        self._banner(f"This API key is stored already, as {named}. Press ctrl+s again to store "
+                     "it under this name too.", "warning")
+        self._focus_field(validation.API_KEY)
 
     def _locked_refusal(self, api_key: str, message: str) -> None:
         """The exchange refused this machine's address: say what that does not prove, and let
