@@ -24,6 +24,8 @@ from tui.services.text import clean, clean_lines
 from tui.widgets.secret_input import CredentialInput, SecretInput
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from tui.services.accounts import Account, AccountStore
     from tui.services.exchanges.base import ExchangeInfo
     from tui.services.verify import KeyReport
@@ -413,6 +415,8 @@ class AccountFormScreen(Screen["SaveResult | None"]):
                 ("None (the key is not bound to a terminal's list)", NO_WHITELIST)]
 
     def on_mount(self) -> None:
+        for select in self.query(Select):
+            self.watch(select, "expanded", self._select_list_watcher(select), init=False)
         self._initial = self._values()
         first = "#api_key" if self.mode is FormMode.ROTATE else "#name"
         self.query_one(first).focus()
@@ -444,6 +448,33 @@ class AccountFormScreen(Screen["SaveResult | None"]):
         self.query_one("#key_kind", Select).value = choice
         # What the form now starts with: leaving it as it is asks nothing.
         self._initial = {**self._initial, "key_kind": choice}
+
+    def _select_list_watcher(self, select: Select[str]) -> Callable[[bool], None]:
+        # One parameter: Textual passes (old, new) to a callback that takes two.
+        def expanded_changed(expanded: bool) -> None:
+            self._fit_select_list(select, expanded)
+
+        return expanded_changed
+
+    def _fit_select_list(self, select: Select[str], expanded: bool) -> None:
+        """Keep an opened select list off the footer: Textual keeps it inside the screen, and
+        the footer (the form's keys) is part of the screen. Low on a short terminal (a banner
+        above pushes the fields down) the list gets the rows left above the footer, and the
+        form scrolls the select up first when that is too few to be of use."""
+        if not expanded:
+            return
+        overlay = select.query_one("SelectOverlay")
+        footer_y = self.query_one(Footer).region.y
+        room = footer_y - select.region.bottom
+        if room < 6:
+            fields = self.query_one("#fields", VerticalScroll)
+            # Up by as much as the fields can scroll, at most to their top.
+            shift = min(select.region.y - fields.region.y,
+                        int(fields.max_scroll_y - fields.scroll_y))
+            if shift > 0:
+                fields.scroll_to(y=fields.scroll_y + shift, animate=False, immediate=True)
+                room += shift
+        overlay.styles.max_height = max(3, min(12, room))
 
     def on_unmount(self) -> None:
         # Closed: no reference to a private key outlives the form.
