@@ -128,6 +128,9 @@ class GuideScreen(SectionScreen):
         Binding("o", "other_account", "Other account",
                 tooltip="Use another stored account of this exchange in the checklist",
                 id="guide.other_account"),
+        # When "Copy next" cannot run on the checklist step, c says why instead of nothing.
+        # No description: the footer, help and palette list only the real action.
+        Binding("c", "explain_copy", "", show=False),
     ]
 
     DEFAULT_CSS = """
@@ -449,6 +452,18 @@ class GuideScreen(SectionScreen):
             return
         self._copy(store, account, field)
 
+    def action_explain_copy(self) -> None:
+        """Why c copies nothing on the checklist step, and what to do about it."""
+        if self._checklist_problem:
+            message = self._checklist_problem
+        elif self.checklist_store is None or self._checklist_exchange != self.exchange_id:
+            message = "The stored accounts are still being read: press c again in a moment."
+        else:
+            label = exchange(self.exchange_id).label
+            message = (f"Nothing to copy: no {label} account is stored in keylink yet. Go back "
+                       "to the step \"Store it in keylink\" (p) and press a to add it.")
+        self.notify(message, title="Nothing copied", severity="warning", markup=False)
+
     def _copy(self, store: AccountStore, account: Account, field: str) -> None:
         from tui.screens.credential_copy import copy_field
 
@@ -488,6 +503,8 @@ class GuideScreen(SectionScreen):
             return self.step.store
         if action == "copy_next":
             return self.step.checklist and (True if self.checklist_current else None)
+        if action == "explain_copy":
+            return self.step.checklist and self.checklist_current is None
         if action == "other_account":
             return self.step.checklist and len(self.checklist_accounts) > 1
         if action == "next_step":
