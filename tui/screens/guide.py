@@ -155,7 +155,7 @@ class GuideScreen(SectionScreen):
             background: $warning 15%;
         }
         #step-links { margin-top: 1; color: $text-muted; }
-        #checklist { margin-top: 1; }
+        #checklist { margin-bottom: 1; }
     }
     """
 
@@ -191,10 +191,12 @@ class GuideScreen(SectionScreen):
             yield self.step_list
             with VerticalScroll(id="step-detail", can_focus=False):
                 yield Static(id="step-title")
+                # Right under the title: notices (a copy's) stack up from the bottom right,
+                # and at 80x24 they covered the checklist's next-item marker.
+                yield Static(id="checklist")
                 yield Static(id="step-body")
                 yield Static(id="step-extra")
                 yield Static(id="step-security")
-                yield Static(id="checklist")
                 yield Static(id="step-links")
 
     def on_mount(self) -> None:
@@ -452,6 +454,16 @@ class GuideScreen(SectionScreen):
             return
         self._copy(store, account, field)
 
+    def _drop_copy_notices(self) -> None:
+        """Take down the notices of earlier copies: the next copy replaces what they describe,
+        and at 80x24 a stack of them covered the whole step, checklist included."""
+        app = self.app
+        # Textual has no public call to take down one notice (8.x): its own private one, kept
+        # to this place; other notices (warnings, errors) stay.
+        for notice in list(getattr(app, "_notifications", ())):
+            if notice.title == "Copy":
+                app._unnotify(notice)
+
     def action_explain_copy(self) -> None:
         """Why c copies nothing on the checklist step, and what to do about it."""
         if self._checklist_problem:
@@ -466,6 +478,8 @@ class GuideScreen(SectionScreen):
 
     def _copy(self, store: AccountStore, account: Account, field: str) -> None:
         from tui.screens.credential_copy import copy_field
+
+        self._drop_copy_notices()
 
         def sent() -> None:
             current = self.checklist_current
