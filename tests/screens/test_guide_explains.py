@@ -42,6 +42,10 @@ async def test_c_without_a_stored_account_says_what_to_do(keylink_home: Path) ->
         assert "no Bybit account is stored in keylink yet" in notice.message
         assert "press a" in notice.message and "Store it in keylink" in notice.message
         assert app.clipboard == ""
+        # The palette's "Copy next" gives the same answer.
+        app.clear_notifications()
+        screen.explain_unavailable("copy_next")
+        assert "press a" in list(app._notifications)[-1].message
         # On any other step c is not this screen's key: nothing is said.
         app.clear_notifications()
         screen.reveal("login")

@@ -454,6 +454,13 @@ class GuideScreen(SectionScreen):
             return
         self._copy(store, account, field)
 
+    def explain_unavailable(self, action: str) -> None:
+        """For the palette: the same answer as pressing the action's key."""
+        if action == "copy_next" and self.check_action("explain_copy", ()):
+            self.action_explain_copy()
+        else:
+            self.notify("That cannot be used on this step.", markup=False)
+
     def _drop_copy_notices(self) -> None:
         """Take down the notices of earlier copies: the next copy replaces what they describe,
         and at 80x24 a stack of them covered the whole step, checklist included."""
