@@ -45,6 +45,7 @@ async def test_c_without_a_stored_account_says_what_to_do(keylink_home: Path) ->
         # The palette's "Copy next" gives the same answer.
         app.clear_notifications()
         screen.explain_unavailable("copy_next")
+        await wait_for(pilot, lambda: app._notifications)
         assert "press a" in list(app._notifications)[-1].message
         # On any other step c is not this screen's key: nothing is said.
         app.clear_notifications()
