@@ -22,21 +22,30 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 
 
+def _say(line: str) -> None:
+    """Report set-up progress on stderr, so piped output stays clean."""
+    print(line, file=sys.stderr, flush=True)
+
+
 def _ensure_venv(extras: str) -> None:
-    """Create .venv and (re)install keylink when pyproject.toml or the extras changed."""
+    """Create .venv and (re)install keylink when pyproject.toml or the extras changed.
+
+    Everything this prints, pip's own output included, goes to stderr: stdout belongs to the command
+    run after.
+    """
     if sys.version_info < (3, 11):
         sys.exit(f"keylink needs Python 3.11 or newer; this is {sys.version.split()[0]}")
     if not PYTHON.exists():
-        print("dev.py: creating .venv", flush=True)
+        _say("dev.py: creating .venv")
         venv.EnvBuilder(with_pip=True).create(VENV)
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
     stamp = VENV / f".keylink-installed{extras}"
     if stamp.exists() and stamp.read_text() == digest:
         return
-    print(f"dev.py: installing keylink{extras} into .venv", flush=True)
+    _say(f"dev.py: installing keylink{extras} into .venv")
     pip = [str(PYTHON), "-m", "pip", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "install", "--upgrade", "pip"], check=True)
-    subprocess.run([*pip, "install", "-e", f"{ROOT}{extras}"], check=True)
+    subprocess.run([*pip, "install", "--upgrade", "pip"], check=True, stdout=sys.stderr)
+    subprocess.run([*pip, "install", "-e", f"{ROOT}{extras}"], check=True, stdout=sys.stderr)
     stamp.write_text(digest)
 
 

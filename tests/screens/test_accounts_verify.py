@@ -65,7 +65,9 @@ async def test_verify_shows_findings_and_saves_the_result(vault_home: Path, fake
         dangers = [t for t, classes in lines if "-danger" in classes]
         assert any("withdraw" in t.lower() for t in dangers)
         # A key that can withdraw is never green: the headline takes the danger colour.
-        assert any(t.startswith("! The key works, but it can withdraw") for t in dangers)
+        assert any(t.startswith("‼ The key works, but it can withdraw") for t in dangers)
+        # Its own mark, not a warning's "!" nor a failure's "✗".
+        assert any(t.startswith("‼ ") and "withdraw" in t.lower() for t in dangers[1:])
         # The whitelist diff: the terminal's addresses that the key's entries do not cover.
         assert "Whitelist" in text and "Not covered by the key (19)" in text
         warnings = [t for t, classes in lines if "-warning" in classes]
@@ -74,8 +76,9 @@ async def test_verify_shows_findings_and_saves_the_result(vault_home: Path, fake
         check = open_store().get(account.id).last_check
         assert check.ok and check.worst == "danger"
         table = pilot.app.screen_stack[0].query_one("#accounts", DataTable)
-        # Status second so narrow terminals keep it; a key that can withdraw gets "!", not "✓".
-        assert str(table.get_row_at(0)[1]) == "! works"
+        # Status second so narrow terminals keep it; a key that can withdraw gets "‼" (danger),
+        # not "✓" nor a plain warning's "!".
+        assert str(table.get_row_at(0)[1]) == "‼ works"
         assert "read+trade+withdraw" in str(table.get_row_at(0)[-1])
     assert fake.requests  # the call really went over loopback HTTP
 

@@ -45,7 +45,9 @@ async def test_the_whitelist_panel_at_80_columns_keeps_every_address_whole() -> 
         shown = panel.shown.split("\n")
         assert len(shown) > 1 and "".join(shown) == GENERAL
         assert all(ADDRESS_LINE.fullmatch(line) for line in shown)
-        # No box border on the text's rows: only the panel's top rule.
+        # Framed above and below (it looked unfinished with a top rule alone), but no box
+        # border on the text's rows.
+        assert panel.styles.border_top[0] == "round" and panel.styles.border_bottom[0] == "round"
         assert panel.styles.border_left[0] == "" and panel.styles.border_right[0] == ""
         await pilot.press("f")  # one per line
         await pilot.pause()

@@ -26,6 +26,20 @@ def test_six_topics_of_the_facts() -> None:
     assert topic.matches([])
 
 
+async def test_filter_finds_the_words_a_reader_types() -> None:
+    # "whitelist" found nothing: the answers say "address list" and "IP restriction".
+    app = KeylinkApp(start_screen="faq")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = _screen(app)
+        await pilot.press("slash", *"whitelist")
+        shown = screen.visible_topics()
+        assert shown and shown[0] == "trade-safe" and "ip-whitelist" in shown
+        assert "lost-secret" not in shown
+        assert not screen.query_one("#faq-empty", Static).display
+        await pilot.press("escape", "slash", *"Allow list")
+        assert "ip-whitelist" in screen.visible_topics()
+
+
 async def test_slash_focuses_the_filter_and_all_words_must_match() -> None:
     app = KeylinkApp(start_screen="faq")
     async with app.run_test(size=SIZE) as pilot:

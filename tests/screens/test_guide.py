@@ -175,6 +175,18 @@ async def test_f_is_off_on_a_step_without_a_question() -> None:
         assert app.screen is screen
 
 
+def test_only_the_linked_key_is_called_the_safest() -> None:
+    # The create step called a keylink-made pair "Safer" and the next step called the linked key
+    # "the safest choice": one ranking, said the same way on every step.
+    for info in exchanges().values():
+        for step in guide_steps(info.id):
+            text = " ".join((step.body, step.extra, step.security)).lower()
+            if step.id == "linked":
+                assert "safest" in text and "key pair" in text, info.id
+                continue
+            assert "safer" not in text and "safest" not in text, (info.id, step.id)
+
+
 async def test_every_step_fits_at_80x24() -> None:
     app = KeylinkApp()
     async with app.run_test(size=SIZE) as pilot:

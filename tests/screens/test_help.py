@@ -54,6 +54,18 @@ async def test_help_has_no_key_twice_in_one_part() -> None:
         assert len(esc) == 1 and "filter" in esc[0]
 
 
+async def test_help_says_each_thing_once() -> None:
+    # The whitelist's Escape read "Close the file box; In the file box: close it without loading".
+    app = KeylinkApp()
+    async with app.run_test(size=SIZE):
+        for table in help_tables(app):
+            for keys, text in table.rows:
+                assert text.lower().count("file box") <= 1, (table.heading, keys, text)
+        whitelist = next(t for t in help_tables(app) if t.heading.startswith("Whitelist"))
+        esc = [text for keys, text in whitelist.rows if "esc" in keys.split(" / ")]
+        assert esc == ["In the file box: close it without loading"]
+
+
 async def test_help_follows_a_remapped_key() -> None:
     app = KeylinkApp()
     async with app.run_test(size=SIZE):

@@ -11,8 +11,11 @@ from tests.screens.test_accounts_snapshots import (
     sample_report,
     works_report,
 )
+from tui.screens.accounts import AccountsScreen
+from tui.services.accounts import Account, LastCheck
 from tui.services.audit import Finding
 from tui.services.verify import ExchangeError, KeyReport
+from tui.widgets.report_panel import SEVERITY_MARKS
 
 
 async def _headline(report: KeyReport) -> tuple[str, set[str], str]:
@@ -33,8 +36,25 @@ async def test_works_is_green_only_when_nothing_needs_attention():
 
 async def test_a_key_that_can_withdraw_is_never_green():
     text, classes, _ = await _headline(sample_report())
-    assert text.startswith("! The key works, but it can withdraw funds: 1 problem and 1 warning")
+    assert text.startswith("‼ The key works, but it can withdraw funds: 1 problem and 1 warning")
     assert "-danger" in classes and "-ok" not in classes
+
+
+async def test_a_danger_has_its_own_mark_in_the_panel_and_the_table():
+    # A key that could withdraw showed the same "!" as a plain warning.
+    _text, _classes, body = await _headline(sample_report())
+    assert "‼ The key can withdraw funds" in body
+    assert "! 1 terminal address is not bound" in body
+    assert len({SEVERITY_MARKS[s] for s in ("danger", "error", "warning")}) == 3
+
+    def status(worst: str) -> str:
+        account = Account("a1", "Main", "bybit", "mainnet", "", "", "", "", "ref",
+                          LastCheck(True, "2026-01-02T03:04:05Z", "works; read", worst, "works"))
+        return AccountsScreen._cells(account)[1].plain
+
+    assert status("danger") == "‼ works"
+    assert status("warning") == "! works"
+    assert status("ok") == "✓ works"
 
 
 async def test_locked_says_what_it_proves_and_names_the_address_seen():

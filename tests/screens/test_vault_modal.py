@@ -67,6 +67,31 @@ async def test_create_vault_asks_twice_with_a_strength_hint(keylink_home: Path) 
         assert first.encode() not in vault_file.read_bytes()
 
 
+async def test_a_passphrase_error_goes_when_the_passphrase_changes(keylink_home: Path) -> None:
+    # "too easy to guess" stayed under a passphrase that had become strong.
+    async with accounts_app().run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: "not created yet" in status_text(pilot))
+        await pilot.press("a")
+        await wait_for(pilot, lambda: screen_name(pilot) == "CreateVaultScreen")
+        await paste(pilot, "passphrase", "aaaaaaaaaaaaaaaa")
+        await pilot.press("tab", "enter")
+        await pilot.pause()
+        assert "too easy to guess" in message(pilot)
+        pilot.app.screen.query_one("#passphrase").value = ""
+        await paste(pilot, "passphrase", "correct horse battery staple")
+        assert "Strength: hard to guess" in str(
+            pilot.app.screen.query_one("#strength", Static).content)
+        assert message(pilot) == ""
+        # The same for "differ": typing the second entry again clears it.
+        await paste(pilot, "repeat", "correct horse battery stapel")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "differ" in message(pilot)
+        await pilot.press("backspace")
+        await pilot.pause()
+        assert message(pilot) == ""
+
+
 async def test_unlock_retries_after_a_wrong_passphrase(vault_home: Path) -> None:
     async with accounts_app().run_test(size=(100, 34)) as pilot:
         await wait_for(pilot, lambda: screen_name(pilot) == "UnlockVaultScreen")

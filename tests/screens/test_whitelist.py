@@ -240,6 +240,9 @@ async def test_tab_completes_paths_and_the_hint_names_the_start_folder(
         await pilot.press("l", "i", "tab")
         await _settle(app, pilot)
         assert path_box.value == "lists/"
+        # A completion that worked does not say that nothing matched.
+        assert "No file or folder" not in str(hint.render())
+        assert "Tab completes names" in str(hint.render())
         await pilot.press("i", "tab")
         await _settle(app, pilot)
         assert path_box.value == "lists/insilico-202"  # two names agree that far
@@ -247,6 +250,11 @@ async def test_tab_completes_paths_and_the_hint_names_the_start_folder(
         await pilot.press("7", "tab")
         await _settle(app, pilot)
         assert path_box.value == "lists/insilico-2027.txt"
+        assert "No file or folder" not in str(hint.render())
+        await pilot.press("x", "tab")
+        await _settle(app, pilot)
+        assert "No file or folder starts with that name" in str(hint.render())
+        await pilot.press("backspace")
         await pilot.press("enter")
         await _settle(app, pilot)
         assert screen.addresses == ("8.8.8.8",)

@@ -47,6 +47,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        help="a custom API URL (https; http only to 127.0.0.1/::1/localhost)")
     add.add_argument("--whitelist", metavar="PROFILE", default=None,
                      help="whitelist profile id (default: the exchange's usual one)")
+    add.add_argument("--allow-duplicate", action="store_true",
+                     help="store the API key even when another account holds it already")
     _generate_options(add, "make a key pair here: prints the public key to register on the "
                       "exchange, keeps the private key as the secret, then reads the API key the "
                       "exchange assigns (and the passphrase, where there is one)")
@@ -262,6 +264,11 @@ def _run_accounts_add(args: argparse.Namespace) -> int:
         creds = _read_credentials(info.has_passphrase,
                                   generated.private_pem if generated else None)
         creds = _check_like_the_form(info, creds, show_key=generated is None)
+        others = [] if args.allow_duplicate else store.names_with_key(info.id, creds.api_key)
+        if others:
+            named = ", ".join(quoted(clean(name)) for name in others)
+            raise UsageError(f"this API key is stored already, as {named}; to store it under "
+                             f"{quoted(args.name)} too, add --allow-duplicate")
         account = store.add(args.name, info.id, environment, creds, base_url=args.base_url,
                             whitelist=args.whitelist)
     except (ValueError, AccountError, SecretStoreError) as exc:

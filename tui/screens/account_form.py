@@ -24,6 +24,8 @@ from tui.services.text import clean, clean_lines
 from tui.widgets.secret_input import CredentialInput, SecretInput
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from tui.services.accounts import Account, AccountStore
     from tui.services.exchanges.base import ExchangeInfo
     from tui.services.verify import KeyReport
@@ -209,10 +211,16 @@ class AccountFormScreen(Screen["SaveResult | None"]):
         mode: FormMode,
         account: Account | None = None,
         existing: tuple[Account, ...] = (),
+        exchange_id: str | None = None,
     ) -> None:
+        """``exchange_id`` opens the add form on that exchange (the guide's "store it" step)."""
         super().__init__()
         if mode is not FormMode.ADD and account is None:
             raise ValueError(f"the {mode.value} form needs an account")
+        if exchange_id is not None and exchange_id not in exchanges():
+            raise ValueError(f"unknown exchange {exchange_id!r}")
+        #: The exchange the add form opens on (None: the first one).
+        self._start_exchange = exchange_id
         self.store = store
         self.mode = mode
         self.account = account
@@ -233,6 +241,8 @@ class AccountFormScreen(Screen["SaveResult | None"]):
         self._locked_seen_for: str | None = None
         #: The PEM being read by a worker (exchange, text, key password), if one is.
         self._pem_reading: tuple[str, str, str] | None = None
+        #: The API key the user was told is stored already: saving it again stores it anyway.
+        self._duplicate_seen_for: str | None = None
 
     # -- building ------------------------------------------------------------------------------
 
@@ -244,7 +254,7 @@ class AccountFormScreen(Screen["SaveResult | None"]):
             value = self.query_one("#exchange", Select).value
             if isinstance(value, str):
                 return value
-        return next(iter(exchanges()))
+        return self._start_exchange or next(iter(exchanges()))
 
     def _title(self) -> str:
         if self.mode is FormMode.ADD:
@@ -405,9 +415,66 @@ class AccountFormScreen(Screen["SaveResult | None"]):
                 ("None (the key is not bound to a terminal's list)", NO_WHITELIST)]
 
     def on_mount(self) -> None:
+        for select in self.query(Select):
+            self.watch(select, "expanded", self._select_list_watcher(select), init=False)
         self._initial = self._values()
         first = "#api_key" if self.mode is FormMode.ROTATE else "#name"
         self.query_one(first).focus()
+        if self.mode is FormMode.ROTATE:
+            self._read_current_kind()
+
+    @work(thread=True, exclusive=True, group="current-kind", exit_on_error=False)
+    def _read_current_kind(self) -> None:
+        """Learn the kind of the key being replaced (the secret store may block: a worker), so a
+        new key starts as the same kind: an Ed25519 account rotates to a new Ed25519 pair."""
+        from tui.services.secrets import SecretStoreError
+
+        assert self.account is not None
+        try:
+            secret = self.store.credentials(self.account).secret
+            kind = keypairs.kind_of_secret(secret).kind
+        except (SecretStoreError, ValueError):
+            return  # the save will meet the same problem and say it; HMAC stays the default
+        finally:
+            secret = ""  # no reference to the old secret outlives this
+        self.app.call_from_thread(self._preset_kind, kind)
+
+    def _preset_kind(self, kind: str) -> None:
+        choice = {keypairs.ED25519: KIND_ED25519, keypairs.RSA: KIND_RSA}.get(kind)
+        if choice is None or choice not in {value for _, value in self._kind_offer}:
+            return
+        if self.dirty:
+            return  # the user already chose or typed: their choice stands
+        self.query_one("#key_kind", Select).value = choice
+        # What the form now starts with: leaving it as it is asks nothing.
+        self._initial = {**self._initial, "key_kind": choice}
+
+    def _select_list_watcher(self, select: Select[str]) -> Callable[[bool], None]:
+        # One parameter: Textual passes (old, new) to a callback that takes two.
+        def expanded_changed(expanded: bool) -> None:
+            self._fit_select_list(select, expanded)
+
+        return expanded_changed
+
+    def _fit_select_list(self, select: Select[str], expanded: bool) -> None:
+        """Keep an opened select list off the footer: Textual keeps it inside the screen, and
+        the footer (the form's keys) is part of the screen. Low on a short terminal (a banner
+        above pushes the fields down) the list gets the rows left above the footer, and the
+        form scrolls the select up first when that is too few to be of use."""
+        if not expanded:
+            return
+        overlay = select.query_one("SelectOverlay")
+        footer_y = self.query_one(Footer).region.y
+        room = footer_y - select.region.bottom
+        if room < 6:
+            fields = self.query_one("#fields", VerticalScroll)
+            # Up by as much as the fields can scroll, at most to their top.
+            shift = min(select.region.y - fields.region.y,
+                        int(fields.max_scroll_y - fields.scroll_y))
+            if shift > 0:
+                fields.scroll_to(y=fields.scroll_y + shift, animate=False, immediate=True)
+                room += shift
+        overlay.styles.max_height = max(3, min(12, room))
 
     def on_unmount(self) -> None:
         # Closed: no reference to a private key outlives the form.
@@ -771,6 +838,11 @@ class AccountFormScreen(Screen["SaveResult | None"]):
         try:
             if self.mode is FormMode.ADD:
                 assert creds is not None
+                if self._duplicate_seen_for != creds["api_key"]:
+                    others = self.store.names_with_key(self.exchange_id, creds["api_key"])
+                    if others:
+                        self.app.call_from_thread(self._duplicate_key, creds["api_key"], others)
+                        return
                 account = self.store.add(
                     name,
                     self.exchange_id,
@@ -818,6 +890,18 @@ class AccountFormScreen(Screen["SaveResult | None"]):
         else:
             result = SaveResult(account.id, account.name, self.mode, report)
             self.app.call_from_thread(self.dismiss, result)
+
+    def _duplicate_key(self, api_key: str, others: list[str]) -> None:
+        """The key is stored already: say under which name, and let a second save store it
+        under this name too (rare, but some keep one key under two names on purpose)."""
+        self._saving = False
+        self._duplicate_seen_for = api_key
+        named = ", ".join(f'"{clean(name)}"' for name in others)
+        self._row(validation.API_KEY).show(f"This API key is stored already, as {named}.",
+                                           blocking=False)
+        self._banner(f"This API key is stored already, as {named}. Press ctrl+s again to store "
+                     "it under this name too.", "warning")
+        self._focus_field(validation.API_KEY)
 
     def _locked_refusal(self, api_key: str, message: str) -> None:
         """The exchange refused this machine's address: say what that does not prove, and let

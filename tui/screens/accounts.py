@@ -30,7 +30,7 @@ from textual.worker import Worker
 from tui.screens.account_form import AccountFormScreen
 from tui.screens.section import SectionScreen
 from tui.services.text import clean, clean_lines
-from tui.widgets.report_panel import ReportPanel
+from tui.widgets.report_panel import SEVERITY_MARKS, ReportPanel
 from tui.widgets.secret_input import SecretInput
 
 if TYPE_CHECKING:
@@ -106,6 +106,17 @@ def _lock_time(seconds: float | None) -> str:
     minutes = math.ceil(seconds / 60)
     when = "in under a minute" if seconds < 60 else f"in {minutes} min"
     return f", locks {when} if unused"
+
+
+def _has_passphrase(account: Account) -> bool:
+    """False only for an exchange known to have none (an unknown one is left to the copy,
+    which says what is wrong)."""
+    from tui.services.handoff import has_passphrase
+
+    try:
+        return has_passphrase(account)
+    except KeyError:
+        return True
 
 
 def _exchange_label(account: Account) -> str:
@@ -453,6 +464,9 @@ class AccountsScreen(SectionScreen):
         if self.accounts and (self.focused is None or self.focused is table):
             table.focus()  # never pulled away from the report panel by a reload
         self.refresh_bindings()
+        self._show_row_hint(self.selected)
+        if not self._verifying:
+            self._show_verdict(self.selected)
 
     def _fit_columns(self) -> None:
         # The table measures plain strings only; its styled "Last check" cells are sized here.
@@ -482,7 +496,8 @@ class AccountsScreen(SectionScreen):
             style = "$error" if outcome == "failed" else _CHECK_STYLES.get(check.worst, "")
             mark = _STATUS_MARKS[outcome]
             if outcome == "works" and check.worst in ("warning", "danger"):
-                mark = "! works"
+                # The report panel's marks: "‼" funds at risk (it can withdraw), "!" a warning.
+                mark = f"{SEVERITY_MARKS[check.worst]} works"
             status = Content.styled(mark, style)
             # The stored summary starts with the status word: the table shows it once.
             if outcome == "works":
@@ -518,23 +533,35 @@ class AccountsScreen(SectionScreen):
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         account = self.selected
         self.refresh_bindings()  # a cut-short removal offers only delete
-        # Under the table: the copy keys, or what a cut-short removal needs (its row is cut at
-        # 80 columns).
-        hint = _COPY_HINT
-        cut_short = account is not None and account.removing is not None
-        if account is not None and cut_short:
-            hint = (f"The removal of {clean(account.name)} was cut short: its secret may already "
-                    "be gone. Press d to finish removing it.")
-        box = self.query_one("#copy-hint", Static)
-        box.update(Content(hint))
-        box.set_class(cut_short, "-removal")
+        self._show_row_hint(account)
+        self._show_verdict(account)
+
+    def _show_verdict(self, account: Account | None) -> None:
+        """The report panel for the highlighted account: this session's full report, else the
+        verdict stored in accounts.json by an earlier check (shown on start, no network)."""
         panel = self.query_one("#report", ReportPanel)
         report = self.reports.get(account.id) if account else None
         if account is not None and report is not None:
             panel.display = True
             panel.show_report(account.name, report, self._checked_text(account))
+        elif (account is not None and account.last_check is not None
+              and account.removing is None and not self._verifying):
+            panel.display = True
+            panel.show_last_check(account.name, account.last_check, self._checked_text(account))
         elif panel.display and not self._verifying:
             panel.display = False
+
+    def _show_row_hint(self, account: Account | None) -> None:
+        """The line under the table: the copy keys, or what a cut-short removal needs (its row
+        is cut at 80 columns). What the last check found is in the report panel below."""
+        hint = Content(_COPY_HINT)
+        cut_short = account is not None and account.removing is not None
+        if account is not None and cut_short:
+            hint = Content(f"The removal of {clean(account.name)} was cut short: its secret may "
+                           "already be gone. Press d to finish removing it.")
+        box = self.query_one("#copy-hint", Static)
+        box.update(hint)
+        box.set_class(cut_short, "-removal")
 
     @on(DataTable.RowSelected, "#accounts")
     def _row_selected(self, event: DataTable.RowSelected) -> None:
@@ -663,6 +690,12 @@ class AccountsScreen(SectionScreen):
         if field == "name":
             copy_field(self, self.store, account, field)
             return
+        if field == "passphrase" and not _has_passphrase(account):
+            # Information, not a failure: there is nothing to copy, and no unlock is needed.
+            self.notify(f"{_exchange_label(account)} keys have no passphrase: leave the "
+                        "terminal's passphrase field empty. Nothing to copy.",
+                        title="No passphrase", markup=False)
+            return
 
         def copy() -> None:
             if self.store is not None:
@@ -684,20 +717,14 @@ class AccountsScreen(SectionScreen):
         self._with_secrets(lambda: self._open_add_form(exchange_id))
 
     def _open_add_form(self, exchange_id: str) -> None:
-        from textual.widgets import Select
-
         from tui.screens.account_form import AccountFormScreen, FormMode
 
         assert self.store is not None
-        form = AccountFormScreen(self.store, FormMode.ADD, existing=tuple(self.accounts))
-
-        def preset() -> None:
-            # The form starts on the first exchange; choosing in its Select also refreshes the
-            # environments, as a user's choice would.
-            form.query_one("#exchange", Select).value = exchange_id
-
+        # Opened on that exchange, not switched to it after: the exchange is then part of what
+        # the form started with, and leaving it untouched asks nothing.
+        form = AccountFormScreen(self.store, FormMode.ADD, existing=tuple(self.accounts),
+                                 exchange_id=exchange_id)
         self.app.push_screen(form, self._form_closed)
-        form.call_after_refresh(preset)
 
     def on_unmount(self) -> None:
         from tui.screens.credential_copy import clear_now
@@ -982,6 +1009,10 @@ class AccountsScreen(SectionScreen):
             table.update_cell(account.id, column, value,
                               update_width=column not in ("status", "check"))
         self._fit_columns()
+        if self.selected_id == account.id:
+            self._show_row_hint(account)
+            if account.id not in self.reports:
+                self._show_verdict(account)
 
     @staticmethod
     def _checked_text(account: Account) -> str:

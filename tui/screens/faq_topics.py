@@ -25,10 +25,14 @@ class FaqTopic(NamedTuple):
     id: str
     question: str
     answer: str
+    #: Words a reader may type that the text does not use (faq.toml "search"): the answer says
+    #: "address list", the reader types "whitelist".
+    search: tuple[str, ...] = ()
 
     def matches(self, words: Iterable[str]) -> bool:
-        """True when every word occurs in the question or the answer, ignoring case."""
-        haystack = f"{self.question}\n{Content.from_markup(self.answer).plain}".casefold()
+        """True when every word occurs in the question, the answer or its search words, any case."""
+        text = "\n".join((self.question, Content.from_markup(self.answer).plain, *self.search))
+        haystack = text.casefold()
         return all(word.casefold() in haystack for word in words)
 
 
@@ -37,6 +41,7 @@ def faq_topics() -> dict[str, FaqTopic]:
     """The FAQ topics from tui/content/faq.toml, by id, in display order."""
     raw = (CONTENT_DIR / "faq.toml").read_text(encoding="utf-8")
     return {
-        entry["id"]: FaqTopic(entry["id"], entry["question"], entry["answer"].strip())
+        entry["id"]: FaqTopic(entry["id"], entry["question"], entry["answer"].strip(),
+                              tuple(entry.get("search", ())))
         for entry in tomllib.loads(raw)["topic"]
     }

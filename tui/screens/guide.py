@@ -128,6 +128,9 @@ class GuideScreen(SectionScreen):
         Binding("o", "other_account", "Other account",
                 tooltip="Use another stored account of this exchange in the checklist",
                 id="guide.other_account"),
+        # When "Copy next" cannot run on the checklist step, c says why instead of nothing.
+        # No description: the footer, help and palette list only the real action.
+        Binding("c", "explain_copy", "", show=False),
     ]
 
     DEFAULT_CSS = """
@@ -152,7 +155,7 @@ class GuideScreen(SectionScreen):
             background: $warning 15%;
         }
         #step-links { margin-top: 1; color: $text-muted; }
-        #checklist { margin-top: 1; }
+        #checklist { margin-bottom: 1; }
     }
     """
 
@@ -188,10 +191,12 @@ class GuideScreen(SectionScreen):
             yield self.step_list
             with VerticalScroll(id="step-detail", can_focus=False):
                 yield Static(id="step-title")
+                # Right under the title: notices (a copy's) stack up from the bottom right,
+                # and at 80x24 they covered the checklist's next-item marker.
+                yield Static(id="checklist")
                 yield Static(id="step-body")
                 yield Static(id="step-extra")
                 yield Static(id="step-security")
-                yield Static(id="checklist")
                 yield Static(id="step-links")
 
     def on_mount(self) -> None:
@@ -449,8 +454,39 @@ class GuideScreen(SectionScreen):
             return
         self._copy(store, account, field)
 
+    def explain_unavailable(self, action: str) -> None:
+        """For the palette: the same answer as pressing the action's key."""
+        if action == "copy_next" and self.check_action("explain_copy", ()):
+            self.action_explain_copy()
+        else:
+            self.notify("That cannot be used on this step.", markup=False)
+
+    def _drop_copy_notices(self) -> None:
+        """Take down the notices of earlier copies: the next copy replaces what they describe,
+        and at 80x24 a stack of them covered the whole step, checklist included."""
+        app = self.app
+        # Textual has no public call to take down one notice (8.x): its own private one, kept
+        # to this place; other notices (warnings, errors) stay.
+        for notice in list(getattr(app, "_notifications", ())):
+            if notice.title == "Copy":
+                app._unnotify(notice)
+
+    def action_explain_copy(self) -> None:
+        """Why c copies nothing on the checklist step, and what to do about it."""
+        if self._checklist_problem:
+            message = self._checklist_problem
+        elif self.checklist_store is None or self._checklist_exchange != self.exchange_id:
+            message = "The stored accounts are still being read: press c again in a moment."
+        else:
+            label = exchange(self.exchange_id).label
+            message = (f"Nothing to copy: no {label} account is stored in keylink yet. Go back "
+                       "to the step \"Store it in keylink\" (p) and press a to add it.")
+        self.notify(message, title="Nothing copied", severity="warning", markup=False)
+
     def _copy(self, store: AccountStore, account: Account, field: str) -> None:
         from tui.screens.credential_copy import copy_field
+
+        self._drop_copy_notices()
 
         def sent() -> None:
             current = self.checklist_current
@@ -488,6 +524,8 @@ class GuideScreen(SectionScreen):
             return self.step.store
         if action == "copy_next":
             return self.step.checklist and (True if self.checklist_current else None)
+        if action == "explain_copy":
+            return self.step.checklist and self.checklist_current is None
         if action == "other_account":
             return self.step.checklist and len(self.checklist_accounts) > 1
         if action == "next_step":

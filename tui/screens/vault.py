@@ -198,6 +198,9 @@ class UnlockVaultScreen(_VaultDialog):
 class CreateVaultScreen(_VaultDialog):
     """Choose the master passphrase of a new vault (typed twice, with a strength hint)."""
 
+    #: The message shows an error about the typed passphrase (not a store error).
+    _typed_error = False
+
     def compose(self) -> ComposeResult:
         from tui.services.vault import MIN_PASSPHRASE
 
@@ -244,6 +247,18 @@ class CreateVaultScreen(_VaultDialog):
             strength.update(f"{bar}  Strength: {hint}")
         for level in range(5):
             strength.set_class(level == score, f"-s{level}")
+        self._drop_stale_error()
+
+    @on(Input.Changed, "#repeat")
+    def _repeat_changed(self) -> None:
+        self._drop_stale_error()
+
+    def _drop_stale_error(self) -> None:
+        """Clear an error about what was typed once the typing changes: "too easy to guess"
+        must not stay under a passphrase that is now strong. Store errors stay."""
+        if self._typed_error:
+            self._typed_error = False
+            self._say("")
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
@@ -265,11 +280,13 @@ class CreateVaultScreen(_VaultDialog):
             check_new_passphrase(first.value)
         except ValueError as exc:
             self._say(f"{str(exc)[:1].upper()}{str(exc)[1:]}.", "error")
+            self._typed_error = True
             first.focus()
             return
         if first.value != second.value:
             self._say("The two entries differ. Type the passphrase again in the second field.",
                       "error")
+            self._typed_error = True
             second.focus()
             second.select_all()
             return

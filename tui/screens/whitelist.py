@@ -120,8 +120,9 @@ class WhitelistScreen(SectionScreen):
                 tooltip="Load an updated list from a file", id="whitelist.load"),
         Binding("s", "next_profile", "Profile",
                 tooltip="Show the next profile", id="whitelist.profile"),
+        # Same words as the box's own Escape: the help shows one line for the two.
         Binding("escape", "close_file_box", "Close file box", show=False,
-                tooltip="Close the file box", id="whitelist.load.close"),
+                tooltip="In the file box: close it without loading", id="whitelist.load.close"),
     ]
 
     DEFAULT_CSS = """
@@ -318,6 +319,8 @@ class WhitelistScreen(SectionScreen):
         self.query_one("#path", PathInput).focus()
 
     def _hint_folder(self, matches: list[str] | None = None) -> None:
+        """The line under the path box: the names that match, "none matches" for an empty
+        list, or the plain how-to for None."""
         hint = f"Tab completes names. Relative paths start from {clean(str(Path.cwd()))}"
         if matches:
             shown = ", ".join(clean(m) for m in matches[:8])
@@ -339,7 +342,8 @@ class WhitelistScreen(SectionScreen):
             return  # typed on meanwhile: that wins
         path_box.value = completed
         path_box.cursor_position = len(completed)
-        self._hint_folder(matches if len(matches) != 1 else [])
+        # One match: completed, so the plain hint; none: say so; several: name them.
+        self._hint_folder(matches if len(matches) != 1 else None)
 
     def action_close_file_box(self) -> None:
         self.close_file_box()

@@ -916,6 +916,26 @@ class AccountStore:
         self.check_store(account)
         return self.secrets.get(account.secret_ref)
 
+    def names_with_key(self, exchange: str, api_key: str) -> builtins.list[str]:
+        """Names of the stored accounts of ``exchange`` that hold this API key already.
+
+        Storing one key under two names is rare but legitimate, so callers warn and ask rather
+        than refuse. Only that exchange's secrets are read; one that cannot be read (a locked
+        keyring, a cut-short removal) is skipped: this is a courtesy check, not a guarantee."""
+        from tui.services.secrets import SecretStoreError
+
+        names = []
+        for account in self.list():
+            if account.exchange != exchange or account.removing is not None:
+                continue
+            try:
+                stored = self.credentials(account).api_key
+            except (SecretStoreError, AccountError):
+                continue
+            if stored == api_key:
+                names.append(account.name)
+        return names
+
     def record_check(self, account_id: str, check: LastCheck) -> Account:
         """Remember the summary of the last verification."""
         if check.worst not in WORST_LEVELS:

@@ -5,8 +5,8 @@ can be selected and copied by hand. Two things make a hand-copied list paste cle
 
 - lines break only after a comma or a space, never inside an address (a terminal's own
   selection turns every screen line into a line of the copied text);
-- the text's rows carry no box border: the panel has only a top rule with its title, so a
-  selection across rows picks up no ``│``.
+- the text's rows carry no box border: the panel is framed by a top rule with its title and a
+  bottom rule, never by side borders, so a selection across rows picks up no ``│``.
 """
 
 from __future__ import annotations
@@ -53,10 +53,16 @@ class CopyPanel(Vertical):
         width: 1fr;
         height: 1fr;
         border-top: round $border-blurred;
+        border-bottom: round $border-blurred;
         border-title-color: $text-muted;
         padding: 0 0 0 1;
-        &:focus-within { border-top: round $border; border-title-color: $text; }
-        &.-copied { border-top: round $success; border-title-color: $success; }
+        &:focus-within {
+            border-top: round $border; border-bottom: round $border; border-title-color: $text;
+        }
+        &.-copied {
+            border-top: round $success; border-bottom: round $success;
+            border-title-color: $success;
+        }
         #copy-status { height: auto; margin-bottom: 1; padding-right: 1; }
         #copy-text { height: 1fr; border: none; padding: 0; background: $surface; }
     }

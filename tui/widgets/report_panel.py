@@ -13,10 +13,12 @@ from tui.services.exchanges.base import PERMISSIONS
 from tui.services.text import clean
 
 if TYPE_CHECKING:
+    from tui.services.accounts import LastCheck
     from tui.services.verify import KeyReport
 
-#: Finding severities, worst first, with the mark shown before each line.
-SEVERITY_MARKS = {"danger": "✗", "error": "✗", "warning": "!", "info": "i", "ok": "✓"}
+#: Finding severities, worst first, with the mark shown before each line. A danger (funds at
+#: risk: the key can withdraw) has its own mark: "!" is a warning and "✗" a check that failed.
+SEVERITY_MARKS = {"danger": "‼", "error": "✗", "warning": "!", "info": "i", "ok": "✓"}
 #: Plain words for the key types the exchanges report.
 _KEY_TYPES = {
     "linked": "linked to a third-party app (IPs preset by the exchange)",
@@ -60,9 +62,10 @@ def _headline(report: KeyReport) -> str:
         parts.append(_plural(dangers, "problem"))
     if warnings:
         parts.append(_plural(warnings, "warning"))
+    mark = SEVERITY_MARKS["danger" if dangers else "warning"]
     if report.can_withdraw:
-        return f"! The key works, but it can withdraw funds: {' and '.join(parts)}."
-    return f"! The key works, with {' and '.join(parts)} to look at."
+        return f"{mark} The key works, but it can withdraw funds: {' and '.join(parts)}."
+    return f"{mark} The key works, with {' and '.join(parts)} to look at."
 
 
 def headline_class(report: KeyReport) -> str:
@@ -71,6 +74,19 @@ def headline_class(report: KeyReport) -> str:
     if report.status == "failed":
         return "-danger"
     return f"-{report.worst}"
+
+
+def stored_mark(check: LastCheck) -> tuple[str, str]:
+    """The mark and severity class of a stored check ("✗", "danger" for one that failed): the same
+    marks the table and a full report use."""
+    outcome = check.outcome
+    if outcome == "failed":
+        return "✗", "danger"
+    if outcome == "locked":
+        return "●", check.worst if check.worst in SEVERITY_MARKS else "info"
+    if check.worst in ("warning", "danger"):
+        return SEVERITY_MARKS[check.worst], check.worst
+    return "✓", check.worst if check.worst in SEVERITY_MARKS else "ok"
 
 
 def _text(text: str) -> Content:
@@ -126,6 +142,21 @@ class ReportPanel(VerticalScroll, can_focus=True):
         self.border_subtitle = Content(clean(checked_at))  # from accounts.json
         self.remove_children()
         self.mount_all(self._lines(report))
+        self.scroll_home(animate=False)
+
+    def show_last_check(self, account_name: str, check: LastCheck, checked_at: str = "") -> None:
+        """Show the verdict kept in accounts.json from an earlier session: only its summary is
+        stored, so the panel says that and how to see every finding (no network here)."""
+        self.border_title = Content(f"Verification · {clean(account_name)}")
+        self.border_subtitle = Content(clean(checked_at))
+        mark, level = stored_mark(check)
+        self.remove_children()
+        self.mount_all([
+            # The summary comes from accounts.json: outside text, never markup.
+            Static(_text(f"{mark} Last check: {check.summary}"), classes=f"headline -{level}"),
+            Static("Only this summary is kept between sessions: press v to check again and see "
+                   "every finding.", classes="hint", markup=False),
+        ])
         self.scroll_home(animate=False)
 
     def _lines(self, report: KeyReport) -> list[Static]:
