@@ -554,8 +554,8 @@ class AccountStore:
             aside = self._move_aside()
             self.load_problem = (
                 f"the accounts file was damaged ({exc}); it was moved to {aside} "
-                "and keylink started with no accounts. `keylink doctor` lists it and puts its "
-                "accounts back once it reads as JSON; no secret it names is deleted meanwhile"
+                "and keylink started with no accounts. `keylink doctor --restore FILE` puts its "
+                "accounts back; no secret it names is deleted meanwhile"
             )
             return []
         return accounts
