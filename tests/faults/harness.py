@@ -375,21 +375,20 @@ def repair_loop(cli: Cli, runs: int, seed: int = 21) -> Tally:
     planted: set[str] = set()
     for _ in range(runs):
         roll = rng.random()
-        if roll < 0.25:
+        broken = [p for p in config.glob("accounts.json.damaged-*")
+                  if not p.read_bytes().rstrip().endswith(b"}")]
+        if roll < 0.2:
             # Damage the current file (a lost closing brace) and let keylink move it aside.
             path = config / "accounts.json"
             if path.exists():
                 path.write_bytes(path.read_bytes().rstrip()[:-1])
                 cli("accounts", "list")
             add_account()
-        elif roll < 0.4:
-            # Fix a moved-aside file by hand (the brace put back), so it can be read.
-            broken = [p for p in config.glob("accounts.json.damaged-*")
-                      if not p.read_bytes().rstrip().endswith(b"}")]
-            if broken:
-                target = rng.choice(broken)
+        elif roll < 0.6 and broken:
+            # The user fixes the moved-aside files by hand (the brace put back): readable.
+            for target in broken:
                 target.write_bytes(target.read_bytes().rstrip() + b"}\n")
-        elif roll < 0.5:
+        elif roll < 0.7:
             add_account()
         planted |= plant_orphans()
         (config / f".accounts.json.f{rng.getrandbits(24):x}.tmp").write_text("half")
@@ -434,6 +433,12 @@ def repair_loop(cli: Cli, runs: int, seed: int = 21) -> Tally:
         lost = bool(gone)
         if gone:
             problems.append(f"{len(gone)} secret(s) named by an accounts file deleted")
+        if sent:
+            stored = set(v.names("keylink"))
+            cut = ("cut before any delete" if planted <= stored else
+                   "cut after deleting all orphans" if not planted & stored else
+                   "cut between deletes")
+            tally.by_kind[cut] = tally.by_kind.get(cut, 0) + 1
         # Finish with an uninterrupted repair: orphans go exactly when they can be proven.
         done = cli("doctor", "--repair", "--yes")
         if done.returncode != 0:
