@@ -324,6 +324,32 @@ async def test_the_watcher_waits_for_a_file_being_written_and_never_moves_it_asi
     assert list(config.glob("accounts.json.damaged-*")) == []
 
 
+async def test_a_save_over_an_unreadable_file_says_it_moved_it_aside(
+    vault_home: Path, monkeypatch
+) -> None:
+    from tui.services.credentials import Credentials
+
+    monkeypatch.setattr(AccountsScreen, "WATCH_INTERVAL", 0.2)
+    monkeypatch.setattr(AccountsScreen, "RETRY_DELAY", 0.2)
+    open_store().add("Main", "bybit", "mainnet", Credentials(BYBIT_KEY, BYBIT_SECRET))
+    config = vault_home / "config" / "keylink"
+    path = config / "accounts.json"
+    async with accounts_app().run_test(size=(100, 34)) as pilot:
+        await unlock(pilot)
+        await wait_for(pilot, lambda: table_names(pilot) == ["Main"])
+        banner = accounts_screen(pilot).query_one("#load-problem", Static)
+        damaged = path.read_bytes()[:-3]
+        path.write_bytes(damaged)
+        await wait_for(pilot, lambda: "moved nothing" in str(banner.content), timeout=15)
+        await add_bybit(pilot, name="Fresh")
+        # The save moved the damaged file aside (as at start-up): the notice says so now.
+        await wait_for(pilot, lambda: "moved to" in str(banner.content), timeout=15)
+        said = " ".join(str(banner.content).split())
+        assert "moved nothing" not in said and "doctor --restore" in said
+        [aside] = config.glob("accounts.json.damaged-*")
+        assert aside.read_bytes() == damaged and str(aside) in said
+
+
 async def test_okx_account_with_passphrase_is_saved(vault_home: Path) -> None:
     async with accounts_app().run_test(size=(100, 40)) as pilot:
         await unlock(pilot)

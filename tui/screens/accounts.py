@@ -310,6 +310,9 @@ class AccountsScreen(SectionScreen):
         self._file_looked = False
         #: The load-problem notice is the watcher's (an unreadable file), cleared by a good read.
         self._watch_problem = False
+        #: The store's load problem last shown (a new one, e.g. a save moved the file aside, is
+        #: shown again).
+        self._shown_problem: str | None = None
         self.set_interval(self.WATCH_INTERVAL, self._watch_file)
 
     # -- following the file --------------------------------------------------------------------
@@ -443,6 +446,7 @@ class AccountsScreen(SectionScreen):
         self.store = store
         self._show_accounts(accounts)
         if store.load_problem:
+            self._shown_problem = store.load_problem
             self._show_banner("#load-problem", f"Accounts file: {store.load_problem}.")
         self._update_status()
         after, self._after_open = self._after_open, None
@@ -609,7 +613,20 @@ class AccountsScreen(SectionScreen):
         except AccountError as exc:
             self.app.call_from_thread(self._show_banner, "#load-problem", str(exc))
             return
-        self.app.call_from_thread(self._show_accounts, accounts, select_id)
+        self.app.call_from_thread(self._reloaded, accounts, select_id, store.load_problem)
+
+    def _reloaded(self, accounts: list[Account], select_id: str | None,
+                  problem: str | None) -> None:
+        # A save reads the file first and moves a damaged one aside (as at start-up): say so,
+        # in place of the watcher's "moved nothing", which is no longer true.
+        if problem and problem != self._shown_problem:
+            self._shown_problem = problem
+            self._watch_problem = False
+            self._show_banner("#load-problem", f"Accounts file: {problem}.")
+        elif self._watch_problem:
+            self._watch_problem = False
+            self._show_banner("#load-problem", "")
+        self._show_accounts(accounts, select_id)
 
     # -- bindings ------------------------------------------------------------------------------
 
