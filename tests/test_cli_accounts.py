@@ -366,3 +366,22 @@ def test_the_form_checks_apply(cli: Cli):
     assert "keylink: warning: Bybit API keys are usually" in odd.stderr
     assert "5 characters" in odd.stderr
     assert [a["name"] for a in json.loads(cli("accounts", "list", "--json").stdout)] == ["Odd"]
+
+
+def test_a_hostile_vault_header_is_refused_at_once_naming_the_vault(cli: Cli):
+    import time
+
+    from tests.services.test_vault import set_header_cost
+
+    assert cli("accounts", "add", "Main", "--exchange", "bybit", stdin=BYBIT_LINES).returncode == 0
+    vault = cli.data / "vault.json"
+    content = set_header_cost(vault, 2**20, 8, 16)  # 1 GiB, 16 passes: once 30 s, then "keyring"
+    start = time.monotonic()
+    result = cli("copy", "Main", "--field", "secret", "--print")
+    elapsed = time.monotonic() - start
+    assert result.returncode == 2, result.stderr
+    assert str(vault) in result.stderr and "more key-derivation work" in result.stderr
+    assert "keyring" not in result.stderr.lower()
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert elapsed < 10  # a process start, not a 1 GiB scrypt (well under a second in-process)
+    assert vault.read_bytes() == content

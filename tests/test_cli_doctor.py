@@ -147,3 +147,111 @@ def test_verify_all_with_only_cut_short_removals_says_so(cli: Cli):
     assert "skipped: the removal of 'Going' was cut short" in result.stderr
     assert "every saved account's removal was cut short" in result.stderr
     assert "no saved accounts yet" not in result.stderr
+
+
+def _refs(cli: Cli) -> set[str]:
+    return set(_open_vault(cli).names("keylink"))
+
+
+def _add_two_and_damage(cli: Cli) -> tuple[bytes, set[str]]:
+    """Main and Spare, then accounts.json loses its closing brace (as an editor might leave
+    it); (the damaged bytes, the two secret refs)."""
+    for name in ("Main", "Spare"):
+        added = cli("accounts", "add", name, "--exchange", "bybit", stdin=BYBIT_LINES)
+        assert added.returncode == 0, added.stderr
+    path = cli.config / "accounts.json"
+    refs = {a["secret_ref"] for a in json.loads(path.read_text())["accounts"]}
+    damaged = path.read_bytes().rstrip()[:-1]
+    path.write_bytes(damaged)
+    return damaged, refs
+
+
+def test_damage_then_repair_yes_keeps_every_secret(cli: Cli):
+    # The issue's reproduction, nothing more: damage accounts.json, `doctor --repair --yes`.
+    _damaged, refs = _add_two_and_damage(cli)
+    repaired = cli("doctor", "--repair", "--yes")
+    assert repaired.returncode == 0, repaired.stderr
+    assert _refs(cli) == refs
+
+
+def test_repair_never_deletes_the_secrets_of_a_moved_aside_file(cli: Cli):
+    # Issue 15: the damaged file was moved aside, doctor called every secret orphaned, and
+    # --repair deleted them all although the moved-aside file still named every account.
+    damaged, refs = _add_two_and_damage(cli)
+    _open_vault(cli).set("keylink", "account-gone-1", "{}")  # a real orphan: no file names it
+    facts = _doctor_json(cli)
+    [aside] = facts["moved_aside"]
+    assert Path(aside["path"]).name.startswith("accounts.json.damaged-")
+    assert Path(aside["path"]).read_bytes() == damaged
+    assert aside["accounts"] is None and "not valid JSON" in aside["problem"]
+    assert facts["orphaned_secrets"] is None  # an unreadable file may name any secret
+    assert any("no secret can be proven orphaned" in why for why in facts["unchecked"])
+    text = cli("doctor").stdout
+    assert aside["path"] in text and "--restore" in text
+
+    (cli.config / ".accounts.json.x1y2.tmp").write_text("half")  # temp files still go
+    repaired = cli("doctor", "--repair", "--yes")
+    assert repaired.returncode == 0, repaired.stderr
+    assert "deleted 0 secrets and 1 temp file" in repaired.stdout, repaired.stdout
+    assert "no secret can be proven orphaned" in repaired.stdout
+    assert refs | {"account-gone-1"} <= _refs(cli)  # nothing deleted, the orphan neither
+    assert Path(aside["path"]).read_bytes() == damaged
+
+    # Fixed by hand (the brace put back): its accounts are named, the real orphan is not.
+    Path(aside["path"]).write_bytes(damaged + b"}\n")
+    facts = _doctor_json(cli)
+    assert sorted(facts["moved_aside"][0]["accounts"]) == ["Main", "Spare"]
+    assert facts["orphaned_secrets"] == 1
+    repaired = cli("doctor", "--repair", "--yes")
+    assert repaired.returncode == 0 and "deleted 1 secret " in repaired.stdout, repaired.stdout
+    assert _refs(cli) == refs  # only the real orphan went
+
+    # Restore: one commit, read back, and the accounts work again.
+    restored = cli("doctor", "--restore", aside["path"])
+    assert restored.returncode == 0, restored.stderr
+    assert "restored 2 accounts: Main, Spare" in restored.stdout
+    assert not Path(aside["path"]).exists()
+    assert list(cli.config.glob("accounts.json.restored-*"))
+    listed = json.loads(cli("accounts", "list", "--json").stdout)
+    assert sorted(a["name"] for a in listed) == ["Main", "Spare"]
+    copied = cli("copy", "Main", "--field", "secret", "--print")
+    assert copied.returncode == 0 and copied.stdout.strip() == BYBIT_LINES.split()[1]
+    after = _doctor_json(cli)
+    assert (after["orphaned_secrets"], after["accounts_without_secret"]) == (0, [])
+    assert after["moved_aside"] == []
+
+
+def test_restore_refuses_a_file_it_cannot_read_and_changes_nothing(cli: Cli):
+    _damaged, refs = _add_two_and_damage(cli)
+    cli("accounts", "list")  # moves it aside
+    [aside] = cli.config.glob("accounts.json.damaged-*")
+    before = aside.read_bytes()
+    refused = cli("doctor", "--restore", str(aside))
+    assert refused.returncode == 2
+    assert "not valid JSON at line" in refused.stderr and str(aside) in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert aside.read_bytes() == before and not (cli.config / "accounts.json").exists()
+    other = cli("doctor", "--restore", str(cli.config / "accounts.json"))
+    assert other.returncode == 2 and "not a moved-aside accounts file" in other.stderr
+    assert _refs(cli) == refs
+
+
+def test_restore_keeps_accounts_added_since_and_refuses_a_name_clash(cli: Cli):
+    _damaged, refs = _add_two_and_damage(cli)
+    cli("accounts", "list")
+    [aside] = cli.config.glob("accounts.json.damaged-*")
+    aside.write_bytes(aside.read_bytes() + b"}\n")
+    added = cli("accounts", "add", "Main", "--exchange", "bybit", stdin=BYBIT_LINES)
+    assert added.returncode == 0, added.stderr
+    clash = cli("doctor", "--restore", str(aside))
+    assert clash.returncode == 2 and "'Main' already exists" in clash.stderr
+    assert aside.exists()
+    assert cli("accounts", "remove", "Main", "--yes").returncode == 0
+    third = cli("accounts", "add", "Third", "--exchange", "bybit", stdin=BYBIT_LINES)
+    assert third.returncode == 0, third.stderr
+    restored = cli("doctor", "--restore", str(aside))
+    assert restored.returncode == 0, restored.stderr
+    listed = json.loads(cli("accounts", "list", "--json").stdout)
+    assert [a["name"] for a in listed] == ["Third", "Main", "Spare"]
+    assert refs < _refs(cli)
+    assert _doctor_json(cli)["orphaned_secrets"] == 0

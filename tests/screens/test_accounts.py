@@ -274,6 +274,82 @@ async def test_damaged_accounts_file_is_reported_and_the_screen_still_works(
             "Bybit main")
 
 
+async def test_the_watcher_waits_for_a_file_being_written_and_never_moves_it_aside(
+    vault_home: Path, monkeypatch
+) -> None:
+    import asyncio
+
+    from tui.services.credentials import Credentials
+
+    monkeypatch.setattr(AccountsScreen, "WATCH_INTERVAL", 0.2)
+    monkeypatch.setattr(AccountsScreen, "SETTLE_QUIET", 0.3, raising=False)
+    monkeypatch.setattr(AccountsScreen, "RETRY_DELAY", 0.3, raising=False)
+    store = open_store()
+    store.add("Main", "bybit", "mainnet", Credentials(BYBIT_KEY, BYBIT_SECRET))
+    config = vault_home / "config" / "keylink"
+    path = config / "accounts.json"
+    async with accounts_app().run_test(size=(100, 34)) as pilot:
+        await unlock(pilot)
+        await wait_for(pilot, lambda: table_names(pilot) == ["Main"])
+        banner = accounts_screen(pilot).query_one("#load-problem", Static)
+        # An editor writes the file in place, in two parts 0.15 s apart (another keylink
+        # added "Second"): the first half is never taken for a damaged file.
+        other = open_store()
+        other.add("Second", "bybit", "mainnet", Credentials(BYBIT_KEY, BYBIT_SECRET))
+        whole = path.read_bytes()
+        store_doc = json.loads(whole)
+        store_doc["accounts"] = store_doc["accounts"][:1]
+        path.write_bytes(json.dumps(store_doc).encode())  # back to Main only, settled
+        await wait_for(pilot, lambda: table_names(pilot) == ["Main"])
+        with path.open("r+b") as handle:
+            handle.truncate(0)
+            handle.write(whole[: len(whole) // 2])
+            handle.flush()
+            await asyncio.sleep(0.15)
+            handle.write(whole[len(whole) // 2:])
+        await wait_for(pilot, lambda: table_names(pilot) == ["Main", "Second"])
+        assert not banner.has_class("-shown")
+        # Left unparseable: tried again, then a notice; the table keeps what it showed.
+        path.write_bytes(whole[:-3])
+        await wait_for(pilot, lambda: banner.has_class("-shown"), timeout=15)
+        said = " ".join(str(banner.content).split())
+        assert str(path) in said and "moved nothing" in said
+        assert table_names(pilot) == ["Main", "Second"]
+        assert list(config.glob("accounts.json.damaged-*")) == []
+        assert path.read_bytes() == whole[:-3]
+        # Fixed: read at once, the notice goes.
+        path.write_bytes(whole)
+        await wait_for(pilot, lambda: not banner.has_class("-shown"), timeout=15)
+        assert table_names(pilot) == ["Main", "Second"]
+    assert list(config.glob("accounts.json.damaged-*")) == []
+
+
+async def test_a_save_over_an_unreadable_file_says_it_moved_it_aside(
+    vault_home: Path, monkeypatch
+) -> None:
+    from tui.services.credentials import Credentials
+
+    monkeypatch.setattr(AccountsScreen, "WATCH_INTERVAL", 0.2)
+    monkeypatch.setattr(AccountsScreen, "RETRY_DELAY", 0.2)
+    open_store().add("Main", "bybit", "mainnet", Credentials(BYBIT_KEY, BYBIT_SECRET))
+    config = vault_home / "config" / "keylink"
+    path = config / "accounts.json"
+    async with accounts_app().run_test(size=(100, 34)) as pilot:
+        await unlock(pilot)
+        await wait_for(pilot, lambda: table_names(pilot) == ["Main"])
+        banner = accounts_screen(pilot).query_one("#load-problem", Static)
+        damaged = path.read_bytes()[:-3]
+        path.write_bytes(damaged)
+        await wait_for(pilot, lambda: "moved nothing" in str(banner.content), timeout=15)
+        await add_bybit(pilot, name="Fresh")
+        # The save moved the damaged file aside (as at start-up): the notice says so now.
+        await wait_for(pilot, lambda: "moved to" in str(banner.content), timeout=15)
+        said = " ".join(str(banner.content).split())
+        assert "moved nothing" not in said and "doctor --restore" in said
+        [aside] = config.glob("accounts.json.damaged-*")
+        assert aside.read_bytes() == damaged and str(aside) in said
+
+
 async def test_okx_account_with_passphrase_is_saved(vault_home: Path) -> None:
     async with accounts_app().run_test(size=(100, 40)) as pilot:
         await unlock(pilot)

@@ -149,6 +149,23 @@ async def test_damaged_vault_is_reported_and_left_alone(vault_home: Path) -> Non
     assert vault_file.read_bytes() == damaged
 
 
+async def test_a_hostile_vault_header_is_refused_in_the_modal_naming_the_vault(
+        vault_home: Path) -> None:
+    from tests.services.test_vault import set_header_cost
+
+    vault_file = vault_home / "data" / "keylink" / "vault.json"
+    content = set_header_cost(vault_file, 2**20, 8, 16)
+    async with accounts_app().run_test(size=(100, 34)) as pilot:
+        await wait_for(pilot, lambda: screen_name(pilot) == "UnlockVaultScreen")
+        await paste(pilot, "passphrase", PASSPHRASE)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "damaged" in message(pilot), timeout=3.0)
+        said = " ".join(message(pilot).split())
+        assert "more key-derivation work than keylink ever writes" in said
+        assert "keyring" not in said.lower()
+    assert vault_file.read_bytes() == content
+
+
 async def test_the_cli_passphrase_variable_unlocks_without_a_modal(
     vault_home: Path, monkeypatch
 ) -> None:

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import TEST_VAULT_PASSPHRASE
 from tui.services.vault import (
     ScryptParams,
     Vault,
@@ -212,16 +213,68 @@ def test_a_file_nested_too_deeply_for_the_parser_is_damage(vault, content):
     assert vault.path.read_bytes() == content
 
 
-def test_hostile_kdf_cost_in_header_is_refused_before_deriving(vault):
+def set_header_cost(path: Path, n: int, r: int, p: int) -> bytes:
+    """Rewrite a vault's scrypt cost (with a matching header checksum); the new bytes."""
     import hashlib
 
-    doc = json.loads(vault.path.read_text())
-    doc["header"]["n"] = 2**30
+    doc = json.loads(path.read_text())
+    doc["header"].update(n=n, r=r, p=p)
     canonical = json.dumps(doc["header"], sort_keys=True, separators=(",", ":")).encode()
     doc["header_sha256"] = hashlib.sha256(canonical).hexdigest()
-    vault.path.write_text(json.dumps(doc))
-    with pytest.raises(VaultDamagedError, match="impossible scrypt cost"):
+    path.write_text(json.dumps(doc))
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize(("n", "r", "p"), [
+    (2**30, 8, 1),    # past any cap
+    (2**20, 8, 16),   # 1 GiB, 16 passes: once accepted, 30 s and then a keyring "timeout"
+    (2**18, 16, 1),   # 512 MiB: once accepted
+    (2**17, 8, 8),    # 8 times the default's work: once accepted
+    (2**17, 1024, 1),  # r huge
+])
+def test_hostile_kdf_cost_in_header_is_refused_before_deriving(vault, n, r, p):
+    import time
+
+    content = set_header_cost(vault.path, n, r, p)
+    start = time.monotonic()
+    with pytest.raises(VaultDamagedError) as caught:
         _reopen(vault).unlock(PASSPHRASE)
+    assert time.monotonic() - start < 1.0  # refused from the header, scrypt never ran
+    message = str(caught.value)
+    assert "impossible" in message or "more key-derivation work than keylink ever writes" in message
+    assert "keyring" not in message.lower()
+    assert vault.path.read_bytes() == content
+
+
+def test_the_kdf_cap_allows_what_keylink_writes_with_headroom():
+    ScryptParams()  # what keylink writes
+    ScryptParams(log2_n=18, r=8, p=1)  # a default twice as hard
+    ScryptParams(log2_n=17, r=8, p=4)
+    with pytest.raises(ValueError, match="too much work"):
+        ScryptParams(log2_n=18, r=8, p=4)
+    with pytest.raises(ValueError, match="too much memory"):
+        ScryptParams(log2_n=19, r=8, p=1)
+
+
+def test_a_hostile_header_through_the_secret_store_names_the_vault_not_the_keyring(
+        vault_secrets):
+    import time
+
+    from tui.services.secrets import SecretStore, VaultDamaged
+    from tui.services.vault import Vault
+
+    path = vault_secrets.vault.path
+    content = set_header_cost(path, 2**20, 8, 16)
+    store = SecretStore.open(vault=Vault(path))
+    start = time.monotonic()
+    with pytest.raises(VaultDamaged) as caught:
+        store.unlock(TEST_VAULT_PASSPHRASE)
+    assert time.monotonic() - start < 1.0
+    message = str(caught.value)
+    assert str(path) in message and "more key-derivation work" in message
+    assert "may have been tampered with" in message
+    assert "keyring" not in message.lower()
+    assert path.read_bytes() == content
 
 
 def test_a_vault_replaced_by_another_passphrase_asks_to_unlock_again(vault, cheap_kdf):

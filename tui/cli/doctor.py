@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 
 from tui import __version__
@@ -22,6 +23,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "files (asks first)")
     p.add_argument("--yes", action="store_true",
                    help="with --repair: do not ask (required when not run in a terminal)")
+    p.add_argument("--restore", metavar="FILE",
+                   help="put the accounts of a moved-aside accounts file (accounts.json.damaged-…, "
+                   "listed by doctor) back into accounts.json")
     p.set_defaults(handler=_run_doctor)
 
 
@@ -51,7 +55,8 @@ def _health(store, *, repair: bool, yes: bool) -> dict[str, object]:  # store: A
         health = store.audit()
     except (AccountError, SecretStoreError) as exc:
         return {"accounts_without_secret": None, "orphaned_secrets": None, "temp_files": None,
-                "unfinished_removals": None, "unchecked": [str(exc)], "repaired": None}
+                "unfinished_removals": None, "unchecked": [str(exc)], "repaired": None,
+                "moved_aside": _aside_facts(store)}
     result: dict[str, object] = {
         "accounts_without_secret": health.accounts_without_secret,
         "orphaned_secrets": (len(health.orphaned_secrets)
@@ -60,6 +65,7 @@ def _health(store, *, repair: bool, yes: bool) -> dict[str, object]:  # store: A
         "unfinished_removals": health.unfinished_removals,
         "unchecked": health.unchecked,
         "repaired": None,
+        "moved_aside": [_aside_fact(f) for f in health.moved_aside],
     }
     removals = len(health.unfinished_removals)
     loose = len(health.orphaned_secrets or []) + len(health.temp_files) + removals
@@ -80,8 +86,20 @@ def _health(store, *, repair: bool, yes: bool) -> dict[str, object]:  # store: A
         raise UsageError(f"repair stopped: {exc}") from None
     result["repaired"] = {"orphaned_secrets": done.orphaned_secrets, "temp_files": done.temp_files,
                           "removals_finished": done.removals_finished,
-                          "removals_left": done.removals_left}
+                          "removals_left": done.removals_left,
+                          "secrets_kept": done.secrets_kept}
     return result
+
+
+def _aside_fact(aside) -> dict[str, object]:  # aside: accounts.AsideFile
+    return {"path": str(aside.path), "accounts": aside.names, "problem": aside.problem}
+
+
+def _aside_facts(store) -> list[dict[str, object]]:  # store: AccountStore
+    try:
+        return [_aside_fact(f) for f in store.moved_aside()]
+    except Exception:  # only advice: the error already reported says what is wrong
+        return []
 
 
 def _count(n: int, word: str) -> str:
@@ -128,7 +146,8 @@ def _doctor_facts(*, repair: bool = False, yes: bool = False) -> dict[str, objec
     except AccountError as exc:
         accounts, problem = None, str(exc)
         health = {"accounts_without_secret": None, "orphaned_secrets": None, "temp_files": None,
-                  "unfinished_removals": None, "unchecked": [str(exc)], "repaired": None}
+                  "unfinished_removals": None, "unchecked": [str(exc)], "repaired": None,
+                  "moved_aside": []}
     env = os.environ
     local = clipboard.has_local_clipboard()
     ssh = bool(env.get("SSH_CONNECTION") or env.get("SSH_TTY") or env.get("SSH_CLIENT"))
@@ -164,6 +183,13 @@ def _run_doctor(args: argparse.Namespace) -> int:
 
     from tui.services.text import clean
 
+    if args.restore is not None:
+        if args.repair:
+            from tui.cli.common import UsageError
+
+            raise UsageError("--restore and --repair are separate steps: restore first, then "
+                             "run `keylink doctor --repair` if it still finds loose ends")
+        return _restore(args.restore)
     facts = _doctor_facts(repair=args.repair, yes=args.yes)
     if args.json:
         print(json.dumps(facts, indent=2))
@@ -212,6 +238,32 @@ def _run_doctor(args: argparse.Namespace) -> int:
     return 0
 
 
+def _restore(file: str) -> int:
+    """`doctor --restore FILE`: one commit, read back, then the file is renamed out of the way."""
+    from pathlib import Path
+
+    from tui.cli.common import UsageError
+    from tui.services.accounts import AccountError, AccountStore
+    from tui.services.secrets import SecretStore
+    from tui.services.text import clean
+
+    store = AccountStore(SecretStore.open())
+    try:
+        done = store.restore(Path(file).expanduser().absolute())
+    except AccountError as exc:
+        raise UsageError(str(exc)) from None
+    lines = []
+    if done.restored:
+        lines.append(f"restored {len(done.restored)} account"
+                     f"{'' if len(done.restored) == 1 else 's'}: {', '.join(done.restored)}")
+    if done.already:
+        lines.append(f"already in {store.path}: {', '.join(done.already)}")
+    lines.append(f"the moved-aside file is kept as {done.kept_as}")
+    lines.append("run `keylink doctor` to check that their secrets are there")
+    print("\n".join(clean(line) for line in lines))
+    return 0
+
+
 def _health_lines(facts: dict) -> list[str]:
     without = facts["accounts_without_secret"]
     orphans = facts["orphaned_secrets"]
@@ -231,6 +283,15 @@ def _health_lines(facts: dict) -> list[str]:
                          + " (the secret may be gone; remove again to finish)")
     for why in facts["unchecked"] or []:
         lines.append(f"  not checked  {why}")
+    for aside in facts.get("moved_aside") or []:
+        if aside["accounts"] is not None:
+            named = ", ".join(aside["accounts"]) or "no accounts"
+            lines.append(f"moved aside    {aside['path']}: {named}; their secrets are kept")
+            lines.append(f"  restore      keylink doctor --restore {shlex.quote(aside['path'])}")
+        else:
+            lines.append(f"moved aside    {aside['path']}: cannot be read ({aside['problem']})")
+            lines.append("  restore      fix it in an editor, then keylink doctor --restore "
+                         f"{shlex.quote(aside['path'])}")
     repaired = facts.get("repaired")
     if repaired:
         finished = repaired["removals_finished"]
@@ -240,6 +301,8 @@ def _health_lines(facts: dict) -> list[str]:
                      f"and {_count(repaired['temp_files'], 'temp file')}")
         for why in repaired["removals_left"]:
             lines.append(f"  not finished {why}")
+        if repaired.get("secrets_kept"):
+            lines.append("  kept         no secret was deleted: " + repaired["secrets_kept"])
     elif (orphans or temps or facts["unfinished_removals"]) and not repaired:
         lines.append("  repair       run `keylink doctor --repair` to finish and delete them")
     for warning in facts["warnings"]:

@@ -252,6 +252,15 @@ class AccountsScreen(SectionScreen):
 
     #: Seconds between looks at accounts.json for changes made by the CLI or another window.
     WATCH_INTERVAL = 1.0
+    #: A changed file is read once it has not changed for SETTLE_QUIET s (waiting at most
+    #: SETTLE_LIMIT s): an editor may still be writing it. One that does not parse is tried
+    #: PARSE_TRIES times, RETRY_DELAY s apart, and then left where it is: the watcher never
+    #: moves a file aside (it once moved aside a file an editor was still writing). The table
+    #: keeps the accounts last read, a notice names the file, and the next change is read again.
+    SETTLE_QUIET = 0.3
+    SETTLE_LIMIT = 3.0
+    PARSE_TRIES = 3
+    RETRY_DELAY = 0.7
 
     def __init__(
         self,
@@ -310,6 +319,11 @@ class AccountsScreen(SectionScreen):
         #: accounts.json's (mtime, size, inode) at the last look; None while it is missing.
         self._file_seen: tuple[int, int, int] | None = None
         self._file_looked = False
+        #: The load-problem notice is the watcher's (an unreadable file), cleared by a good read.
+        self._watch_problem = False
+        #: The store's load problem last shown (a new one, e.g. a save moved the file aside, is
+        #: shown again).
+        self._shown_problem: str | None = None
         self.set_interval(self.WATCH_INTERVAL, self._watch_file)
 
     # -- following the file --------------------------------------------------------------------
@@ -341,15 +355,61 @@ class AccountsScreen(SectionScreen):
         if any(w.group == "accounts-store" and w.is_running for w in self.workers):
             return  # a save or reload is under way: look again next time
         self._file_seen = seen
-        self._reload()
+        self._reload_watched()
 
     def action_reload(self) -> None:
         """Read the accounts file again now."""
         if self.store is None:
             self.notify("The secret store is still opening; try again in a moment.")
             return
-        self._reload()
+        self._reload_watched()
         self.notify("Read the accounts file again.", title="Reloaded")
+
+    @work(thread=True, exit_on_error=False, exclusive=True, group="accounts-store")
+    def _reload_watched(self) -> None:
+        """Read a file that changed under us: settled first, retried, never moved aside."""
+        import time
+
+        from textual.worker import get_current_worker
+
+        from tui.services.accounts import AccountError, AccountsUnreadable, wait_until_settled
+
+        store = self.store
+        if store is None:
+            return
+        worker = get_current_worker()
+        problem = ""
+        for attempt in range(self.PARSE_TRIES):
+            if attempt:
+                time.sleep(self.RETRY_DELAY)
+            wait_until_settled(store.path, self.SETTLE_QUIET, self.SETTLE_LIMIT)
+            if worker.is_cancelled:
+                return
+            try:
+                accounts = store.list(move_aside=False)
+            except AccountsUnreadable as exc:
+                problem = str(exc)
+                continue
+            except AccountError as exc:
+                self.app.call_from_thread(self._show_banner, "#load-problem", str(exc))
+                return
+            self.app.call_from_thread(self._watched_read, accounts)
+            return
+        self.app.call_from_thread(self._watched_unreadable, problem)
+
+    def _watched_read(self, accounts: list[Account]) -> None:
+        if self._watch_problem:
+            self._watch_problem = False
+            self._show_banner("#load-problem", "")
+        self._show_accounts(accounts)
+
+    def _watched_unreadable(self, problem: str) -> None:
+        self._watch_problem = True
+        self._show_banner(
+            "#load-problem",
+            f"Accounts file: {problem}. keylink still shows the accounts it read last and moved "
+            "nothing; it reads the file again when it changes (or press ctrl+l).",
+        )
 
     # -- opening the store ---------------------------------------------------------------------
 
@@ -397,6 +457,7 @@ class AccountsScreen(SectionScreen):
         self.store = store
         self._show_accounts(accounts)
         if store.load_problem:
+            self._shown_problem = store.load_problem
             self._show_banner("#load-problem", f"Accounts file: {store.load_problem}.")
         self._update_status()
         after, self._after_open = self._after_open, None
@@ -579,7 +640,20 @@ class AccountsScreen(SectionScreen):
         except AccountError as exc:
             self.app.call_from_thread(self._show_banner, "#load-problem", str(exc))
             return
-        self.app.call_from_thread(self._show_accounts, accounts, select_id)
+        self.app.call_from_thread(self._reloaded, accounts, select_id, store.load_problem)
+
+    def _reloaded(self, accounts: list[Account], select_id: str | None,
+                  problem: str | None) -> None:
+        # A save reads the file first and moves a damaged one aside (as at start-up): say so,
+        # in place of the watcher's "moved nothing", which is no longer true.
+        if problem and problem != self._shown_problem:
+            self._shown_problem = problem
+            self._watch_problem = False
+            self._show_banner("#load-problem", f"Accounts file: {problem}.")
+        elif self._watch_problem:
+            self._watch_problem = False
+            self._show_banner("#load-problem", "")
+        self._show_accounts(accounts, select_id)
 
     # -- bindings ------------------------------------------------------------------------------
 

@@ -41,6 +41,11 @@ if TYPE_CHECKING:
     from tui.services.secrets import SecretStore
 
 ACCOUNTS_FILE = "accounts.json"
+#: Where a damaged accounts file goes: ``accounts.json.damaged-<UTC stamp>[-n]`` beside it. doctor
+#: reads every such file and never calls a secret orphaned while one of them names it.
+ASIDE_MARK = ".damaged-"
+#: A restored file is kept under this name (``accounts.json.restored-<stamp>``), out of the way.
+RESTORED_MARK = ".restored-"
 #: Far above any real accounts file (about 1 KB an account); a bigger file is not keylink's.
 ACCOUNTS_LIMIT = 4 * 2**20
 SERVICE_NAME = "keylink"  # the keyring service name (secrets.SERVICE), said in messages
@@ -123,6 +128,39 @@ class Health:
     unchecked: builtins.list[str]
     #: Names of accounts whose removal began and was cut short (see ``Account.removing``).
     unfinished_removals: builtins.list[str] = field(default_factory=builtins.list)
+    #: Accounts files moved aside as damaged, each read for the secrets it names.
+    moved_aside: builtins.list[AsideFile] = field(default_factory=builtins.list)
+
+
+@dataclass(frozen=True)
+class AsideFile:
+    """A moved-aside accounts file, as far as it can be read."""
+
+    path: Path
+    #: Names of the accounts it lists; None when it cannot be read as an accounts file.
+    names: builtins.list[str] | None
+    #: The secret refs its accounts point at; None when it cannot be read.
+    refs: frozenset[str] | None
+    #: Why it cannot be read (one line), or why it cannot be restored as it is.
+    problem: str | None = None
+    #: The file's bytes: a secret ref found anywhere in them counts as named, too.
+    raw: bytes = field(default=b"", repr=False)
+
+    @property
+    def readable(self) -> bool:
+        return self.refs is not None
+
+
+@dataclass(frozen=True)
+class Restored:
+    """What ``AccountStore.restore`` did."""
+
+    #: Names of the accounts put back into accounts.json.
+    restored: builtins.list[str]
+    #: Names of accounts that were in accounts.json already (same id).
+    already: builtins.list[str]
+    #: Where the moved-aside file now is (kept, renamed out of doctor's way).
+    kept_as: Path
 
 
 @dataclass(frozen=True)
@@ -135,6 +173,9 @@ class Repaired:
     removals_finished: builtins.list[str]
     #: Cut-short removals that could not be finished now, with why (one line each).
     removals_left: builtins.list[str] = field(default_factory=builtins.list)
+    #: Why no secret was deleted although some looked orphaned (a moved-aside file that cannot
+    #: be read may name them); None when the check could be made.
+    secrets_kept: str | None = None
 
 
 class AccountError(Exception):
@@ -147,6 +188,10 @@ class DuplicateName(AccountError, ValueError):
 
 class AccountNotFound(AccountError):
     """No account with this name or id."""
+
+
+class AccountsUnreadable(AccountError):
+    """accounts.json does not parse, and this read was asked not to move it aside."""
 
 
 # -- input checks ----------------------------------------------------------------------------------
@@ -363,6 +408,31 @@ def _account_json(account: Account) -> dict[str, Any]:
     return item
 
 
+def wait_until_settled(path: Path, quiet: float, limit: float) -> None:
+    """Return once ``path`` (size, mtime, inode; or its absence) has not changed for ``quiet``
+    seconds, or after ``limit`` seconds: a file an editor is still writing is not read half-way.
+    """
+    import time
+
+    def look() -> tuple[int, int, int] | None:
+        try:
+            info = os.stat(path)
+        except OSError:
+            return None
+        return (info.st_mtime_ns, info.st_size, info.st_ino)
+
+    start = time.monotonic()
+    seen, since = look(), start
+    while True:
+        now = time.monotonic()
+        if now - since >= quiet or now - start >= limit:
+            return
+        time.sleep(min(0.05, quiet))
+        current = look()
+        if current != seen:
+            seen, since = current, time.monotonic()
+
+
 def removal_note(account: Account) -> str:
     """One line on an account whose removal was cut short, and how to finish it."""
     import shlex
@@ -426,8 +496,10 @@ class AccountStore:
         finally:
             lock.release()
 
-    def _read(self) -> builtins.list[Account]:
-        """Current accounts (call under the lock). A damaged file is moved aside, not trusted."""
+    def _read(self, *, move_aside: bool = True) -> builtins.list[Account]:
+        """Current accounts (call under the lock). A damaged file is moved aside, not trusted;
+        with ``move_aside=False`` it stays where it is and AccountsUnreadable says why (the
+        app's file watcher: an editor may still be writing it)."""
         try:
             raw = read_regular(self.path, ACCOUNTS_LIMIT)
         except FileNotFoundError:
@@ -477,21 +549,28 @@ class AccountStore:
                 else None
             )
         except _Damaged as exc:
+            if not move_aside:
+                raise AccountsUnreadable(f"{self.path} cannot be read ({exc})") from None
             aside = self._move_aside()
             self.load_problem = (
                 f"the accounts file was damaged ({exc}); it was moved to {aside} "
-                "and keylink started with no accounts"
+                "and keylink started with no accounts. `keylink doctor --restore FILE` puts its "
+                "accounts back; no secret it names is deleted meanwhile"
             )
             return []
         return accounts
 
-    def _move_aside(self) -> Path:
+    def _free_name(self, mark: str) -> Path:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        target = self.path.with_name(f"{self.path.name}.damaged-{stamp}")
+        target = self.path.with_name(f"{self.path.name}{mark}{stamp}")
         counter = 1
-        while target.exists():
+        while target.exists() or target.is_symlink():
             counter += 1
-            target = self.path.with_name(f"{self.path.name}.damaged-{stamp}-{counter}")
+            target = self.path.with_name(f"{self.path.name}{mark}{stamp}-{counter}")
+        return target
+
+    def _move_aside(self) -> Path:
+        target = self._free_name(ASIDE_MARK)
         try:
             os.replace(self.path, target)
         except OSError as exc:
@@ -601,10 +680,11 @@ class AccountStore:
 
     # -- public API --------------------------------------------------------------------------------
 
-    def list(self) -> builtins.list[Account]:
-        """All accounts, in the order they were added."""
+    def list(self, *, move_aside: bool = True) -> builtins.list[Account]:
+        """All accounts, in the order they were added. ``move_aside=False``: a damaged file is
+        left where it is and AccountsUnreadable raised (see ``_read``)."""
         with self._lock():
-            return self._read()
+            return self._read(move_aside=move_aside)
 
     def get(self, name_or_id: str) -> Account:
         """The account with this id, or with this name (case-insensitive); AccountNotFound."""
@@ -630,7 +710,9 @@ class AccountStore:
         """Add an account: secret first under a fresh ref, then metadata.
 
         If the metadata cannot be saved, the new secret is deleted again (best effort); once it is
-        saved, nothing is undone (see ``_commit``)."""
+        saved, nothing is undone (see ``_commit``). Ctrl-C and SIGTERM are held from before the
+        secret's write until the commit or its rollback, then delivered: an interrupt cannot land
+        between the two stores' writes."""
         if exchange not in exchanges():
             raise AccountError(f"unknown exchange {exchange!r} (known: {', '.join(exchanges())})")
         try:
@@ -662,8 +744,11 @@ class AccountStore:
                 secret_store=self.secrets.store_id,
             )
             self.check_new_account_store(accounts)
-            self.secrets.set(account.secret_ref, clean)
-            self._commit([*accounts, account], new_ref=account.secret_ref)
+            # Ctrl-C is held from before the secret's write to the commit (or its rollback): one
+            # landing just after the write once left a secret no account pointed at (4 in 40).
+            with interrupts_deferred():
+                self.secrets.set(account.secret_ref, clean)
+                self._commit([*accounts, account], new_ref=account.secret_ref)
         return account
 
     def update(
@@ -723,7 +808,6 @@ class AccountStore:
                 raise AccountError(exc.args[0]) from None
             self.check_store(current)
             new_ref = self._new_ref(account_id)
-            self.secrets.set(new_ref, clean)
             updated = replace(
                 current,
                 secret_ref=new_ref,
@@ -731,8 +815,13 @@ class AccountStore:
                 last_check=None,
                 secret_store=self.secrets.store_id,
             )
-            self._commit([updated if a.id == account_id else a for a in accounts], new_ref=new_ref)
-            self._forget_secret(current.secret_ref)
+            # As in ``add``: Ctrl-C is held from the new secret's write through the commit and
+            # the old secret's delete, which nothing points at once the commit is done.
+            with interrupts_deferred():
+                self.secrets.set(new_ref, clean)
+                self._commit([updated if a.id == account_id else a for a in accounts],
+                             new_ref=new_ref)
+                self._forget_secret(current.secret_ref)
         return updated
 
     def remove(self, account_id: str, *, force: bool = False) -> str | None:
@@ -865,7 +954,12 @@ class AccountStore:
             except SecretStoreError as exc:
                 unchecked.append(str(exc))
             removals = [a.name for a in accounts if a.removing is not None]
-            return Health(missing, orphans, self._temp_files(), unchecked, removals)
+            aside = self.moved_aside()
+            if orphans is not None:
+                orphans, why = self._not_named_aside(orphans, aside)
+                if why is not None:
+                    unchecked.append(why)
+            return Health(missing, orphans, self._temp_files(), unchecked, removals, aside)
 
     def repair(self) -> Repaired:
         """Finish cut-short removals, delete orphaned secrets and leftover temp files.
@@ -892,15 +986,152 @@ class AccountStore:
             accounts = self._read()
             refs = self.secrets.refs() or []
             known = {a.secret_ref for a in accounts}
-            for ref in refs:
-                if ref not in known:
-                    with contextlib.suppress(SecretNotFound):
-                        self.secrets.delete(ref)
-                        deleted += 1
+            # Looked at again under the lock, just before deleting: a file moved aside since
+            # the audit names secrets too.
+            orphans, kept = self._not_named_aside([r for r in refs if r not in known],
+                                                  self.moved_aside())
+            for ref in orphans or []:
+                with contextlib.suppress(SecretNotFound):
+                    self.secrets.delete(ref)
+                    deleted += 1
             files = remove_files(leftover_temp_files(self.path))
         if self.secrets.vault is not None:
             files += self.secrets.vault.remove_temp_files()
-        return Repaired(deleted, files, finished, left)
+        return Repaired(deleted, files, finished, left, kept)
+
+    @staticmethod
+    def _not_named_aside(candidates: builtins.list[str], aside: builtins.list[AsideFile]
+                         ) -> tuple[builtins.list[str] | None, str | None]:
+        """(the candidates no moved-aside file names, why none can be trusted as orphans).
+
+        A moved-aside file that cannot be read may name any secret, so then no secret is
+        proven orphaned: (None, why)."""
+        unreadable = [f for f in aside if not f.readable]
+        if unreadable:
+            names = ", ".join(str(f.path) for f in unreadable)
+            return None, (f"{names} cannot be read as an accounts file, so no secret can be "
+                          "proven orphaned: none is deleted while it is there (fix it and "
+                          "restore it with `keylink doctor --restore FILE`, or move it away)")
+        named: set[str] = set().union(*(f.refs or () for f in aside))
+        return [ref for ref in candidates if ref not in named
+                and not any(ref.encode() in f.raw for f in aside)], None
+
+    def moved_aside(self) -> builtins.list[AsideFile]:
+        """Every accounts file moved aside as damaged, read as far as it can be (never changed).
+
+        Leniently: any entry with a text ``secret_ref`` counts as naming that secret, even if
+        the rest of the entry is damaged, so it is kept."""
+        try:
+            paths_found = sorted(p for p in self.dir.glob(f"{self.path.name}{ASIDE_MARK}*")
+                                 if not p.name.endswith(".tmp"))
+        except OSError:
+            return []
+        found: builtins.list[AsideFile] = []
+        for path in paths_found:
+            found.append(self._read_aside(path))
+        return found
+
+    @staticmethod
+    def _read_aside(path: Path) -> AsideFile:
+        try:
+            raw = read_regular(path, ACCOUNTS_LIMIT)
+        except RefusedFile as exc:
+            return AsideFile(path, None, None, str(exc))
+        except OSError as exc:
+            return AsideFile(path, None, None, f"cannot read it: {exc.strerror or exc}")
+        try:
+            doc = json.loads(raw.decode("utf-8"))
+        except json.JSONDecodeError as exc:
+            return AsideFile(path, None, None, f"not valid JSON (line {exc.lineno}, column "
+                             f"{exc.colno}: {exc.msg})", raw)
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            return AsideFile(path, None, None, "not valid JSON", raw)
+        items = doc.get("accounts") if isinstance(doc, dict) else None
+        if not isinstance(items, builtins.list):
+            return AsideFile(path, None, None, "it has no account list", raw)
+        names: builtins.list[str] = []
+        refs: set[str] = set()
+        for item in items:
+            ref = item.get("secret_ref") if isinstance(item, dict) else None
+            if not isinstance(ref, str) or not ref:
+                # An account whose secret cannot be told: any secret may be its.
+                return AsideFile(path, None, None, "an account entry has no readable secret "
+                                 "reference", raw)
+            refs.add(ref)
+            name = item.get("name")
+            names.append(name if isinstance(name, str) and name else "(no name)")
+        return AsideFile(path, names, frozenset(refs), None, raw)
+
+    def restore(self, path: Path) -> Restored:
+        """Put the accounts of a moved-aside file back into accounts.json (one commit).
+
+        Every entry must read as an account (a damaged one is named; fix the file first). An
+        account already in accounts.json (same id) is left as it is; another account with the
+        same name refuses the whole restore. After the write, accounts.json is read back and
+        must hold every restored account unchanged; only then is the moved-aside file renamed
+        to ``accounts.json.restored-<stamp>`` (kept, out of doctor's way)."""
+        from tui.services.text import clean
+
+        path = Path(path)
+        if (path.parent.resolve() != self.dir.resolve()
+                or not path.name.startswith(f"{self.path.name}{ASIDE_MARK}")):
+            raise AccountError(f"{clean(path)} is not a moved-aside accounts file of "
+                               f"{clean(self.path)} (`keylink doctor` lists them)")
+        try:
+            raw = read_regular(path, ACCOUNTS_LIMIT)
+        except FileNotFoundError:
+            raise AccountError(f"{clean(path)} does not exist") from None
+        except RefusedFile as exc:
+            raise AccountError(str(exc)) from None
+        except OSError as exc:
+            raise AccountError(f"cannot read {clean(path)}: {exc.strerror or exc}") from None
+        try:
+            try:
+                doc = json.loads(raw.decode("utf-8"))
+            except json.JSONDecodeError as exc:
+                raise _Damaged(f"it is not valid JSON at line {exc.lineno}, column {exc.colno} "
+                               f"({exc.msg})") from None
+            except (UnicodeDecodeError, ValueError, RecursionError):
+                raise _Damaged("it is not valid JSON") from None
+            if not isinstance(doc, dict) or not isinstance(doc.get("version"), int):
+                raise _Damaged("it has no format version")
+            if doc["version"] > FORMAT_VERSION:
+                raise _Damaged("it was written by a newer keylink")
+            items = doc.get("accounts")
+            if not isinstance(items, builtins.list):
+                raise _Damaged("it has no account list")
+            wanted = [_account_from_json(item) for item in items]
+            if len({a.id for a in wanted}) != len(wanted):
+                raise _Damaged("two accounts share an id")
+        except _Damaged as exc:
+            raise AccountError(f"{clean(path)} cannot be restored as it is: {exc}; fix it in an "
+                               "editor and restore it again (nothing was changed)") from None
+        with self._lock():
+            current = self._read()
+            ids = {a.id for a in current}
+            already = [a for a in wanted if a.id in ids]
+            new = [a for a in wanted if a.id not in ids]
+            for account in new:
+                try:
+                    validate_name(account.name, [*current, *[a for a in new if a is not account]])
+                except ValueError as exc:
+                    raise AccountError(f"cannot restore {clean(path)}: {exc}; rename one of "
+                                       "them first (nothing was changed)") from None
+            if new:
+                with interrupts_deferred():
+                    self._write([*current, *new])
+            back = {a.id: a for a in self._read(move_aside=False)}
+            if any(back.get(a.id) != a for a in new):
+                raise AccountError(f"{clean(self.path)} did not read back with the restored "
+                                   f"accounts; {clean(path)} was kept as it is")
+            kept = self._free_name(RESTORED_MARK)
+            try:
+                os.replace(path, kept)
+            except OSError as exc:
+                raise AccountError(
+                    f"the accounts were restored, but {clean(path)} could not be renamed "
+                    f"({exc.strerror or exc}); it names only restored accounts now") from None
+        return Restored([a.name for a in new], [a.name for a in already], kept)
 
     def credentials(self, account: Account) -> Credentials:
         """The account's key, secret and passphrase from its store (SecretStoreError;

@@ -143,6 +143,11 @@ def idle_limit_from_env() -> float | None:
     return value or None
 
 
+#: The vault is keylink's own file: a slow unlock is never the OS keyring's fault.
+_VAULT_SLOW = ("the vault's key derivation took far longer than keylink's settings need; the "
+               "machine may be short of memory, or the vault file is not as keylink wrote it")
+
+
 def _unlock_hint() -> str:
     if sys.platform == "darwin":
         hint = "unlock your login keychain (over SSH run `security unlock-keychain`)"
@@ -433,7 +438,8 @@ class SecretStore:
         self._used()
         try:
             _run_with_timeout(
-                lambda: vault.unlock(passphrase), max(self.timeout, 30.0), "unlock the vault"
+                lambda: vault.unlock(passphrase), max(self.timeout, 30.0), "unlock the vault",
+                hint=_VAULT_SLOW,
             )
         except VaultPassphraseError:
             raise WrongPassphrase("wrong vault passphrase: try again") from None
@@ -456,7 +462,8 @@ class SecretStore:
         self._used()
         try:
             _run_with_timeout(
-                lambda: vault.create(passphrase), max(self.timeout, 30.0), "create the vault"
+                lambda: vault.create(passphrase), max(self.timeout, 30.0), "create the vault",
+                hint=_VAULT_SLOW,
             )
         except VaultError as exc:
             raise SecretStoreError(str(exc)) from None

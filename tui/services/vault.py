@@ -54,13 +54,19 @@ FORMAT_VERSION = 1
 _CHECK_MESSAGE = b"keylink vault key check v1"
 _NONCE_BYTES = 12
 _SALT_BYTES = 16
-# What a header may ask for: a damaged or hostile file must not make us allocate gigabytes.
+# The most key-derivation work a vault header may ask for. keylink writes N=2**17, r=8, p=1
+# (128 MiB, well under a second); the cap leaves room for a future default twice as hard
+# (N=2**18) and for p up to 4, but refuses what no keylink ever wrote: a hostile or damaged
+# header asking for N=2**20, r=8, p=16 once cost 30 s and 1 GiB before anything was checked.
+# Checked before scrypt runs; the README's vault section states the same figures.
 _MAX_LOG2_N = 20
-_MAX_R = 32
-_MAX_P = 16
+_MAX_R = 16
+_MAX_P = 4
 _LOCK_TIMEOUT = 30.0
-# scrypt needs 128 * r * N bytes; the default is 128 MiB, a header may ask for at most 1 GiB.
-_MAX_KDF_MEMORY = 2**30
+# scrypt needs 128 * r * N bytes: at most 256 MiB (twice the default).
+_MAX_KDF_MEMORY = 2**28
+# N * r * p (the time scrypt takes grows with it): at most 4 times the default's 2**20.
+_MAX_KDF_WORK = 2**22
 
 
 class VaultError(Exception):
@@ -102,6 +108,8 @@ class ScryptParams:
             raise ValueError("scrypt parameters out of range")
         if 128 * self.r * 2**self.log2_n > _MAX_KDF_MEMORY:
             raise ValueError("scrypt parameters need too much memory")
+        if 2**self.log2_n * self.r * self.p > _MAX_KDF_WORK:
+            raise ValueError("scrypt parameters need too much work")
 
 
 def _b64(data: bytes) -> str:
@@ -164,7 +172,11 @@ class _Parsed:
 
 
 def _parse(raw: bytes) -> _Parsed:
-    """Check the file's structure and header checksum; VaultDamagedError on anything unexpected."""
+    """Check the file's structure and header checksum; VaultDamagedError on anything unexpected.
+
+    A header asking for more scrypt work than keylink ever writes is refused here, before the
+    KDF runs: running it first cost 30 s and 1 GiB, and then the timeout was blamed on the OS
+    keyring. The caller names the file (``SecretStore.unlock``)."""
     try:
         doc = json.loads(raw.decode("ascii"))
     except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nested too deep
@@ -181,12 +193,17 @@ def _parse(raw: bytes) -> _Parsed:
     n, r, p = header["n"], header["r"], header["p"]
     if header["kdf"] != "scrypt" or not all(type(v) is int for v in (n, r, p)):
         raise VaultDamagedError("the vault header names an unknown key derivation")
-    if n < 2 or n & (n - 1):
+    if n < 2 or n & (n - 1) or r < 1 or p < 1:
         raise VaultDamagedError("the vault header has an impossible scrypt cost")
     try:
         params = ScryptParams(n.bit_length() - 1, r, p)
     except ValueError:
-        raise VaultDamagedError("the vault header has an impossible scrypt cost") from None
+        raise VaultDamagedError(
+            "the vault header asks for more key-derivation work than keylink "
+            f"ever writes (scrypt N=2^{n.bit_length() - 1}, r={r}, p={p}; keylink's limit is "
+            f"{_MAX_KDF_MEMORY // 2**20} MiB and {_MAX_KDF_WORK // 2**20} times its default "
+            "work): the file may have been tampered with, so keylink did not run it"
+        ) from None
     salt = _unb64(header["salt"], "salt")
     check = _unb64(header["check"], "key check")
     nonce = _unb64(doc["nonce"], "nonce")
