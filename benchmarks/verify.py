@@ -26,9 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import httpx
 
 from tests.fakes.exchange import FakeExchange
-from tui.services.accounts import Credentials
+from tui.services.store.accounts import Credentials
 from tui.services.exchanges import exchange
-from tui.services.verify import verify_key
+from tui.services.verify.run import verify_key
 
 
 async def keylink_once(fake: FakeExchange, exchange_id: str, creds: Credentials) -> float:

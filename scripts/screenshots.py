@@ -58,7 +58,7 @@ async def _account_form(pilot: Pilot) -> None:
     await pilot.pause(0.3)
     # Straight to the API key: the tab count depends on the exchange's fields (key kind, ...),
     # and a digit typed into a select would switch sections.
-    from tui.services import validation
+    from tui.services.store import validation
 
     pilot.app.screen.query_one(f"#{validation.API_KEY}").focus()
     await pilot.pause()
@@ -82,8 +82,8 @@ SHOTS: dict[str, Step] = {
 
 def _seed_accounts(fake_url: str, keys: dict[str, dict[str, str]]) -> None:
     """Two accounts pointing at the fake exchange, stored the real way (vault + metadata)."""
-    from tui.services.accounts import AccountStore, Credentials
-    from tui.services.secrets import SecretStore
+    from tui.services.store.accounts import AccountStore, Credentials
+    from tui.services.store.secrets import SecretStore
 
     secrets = SecretStore.open()
     if secrets.needs_new_vault:

@@ -34,7 +34,7 @@ def _private_dirs(
 @pytest.fixture
 def cheap_kdf():  # -> ScryptParams
     """scrypt N=2**8 keeps vault tests fast; the default cost is tested once in test_vault.py."""
-    from tui.services.vault import ScryptParams
+    from tui.services.store.vault import ScryptParams
 
     return ScryptParams(log2_n=8, r=8, p=1)
 
@@ -42,8 +42,8 @@ def cheap_kdf():  # -> ScryptParams
 @pytest.fixture
 def vault_secrets(tmp_path: Path, cheap_kdf):  # -> SecretStore
     """A SecretStore over a new, unlocked keylink vault in tmp_path (cheap KDF)."""
-    from tui.services.secrets import SecretStore
-    from tui.services.vault import Vault
+    from tui.services.store.secrets import SecretStore
+    from tui.services.store.vault import Vault
 
     store = SecretStore.open(vault=Vault(tmp_path / "data" / "vault.json", kdf=cheap_kdf))
     assert store.uses_vault and store.needs_new_vault
@@ -54,7 +54,7 @@ def vault_secrets(tmp_path: Path, cheap_kdf):  # -> SecretStore
 @pytest.fixture
 def account_store(tmp_path: Path, vault_secrets):  # -> AccountStore
     """An AccountStore in tmp_path/config over ``vault_secrets``."""
-    from tui.services.accounts import AccountStore
+    from tui.services.store.accounts import AccountStore
 
     return AccountStore(vault_secrets, tmp_path / "config")
 
@@ -97,6 +97,6 @@ def memory_keyring() -> Iterator:  # -> MemoryKeyring
 @pytest.fixture
 def memory_secrets(memory_keyring):  # -> SecretStore
     """A SecretStore over ``memory_keyring`` with a short timeout (0.5 s)."""
-    from tui.services.secrets import SecretStore
+    from tui.services.store.secrets import SecretStore
 
     return SecretStore(memory_keyring, backend_name="test keyring", reason="test", timeout=0.5)

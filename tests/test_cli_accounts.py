@@ -63,7 +63,7 @@ def make_cli(root: Path, *, cheap_vault: bool = True) -> Cli:
     cli = Cli(root, env)
     if cheap_vault:
         # A vault with a cheap KDF keeps each CLI run fast; its header carries the parameters.
-        from tui.services.vault import ScryptParams, Vault
+        from tui.services.store.vault import ScryptParams, Vault
 
         Vault(cli.data / "vault.json", kdf=ScryptParams(8, 8, 1)).create(VAULT_PASSPHRASE)
     return cli
@@ -108,9 +108,9 @@ def test_add_list_remove(cli: Cli):
     assert removed.returncode == 0 and "removed Main and its secret" in removed.stdout
     assert [a["name"] for a in json.loads(cli("accounts", "list", "--json").stdout)] == ["Okx"]
 
-    from tui.services.accounts import AccountStore
-    from tui.services.secrets import SecretStore
-    from tui.services.vault import Vault
+    from tui.services.store.accounts import AccountStore
+    from tui.services.store.secrets import SecretStore
+    from tui.services.store.vault import Vault
 
     secrets = SecretStore.open(vault=Vault(cli.data / "vault.json"))
     secrets.unlock(VAULT_PASSPHRASE)

@@ -17,7 +17,7 @@ def cli(tmp_path: Path) -> Cli:
 
 
 def _open_vault(cli: Cli):
-    from tui.services.vault import Vault
+    from tui.services.store.vault import Vault
 
     vault = Vault(cli.data / "vault.json")
     vault.unlock(VAULT_PASSPHRASE)

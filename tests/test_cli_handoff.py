@@ -242,7 +242,7 @@ def clearers(home: str) -> list[int]:
             environ = (proc / "environ").read_bytes()
         except OSError:
             continue
-        if b"tui.services.clipboard" in argv and f"HOME={home}".encode() in environ:
+        if b"tui.services.handoff.clipboard" in argv and f"HOME={home}".encode() in environ:
             found.append(int(proc.name))
     return found
 
@@ -270,7 +270,7 @@ def test_an_earlier_copys_clearer_leaves_a_later_copy_alone(cli: Cli, terminal: 
     one terminal: nothing clears at 2 s; the key is cleared at 6 s."""
     import time
 
-    from tui.services.clipboard import CLEARED_TEXT, osc52_sequence
+    from tui.services.handoff.clipboard import CLEARED_TEXT, osc52_sequence
 
     first = terminal.run(cli, "copy", "Main", "--field", "secret", env={"KEYLINK_CLIP_TIME": "2"})
     assert first.returncode == 0, first.stderr

@@ -13,7 +13,7 @@ import pytest
 
 from tests.fakes.exchange import FakeExchange
 from tests.test_cli_accounts import VAULT_PASSPHRASE, Cli, make_cli
-from tui.services import keypairs
+from tui.services.keys import keypairs
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def fake():
 
 
 def _stored_secrets(cli: Cli) -> list[str]:
-    from tui.services.vault import Vault
+    from tui.services.store.vault import Vault
 
     vault = Vault(cli.data / "vault.json")
     vault.unlock(VAULT_PASSPHRASE)

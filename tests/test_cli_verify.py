@@ -13,9 +13,9 @@ import pytest
 from tests.conftest import TEST_VAULT_PASSPHRASE
 from tests.fakes.exchange import EXCHANGES, FakeExchange
 from tui.cli import main
-from tui.services import paths
+from tui.services.core import paths
 from tui.services.exchanges import exchange
-from tui.services.whitelist import profile
+from tui.services.terminals.whitelist import profile
 
 TERMINAL = profile("insilico-general").addresses
 
@@ -23,7 +23,7 @@ TERMINAL = profile("insilico-general").addresses
 @pytest.fixture
 def vault_env(monkeypatch, cheap_kdf):
     """keylink's own vault at its default path, created with a cheap KDF, passphrase in env."""
-    from tui.services.vault import Vault
+    from tui.services.store.vault import Vault
 
     monkeypatch.setenv("KEYLINK_SECRET_BACKEND", "vault")
     monkeypatch.setenv("KEYLINK_VAULT_PASSPHRASE", TEST_VAULT_PASSPHRASE)

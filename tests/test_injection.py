@@ -26,8 +26,8 @@ import pytest
 from tests.conftest import TEST_VAULT_PASSPHRASE
 from tests.fakes.exchange import FakeExchange
 from tui.cli import main
-from tui.services import paths
-from tui.services.text import clean, is_clean
+from tui.services.core import paths
+from tui.services.core.text import clean, is_clean
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -77,7 +77,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 @pytest.fixture
 def vault_env(monkeypatch: pytest.MonkeyPatch, cheap_kdf: Any) -> None:
-    from tui.services.vault import Vault
+    from tui.services.store.vault import Vault
 
     monkeypatch.setenv("KEYLINK_SECRET_BACKEND", "vault")
     monkeypatch.setenv("KEYLINK_VAULT_PASSPHRASE", TEST_VAULT_PASSPHRASE)

@@ -21,7 +21,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from tui.sections import SECTIONS, Section, ordered_sections
-from tui.services.settings import load_settings, save_settings, updated
+from tui.services.core.settings import load_settings, save_settings, updated
 
 
 def _freeze_startup_heap() -> None:
@@ -278,7 +278,7 @@ class KeylinkApp(App[None]):
         notification is plain text, whatever a caller (or Textual's ``Widget.notify``, which
         passes ``markup=True`` by default) asks for.
         """
-        from tui.services.text import clean, clean_lines
+        from tui.services.core.text import clean, clean_lines
 
         super().notify(clean_lines(message), title=clean(title), severity=severity,
                        timeout=timeout, markup=False)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from tui.services.text import clean
+from tui.services.core.text import clean
 
 if TYPE_CHECKING:
     from textual.app import App

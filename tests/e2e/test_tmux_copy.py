@@ -38,7 +38,7 @@ def clearer_processes(home: str) -> list[tuple[bytes, bytes]]:
             environ = (proc / "environ").read_bytes()
         except OSError:
             continue
-        if b"tui.services.clipboard" in argv and f"HOME={home}".encode() in environ:
+        if b"tui.services.handoff.clipboard" in argv and f"HOME={home}".encode() in environ:
             found.append((argv, environ))
     return found
 

@@ -58,7 +58,7 @@ def test_rotate_to_a_new_pair_from_the_keyboard_keeps_the_old_key_until_it_works
     import subprocess
     import sys
 
-    from tui.services import keypairs
+    from tui.services.keys import keypairs
 
     env = {**e2e_env, "KEYLINK_SECRET_BACKEND": "vault"}
     pane = TmuxPane(tmp_path, env, size=(80, 24))

@@ -72,7 +72,7 @@ class World:
 
     def state(self) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
         """(name -> secret_ref, ref -> (key, secret)) as they are on disk."""
-        from tui.services.vault import Vault
+        from tui.services.store.vault import Vault
 
         path = self.cli.config / "accounts.json"
         accounts = json.loads(path.read_text())["accounts"] if path.exists() else []
@@ -334,7 +334,7 @@ def repair_loop(cli: Cli, runs: int, seed: int = 21) -> Tally:
     orphans. Nothing named by any accounts file may ever be deleted (lost); after an
     uninterrupted repair, the planted orphans are gone exactly when every moved-aside file can
     be read."""
-    from tui.services.vault import Vault
+    from tui.services.store.vault import Vault
 
     rng = random.Random(seed)
     world = World(cli)

@@ -23,7 +23,7 @@ from tests.faults.harness import (
     timed,
 )
 from tests.test_cli_accounts import Cli, make_cli
-from tui.services import importer
+from tui.services.handoff import importer
 
 
 def _bot_file(folder: Path, number: int, key: str, secret: str, rng: random.Random) -> Path:

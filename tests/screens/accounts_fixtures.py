@@ -52,7 +52,7 @@ def keylink_home(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 @pytest.fixture
 def vault_home(keylink_home: Path, cheap_kdf: Any) -> Path:
     """``keylink_home`` with an existing vault (cheap KDF) under the default path."""
-    from tui.services.vault import Vault
+    from tui.services.store.vault import Vault
 
     Vault(kdf=cheap_kdf).create(PASSPHRASE)
     return keylink_home
@@ -64,8 +64,8 @@ def accounts_app() -> KeylinkApp:
 
 def open_store() -> Any:
     """An AccountStore over the default vault, unlocked, as a second keylink process would."""
-    from tui.services.accounts import AccountStore
-    from tui.services.secrets import SecretStore
+    from tui.services.store.accounts import AccountStore
+    from tui.services.store.secrets import SecretStore
 
     secrets = SecretStore.open()
     if secrets.needs_unlock:

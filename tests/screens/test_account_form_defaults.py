@@ -21,8 +21,8 @@ from tests.screens.accounts_fixtures import (
 )
 from tests.screens.test_account_form_keypairs import generated_account
 from tui.screens.account_form import KIND_ED25519, KIND_HMAC, KIND_RSA
-from tui.services import keypairs
-from tui.services.accounts import Credentials
+from tui.services.keys import keypairs
+from tui.services.store.accounts import Credentials
 
 __all__ = ["keylink_home", "vault_home"]  # fixtures used by name below
 

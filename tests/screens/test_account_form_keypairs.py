@@ -25,7 +25,7 @@ from tests.screens.accounts_fixtures import (
     wait_for,
 )
 from tests.screens.test_accounts_verify import panel_text
-from tui.services import keypairs
+from tui.services.keys import keypairs
 
 __all__ = ["keylink_home", "vault_home"]  # fixtures used by name below
 
@@ -43,7 +43,7 @@ def key_info(pilot) -> str:
 def generated_account(fake: FakeExchange, exchange_id: str, kind: str,
                       name: str) -> tuple[str, keypairs.ParsedKey]:
     """An account with a generated key registered on the fake: (account id, its pair)."""
-    from tui.services.credentials import Credentials
+    from tui.services.keys.credentials import Credentials
 
     old = keypairs.generate(kind)
     first = fake.register_public_key(exchange_id, old.public_pem)

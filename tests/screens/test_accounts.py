@@ -279,7 +279,7 @@ async def test_the_watcher_waits_for_a_file_being_written_and_never_moves_it_asi
 ) -> None:
     import asyncio
 
-    from tui.services.credentials import Credentials
+    from tui.services.keys.credentials import Credentials
 
     monkeypatch.setattr(AccountsScreen, "WATCH_INTERVAL", 0.2)
     monkeypatch.setattr(AccountsScreen, "SETTLE_QUIET", 0.3, raising=False)
@@ -327,7 +327,7 @@ async def test_the_watcher_waits_for_a_file_being_written_and_never_moves_it_asi
 async def test_a_save_over_an_unreadable_file_says_it_moved_it_aside(
     vault_home: Path, monkeypatch
 ) -> None:
-    from tui.services.credentials import Credentials
+    from tui.services.keys.credentials import Credentials
 
     monkeypatch.setattr(AccountsScreen, "WATCH_INTERVAL", 0.2)
     monkeypatch.setattr(AccountsScreen, "RETRY_DELAY", 0.2)
@@ -447,7 +447,7 @@ async def test_paste_clean_up_removes_labels_quotes_and_invisible_characters(
 
 
 async def test_a_cut_short_removal_shows_as_such_and_delete_finishes_it(vault_home: Path) -> None:
-    from tui.services.credentials import Credentials
+    from tui.services.keys.credentials import Credentials
 
     store = open_store()
     kept = store.add("Kept", "bybit", "mainnet", Credentials(BYBIT_KEY, BYBIT_SECRET))

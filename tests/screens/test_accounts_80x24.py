@@ -20,7 +20,7 @@ from tests.screens.accounts_fixtures import (
     vault_home,
     wait_for,
 )
-from tui.services.accounts import Credentials
+from tui.services.store.accounts import Credentials
 
 __all__ = ["keylink_home", "vault_home"]  # fixtures used by name below
 
@@ -64,7 +64,7 @@ async def test_keys_with_no_accounts_say_why(keylink_home: Path) -> None:
 async def test_V_while_the_store_opens_says_why(keylink_home: Path) -> None:
     import threading
 
-    from tui.services.secrets import SecretStore
+    from tui.services.store.secrets import SecretStore
 
     release = threading.Event()
 

@@ -21,8 +21,8 @@ from tests.screens.accounts_fixtures import (
     vault_home,
     wait_for,
 )
-from tui.services.accounts import Credentials
-from tui.services.clipboard import CLEARED_TEXT
+from tui.services.handoff.clipboard import CLEARED_TEXT
+from tui.services.store.accounts import Credentials
 
 __all__ = ["keylink_home", "vault_home"]
 
@@ -136,7 +136,7 @@ async def test_the_apps_clear_leaves_a_later_copy_alone(
     (here a `keylink copy` in another pane: the same clipboard) is not wiped."""
     import asyncio
 
-    from tui.services import clipboard
+    from tui.services.handoff import clipboard
 
     add_accounts()
     monkeypatch.setenv("KEYLINK_CLIP_TIME", "1")

@@ -23,8 +23,8 @@ from tests.screens.accounts_fixtures import (
     type_text,
     wait_for,
 )
-from tui.services.accounts import AccountStore, Credentials
-from tui.services.secrets import SecretStore
+from tui.services.store.accounts import AccountStore, Credentials
+from tui.services.store.secrets import SecretStore
 
 
 def use_secrets(monkeypatch: pytest.MonkeyPatch, store: SecretStore) -> None:
@@ -164,7 +164,7 @@ async def test_accounts_over_a_real_secret_service(secret_service: Any) -> None:
         await wait_for(pilot, lambda: screen_name(pilot) == "ConfirmScreen")
         await pilot.press("y")
         await wait_for(pilot, lambda: row_count(pilot) == 0)
-    from tui.services.secrets import SecretNotFound
+    from tui.services.store.secrets import SecretNotFound
 
     with pytest.raises(SecretNotFound):
         store.secrets.get(account.secret_ref)
@@ -173,7 +173,7 @@ async def test_accounts_over_a_real_secret_service(secret_service: Any) -> None:
 async def test_a_secret_store_that_cannot_open_is_explained(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from tui.services.secrets import KeyringUnavailable
+    from tui.services.store.secrets import KeyringUnavailable
 
     def refuse(cls, *args: Any, **kwargs: Any) -> SecretStore:
         raise KeyringUnavailable("no usable keyring; set KEYLINK_SECRET_BACKEND=vault")
@@ -241,7 +241,7 @@ async def test_a_secret_in_an_unreachable_store_is_named_and_forget_says_what_st
 async def test_delete_without_a_vault_never_drops_an_account_of_another_store(
     monkeypatch: pytest.MonkeyPatch, memory_secrets: SecretStore, tmp_path: Path, cheap_kdf
 ) -> None:
-    from tui.services.vault import Vault
+    from tui.services.store.vault import Vault
 
     account = seed(memory_secrets)  # in the desktop keyring; this session has only a vault
     fallback = SecretStore.open(vault=Vault(tmp_path / "vault.json", kdf=cheap_kdf))

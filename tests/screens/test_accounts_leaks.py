@@ -19,7 +19,7 @@ from tests.screens.accounts_fixtures import (
     wait_for,
 )
 from tui.screens.account_form import FieldRow
-from tui.services import validation
+from tui.services.store import validation
 
 __all__ = ["keylink_home", "vault_home"]  # fixtures used by name below
 

@@ -28,9 +28,9 @@ from tests.screens.accounts_fixtures import (
     vault_home,
     wait_for,
 )
-from tui.services.accounts import Credentials, LastCheck
-from tui.services.audit import Finding
-from tui.services.verify import ExchangeError, KeyReport
+from tui.services.store.accounts import Credentials, LastCheck
+from tui.services.verify.audit import Finding
+from tui.services.verify.run import ExchangeError, KeyReport
 from tui.widgets.report_panel import ReportPanel
 
 __all__ = ["keylink_home", "vault_home"]  # fixtures used by name below

@@ -19,7 +19,7 @@ from tests.screens.accounts_fixtures import (
     vault_home,
     wait_for,
 )
-from tui.services.accounts import Credentials
+from tui.services.store.accounts import Credentials
 from tui.widgets.report_panel import ReportPanel
 
 __all__ = ["keylink_home", "vault_home"]  # fixtures used by name below

@@ -22,7 +22,7 @@ from tests.screens.accounts_fixtures import (
     wait_for,
 )
 from tui.app import KeylinkApp
-from tui.services.accounts import Credentials
+from tui.services.store.accounts import Credentials
 
 __all__ = ["keylink_home", "vault_home"]  # fixtures used by name below
 

@@ -7,7 +7,7 @@ import re
 
 from tests.services.test_whitelist import GENERAL
 from tui.app import KeylinkApp
-from tui.services import whitelist
+from tui.services.terminals import whitelist
 from tui.widgets.copy_panel import CopyPanel, reflow
 
 ADDRESS_LINE = re.compile(r"(?:\d{1,3}(?:\.\d{1,3}){3},)*(?:\d{1,3}(?:\.\d{1,3}){3},?)")

@@ -20,7 +20,7 @@ from tests.screens.accounts_fixtures import (
 )
 from tui.app import KeylinkApp
 from tui.screens.guide import GuideScreen
-from tui.services.accounts import Credentials
+from tui.services.store.accounts import Credentials
 
 __all__ = ["keylink_home", "vault_home"]
 
@@ -60,7 +60,7 @@ async def test_c_without_a_stored_account_says_what_to_do(keylink_home: Path) ->
 async def test_copy_notices_leave_the_checklist_in_view(vault_home: Path, exchange_id: str) -> None:
     # At 80x24 copy notices (bottom right, stacking up) covered the checklist's next-item marker.
     from tui.screens.credential_copy import copy_message
-    from tui.services import clipboard
+    from tui.services.handoff import clipboard
 
     if exchange_id == "okx":
         creds = Credentials(OKX_KEY, OKX_SECRET, "Okx-Pass-7731")

@@ -23,7 +23,7 @@ from tests.screens.accounts_fixtures import (
 )
 from tui.app import KeylinkApp
 from tui.screens.guide import GuideScreen
-from tui.services.accounts import Credentials
+from tui.services.store.accounts import Credentials
 
 __all__ = ["keylink_home", "vault_home"]
 

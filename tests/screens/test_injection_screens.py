@@ -28,9 +28,9 @@ from tests.screens.accounts_fixtures import (
 )
 from tests.test_injection import PAYLOADS
 from tui.app import KeylinkApp
-from tui.services import paths
-from tui.services.accounts import Credentials
-from tui.services.text import clean
+from tui.services.core import paths
+from tui.services.core.text import clean
+from tui.services.store.accounts import Credentials
 from tui.widgets.report_panel import ReportPanel
 
 __all__ = ["keylink_home", "vault_home"]  # fixtures used by name below
@@ -168,7 +168,7 @@ async def test_exchange_answers_and_errors_are_shown_literally(vault_home: Path,
 
 
 def is_safe(text: str) -> bool:
-    from tui.services.text import is_clean
+    from tui.services.core.text import is_clean
 
     return is_clean(text.replace("\n", "").replace("\t", ""))
 

@@ -12,9 +12,9 @@ from tests.screens.test_accounts_snapshots import (
     works_report,
 )
 from tui.screens.accounts import AccountsScreen
-from tui.services.accounts import Account, LastCheck
-from tui.services.audit import Finding
-from tui.services.verify import ExchangeError, KeyReport
+from tui.services.store.accounts import Account, LastCheck
+from tui.services.verify.audit import Finding
+from tui.services.verify.run import ExchangeError, KeyReport
 from tui.widgets.report_panel import SEVERITY_MARKS
 
 

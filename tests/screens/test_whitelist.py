@@ -9,7 +9,7 @@ from textual.widgets import DataTable, Select, Static
 
 from tui.app import KeylinkApp
 from tui.screens.whitelist import WhitelistScreen
-from tui.services import whitelist
+from tui.services.terminals import whitelist
 from tui.widgets.copy_panel import CopyPanel
 
 SIZE = (80, 24)

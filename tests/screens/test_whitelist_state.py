@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Select, Static
 
 from tui.app import KeylinkApp
 from tui.screens.whitelist import WhitelistScreen
-from tui.services import whitelist
+from tui.services.terminals import whitelist
 
 SIZE = (80, 24)
 BITGET = whitelist.profile("insilico-bitget").addresses

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tui.services import accounts as accounts_module
-from tui.services.accounts import (
+from tui.services.store import accounts as accounts_module
+from tui.services.store.accounts import (
     Account,
     AccountError,
     AccountNotFound,
@@ -29,7 +29,7 @@ from tui.services.accounts import (
     resolve_base_url,
     validate_name,
 )
-from tui.services.secrets import SERVICE, KeyringTimeout, SecretStore, SecretStoreError
+from tui.services.store.secrets import SERVICE, KeyringTimeout, SecretStore, SecretStoreError
 
 BYBIT = Credentials("AbCdEfGh1234567890", "S" * 36)
 OKX = Credentials(
@@ -206,7 +206,8 @@ def test_files_are_private(account_store: AccountStore):
 
 def test_the_service_modules_keep_heavy_imports_off_the_start_up_path():
     probe = (
-        "import sys, tui.services.accounts, tui.services.secrets, tui.services.private_files;"
+        "import sys, tui.services.store.accounts, tui.services.store.secrets;"
+        "import tui.services.core.private_files;"
         "print(sorted({m.split('.')[0] for m in sys.modules} & "
         "{'keyring', 'cryptography', 'filelock', 'secretstorage', 'jeepney'}))"
     )
@@ -402,9 +403,9 @@ def test_threads_adding_through_separate_stores_lose_nothing(account_store, vaul
 _ADDER = """
 import sys
 from pathlib import Path
-from tui.services.accounts import AccountStore, Credentials
-from tui.services.secrets import SecretStore
-from tui.services.vault import ScryptParams, Vault
+from tui.services.store.accounts import AccountStore, Credentials
+from tui.services.store.secrets import SecretStore
+from tui.services.store.vault import ScryptParams, Vault
 vault = Vault(Path(sys.argv[1]), kdf=ScryptParams(8, 8, 1))
 secrets = SecretStore.open(vault=vault)
 secrets.unlock(sys.argv[3])
@@ -515,7 +516,7 @@ def test_remove_when_the_keyring_is_locked_changes_nothing(faulty):
     real = store.secrets._call
 
     def locked(what, *args, **kwargs):
-        from tui.services.secrets import KeyringLocked
+        from tui.services.store.secrets import KeyringLocked
 
         if what == "delete a secret":
             raise KeyringLocked("the keyring is locked")
@@ -603,7 +604,7 @@ def test_a_locked_vault_refuses_and_changes_nothing(account_store, vault_secrets
     account_store.add("Main", "bybit", "mainnet", BYBIT)
     before = _snapshot(account_store)
     vault_secrets.vault.lock()
-    from tui.services.secrets import VaultLocked
+    from tui.services.store.secrets import VaultLocked
 
     with pytest.raises(VaultLocked, match="enter its passphrase"):
         account_store.add("Other", "bybit", "mainnet", BYBIT)
@@ -737,7 +738,7 @@ def test_an_entry_without_a_readable_ref_keeps_every_secret(account_store, vault
 
 
 def test_a_read_asked_not_to_move_aside_leaves_the_file(account_store, vault_secrets):
-    from tui.services.accounts import AccountsUnreadable
+    from tui.services.store.accounts import AccountsUnreadable
 
     account_store.add("Main", "bybit", "mainnet", BYBIT)
     path = account_store.path

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.fakes.exchange import FakeExchange
-from tui.services.accounts import Credentials
 from tui.services.exchanges.binance import BinanceApi, sign
-from tui.services.verify import verify_key
+from tui.services.store.accounts import Credentials
+from tui.services.verify.run import verify_key
 
 API = BinanceApi()
 SECRET = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"

@@ -9,9 +9,9 @@ import hmac
 import pytest
 
 from tests.fakes.exchange import FakeExchange
-from tui.services.accounts import Credentials
 from tui.services.exchanges.bitget import BitgetApi, sign
-from tui.services.verify import verify_key
+from tui.services.store.accounts import Credentials
+from tui.services.verify.run import verify_key
 
 API = BitgetApi()
 

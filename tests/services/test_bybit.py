@@ -8,10 +8,10 @@ import hmac
 import pytest
 
 from tests.fakes.exchange import FakeExchange
-from tui.services.accounts import Credentials
 from tui.services.exchanges import exchange
 from tui.services.exchanges.bybit import RECV_WINDOW, BybitApi, sign
-from tui.services.verify import verify_key
+from tui.services.store.accounts import Credentials
+from tui.services.verify.run import verify_key
 
 API = BybitApi()
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tui.services import child_env
+from tui.services.core import child_env
 
 PASSPHRASES = {
     "KEYLINK_VAULT_PASSPHRASE": "vault passphrase in the env 1",
@@ -46,7 +46,7 @@ def test_pyperclip_starts_its_clipboard_tools_without_them(passphrases_in_env, t
     after keylink's clipboard code loaded it, a process it starts gets the clean environment."""
     import pyperclip
 
-    from tui.services import clipboard
+    from tui.services.handoff import clipboard
 
     clipboard._pyperclip()  # what every keylink copy and clear goes through
     dump = tmp_path / "env.json"
@@ -59,7 +59,7 @@ def test_pyperclip_starts_its_clipboard_tools_without_them(passphrases_in_env, t
 
 def test_the_key_check_child_gets_none_of_them(passphrases_in_env, monkeypatch):
     """parse_elsewhere hands the PEM and its passphrase over a pipe; its environment is clean."""
-    from tui.services import keypairs
+    from tui.services.keys import keypairs
 
     real_run = subprocess.run
     seen: list[dict[str, str] | None] = []
@@ -81,7 +81,7 @@ def test_tmux_is_asked_with_a_clean_environment(passphrases_in_env, tmp_path: Pa
     fake ``tmux`` on PATH records the environment it was started with."""
     import os
 
-    from tui.services import clipboard
+    from tui.services.handoff import clipboard
 
     record = tmp_path / "tmux-env.json"
     fake = tmp_path / "bin" / "tmux"

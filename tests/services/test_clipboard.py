@@ -6,7 +6,7 @@ import base64
 
 from textual.app import App
 
-from tui.services import clipboard
+from tui.services.handoff import clipboard
 
 
 def test_osc52_always_and_local_clipboard_when_available() -> None:

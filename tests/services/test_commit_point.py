@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tui.services import private_files
-from tui.services.accounts import AccountStore, Credentials
-from tui.services.private_files import interrupts_deferred
-from tui.services.secrets import (
+from tui.services.core import private_files
+from tui.services.core.private_files import interrupts_deferred
+from tui.services.store.accounts import AccountStore, Credentials
+from tui.services.store.secrets import (
     VAULT_STORE,
     SecretStore,
     StoreUnreachable,

@@ -8,8 +8,8 @@ import stat
 
 import pytest
 
-from tui.services import keypairs
 from tui.services.exchanges import exchange
+from tui.services.keys import keypairs
 
 # Binance's published Ed25519 vector (binance-spot-api-docs fix-api.md, section Logon).
 BINANCE_FIX_KEY = ("-----BEGIN PRIVATE KEY-----\n"
@@ -174,7 +174,7 @@ def test_the_key_check_child_is_not_dumpable_and_answers_without_the_key():
     # The child, with a line that reports its dumpable flag once it has read the key.
     probe = textwrap.dedent("""
         import ctypes
-        from tui.services import keycheck
+        from tui.services.keys import keycheck
         keycheck.main()
         print(ctypes.CDLL(None).prctl(3, 0, 0, 0, 0))  # PR_GET_DUMPABLE
     """)

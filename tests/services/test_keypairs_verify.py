@@ -10,10 +10,10 @@ from __future__ import annotations
 import pytest
 
 from tests.fakes.exchange import FakeExchange
-from tui.services import keypairs
-from tui.services.accounts import Credentials
 from tui.services.exchanges import binance, bitget, bybit
-from tui.services.verify import verify_key
+from tui.services.keys import keypairs
+from tui.services.store.accounts import Credentials
+from tui.services.verify.run import verify_key
 
 
 @pytest.fixture

@@ -152,9 +152,9 @@ def test_no_secret_in_files_or_output_with_the_vault(tmp_path: Path):
     outputs = _exercise(cli, s)
     _check(cli, s, outputs)
     # And the secrets are really in there (so the search above was looking at the right place).
-    from tui.services.accounts import AccountStore
-    from tui.services.secrets import SecretStore
-    from tui.services.vault import Vault
+    from tui.services.store.accounts import AccountStore
+    from tui.services.store.secrets import SecretStore
+    from tui.services.store.vault import Vault
 
     secrets = SecretStore.open(vault=Vault(cli.data / "vault.json"))
     secrets.unlock(s["vault passphrase"])

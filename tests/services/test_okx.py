@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tests.fakes.exchange import FakeExchange
-from tui.services.accounts import Credentials
 from tui.services.exchanges.okx import OkxApi, iso_timestamp, sign
-from tui.services.verify import verify_key
+from tui.services.store.accounts import Credentials
+from tui.services.verify.run import verify_key
 
 API = OkxApi()
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tui.services.private_files import (
+from tui.services.core.private_files import (
     RefusedFile,
     ensure_private_dir,
     leftover_temp_files,
@@ -109,7 +109,7 @@ def test_a_secret_in_memory_makes_the_process_non_dumpable():
         "import ctypes\n"
         "dumpable = lambda: ctypes.CDLL(None).prctl(3, 0, 0, 0, 0)\n"
         "before = dumpable()\n"
-        "from tui.services.credentials import Credentials\n"
+        "from tui.services.keys.credentials import Credentials\n"
         "Credentials('key', 'secret')\n"
         "print(before, dumpable())\n"
     )

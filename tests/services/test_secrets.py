@@ -9,8 +9,8 @@ import pytest
 
 from tests.keyring_daemon import KeyringDaemon, start_or_skip
 from tests.keyring_faults import LockedKeyring, MemoryKeyring
-from tui.services.accounts import AccountStore, Credentials
-from tui.services.secrets import (
+from tui.services.store.accounts import AccountStore, Credentials
+from tui.services.store.secrets import (
     SERVICE,
     KeyringLocked,
     KeyringTimeout,
@@ -23,7 +23,7 @@ from tui.services.secrets import (
     WrongPassphrase,
     passphrase_strength,
 )
-from tui.services.vault import Vault
+from tui.services.store.vault import Vault
 
 CREDS = Credentials("AbCdEfGh1234567890", "s3cr3t-" + "x" * 29)
 PASSPHRASE = "the vault passphrase"
@@ -53,11 +53,11 @@ def test_keylink_secret_backend_vault_forces_the_vault(vault, monkeypatch, memor
 
 
 def test_python_keyring_backend_can_select_the_vault(monkeypatch, tmp_path):
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "tui.services.vault.VaultKeyring")
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "tui.services.store.vault.VaultKeyring")
     store = SecretStore.open()
     assert store.uses_vault and "PYTHON_KEYRING_BACKEND" in store.reason
     # The default vault lives in the (test-private) data dir.
-    from tui.services import paths
+    from tui.services.core import paths
 
     assert store.vault is not None and store.vault.path == paths.data_dir() / "vault.json"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tui.app import KeylinkApp
 from tui.screens.guide import GuideScreen
-from tui.services.settings import Settings, load_settings, save_settings, settings_path
+from tui.services.core.settings import Settings, load_settings, save_settings, settings_path
 
 
 def _config() -> Path:

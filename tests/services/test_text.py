@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tui.services.text import clean, clean_lines, is_clean
+from tui.services.core.text import clean, clean_lines, is_clean
 
 
 def test_escape_sequences_are_shown_not_sent():

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tui.services import validation
-from tui.services.accounts import resolve_base_url, validate_name
 from tui.services.exchanges import exchange
+from tui.services.store import validation
+from tui.services.store.accounts import resolve_base_url, validate_name
 
 BYBIT_KEY = "AbCdEfGhIjKlMnOpQr"  # 18
 BYBIT_SECRET = "A" * 18 + "b" * 18  # 36
@@ -194,7 +194,7 @@ def test_any_paste_into_the_url_field(url: str) -> None:
 
 
 def test_tidy_paste_removes_only_what_is_never_part_of_a_key() -> None:
-    from tui.services.validation import tidy_paste
+    from tui.services.store.validation import tidy_paste
 
     assert tidy_paste('API key: "abc123"') == ("abc123", ["the label 'API key:'",
                                                            "the quotes around it"])
@@ -214,7 +214,7 @@ def test_tidy_paste_removes_only_what_is_never_part_of_a_key() -> None:
 
 def test_check_credentials_saves_the_tidied_value() -> None:
     from tui.services.exchanges import exchange
-    from tui.services.validation import check_credentials
+    from tui.services.store.validation import check_credentials
 
     key, secret = "KLbybitUIkey000001", "KLbybitUIsecret000000000000000000001"
     check = check_credentials(exchange("bybit"), f'"{key}"', f"Secret: {secret}")

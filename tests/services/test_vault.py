@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import TEST_VAULT_PASSPHRASE
-from tui.services.vault import (
+from tui.services.store.vault import (
     ScryptParams,
     Vault,
     VaultDamagedError,
@@ -260,8 +260,8 @@ def test_a_hostile_header_through_the_secret_store_names_the_vault_not_the_keyri
         vault_secrets):
     import time
 
-    from tui.services.secrets import SecretStore, VaultDamaged
-    from tui.services.vault import Vault
+    from tui.services.store.secrets import SecretStore, VaultDamaged
+    from tui.services.store.vault import Vault
 
     path = vault_secrets.vault.path
     content = set_header_cost(path, 2**20, 8, 16)
@@ -314,7 +314,7 @@ def test_two_writers_in_threads_both_survive(vault):
 _WRITER = """
 import sys
 from pathlib import Path
-from tui.services.vault import Vault
+from tui.services.store.vault import Vault
 v = Vault(Path(sys.argv[1]))
 v.unlock(sys.argv[2])
 for n in range(15):
@@ -411,8 +411,8 @@ def test_any_entries_round_trip(entries):
 
 
 def test_an_older_vault_copied_back_is_refused_not_used(tmp_path, cheap_kdf):
-    from tui.services.accounts import AccountStore, Credentials
-    from tui.services.secrets import SecretStore, VaultDamaged
+    from tui.services.store.accounts import AccountStore, Credentials
+    from tui.services.store.secrets import SecretStore, VaultDamaged
 
     path = tmp_path / "data" / "vault.json"
     secrets = SecretStore.open(vault=Vault(path, kdf=cheap_kdf))
@@ -476,7 +476,7 @@ def test_a_vault_that_is_a_fifo_or_a_link_is_refused(tmp_path, vault):
 def _create_at(path: str, passphrase: str, start: float) -> str:
     import time as _time
 
-    from tui.services.vault import ScryptParams
+    from tui.services.store.vault import ScryptParams
 
     while _time.time() < start:
         _time.sleep(0.001)

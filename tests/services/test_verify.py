@@ -16,12 +16,18 @@ import httpx
 import pytest
 
 from tests.fakes.exchange import EXCHANGES, FakeExchange
-from tui.services.accounts import Account, Credentials
-from tui.services.audit import key_findings
 from tui.services.exchanges import exchange
 from tui.services.exchanges.base import KeyInfo
-from tui.services.verify import MAX_BODY_BYTES, KeyReport, compare_bound, verify_account, verify_key
-from tui.services.whitelist import profile
+from tui.services.store.accounts import Account, Credentials
+from tui.services.terminals.whitelist import profile
+from tui.services.verify.audit import key_findings
+from tui.services.verify.run import (
+    MAX_BODY_BYTES,
+    KeyReport,
+    compare_bound,
+    verify_account,
+    verify_key,
+)
 
 TIMESTAMP_CODES = {"bybit": "10002", "okx": "50102", "bitget": "40008", "binance": "-1021"}
 IP_CODES = {"bybit": "10010", "okx": "50110", "bitget": "40018", "binance": "-2015"}
@@ -533,7 +539,7 @@ async def test_verify_account_uses_the_accounts_whitelist_profile(fake):
 
 
 def test_importing_exchanges_and_verify_does_not_import_httpx():
-    code = ("import sys, tui.services.exchanges as e, tui.services.verify; e.exchanges(); "
+    code = ("import sys, tui.services.exchanges as e, tui.services.verify.run; e.exchanges(); "
             "print('httpx' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tui.services import whitelist
+from tui.services.terminals import whitelist
 
 GENERAL = (
     "18.167.89.125,18.167.8.216,43.198.26.42,18.166.216.236,18.163.207.89,43.198.196.202,"

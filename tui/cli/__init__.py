@@ -184,7 +184,7 @@ def _redeliver_interrupts(previous):  # previous/return: the sys.unraisablehook 
 
 
 def _say(text: str) -> None:
-    from tui.services.text import clean
+    from tui.services.core.text import clean
 
     with contextlib.suppress(OSError, ValueError):  # stderr itself may be gone
         print(f"keylink: {clean(text)}", file=sys.stderr)

@@ -44,11 +44,11 @@ def _say(line: str) -> None:
 
 
 def _run_import(args: argparse.Namespace) -> int:
-    from tui.services import importer
-    from tui.services.accounts import AccountError
+    from tui.services.core.text import clean
     from tui.services.exchanges import exchange
-    from tui.services.secrets import SecretStoreError
-    from tui.services.text import clean
+    from tui.services.handoff import importer
+    from tui.services.store.accounts import AccountError
+    from tui.services.store.secrets import SecretStoreError
 
     if args.backup and not args.scrub:
         raise UsageError("--backup only goes with --scrub")

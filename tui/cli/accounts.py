@@ -15,7 +15,7 @@ from tui.cli.common import (
     stdin_is_terminal,
     unlock_secrets,
 )
-from tui.services.text import clean
+from tui.services.core.text import clean
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -104,7 +104,7 @@ def _run_accounts_list(args: argparse.Namespace) -> int:
     import json
     from dataclasses import asdict
 
-    from tui.services.accounts import AccountError
+    from tui.services.store.accounts import AccountError
 
     try:
         store = account_store(open_secrets(unlock=False))
@@ -168,7 +168,7 @@ def _read_credentials(has_passphrase: bool, secret: str | None = None):  # -> Cr
     ``-----BEGIN`` line is a PEM private key and is read up to its ``-----END`` line."""
     import getpass
 
-    from tui.services.accounts import Credentials, clean_paste
+    from tui.services.store.accounts import Credentials, clean_paste
 
     labels = ["API key"] + (["API secret"] if secret is None else []) + (
         ["API passphrase"] if has_passphrase else [])
@@ -203,7 +203,7 @@ def _read_credentials(has_passphrase: bool, secret: str | None = None):  # -> Cr
 
 def _generate_and_show(info, kind: str, bits: int):  # -> keypairs.ParsedKey
     """Make the pair, print the public key for the exchange's page (and copy it on a terminal)."""
-    from tui.services import keypairs
+    from tui.services.keys import keypairs
 
     problem = info.kind_problem(kind, bits if kind == keypairs.RSA else None)
     if problem:
@@ -222,7 +222,7 @@ def _copy_on_terminal(text: str) -> None:
     """Copy through the usual path: OSC 52 to this terminal, plus a local clipboard if any."""
     import base64
 
-    from tui.services.clipboard import copy_text
+    from tui.services.handoff.clipboard import copy_text
 
     def osc52(value: str) -> None:
         sys.stdout.write(f"\x1b]52;c;{base64.b64encode(value.encode()).decode()}\x07")
@@ -233,14 +233,14 @@ def _copy_on_terminal(text: str) -> None:
 
 
 def _run_accounts_add(args: argparse.Namespace) -> int:
-    from tui.services.accounts import (
+    from tui.services.exchanges import exchange
+    from tui.services.store.accounts import (
         CUSTOM_ENV,
         AccountError,
         resolve_base_url,
         validate_name,
     )
-    from tui.services.exchanges import exchange
-    from tui.services.secrets import SecretStoreError
+    from tui.services.store.secrets import SecretStoreError
 
     # Everything that can be checked without secrets is checked before asking for them.
     try:
@@ -280,9 +280,9 @@ def _run_accounts_add(args: argparse.Namespace) -> int:
 
 
 def _run_accounts_rotate(args: argparse.Namespace) -> int:
-    from tui.services.accounts import AccountError
     from tui.services.exchanges import exchange
-    from tui.services.secrets import SecretStoreError
+    from tui.services.store.accounts import AccountError
+    from tui.services.store.secrets import SecretStoreError
 
     store = account_store(open_secrets(unlock=False))
     try:
@@ -315,12 +315,12 @@ def _run_accounts_rotate(args: argparse.Namespace) -> int:
 def _rotate_to_generated(store, account, info, kind: str, bits: int, *,
                          accept_locked: bool) -> int:
     """Generate, show the public key, read the new API key, check it, and switch only when the
-    check works (or is locked and the user accepts that: tui.services.rotation). 1 when the new
-    key is dropped."""
+    check works (or is locked and the user accepts that: tui.services.session.rotation). 1 when
+    the new key is dropped."""
     import asyncio
 
     from tui.cli.verify import _report_text
-    from tui.services.rotation import (
+    from tui.services.session.rotation import (
         NewKeyFailed,
         NewKeyUnproven,
         check_new_key,
@@ -385,7 +385,7 @@ def _check_like_the_form(info, creds, show_key: bool = True):  # -> Credentials
     import os
     from dataclasses import replace
 
-    from tui.services.validation import SECRET, check_credentials
+    from tui.services.store.validation import SECRET, check_credentials
 
     check = check_credentials(info, creds.api_key, creds.secret, creds.passphrase)
     if check.needs_key_passphrase:
@@ -416,7 +416,7 @@ def _export_passphrase() -> str:
     import getpass
     import os
 
-    from tui.services.keypairs import EXPORT_PASSPHRASE_ENV
+    from tui.services.keys.keypairs import EXPORT_PASSPHRASE_ENV
 
     passphrase = os.environ.get(EXPORT_PASSPHRASE_ENV, "")
     if passphrase:
@@ -433,10 +433,10 @@ def _export_passphrase() -> str:
 def _run_accounts_export_key(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from tui.services import keypairs
-    from tui.services.accounts import AccountError
-    from tui.services.secrets import SecretStoreError
-    from tui.services.text import clean
+    from tui.services.core.text import clean
+    from tui.services.keys import keypairs
+    from tui.services.store.accounts import AccountError
+    from tui.services.store.secrets import SecretStoreError
 
     store = account_store(open_secrets(unlock=False))
     try:
@@ -458,8 +458,8 @@ def _run_accounts_export_key(args: argparse.Namespace) -> int:
 
 
 def _run_accounts_remove(args: argparse.Namespace) -> int:
-    from tui.services.accounts import AccountError
-    from tui.services.secrets import SecretStoreError
+    from tui.services.store.accounts import AccountError
+    from tui.services.store.secrets import SecretStoreError
 
     interactive = stdin_is_terminal()
     if not args.yes and not interactive:

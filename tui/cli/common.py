@@ -18,7 +18,7 @@ def stdin_is_terminal() -> bool:
 
 def open_secrets(*, unlock: bool, create: bool = False):  # -> SecretStore
     """The SecretStore; with ``unlock``, a vault is unlocked (or, with ``create``, created)."""
-    from tui.services.secrets import SecretStore
+    from tui.services.store.secrets import SecretStore
 
     secrets = SecretStore.open()
     if unlock:
@@ -35,7 +35,7 @@ def unlock_secrets(secrets, *, create: bool = False) -> None:  # secrets: Secret
     import getpass
     import os
 
-    from tui.services.secrets import (
+    from tui.services.store.secrets import (
         MIN_PASSPHRASE,
         PASSPHRASE_ENV,
         SecretStoreError,
@@ -91,8 +91,8 @@ def unlock_secrets(secrets, *, create: bool = False) -> None:  # secrets: Secret
 def _elsewhere(secrets) -> str | None:  # secrets: SecretStore
     """When there is no vault here but the accounts' secrets are in another store (a desktop
     keyring seen over SSH), say that instead of "no vault yet"."""
-    from tui.services.accounts import AccountError, AccountStore
-    from tui.services.secrets import store_label
+    from tui.services.store.accounts import AccountError, AccountStore
+    from tui.services.store.secrets import store_label
 
     try:
         accounts = AccountStore(secrets).list()
@@ -107,7 +107,7 @@ def _elsewhere(secrets) -> str | None:  # secrets: SecretStore
 
 
 def account_store(secrets):  # -> AccountStore
-    from tui.services.accounts import AccountStore
+    from tui.services.store.accounts import AccountStore
 
     store = AccountStore(secrets)
     if store.load_problem:
@@ -125,8 +125,8 @@ def require_usable(account) -> None:  # account: Account
     """Refuse, before any passphrase is asked for, an account whose removal was cut short, and
     one of an exchange this keylink lacks (a newer keylink's, or a hand edit): a configuration
     error, not a traceback."""
-    from tui.services.accounts import removal_note
     from tui.services.exchanges import exchange
+    from tui.services.store.accounts import removal_note
 
     if account.removing is not None:
         raise UsageError(removal_note(account))

@@ -9,7 +9,7 @@ from tui.cli.common import UsageError, account_store, open_secrets, require_usab
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from tui.services.clipboard import CLIP_TIME_ENV, DEFAULT_CLIP_TIME
+    from tui.services.handoff.clipboard import CLIP_TIME_ENV, DEFAULT_CLIP_TIME
 
     p = sub.add_parser(
         "copy",
@@ -29,9 +29,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def read_field(name: str, field: str) -> tuple[str, str]:
     """(account name, value) of one field of a saved account; UsageError when it cannot be read."""
-    from tui.services.accounts import AccountError
-    from tui.services.handoff import SECRET_FIELDS, HandoffError, field_value, has_passphrase
-    from tui.services.secrets import SecretStoreError
+    from tui.services.handoff.fields import SECRET_FIELDS, HandoffError, field_value, has_passphrase
+    from tui.services.store.accounts import AccountError
+    from tui.services.store.secrets import SecretStoreError
 
     try:
         store = account_store(open_secrets(unlock=False))
@@ -51,8 +51,8 @@ def read_field(name: str, field: str) -> tuple[str, str]:
 def copy_with_clear(value: str, what: str, *, clear: bool = True) -> None:
     """Copy ``value`` by OSC 52 and the local clipboard, start the detached clearer (unless
     ``clear`` is False: nothing secret), and say so on stdout (never the value)."""
-    from tui.services import clipboard
-    from tui.services.text import clean
+    from tui.services.core.text import clean
+    from tui.services.handoff import clipboard
 
     seconds = 0
     if clear:
@@ -89,7 +89,7 @@ def copy_with_clear(value: str, what: str, *, clear: bool = True) -> None:
 
 
 def _run_copy(args: argparse.Namespace) -> int:
-    from tui.services.handoff import FIELD_LABELS
+    from tui.services.handoff.fields import FIELD_LABELS
 
     if args.force and not args.print_value:
         raise UsageError("--force only goes with --print")

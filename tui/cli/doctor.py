@@ -31,10 +31,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def _safety_warnings() -> list[str]:
     """Unsafe owners and modes of keylink's dirs and files (nothing is changed)."""
-    from tui.services import paths
-    from tui.services.accounts import ACCOUNTS_FILE
-    from tui.services.private_files import safety_problems
-    from tui.services.vault import VAULT_FILE
+    from tui.services.core import paths
+    from tui.services.core.private_files import safety_problems
+    from tui.services.store.accounts import ACCOUNTS_FILE
+    from tui.services.store.vault import VAULT_FILE
 
     warnings: list[str] = []
     for directory, file in ((paths.config_dir(), ACCOUNTS_FILE), (paths.data_dir(), VAULT_FILE)):
@@ -48,8 +48,8 @@ def _safety_warnings() -> list[str]:
 def _health(store, *, repair: bool, yes: bool) -> dict[str, object]:  # store: AccountStore
     """Loose ends (and, with ``repair``, their removal after a confirmation)."""
     from tui.cli.common import UsageError, stdin_is_terminal
-    from tui.services.accounts import AccountError
-    from tui.services.secrets import SecretStoreError
+    from tui.services.store.accounts import AccountError
+    from tui.services.store.secrets import SecretStoreError
 
     try:
         health = store.audit()
@@ -110,9 +110,15 @@ def _doctor_facts(*, repair: bool = False, yes: bool = False) -> dict[str, objec
     import os
     import platform
 
-    from tui.services import clipboard, paths
-    from tui.services.accounts import ACCOUNTS_FILE, AccountError, AccountStore
-    from tui.services.secrets import BACKEND_ENV, PASSPHRASE_ENV, SecretStore, SecretStoreError
+    from tui.services.core import paths
+    from tui.services.handoff import clipboard
+    from tui.services.store.accounts import ACCOUNTS_FILE, AccountError, AccountStore
+    from tui.services.store.secrets import (
+        BACKEND_ENV,
+        PASSPHRASE_ENV,
+        SecretStore,
+        SecretStoreError,
+    )
 
     secrets = SecretStore.open()
     vault_path = secrets.vault.path if secrets.vault else paths.data_dir() / "vault.json"
@@ -181,7 +187,7 @@ def _doctor_facts(*, repair: bool = False, yes: bool = False) -> dict[str, objec
 def _run_doctor(args: argparse.Namespace) -> int:
     import json
 
-    from tui.services.text import clean
+    from tui.services.core.text import clean
 
     if args.restore is not None:
         if args.repair:
@@ -243,9 +249,9 @@ def _restore(file: str) -> int:
     from pathlib import Path
 
     from tui.cli.common import UsageError
-    from tui.services.accounts import AccountError, AccountStore
-    from tui.services.secrets import SecretStore
-    from tui.services.text import clean
+    from tui.services.core.text import clean
+    from tui.services.store.accounts import AccountError, AccountStore
+    from tui.services.store.secrets import SecretStore
 
     store = AccountStore(SecretStore.open())
     try:

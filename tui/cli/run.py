@@ -9,7 +9,7 @@ from tui.cli.common import UsageError, account_store, open_secrets, require_usab
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from tui.services.handoff import DEFAULT_ENV, ENV_FIELDS, PRESETS
+    from tui.services.handoff.fields import DEFAULT_ENV, ENV_FIELDS, PRESETS
 
     p = sub.add_parser(
         "exec",
@@ -31,15 +31,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_exec(args: argparse.Namespace) -> int:
-    from tui.services.accounts import AccountError
-    from tui.services.handoff import (
+    from tui.services.handoff.fields import (
         HandoffError,
         child_environment,
         exec_with_env,
         find_command,
         plan_environment,
     )
-    from tui.services.secrets import SecretStoreError
+    from tui.services.store.accounts import AccountError
+    from tui.services.store.secrets import SecretStoreError
 
     # argparse gives everything after NAME to the command, so options written between NAME and
     # "--" (the usual order) are parsed here, with the same parser, options first.

@@ -4,8 +4,8 @@ Each command cleans the outside text it prints (names, paths, an exchange's answ
 missed field would let an escape sequence (OSC 52 writing the clipboard, a title change) or a
 bidi override reach the user's terminal. While a sub-command runs, ``sys.stdout`` and
 ``sys.stderr`` are wrapped so that everything written through them passes
-:func:`tui.services.text.clean` (line breaks and tabs kept). keylink's own output is plain text,
-so for it this changes nothing.
+:func:`tui.services.core.text.clean` (line breaks and tabs kept). keylink's own output is plain
+text, so for it this changes nothing.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
-from tui.services.text import clean
+from tui.services.core.text import clean
 
 __all__ = ["CleanWriter", "clean_streams"]
 

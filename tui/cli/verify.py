@@ -33,10 +33,10 @@ _SEVERITY_MARK = {"ok": "[ok]    ", "info": "[info]  ", "warning": "[warn]  ",
 
 
 def _report_text(name: str, report) -> str:  # report: KeyReport
+    from tui.services.core.text import clean
     from tui.services.exchanges import exchange
     from tui.services.exchanges.base import PERMISSIONS
-    from tui.services.text import clean
-    from tui.services.verify import status_words
+    from tui.services.verify.run import status_words
 
     label = exchange(report.exchange).label
     timing = f"{report.latency_ms} ms" if report.latency_ms is not None else "no answer"
@@ -75,11 +75,11 @@ def _run_verify(args: argparse.Namespace) -> int:
     import asyncio
     import json
 
-    from tui.services import whitelist as whitelists
-    from tui.services.accounts import AccountError, LastCheck, removal_note
-    from tui.services.secrets import SecretStoreError
-    from tui.services.text import clean
-    from tui.services.verify import verify_account
+    from tui.services.core.text import clean
+    from tui.services.store.accounts import AccountError, LastCheck, removal_note
+    from tui.services.store.secrets import SecretStoreError
+    from tui.services.terminals import whitelist as whitelists
+    from tui.services.verify.run import verify_account
 
     if bool(args.name) == bool(args.all):
         raise UsageError("give an account name, or --all")
@@ -89,8 +89,8 @@ def _run_verify(args: argparse.Namespace) -> int:
             addresses = whitelists.profile(args.whitelist).addresses
         except KeyError as exc:
             raise UsageError(exc.args[0] if exc.args else str(exc)) from None
-    from tui.services.accounts import AccountStore
-    from tui.services.secrets import SecretStore
+    from tui.services.store.accounts import AccountStore
+    from tui.services.store.secrets import SecretStore
 
     try:
         # Names are checked before any passphrase is asked for: a typo costs no unlock.

@@ -27,7 +27,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_whitelist(args: argparse.Namespace) -> int:
-    from tui.services import whitelist
+    from tui.services.terminals import whitelist
 
     if args.list:
         for profile in whitelist.profiles().values():

@@ -18,17 +18,18 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, Select, Static
 
-from tui.services import keypairs, validation
+from tui.services.core.text import clean, clean_lines
 from tui.services.exchanges import exchange, exchanges
-from tui.services.text import clean, clean_lines
+from tui.services.keys import keypairs
+from tui.services.store import validation
 from tui.widgets.secret_input import CredentialInput, SecretInput
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from tui.services.accounts import Account, AccountStore
     from tui.services.exchanges.base import ExchangeInfo
-    from tui.services.verify import KeyReport
+    from tui.services.store.accounts import Account, AccountStore
+    from tui.services.verify.run import KeyReport
 
 #: The key-kind choice: the exchange's HMAC key, or a pair generated here (issue 11).
 KIND_HMAC = "hmac"
@@ -406,8 +407,8 @@ class AccountFormScreen(Screen["SaveResult | None"]):
 
     @staticmethod
     def _whitelist_options() -> list[tuple[str, str]]:
-        from tui.services.verify import LINKED, NO_WHITELIST
-        from tui.services.whitelist import profiles
+        from tui.services.terminals.whitelist import profiles
+        from tui.services.verify.run import LINKED, NO_WHITELIST
 
         # Linked first: it is the guide's safest way (the exchange manages the key's addresses).
         return [("Linked to the terminal (the exchange manages its IPs)", LINKED),
@@ -427,7 +428,7 @@ class AccountFormScreen(Screen["SaveResult | None"]):
     def _read_current_kind(self) -> None:
         """Learn the kind of the key being replaced (the secret store may block: a worker), so a
         new key starts as the same kind: an Ed25519 account rotates to a new Ed25519 pair."""
-        from tui.services.secrets import SecretStoreError
+        from tui.services.store.secrets import SecretStoreError
 
         assert self.account is not None
         try:
@@ -557,7 +558,7 @@ class AccountFormScreen(Screen["SaveResult | None"]):
         key. The private key stays in this screen until saved to the secret store."""
         from functools import partial
 
-        from tui.services.clipboard import copy_text
+        from tui.services.handoff.clipboard import copy_text
 
         pair = keypairs.generate(kind)
         app = self.app
@@ -699,7 +700,7 @@ class AccountFormScreen(Screen["SaveResult | None"]):
         self._check_field(validation.SECRET)
 
     def _name_problem(self, name: str) -> str | None:
-        from tui.services.accounts import validate_name
+        from tui.services.store.accounts import validate_name
 
         try:
             validate_name(
@@ -712,7 +713,7 @@ class AccountFormScreen(Screen["SaveResult | None"]):
         return None
 
     def _url_problem(self, values: dict[str, str]) -> str | None:
-        from tui.services.accounts import resolve_base_url
+        from tui.services.store.accounts import resolve_base_url
 
         try:
             resolve_base_url(self.exchange_id, CUSTOM, values.get("url", ""))
@@ -733,7 +734,7 @@ class AccountFormScreen(Screen["SaveResult | None"]):
         custom_url: str | None = None
 
         if self.mode is not FormMode.ROTATE:
-            from tui.services.accounts import resolve_base_url, validate_name
+            from tui.services.store.accounts import resolve_base_url, validate_name
 
             try:
                 name = validate_name(
@@ -830,9 +831,9 @@ class AccountFormScreen(Screen["SaveResult | None"]):
         whitelist: str,
         creds: dict[str, str] | None,
     ) -> None:
-        from tui.services.accounts import AccountError, Credentials, DuplicateName
-        from tui.services.rotation import NewKeyUnproven
-        from tui.services.secrets import SecretStoreError
+        from tui.services.session.rotation import NewKeyUnproven
+        from tui.services.store.accounts import AccountError, Credentials, DuplicateName
+        from tui.services.store.secrets import SecretStoreError
 
         report = None
         try:
@@ -862,7 +863,7 @@ class AccountFormScreen(Screen["SaveResult | None"]):
                 )
             elif self._generated is not None:
                 # A generated pair: switch only once a signed check with it works (rotation).
-                from tui.services.rotation import rotate_checked
+                from tui.services.session.rotation import rotate_checked
 
                 assert self.account is not None and creds is not None
                 rotated = rotate_checked(

@@ -29,16 +29,16 @@ from textual.worker import Worker
 
 from tui.screens.account_form import AccountFormScreen
 from tui.screens.section import SectionScreen
-from tui.services.text import clean, clean_lines
+from tui.services.core.text import clean, clean_lines
 from tui.widgets.report_panel import SEVERITY_MARKS, ReportPanel
 from tui.widgets.secret_input import SecretInput
 
 if TYPE_CHECKING:
     from tui.commands import PaletteCommand
     from tui.screens.account_form import SaveResult
-    from tui.services.accounts import Account, AccountStore
-    from tui.services.secrets import SecretStore
-    from tui.services.verify import KeyReport
+    from tui.services.store.accounts import Account, AccountStore
+    from tui.services.store.secrets import SecretStore
+    from tui.services.verify.run import KeyReport
 
 #: How each stored check level is drawn in the table: theme colour (the worst finding's).
 _CHECK_STYLES = {
@@ -111,7 +111,7 @@ def _lock_time(seconds: float | None) -> str:
 def _has_passphrase(account: Account) -> bool:
     """False only for an exchange known to have none (an unknown one is left to the copy,
     which says what is wrong)."""
-    from tui.services.handoff import has_passphrase
+    from tui.services.handoff.fields import has_passphrase
 
     try:
         return has_passphrase(account)
@@ -372,7 +372,7 @@ class AccountsScreen(SectionScreen):
 
         from textual.worker import get_current_worker
 
-        from tui.services.accounts import AccountError, AccountsUnreadable, wait_until_settled
+        from tui.services.store.accounts import AccountError, AccountsUnreadable, wait_until_settled
 
         store = self.store
         if store is None:
@@ -415,8 +415,8 @@ class AccountsScreen(SectionScreen):
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="accounts-store")
     def _open_store(self) -> None:
-        from tui.services.accounts import AccountError, AccountStore
-        from tui.services.secrets import PASSPHRASE_ENV, SecretStore, SecretStoreError
+        from tui.services.store.accounts import AccountError, AccountStore
+        from tui.services.store.secrets import PASSPHRASE_ENV, SecretStore, SecretStoreError
 
         try:
             secrets = self._open_secrets() if self._open_secrets else SecretStore.open()
@@ -630,7 +630,7 @@ class AccountsScreen(SectionScreen):
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="accounts-store")
     def _reload(self, select_id: str | None = None) -> None:
-        from tui.services.accounts import AccountError
+        from tui.services.store.accounts import AccountError
 
         store = self.store
         if store is None:
@@ -926,8 +926,8 @@ class AccountsScreen(SectionScreen):
 
     @work(thread=True, exit_on_error=False, group="accounts-store")
     def _remove(self, account_id: str, name: str, force: bool = False) -> None:
-        from tui.services.accounts import AccountError
-        from tui.services.secrets import SecretStoreError
+        from tui.services.store.accounts import AccountError
+        from tui.services.store.secrets import SecretStoreError
 
         assert self.store is not None
         neighbour = self._neighbour_of(account_id)
@@ -953,7 +953,7 @@ class AccountsScreen(SectionScreen):
     def _offer_forced_remove(self, account_id: str, name: str) -> None:
         """The secret store refused: offer to drop the account anyway (the fix may be elsewhere)."""
         from tui.screens.confirm import ConfirmScreen
-        from tui.services.secrets import store_label
+        from tui.services.store.secrets import store_label
 
         # The account's own store: it may not be the one keylink could open now.
         account = next((a for a in self.accounts if a.id == account_id), None)
@@ -1023,9 +1023,9 @@ class AccountsScreen(SectionScreen):
 
     @work(exclusive=True, group="verify", exit_on_error=False)
     async def _verify(self, accounts: list[Account]) -> None:
-        from tui.services.accounts import AccountError, LastCheck
-        from tui.services.secrets import SecretStoreError
-        from tui.services.verify import verify_account
+        from tui.services.store.accounts import AccountError, LastCheck
+        from tui.services.store.secrets import SecretStoreError
+        from tui.services.verify.run import verify_account
 
         store = self.store
         assert store is not None

@@ -8,7 +8,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from tui.services.text import clean_lines
+from tui.services.core.text import clean_lines
 
 
 class ConfirmScreen(ModalScreen[bool]):

@@ -18,8 +18,8 @@ if TYPE_CHECKING:
     from textual.app import App
     from textual.screen import Screen
 
-    from tui.services.accounts import Account, AccountStore
-    from tui.services.clipboard import ClearTimer
+    from tui.services.handoff.clipboard import ClearTimer
+    from tui.services.store.accounts import Account, AccountStore
 
 _TIMER_ATTRIBUTE = "_keylink_clear_timer"
 
@@ -36,7 +36,7 @@ def clear_timer(app: App[Any]) -> ClearTimer:
     """The app's one clear timer, made on first use (the clipboard module owns the timing)."""
     timer = getattr(app, _TIMER_ATTRIBUTE, None)
     if timer is None:
-        from tui.services.clipboard import ClearTimer, clear_clipboard
+        from tui.services.handoff.clipboard import ClearTimer, clear_clipboard
 
         def clear(value_digest: str, copy_id: str | None) -> None:
             if not clear_clipboard(value_digest, lambda text: _send_osc52(app, text),
@@ -75,7 +75,7 @@ def copy_message(what: str, ways: tuple[str, ...], seconds: int, tmux: str | Non
     """The notice: what was copied, how it went out, when it clears, and what to know: tmux's
     advice when it drops OSC 52, else over ssh (``remote``; None: cannot tell) what the clear
     cannot reach."""
-    from tui.services import clipboard
+    from tui.services.handoff import clipboard
 
     if not ways:
         return f"Could not copy {what}: no clipboard could be reached."
@@ -89,10 +89,10 @@ def copy_message(what: str, ways: tuple[str, ...], seconds: int, tmux: str | Non
 
 def _copy_in_thread(app: App[Any], store: AccountStore, account: Account, field: str,
                     on_sent: Callable[[], None] | None) -> None:
-    from tui.services import clipboard
-    from tui.services.handoff import FIELD_LABELS, SECRET_FIELDS, HandoffError, field_value
-    from tui.services.secrets import SecretStoreError
-    from tui.services.text import clean
+    from tui.services.core.text import clean
+    from tui.services.handoff import clipboard
+    from tui.services.handoff.fields import FIELD_LABELS, SECRET_FIELDS, HandoffError, field_value
+    from tui.services.store.secrets import SecretStoreError
 
     what = f"the {FIELD_LABELS[field]} of {clean(account.name)}"
     try:

@@ -15,7 +15,7 @@ from textual.widgets import Collapsible, Input, Static
 from textual.widgets.collapsible import CollapsibleTitle
 
 from tui.commands import PaletteCommand
-from tui.screens.faq_topics import FaqTopic, faq_topics
+from tui.content.faq import FaqTopic, faq_topics
 from tui.screens.section import SectionScreen
 
 __all__ = ["FaqScreen", "FaqTopic", "FilterInput", "faq_topics"]

@@ -14,7 +14,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.widgets import Label, OptionList, Static
 
-from tui.screens.faq_topics import CONTENT_DIR, faq_topics
+from tui.content.faq import CONTENT_DIR, faq_topics
 from tui.screens.section import SectionScreen
 from tui.services.exchanges import exchange, exchanges
 from tui.widgets.choice_row import ChoiceRow
@@ -22,7 +22,7 @@ from tui.widgets.step_list import StepList
 
 if TYPE_CHECKING:
     from tui.commands import PaletteCommand
-    from tui.services.accounts import Account, AccountStore
+    from tui.services.store.accounts import Account, AccountStore
 
 DEFAULT_EXCHANGE = "bybit"
 
@@ -320,7 +320,7 @@ class GuideScreen(SectionScreen):
         return self.checklist_accounts[self.checklist_account % len(self.checklist_accounts)]
 
     def _checklist_content(self) -> Content:
-        from tui.services.text import clean
+        from tui.services.core.text import clean
 
         label = exchange(self.exchange_id).label
         account = self.checklist_current
@@ -380,8 +380,8 @@ class GuideScreen(SectionScreen):
         import contextlib
         import os
 
-        from tui.services.accounts import AccountError, AccountStore
-        from tui.services.secrets import PASSPHRASE_ENV, SecretStore, SecretStoreError
+        from tui.services.store.accounts import AccountError, AccountStore
+        from tui.services.store.secrets import PASSPHRASE_ENV, SecretStore, SecretStoreError
 
         try:
             if store is None:
@@ -398,7 +398,7 @@ class GuideScreen(SectionScreen):
         self.app.call_from_thread(self._checklist_loaded, store, exchange_id, accounts)
 
     def _checklist_failed(self, message: str) -> None:
-        from tui.services.text import clean
+        from tui.services.core.text import clean
 
         self._checklist_problem = f"The stored accounts cannot be read: {clean(message)}"
         self._redraw_checklist()
@@ -432,7 +432,7 @@ class GuideScreen(SectionScreen):
 
     def action_copy_next(self) -> None:
         """Copy the next item not yet done (after the last, start again from the first)."""
-        from tui.services.handoff import SECRET_FIELDS
+        from tui.services.handoff.fields import SECRET_FIELDS
 
         account, store = self.checklist_current, self.checklist_store
         if not self.step.checklist or account is None or store is None:

@@ -16,11 +16,11 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from tui.services.text import clean_lines
+from tui.services.core.text import clean_lines
 from tui.widgets.secret_input import SecretInput
 
 if TYPE_CHECKING:
-    from tui.services.secrets import SecretStore
+    from tui.services.store.secrets import SecretStore
 
 
 def shown_path(path: object) -> str:
@@ -160,7 +160,7 @@ class UnlockVaultScreen(_VaultDialog):
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="vault")
     def _unlock(self, passphrase: str) -> None:
-        from tui.services.secrets import SecretStoreError, VaultDamaged, WrongPassphrase
+        from tui.services.store.secrets import SecretStoreError, VaultDamaged, WrongPassphrase
 
         try:
             self.store.unlock(passphrase)
@@ -202,7 +202,7 @@ class CreateVaultScreen(_VaultDialog):
     _typed_error = False
 
     def compose(self) -> ComposeResult:
-        from tui.services.vault import MIN_PASSPHRASE
+        from tui.services.store.vault import MIN_PASSPHRASE
 
         vault = self.store.vault
         path = shown_path(vault.path) if vault is not None else "a file"
@@ -235,7 +235,7 @@ class CreateVaultScreen(_VaultDialog):
 
     @on(Input.Changed, "#passphrase")
     def _show_strength(self, event: Input.Changed) -> None:
-        from tui.services.secrets import passphrase_strength
+        from tui.services.store.secrets import passphrase_strength
 
         score, hint = passphrase_strength(event.value)
         strength = self.query_one("#strength", Static)
@@ -274,7 +274,7 @@ class CreateVaultScreen(_VaultDialog):
             return
         first = self.query_one("#passphrase", SecretInput)
         second = self.query_one("#repeat", SecretInput)
-        from tui.services.credentials import check_new_passphrase
+        from tui.services.keys.credentials import check_new_passphrase
 
         try:
             check_new_passphrase(first.value)
@@ -296,7 +296,7 @@ class CreateVaultScreen(_VaultDialog):
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="vault")
     def _create(self, passphrase: str) -> None:
-        from tui.services.secrets import SecretStoreError
+        from tui.services.store.secrets import SecretStoreError
 
         try:
             self.store.create_vault(passphrase)

@@ -18,9 +18,9 @@ from textual.widgets import DataTable, Input, Label, Select, Static
 
 from tui.commands import PaletteCommand
 from tui.screens.section import SectionScreen
-from tui.services import whitelist
-from tui.services.clipboard import CopyResult, copy_text
-from tui.services.text import clean
+from tui.services.core.text import clean
+from tui.services.handoff.clipboard import CopyResult, copy_text
+from tui.services.terminals import whitelist
 from tui.widgets.copy_panel import CopyPanel
 
 _FILE_PREFIX = "file:"
@@ -373,7 +373,7 @@ class WhitelistScreen(SectionScreen):
     def copy(self, text: str, what: str) -> CopyResult:
         """Copy ``text`` (described as ``what``) off the UI thread: pyperclip may run a
         clipboard program. OSC 52 itself is written by the app, on its own thread."""
-        from tui.services.clipboard import OSC52, tmux_advice, tmux_set_clipboard
+        from tui.services.handoff.clipboard import OSC52, tmux_advice, tmux_set_clipboard
 
         app = self.app
         result = copy_text(text, partial(app.call_from_thread, app.copy_to_clipboard))

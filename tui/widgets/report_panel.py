@@ -9,12 +9,12 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
+from tui.services.core.text import clean
 from tui.services.exchanges.base import PERMISSIONS
-from tui.services.text import clean
 
 if TYPE_CHECKING:
-    from tui.services.accounts import LastCheck
-    from tui.services.verify import KeyReport
+    from tui.services.store.accounts import LastCheck
+    from tui.services.verify.run import KeyReport
 
 #: Finding severities, worst first, with the mark shown before each line. A danger (funds at
 #: risk: the key can withdraw) has its own mark: "!" is a warning and "✗" a check that failed.

@@ -10,7 +10,7 @@ from textual.message import Message
 from textual.reactive import var
 from textual.widgets import Input
 
-from tui.services.validation import tidy_paste, visible_paste
+from tui.services.store.validation import tidy_paste, visible_paste
 
 
 class CredentialInput(Input):

@@ -267,7 +267,7 @@ def hmac_sha256(secret: str, message: str) -> bytes:
 def asymmetric_signature(secret: str, message: str) -> str | None:
     """Base64 Ed25519 / RSA-SHA256 (PKCS#1 v1.5) signature when ``secret`` is a PEM private key;
     None for an HMAC secret (the caller signs those its own way)."""
-    from tui.services import keypairs
+    from tui.services.keys import keypairs
 
     if not keypairs.is_pem_secret(secret):
         return None

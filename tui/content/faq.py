@@ -16,7 +16,7 @@ from textual.content import Content
 
 #: The packaged content files. Read by path: importlib.resources would add several
 #: milliseconds of imports to start-up, and keylink is never run from a zip.
-CONTENT_DIR = Path(__file__).parent.parent / "content"
+CONTENT_DIR = Path(__file__).parent
 
 
 class FaqTopic(NamedTuple):

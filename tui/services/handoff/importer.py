@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tui.services.text import clean
+from tui.services.core.text import clean
 
 if TYPE_CHECKING:
-    from tui.services.accounts import Account, AccountStore, Credentials
+    from tui.services.store.accounts import Account, AccountStore, Credentials
 
 FREQTRADE = "freqtrade config"
 DOTENV = ".env file"
@@ -66,7 +66,7 @@ class Source:
 def _read_bytes(path: Path) -> bytes:
     """The file's bytes. A FIFO or device is refused before it can stall the import; a symlinked
     config (common for dotfiles) is followed to its target."""
-    from tui.services.private_files import RefusedFile, read_regular
+    from tui.services.core.private_files import RefusedFile, read_regular
 
     try:
         return read_regular(path.resolve(), MAX_FILE_BYTES)
@@ -95,9 +95,9 @@ def _check_exchange(name: object, where: str) -> str:
 def _credentials(exchange: str, values: Mapping[str, str], places: Mapping[str, str],
                  where: str) -> Found:
     """A Found, or ImportProblem naming the field that is missing or malformed."""
-    from tui.services.accounts import Credentials, clean_paste
     from tui.services.exchanges import exchange as exchange_info
-    from tui.services.validation import check_credentials
+    from tui.services.store.accounts import Credentials, clean_paste
+    from tui.services.store.validation import check_credentials
 
     info = exchange_info(exchange)
     needed = ("key", "secret", "passphrase") if info.has_passphrase else ("key", "secret")
@@ -422,8 +422,8 @@ def import_accounts(store: AccountStore, source: Source, *, name: str | None = N
     harmless. An account with the same API key but another secret or passphrase is updated only
     when ``update`` says so (True, or a question answered yes before anything is written); else
     it is refused and its values must stay in the file (the caller scrubs only what is stored)."""
-    from tui.services.accounts import AccountError, validate_name
     from tui.services.exchanges import exchange as exchange_info
+    from tui.services.store.accounts import AccountError, validate_name
 
     if name is not None and len(source.found) > 1:
         raise ImportProblem(f"the file holds {len(source.found)} accounts: --name works for one")
@@ -483,7 +483,7 @@ def import_accounts(store: AccountStore, source: Source, *, name: str | None = N
 
 
 def _placeholder(name: str) -> Account:
-    from tui.services.accounts import Account
+    from tui.services.store.accounts import Account
 
     return Account(id="", name=name, exchange="", environment="", base_url="", whitelist="",
                    created_at="", updated_at="", secret_ref="")
@@ -702,7 +702,7 @@ def stale_temp_files(path: Path) -> list[Path]:
     """Temp files a killed scrub of ``path`` left next to it (its own and its backup's): ours by
     name (``.NAME.XXXXXXXX.tmp``, as mkstemp makes them) and owner. The backup's holds
     plaintext; the file's holds the scrubbed text."""
-    from tui.services.private_files import leftover_temp_files
+    from tui.services.core.private_files import leftover_temp_files
 
     target = path.resolve()
     found: list[Path] = []
@@ -723,7 +723,7 @@ def scrub(source: Source, values: Sequence[str], *, backup: bool = False) -> Scr
     keeping its mode; the original bytes go to a 0600 backup first when asked for. The file
     must not have changed since it was read, and the written file is read back and searched for
     every value before this returns (CannotScrub if one is there)."""
-    from tui.services.private_files import atomic_write, remove_files
+    from tui.services.core.private_files import atomic_write, remove_files
 
     path = source.path.resolve()
     stale = remove_files(stale_temp_files(path))

@@ -14,13 +14,13 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from tui.services.accounts import clean_paste
 from tui.services.exchanges.base import ExchangeInfo, KeyShape
+from tui.services.store.accounts import clean_paste
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from tui.services.keypairs import ParsedKey
+    from tui.services.keys.keypairs import ParsedKey
 
 #: Form field ids, in the order the form shows them.
 API_KEY = "api_key"
@@ -209,7 +209,7 @@ def check_pem_secret(info: ExchangeInfo, text: str, key_passphrase: str = "",
                      ) -> tuple[ParsedKey | None, str | None, bool]:
     """Read a PEM secret for ``info``: the key, or one message (and whether it is only the
     passphrase that is missing). ``read`` replaces ``keypairs.parse`` (e.g. ``parse_elsewhere``)."""
-    from tui.services import keypairs
+    from tui.services.keys import keypairs
 
     try:
         parsed = (read or keypairs.parse)(text, key_passphrase or None)

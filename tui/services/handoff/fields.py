@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tui.services.accounts import Account, Credentials
+    from tui.services.store.accounts import Account, Credentials
 
 #: The fields a user can hand over, in the order a terminal's account form asks for them.
 FIELDS = ("name", "key", "secret", "passphrase")
@@ -65,7 +65,7 @@ def field_value(account: Account, creds: Credentials | None, field: str) -> str:
     if field == "exchange":
         return account.exchange
     if field not in SECRET_FIELDS:
-        from tui.services.text import clean
+        from tui.services.core.text import clean
 
         raise HandoffError(f"unknown field '{clean(field)}' (one of: {', '.join(ENV_FIELDS)})")
     if field == "passphrase" and not has_passphrase(account):
@@ -80,7 +80,7 @@ def field_value(account: Account, creds: Credentials | None, field: str) -> str:
 
 def parse_env_mapping(text: str) -> tuple[str, str]:
     """``VAR=field`` -> (VAR, field); HandoffError saying what is wrong otherwise."""
-    from tui.services.text import clean
+    from tui.services.core.text import clean
 
     var, sep, field = text.partition("=")
     if not sep or not _ENV_NAME.match(var):
@@ -127,7 +127,7 @@ def child_environment(plan: EnvPlan, account: Account, creds: Credentials | None
 
     Every keylink passphrase variable is taken out first (the vault's, a private key's): the child
     gets this account's key, not the whole vault."""
-    from tui.services.child_env import child_environ
+    from tui.services.core.child_env import child_environ
 
     env = child_environ(base)
     for var, field in plan.variables.items():
@@ -137,7 +137,7 @@ def child_environment(plan: EnvPlan, account: Account, creds: Credentials | None
 
 def find_command(command: str, env: Mapping[str, str]) -> str:
     """The program to run, found on the child's PATH; HandoffError when there is none."""
-    from tui.services.text import clean
+    from tui.services.core.text import clean
 
     if os.sep in command:
         if os.path.isfile(command) and os.access(command, os.X_OK):
@@ -163,6 +163,6 @@ def exec_with_env(command: Sequence[str], env: Mapping[str, str]) -> None:
     try:
         os.execve(program, list(command), dict(env))
     except OSError as exc:
-        from tui.services.text import clean
+        from tui.services.core.text import clean
 
         raise HandoffError(f"cannot run '{clean(command[0])}': {exc.strerror}") from None

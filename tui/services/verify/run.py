@@ -23,7 +23,17 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from tui import __version__
-from tui.services.audit import (
+from tui.services.exchanges import exchange
+from tui.services.exchanges.base import (
+    PERMISSIONS,
+    CredentialsLike,
+    ErrorKind,
+    ExchangeApi,
+    ExchangeInfo,
+    KeyInfo,
+    Reply,
+)
+from tui.services.verify.audit import (
     CLOCK_FIX,
     Finding,
     Severity,
@@ -35,16 +45,6 @@ from tui.services.audit import (
     locked_findings,
     plural,
     worst,
-)
-from tui.services.exchanges import exchange
-from tui.services.exchanges.base import (
-    PERMISSIONS,
-    CredentialsLike,
-    ErrorKind,
-    ExchangeApi,
-    ExchangeInfo,
-    KeyInfo,
-    Reply,
 )
 
 if TYPE_CHECKING:
@@ -340,7 +340,7 @@ def _unsendable_credential(creds: CredentialsLike) -> ExchangeError | None:
 def _key_kind(info: ExchangeInfo, secret: str) -> tuple[str | None, ExchangeError | None]:
     """The secret's kind ("hmac", "ed25519", "rsa-2048") and, before any request, why it cannot
     sign for this exchange (an unreadable PEM, a kind or size the exchange does not take)."""
-    from tui.services import keypairs
+    from tui.services.keys import keypairs
 
     if not keypairs.is_pem_secret(secret):
         return keypairs.HMAC, None
@@ -854,7 +854,7 @@ def _whitelist_of(account: Any) -> Sequence[str] | None:
     if not chosen or chosen in (LINKED, NO_WHITELIST):
         return None
     if isinstance(chosen, str):
-        from tui.services import whitelist
+        from tui.services.terminals import whitelist
 
         try:
             return whitelist.profile(chosen).addresses

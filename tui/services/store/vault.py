@@ -35,9 +35,8 @@ from typing import Any
 from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
 
-from tui.services import paths
-from tui.services.credentials import MIN_PASSPHRASE, protect_process
-from tui.services.private_files import (
+from tui.services.core import paths
+from tui.services.core.private_files import (
     RefusedFile,
     atomic_write,
     ensure_private_dir,
@@ -45,6 +44,7 @@ from tui.services.private_files import (
     read_regular,
     remove_files,
 )
+from tui.services.keys.credentials import MIN_PASSPHRASE, protect_process
 
 VAULT_FILE = "vault.json"
 #: A vault entry is about 300 bytes; 8 MiB is thousands of accounts. Anything bigger is not a
@@ -461,9 +461,9 @@ class Vault:
 class VaultKeyring(KeyringBackend):
     """A ``keyring`` backend over a :class:`Vault`.
 
-    Select it with ``PYTHON_KEYRING_BACKEND=tui.services.vault.VaultKeyring``. Its priority is below
-    keyring's fail backend on purpose: keyring must never pick it on its own (it needs a passphrase,
-    and in keyring's chainer a locked vault would break lookups in the real keyring).
+    Select it with ``PYTHON_KEYRING_BACKEND=tui.services.store.vault.VaultKeyring``. Its priority
+    is below keyring's fail backend on purpose: keyring must never pick it on its own (it needs a
+    passphrase, and in keyring's chainer a locked vault would break lookups in the real keyring).
     """
 
     priority = -0.5  # type: ignore[assignment]

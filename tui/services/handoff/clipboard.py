@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tui.services.child_env import child_environ, clean_library_children
+from tui.services.core.child_env import child_environ, clean_library_children
 
 OSC52 = "OSC 52"
 SYSTEM = "system clipboard"
@@ -129,7 +129,7 @@ def clip_time(environ: Mapping[str, str] | None = None) -> int:
     except ValueError:
         seconds = 0
     if not 1 <= seconds <= MAX_CLIP_TIME:
-        from tui.services.text import clean
+        from tui.services.core.text import clean
 
         raise ValueError(f"{CLIP_TIME_ENV} is '{clean(raw, limit=20)}': give a whole number of "
                          f"seconds from 1 to {MAX_CLIP_TIME}")
@@ -400,7 +400,7 @@ def _newest_record(environ: Mapping[str, str] | None) -> Iterator[int | None]:
     import stat
     import time
 
-    from tui.services.private_files import ensure_private_dir
+    from tui.services.core.private_files import ensure_private_dir
 
     fd: int | None = None
     try:
@@ -505,9 +505,9 @@ def spawn_clearer(value_digest: str, seconds: int, tty: str | None,
     """
     import subprocess
 
-    from tui.services.own_code import module_command
+    from tui.services.core.own_code import module_command
 
-    args = module_command("tui.services.clipboard", "--clear-after", str(seconds))
+    args = module_command("tui.services.handoff.clipboard", "--clear-after", str(seconds))
     terminal: int | None = None
     if tty:
         try:
@@ -534,7 +534,7 @@ def _clear_after_main(argv: list[str]) -> int:
     import argparse
     import time
 
-    parser = argparse.ArgumentParser(prog="python -m tui.services.clipboard")
+    parser = argparse.ArgumentParser(prog="python -m tui.services.handoff.clipboard")
     parser.add_argument("--clear-after", type=int, required=True)
     parser.add_argument("--tty-fd", type=int, default=None)
     args = parser.parse_args(argv)

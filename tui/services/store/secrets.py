@@ -21,18 +21,18 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from tui.services.credentials import (
+from tui.services.core.private_files import interrupts_deferred
+from tui.services.keys.credentials import (
     MIN_PASSPHRASE,
     Credentials,
     check_new_passphrase,
     passphrase_strength,
 )
-from tui.services.private_files import interrupts_deferred
 
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
 
-    from tui.services.vault import Vault
+    from tui.services.store.vault import Vault
 
 SERVICE = "keylink"
 PROBE_USERNAME = "keylink-probe"
@@ -112,7 +112,7 @@ def store_id(backend: KeyringBackend) -> str:
 
     The class, not its display name, so a renamed label in a newer keyring still matches.
     """
-    from tui.services.vault import VaultKeyring
+    from tui.services.store.vault import VaultKeyring
 
     if isinstance(backend, VaultKeyring):
         return VAULT_STORE
@@ -312,10 +312,10 @@ class SecretStore:
         vault file. ``KEYLINK_SECRET_BACKEND=vault|keyring`` forces one side. A backend the user
         named for keyring (``PYTHON_KEYRING_BACKEND`` or keyring's config file) is used as named,
         without the priority check and probe, unless it is keyring's fail or null backend;
-        ``PYTHON_KEYRING_BACKEND=tui.services.vault.VaultKeyring`` selects the vault.
+        ``PYTHON_KEYRING_BACKEND=tui.services.store.vault.VaultKeyring`` selects the vault.
         """
 
-        from tui.services.vault import Vault, VaultKeyring
+        from tui.services.store.vault import Vault, VaultKeyring
 
         def use_vault(why: str, by_user: bool = False) -> SecretStore:
             chosen = vault if vault is not None else Vault()
@@ -427,7 +427,7 @@ class SecretStore:
 
     def unlock(self, passphrase: str) -> None:
         """Open the vault; WrongPassphrase or VaultDamaged (the file is never changed)."""
-        from tui.services.vault import (
+        from tui.services.store.vault import (
             VaultDamagedError,
             VaultError,
             VaultMissingError,
@@ -455,7 +455,7 @@ class SecretStore:
 
     def create_vault(self, passphrase: str) -> None:
         """Create the vault; ValueError(message) if the passphrase is too short or easy to guess."""
-        from tui.services.vault import VaultError
+        from tui.services.store.vault import VaultError
 
         vault = self._require_vault()
         check_new_passphrase(passphrase)
@@ -514,7 +514,7 @@ class SecretStore:
         from keyring.errors import InitError, NoKeyringError
         from keyring.errors import KeyringLocked as _Locked
 
-        from tui.services.vault import VaultDamagedError, VaultError, VaultLockedError
+        from tui.services.store.vault import VaultDamagedError, VaultError, VaultLockedError
 
         self._used()
         if self.vault is not None and not self.vault.unlocked:

@@ -18,7 +18,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from tui.services.text import clean
+from tui.services.core.text import clean
 
 DEFAULT_PROFILE = "insilico-general"
 FORMATS = ("comma", "lines", "space")
@@ -259,7 +259,7 @@ def load_file(path: str | Path, *, allow_pipe: bool = False) -> LoadResult:
     ``/dev/fd/N``: a pipe keylink already holds, read with the same size cap. Paths in messages
     are shown escaped.
     """
-    from tui.services.private_files import RefusedFile, read_regular
+    from tui.services.core.private_files import RefusedFile, read_regular
 
     raw = os.fspath(path)
     own_fd = _own_descriptor(raw) if allow_pipe else None

@@ -1,4 +1,4 @@
-"""``python -m tui.services.keycheck``: check one PEM private key in full, for a parent process.
+"""``python -m tui.services.keys.keycheck``: check one PEM private key in full, for a parent.
 
 Reads ``{"pem": ..., "passphrase": ...}`` as JSON on stdin and writes ``{"ok": true}`` or
 ``{"error": message, "passphrase_needed": bool}`` on stdout; never the key. See
@@ -12,8 +12,8 @@ import sys
 
 
 def main() -> int:
-    from tui.services import keypairs
-    from tui.services.credentials import protect_process
+    from tui.services.keys import keypairs
+    from tui.services.keys.credentials import protect_process
 
     protect_process()  # like its parent: no core file or ptrace while the key is in memory
     request = json.loads(sys.stdin.read(1 << 20))

@@ -11,8 +11,8 @@ import json
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from tui.services.paths import config_dir
-from tui.services.private_files import atomic_write, ensure_private_dir
+from tui.services.core.paths import config_dir
+from tui.services.core.private_files import atomic_write, ensure_private_dir
 
 FILE_NAME = "settings.json"
 #: A settings file bigger than this is not one of ours.

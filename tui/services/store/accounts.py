@@ -23,11 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from tui.services import paths
-from tui.services.credentials import Credentials
-from tui.services.exchanges import exchange as exchange_info
-from tui.services.exchanges import exchanges
-from tui.services.private_files import (
+from tui.services.core import paths
+from tui.services.core.private_files import (
     RefusedFile,
     atomic_write,
     ensure_private_dir,
@@ -36,9 +33,12 @@ from tui.services.private_files import (
     read_regular,
     remove_files,
 )
+from tui.services.exchanges import exchange as exchange_info
+from tui.services.exchanges import exchanges
+from tui.services.keys.credentials import Credentials
 
 if TYPE_CHECKING:
-    from tui.services.secrets import SecretStore
+    from tui.services.store.secrets import SecretStore
 
 ACCOUNTS_FILE = "accounts.json"
 #: Where a damaged accounts file goes: ``accounts.json.damaged-<UTC stamp>[-n]`` beside it. doctor
@@ -207,7 +207,7 @@ def clean_paste(field_label: str, value: str) -> str:
     cleaned = value.strip()
     if not cleaned:
         raise ValueError(f"{field_label} is empty")
-    from tui.services import keypairs
+    from tui.services.keys import keypairs
 
     if keypairs.looks_like_pem(cleaned):
         # A self-generated key's private PEM is the one multi-line value a credential may be.
@@ -437,7 +437,7 @@ def removal_note(account: Account) -> str:
     """One line on an account whose removal was cut short, and how to finish it."""
     import shlex
 
-    from tui.services.text import clean
+    from tui.services.core.text import clean
 
     name = clean(account.name)
     return (f"the removal of {name!r} was cut short (begun {account.removing}); its secret may "
@@ -613,7 +613,7 @@ class AccountStore:
 
     def _forget_secret(self, ref: str) -> None:
         """Delete a secret nobody points at any more; a failure leaves an orphan, never a hole."""
-        from tui.services.secrets import SecretNotFound, SecretStoreError
+        from tui.services.store.secrets import SecretNotFound, SecretStoreError
 
         with contextlib.suppress(SecretNotFound, SecretStoreError):
             self.secrets.delete(ref)
@@ -650,7 +650,7 @@ class AccountStore:
         keylink never looks for (or deletes, or saves) a secret in a store other than the one it
         was saved in: a silent switch made "removed" keys stay in the keyring.
         """
-        from tui.services.secrets import StoreUnreachable, store_label
+        from tui.services.store.secrets import StoreUnreachable, store_label
 
         recorded = self.store_of(account)
         if recorded != self.secrets.store_id:
@@ -663,7 +663,7 @@ class AccountStore:
     def check_new_account_store(self, accounts: builtins.list[Account] | None = None) -> None:
         """New secrets go where the existing ones are, unless the user chose a store
         (StoreUnreachable otherwise). ``accounts``: the current list (read when not given)."""
-        from tui.services.secrets import BACKEND_ENV, StoreUnreachable, store_label
+        from tui.services.store.secrets import BACKEND_ENV, StoreUnreachable, store_label
 
         if self.secrets.chosen:
             return
@@ -843,8 +843,8 @@ class AccountStore:
         ``force`` ("forget") drops the metadata even when the store cannot confirm (a keyring
         that no longer exists); the returned line says what stays behind.
         """
-        from tui.services.secrets import SecretNotFound, SecretStoreError, store_label
-        from tui.services.text import clean
+        from tui.services.core.text import clean
+        from tui.services.store.secrets import SecretNotFound, SecretStoreError, store_label
 
         with self._lock():
             accounts = self._read()
@@ -888,7 +888,7 @@ class AccountStore:
         """True for store errors that mean the delete did not happen: a locked or missing
         keyring, a locked vault, and any vault error but a timeout (the vault is rewritten by
         atomic replace, so a failed write leaves the old file whole)."""
-        from tui.services.secrets import (
+        from tui.services.store.secrets import (
             KeyringLocked,
             KeyringTimeout,
             KeyringUnavailable,
@@ -920,7 +920,7 @@ class AccountStore:
         Runs under the accounts lock: an add in progress holds it from saving its secret to its
         commit, so its secret is never mistaken for an orphan.
         """
-        from tui.services.secrets import SecretNotFound, SecretStoreError, store_label
+        from tui.services.store.secrets import SecretNotFound, SecretStoreError, store_label
 
         with self._lock():
             accounts = self._read()
@@ -968,7 +968,7 @@ class AccountStore:
         the key again. A cut-short removal is finished because its user asked for it; one whose
         store cannot be used now is left (and stays listed as unfinished).
         """
-        from tui.services.secrets import SecretNotFound, SecretStoreError
+        from tui.services.store.secrets import SecretNotFound, SecretStoreError
 
         finished: builtins.list[str] = []
         left: builtins.list[str] = []
@@ -1070,7 +1070,7 @@ class AccountStore:
         same name refuses the whole restore. After the write, accounts.json is read back and
         must hold every restored account unchanged; only then is the moved-aside file renamed
         to ``accounts.json.restored-<stamp>`` (kept, out of doctor's way)."""
-        from tui.services.text import clean
+        from tui.services.core.text import clean
 
         path = Path(path)
         if (path.parent.resolve() != self.dir.resolve()
@@ -1136,7 +1136,7 @@ class AccountStore:
     def credentials(self, account: Account) -> Credentials:
         """The account's key, secret and passphrase from its store (SecretStoreError;
         RemovalUnfinished for an account whose removal was cut short)."""
-        from tui.services.secrets import RemovalUnfinished
+        from tui.services.store.secrets import RemovalUnfinished
 
         # The file's record, not the caller's copy: another keylink (or a removal that timed
         # out) may have marked the account since that copy was read.
@@ -1153,7 +1153,7 @@ class AccountStore:
         Storing one key under two names is rare but legitimate, so callers warn and ask rather
         than refuse. Only that exchange's secrets are read; one that cannot be read (a locked
         keyring, a cut-short removal) is skipped: this is a courtesy check, not a guarantee."""
-        from tui.services.secrets import SecretStoreError
+        from tui.services.store.secrets import SecretStoreError
 
         names = []
         for account in self.list():

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from tui.services.text import clean
+from tui.services.core.text import clean
 
 
 def ensure_private_dir(directory: Path) -> None:

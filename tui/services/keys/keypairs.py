@@ -190,14 +190,14 @@ def parse_elsewhere(text: str, passphrase: str | None = None, timeout: float = 3
     import json
     import subprocess
 
-    from tui.services.child_env import child_environ
-    from tui.services.own_code import module_command
+    from tui.services.core.child_env import child_environ
+    from tui.services.core.own_code import module_command
 
     if len(text) <= SLOW_PEM_CHARS:
         return parse(text, passphrase)
     request = json.dumps({"pem": text, "passphrase": passphrase})
     try:
-        done = subprocess.run(module_command("tui.services.keycheck"), input=request,
+        done = subprocess.run(module_command("tui.services.keys.keycheck"), input=request,
                               capture_output=True, text=True, timeout=timeout, check=False,
                               env=child_environ())
     except (OSError, subprocess.TimeoutExpired):
@@ -264,7 +264,7 @@ def export_encrypted(secret_pem: str, path: Path, passphrase: str) -> None:
     Refuses an empty passphrase and an existing file (an export never overwrites a key)."""
     from cryptography.hazmat.primitives import serialization
 
-    from tui.services.private_files import atomic_write
+    from tui.services.core.private_files import atomic_write
 
     if len(passphrase) < 8:
         raise KeyPemError("Choose an export passphrase of at least 8 characters.")

@@ -21,12 +21,12 @@ import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from tui.services.accounts import AccountError
+from tui.services.store.accounts import AccountError
 
 if TYPE_CHECKING:
-    from tui.services.accounts import Account, AccountStore
-    from tui.services.credentials import Credentials
-    from tui.services.verify import KeyReport
+    from tui.services.keys.credentials import Credentials
+    from tui.services.store.accounts import Account, AccountStore
+    from tui.services.verify.run import KeyReport
 
 #: Check outcomes after which the account may switch to the new key ("locked" only when the user
 #: accepts it).
@@ -37,8 +37,8 @@ class _NewKeyNotSwitched(AccountError):
     """The account still has its old key; ``report`` is the new key's check."""
 
     def __init__(self, account: Account, report: KeyReport) -> None:
+        from tui.services.core.text import clean
         from tui.services.exchanges import exchange
-        from tui.services.text import clean
 
         self.report = report
         super().__init__(self.words(exchange(account.exchange).label, clean(account.name),
@@ -83,7 +83,7 @@ class Rotated:
 async def check_new_key(account: Account, creds: Credentials) -> KeyReport:
     """Sign a real key-info call with ``creds`` against ``account``'s host and settings (nothing
     is saved)."""
-    from tui.services.verify import verify_account
+    from tui.services.verify.run import verify_account
 
     return await verify_account(account, creds)
 
@@ -92,7 +92,7 @@ def switch_if_verified(store: AccountStore, account: Account, creds: Credentials
                        report: KeyReport, *, accept_locked: bool = False) -> Rotated:
     """Switch ``account`` to ``creds`` when ``report`` (of ``check_new_key``) allows it;
     NewKeyFailed or NewKeyUnproven otherwise, with nothing changed."""
-    from tui.services.accounts import LastCheck
+    from tui.services.store.accounts import LastCheck
 
     if report.status not in SWITCHING:
         raise NewKeyFailed(account, report)

@@ -1,0 +1,1 @@
+"""Text, paths, private files, settings: what every part uses."""

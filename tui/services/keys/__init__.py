@@ -1,0 +1,1 @@
+"""Key material: credentials, key pairs and the checks that read them."""

@@ -1,0 +1,1 @@
+"""The process's use cases over the store and the exchanges."""

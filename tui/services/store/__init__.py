@@ -1,0 +1,1 @@
+"""Where accounts and secrets live: the accounts file, the secret store, the vault."""

@@ -1,0 +1,1 @@
+"""The trading terminals: their server addresses (whitelists)."""
