@@ -290,7 +290,8 @@ class SecretStore:
         self.store_id = store_id(backend)
         #: Seconds without use after which the vault locks itself (None: never).
         self.idle_limit = idle_limit_from_env()
-        self._last_used = time.monotonic()
+        self._clock: Callable[[], float] = time.monotonic
+        self._last_used = self._clock()
 
     def __repr__(self) -> str:
         return f"SecretStore({self.backend_name!r})"
@@ -480,11 +481,22 @@ class SecretStore:
         if self.vault is not None:
             self.vault.lock()
 
+    @property
+    def clock(self) -> Callable[[], float]:
+        """What "now" is for the idle lock: ``time.monotonic`` unless a session (or a test, which
+        must not sleep through an idle limit) gives its own. Setting it counts as a use."""
+        return self._clock
+
+    @clock.setter
+    def clock(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._used()
+
     def lock_due(self) -> float | None:
         """Seconds until the idle lock (0 when due), or None: no vault, locked, or no idle lock."""
         if self.vault is None or not self.vault.unlocked or self.idle_limit is None:
             return None
-        return max(0.0, self._last_used + self.idle_limit - time.monotonic())
+        return max(0.0, self._last_used + self.idle_limit - self._clock())
 
     def lock_if_idle(self) -> bool:
         """Lock the vault if it has not been used for ``idle_limit`` s; True if it locked now."""
@@ -494,7 +506,7 @@ class SecretStore:
         return False
 
     def _used(self) -> None:
-        self._last_used = time.monotonic()
+        self._last_used = self._clock()
 
     def _require_vault(self) -> Vault:
         if self.vault is None:
