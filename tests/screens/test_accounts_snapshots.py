@@ -29,8 +29,7 @@ from tests.screens.accounts_fixtures import (
     wait_for,
 )
 from tui.services.store.accounts import Credentials, LastCheck
-from tui.services.verify.audit import Finding
-from tui.services.verify.run import ExchangeError, KeyReport
+from tui.services.verify.report import ExchangeError, Finding, KeyReport
 from tui.widgets.report_panel import ReportPanel
 
 __all__ = ["keylink_home", "vault_home"]  # fixtures used by name below

@@ -13,8 +13,7 @@ from tests.screens.test_accounts_snapshots import (
 )
 from tui.screens.accounts import AccountsScreen
 from tui.services.store.accounts import Account, LastCheck
-from tui.services.verify.audit import Finding
-from tui.services.verify.run import ExchangeError, KeyReport
+from tui.services.verify.report import ExchangeError, Finding, KeyReport
 from tui.widgets.report_panel import SEVERITY_MARKS
 
 

@@ -17,7 +17,8 @@ import pytest
 
 from tests.fakes.exchange import FakeExchange
 from tui.services.exchanges.base import PERMISSIONS
-from tui.services.verify.run import KeyReport, verify_account
+from tui.services.verify.report import KeyReport
+from tui.services.verify.run import verify_account
 
 CORPUS = Path(__file__).resolve().parent.parent / "fixtures" / "exchanges"
 FILES = sorted(CORPUS.glob("*/*.json"))

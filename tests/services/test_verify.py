@@ -21,13 +21,9 @@ from tui.services.exchanges.base import KeyInfo
 from tui.services.store.accounts import Account, Credentials
 from tui.services.terminals.whitelist import profile
 from tui.services.verify.audit import key_findings
-from tui.services.verify.run import (
-    MAX_BODY_BYTES,
-    KeyReport,
-    compare_bound,
-    verify_account,
-    verify_key,
-)
+from tui.services.verify.report import KeyReport
+from tui.services.verify.run import compare_bound, verify_account, verify_key
+from tui.services.verify.transport import MAX_BODY_BYTES
 
 TIMESTAMP_CODES = {"bybit": "10002", "okx": "50102", "bitget": "40008", "binance": "-1021"}
 IP_CODES = {"bybit": "10010", "okx": "50110", "bitget": "40018", "binance": "-2015"}

@@ -36,7 +36,7 @@ def _report_text(name: str, report) -> str:  # report: KeyReport
     from tui.services.core.text import clean
     from tui.services.exchanges import exchange
     from tui.services.exchanges.base import PERMISSIONS
-    from tui.services.verify.run import status_words
+    from tui.services.verify.report import status_words
 
     label = exchange(report.exchange).label
     timing = f"{report.latency_ms} ms" if report.latency_ms is not None else "no answer"

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
     from tui.services.exchanges.base import ExchangeInfo
     from tui.services.store.accounts import Account, AccountStore
-    from tui.services.verify.run import KeyReport
+    from tui.services.verify.report import KeyReport
 
 #: The key-kind choice: the exchange's HMAC key, or a pair generated here (issue 11).
 KIND_HMAC = "hmac"

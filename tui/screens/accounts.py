@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from tui.screens.account_form import SaveResult
     from tui.services.store.accounts import Account, AccountStore
     from tui.services.store.secrets import SecretStore
-    from tui.services.verify.run import KeyReport
+    from tui.services.verify.report import KeyReport
 
 #: How each stored check level is drawn in the table: theme colour (the worst finding's).
 _CHECK_STYLES = {

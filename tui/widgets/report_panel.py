@@ -14,7 +14,7 @@ from tui.services.exchanges.base import PERMISSIONS
 
 if TYPE_CHECKING:
     from tui.services.store.accounts import LastCheck
-    from tui.services.verify.run import KeyReport
+    from tui.services.verify.report import KeyReport
 
 #: Finding severities, worst first, with the mark shown before each line. A danger (funds at
 #: risk: the key can withdraw) has its own mark: "!" is a warning and "✗" a check that failed.

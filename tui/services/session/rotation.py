@@ -26,7 +26,7 @@ from tui.services.store.accounts import AccountError
 if TYPE_CHECKING:
     from tui.services.keys.credentials import Credentials
     from tui.services.store.accounts import Account, AccountStore
-    from tui.services.verify.run import KeyReport
+    from tui.services.verify.report import KeyReport
 
 #: Check outcomes after which the account may switch to the new key ("locked" only when the user
 #: accepts it).

@@ -1,6 +1,6 @@
 """The audit: what a key's reported settings (or its refusal) mean for linking it to a terminal.
 
-Pure functions from facts to ``Finding``s; ``verify`` gathers the facts over the network.
+Pure functions from facts to ``Finding``s; ``run`` gathers the facts over the network.
 Finding codes are stable identifiers (scripts match on them); messages are for people.
 """
 
@@ -8,19 +8,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
 
 from tui.services.exchanges.base import KeyInfo
-
-Severity = Literal["ok", "info", "warning", "error", "danger"]
-#: Severities from harmless to serious; ``worst`` picks the last one present. "error": the check
-#: itself failed; "danger": funds are at risk (a key that can withdraw).
-SEVERITIES: tuple[Severity, ...] = ("ok", "info", "warning", "error", "danger")
-#: How a check ended: the key answered, the key exists but is bound elsewhere, or no verdict.
-Status = Literal["works", "locked", "failed"]
-STATUSES: tuple[Status, ...] = ("works", "locked", "failed")
+from tui.services.verify.report import Finding, Severity, plural
 
 #: Expiry closer than this many days is worth a warning.
 EXPIRY_WARNING_DAYS = 14
@@ -33,28 +24,6 @@ CLOCK_FIX = (
     "macOS System Settings > General > Date & Time > Set time automatically, on Windows "
     "Settings > Time & language > Set time automatically."
 )
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One line of the report: how serious, a stable code, and plain words."""
-
-    severity: Severity
-    code: str
-    message: str
-
-    def to_json(self) -> dict[str, str]:
-        return {"severity": self.severity, "code": self.code, "message": self.message}
-
-
-def worst(findings: Sequence[Finding]) -> Severity:
-    """The most serious severity among ``findings`` ("ok" when there are none)."""
-    return max((f.severity for f in findings), key=SEVERITIES.index, default="ok")
-
-
-def plural(n: int, word: str, many: str | None = None) -> str:
-    """``1 warning``, ``2 warnings``; ``many`` for irregular plurals (address -> addresses)."""
-    return f"{n} {word}" if n == 1 else f"{n} {many or word + 's'}"
 
 
 def _listed(addresses: Sequence[str], limit: int = 6) -> str:
