@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from tui.cli.common import UsageError, account_store, open_secrets, require_usable
+from tui.services.core.status import CheckStatus, Severity
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -28,8 +29,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_run_verify)
 
 
-_SEVERITY_MARK = {"ok": "[ok]    ", "info": "[info]  ", "warning": "[warn]  ",
-                  "error": "[error] ", "danger": "[DANGER]"}
+_SEVERITY_MARK = {Severity.OK: "[ok]    ", Severity.INFO: "[info]  ", Severity.WARNING: "[warn]  ",
+                  Severity.ERROR: "[error] ", Severity.DANGER: "[DANGER]"}
 
 
 def _report_text(name: str, report) -> str:  # report: KeyReport
@@ -44,7 +45,7 @@ def _report_text(name: str, report) -> str:  # report: KeyReport
              if report.clock_offset_ms is not None else "")
     lines = [f"{clean(name)}: {label} ({clean(report.environment)}) at {clean(report.host)}, "
              f"{timing}{clock}"]
-    if report.status == "works":
+    if report.status == CheckStatus.WORKS:
         perms = ", ".join(p for p in PERMISSIONS if p in report.permissions)
         ips = (f"{len(report.ips)} bound" if report.ips else "bound") \
             if report.ip_restricted else "not bound"
@@ -63,9 +64,9 @@ def _report_text(name: str, report) -> str:  # report: KeyReport
 
 def exit_code(reports, strict: bool) -> int:  # reports: Sequence[KeyReport]
     """0 works or locked, 1 failed; with ``strict`` also 1 for any warning, error or danger."""
-    if any(r.status == "failed" for r in reports):
+    if any(r.status == CheckStatus.FAILED for r in reports):
         return 1
-    if strict and any(f.severity in ("warning", "error", "danger")
+    if strict and any(f.severity in (Severity.WARNING, Severity.ERROR, Severity.DANGER)
                       for r in reports for f in r.findings):
         return 1
     return 0

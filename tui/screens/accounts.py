@@ -29,6 +29,7 @@ from textual.worker import Worker
 
 from tui.screens.account_form import AccountFormScreen
 from tui.screens.section import SectionScreen
+from tui.services.core.status import CheckStatus, Severity
 from tui.services.core.text import clean, clean_lines
 from tui.widgets.report_panel import SEVERITY_MARKS, ReportPanel
 from tui.widgets.secret_input import SecretInput
@@ -42,25 +43,26 @@ if TYPE_CHECKING:
 
 #: How each stored check level is drawn in the table: theme colour (the worst finding's).
 _CHECK_STYLES = {
-    "ok": "$success",
-    "info": "$text-primary",
-    "warning": "$warning",
-    "danger": "$error",
-    "error": "$error",
+    Severity.OK: "$success",
+    Severity.INFO: "$text-primary",
+    Severity.WARNING: "$warning",
+    Severity.DANGER: "$error",
+    Severity.ERROR: "$error",
 }
 #: The status word leads the "Last check" cell so a narrow terminal never cuts it off.
 _COPY_HINT = "Copy for the terminal: n name · k key · s secret · p passphrase"
-_STATUS_MARKS = {"works": "✓ works", "locked": "● locked", "failed": "✗ failed"}
+_STATUS_MARKS = {CheckStatus.WORKS: "✓ works", CheckStatus.LOCKED: "● locked",
+                 CheckStatus.FAILED: "✗ failed"}
 
 def _tally(accounts: list[Account], reports: dict[str, KeyReport]) -> str:
     """"Checked 3 accounts: 1 works, 1 locked, 1 failed." (an account with no report failed)."""
-    counts = {"works": 0, "locked": 0, "failed": 0}
+    counts = dict.fromkeys(CheckStatus, 0)
     for account in accounts:
         report = reports.get(account.id)
-        counts[report.status if report is not None and report.status else "failed"] += 1
+        counts[report.status if report is not None and report.status else CheckStatus.FAILED] += 1
     parts = [f"{n} {status}" for status, n in counts.items() if n]
     text = f"Checked {len(accounts)} accounts: {', '.join(parts)}."
-    if counts["locked"]:
+    if counts[CheckStatus.LOCKED]:
         text += " Locked keys are bound to other addresses, as a terminal's key should be."
     return text
 
@@ -554,15 +556,16 @@ class AccountsScreen(SectionScreen):
             when = ""
         else:
             outcome = check.outcome
-            style = "$error" if outcome == "failed" else _CHECK_STYLES.get(check.worst, "")
+            style = ("$error" if outcome == CheckStatus.FAILED
+                     else _CHECK_STYLES.get(check.worst, ""))
             mark = _STATUS_MARKS[outcome]
-            if outcome == "works" and check.worst in ("warning", "danger"):
+            if outcome == CheckStatus.WORKS and check.worst in (Severity.WARNING, Severity.DANGER):
                 # The report panel's marks: "‼" funds at risk (it can withdraw), "!" a warning.
                 mark = f"{SEVERITY_MARKS[check.worst]} works"
             status = Content.styled(mark, style)
             # The stored summary starts with the status word: the table shows it once.
-            if outcome == "works":
-                rest = check.summary.removeprefix("works").lstrip("; ")
+            if outcome == CheckStatus.WORKS:
+                rest = check.summary.removeprefix(CheckStatus.WORKS).lstrip("; ")
             else:
                 rest = check.summary.split(":", 1)[-1].strip()
             detail = Content(clean(rest))

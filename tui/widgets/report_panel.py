@@ -9,8 +9,9 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
+from tui.services.core.status import CheckStatus, Severity
 from tui.services.core.text import clean
-from tui.services.exchanges.base import PERMISSIONS
+from tui.services.exchanges.base import PERMISSIONS, ErrorKind
 
 if TYPE_CHECKING:
     from tui.services.store.accounts import LastCheck
@@ -18,7 +19,8 @@ if TYPE_CHECKING:
 
 #: Finding severities, worst first, with the mark shown before each line. A danger (funds at
 #: risk: the key can withdraw) has its own mark: "!" is a warning and "✗" a check that failed.
-SEVERITY_MARKS = {"danger": "‼", "error": "✗", "warning": "!", "info": "i", "ok": "✓"}
+SEVERITY_MARKS = {Severity.DANGER: "‼", Severity.ERROR: "✗", Severity.WARNING: "!",
+                  Severity.INFO: "i", Severity.OK: "✓"}
 #: Plain words for the key types the exchanges report.
 _KEY_TYPES = {
     "linked": "linked to a third-party app (IPs preset by the exchange)",
@@ -46,15 +48,15 @@ def _plural(n: int, word: str) -> str:
 
 def _headline(report: KeyReport) -> str:
     """One sentence: how the check ended, and how much needs attention."""
-    if report.status == "failed":
+    if report.status == CheckStatus.FAILED:
         return "✗ The check failed: the key could not be confirmed."
-    if report.status == "locked":
-        if report.error is not None and report.error.kind == "rights-unreadable":
+    if report.status == CheckStatus.LOCKED:
+        if report.error is not None and report.error.kind == ErrorKind.RIGHTS_HIDDEN:
             return "● The key exists, but the exchange will not show its rights to it."
         return ("● The key exists and is locked to other addresses: its rights cannot be read "
                 "from here.")
-    dangers = sum(f.severity == "danger" for f in report.findings)
-    warnings = sum(f.severity == "warning" for f in report.findings)
+    dangers = sum(f.severity == Severity.DANGER for f in report.findings)
+    warnings = sum(f.severity == Severity.WARNING for f in report.findings)
     if not dangers and not warnings:
         return "✓ The key works and nothing needs attention."
     parts = []
@@ -71,7 +73,7 @@ def _headline(report: KeyReport) -> str:
 def headline_class(report: KeyReport) -> str:
     """The headline's colour class: red for a failed check, else the worst finding's colour (a key
     that can withdraw is never green)."""
-    if report.status == "failed":
+    if report.status == CheckStatus.FAILED:
         return "-danger"
     return f"-{report.worst}"
 
@@ -201,7 +203,7 @@ class ReportPanel(VerticalScroll, can_focus=True):
             facts.append(("Key type", _KEY_TYPES.get(report.key_type, report.key_type)))
         elif report.linked:
             facts.append(("Key type", "linked to the terminal (this account's setting)"))
-        if report.status == "works":
+        if report.status == CheckStatus.WORKS:
             shown = [p for p in PERMISSIONS if p in report.permissions]
             rights = ", ".join(shown) or "none"
             if report.unknown_rights:

@@ -21,6 +21,7 @@ import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from tui.services.core.status import CheckStatus
 from tui.services.store.accounts import AccountError
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
 #: Check outcomes after which the account may switch to the new key ("locked" only when the user
 #: accepts it).
-SWITCHING = ("works", "locked")
+SWITCHING = (CheckStatus.WORKS, CheckStatus.LOCKED)
 
 
 class _NewKeyNotSwitched(AccountError):
@@ -96,7 +97,7 @@ def switch_if_verified(store: AccountStore, account: Account, creds: Credentials
 
     if report.status not in SWITCHING:
         raise NewKeyFailed(account, report)
-    if report.status == "locked" and not accept_locked:
+    if report.status == CheckStatus.LOCKED and not accept_locked:
         raise NewKeyUnproven(account, report)
     rotated = store.rotate(account.id, creds)
     # Switched all the same if the record fails: the table shows "not checked" until the next.

@@ -33,6 +33,7 @@ from tui.services.core.private_files import (
     read_regular,
     remove_files,
 )
+from tui.services.core.status import CheckStatus, Severity
 from tui.services.exchanges import exchange as exchange_info
 from tui.services.exchanges import exchanges
 from tui.services.keys.credentials import Credentials
@@ -53,8 +54,8 @@ FORMAT_VERSION = 1
 NAME_MAX = 40
 CUSTOM_ENV = "custom"
 _LOCK_TIMEOUT = 15.0
-WORST_LEVELS = ("danger", "warning", "info", "ok", "error")
-CHECK_STATUSES = ("works", "locked", "failed")
+WORST_LEVELS = tuple(Severity)
+CHECK_STATUSES = tuple(CheckStatus)
 
 
 
@@ -84,11 +85,11 @@ class LastCheck:
                    worst=report.worst, status=report.status or "")
 
     @property
-    def outcome(self) -> str:
+    def outcome(self) -> CheckStatus:
         """The check's status, for records that predate the field."""
         if self.status in CHECK_STATUSES:
-            return self.status
-        return "works" if self.ok else "failed"
+            return CheckStatus(self.status)
+        return CheckStatus.WORKS if self.ok else CheckStatus.FAILED
 
 
 @dataclass(frozen=True)

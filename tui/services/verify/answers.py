@@ -102,18 +102,18 @@ def _exchange_error(api: ExchangeApi, info: ExchangeInfo, reply: Reply,
     code = reply.code or ""
     said = scrub(reply.message)
     if not _CODE_SHAPE.fullmatch(code):
-        return ExchangeError(code="unreadable", kind=ErrorKind.UNKNOWN.value,
+        return ExchangeError(code="unreadable", kind=ErrorKind.UNKNOWN,
                              message=f"{info.label} refused the request with an error code that "
                              "is not a code.",
                              hint="Check that the address belongs to this exchange.",
                              exchange_message=said)
     row = api.explain(code)
     if row is None:
-        return ExchangeError(code=code, kind=ErrorKind.UNKNOWN.value,
+        return ExchangeError(code=code, kind=ErrorKind.UNKNOWN,
                              message=f"{info.label} refused the request (code {code}).",
                              hint="Look the code up in the exchange's API documentation.",
                              exchange_message=said)
-    return ExchangeError(code=code, kind=row.kind.value, message=row.meaning, hint=row.fix,
+    return ExchangeError(code=code, kind=row.kind, message=row.meaning, hint=row.fix,
                          exchange_message=said)
 
 

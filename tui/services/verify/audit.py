@@ -10,8 +10,9 @@ import math
 from collections.abc import Sequence
 from datetime import datetime
 
+from tui.services.core.status import Severity
 from tui.services.exchanges.base import KeyInfo
-from tui.services.verify.report import Finding, Severity, plural
+from tui.services.verify.report import Finding, plural
 
 #: Expiry closer than this many days is worth a warning.
 EXPIRY_WARNING_DAYS = 14
@@ -68,71 +69,72 @@ def key_findings(
     found: list[Finding] = []
     rights = key.permissions
     if "withdraw" in rights:
-        found.append(Finding("danger", "withdraw-enabled",
+        found.append(Finding(Severity.DANGER, "withdraw-enabled",
                              "The key can withdraw funds. No trading terminal needs that: edit the "
                              "key on the exchange and switch Withdraw off (or make a new key)."))
     elif "unknown" in rights:
         names = ", ".join(key.unknown_rights) or "not named"
-        found.append(Finding("warning", "unknown-rights",
+        found.append(Finding(Severity.WARNING, "unknown-rights",
                              f"The key has rights keylink does not know ({names}); check them on "
                              f"{exchange_label} before linking it: keylink cannot tell whether "
                              "they move funds."))
     else:
-        found.append(Finding("ok", "no-withdraw", "The key cannot withdraw funds."))
+        found.append(Finding(Severity.OK, "no-withdraw", "The key cannot withdraw funds."))
     if "withdraw" in rights and "unknown" in rights:
-        found.append(Finding("warning", "unknown-rights",
+        found.append(Finding(Severity.WARNING, "unknown-rights",
                              f"It also has rights keylink does not know "
                              f"({', '.join(key.unknown_rights)}); check them on {exchange_label}."))
     if "transfer" in rights:
-        found.append(Finding("info", "can-transfer",
+        found.append(Finding(Severity.INFO, "can-transfer",
                              "The key can move funds between your own accounts (not off the "
                              "exchange). A terminal rarely needs that."))
 
     if "trade" in rights:
-        found.append(Finding("ok", "can-trade", "The key can trade (orders and positions)."))
+        found.append(Finding(Severity.OK, "can-trade", "The key can trade (orders and positions)."))
     else:
-        found.append(Finding("warning", "cannot-trade",
+        found.append(Finding(Severity.WARNING, "cannot-trade",
                              "The key has no trading right: the terminal can show data but "
                              "cannot place orders with it. Give it trade permission if you mean "
                              "to trade."))
 
     if key.key_type == "linked":
-        found.append(Finding("ok", "linked-app",
+        found.append(Finding(Severity.OK, "linked-app",
                              "The key was created through a third-party app link, so the exchange "
                              "set its IP restriction for the terminal itself."))
     linked = linked or key.key_type == "linked"
 
     if not key.ip_restricted:
-        found.append(Finding("warning", "ip-unrestricted",
+        found.append(Finding(Severity.WARNING, "ip-unrestricted",
                              "The key is not bound to any IP address: whoever gets the key and "
                              "secret can use it from anywhere. Bind it to the terminal's "
                              "addresses."))
     elif not key.ips:
-        found.append(Finding("ok", "ip-restricted", "The key is bound to specific IP addresses."))
+        found.append(Finding(Severity.OK, "ip-restricted",
+                             "The key is bound to specific IP addresses."))
         if whitelist and not linked:
-            found.append(Finding("info", "whitelist-unknown",
+            found.append(Finding(Severity.INFO, "whitelist-unknown",
                                  f"{exchange_label} does not report which addresses the key is "
                                  "bound to; compare them with the terminal's list by hand."))
     else:
         entries = plural(len(key.ips), "address entry", "address entries")
-        found.append(Finding("ok", "ip-restricted", f"The key is bound to {entries}."))
+        found.append(Finding(Severity.OK, "ip-restricted", f"The key is bound to {entries}."))
         if whitelist and not linked:
             if missing:
                 count = plural(len(missing), "terminal address", "terminal addresses")
                 verb = "is" if len(missing) == 1 else "are"
-                found.append(Finding("warning", "whitelist-missing",
+                found.append(Finding(Severity.WARNING, "whitelist-missing",
                                      f"{count} {verb} not covered by the key's bound addresses "
                                      f"(the terminal will be refused from them): "
                                      f"{_listed(missing)}."))
             if extra:
                 count = plural(len(extra), "entry", "entries")
                 verb = "covers" if len(extra) == 1 else "cover"
-                found.append(Finding("warning", "whitelist-extra",
+                found.append(Finding(Severity.WARNING, "whitelist-extra",
                                      f"The key is also bound to {count} that {verb} no terminal "
                                      f"address: {_listed(extra)}. Remove any you do not "
                                      "recognise."))
             if not missing and not extra:
-                found.append(Finding("ok", "whitelist-match",
+                found.append(Finding(Severity.OK, "whitelist-match",
                                      "The key's bound addresses cover the terminal's list and "
                                      "nothing else."))
     found.extend(_expiry_findings(key, exchange_label, now, environment))
@@ -149,7 +151,7 @@ def _expiry_findings(key: KeyInfo, label: str, now: datetime, environment: str) 
         if days is None:
             # The key answered, so it still works; a lapse date behind us is worth a warning,
             # not a danger to funds.
-            found.append(Finding("warning", "expired",
+            found.append(Finding(Severity.WARNING, "expired",
                                  f"{label} says this key lapsed on {_date(key.expires_at)}, yet "
                                  "it still answered. Bind it to the terminal's addresses, or "
                                  "create a new key if it stops working."))
@@ -158,10 +160,10 @@ def _expiry_findings(key: KeyInfo, label: str, now: datetime, environment: str) 
         when = f" ({_date(key.expires_at)})" if key.expires_at and key.expires_at > now else ""
         text = (f"{label} disables keys with no IP bound after 90 days; this one lapses "
                 f"{_in_days(days)}{when}. Binding it to the terminal's addresses keeps it.")
-        severity: Severity = "warning" if days <= EXPIRY_WARNING_DAYS else "info"
+        severity = Severity.WARNING if days <= EXPIRY_WARNING_DAYS else Severity.INFO
         found.append(Finding(severity, "expiring", text))
     if key.idle_expiry_days is not None and environment not in ("demo", "eea-demo"):
-        found.append(Finding("warning", "idle-expiry",
+        found.append(Finding(Severity.WARNING, "idle-expiry",
                              f"{label} disables a key with trade or withdraw rights and no IP "
                              f"bound after {key.idle_expiry_days} days without use. Bind it to "
                              "the terminal's addresses to keep it."))
@@ -169,13 +171,13 @@ def _expiry_findings(key: KeyInfo, label: str, now: datetime, environment: str) 
     if lapse is not None:
         left = days_until(lapse, now)
         if left is None:
-            found.append(Finding("warning", "trading-lapsed",
+            found.append(Finding(Severity.WARNING, "trading-lapsed",
                                  f"{label} lifted this key's spot and margin trading right on "
                                  f"{_date(lapse)} because the key is not bound to IP addresses. "
                                  "The key still works; bind it to the terminal's addresses to "
                                  "restore trading (no new key is needed)."))
         else:
-            found.append(Finding("warning", "trading-lapses",
+            found.append(Finding(Severity.WARNING, "trading-lapses",
                                  f"{label} lifts this key's spot and margin trading right "
                                  f"{_in_days(left)} ({_date(lapse)}) because the key is not "
                                  "bound to IP addresses. Bind it to the terminal's addresses "
@@ -188,7 +190,7 @@ def clock_findings(offset_ms: int | None) -> list[Finding]:
     if offset_ms is None or abs(offset_ms) <= CLOCK_WARNING_MS:
         return []
     direction = "behind" if offset_ms > 0 else "ahead of"
-    return [Finding("warning", "clock-skew",
+    return [Finding(Severity.WARNING, "clock-skew",
                     f"This computer's clock is {abs(offset_ms) / 1000:.1f} s {direction} the "
                     f"exchange's. Exchanges refuse signed requests once the gap passes their "
                     f"limit (a few seconds). {CLOCK_FIX}")]
@@ -199,7 +201,7 @@ def error_finding(kind: str, message: str, hint: str) -> Finding:
 
     Always "error": it says the check could not give a verdict, not that funds are at risk.
     """
-    return Finding("error", kind, f"{message} {hint}".strip())
+    return Finding(Severity.ERROR, kind, f"{message} {hint}".strip())
 
 
 def locked_findings(*, exchange_label: str, message: str, hint: str, code: str,
@@ -211,20 +213,20 @@ def locked_findings(*, exchange_label: str, message: str, hint: str, code: str,
     """
     seen = f" It saw this machine as {seen_ip}." if seen_ip else ""
     if hidden_rights:
-        return [Finding("warning", code, f"{message} {hint}".strip())]
+        return [Finding(Severity.WARNING, code, f"{message} {hint}".strip())]
     if expected:
-        lead = Finding("info", code,
+        lead = Finding(Severity.INFO, code,
                        f"{message}{seen} That is what a key linked to the terminal (or bound to "
                        "its addresses) should do.")
     else:
-        lead = Finding("warning", code,
+        lead = Finding(Severity.WARNING, code,
                        f"{message}{seen} This account is not set to a terminal's list: if you "
                        "did not bind the key yourself, check its addresses on "
                        f"{exchange_label}.")
     return [lead,
-            Finding("info", "locked-proves",
+            Finding(Severity.INFO, "locked-proves",
                     "This proves the key exists and its IP restriction works. It does not prove "
                     f"the secret is right ({exchange_label} may check the address first), and "
                     "the key's rights cannot be read from here, so keylink cannot tell whether "
                     "it can withdraw."),
-            Finding("info", "locked-next", hint)]
+            Finding(Severity.INFO, "locked-next", hint)]

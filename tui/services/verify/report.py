@@ -10,17 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from enum import StrEnum
+from typing import Any
 
+from tui.services.core.status import SEVERITY_ORDER, CheckStatus, Severity
 from tui.services.exchanges.base import PERMISSIONS, ErrorKind
-
-Severity = Literal["ok", "info", "warning", "error", "danger"]
-#: Severities from harmless to serious; ``worst`` picks the last one present. "error": the check
-#: itself failed; "danger": funds are at risk (a key that can withdraw).
-SEVERITIES: tuple[Severity, ...] = ("ok", "info", "warning", "error", "danger")
-#: How a check ended: the key answered, the key exists but is bound elsewhere, or no verdict.
-Status = Literal["works", "locked", "failed"]
-STATUSES: tuple[Status, ...] = ("works", "locked", "failed")
 
 
 @dataclass(frozen=True)
@@ -31,13 +25,18 @@ class Finding:
     code: str
     message: str
 
+    def __post_init__(self) -> None:
+        # A plain "warning" is accepted and stored as the member; an unknown word is refused here
+        # rather than written to accounts.json.
+        object.__setattr__(self, "severity", Severity(self.severity))
+
     def to_json(self) -> dict[str, str]:
         return {"severity": self.severity, "code": self.code, "message": self.message}
 
 
 def worst(findings: Sequence[Finding]) -> Severity:
     """The most serious severity among ``findings`` ("ok" when there are none)."""
-    return max((f.severity for f in findings), key=SEVERITIES.index, default="ok")
+    return max((f.severity for f in findings), key=SEVERITY_ORDER.index, default=Severity.OK)
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:
@@ -45,7 +44,7 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {many or word + 's'}"
 
 
-class FaultKind:
+class FaultKind(StrEnum):
     """Codes for failures that happen before an exchange gets to answer (not exchange codes)."""
 
     TIMEOUT = "timeout"
@@ -55,6 +54,7 @@ class FaultKind:
     NETWORK = "network-error"
     PROTOCOL = "protocol-error"
     HTTP_STATUS = "http-status"
+    #: The same words as the exchanges' own codes for these two: one kind however it is told.
     RATE_LIMITED = ErrorKind.RATE_LIMITED.value
     SERVER_ERROR = ErrorKind.SERVER_ERROR.value
     FORBIDDEN = "http-forbidden"
@@ -74,7 +74,7 @@ class ExchangeError:
     message: str
     hint: str = ""
     #: Stable classification (an ``ErrorKind`` or ``FaultKind`` value) shared across exchanges.
-    kind: str = ErrorKind.UNKNOWN.value
+    kind: ErrorKind | FaultKind = ErrorKind.UNKNOWN
     #: The exchange's own words, trimmed and scrubbed of credentials ("" if none).
     exchange_message: str = ""
 
@@ -86,11 +86,11 @@ class ExchangeError:
                 "exchange_message": self.exchange_message}
 
 
-def fault(kind: str, message: str, hint: str = "") -> ExchangeError:
+def fault(kind: FaultKind, message: str, hint: str = "") -> ExchangeError:
     return ExchangeError(code=kind, message=message, hint=hint, kind=kind)
 
 
-def http_fault(status: int, kind: str, message: str, hint: str) -> ExchangeError:
+def http_fault(status: int, kind: FaultKind, message: str, hint: str) -> ExchangeError:
     """A refusal known only by its HTTP status: the status is its code ("429")."""
     return ExchangeError(code=str(status), message=message, hint=hint, kind=kind)
 
@@ -129,7 +129,7 @@ class KeyReport:
     checked_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     #: "works", "locked" (the key exists but is bound to other addresses, or its rights are
     #: hidden from this key) or "failed". Derived from ``ok`` and ``error`` when not given.
-    status: Status | None = None
+    status: CheckStatus | None = None
     #: The address the exchange says it saw, when its refusal names one (OKX 50110, Binance).
     seen_ip: str | None = None
     unknown_rights: tuple[str, ...] = ()
@@ -141,8 +141,8 @@ class KeyReport:
     key_kind: str | None = None
 
     def __post_init__(self) -> None:
-        if self.status is None:
-            object.__setattr__(self, "status", _status_of(self.ok, self.error))
+        status = _status_of(self.ok, self.error) if self.status is None else self.status
+        object.__setattr__(self, "status", CheckStatus(status))
 
     @property
     def can_withdraw(self) -> bool:
@@ -155,9 +155,9 @@ class KeyReport:
 
     def summary(self) -> str:
         """One line for an account's last-check record, status first, in plain words."""
-        if self.status == "failed" and self.error is not None:
+        if self.status == CheckStatus.FAILED and self.error is not None:
             return f"failed: {status_words(self.error)}"
-        if self.status == "locked" and self.error is not None:
+        if self.status == CheckStatus.LOCKED and self.error is not None:
             return f"locked: {status_words(self.error)}"
         perms = "+".join(p for p in PERMISSIONS if p in self.permissions) or "none"
         if not self.ip_restricted:
@@ -166,9 +166,10 @@ class KeyReport:
             binding = f"IP-bound ({len(self.ips)})"
         else:
             binding = "IP-bound"
-        counts = [plural(n, word) for s, word in (("danger", "problem"), ("warning", "warning"))
+        counts = [plural(n, word) for s, word in ((Severity.DANGER, "problem"),
+                                                     (Severity.WARNING, "warning"))
                   if (n := sum(f.severity == s for f in self.findings))]
-        return "; ".join(["works", perms, binding, *counts])
+        return "; ".join([CheckStatus.WORKS, perms, binding, *counts])
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (the `keylink verify --json` output)."""
@@ -207,51 +208,51 @@ class KeyReport:
 
 
 #: Refusals that prove the key exists while its rights cannot be read from here.
-LOCKED_KINDS = frozenset({ErrorKind.IP_NOT_ALLOWED.value, ErrorKind.RIGHTS_HIDDEN.value})
+LOCKED_KINDS = frozenset({ErrorKind.IP_NOT_ALLOWED, ErrorKind.RIGHTS_HIDDEN})
 
 
-def _status_of(ok: bool, error: ExchangeError | None) -> Status:
+def _status_of(ok: bool, error: ExchangeError | None) -> CheckStatus:
     if ok:
-        return "works"
+        return CheckStatus.WORKS
     if error is not None and error.kind in LOCKED_KINDS:
-        return "locked"
-    return "failed"
+        return CheckStatus.LOCKED
+    return CheckStatus.FAILED
 
 
 #: Short words for the table and the stored last check, by error kind.
-_STATUS_WORDS = {
-    "timeout": "timed out",
-    "connection-refused": "connection refused",
-    "dns-failure": "host not found",
-    "tls-failure": "secure connection failed",
-    "network-error": "network error",
-    "protocol-error": "broken connection",
-    "http-status": "unexpected HTTP answer",
-    "http-forbidden": "refused this address",
-    "body-too-large": "not the exchange's answer",
-    "not-json": "not the exchange's answer",
-    "wrong-content-type": "not the exchange's answer",
-    "unexpected-answer": "not the exchange's answer",
-    "bad-url": "bad address",
-    "bad-credential": "key cannot be sent",
-    ErrorKind.TIMESTAMP.value: "clock off",
-    ErrorKind.IP_NOT_ALLOWED.value: "bound to other addresses",
-    ErrorKind.RIGHTS_HIDDEN.value: "rights hidden",
-    ErrorKind.WRONG_ENVIRONMENT.value: "wrong environment",
-    ErrorKind.INVALID_KEY.value: "key not found",
-    ErrorKind.BAD_SIGNATURE.value: "wrong secret",
-    ErrorKind.BAD_PASSPHRASE.value: "wrong passphrase",
-    ErrorKind.MISSING_CREDENTIAL.value: "credential missing",
-    ErrorKind.PERMISSION_DENIED.value: "permission denied",
-    ErrorKind.RATE_LIMITED.value: "exchange busy",
-    ErrorKind.SERVER_ERROR.value: "exchange error",
-    ErrorKind.KEY_EXPIRED.value: "key expired",
-    ErrorKind.KEY_FROZEN.value: "key frozen",
-    ErrorKind.REGION_BLOCKED.value: "region blocked",
-    ErrorKind.IP_BANNED.value: "IP banned",
-    ErrorKind.REFUSED.value: "key refused",
-    ErrorKind.BAD_REQUEST.value: "request refused",
-    ErrorKind.UNKNOWN.value: "exchange error",
+_STATUS_WORDS: dict[str, str] = {
+    FaultKind.TIMEOUT: "timed out",
+    FaultKind.CONNECTION_REFUSED: "connection refused",
+    FaultKind.DNS: "host not found",
+    FaultKind.TLS: "secure connection failed",
+    FaultKind.NETWORK: "network error",
+    FaultKind.PROTOCOL: "broken connection",
+    FaultKind.HTTP_STATUS: "unexpected HTTP answer",
+    FaultKind.FORBIDDEN: "refused this address",
+    FaultKind.BODY_TOO_LARGE: "not the exchange's answer",
+    FaultKind.NOT_JSON: "not the exchange's answer",
+    FaultKind.CONTENT_TYPE: "not the exchange's answer",
+    FaultKind.UNEXPECTED: "not the exchange's answer",
+    FaultKind.BAD_URL: "bad address",
+    FaultKind.BAD_CREDENTIAL: "key cannot be sent",
+    ErrorKind.TIMESTAMP: "clock off",
+    ErrorKind.IP_NOT_ALLOWED: "bound to other addresses",
+    ErrorKind.RIGHTS_HIDDEN: "rights hidden",
+    ErrorKind.WRONG_ENVIRONMENT: "wrong environment",
+    ErrorKind.INVALID_KEY: "key not found",
+    ErrorKind.BAD_SIGNATURE: "wrong secret",
+    ErrorKind.BAD_PASSPHRASE: "wrong passphrase",
+    ErrorKind.MISSING_CREDENTIAL: "credential missing",
+    ErrorKind.PERMISSION_DENIED: "permission denied",
+    ErrorKind.RATE_LIMITED: "exchange busy",
+    ErrorKind.SERVER_ERROR: "exchange error",
+    ErrorKind.KEY_EXPIRED: "key expired",
+    ErrorKind.KEY_FROZEN: "key frozen",
+    ErrorKind.REGION_BLOCKED: "region blocked",
+    ErrorKind.IP_BANNED: "IP banned",
+    ErrorKind.REFUSED: "key refused",
+    ErrorKind.BAD_REQUEST: "request refused",
+    ErrorKind.UNKNOWN: "exchange error",
 }
 
 

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from tui.services.core.status import CheckStatus, Severity
 from tui.services.exchanges import exchange
 from tui.services.exchanges.base import CredentialsLike, ErrorKind, ExchangeInfo, KeyInfo
 from tui.services.verify.answers import Scrubber, clock_offset, ip_in_message, read_answer
@@ -228,17 +229,19 @@ async def verify_key(
                                    hidden_rights=error.kind == ErrorKind.RIGHTS_HIDDEN)
         return KeyReport(ok=False, host=host, error=error, findings=(*findings, *clock),
                          retried_with_server_time=retried, seen_ip=seen, linked=linked,
-                         status="locked", **base_report)
+                         status=CheckStatus.LOCKED, **base_report)
     if error.kind in (ErrorKind.INVALID_KEY, ErrorKind.WRONG_ENVIRONMENT):
         error = ExchangeError(error.code, f"{error.message} (Checked against {environment} at "
                               f"{host}.)", error.hint, error.kind, error.exchange_message)
     findings = [error_finding(error.kind, error.message, error.hint)]
     if error.kind == ErrorKind.TIMESTAMP and not clock and offset is None:
-        findings.append(Finding("info", "clock-unknown", "The exchange's time could not be read "
-                                f"to measure this computer's clock. {CLOCK_FIX}"))
+        findings.append(Finding(Severity.INFO, "clock-unknown",
+                                "The exchange's time could not be read to measure this "
+                                f"computer's clock. {CLOCK_FIX}"))
     seen = ip_in_message(error.exchange_message) if error.kind == ErrorKind.REFUSED else None
     if seen:
-        findings.append(Finding("info", "seen-ip", f"{info.label} saw this machine as {seen}."))
+        findings.append(Finding(Severity.INFO, "seen-ip",
+                                f"{info.label} saw this machine as {seen}."))
     return _failed_report(error, host=host, findings=(*findings, *clock),
                           retried=retried, seen_ip=seen, **base_report)
 
@@ -267,7 +270,7 @@ def _key_report(info: ExchangeInfo, key: KeyInfo, host: str, whitelist: Sequence
         key_type=key.key_type, expires_at=key.expires_at, days_left=days_left,
         findings=(*findings, *clock), whitelist_checked=checked, whitelist_missing=missing,
         whitelist_extra=extra, retried_with_server_time=retried, checked_at=now,
-        status="works", unknown_rights=key.unknown_rights,
+        status=CheckStatus.WORKS, unknown_rights=key.unknown_rights,
         trading_lapses_at=key.trading_lapses_at, linked=linked, **base,
     )
 
@@ -277,7 +280,8 @@ def _failed_report(error: ExchangeError, *, host: str, findings: Sequence[Findin
     if not findings:
         findings = [error_finding(error.kind, error.message, error.hint)]
     return KeyReport(ok=False, host=host, error=error, findings=tuple(findings),
-                     retried_with_server_time=retried, status="failed", seen_ip=seen_ip, **base)
+                     retried_with_server_time=retried, status=CheckStatus.FAILED,
+                     seen_ip=seen_ip, **base)
 
 
 #: The account's whitelist field: a profile id, or one of these two.
