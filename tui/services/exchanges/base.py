@@ -229,8 +229,6 @@ class ExchangeApi(ABC):
     #: Error table keyed by the exchange's code as a string ("10010", "-2015"): codes are stable,
     #: message texts drift.
     errors: Mapping[str, ErrorInfo]
-    #: The signed header/query names carrying the key, for scrubbing and for the fake exchange.
-    key_header: str
 
     @abstractmethod
     def sign_key_info(self, creds: CredentialsLike, timestamp_ms: int) -> SignedRequest:

@@ -105,7 +105,6 @@ class BinanceApi(ExchangeApi):
 
     time_path = "/api/v3/time"
     key_info_path = "/sapi/v1/account/apiRestrictions"
-    key_header = "X-MBX-APIKEY"
     errors = _errors()
 
     def sign_key_info(self, creds: CredentialsLike, timestamp_ms: int) -> SignedRequest:

@@ -124,7 +124,6 @@ class BitgetApi(ExchangeApi):
 
     time_path = "/api/v2/public/time"
     key_info_path = "/api/v2/spot/account/info"
-    key_header = "ACCESS-KEY"
     errors = _errors()
 
     def sign_key_info(self, creds: CredentialsLike, timestamp_ms: int) -> SignedRequest:

@@ -117,7 +117,6 @@ class BybitApi(ExchangeApi):
 
     time_path = "/v5/market/time"
     key_info_path = "/v5/user/query-api"
-    key_header = "X-BAPI-API-KEY"
     errors = _errors()
 
     def sign_key_info(self, creds: CredentialsLike, timestamp_ms: int) -> SignedRequest:

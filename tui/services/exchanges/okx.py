@@ -93,7 +93,6 @@ class OkxApi(ExchangeApi):
 
     time_path = "/api/v5/public/time"
     key_info_path = "/api/v5/account/config"
-    key_header = "OK-ACCESS-KEY"
     errors = _errors()
 
     def sign_key_info(self, creds: CredentialsLike, timestamp_ms: int) -> SignedRequest:

@@ -26,8 +26,7 @@ HMAC = "hmac"
 ED25519 = "ed25519"
 RSA = "rsa"
 
-#: What ``generate`` can make; RSA 2048 is what both Bybit's and Binance's generators default to.
-GENERATED_KINDS = (ED25519, RSA)
+#: RSA 2048 is what both Bybit's and Binance's generators default to.
 DEFAULT_RSA_BITS = 2048
 
 _BEGIN = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----")

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from tui.services.core import paths
+from tui.services.core.hosts import is_loopback_host
 from tui.services.core.private_files import (
     RefusedFile,
     atomic_write,
@@ -248,15 +249,6 @@ def validate_name(name: str, existing: Iterable[Account] = (), ignore_id: str | 
     return cleaned
 
 
-def _is_loopback_host(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 _HOST_RE = re.compile(
     r"(?=.{1,253}\Z)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
     r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -289,7 +281,7 @@ def _custom_url(url: str) -> str:
         is_ip = False
     if not host or not (is_ip or _HOST_RE.fullmatch(host)):
         raise ValueError("the custom base URL has no valid host name")
-    if scheme == "http" and not _is_loopback_host(host):
+    if scheme == "http" and not is_loopback_host(host):
         raise ValueError(
             "the custom base URL must use https:// (plain http is only allowed to this machine: "
             "127.0.0.1, ::1 or localhost)"

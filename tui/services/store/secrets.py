@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from tui.services.core.masking import mask_secrets
 from tui.services.core.private_files import interrupts_deferred
 from tui.services.keys.credentials import (
     MIN_PASSPHRASE,
@@ -234,15 +235,6 @@ def _run_with_timeout(
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]
-
-
-def _scrub(text: str, secrets: tuple[str, ...]) -> str:
-    """Remove any secret a backend echoed into its error text; keep it to one short line."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    text = " ".join(text.split())
-    return text[:200]
 
 
 def _is_real_keyring(backend: KeyringBackend) -> tuple[bool, str]:
@@ -558,7 +550,7 @@ class SecretStore:
         except VaultError as exc:
             raise SecretStoreError(str(exc)) from None
         except Exception as exc:
-            detail = _scrub(str(exc), secrets)
+            detail = mask_secrets(str(exc), secrets)
             raise SecretStoreError(
                 f"{self.backend_name} failed to {what}: {type(exc).__name__}"
                 + (f" ({detail})" if detail else "")

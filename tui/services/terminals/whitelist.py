@@ -11,7 +11,7 @@ import os
 import re
 import stat
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -57,18 +57,6 @@ class LoadResult:
     addresses: tuple[str, ...]
     duplicates: tuple[str, ...]
     source: str
-
-
-@dataclass(frozen=True)
-class WhitelistDiff:
-    """How a key's bound IPs differ from a terminal's list."""
-
-    missing: tuple[str, ...]  # in the terminal's list, not bound to the key
-    extra: tuple[str, ...]  # bound to the key, not in the terminal's list
-
-    @property
-    def matches(self) -> bool:
-        return not self.missing and not self.extra
 
 
 class WhitelistError(Exception):
@@ -325,18 +313,3 @@ def format_addresses(addresses: Iterable[str], fmt: str = "comma") -> str:
     if fmt == "json":
         return json.dumps(items)
     raise ValueError(f"unknown format {fmt!r} (use one of: {', '.join(FORMAT_LABELS)})")
-
-
-def compare(expected: Sequence[str], actual: Sequence[str]) -> WhitelistDiff:
-    """Which of the terminal's addresses a key lacks, and which it has beyond them."""
-    want = {str(ipaddress.ip_address(a)) for a in expected}
-    have: list[str] = []
-    for address in actual:
-        try:
-            have.append(str(ipaddress.ip_address(address.strip())))
-        except ValueError:
-            have.append(address.strip())
-    bound = set(have)
-    missing = tuple(a for a in expected if str(ipaddress.ip_address(a)) not in bound)
-    extra = tuple(a for a in have if a not in want)
-    return WhitelistDiff(missing, extra)

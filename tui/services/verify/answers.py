@@ -11,16 +11,16 @@ import json
 import re
 from typing import Any
 
+from tui.services.core.masking import mask_secrets
 from tui.services.exchanges.base import CredentialsLike, ErrorKind, ExchangeApi, ExchangeInfo, Reply
 from tui.services.verify.report import ExchangeError, FaultKind, fault, http_fault
 from tui.services.verify.transport import Call
 
-#: How much of an exchange's own error text to carry along.
-_EXCHANGE_MESSAGE_CHARS = 200
-
 
 class Scrubber:
-    """Masks every credential-derived string in text we did not write ourselves."""
+    """The credential-derived values of one check (the key, secret and passphrase, then each
+    request's signature as it is made); calling it masks them all in outside text, through the one
+    masker (``core.masking``)."""
 
     def __init__(self, creds: CredentialsLike) -> None:
         self._values = [v for v in (creds.secret, creds.passphrase, creds.api_key) if v]
@@ -29,10 +29,7 @@ class Scrubber:
         self._values.extend(v for v in values if v)
 
     def __call__(self, text: str) -> str:
-        for value in sorted(self._values, key=len, reverse=True):
-            text = text.replace(value, "***")
-        text = "".join(ch if ch.isprintable() else " " for ch in text)
-        return text[:_EXCHANGE_MESSAGE_CHARS]
+        return mask_secrets(text, self._values)
 
 
 def read_answer(api: ExchangeApi, info: ExchangeInfo, call: Call, host: str,

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from tui import __version__
+from tui.services.core.hosts import is_loopback_host
 from tui.services.verify.report import ExchangeError, FaultKind, fault
 
 if TYPE_CHECKING:
@@ -191,17 +192,6 @@ def host_of(base_url: str) -> str | None:
     return parts.netloc.rsplit("@", 1)[-1]
 
 
-def _is_loopback(hostname: str) -> bool:
-    import ipaddress
-
-    if hostname.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(hostname).is_loopback
-    except ValueError:
-        return False
-
-
 def plain_http_elsewhere(base_url: str) -> bool:
     """True for http:// to a host other than this machine: a key must never travel unencrypted.
 
@@ -209,7 +199,7 @@ def plain_http_elsewhere(base_url: str) -> bool:
     here, before anything is signed.
     """
     parts = urlsplit(base_url.strip())
-    return parts.scheme.lower() == "http" and not _is_loopback(parts.hostname or "")
+    return parts.scheme.lower() == "http" and not is_loopback_host(parts.hostname or "")
 
 
 def open_client(base_url: str, headers: Sequence[tuple[str, str]], *, connect_timeout: float,
