@@ -495,10 +495,12 @@ class AccountsScreen(SectionScreen):
         banner.set_class(bool(text), "-shown")
 
     def _show_fault(self, exc: BaseException) -> None:
+        from tui.services.store.secrets import SecretStoreError
+
         title = _FAULT_TITLES.get(type(exc).__name__, "The secret store failed.")
         # A removal whose delete may have happened leaves its account marked: a change.
-        after = ("" if getattr(exc, "account_marked", False)
-                 else "\nYour accounts were not changed.")
+        marked = isinstance(exc, SecretStoreError) and exc.account_marked
+        after = "" if marked else "\nYour accounts were not changed."
         self._show_banner("#fault", f"{title} {str(exc).rstrip('.')}.{after}")
         if self.secrets is not None:
             self._update_status()

@@ -864,7 +864,7 @@ class AccountStore:
                                 error = type(exc)(
                                     f"{exc}; {clean(current.name)!r} is now marked as being "
                                     "removed and will not be used: remove it again to finish")
-                                error.account_marked = True  # type: ignore[attr-defined]
+                                error.account_marked = True
                                 raise error from None
                             # The store refused: its secret is where it was, so is the account.
                             with contextlib.suppress(AccountError):

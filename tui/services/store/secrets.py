@@ -59,6 +59,11 @@ __all__ = [
 class SecretStoreError(Exception):
     """A secret could not be stored or read. The message is one line saying what to do."""
 
+    #: True when the failed operation still changed the accounts: a removal whose delete may have
+    #: happened leaves its account marked as being removed (``AccountStore.remove``), so a screen
+    #: must not say "your accounts were not changed".
+    account_marked: bool = False
+
 
 class KeyringUnavailable(SecretStoreError):
     """There is no usable keyring."""
