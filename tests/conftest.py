@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.keyring_daemon import KeyringDaemon, start_or_skip
+from tests.support.keyring_daemon import KeyringDaemon, start_or_skip
 
 TEST_VAULT_PASSPHRASE = "test vault passphrase 1"
 
@@ -84,7 +84,7 @@ def secret_service(keyring_daemon: KeyringDaemon, monkeypatch: pytest.MonkeyPatc
 @pytest.fixture
 def memory_keyring() -> Iterator:  # -> MemoryKeyring
     """A fault-injectable in-memory keyring backend; hung calls are released at teardown."""
-    from tests.keyring_faults import MemoryKeyring
+    from tests.support.keyring_faults import MemoryKeyring
 
     backend = MemoryKeyring()
     try:

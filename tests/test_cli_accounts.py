@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.keyring_daemon import KeyringDaemon
+from tests.support.keyring_daemon import KeyringDaemon
 
 VAULT_PASSPHRASE = "cli test vault passphrase"
 BYBIT_LINES = "AbCdEfGh1234567890\n" + "S" * 36 + "\n"
@@ -340,7 +340,7 @@ def test_cli_with_a_real_secret_service(keyring_daemon: KeyringDaemon, tmp_path:
 
 
 def test_a_keyring_that_never_answers_gives_up_with_a_message(cli: Cli):
-    hanging = {"PYTHON_KEYRING_BACKEND": "tests.keyring_hanging.HangingKeyring"}
+    hanging = {"PYTHON_KEYRING_BACKEND": "tests.support.keyring_hanging.HangingKeyring"}
     doctor = cli("doctor", env=hanging)
     assert "PYTHON_KEYRING_BACKEND selects it" in doctor.stdout
     started = time.monotonic()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.keyring_daemon import REQUIRE_ENV, KeyringDaemon, start_or_skip
+from tests.support.keyring_daemon import REQUIRE_ENV, KeyringDaemon, start_or_skip
 
 
 def test_missing_binaries_skip(tmp_path, monkeypatch):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.faults.harness import Tally, report
-from tests.keyring_daemon import KeyringDaemon, start_or_skip
+from tests.support.keyring_daemon import KeyringDaemon, start_or_skip
 from tests.test_cli_accounts import BYBIT_LINES, Cli, make_cli
 
 pytestmark = pytest.mark.secret_service

@@ -11,7 +11,8 @@ import pytest
 from textual.widgets import Select, Static
 
 from tests.fakes.exchange import FakeExchange
-from tests.screens.accounts_fixtures import (
+from tests.screens.test_accounts_verify import panel_text
+from tests.support.accounts_fixtures import (
     accounts_app,
     choose,
     field_message,
@@ -24,7 +25,6 @@ from tests.screens.accounts_fixtures import (
     vault_home,
     wait_for,
 )
-from tests.screens.test_accounts_verify import panel_text
 from tui.services.keys import keypairs
 
 __all__ = ["keylink_home", "vault_home"]  # fixtures used by name below

@@ -10,7 +10,7 @@ import pytest
 from textual.widgets import DataTable
 
 from tests.fakes.exchange import FakeExchange
-from tests.screens.accounts_fixtures import (
+from tests.support.accounts_fixtures import (
     accounts_app,
     keylink_home,
     open_store,

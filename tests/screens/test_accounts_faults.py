@@ -1,7 +1,8 @@
 """Keyring faults on the accounts screen: a clear message with the fix, and the accounts intact.
 
-The faulty keyrings are real ``KeyringBackend`` subclasses (tests/keyring_faults.py) behind the real
-SecretStore; only SecretStore.open is pointed at them, as a machine with such a keyring would be.
+The faulty keyrings are real ``KeyringBackend`` subclasses (tests/support/keyring_faults.py) behind
+the real SecretStore; only SecretStore.open is pointed at them, as a machine with such a keyring
+would be.
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ from typing import Any
 import pytest
 from textual.widgets import DataTable, Static
 
-from tests.keyring_faults import LockedKeyring
-from tests.screens.accounts_fixtures import (
+from tests.support.accounts_fixtures import (
     BYBIT_KEY,
     BYBIT_SECRET,
     accounts_app,
@@ -23,6 +23,7 @@ from tests.screens.accounts_fixtures import (
     type_text,
     wait_for,
 )
+from tests.support.keyring_faults import LockedKeyring
 from tui.services.store.accounts import AccountStore, Credentials
 from tui.services.store.secrets import SecretStore
 
@@ -231,7 +232,7 @@ async def test_a_secret_in_an_unreachable_store_is_named_and_forget_says_what_st
         await wait_for(pilot, lambda: screen_name(pilot) == "ConfirmScreen")
         body = " ".join(str(s.content) for s in pilot.app.screen.query(Static))
         # It names the account's own store, not the one keylink is using now.
-        assert "stay in the keyring backend tests.keyring_faults.MemoryKeyring" in body
+        assert "stay in the keyring backend tests.support.keyring_faults.MemoryKeyring" in body
         assert "another keyring" not in body
         await pilot.press("y")  # remove anyway: only the account goes
         await wait_for(pilot, lambda: row_count(pilot) == 0)

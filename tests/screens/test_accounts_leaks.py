@@ -8,7 +8,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.screens.accounts_fixtures import (
+from tests.support.accounts_fixtures import (
     accounts_app,
     keylink_home,
     paste,
@@ -50,7 +50,7 @@ async def test_no_secret_in_files_or_screenshots(vault_home: Path) -> None:
             await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
             await type_text(pilot, name)
             if exchange_id == "okx":
-                from tests.screens.accounts_fixtures import choose
+                from tests.support.accounts_fixtures import choose
 
                 await choose(pilot, "exchange", "OKX", "okx")
             await paste(pilot, "api_key", key)

@@ -14,7 +14,7 @@ from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
-from tests.screens.accounts_fixtures import (
+from tests.support.accounts_fixtures import (
     BYBIT_KEY,
     BYBIT_SECRET,
     OKX_KEY,

@@ -9,7 +9,7 @@ import pytest
 from textual.widgets import DataTable, Select, Static
 
 from tests.fakes.exchange import FakeExchange
-from tests.screens.accounts_fixtures import (
+from tests.support.accounts_fixtures import (
     accounts_app,
     choose,
     keylink_home,

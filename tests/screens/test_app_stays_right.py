@@ -7,7 +7,7 @@ from pathlib import Path
 
 from textual.widgets import DataTable
 
-from tests.screens.accounts_fixtures import (
+from tests.support.accounts_fixtures import (
     BYBIT_KEY,
     BYBIT_SECRET,
     accounts_app,

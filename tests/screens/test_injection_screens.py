@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Select, Static
 from textual.widgets._toast import Toast
 
 from tests.fakes.exchange import FakeExchange
-from tests.screens.accounts_fixtures import (
+from tests.support.accounts_fixtures import (
     accounts_app,
     keylink_home,
     open_store,

@@ -14,7 +14,8 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, TextArea
 
-from tests.screens.accounts_fixtures import (
+from tests.screens.test_accounts_snapshots import four_accounts, sample_report
+from tests.support.accounts_fixtures import (
     accounts_app,
     keylink_home,
     screen_name,
@@ -24,7 +25,6 @@ from tests.screens.accounts_fixtures import (
     vault_home,
     wait_for,
 )
-from tests.screens.test_accounts_snapshots import four_accounts, sample_report
 from tui.app import KeylinkApp
 from tui.widgets.report_panel import ReportPanel
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.screens.accounts_fixtures import (
+from tests.support.accounts_fixtures import (
     PASSPHRASE,
     accounts_app,
     keylink_home,

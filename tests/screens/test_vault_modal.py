@@ -6,7 +6,7 @@ from pathlib import Path
 
 from textual.widgets import Static
 
-from tests.screens.accounts_fixtures import (
+from tests.support.accounts_fixtures import (
     PASSPHRASE,
     accounts_app,
     keylink_home,

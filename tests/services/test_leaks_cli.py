@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.keyring_daemon import KeyringDaemon
+from tests.support.keyring_daemon import KeyringDaemon
 from tests.test_cli_accounts import Cli, make_cli
 
 

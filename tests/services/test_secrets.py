@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.keyring_daemon import KeyringDaemon, start_or_skip
-from tests.keyring_faults import LockedKeyring, MemoryKeyring
+from tests.support.keyring_daemon import KeyringDaemon, start_or_skip
+from tests.support.keyring_faults import LockedKeyring, MemoryKeyring
 from tui.services.store.accounts import AccountStore, Credentials
 from tui.services.store.secrets import (
     SERVICE,
@@ -63,11 +63,13 @@ def test_python_keyring_backend_can_select_the_vault(monkeypatch, tmp_path):
 
 
 def test_a_backend_named_in_python_keyring_backend_is_used_as_named(monkeypatch, vault):
-    from tests.keyring_faults import LowPriorityKeyring
+    from tests.support.keyring_faults import LowPriorityKeyring
 
     LowPriorityKeyring.recommended = True  # viable, priority 0.5: auto-choice would skip it
     try:
-        monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "tests.keyring_faults.LowPriorityKeyring")
+        monkeypatch.setenv(
+            "PYTHON_KEYRING_BACKEND", "tests.support.keyring_faults.LowPriorityKeyring"
+        )
         store = SecretStore.open(vault=vault)
         assert isinstance(store.backend, LowPriorityKeyring) and not store.uses_vault
         assert store.reason == "PYTHON_KEYRING_BACKEND selects it"

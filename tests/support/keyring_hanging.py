@@ -1,5 +1,5 @@
 """A keyring backend that never answers, for subprocess tests that select it with
-``PYTHON_KEYRING_BACKEND=tests.keyring_hanging.HangingKeyring``.
+``PYTHON_KEYRING_BACKEND=tests.support.keyring_hanging.HangingKeyring``.
 
 It lives in its own module on purpose: keyring registers every backend class it sees, and one that
 hangs must never be imported into the pytest process, where keyring's own discovery could pick it.
