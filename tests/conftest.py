@@ -100,3 +100,24 @@ def memory_secrets(memory_keyring):  # -> SecretStore
     from tui.services.store.secrets import SecretStore
 
     return SecretStore(memory_keyring, backend_name="test keyring", reason="test", timeout=0.5)
+
+
+def _serve_fake_exchange() -> Iterator:  # -> FakeExchange
+    """The loopback fake exchange (tests/fakes/exchange.py) on 127.0.0.1, keys preloaded."""
+    from tests.fakes.exchange import FakeExchange
+
+    with FakeExchange() as server:
+        yield server
+
+
+@pytest.fixture
+def fake() -> Iterator:  # -> FakeExchange
+    """A fresh loopback fake exchange for this test (about 50 ms to start and stop)."""
+    yield from _serve_fake_exchange()
+
+
+@pytest.fixture(scope="module")
+def fake_per_module() -> Iterator:  # -> FakeExchange
+    """One fake exchange shared by a module's tests, for modules that run many short checks and
+    put back whatever they change on it (the verdict corpus)."""
+    yield from _serve_fake_exchange()

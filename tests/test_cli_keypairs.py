@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.exchange import FakeExchange
 from tests.test_cli_accounts import VAULT_PASSPHRASE, Cli, make_cli
 from tui.services.keys import keypairs
 
@@ -19,12 +18,6 @@ from tui.services.keys import keypairs
 @pytest.fixture
 def cli(tmp_path: Path) -> Cli:
     return make_cli(tmp_path)
-
-
-@pytest.fixture
-def fake():
-    with FakeExchange() as server:
-        yield server
 
 
 def _stored_secrets(cli: Cli) -> list[str]:

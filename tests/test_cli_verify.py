@@ -19,6 +19,9 @@ from tui.services.terminals.whitelist import profile
 
 TERMINAL = profile("insilico-general").addresses
 
+# Every test here runs over keylink's own vault (the shared ``fake`` fixture does not know it).
+pytestmark = pytest.mark.usefixtures("vault_env")
+
 
 @pytest.fixture
 def vault_env(monkeypatch, cheap_kdf):
@@ -28,12 +31,6 @@ def vault_env(monkeypatch, cheap_kdf):
     monkeypatch.setenv("KEYLINK_SECRET_BACKEND", "vault")
     monkeypatch.setenv("KEYLINK_VAULT_PASSPHRASE", TEST_VAULT_PASSPHRASE)
     Vault(kdf=cheap_kdf).create(TEST_VAULT_PASSPHRASE)
-
-
-@pytest.fixture
-def fake(vault_env):
-    with FakeExchange() as server:
-        yield server
 
 
 def add_account(monkeypatch, capsys, fake: FakeExchange, ex: str, name: str | None = None,

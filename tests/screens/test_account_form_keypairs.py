@@ -4,7 +4,6 @@ showing its kind and public key, an encrypted one asking for its password."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,12 +27,6 @@ from tests.support.accounts_fixtures import (
 from tui.services.keys import keypairs
 
 __all__ = ["keylink_home", "vault_home"]  # fixtures used by name below
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeExchange]:
-    with FakeExchange() as server:
-        yield server
 
 
 def key_info(pilot) -> str:

@@ -3,13 +3,10 @@ the cursor stays put after a delete, and a long verify-all can be stopped."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from textual.widgets import DataTable
 
-from tests.fakes.exchange import FakeExchange
 from tests.support.accounts_fixtures import (
     accounts_app,
     keylink_home,
@@ -25,12 +22,6 @@ from tui.services.store.accounts import Credentials
 __all__ = ["keylink_home", "vault_home"]  # fixtures used by name below
 
 SIZE = (80, 24)
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeExchange]:
-    with FakeExchange() as server:
-        yield server
 
 
 def _messages(pilot) -> list[str]:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from textual.widgets import DataTable, Select, Static
 
 from tests.fakes.exchange import FakeExchange
@@ -23,12 +21,6 @@ from tui.services.store.accounts import Credentials
 from tui.widgets.report_panel import ReportPanel
 
 __all__ = ["keylink_home", "vault_home"]  # fixtures used by name below
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeExchange]:
-    with FakeExchange() as server:
-        yield server
 
 
 def add_fake_account(fake: FakeExchange, exchange_id: str, name: str, secret: str | None = None):

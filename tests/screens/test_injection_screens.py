@@ -6,11 +6,9 @@ filter. The app must not crash, must show the text literally, and must run no ac
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from rich.text import Text
 from textual.content import Content
 from textual.widgets import DataTable, Select, Static
@@ -56,12 +54,6 @@ def static_text(widget: Static) -> str:
 
 def notifications(app: KeylinkApp) -> list[str]:
     return [n.message for n in app._notifications]
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeExchange]:
-    with FakeExchange() as server:
-        yield server
 
 
 def seed_accounts(fake: FakeExchange) -> list[str]:

@@ -6,19 +6,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.fakes.exchange import FakeExchange
 from tui.services.exchanges.binance import BinanceApi, sign
 from tui.services.store.accounts import Credentials
 from tui.services.verify.run import verify_key
 
 API = BinanceApi()
 SECRET = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
-
-
-@pytest.fixture
-def fake():
-    with FakeExchange() as server:
-        yield server
 
 
 def test_official_vector():

@@ -8,18 +8,11 @@ import hmac
 
 import pytest
 
-from tests.fakes.exchange import FakeExchange
 from tui.services.exchanges.bitget import BitgetApi, sign
 from tui.services.store.accounts import Credentials
 from tui.services.verify.run import verify_key
 
 API = BitgetApi()
-
-
-@pytest.fixture
-def fake():
-    with FakeExchange() as server:
-        yield server
 
 
 def _docs_signature(secret: str, prehash: str) -> str:

@@ -7,19 +7,12 @@ import hmac
 
 import pytest
 
-from tests.fakes.exchange import FakeExchange
 from tui.services.exchanges import exchange
 from tui.services.exchanges.bybit import RECV_WINDOW, BybitApi, sign
 from tui.services.store.accounts import Credentials
 from tui.services.verify.run import verify_key
 
 API = BybitApi()
-
-
-@pytest.fixture
-def fake():
-    with FakeExchange() as server:
-        yield server
 
 
 def test_signature_is_hex_hmac_of_timestamp_key_window_and_query():

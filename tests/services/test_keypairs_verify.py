@@ -16,12 +16,6 @@ from tui.services.store.accounts import Credentials
 from tui.services.verify.run import verify_key
 
 
-@pytest.fixture
-def fake():
-    with FakeExchange() as server:
-        yield server
-
-
 @pytest.fixture(scope="module")
 def rsa_pair() -> keypairs.ParsedKey:
     return keypairs.generate(keypairs.RSA)

@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fakes.exchange import FakeExchange
 from tui.services.exchanges.okx import OkxApi, iso_timestamp, sign
 from tui.services.store.accounts import Credentials
 from tui.services.verify.run import verify_key
 
 API = OkxApi()
-
-
-@pytest.fixture
-def fake():
-    with FakeExchange() as server:
-        yield server
 
 
 def test_facts_vector():

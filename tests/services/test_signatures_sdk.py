@@ -14,12 +14,6 @@ pybit_http = pytest.importorskip("pybit.unified_trading")
 okx_account = pytest.importorskip("okx.Account")
 
 
-@pytest.fixture
-def fake():
-    with FakeExchange() as server:
-        yield server
-
-
 def _only_loopback(url: str) -> None:
     host = urlsplit(str(url)).hostname
     assert host == "127.0.0.1", f"SDK test tried to reach {host}"

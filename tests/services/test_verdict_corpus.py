@@ -28,10 +28,10 @@ def _load(path: Path) -> dict:
     return json.loads(path.read_text())
 
 
-@pytest.fixture(scope="module")
-def fake():
-    with FakeExchange() as server:
-        yield server
+@pytest.fixture
+def fake(fake_per_module: FakeExchange) -> FakeExchange:
+    """One fake for the whole corpus: each document sets its canned answer and puts it back."""
+    return fake_per_module
 
 
 def _verify(fake: FakeExchange, doc: dict) -> KeyReport:

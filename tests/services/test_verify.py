@@ -30,12 +30,6 @@ IP_CODES = {"bybit": "10010", "okx": "50110", "bitget": "40018", "binance": "-20
 TERMINAL = profile("insilico-general").addresses
 
 
-@pytest.fixture
-def fake():
-    with FakeExchange() as server:
-        yield server
-
-
 def creds_for(fake: FakeExchange, ex: str) -> Credentials:
     key = fake.key(ex)
     return Credentials(key.api_key, key.secret, key.passphrase)
