@@ -3,6 +3,7 @@
 
     python3 dev.py app     create .venv if needed, install keylink into it, launch the app
     python3 dev.py test    create .venv if needed, install keylink with its test extras, run every test
+    python3 dev.py test --quick   the same less the slow tests: pytest -m "not slow"
 
 Anything after the sub-command is passed on (to keylink, or to pytest).
 """
@@ -58,6 +59,9 @@ def main(argv: list[str]) -> int:
         _ensure_venv("")
         return subprocess.call([str(BIN / "keylink"), *rest])
     _ensure_venv("[test]")
+    if "--quick" in rest:
+        # The lane to run while working; the whole suite (no --quick) is what CI runs.
+        rest = ["-m", "not slow", *(arg for arg in rest if arg != "--quick")]
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     return subprocess.call([str(PYTHON), "-m", "pytest", *rest], cwd=ROOT, env=env)
 

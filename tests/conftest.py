@@ -12,6 +12,26 @@ from tests.support.keyring_daemon import KeyringDaemon, start_or_skip
 
 TEST_VAULT_PASSPHRASE = "test vault passphrase 1"
 
+TESTS = Path(__file__).resolve().parent
+# Folder -> markers every test in it gets. The quick lane (`dev.py test --quick`) skips "slow".
+FOLDER_MARKS = {
+    TESTS / "e2e": ("e2e", "slow"),
+    TESTS / "faults": ("faults", "slow"),
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark by place and by need, so a new test file in tests/e2e or a new test on the private
+    keyring lands in the right lane without anyone remembering a decorator."""
+    for item in items:
+        path = Path(str(item.path)).resolve()
+        for folder, names in FOLDER_MARKS.items():
+            if path.is_relative_to(folder):
+                for name in names:
+                    item.add_marker(name)
+        if "keyring_daemon" in getattr(item, "fixturenames", ()):
+            item.add_marker("secret_service")
+
 
 @pytest.fixture(autouse=True)
 def _private_dirs(
