@@ -41,8 +41,9 @@ def test_a_linked_key_reads_locked_in_the_table_and_the_panel(tmp_path: Path, e2
             pane.start([installed_keylink()])
             pane.wait_for("Set-up guide")
             pane.send("2")
-            pane.wait_for("vault")
-            time.sleep(0.5)
+            # The unlock dialog focuses its passphrase field when it mounts, before its first
+            # paint: once its button shows, typing lands in the field.
+            pane.wait_for("Unlock (enter)")
             pane.type(VAULT_PASSPHRASE)
             pane.send("Enter")
             pane.wait_for("OKX linked")
