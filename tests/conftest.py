@@ -141,3 +141,13 @@ def fake_per_module() -> Iterator:  # -> FakeExchange
     """One fake exchange shared by a module's tests, for modules that run many short checks and
     put back whatever they change on it (the verdict corpus)."""
     yield from _serve_fake_exchange()
+
+
+@pytest.fixture
+def cli(tmp_path: Path, request: pytest.FixtureRequest):  # -> tests.support.cli.Cli
+    """The `keylink` command over a cheap-KDF vault under tmp_path, run in this process; a test
+    marked ``cli_process`` (it is about the process: signals, ttys, inherited env) gets
+    `python -m tui` as a real process."""
+    from tests.support.cli import make_cli
+
+    return make_cli(tmp_path, in_process=request.node.get_closest_marker("cli_process") is None)

@@ -1,77 +1,23 @@
-"""`keylink accounts add/list/remove` and `keylink doctor`, run as real subprocesses."""
+"""`keylink accounts add/list/remove` and `keylink doctor`: in-process through the shared ``cli``
+fixture (tests/support/cli.py), as real processes where the test is about the process."""
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tests.support.cli import VAULT_PASSPHRASE, Cli, make_cli
 from tests.support.keyring_daemon import KeyringDaemon
 
-VAULT_PASSPHRASE = "cli test vault passphrase"
+__all__ = ["VAULT_PASSPHRASE", "Cli", "make_cli"]  # imported from here by other CLI tests
+
 BYBIT_LINES = "AbCdEfGh1234567890\n" + "S" * 36 + "\n"
 OKX_LINES = "12345678-abcd-abcd-abcd-1234567890ab\n0123456789ABCDEF0123456789ABCDEF\nmy-pass\n"
-
-
-@dataclass
-class Cli:
-    """Runs `python -m tui` with config/data dirs under tmp and no session bus or keyring config."""
-
-    root: Path
-    env: dict[str, str]
-
-    @property
-    def config(self) -> Path:
-        return self.root / "config" / "keylink"
-
-    @property
-    def data(self) -> Path:
-        return self.root / "data" / "keylink"
-
-    def __call__(self, *args: str, stdin: str = "", env: dict[str, str] | None = None):
-        return subprocess.run(
-            [sys.executable, "-m", "tui", *args],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            env={**self.env, **(env or {})},
-            timeout=60,
-        )
-
-
-def make_cli(root: Path, *, cheap_vault: bool = True) -> Cli:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("KEYLINK_", "XDG_", "DBUS_", "PYTHON_KEYRING", "SSH_", "TMUX"))
-        and k not in ("DISPLAY", "WAYLAND_DISPLAY", "TERM_PROGRAM")
-    }
-    env.update(
-        HOME=str(root / "home"),
-        XDG_CONFIG_HOME=str(root / "config"),
-        XDG_DATA_HOME=str(root / "data"),
-        XDG_CACHE_HOME=str(root / "cache"),
-        KEYLINK_VAULT_PASSPHRASE=VAULT_PASSPHRASE,
-        PYTHONPATH=str(Path(__file__).resolve().parents[1]),
-    )
-    cli = Cli(root, env)
-    if cheap_vault:
-        # A vault with a cheap KDF keeps each CLI run fast; its header carries the parameters.
-        from tui.services.store.vault import ScryptParams, Vault
-
-        Vault(cli.data / "vault.json", kdf=ScryptParams(8, 8, 1)).create(VAULT_PASSPHRASE)
-    return cli
-
-
-@pytest.fixture
-def cli(tmp_path: Path) -> Cli:
-    return make_cli(tmp_path)
 
 
 def assert_usage_error(result, words: str) -> None:
@@ -205,6 +151,7 @@ def test_other_usage_errors(cli: Cli):
     assert [a["name"] for a in json.loads(cli("accounts", "list", "--json").stdout)] == ["Main"]
 
 
+@pytest.mark.cli_process  # bytes in the inherited environment
 def test_a_vault_passphrase_with_bytes_that_are_not_utf8(cli: Cli, tmp_path: Path):
     # The environment carries raw bytes; Python sees the 0xff as the surrogate U+DCFF.
     bad = {"KEYLINK_VAULT_PASSPHRASE": "cli test vault\udcffpassphrase"}
@@ -339,6 +286,7 @@ def test_cli_with_a_real_secret_service(keyring_daemon: KeyringDaemon, tmp_path:
     assert json.loads(cli("accounts", "list", "--json", env=env).stdout) == []
 
 
+@pytest.mark.cli_process  # the keyring call is left hanging in a thread of the process
 def test_a_keyring_that_never_answers_gives_up_with_a_message(cli: Cli):
     hanging = {"PYTHON_KEYRING_BACKEND": "tests.support.keyring_hanging.HangingKeyring"}
     doctor = cli("doctor", env=hanging)

@@ -1,4 +1,5 @@
-"""`keylink doctor`: loose ends (--json fields), --repair, and unsafe dirs. Real subprocesses."""
+"""`keylink doctor`: loose ends (--json fields), --repair, and unsafe dirs (the shared ``cli``
+fixture: in-process unless marked ``cli_process``)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,6 @@ from pathlib import Path
 import pytest
 
 from tests.test_cli_accounts import BYBIT_LINES, VAULT_PASSPHRASE, Cli, make_cli
-
-
-@pytest.fixture
-def cli(tmp_path: Path) -> Cli:
-    return make_cli(tmp_path)
 
 
 def _open_vault(cli: Cli):
@@ -99,6 +95,9 @@ def test_doctor_warns_about_a_foreign_owned_data_dir(cli: Cli):
     assert any("belongs to another user (uid 4242)" in w for w in warnings)
 
 
+# A real process: the refused commands include `exec`, which would replace this one if the
+# refusal ever broke.
+@pytest.mark.cli_process
 def test_a_cut_short_removal_is_refused_listed_and_finished(cli: Cli):
     for name in ("Main", "Going"):
         added = cli("accounts", "add", name, "--exchange", "bybit", stdin=BYBIT_LINES)

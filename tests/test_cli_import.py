@@ -7,20 +7,13 @@ import os
 import stat
 from pathlib import Path
 
-import pytest
-
-from tests.test_cli_accounts import Cli, make_cli
+from tests.test_cli_accounts import Cli
 from tests.test_cli_handoff import assert_one_line_error
 
 BYBIT_KEY, BYBIT_SECRET = "AbCdEfGh1234567890", "S" * 36
 OKX_KEY, OKX_SECRET, OKX_PASS = ("12345678-abcd-abcd-abcd-1234567890ab",
                                  "0123456789ABCDEF0123456789ABCDEF", "my-pass")
 ALL_SECRETS = (BYBIT_KEY, BYBIT_SECRET, OKX_KEY, OKX_SECRET, OKX_PASS)
-
-
-@pytest.fixture
-def cli(tmp_path: Path) -> Cli:
-    return make_cli(tmp_path)
 
 
 def freqtrade_config(tmp_path: Path, **exchange: object) -> Path:
