@@ -1,5 +1,6 @@
 """One line, never a traceback, never a hang: filesystem faults, interrupts, no terminal, and a
-fuzz of argv and stdin. Real subprocesses (the fuzz runs `main` in-process for speed)."""
+fuzz of argv and stdin. Real processes where the test is about the process (signals, ttys, mounts,
+odd files: ``cli_process`` or their own subprocess); set-up and the fuzz run `main` in-process."""
 
 from __future__ import annotations
 
@@ -20,11 +21,7 @@ from hypothesis import strategies as st
 from tests.test_cli_accounts import BYBIT_LINES, Cli, assert_usage_error, make_cli
 
 
-@pytest.fixture
-def cli(tmp_path: Path) -> Cli:
-    return make_cli(tmp_path)
-
-
+@pytest.mark.cli_process  # about stdin and stdout not being a terminal
 def test_keylink_without_a_terminal_says_to_use_a_sub_command(cli: Cli):
     start = time.monotonic()
     result = cli()  # stdin and stdout are pipes: the app would draw into a pipe and hang
@@ -33,6 +30,7 @@ def test_keylink_without_a_terminal_says_to_use_a_sub_command(cli: Cli):
     assert "keylink accounts list" in result.stderr
 
 
+@pytest.mark.cli_process  # a fifo or device opened by mistake would hang a test run, not a process
 @pytest.mark.parametrize("kind", ["fifo", "device", "huge", "symlink", "dir"])
 def test_an_odd_accounts_file_is_one_line(cli: Cli, tmp_path: Path, kind: str):
     cli.config.mkdir(parents=True, exist_ok=True)

@@ -24,9 +24,12 @@ DUMP_ENV = "import json, os, sys; json.dump(dict(os.environ), open(sys.argv[1], 
 
 @pytest.fixture
 def cli(tmp_path: Path) -> Cli:
-    cli = make_cli(tmp_path)
+    # The two accounts are added in-process (quick); every test here then runs real processes:
+    # `exec` replaces the process, and copy's tests are about ttys and sessions.
+    cli = make_cli(tmp_path, in_process=True)
     assert cli("accounts", "add", "Main", "--exchange", "bybit", stdin=BYBIT_LINES).returncode == 0
     assert cli("accounts", "add", "Okx", "--exchange", "okx", stdin=OKX_LINES).returncode == 0
+    cli.in_process = False
     return cli
 
 

@@ -11,13 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_cli_accounts import VAULT_PASSPHRASE, Cli, make_cli
+from tests.test_cli_accounts import VAULT_PASSPHRASE, Cli
 from tui.services.keys import keypairs
-
-
-@pytest.fixture
-def cli(tmp_path: Path) -> Cli:
-    return make_cli(tmp_path)
 
 
 def _stored_secrets(cli: Cli) -> list[str]:
