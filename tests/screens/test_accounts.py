@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from textual import events
 from textual.widgets import DataTable, Static
 
@@ -77,6 +78,7 @@ async def test_empty_state_says_what_to_do_and_which_store(keylink_home: Path) -
         assert screen.check_action("add", ()) is True
 
 
+@pytest.mark.slow  # one of the longest app flows: in the full suite, not the quick lane
 async def test_add_edit_rotate_delete_from_the_keyboard(vault_home: Path) -> None:
     async with accounts_app().run_test(size=(100, 34)) as pilot:
         await unlock(pilot)
@@ -128,6 +130,7 @@ async def test_add_edit_rotate_delete_from_the_keyboard(vault_home: Path) -> Non
         assert accounts_screen(pilot).has_class("-empty")
 
 
+@pytest.mark.slow  # one of the longest app flows: in the full suite, not the quick lane
 async def test_every_field_gets_its_own_message_and_keeps_its_value(vault_home: Path) -> None:
     async with accounts_app().run_test(size=(100, 40)) as pilot:
         await unlock(pilot)

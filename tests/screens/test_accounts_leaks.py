@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -40,6 +41,7 @@ def files_containing(root: Path, needles: list[str]) -> list[tuple[Path, str]]:
     return hits
 
 
+@pytest.mark.slow  # one of the longest app flows: in the full suite, not the quick lane
 async def test_no_secret_in_files_or_screenshots(vault_home: Path) -> None:
     secrets = [s for *_, secret, passphrase in LEAK_ACCOUNTS for s in (secret, passphrase) if s]
     shots: list[str] = []
@@ -104,6 +106,7 @@ def generated_pastes(count: int) -> list[str]:
     return drawn
 
 
+@pytest.mark.slow  # one of the longest app flows: in the full suite, not the quick lane
 async def test_generated_pastes_through_the_real_form(vault_home: Path) -> None:
     # The 1000-per-field run is in tests/services/test_validation.py; this proves the widget path.
     pastes = generated_pastes(60)

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from rich.text import Text
 from textual.content import Content
 from textual.widgets import DataTable, Select, Static
@@ -72,6 +73,7 @@ def seed_accounts(fake: FakeExchange) -> list[str]:
     return ids
 
 
+@pytest.mark.slow  # one of the longest app flows: in the full suite, not the quick lane
 async def test_account_names_in_every_place_they_are_drawn(vault_home: Path, fake) -> None:
     seed_accounts(fake)
     app = accounts_app()

@@ -151,6 +151,7 @@ async def test_loading_a_good_file_with_duplicates(tmp_path: Path) -> None:
         assert app.clipboard == "10.0.0.1,10.0.0.2,10.0.0.3"
 
 
+@pytest.mark.slow  # one of the longest app flows: in the full suite, not the quick lane
 async def test_a_bad_file_names_the_bad_lines_and_keeps_the_list(tmp_path: Path) -> None:
     bad = tmp_path / "bad.txt"
     bad.write_text("10.0.0.1\nnot-an-ip\n10.0.0.0/24\n")

@@ -67,6 +67,7 @@ def _files(tmp_path: Path) -> tuple[Path, Path]:
     return one, two
 
 
+@pytest.mark.slow  # one of the longest app flows: in the full suite, not the quick lane
 @pytest.mark.parametrize("before", ["s", "reveal", "file"])
 async def test_a_loaded_file_is_shown_and_copied_whatever_was_shown_before(
     tmp_path: Path, before: str
@@ -168,6 +169,7 @@ async def test_the_file_is_read_off_the_ui_thread(tmp_path: Path, monkeypatch) -
         assert _table(_screen(app)) == ["10.0.0.1", "10.0.0.2", "10.0.0.3"]
 
 
+@pytest.mark.slow  # one of the longest app flows: in the full suite, not the quick lane
 async def test_w_on_the_bitget_guide_step_then_file_after_file(tmp_path: Path) -> None:
     from tui.screens.guide import GuideScreen
 
