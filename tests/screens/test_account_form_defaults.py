@@ -3,14 +3,13 @@ key kind as the key it replaces."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from textual.widgets import Select, Static
 
-from tests.fakes.exchange import FakeExchange
-from tests.screens.accounts_fixtures import (
+from tests.screens.test_account_form_keypairs import generated_account
+from tests.support.accounts_fixtures import (
     accounts_app,
     keylink_home,
     open_store,
@@ -19,18 +18,11 @@ from tests.screens.accounts_fixtures import (
     vault_home,
     wait_for,
 )
-from tests.screens.test_account_form_keypairs import generated_account
 from tui.screens.account_form import KIND_ED25519, KIND_HMAC, KIND_RSA
 from tui.services.keys import keypairs
 from tui.services.store.accounts import Credentials
 
 __all__ = ["keylink_home", "vault_home"]  # fixtures used by name below
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeExchange]:
-    with FakeExchange() as server:
-        yield server
 
 
 def _kind(pilot) -> object:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from textual.widgets import DataTable, Static
 
-from tests.screens.accounts_fixtures import accounts_app, keylink_home, unlock, vault_home, wait_for
 from tests.screens.test_accounts_snapshots import four_accounts
+from tests.support.accounts_fixtures import accounts_app, keylink_home, unlock, vault_home, wait_for
 from tui.widgets.report_panel import ReportPanel
 
 __all__ = ["four_accounts", "keylink_home", "vault_home"]  # fixtures used by name below

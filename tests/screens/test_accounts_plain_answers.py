@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.screens.accounts_fixtures import (
+from tests.support.accounts_fixtures import (
     accounts_app,
     field_message,
     keylink_home,

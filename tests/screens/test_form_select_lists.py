@@ -8,7 +8,7 @@ import pytest
 from textual.widgets import Footer, Select
 from textual.widgets._select import SelectOverlay
 
-from tests.screens.accounts_fixtures import (
+from tests.support.accounts_fixtures import (
     accounts_app,
     keylink_home,
     screen_name,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Static
 
-from tests.screens.accounts_fixtures import (
+from tests.support.accounts_fixtures import (
     BYBIT_KEY,
     BYBIT_SECRET,
     OKX_KEY,

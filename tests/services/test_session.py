@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TEST_VAULT_PASSPHRASE
-from tests.fakes.exchange import FakeExchange
 from tui.services.session.session import (
     AccountsChanged,
     AccountsFileUnreadable,
@@ -521,12 +520,6 @@ def test_two_callers_get_one_prompt(locked):
 
 
 # -- check and record -----------------------------------------------------------------------
-
-
-@pytest.fixture
-def fake():
-    with FakeExchange() as server:
-        yield server
 
 
 @pytest.fixture

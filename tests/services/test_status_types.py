@@ -32,12 +32,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-@pytest.fixture
-def fake():
-    with FakeExchange() as server:
-        yield server
-
-
 async def _reports(fake: FakeExchange) -> list[KeyReport]:
     """One report of each status, from the loopback fake."""
     key = fake.key("bybit")
