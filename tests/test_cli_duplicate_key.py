@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
-from tests.test_cli_accounts import BYBIT_LINES, Cli, assert_usage_error, cli
-
-__all__ = ["cli"]  # fixture used by name below
+from tests.support.cli import Cli
+from tests.test_cli_accounts import BYBIT_LINES, assert_usage_error
 
 
 def test_the_same_key_under_a_second_name_needs_allow_duplicate(cli: Cli) -> None:
