@@ -275,8 +275,8 @@ class Session:
                 if now - self._pending[1] < self.settle:
                     return []  # maybe half-written: look again on a later tick
                 self._seen, self._pending = seen, None
-                self.load_problem = str(exc)
-                return [AccountsFileUnreadable(str(exc))]
+                self.load_problem = f"{exc}; it was left as it is"
+                return [AccountsFileUnreadable(self.load_problem)]
             self._seen, self._pending = seen, None
             return self._took(accounts, store.load_problem)
 
