@@ -32,7 +32,7 @@ def _kind(pilot) -> object:
 async def _open_rotation(pilot) -> None:
     await unlock(pilot)
     await pilot.press("r")
-    await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+    await wait_for(pilot, lambda: screen_name(pilot) == "RotateKeyScreen")
 
 
 @pytest.mark.parametrize(("exchange_id", "kind", "choice", "label"), [

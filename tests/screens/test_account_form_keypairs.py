@@ -49,7 +49,7 @@ async def start_rotation(pilot, kind: str) -> str:
     """Unlock, r on the (only) account, generate a pair of ``kind``: its public key PEM."""
     await unlock(pilot)
     await pilot.press("r")
-    await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+    await wait_for(pilot, lambda: screen_name(pilot) == "RotateKeyScreen")
     label = "Ed25519" if kind == keypairs.ED25519 else "RSA"
     await choose(pilot, "key_kind", label, f"generate-{kind}")
     await wait_for(pilot, lambda: "-----END PUBLIC KEY-----" in key_info(pilot), timeout=20)
@@ -60,7 +60,7 @@ async def start_rotation(pilot, kind: str) -> str:
 async def open_form(pilot, fake: FakeExchange, exchange_id: str, name: str) -> None:
     await unlock(pilot)
     await pilot.press("a")
-    await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+    await wait_for(pilot, lambda: screen_name(pilot) == "AddAccountScreen")
     await type_text(pilot, name)
     pilot.app.screen.query_one("#exchange", Select).value = exchange_id
     await pilot.pause()
@@ -189,7 +189,7 @@ async def test_rotating_to_a_generated_key_switches_only_after_its_check(vault_h
         banner = pilot.app.screen.query_one("#form-banner", Static)
         await wait_for(pilot, lambda: "did not pass its check" in str(banner.content), timeout=20)
         assert "keeps its old key" in str(banner.content)
-        assert screen_name(pilot) == "AccountFormScreen" and new_public in key_info(pilot)
+        assert screen_name(pilot) == "RotateKeyScreen" and new_public in key_info(pilot)
         kept = open_store().get(account_id)
         assert open_store().credentials(kept).secret == old.private_pem
 

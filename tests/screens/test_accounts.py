@@ -49,7 +49,7 @@ async def add_bybit(pilot, name: str = "Bybit main", key: str = BYBIT_KEY,
                     secret: str = BYBIT_SECRET, typed: bool = False) -> None:
     """Press a, fill in the form (typed key by key, or pasted), save."""
     await pilot.press("a")
-    await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+    await wait_for(pilot, lambda: screen_name(pilot) == "AddAccountScreen")
     await type_text(pilot, name)
     if typed:
         await focus(pilot, "api_key")
@@ -92,7 +92,7 @@ async def test_add_edit_rotate_delete_from_the_keyboard(vault_home: Path) -> Non
 
         # Edit: rename and move to testnet.
         await pilot.press("e")
-        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+        await wait_for(pilot, lambda: screen_name(pilot) == "EditAccountScreen")
         assert field_value(pilot, "name") == "Bybit main"
         await pilot.press("end", *["backspace"] * 4, *"alt")
         await choose(pilot, "environment", "Testnet", "testnet")
@@ -104,7 +104,7 @@ async def test_add_edit_rotate_delete_from_the_keyboard(vault_home: Path) -> Non
         # Rotate: a new key and secret under the same name.
         new_key, new_secret = "KLbybitUIkey000002", "KLbybitUIsecret000000000000000000002"
         await pilot.press("r")
-        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+        await wait_for(pilot, lambda: screen_name(pilot) == "RotateKeyScreen")
         await type_text(pilot, new_key)
         await pilot.press("tab")
         await type_text(pilot, new_secret)
@@ -135,13 +135,13 @@ async def test_every_field_gets_its_own_message_and_keeps_its_value(vault_home: 
     async with accounts_app().run_test(size=(100, 40)) as pilot:
         await unlock(pilot)
         await pilot.press("a")
-        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AddAccountScreen")
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert "empty" in field_message(pilot, "name")
         assert "required" in field_message(pilot, "api_key")
         assert "required" in field_message(pilot, "secret")
-        assert screen_name(pilot) == "AccountFormScreen"
+        assert screen_name(pilot) == "AddAccountScreen"
 
         # Key pasted twice: caught on the secret field; the name too long: on the name field.
         await focus(pilot, "name")
@@ -179,7 +179,7 @@ async def test_duplicate_name_is_refused_on_the_name_field(vault_home: Path) -> 
         await unlock(pilot)
         await add_bybit(pilot)
         await pilot.press("a")
-        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AddAccountScreen")
         await type_text(pilot, "BYBIT MAIN")
         await pilot.press("tab")
         await pilot.press("ctrl+s")
@@ -191,7 +191,7 @@ async def test_shape_warning_can_be_accepted_by_saving_again(vault_home: Path) -
     async with accounts_app().run_test(size=(100, 34)) as pilot:
         await unlock(pilot)
         await pilot.press("a")
-        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AddAccountScreen")
         await type_text(pilot, "Short key")
         await paste(pilot, "api_key", BYBIT_KEY[:-1])
         await paste(pilot, "secret", BYBIT_SECRET)
@@ -200,7 +200,7 @@ async def test_shape_warning_can_be_accepted_by_saving_again(vault_home: Path) -
         warning = field_message(pilot, "api_key")
         assert "18" in warning and "17" in warning and "cut short" in warning
         assert pilot.app.screen.query_one("#row-api_key").has_class("-warning")
-        assert screen_name(pilot) == "AccountFormScreen" and open_store().list() == []
+        assert screen_name(pilot) == "AddAccountScreen" and open_store().list() == []
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: "Short key" in table_names(pilot))
         stored = open_store()
@@ -211,7 +211,7 @@ async def test_inner_whitespace_paste_is_refused_and_nothing_is_lost(vault_home:
     async with accounts_app().run_test(size=(100, 34)) as pilot:
         await unlock(pilot)
         await pilot.press("a")
-        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AddAccountScreen")
         await type_text(pilot, "Pasted")
         await focus(pilot, "api_key")
         pasted = "  KLbybitUI\nkey000001  \n"
@@ -227,7 +227,7 @@ async def test_inner_whitespace_paste_is_refused_and_nothing_is_lost(vault_home:
         assert "space" in field_message(pilot, "secret")
         await pilot.press("ctrl+s")
         await pilot.pause()
-        assert screen_name(pilot) == "AccountFormScreen"
+        assert screen_name(pilot) == "AddAccountScreen"
         assert field_value(pilot, "api_key") == "KLbybitUI\u240akey000001"
         assert field_value(pilot, "secret") == "KLbybit UIsecret"
         assert field_value(pilot, "name") == "Pasted"
@@ -243,16 +243,16 @@ async def test_leaving_a_changed_form_asks_first(vault_home: Path) -> None:
         await unlock(pilot)
         # An untouched form closes at once.
         await pilot.press("a")
-        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AddAccountScreen")
         await pilot.press("escape")
         await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen")
         await pilot.press("a")
-        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AddAccountScreen")
         await type_text(pilot, "Half done")
         await pilot.press("escape")
         await wait_for(pilot, lambda: screen_name(pilot) == "ConfirmScreen")
         await pilot.press("n")
-        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AddAccountScreen")
         assert field_value(pilot, "name") == "Half done"
         await pilot.press("escape")
         await wait_for(pilot, lambda: screen_name(pilot) == "ConfirmScreen")
@@ -357,7 +357,7 @@ async def test_okx_account_with_passphrase_is_saved(vault_home: Path) -> None:
     async with accounts_app().run_test(size=(100, 40)) as pilot:
         await unlock(pilot)
         await pilot.press("a")
-        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AddAccountScreen")
         await type_text(pilot, "OKX demo")
         await choose(pilot, "exchange", "OKX", "okx")
         await choose(pilot, "environment", "Demo", "demo")
@@ -380,7 +380,7 @@ async def test_switching_exchange_shows_the_new_exchanges_host(vault_home: Path)
     async with accounts_app().run_test(size=(100, 40)) as pilot:
         await unlock(pilot)
         await pilot.press("a")
-        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AddAccountScreen")
         environment = pilot.app.screen.query_one("#environment", Select)
 
         def shown() -> str:
@@ -426,7 +426,7 @@ async def test_paste_clean_up_removes_labels_quotes_and_invisible_characters(
     async with accounts_app().run_test(size=(80, 24)) as pilot:
         await unlock(pilot)
         await pilot.press("a")
-        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AddAccountScreen")
         await type_text(pilot, "Pasted sloppily")
         await paste(pilot, "api_key", f'API key: "{BYBIT_KEY}"\u00a0')
         await paste(pilot, "secret", f"\u200b{BYBIT_SECRET[:10]}\u200d{BYBIT_SECRET[10:]}\ufeff")

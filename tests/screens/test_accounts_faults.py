@@ -118,7 +118,7 @@ async def test_failed_save_keeps_the_form_and_everything_typed(
     async with accounts_app().run_test(size=(100, 34)) as pilot:
         await wait_for(pilot, lambda: row_count(pilot) == 1)
         await pilot.press("a")
-        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AddAccountScreen")
         await type_text(pilot, "Second")
         await paste(pilot, "api_key", "KLbybitUIkey000009")
         await paste(pilot, "secret", "KLbybitUIsecret000000000000000000009")
@@ -130,7 +130,7 @@ async def test_failed_save_keeps_the_form_and_everything_typed(
         assert "KLbybitUIsecret000000000000000000009" not in text
         assert pilot.app.screen.query_one("#secret").value == (
             "KLbybitUIsecret000000000000000000009")
-        assert screen_name(pilot) == "AccountFormScreen"
+        assert screen_name(pilot) == "AddAccountScreen"
     assert [a.name for a in AccountStore(memory_secrets).list()] == ["Bybit main"]
 
 
@@ -154,7 +154,7 @@ async def test_accounts_over_a_real_secret_service(secret_service: Any) -> None:
     async with accounts_app().run_test(size=(100, 34)) as pilot:
         await wait_for(pilot, lambda: "Secret Service" in status_text(pilot))
         await pilot.press("a")
-        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AddAccountScreen")
         await type_text(pilot, "Keyring main")
         await paste(pilot, "api_key", BYBIT_KEY)
         await paste(pilot, "secret", BYBIT_SECRET)

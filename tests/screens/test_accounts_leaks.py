@@ -19,8 +19,8 @@ from tests.support.accounts_fixtures import (
     vault_home,
     wait_for,
 )
-from tui.screens.account_form import FieldRow
 from tui.services.store import validation
+from tui.widgets.field_row import FieldRow
 
 __all__ = ["keylink_home", "vault_home"]  # fixtures used by name below
 
@@ -49,7 +49,7 @@ async def test_no_secret_in_files_or_screenshots(vault_home: Path) -> None:
         await unlock(pilot)
         for name, exchange_id, key, secret, passphrase in LEAK_ACCOUNTS:
             await pilot.press("a")
-            await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+            await wait_for(pilot, lambda: screen_name(pilot) == "AddAccountScreen")
             await type_text(pilot, name)
             if exchange_id == "okx":
                 from tests.support.accounts_fixtures import choose
@@ -66,7 +66,7 @@ async def test_no_secret_in_files_or_screenshots(vault_home: Path) -> None:
 
         # Control: revealing a field does show the secret, so the search below can find one.
         await pilot.press("a")
-        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AddAccountScreen")
         await paste(pilot, "secret", "LKrevealCONTROLsecret0000000000000001")
         await pilot.press("ctrl+r")
         assert "LKrevealCONTROLsecret0000000000000001" in pilot.app.export_screenshot()
@@ -114,7 +114,7 @@ async def test_generated_pastes_through_the_real_form(vault_home: Path) -> None:
     async with accounts_app().run_test(size=(100, 40)) as pilot:
         await unlock(pilot)
         await pilot.press("a")
-        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AddAccountScreen")
         form = pilot.app.screen
         for index, text in enumerate(pastes):
             field_id = ("api_key", "secret")[index % 2]
@@ -130,4 +130,4 @@ async def test_generated_pastes_through_the_real_form(vault_home: Path) -> None:
             if problem:
                 assert row.has_class("-error") and row.message
         await pilot.press("ctrl+s")
-        assert screen_name(pilot) == "AccountFormScreen"
+        assert screen_name(pilot) == "AddAccountScreen"

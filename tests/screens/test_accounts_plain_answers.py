@@ -62,7 +62,7 @@ async def test_leaving_an_untouched_add_form_asks_nothing(vault_home: Path) -> N
                 await pilot.press("a")
             else:
                 app.screen.reveal(f"add:{target}")
-            await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+            await wait_for(pilot, lambda: screen_name(pilot) == "AddAccountScreen")
             await pilot.pause(0.3)
             if target is not None:
                 assert app.screen.exchange_id == target
@@ -71,7 +71,7 @@ async def test_leaving_an_untouched_add_form_asks_nothing(vault_home: Path) -> N
             assert screen_name(pilot) == "AccountsScreen", target
         # Something typed still asks first.
         app.screen.reveal("add:okx")
-        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AddAccountScreen")
         await pilot.press("x", "escape")
         await wait_for(pilot, lambda: screen_name(pilot) == "ConfirmScreen")
 
@@ -83,7 +83,7 @@ async def test_the_form_names_the_account_that_holds_the_same_key(vault_home: Pa
     async with app.run_test(size=SIZE) as pilot:
         await unlock(pilot)
         await pilot.press("a")
-        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AddAccountScreen")
         await pilot.press(*"Second")
         await paste(pilot, "api_key", BYBIT_KEY)
         await paste(pilot, "secret", BYBIT_SECRET)
@@ -91,7 +91,7 @@ async def test_the_form_names_the_account_that_holds_the_same_key(vault_home: Pa
         await wait_for(pilot, lambda: "stored already" in banner(pilot))
         assert 'as "Bybit main"' in banner(pilot) and "ctrl+s again" in banner(pilot)
         assert 'stored already, as "Bybit main"' in field_message(pilot, "api_key")
-        assert screen_name(pilot) == "AccountFormScreen"
+        assert screen_name(pilot) == "AddAccountScreen"
         assert [a.name for a in open_store().list()] == ["Bybit main"]
         await pilot.press("ctrl+s")  # asked and answered: stored under this name too
         await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen")

@@ -87,7 +87,7 @@ def test_form_with_messages(snap_compare, vault_home: Path, size: tuple[int, int
     async def run_before(pilot: Pilot) -> None:
         await unlock(pilot)
         await pilot.press("a")
-        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AddAccountScreen")
         await pilot.press(*"Bybit main")
         await paste(pilot, "api_key", BYBIT_KEY[:-1])
         await paste(pilot, "secret", "KLbybit UIsecret")

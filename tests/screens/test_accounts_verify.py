@@ -158,7 +158,7 @@ async def test_the_form_offers_linked_a_profile_or_none(vault_home: Path, fake) 
         await unlock(pilot)
         for label, value in (("Linked", "linked"), ("None", "none"), ("Insilico", None)):
             await pilot.press("e")
-            await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+            await wait_for(pilot, lambda: screen_name(pilot) == "EditAccountScreen")
             stored_before = open_store().get(account.id).whitelist
             if value is None:  # a shipped profile: any id other than the two special ones
                 select = pilot.app.screen.query_one("#whitelist", Select)

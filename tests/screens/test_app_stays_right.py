@@ -37,7 +37,7 @@ async def test_ctrl_q_in_a_form_with_a_pasted_key_asks_first(vault_home: Path) -
     async with app.run_test(size=(100, 34)) as pilot:
         await unlock(pilot)
         await pilot.press("a")
-        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AddAccountScreen")
         await type_text(pilot, "Bybit main")
         await paste(pilot, "api_key", BYBIT_KEY)
         await paste(pilot, "secret", BYBIT_SECRET)
@@ -48,7 +48,7 @@ async def test_ctrl_q_in_a_form_with_a_pasted_key_asks_first(vault_home: Path) -
         await pilot.pause()
         assert app.is_running and screen_name(pilot) == "ConfirmScreen"
         await pilot.press("n")  # keep editing: nothing lost
-        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AddAccountScreen")
         assert field_value(pilot, "api_key") == BYBIT_KEY
         assert field_value(pilot, "secret") == BYBIT_SECRET
         await pilot.press("ctrl+q")
@@ -63,7 +63,7 @@ async def test_ctrl_q_with_nothing_typed_quits_at_once(vault_home: Path) -> None
     async with app.run_test(size=(100, 34)) as pilot:
         await unlock(pilot)
         await pilot.press("a")
-        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AddAccountScreen")
         await pilot.press("ctrl+q")
         await wait_for(pilot, lambda: not app.is_running)
 
@@ -73,7 +73,7 @@ async def test_ctrl_q_asks_even_from_another_section(vault_home: Path) -> None:
     async with app.run_test(size=(100, 34)) as pilot:
         await unlock(pilot)
         await pilot.press("a")
-        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AddAccountScreen")
         await paste(pilot, "api_key", BYBIT_KEY)
         await app.show("whitelist")
         await pilot.pause()

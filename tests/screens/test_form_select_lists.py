@@ -32,7 +32,7 @@ async def test_an_open_select_list_keeps_off_the_footer(vault_home: Path, field:
     async with app.run_test(size=(80, 24)) as pilot:
         await unlock(pilot)
         await pilot.press("a")
-        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AddAccountScreen")
         select = app.screen.query_one(f"#{field}", Select)
         select.focus()
         await pilot.pause()

@@ -54,7 +54,7 @@ async def test_store_step_opens_the_add_form_for_the_guides_exchange(vault_home:
             screen.query_one("#step-body", Static).render()).replace("\n", " ")
         await pilot.press("a")
         await answer_unlock(pilot)
-        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AddAccountScreen")
         await pilot.pause()
         assert app.screen.query_one("#exchange", Select).value == "okx"
 

@@ -106,7 +106,7 @@ async def test_account_names_in_every_place_they_are_drawn(vault_home: Path, fak
         # The edit form's title.
         table.move_cursor(row=shown.index("Sub [2] [/x]"), animate=False)
         await pilot.press("e")
-        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+        await wait_for(pilot, lambda: screen_name(pilot) == "EditAccountScreen")
         assert "Sub [2] [/x]" in static_text(app.screen.query_one("#form-title", Static))
         await pilot.press("escape")
         await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen")

@@ -41,7 +41,7 @@ async def test_l_locks_the_vault_now_and_the_next_use_asks_again(
         await wait_for(pilot, lambda: screen_name(pilot) == "UnlockVaultScreen")
         await paste(pilot, "passphrase", PASSPHRASE)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AddAccountScreen")
         assert vault.unlocked
 
 

@@ -61,7 +61,7 @@ async def test_create_vault_asks_twice_with_a_strength_hint(keylink_home: Path) 
         await paste(pilot, "repeat", first)
         await pilot.press("enter")
         # The form opens right after the vault is created (the user had pressed a).
-        await wait_for(pilot, lambda: screen_name(pilot) == "AccountFormScreen", timeout=30)
+        await wait_for(pilot, lambda: screen_name(pilot) == "AddAccountScreen", timeout=30)
         assert vault_file.exists()
         assert vault_file.stat().st_mode & 0o077 == 0
         assert first.encode() not in vault_file.read_bytes()

@@ -120,7 +120,7 @@ def status_text(pilot: Pilot[Any]) -> str:
 
 def field_message(pilot: Pilot[Any], field_id: str) -> str:
     """The message under a form field ("" when none)."""
-    from tui.screens.account_form import FieldRow
+    from tui.widgets.field_row import FieldRow
 
     return pilot.app.screen.query_one(f"#row-{field_id}", FieldRow).message
 

@@ -27,7 +27,7 @@ from textual.widgets import DataTable, Label, ProgressBar, Static
 from textual.widgets.data_table import ColumnKey
 from textual.worker import Worker
 
-from tui.screens.account_form import AccountFormScreen
+from tui.screens.account_form.base import AccountFormScreen
 from tui.screens.section import SectionScreen
 from tui.services.core.status import CheckStatus, Severity
 from tui.services.core.text import clean, clean_lines
@@ -796,13 +796,13 @@ class AccountsScreen(SectionScreen):
         self._with_secrets(lambda: self._open_add_form(exchange_id))
 
     def _open_add_form(self, exchange_id: str) -> None:
-        from tui.screens.account_form import AccountFormScreen, FormMode
+        from tui.screens.account_form import AddAccountScreen
 
         assert self.store is not None
         # Opened on that exchange, not switched to it after: the exchange is then part of what
         # the form started with, and leaving it untouched asks nothing.
-        form = AccountFormScreen(self.store, FormMode.ADD, existing=tuple(self.accounts),
-                                 exchange_id=exchange_id)
+        form = AddAccountScreen(self.store, existing=tuple(self.accounts),
+                                exchange_id=exchange_id)
         self.app.push_screen(form, self._form_closed)
 
     def on_unmount(self) -> None:
@@ -835,14 +835,18 @@ class AccountsScreen(SectionScreen):
     # -- add, edit, rotate, delete -------------------------------------------------------------
 
     def _open_form(self, mode_name: str, account: Account | None = None) -> None:
-        from tui.screens.account_form import AccountFormScreen, FormMode
+        from tui.screens.account_form import AddAccountScreen, EditAccountScreen, RotateKeyScreen
 
         assert self.store is not None
-        mode = FormMode(mode_name)
         others = tuple(a for a in self.accounts if account is None or a.id != account.id)
-        self.app.push_screen(
-            AccountFormScreen(self.store, mode, account, existing=others), self._form_closed
-        )
+        form: AccountFormScreen
+        if account is None:
+            form = AddAccountScreen(self.store, existing=others)
+        elif mode_name == "edit":
+            form = EditAccountScreen(self.store, account, existing=others)
+        else:
+            form = RotateKeyScreen(self.store, account, existing=others)
+        self.app.push_screen(form, self._form_closed)
 
     def _form_closed(self, result: SaveResult | None) -> None:
         if result is None:
