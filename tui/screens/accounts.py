@@ -140,77 +140,7 @@ class AccountsScreen(SectionScreen):
         *SecretInput.BINDINGS,
     ]
 
-    DEFAULT_CSS = """
-    AccountsScreen #store-status {
-        height: auto;
-        padding: 0 1;
-        color: $text-muted;
-    }
-    AccountsScreen .banner {
-        display: none;
-        height: auto;
-        margin: 0 1;
-        padding: 0 1;
-    }
-    AccountsScreen .banner.-shown {
-        display: block;
-    }
-    AccountsScreen #load-problem {
-        color: $warning;
-        border-left: thick $warning;
-    }
-    AccountsScreen #fault {
-        color: $error;
-        border-left: thick $error;
-    }
-    /* The table takes the rows it has (up to half the screen) and the report panel the rest:
-       at 80x24 the findings need the room more than empty table rows do. */
-    AccountsScreen #accounts {
-        height: auto;
-        max-height: 50%;
-        margin: 0 1;
-    }
-    AccountsScreen #empty {
-        display: none;
-        height: 1fr;
-        margin: 1 2;
-        padding: 1 2;
-        border: round $primary-muted;
-        color: $text;
-    }
-    AccountsScreen.-empty #empty {
-        display: block;
-    }
-    AccountsScreen.-empty #accounts, AccountsScreen.-empty #copy-hint {
-        display: none;
-    }
-    AccountsScreen #copy-hint {
-        height: auto;
-        max-height: 3;
-        padding: 0 1;
-        color: $text-muted;
-    }
-    AccountsScreen #copy-hint.-removal {
-        color: $error;
-    }
-    AccountsScreen #verify-progress {
-        display: none;
-        height: 1;
-        margin: 0 1;
-    }
-    AccountsScreen #verify-progress.-shown {
-        display: block;
-    }
-    AccountsScreen #verify-progress Label {
-        width: auto;
-        padding-right: 1;
-    }
-    AccountsScreen #report {
-        margin: 0 1;
-        height: 1fr;
-        max-height: 100%;
-    }
-    """
+    CSS_PATH = "accounts.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "add", "Add", id="accounts.add",

@@ -17,35 +17,7 @@ class ConfirmScreen(ModalScreen[bool]):
     ``danger`` styles the yes button as destructive (delete, discard).
     """
 
-    DEFAULT_CSS = """
-    ConfirmScreen {
-        align: center middle;
-        background: $background 60%;
-    }
-    ConfirmScreen > #dialog {
-        width: 64;
-        max-width: 90%;
-        height: auto;
-        border: thick $primary;
-        background: $surface;
-        padding: 1 2;
-    }
-    ConfirmScreen.-danger > #dialog {
-        border: thick $error;
-    }
-    ConfirmScreen #title {
-        text-style: bold;
-        margin-bottom: 1;
-    }
-    ConfirmScreen #buttons {
-        height: auto;
-        margin-top: 1;
-        align-horizontal: right;
-    }
-    ConfirmScreen Button {
-        margin-left: 2;
-    }
-    """
+    CSS_PATH = "confirm.tcss"
 
     BINDINGS = [
         Binding("y", "answer(True)", "Yes", id="confirm.yes"),

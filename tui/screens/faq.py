@@ -57,15 +57,7 @@ class FaqScreen(SectionScreen):
                 tooltip="Clear a filter left in place", id="faq.clear"),
     ]
 
-    DEFAULT_CSS = """
-    FaqScreen {
-        #faq-filter { margin: 0 1; }
-        #faq-topics { height: 1fr; overflow-y: auto; padding: 0 1; }
-        #faq-topics Collapsible { padding-bottom: 0; }
-        #faq-topics .answer { padding: 0 0 1 0; }
-        #faq-empty { padding: 1 2; color: $text-warning; }
-    }
-    """
+    CSS_PATH = "faq.tcss"
 
     def compose_body(self) -> ComposeResult:
         yield FilterInput(placeholder="/ to filter: type words, all must match", id="faq-filter",

@@ -133,31 +133,7 @@ class GuideScreen(SectionScreen):
         Binding("c", "explain_copy", "", show=False),
     ]
 
-    DEFAULT_CSS = """
-    GuideScreen {
-        #guide-bar { height: 1; padding: 0 1; }
-        #guide-bar Label { padding: 0 1 0 0; }
-        #step-counter { dock: right; color: $text-muted; }
-        #guide-main { height: 1fr; }
-        #step-detail {
-            width: 1fr;
-            padding: 0 1;
-            border: round $border-blurred;
-            border-title-color: $text-muted;
-        }
-        #step-title { text-style: bold; color: $text-primary; margin-bottom: 1; }
-        #step-extra { margin-top: 1; color: $text-secondary; }
-        /* Security notes must stand out in every theme: a warning bar and tint. */
-        #step-security {
-            margin-top: 1;
-            padding: 0 1;
-            border-left: outer $warning;
-            background: $warning 15%;
-        }
-        #step-links { margin-top: 1; color: $text-muted; }
-        #checklist { margin-bottom: 1; }
-    }
-    """
+    CSS_PATH = "guide.tcss"
 
     def __init__(self) -> None:
         super().__init__()

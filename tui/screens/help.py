@@ -116,23 +116,7 @@ class HelpScreen(ModalScreen[None]):
                 id="help.close"),
     ]
 
-    DEFAULT_CSS = """
-    HelpScreen {
-        align: center middle;
-        #help-scroll {
-            width: 100%;
-            max-width: 100;
-            height: 100%;
-            border: round $primary;
-            border-title-color: $text-primary;
-            border-subtitle-color: $text-muted;
-            background: $surface;
-            padding: 0 1;
-            scrollbar-gutter: stable;
-        }
-        #help-text { padding-right: 1; }
-    }
-    """
+    CSS_PATH = "help.tcss"
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-scroll") as scroll:

@@ -34,54 +34,7 @@ def shown_path(path: object) -> str:
 class _VaultDialog(ModalScreen[bool]):
     """What the two vault modals share: the frame, the message line and the busy state."""
 
-    DEFAULT_CSS = """
-    _VaultDialog {
-        align: center middle;
-        background: $background 70%;
-    }
-    /* At 80x24 everything must show, the error line and the buttons included: no blank lines
-       between parts, and the dialog scrolls (rather than cuts) when a terminal is smaller. */
-    _VaultDialog > #dialog {
-        width: 72;
-        max-width: 100%;
-        height: auto;
-        max-height: 100%;
-        border: round $primary;
-        border-title-color: $text;
-        border-title-style: bold;
-        background: $surface;
-        padding: 0 1;
-        scrollbar-gutter: stable;
-    }
-    _VaultDialog .why {
-        color: $text-muted;
-    }
-    _VaultDialog Label {
-        margin-top: 0;
-    }
-    _VaultDialog #message {
-        height: auto;
-    }
-    _VaultDialog #message.-error {
-        color: $error;
-    }
-    _VaultDialog #message.-busy {
-        color: $text-muted;
-    }
-    _VaultDialog #strength {
-        height: 1;
-    }
-    _VaultDialog #strength.-s0, _VaultDialog #strength.-s1 { color: $error; }
-    _VaultDialog #strength.-s2 { color: $warning; }
-    _VaultDialog #strength.-s3, _VaultDialog #strength.-s4 { color: $success; }
-    _VaultDialog #buttons {
-        height: auto;
-        align-horizontal: right;
-    }
-    _VaultDialog Button {
-        margin-left: 2;
-    }
-    """
+    CSS_PATH = "vault.tcss"
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="vault.cancel")]
 

@@ -125,36 +125,7 @@ class WhitelistScreen(SectionScreen):
                 tooltip="In the file box: close it without loading", id="whitelist.load.close"),
     ]
 
-    DEFAULT_CSS = """
-    WhitelistScreen {
-        #wl-bar { height: 1; padding: 0 1; }
-        #wl-bar Label { padding: 0 1 0 0; }
-        #profile { width: 1fr; }
-        #wl-source { padding: 0 1; color: $text-muted; }
-        #wl-warning { padding: 0 1; color: $text-warning; }
-        #wl-error {
-            margin: 0 1;
-            padding: 0 1;
-            border: round $error;
-            border-title-color: $error;
-            color: $text-error;
-        }
-        #wl-main { height: 1fr; }
-        #addresses {
-            width: 28;
-            height: 1fr;
-            border: round $border-blurred;
-            border-title-color: $text-muted;
-            &:focus { border: round $border; border-title-color: $text; }
-        }
-        #wl-load { height: auto; padding: 0 1; display: none; }
-        #wl-load.-open { display: block; }
-        #wl-load-row { height: 3; }
-        #wl-load-row Label { padding: 1 1 0 0; }
-        #wl-load-hint { color: $text-muted; height: auto; }
-        #path { width: 1fr; }
-    }
-    """
+    CSS_PATH = "whitelist.tcss"
 
     def __init__(self) -> None:
         super().__init__()

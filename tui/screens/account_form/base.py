@@ -81,51 +81,8 @@ class Unsaved(Exception):
 class AccountFormScreen(Screen["SaveResult | None"]):
     """One account form. Dismisses with a SaveResult, or None when left unsaved."""
 
-    DEFAULT_CSS = """
-    AccountFormScreen #form-title {
-        padding: 0 1;
-        text-style: bold;
-        background: $panel;
-        width: 1fr;
-    }
-    AccountFormScreen #form-banner {
-        display: none;
-        padding: 0 1;
-        margin: 0 1;
-    }
-    AccountFormScreen #form-banner.-error {
-        display: block;
-        color: $error;
-        border-left: thick $error;
-    }
-    AccountFormScreen #form-banner.-warning {
-        display: block;
-        color: $warning;
-        border-left: thick $warning;
-    }
-    AccountFormScreen #form-banner.-busy {
-        display: block;
-        color: $text-muted;
-        border-left: thick $primary;
-    }
-    AccountFormScreen #fields {
-        padding: 0 1;
-    }
-    AccountFormScreen #key-info {
-        display: none;
-        margin: 0 1 1 1;
-        padding: 0 1;
-        border-left: thick $primary;
-    }
-    AccountFormScreen #key-info.-shown {
-        display: block;
-    }
-    AccountFormScreen .note {
-        color: $text-muted;
-        margin-left: 16;
-        padding: 0 1;
-    }
-    """
+    # Textual finds it beside the module of each form's own class: the forms sit in this folder.
+    CSS_PATH = "account_form.tcss"
 
     BINDINGS = [
         # Not a priority binding: the key then travels through the focused input's queue, after
