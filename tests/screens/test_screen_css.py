@@ -1,8 +1,8 @@
-"""Screen styles live in .tcss files beside their screens, and stay on their screens.
+"""Screen styles live in .tcss files beside their screens (loaded as DEFAULT_CSS, tui/styles.py).
 
-A screen's CSS_PATH file joins the app's whole stylesheet (Textual does not scope it as it scopes
-DEFAULT_CSS), so a rule that does not start with its screen's type would style every screen.
-Reusable widgets (tui/widgets) keep their DEFAULT_CSS.
+Every screen's own DEFAULT_CSS must be the text of one of those files (not CSS written in Python),
+every file must belong to a screen, and every rule in it starts with its screen's type, so a file
+says what it styles. Reusable widgets (tui/widgets) keep their DEFAULT_CSS in the class.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from textual.screen import Screen
 import tui.screens
 
 SCREENS_DIR = Path(tui.screens.__file__).parent
+CSS_FILES = sorted(SCREENS_DIR.rglob("*.tcss"))
 
 
 def _screen_classes() -> list[type[Screen]]:
@@ -34,34 +35,39 @@ def _screen_classes() -> list[type[Screen]]:
 
 
 SCREENS = _screen_classes()
+STYLED = [cls for cls in SCREENS if cls.__dict__.get("DEFAULT_CSS")]
 
 
 def _css_file(cls: type[Screen]) -> Path | None:
-    """The file a screen's own CSS_PATH names (None: it sets none of its own)."""
-    css_path = cls.__dict__.get("CSS_PATH")
-    if css_path is None:
-        return None
-    assert isinstance(css_path, str), f"{cls.__qualname__}: one file name, beside the module"
-    return Path(inspect.getfile(cls)).parent / css_path
+    """The .tcss file beside the screen's module whose text is the screen's own DEFAULT_CSS."""
+    here = Path(inspect.getfile(cls)).parent
+    css = cls.__dict__.get("DEFAULT_CSS")
+    for path in here.glob("*.tcss"):
+        if path.read_text(encoding="utf-8") == css:
+            return path
+    return None
 
 
 def test_the_screens_are_found() -> None:
     names = {cls.__name__ for cls in SCREENS}
     assert {"AccountsScreen", "AddAccountScreen", "ConfirmScreen", "GuideScreen",
             "HelpScreen", "UnlockVaultScreen"} <= names
+    assert {"AccountsScreen", "AccountFormScreen", "ConfirmScreen", "_VaultDialog"} <= {
+        cls.__name__ for cls in STYLED}
 
 
 @pytest.mark.parametrize("cls", SCREENS, ids=lambda cls: cls.__qualname__)
 def test_a_screen_keeps_no_css_in_python(cls: type[Screen]) -> None:
-    assert not cls.__dict__.get("DEFAULT_CSS"), f"{cls.__qualname__}: move DEFAULT_CSS to .tcss"
-    assert not cls.__dict__.get("CSS"), f"{cls.__qualname__}: move CSS to a .tcss file"
+    assert not cls.__dict__.get("CSS"), f"{cls.__qualname__}: put its CSS in a .tcss file"
+    if cls.__dict__.get("DEFAULT_CSS"):
+        assert _css_file(cls) is not None, (
+            f"{cls.__qualname__}: DEFAULT_CSS = tcss(__file__, '<name>.tcss'), not a string")
 
 
-@pytest.mark.parametrize("cls", [cls for cls in SCREENS if _css_file(cls) is not None],
-                         ids=lambda cls: cls.__qualname__)
+@pytest.mark.parametrize("cls", STYLED, ids=lambda cls: cls.__qualname__)
 def test_every_rule_of_a_screen_file_starts_with_its_screen(cls: type[Screen]) -> None:
     path = _css_file(cls)
-    assert path is not None and path.is_file()
+    assert path is not None
     stylesheet = Stylesheet(variables=App().get_css_variables())
     stylesheet.add_source(path.read_text(encoding="utf-8"), read_from=(str(path), ""))
     stylesheet.parse()
@@ -70,21 +76,9 @@ def test_every_rule_of_a_screen_file_starts_with_its_screen(cls: type[Screen]) -
         for selectors in rule.selector_set:
             first = selectors.selectors[0].name
             assert first == cls.__name__, (
-                f"{path.name}: a rule starts with {first!r}, not {cls.__name__!r}: it would "
-                "style every screen")
-
-
-@pytest.mark.parametrize("cls", SCREENS, ids=lambda cls: cls.__qualname__)
-def test_every_screen_finds_its_css_file(cls: type[Screen]) -> None:
-    # Textual resolves CSS_PATH beside the module of the screen's own class, not of the class
-    # that set it: a form in add.py finds account_form.tcss only because both sit in one folder.
-    if cls.CSS_PATH is None:
-        return
-    assert isinstance(cls.CSS_PATH, str)
-    assert (Path(inspect.getfile(cls)).parent / cls.CSS_PATH).is_file()
+                f"{path.name}: a rule starts with {first!r}, not {cls.__name__!r}")
 
 
 def test_every_screen_css_file_belongs_to_a_screen() -> None:
-    used = {_css_file(cls) for cls in SCREENS} - {None}
-    on_disk = set(SCREENS_DIR.rglob("*.tcss"))
-    assert on_disk == used
+    assert CSS_FILES
+    assert set(CSS_FILES) == {_css_file(cls) for cls in STYLED}

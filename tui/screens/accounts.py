@@ -31,6 +31,7 @@ from tui.screens.account_form.base import AccountFormScreen
 from tui.screens.section import SectionScreen
 from tui.services.core.status import CheckStatus, Severity
 from tui.services.core.text import clean, clean_lines
+from tui.styles import tcss
 from tui.widgets.report_panel import SEVERITY_MARKS, ReportPanel
 from tui.widgets.secret_input import SecretInput
 
@@ -140,7 +141,7 @@ class AccountsScreen(SectionScreen):
         *SecretInput.BINDINGS,
     ]
 
-    CSS_PATH = "accounts.tcss"
+    DEFAULT_CSS = tcss(__file__, "accounts.tcss")
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "add", "Add", id="accounts.add",

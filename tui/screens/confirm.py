@@ -9,6 +9,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from tui.services.core.text import clean_lines
+from tui.styles import tcss
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -17,7 +18,7 @@ class ConfirmScreen(ModalScreen[bool]):
     ``danger`` styles the yes button as destructive (delete, discard).
     """
 
-    CSS_PATH = "confirm.tcss"
+    DEFAULT_CSS = tcss(__file__, "confirm.tcss")
 
     BINDINGS = [
         Binding("y", "answer(True)", "Yes", id="confirm.yes"),

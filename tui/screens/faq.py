@@ -17,6 +17,7 @@ from textual.widgets.collapsible import CollapsibleTitle
 from tui.commands import PaletteCommand
 from tui.content.faq import FaqTopic, faq_topics
 from tui.screens.section import SectionScreen
+from tui.styles import tcss
 
 __all__ = ["FaqScreen", "FaqTopic", "FilterInput", "faq_topics"]
 
@@ -57,7 +58,7 @@ class FaqScreen(SectionScreen):
                 tooltip="Clear a filter left in place", id="faq.clear"),
     ]
 
-    CSS_PATH = "faq.tcss"
+    DEFAULT_CSS = tcss(__file__, "faq.tcss")
 
     def compose_body(self) -> ComposeResult:
         yield FilterInput(placeholder="/ to filter: type words, all must match", id="faq-filter",

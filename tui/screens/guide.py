@@ -17,6 +17,7 @@ from textual.widgets import Label, OptionList, Static
 from tui.content.faq import CONTENT_DIR, faq_topics
 from tui.screens.section import SectionScreen
 from tui.services.exchanges import exchange, exchanges
+from tui.styles import tcss
 from tui.widgets.choice_row import ChoiceRow
 from tui.widgets.step_list import StepList
 
@@ -133,7 +134,7 @@ class GuideScreen(SectionScreen):
         Binding("c", "explain_copy", "", show=False),
     ]
 
-    CSS_PATH = "guide.tcss"
+    DEFAULT_CSS = tcss(__file__, "guide.tcss")
 
     def __init__(self) -> None:
         super().__init__()

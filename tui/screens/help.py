@@ -18,6 +18,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui.styles import tcss
+
 if TYPE_CHECKING:
     from rich.console import RenderableType
     from textual.app import App
@@ -116,7 +118,7 @@ class HelpScreen(ModalScreen[None]):
                 id="help.close"),
     ]
 
-    CSS_PATH = "help.tcss"
+    DEFAULT_CSS = tcss(__file__, "help.tcss")
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-scroll") as scroll:

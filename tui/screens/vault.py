@@ -17,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from tui.services.core.text import clean_lines
+from tui.styles import tcss
 from tui.widgets.secret_input import SecretInput
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ def shown_path(path: object) -> str:
 class _VaultDialog(ModalScreen[bool]):
     """What the two vault modals share: the frame, the message line and the busy state."""
 
-    CSS_PATH = "vault.tcss"
+    DEFAULT_CSS = tcss(__file__, "vault.tcss")
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="vault.cancel")]
 

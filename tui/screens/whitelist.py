@@ -21,6 +21,7 @@ from tui.screens.section import SectionScreen
 from tui.services.core.text import clean
 from tui.services.handoff.clipboard import CopyResult, copy_text
 from tui.services.terminals import whitelist
+from tui.styles import tcss
 from tui.widgets.copy_panel import CopyPanel
 
 _FILE_PREFIX = "file:"
@@ -125,7 +126,7 @@ class WhitelistScreen(SectionScreen):
                 tooltip="In the file box: close it without loading", id="whitelist.load.close"),
     ]
 
-    CSS_PATH = "whitelist.tcss"
+    DEFAULT_CSS = tcss(__file__, "whitelist.tcss")
 
     def __init__(self) -> None:
         super().__init__()

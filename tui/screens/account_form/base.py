@@ -23,6 +23,7 @@ from textual.widgets import Footer, Header, Input, Select, Static
 
 from tui.services.core.text import clean, clean_lines
 from tui.services.exchanges import exchange
+from tui.styles import tcss
 from tui.widgets.field_row import FieldRow
 
 if TYPE_CHECKING:
@@ -81,8 +82,7 @@ class Unsaved(Exception):
 class AccountFormScreen(Screen["SaveResult | None"]):
     """One account form. Dismisses with a SaveResult, or None when left unsaved."""
 
-    # Textual finds it beside the module of each form's own class: the forms sit in this folder.
-    CSS_PATH = "account_form.tcss"
+    DEFAULT_CSS = tcss(__file__, "account_form.tcss")
 
     BINDINGS = [
         # Not a priority binding: the key then travels through the focused input's queue, after
