@@ -1,0 +1,88 @@
+"""Keys in a burst, as a laggy ssh link delivers them, and a meter for an app that must go quiet.
+
+``burst`` hands the app what Textual's driver makes of ONE read of the terminal: the text is
+parsed by Textual's own input parser and every event is handed to the driver before the app runs
+again, the way the driver's input thread does for a read of several keys. ``pilot.press`` is not
+that: it waits for the app to go idle after every key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from textual._xterm_parser import XTermParser
+from textual.app import App
+from textual.message_pump import MessagePump
+from textual.pilot import Pilot
+
+
+def burst(app: App[Any], text: str) -> None:
+    """Deliver ``text`` (keys as the terminal sends them) as one read of the terminal."""
+    driver = app._driver
+    assert driver is not None
+    parser = XTermParser(False)
+    events = [*parser.feed(text), *parser.tick()]
+    assert events, f"{text!r} parses to no event"
+    for event in events:
+        driver.process_message(event)
+
+
+async def one_at_a_time(pilot: Pilot[Any], text: str, pause: float = 0.15) -> None:
+    """The same keys, each as a read of its own with the app given time between them."""
+    parser = XTermParser(False)
+    for event in [*parser.feed(text), *parser.tick()]:
+        driver = pilot.app._driver
+        assert driver is not None
+        driver.process_message(event)
+        await pilot.pause()
+        await asyncio.sleep(pause)
+        await pilot.pause()
+
+
+def screen_text(app: App[Any]) -> str:
+    """The screen as drawn, as plain text (what a person would see)."""
+    return "\n".join(strip.text.rstrip() for strip in app.screen._compositor.render_strips())
+
+
+@dataclass
+class Activity:
+    """What the app did in a window of time: messages handled and the process's CPU seconds."""
+
+    messages: int
+    cpu: float
+    seconds: float
+
+
+class ActivityMeter:
+    """Counts every message any part of the app handles (installed with ``counting``)."""
+
+    def __init__(self) -> None:
+        self.messages = 0
+
+    async def measure(self, seconds: float) -> Activity:
+        """Let the app run for ``seconds`` and say what it did meanwhile."""
+        before, cpu = self.messages, time.process_time()
+        await asyncio.sleep(seconds)
+        return Activity(self.messages - before, time.process_time() - cpu, seconds)
+
+
+@contextmanager
+def counting() -> Iterator[ActivityMeter]:
+    """Count the messages dispatched by every message pump (app, screens, widgets)."""
+    meter = ActivityMeter()
+    original = MessagePump._dispatch_message
+
+    async def dispatch(self: MessagePump, message: Any) -> None:
+        meter.messages += 1
+        await original(self, message)
+
+    MessagePump._dispatch_message = dispatch  # type: ignore[method-assign]
+    try:
+        yield meter
+    finally:
+        MessagePump._dispatch_message = original  # type: ignore[method-assign]
