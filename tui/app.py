@@ -20,6 +20,7 @@ from textual.command import Provider
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
+from tui.key_order import KeysInOrderApp
 from tui.sections import SECTIONS, Section, ordered_sections
 from tui.services.settings import load_settings, save_settings, updated
 
@@ -105,8 +106,8 @@ def _section_bindings() -> list[BindingType]:
     ]
 
 
-class KeylinkApp(App[None]):
-    """The keylink terminal app."""
+class KeylinkApp(KeysInOrderApp):
+    """The keylink terminal app (its keys act in order even when they arrive together)."""
 
     TITLE = "keylink"
     CSS_PATH = "app.tcss"

@@ -17,25 +17,34 @@ from typing import Any
 
 from textual._xterm_parser import XTermParser
 from textual.app import App
+from textual.constants import ESCAPE_DELAY
 from textual.message_pump import MessagePump
 from textual.pilot import Pilot
+
+
+def _parse(text: str) -> list[Any]:
+    """The events Textual's driver makes of ``text`` read in one go. A lone Escape at the end is
+    reported after ESCAPE_DELAY (it might start a sequence): waited for here, the app not run."""
+    parser = XTermParser(False)
+    events = list(parser.feed(text))
+    if text.endswith("\x1b"):
+        time.sleep(ESCAPE_DELAY + 0.01)
+    events += parser.tick()
+    assert events, f"{text!r} parses to no event"
+    return events
 
 
 def burst(app: App[Any], text: str) -> None:
     """Deliver ``text`` (keys as the terminal sends them) as one read of the terminal."""
     driver = app._driver
     assert driver is not None
-    parser = XTermParser(False)
-    events = [*parser.feed(text), *parser.tick()]
-    assert events, f"{text!r} parses to no event"
-    for event in events:
+    for event in _parse(text):
         driver.process_message(event)
 
 
 async def one_at_a_time(pilot: Pilot[Any], text: str, pause: float = 0.15) -> None:
-    """The same keys, each as a read of its own with the app given time between them."""
-    parser = XTermParser(False)
-    for event in [*parser.feed(text), *parser.tick()]:
+    """The same keys (the same events), each as a read of its own, with time between them."""
+    for event in _parse(text):
         driver = pilot.app._driver
         assert driver is not None
         driver.process_message(event)
@@ -69,6 +78,16 @@ class ActivityMeter:
         before, cpu = self.messages, time.process_time()
         await asyncio.sleep(seconds)
         return Activity(self.messages - before, time.process_time() - cpu, seconds)
+
+    async def settle(self, limit: float = 5.0, window: float = 0.2, messages: int = 2) -> bool:
+        """Wait until a ``window`` passes with at most ``messages`` handled (a slow first mount
+        of a section takes a while; a loop never ends): False if that never came in ``limit``."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit
+        while loop.time() < deadline:
+            if (await self.measure(window)).messages <= messages:
+                return True
+        return False
 
 
 @contextmanager

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from textual.widgets import Static
@@ -14,16 +14,17 @@ import tui.app
 from tests.screens.accounts_fixtures import (
     BYBIT_KEY,
     BYBIT_SECRET,
+    PASSPHRASE,
     keylink_home,
     open_store,
     vault_home,
     wait_for,
 )
-from tests.screens.bursts import Activity, burst, counting
+from tests.screens.bursts import Activity, burst, counting, one_at_a_time, screen_text
 from tui.app import KeylinkApp
 from tui.screens.guide import GuideScreen
 from tui.services.accounts import Credentials
-from tui.services.settings import Settings, load_settings
+from tui.services.settings import Settings, load_settings, settings_path
 
 __all__ = ["keylink_home", "vault_home"]  # fixtures used by name below
 
@@ -103,3 +104,67 @@ async def test_a_burst_of_e_on_the_checklist_step_reads_the_right_accounts(
             assert_quiet(after, "two bursts of 'ee' on the checklist step")
     assert len(settings_writes) <= 4
     assert load_settings()[0].guide_exchange == "bybit"
+
+
+class Case(NamedTuple):
+    """A burst for one section: where the app starts and the keys (as the terminal sends them)."""
+
+    start: str
+    keys: str
+    #: True: a vault with one stored account, unlocked from the environment.
+    accounts: bool = False
+
+
+#: Each section's keys, mixed, and keys that move focus or change section before the next ones.
+CASES = {
+    "guide": Case("guide", "nnnpneee"),
+    "guide-then-whitelist": Case("guide", "n3sf"),
+    "accounts": Case("accounts", "jlu", accounts=True),
+    "account-form": Case("accounts", "aBot one\tb", accounts=True),
+    "whitelist": Case("whitelist", "fsfjjo/t"),
+    "faq": Case("faq", "jjaakj"),
+    "faq-filter": Case("faq", "/key"),
+    "help": Case("guide", "?jjj\x1b"),
+    "palette": Case("guide", "\x10faq\r"),
+}
+
+
+def _state(app: KeylinkApp) -> tuple[str, str, str]:
+    focused = app.focused
+    where = (focused.id or type(focused).__name__) if focused is not None else "-"
+    return type(app.screen).__name__, where, screen_text(app)
+
+
+async def _run(case: Case, as_burst: bool, meter: Any) -> tuple[tuple[str, str, str], Activity]:
+    app = KeylinkApp(start_screen=case.start)
+    async with app.run_test(size=SIZE) as pilot:
+        if case.accounts:
+            await wait_for(pilot, lambda: "unlocked" in str(
+                app.screen.query_one("#store-status", Static).render()))
+        await pilot.pause()
+        await asyncio.sleep(0.3)  # start-up done (the sections' warm-up included)
+        if as_burst:
+            burst(app, case.keys)
+        else:
+            await one_at_a_time(pilot, case.keys)
+        await meter.settle()
+        after = await meter.measure(QUIET_WINDOW / 2) if as_burst else Activity(0, 0.0, 0.0)
+        return _state(app), after
+
+
+@pytest.mark.parametrize("name", list(CASES))
+async def test_a_burst_of_a_sections_keys_acts_as_typed_slowly_then_all_is_quiet(
+    name: str, vault_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case = CASES[name]
+    if case.accounts:
+        monkeypatch.setenv("KEYLINK_VAULT_PASSPHRASE", PASSPHRASE)
+        open_store().add("Main", "bybit", "mainnet", Credentials(BYBIT_KEY, BYBIT_SECRET))
+    with counting() as meter:
+        slow, _ = await _run(case, as_burst=False, meter=meter)
+        # Both runs start from the same settings (the guide remembers its exchange).
+        settings_path().unlink(missing_ok=True)
+        fast, after = await _run(case, as_burst=True, meter=meter)
+    assert fast[:2] == slow[:2], f"{case.keys!r} in one read ended elsewhere"
+    assert fast[2] == slow[2], f"{case.keys!r} in one read drew another screen:\n{fast[2]}"
+    assert_quiet(after, repr(case.keys))

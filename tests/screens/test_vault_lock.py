@@ -104,7 +104,8 @@ async def test_a_vault_unlocked_from_the_guide_locks_itself_without_the_accounts
     from tui.services.accounts import Credentials
 
     open_store().add("Main", "bybit", "mainnet", Credentials(BYBIT_KEY, BYBIT_SECRET))
-    monkeypatch.setenv("KEYLINK_VAULT_IDLE", "1")
+    # 2 s: the copy right after the unlock must come first, even on a loaded machine.
+    monkeypatch.setenv("KEYLINK_VAULT_IDLE", "2")
     app = KeylinkApp()
     async with app.run_test(size=(80, 24)) as pilot:
         guide = app.screen
@@ -127,7 +128,7 @@ async def test_a_vault_unlocked_from_the_guide_locks_itself_without_the_accounts
         vault = store.secrets.vault
         assert vault.unlocked
         # Idle for longer than KEYLINK_VAULT_IDLE, on the guide: the vault locks itself.
-        await wait_for(pilot, lambda: not vault.unlocked, timeout=5)
+        await wait_for(pilot, lambda: not vault.unlocked, timeout=8)
         assert vault._key is None  # the derived key is gone
         assert "accounts" not in app._screen_stacks  # the accounts section never opened
         await wait_for(pilot, lambda: any(
