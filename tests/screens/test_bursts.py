@@ -141,12 +141,11 @@ async def _run(case: Case, as_burst: bool, meter: Any) -> tuple[tuple[str, str, 
         if case.accounts:
             await wait_for(pilot, lambda: "unlocked" in str(
                 app.screen.query_one("#store-status", Static).render()))
-        await pilot.pause()
-        await asyncio.sleep(0.3)  # start-up done (the sections' warm-up included)
+        await meter.settle()  # start-up done (the sections' warm-up included)
         if as_burst:
             burst(app, case.keys)
         else:
-            await one_at_a_time(pilot, case.keys)
+            await one_at_a_time(pilot, case.keys, pause=0.08)
         await meter.settle()
         after = await meter.measure(QUIET_WINDOW / 2) if as_burst else Activity(0, 0.0, 0.0)
         return _state(app), after
