@@ -317,7 +317,6 @@ class AccountsScreen(SectionScreen):
         self.set_class(True, "-empty")
         self.query_one("#report", ReportPanel).display = False
         self._open_store()
-        self.set_interval(5.0, self._check_idle_lock)
         #: accounts.json's (mtime, size, inode) at the last look; None while it is missing.
         self._file_seen: tuple[int, int, int] | None = None
         self._file_looked = False
@@ -810,14 +809,11 @@ class AccountsScreen(SectionScreen):
 
         clear_now(self.app)
 
-    def _check_idle_lock(self) -> None:
-        """Lock the vault after KEYLINK_VAULT_IDLE seconds without use; keep the time shown."""
-        if self.secrets is None:
-            return
-        if self.secrets.lock_if_idle():
-            self.notify("The vault locked itself after a while without use; its passphrase is "
-                        "asked for on next use.", title="Vault locked")
-        self._update_status()
+    def show_lock_state(self) -> None:
+        """Show whether the vault is locked and when it will be (the app's idle lock, which
+        covers every store of the process, calls this on each of its checks)."""
+        if self.secrets is not None:
+            self._update_status()
 
     def action_lock(self) -> None:
         """Lock the vault now (the derived key leaves memory)."""

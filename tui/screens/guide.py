@@ -232,7 +232,7 @@ class GuideScreen(SectionScreen):
         ids = [s.id for s in self.steps]
         index = ids.index(current_id) if current_id in ids else current_index
         self.step_list.set_steps([(s.id, s.title) for s in self.steps], index)
-        # Setting the row to the same value again posts nothing, so this does not loop.
+        # Setting the row's value posts nothing back (only a click does): see ChoiceRow.Changed.
         self.query_one("#exchange", ChoiceRow).value = exchange_id
         self._render_step()
         remember = getattr(self.app, "remember", None)
