@@ -11,7 +11,7 @@ import pytest
 from textual.widgets import Static
 
 import tui.app
-from tests.screens.accounts_fixtures import (
+from tests.support.accounts_fixtures import (
     BYBIT_KEY,
     BYBIT_SECRET,
     PASSPHRASE,
@@ -20,7 +20,7 @@ from tests.screens.accounts_fixtures import (
     vault_home,
     wait_for,
 )
-from tests.screens.bursts import Activity, burst, counting, one_at_a_time, screen_text
+from tests.support.bursts import Activity, burst, counting, one_at_a_time, screen_text
 from tui.app import KeylinkApp
 from tui.screens.guide import GuideScreen
 from tui.services.core.settings import Settings, load_settings, settings_path

@@ -98,7 +98,7 @@ async def test_a_vault_unlocked_from_the_guide_locks_itself_without_the_accounts
 ) -> None:
     from textual.widgets import Static
 
-    from tests.screens.accounts_fixtures import BYBIT_KEY, BYBIT_SECRET, open_store
+    from tests.support.accounts_fixtures import BYBIT_KEY, BYBIT_SECRET, open_store
     from tui.app import KeylinkApp
     from tui.screens.guide import GuideScreen
     from tui.services.store.accounts import Credentials
