@@ -16,13 +16,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tui.services.keys.credentials import Credentials
 from tui.services.store import accounts as accounts_module
-from tui.services.store.accounts import (
+from tui.services.store.accounts import AccountStore
+from tui.services.store.model import (
     Account,
     AccountError,
     AccountNotFound,
-    AccountStore,
-    Credentials,
     DuplicateName,
     LastCheck,
     clean_paste,
@@ -206,7 +206,8 @@ def test_files_are_private(account_store: AccountStore):
 
 def test_the_service_modules_keep_heavy_imports_off_the_start_up_path():
     probe = (
-        "import sys, tui.services.store.accounts, tui.services.store.secrets;"
+        "import sys, tui.services.store.accounts, tui.services.store.model;"
+        "import tui.services.store.secrets;"
         "import tui.services.core.private_files;"
         "print(sorted({m.split('.')[0] for m in sys.modules} & "
         "{'keyring', 'cryptography', 'filelock', 'secretstorage', 'jeepney'}))"
@@ -403,7 +404,8 @@ def test_threads_adding_through_separate_stores_lose_nothing(account_store, vaul
 _ADDER = """
 import sys
 from pathlib import Path
-from tui.services.store.accounts import AccountStore, Credentials
+from tui.services.keys.credentials import Credentials
+from tui.services.store.accounts import AccountStore
 from tui.services.store.secrets import SecretStore
 from tui.services.store.vault import ScryptParams, Vault
 vault = Vault(Path(sys.argv[1]), kdf=ScryptParams(8, 8, 1))
@@ -738,7 +740,7 @@ def test_an_entry_without_a_readable_ref_keeps_every_secret(account_store, vault
 
 
 def test_a_read_asked_not_to_move_aside_leaves_the_file(account_store, vault_secrets):
-    from tui.services.store.accounts import AccountsUnreadable
+    from tui.services.store.model import AccountsUnreadable
 
     account_store.add("Main", "bybit", "mainnet", BYBIT)
     path = account_store.path

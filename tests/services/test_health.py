@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tui.services.store.accounts import AccountError, AccountStore, Credentials, Repaired
+from tui.services.keys.credentials import Credentials
+from tui.services.store.accounts import AccountStore, Repaired
+from tui.services.store.model import AccountError
 from tui.services.store.secrets import SERVICE, RemovalUnfinished, SecretNotFound, SecretStore
 
 KEY = Credentials("AbCdEfGh1234567890", "S" * 36)

@@ -48,7 +48,7 @@ def _safety_warnings() -> list[str]:
 def _health(store, *, repair: bool, yes: bool) -> dict[str, object]:  # store: AccountStore
     """Loose ends (and, with ``repair``, their removal after a confirmation)."""
     from tui.cli.common import UsageError, stdin_is_terminal
-    from tui.services.store.accounts import AccountError
+    from tui.services.store.model import AccountError
     from tui.services.store.secrets import SecretStoreError
 
     try:
@@ -112,7 +112,8 @@ def _doctor_facts(*, repair: bool = False, yes: bool = False) -> dict[str, objec
 
     from tui.services.core import paths
     from tui.services.handoff import clipboard
-    from tui.services.store.accounts import ACCOUNTS_FILE, AccountError, AccountStore
+    from tui.services.store.accounts import ACCOUNTS_FILE, AccountStore
+    from tui.services.store.model import AccountError
     from tui.services.store.secrets import (
         BACKEND_ENV,
         PASSPHRASE_ENV,
@@ -250,7 +251,8 @@ def _restore(file: str) -> int:
 
     from tui.cli.common import UsageError
     from tui.services.core.text import clean
-    from tui.services.store.accounts import AccountError, AccountStore
+    from tui.services.store.accounts import AccountStore
+    from tui.services.store.model import AccountError
     from tui.services.store.secrets import SecretStore
 
     store = AccountStore(SecretStore.open())

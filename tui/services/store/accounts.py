@@ -1,9 +1,13 @@
-"""Accounts: metadata in ``accounts.json`` (config dir), secrets only in the SecretStore.
+"""The accounts file and the operations on it: metadata in ``accounts.json`` (config dir),
+secrets only in the SecretStore.
 
 The metadata file is small JSON, mode 0600 in a 0700 dir, replaced atomically, and every mutation
 re-reads it under a cross-process file lock, so two running keylinks lose nothing. The order of the
 secret and metadata writes is chosen so that a failure half-way leaves the previous state whole
 (see ``add``, ``rotate`` and ``remove``).
+
+What an account is and the checks of its input are in ``store.model``; what ``keylink doctor``
+checks and repairs is still here (``audit``, ``repair``, ``restore``).
 """
 
 from __future__ import annotations
@@ -11,20 +15,16 @@ from __future__ import annotations
 import builtins
 import contextlib
 import errno
-import ipaddress
 import json
 import os
-import re
 import uuid
-from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from tui.services.core import paths
-from tui.services.core.hosts import is_loopback_host
 from tui.services.core.private_files import (
     RefusedFile,
     atomic_write,
@@ -34,10 +34,29 @@ from tui.services.core.private_files import (
     read_regular,
     remove_files,
 )
-from tui.services.core.status import CheckStatus, Severity
 from tui.services.exchanges import exchange as exchange_info
 from tui.services.exchanges import exchanges
 from tui.services.keys.credentials import Credentials
+from tui.services.store.model import (
+    CHECK_STATUSES,
+    CUSTOM_ENV,
+    WORST_LEVELS,
+    Account,
+    AccountError,
+    AccountNotFound,
+    AccountsUnreadable,
+    Damaged,
+    DuplicateName,
+    LastCheck,
+    account_from_json,
+    account_json,
+    check_whitelist,
+    clean_credentials,
+    now_stamp,
+    removal_note,
+    resolve_base_url,
+    validate_name,
+)
 
 if TYPE_CHECKING:
     from tui.services.store.secrets import SecretStore
@@ -52,68 +71,32 @@ RESTORED_MARK = ".restored-"
 ACCOUNTS_LIMIT = 4 * 2**20
 SERVICE_NAME = "keylink"  # the keyring service name (secrets.SERVICE), said in messages
 FORMAT_VERSION = 1
-NAME_MAX = 40
-CUSTOM_ENV = "custom"
 _LOCK_TIMEOUT = 15.0
-WORST_LEVELS = tuple(Severity)
-CHECK_STATUSES = tuple(CheckStatus)
 
 
+def wait_until_settled(path: Path, quiet: float, limit: float) -> None:
+    """Return once ``path`` (size, mtime, inode; or its absence) has not changed for ``quiet``
+    seconds, or after ``limit`` seconds: a file an editor is still writing is not read half-way.
+    """
+    import time
 
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    def look() -> tuple[int, int, int] | None:
+        try:
+            info = os.stat(path)
+        except OSError:
+            return None
+        return (info.st_mtime_ns, info.st_size, info.st_ino)
 
-
-# -- values ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LastCheck:
-    """The summary of the last verification of an account's key (never anything secret)."""
-
-    ok: bool
-    checked_at: str
-    summary: str
-    worst: str
-    #: "works", "locked" or "failed"; files written before it existed give "" and are read from
-    #: ``ok`` (see ``outcome``).
-    status: str = ""
-
-    @classmethod
-    def of(cls, report: Any) -> LastCheck:  # report: verify.KeyReport
-        """The record of a check that just ended (stamped now)."""
-        return cls(ok=report.ok, checked_at=_now(), summary=report.summary(),
-                   worst=report.worst, status=report.status or "")
-
-    @property
-    def outcome(self) -> CheckStatus:
-        """The check's status, for records that predate the field."""
-        if self.status in CHECK_STATUSES:
-            return CheckStatus(self.status)
-        return CheckStatus.WORKS if self.ok else CheckStatus.FAILED
-
-
-@dataclass(frozen=True)
-class Account:
-    """One linked key's metadata. The secret lives in the SecretStore under ``secret_ref``."""
-
-    id: str
-    name: str
-    exchange: str
-    environment: str
-    base_url: str
-    whitelist: str
-    created_at: str
-    updated_at: str
-    secret_ref: str
-    last_check: LastCheck | None = None
-    #: Which store holds the secret (see ``secrets.store_id``); None in files from before keylink
-    #: recorded it: such accounts are looked up in the store in use, as keylink always did.
-    secret_store: str | None = None
-    #: When a removal of this account began (UTC, ISO), if one began and was cut short before
-    #: its commit (a kill -9, a power cut): the secret may already be gone. Such an account is
-    #: never used; removing it again finishes the removal (see ``remove``).
-    removing: str | None = None
+    start = time.monotonic()
+    seen, since = look(), start
+    while True:
+        now = time.monotonic()
+        if now - since >= quiet or now - start >= limit:
+            return
+        time.sleep(min(0.05, quiet))
+        current = look()
+        if current != seen:
+            seen, since = current, time.monotonic()
 
 
 @dataclass(frozen=True)
@@ -178,264 +161,6 @@ class Repaired:
     #: Why no secret was deleted although some looked orphaned (a moved-aside file that cannot
     #: be read may name them); None when the check could be made.
     secrets_kept: str | None = None
-
-
-class AccountError(Exception):
-    """An account operation failed; the message is one user-facing line without secrets."""
-
-
-class DuplicateName(AccountError, ValueError):
-    """Another account already has this name (names are compared case-insensitively)."""
-
-
-class AccountNotFound(AccountError):
-    """No account with this name or id."""
-
-
-class AccountsUnreadable(AccountError):
-    """accounts.json does not parse, and this read was asked not to move it aside."""
-
-
-# -- input checks ----------------------------------------------------------------------------------
-
-
-def clean_paste(field_label: str, value: str) -> str:
-    """Clean a pasted credential: trim whitespace and line breaks at the ends, refuse them inside.
-
-    A space, line break, control character or non-ASCII character inside a key is always a bad paste
-    (keys, secrets and passphrases are printable ASCII), so it is refused with a message naming the
-    field rather than silently "fixed".
-    """
-    cleaned = value.strip()
-    if not cleaned:
-        raise ValueError(f"{field_label} is empty")
-    from tui.services.keys import keypairs
-
-    if keypairs.looks_like_pem(cleaned):
-        # A self-generated key's private PEM is the one multi-line value a credential may be.
-        return keypairs.tidy_pem(cleaned)
-    for position, char in enumerate(cleaned, start=1):
-        if char.isspace():
-            kind = "a line break" if char in "\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029" else "a space"
-            raise ValueError(
-                f"{field_label} has {kind} inside (character {position}): copy it again"
-            )
-        if ord(char) < 32 or ord(char) == 127:
-            raise ValueError(
-                f"{field_label} has a control character inside (character {position}): "
-                "copy it again"
-            )
-        if not char.isascii():
-            raise ValueError(
-                f"{field_label} has a non-ASCII character inside (character {position}), "
-                "e.g. a typographic quote or an invisible character: copy it again"
-            )
-    return cleaned
-
-
-def validate_name(name: str, existing: Iterable[Account] = (), ignore_id: str | None = None) -> str:
-    """The cleaned display name; ValueError (DuplicateName for a clash) with a message otherwise."""
-    cleaned = name.strip()
-    if not cleaned:
-        raise ValueError("the account name is empty")
-    if len(cleaned) > NAME_MAX:
-        raise ValueError(f"the account name is {len(cleaned)} characters; keep it to {NAME_MAX}")
-    if any(not char.isprintable() for char in cleaned):
-        raise ValueError("the account name has a line break or control character inside")
-    folded = cleaned.casefold()
-    for account in existing:
-        if account.id != ignore_id and account.name.casefold() == folded:
-            raise DuplicateName(f"an account named {account.name!r} already exists")
-    return cleaned
-
-
-_HOST_RE = re.compile(
-    r"(?=.{1,253}\Z)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
-    r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-)
-
-
-def _custom_url(url: str) -> str:
-    text = url.strip()
-    if not text:
-        raise ValueError("the custom base URL is empty")
-    if any(char.isspace() or not char.isprintable() or not char.isascii() for char in text):
-        raise ValueError("the custom base URL has spaces or unusual characters inside")
-    parts = urlsplit(text)
-    scheme = parts.scheme.lower()
-    if scheme not in ("https", "http"):
-        raise ValueError("the custom base URL must start with https://")
-    if parts.username is not None or parts.password is not None:
-        raise ValueError("the custom base URL must not contain a user name or password")
-    if parts.query or parts.fragment:
-        raise ValueError("the custom base URL must not have a ?query or #fragment")
-    host = parts.hostname or ""
-    try:
-        port = parts.port
-    except ValueError:
-        raise ValueError("the custom base URL has an invalid port") from None
-    is_ip = True
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        is_ip = False
-    if not host or not (is_ip or _HOST_RE.fullmatch(host)):
-        raise ValueError("the custom base URL has no valid host name")
-    if scheme == "http" and not is_loopback_host(host):
-        raise ValueError(
-            "the custom base URL must use https:// (plain http is only allowed to this machine: "
-            "127.0.0.1, ::1 or localhost)"
-        )
-    netloc = f"[{host}]" if ":" in host else host.lower()
-    if port is not None:
-        netloc += f":{port}"
-    return f"{scheme}://{netloc}{parts.path.rstrip('/')}"
-
-
-def resolve_base_url(exchange_id: str, environment: str, custom_url: str | None = None) -> str:
-    """The API base URL for an exchange environment, or the checked custom URL for "custom"."""
-    try:
-        info = exchange_info(exchange_id)
-    except KeyError as exc:
-        raise ValueError(exc.args[0]) from None
-    if environment == CUSTOM_ENV:
-        if custom_url is None:
-            raise ValueError("a custom environment needs a base URL")
-        return _custom_url(custom_url)
-    if custom_url is not None:
-        raise ValueError("a base URL can only be given with the custom environment")
-    try:
-        return info.environment(environment).base_url
-    except KeyError:
-        known = ", ".join([env.id for env in info.environments] + [CUSTOM_ENV])
-        raise ValueError(
-            f"{info.label} has no environment {environment!r} (known: {known})"
-        ) from None
-
-
-def _check_whitelist(whitelist: str) -> str:
-    cleaned = whitelist.strip()
-    if not cleaned or len(cleaned) > 200 or any(not char.isprintable() for char in cleaned):
-        raise ValueError("the whitelist profile id is empty or has unusual characters")
-    return cleaned
-
-
-def _clean_credentials(exchange_id: str, creds: Credentials) -> Credentials:
-    info = exchange_info(exchange_id)
-    api_key = clean_paste("API key", creds.api_key)
-    secret = clean_paste("API secret", creds.secret)
-    if info.has_passphrase:
-        passphrase = clean_paste("API passphrase", creds.passphrase)
-    elif creds.passphrase.strip():
-        raise ValueError(f"{info.label} keys have no passphrase; leave it empty")
-    else:
-        passphrase = ""
-    return Credentials(api_key, secret, passphrase)
-
-
-# -- the file --------------------------------------------------------------------------------------
-
-
-class _Damaged(Exception):
-    pass
-
-
-def _account_from_json(item: Any) -> Account:
-    if not isinstance(item, dict):
-        raise _Damaged("an account entry is not an object")
-    fields = (
-        "id",
-        "name",
-        "exchange",
-        "environment",
-        "base_url",
-        "whitelist",
-        "created_at",
-        "updated_at",
-        "secret_ref",
-    )
-    values: dict[str, Any] = {}
-    for key in fields:
-        value = item.get(key)
-        if not isinstance(value, str) or not value:
-            raise _Damaged(f"an account entry has no valid {key!r}")
-        values[key] = value
-    check = item.get("last_check")
-    if check is not None:
-        if not isinstance(check, dict):
-            raise _Damaged("an account's last check is not an object")
-        try:
-            last = LastCheck(
-                ok=check["ok"],
-                checked_at=check["checked_at"],
-                summary=check["summary"],
-                worst=check["worst"],
-                status=check.get("status", ""),
-            )
-        except KeyError as exc:
-            raise _Damaged(f"an account's last check has no {exc.args[0]!r}") from None
-        if not (
-            isinstance(last.ok, bool)
-            and isinstance(last.checked_at, str)
-            and isinstance(last.summary, str)
-            and isinstance(last.worst, str)
-            and isinstance(last.status, str)
-        ):
-            raise _Damaged("an account's last check has values of the wrong type")
-        values["last_check"] = last
-    store = item.get("secret_store")
-    if store is not None and (not isinstance(store, str) or not store):
-        raise _Damaged("an account's secret store is not text")
-    values["secret_store"] = store
-    removing = item.get("removing")
-    if removing is not None and (not isinstance(removing, str) or not removing):
-        raise _Damaged("an account's removal mark is not text")
-    values["removing"] = removing
-    return Account(**values)
-
-
-def _account_json(account: Account) -> dict[str, Any]:
-    item = asdict(account)
-    if item["removing"] is None:
-        del item["removing"]  # files without a cut-short removal stay as older keylinks wrote them
-    return item
-
-
-def wait_until_settled(path: Path, quiet: float, limit: float) -> None:
-    """Return once ``path`` (size, mtime, inode; or its absence) has not changed for ``quiet``
-    seconds, or after ``limit`` seconds: a file an editor is still writing is not read half-way.
-    """
-    import time
-
-    def look() -> tuple[int, int, int] | None:
-        try:
-            info = os.stat(path)
-        except OSError:
-            return None
-        return (info.st_mtime_ns, info.st_size, info.st_ino)
-
-    start = time.monotonic()
-    seen, since = look(), start
-    while True:
-        now = time.monotonic()
-        if now - since >= quiet or now - start >= limit:
-            return
-        time.sleep(min(0.05, quiet))
-        current = look()
-        if current != seen:
-            seen, since = current, time.monotonic()
-
-
-def removal_note(account: Account) -> str:
-    """One line on an account whose removal was cut short, and how to finish it."""
-    import shlex
-
-    from tui.services.core.text import clean
-
-    name = clean(account.name)
-    return (f"the removal of {name!r} was cut short (begun {account.removing}); its secret may "
-            f"already be gone: run `keylink accounts remove {shlex.quote(name)}` again to "
-            "finish it")
 
 
 class AccountStore:
@@ -505,9 +230,9 @@ class AccountStore:
             try:
                 doc = json.loads(raw.decode("utf-8"))
             except (UnicodeDecodeError, ValueError, RecursionError):  # nested past the parser
-                raise _Damaged("it is not valid JSON") from None
+                raise Damaged("it is not valid JSON") from None
             if not isinstance(doc, dict) or not isinstance(doc.get("version"), int):
-                raise _Damaged("it has no format version")
+                raise Damaged("it has no format version")
             if doc["version"] > FORMAT_VERSION:
                 self._newer_format = True
                 self.load_problem = (
@@ -517,8 +242,8 @@ class AccountStore:
                 return []
             items = doc.get("accounts")
             if not isinstance(items, builtins.list):
-                raise _Damaged("it has no account list")
-            accounts = [_account_from_json(item) for item in items]
+                raise Damaged("it has no account list")
+            accounts = [account_from_json(item) for item in items]
             seen = doc.get("vault_generation")
             if seen is not None:
                 if not (
@@ -526,13 +251,13 @@ class AccountStore:
                     and isinstance(seen.get("vault"), str)
                     and type(seen.get("count")) is int
                 ):
-                    raise _Damaged("its vault generation is not a vault id and a count")
+                    raise Damaged("its vault generation is not a vault id and a count")
                 if self.secrets.vault is not None:
                     # An older copy of this vault put back over it is refused, not used.
                     self.secrets.vault.expect_generation(seen["vault"], seen["count"])
             self._vault_generation = seen
             if len({a.id for a in accounts}) != len(accounts):
-                raise _Damaged("two accounts share an id")
+                raise Damaged("two accounts share an id")
             legacy = sum(1 for a in accounts if a.secret_store is None)
             self.legacy_note = (
                 f"{legacy} account{'s' if legacy != 1 else ''} saved by an older keylink "
@@ -541,7 +266,7 @@ class AccountStore:
                 if legacy
                 else None
             )
-        except _Damaged as exc:
+        except Damaged as exc:
             if not move_aside:
                 raise AccountsUnreadable(f"{self.path} cannot be read ({exc})") from None
             aside = self._move_aside()
@@ -588,7 +313,7 @@ class AccountStore:
             seen = {"vault": vault.vault_id, "count": count}
         if seen is not None:
             doc["vault_generation"] = seen
-        doc["accounts"] = [_account_json(a) for a in accounts]
+        doc["accounts"] = [account_json(a) for a in accounts]
         data = (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
         try:
             atomic_write(self.path, data)
@@ -710,8 +435,8 @@ class AccountStore:
             raise AccountError(f"unknown exchange {exchange!r} (known: {', '.join(exchanges())})")
         try:
             url = resolve_base_url(exchange, environment, base_url)
-            profile = _check_whitelist(whitelist or exchange_info(exchange).default_whitelist)
-            clean = _clean_credentials(exchange, creds)
+            profile = check_whitelist(whitelist or exchange_info(exchange).default_whitelist)
+            clean = clean_credentials(exchange, creds)
         except ValueError as exc:
             raise AccountError(str(exc)) from None
         with self._lock():
@@ -723,7 +448,7 @@ class AccountStore:
             except ValueError as exc:
                 raise AccountError(str(exc)) from None
             account_id = uuid.uuid4().hex
-            now = _now()
+            now = now_stamp()
             account = Account(
                 id=account_id,
                 name=cleaned_name,
@@ -772,7 +497,7 @@ class AccountStore:
                     changes["environment"] = env
                     changes["base_url"] = resolve_base_url(current.exchange, env, base_url)
                 if whitelist is not None:
-                    changes["whitelist"] = _check_whitelist(whitelist)
+                    changes["whitelist"] = check_whitelist(whitelist)
             except DuplicateName:
                 raise
             except ValueError as exc:
@@ -781,7 +506,7 @@ class AccountStore:
                 return current
             if changes.get("base_url", current.base_url) != current.base_url:
                 changes["last_check"] = None  # that check was against another server
-            updated = replace(current, **changes, updated_at=_now())
+            updated = replace(current, **changes, updated_at=now_stamp())
             self._write([updated if a.id == account_id else a for a in accounts])
         return updated
 
@@ -794,7 +519,7 @@ class AccountStore:
             current = self._find(accounts, account_id)
             self._refuse_removing(current)
             try:
-                clean = _clean_credentials(current.exchange, creds)
+                clean = clean_credentials(current.exchange, creds)
             except ValueError as exc:
                 raise AccountError(str(exc)) from None
             except KeyError as exc:  # an exchange from a newer keylink or a hand-edited file
@@ -804,7 +529,7 @@ class AccountStore:
             updated = replace(
                 current,
                 secret_ref=new_ref,
-                updated_at=_now(),
+                updated_at=now_stamp(),
                 last_check=None,
                 secret_store=self.secrets.store_id,
             )
@@ -849,7 +574,7 @@ class AccountStore:
                 try:
                     self.check_store(current)
                     if not marked:
-                        self._write([replace(current, removing=_now()) if a.id == account_id
+                        self._write([replace(current, removing=now_stamp()) if a.id == account_id
                                      else a for a in accounts])
                         marked = True
                     self.secrets.delete(current.secret_ref)
@@ -898,6 +623,7 @@ class AccountStore:
     def _refuse_removing(account: Account) -> None:
         if account.removing is not None:
             raise AccountError(removal_note(account))
+
 
     # -- self-repair -------------------------------------------------------------------------------
 
@@ -1082,21 +808,21 @@ class AccountStore:
             try:
                 doc = json.loads(raw.decode("utf-8"))
             except json.JSONDecodeError as exc:
-                raise _Damaged(f"it is not valid JSON at line {exc.lineno}, column {exc.colno} "
+                raise Damaged(f"it is not valid JSON at line {exc.lineno}, column {exc.colno} "
                                f"({exc.msg})") from None
             except (UnicodeDecodeError, ValueError, RecursionError):
-                raise _Damaged("it is not valid JSON") from None
+                raise Damaged("it is not valid JSON") from None
             if not isinstance(doc, dict) or not isinstance(doc.get("version"), int):
-                raise _Damaged("it has no format version")
+                raise Damaged("it has no format version")
             if doc["version"] > FORMAT_VERSION:
-                raise _Damaged("it was written by a newer keylink")
+                raise Damaged("it was written by a newer keylink")
             items = doc.get("accounts")
             if not isinstance(items, builtins.list):
-                raise _Damaged("it has no account list")
-            wanted = [_account_from_json(item) for item in items]
+                raise Damaged("it has no account list")
+            wanted = [account_from_json(item) for item in items]
             if len({a.id for a in wanted}) != len(wanted):
-                raise _Damaged("two accounts share an id")
-        except _Damaged as exc:
+                raise Damaged("two accounts share an id")
+        except Damaged as exc:
             raise AccountError(f"{clean(path)} cannot be restored as it is: {exc}; fix it in an "
                                "editor and restore it again (nothing was changed)") from None
         with self._lock():
