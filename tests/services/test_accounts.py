@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from tui.services.keys.credentials import Credentials
 from tui.services.store import accounts as accounts_module
+from tui.services.store import doctor
 from tui.services.store.accounts import AccountStore
 from tui.services.store.model import (
     Account,
@@ -206,8 +207,8 @@ def test_files_are_private(account_store: AccountStore):
 
 def test_the_service_modules_keep_heavy_imports_off_the_start_up_path():
     probe = (
-        "import sys, tui.services.store.accounts, tui.services.store.model;"
-        "import tui.services.store.secrets;"
+        "import sys, tui.services.store.accounts, tui.services.store.doctor;"
+        "import tui.services.store.model, tui.services.store.secrets;"
         "import tui.services.core.private_files;"
         "print(sorted({m.split('.')[0] for m in sys.modules} & "
         "{'keyring', 'cryptography', 'filelock', 'secretstorage', 'jeepney'}))"
@@ -708,24 +709,24 @@ def test_a_moved_aside_file_keeps_its_secrets_through_audit_and_repair(account_s
     spare = account_store.add("Spare", "bybit", "mainnet", BYBIT)
     store = _damage_and_reopen(account_store, vault_secrets)
     vault_secrets.set("account-gone-1", BYBIT)  # a real orphan
-    health = store.audit()
+    health = doctor.audit(store)
     [aside] = health.moved_aside
     assert not aside.readable and "line" in (aside.problem or "")
     assert health.orphaned_secrets is None
-    done = store.repair()
+    done = doctor.repair(store)
     assert done.orphaned_secrets == 0 and done.secrets_kept is not None
     assert {main.secret_ref, spare.secret_ref, "account-gone-1"} <= set(vault_secrets.refs())
     # Readable (fixed by hand): what it names is kept, only the real orphan goes.
     aside.path.write_bytes(aside.path.read_bytes() + b"}")
-    health = store.audit()
+    health = doctor.audit(store)
     assert health.orphaned_secrets == ["account-gone-1"]
     assert sorted(health.moved_aside[0].names or []) == ["Main", "Spare"]
-    assert store.repair().orphaned_secrets == 1
+    assert doctor.repair(store).orphaned_secrets == 1
     assert set(vault_secrets.refs()) == {main.secret_ref, spare.secret_ref}
-    done = store.restore(aside.path)
+    done = doctor.restore(store, aside.path)
     assert done.restored == ["Main", "Spare"] and done.kept_as.exists()
     assert store.credentials(store.get("Spare")) == BYBIT
-    assert store.audit().moved_aside == []
+    assert doctor.audit(store).moved_aside == []
 
 
 def test_an_entry_without_a_readable_ref_keeps_every_secret(account_store, vault_secrets):
@@ -734,8 +735,8 @@ def test_an_entry_without_a_readable_ref_keeps_every_secret(account_store, vault
     doc["accounts"][0]["secret_rf"] = doc["accounts"][0].pop("secret_ref")  # one damaged key
     account_store.path.write_text(json.dumps(doc))
     store = AccountStore(vault_secrets, account_store.dir)
-    assert store.list() == [] and store.audit().orphaned_secrets is None
-    assert store.repair().orphaned_secrets == 0
+    assert store.list() == [] and doctor.audit(store).orphaned_secrets is None
+    assert doctor.repair(store).orphaned_secrets == 0
     assert len(vault_secrets.refs()) == 1
 
 

@@ -7,7 +7,12 @@ secret and metadata writes is chosen so that a failure half-way leaves the previ
 (see ``add``, ``rotate`` and ``remove``).
 
 What an account is and the checks of its input are in ``store.model``; what ``keylink doctor``
-checks and repairs is still here (``audit``, ``repair``, ``restore``).
+checks and repairs is in ``store.doctor``.
+
+About 600 lines, on purpose: ``AccountStore`` is one class whose file handling (lock, read, move
+aside, write) and operations (add, rotate and remove each order two stores' writes around one
+commit) share its state and its reasoning; split in two, each half could only be read with the
+other open beside it.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import json
 import os
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,9 +35,7 @@ from tui.services.core.private_files import (
     atomic_write,
     ensure_private_dir,
     interrupts_deferred,
-    leftover_temp_files,
     read_regular,
-    remove_files,
 )
 from tui.services.exchanges import exchange as exchange_info
 from tui.services.exchanges import exchanges
@@ -65,8 +68,6 @@ ACCOUNTS_FILE = "accounts.json"
 #: Where a damaged accounts file goes: ``accounts.json.damaged-<UTC stamp>[-n]`` beside it. doctor
 #: reads every such file and never calls a secret orphaned while one of them names it.
 ASIDE_MARK = ".damaged-"
-#: A restored file is kept under this name (``accounts.json.restored-<stamp>``), out of the way.
-RESTORED_MARK = ".restored-"
 #: Far above any real accounts file (about 1 KB an account); a bigger file is not keylink's.
 ACCOUNTS_LIMIT = 4 * 2**20
 SERVICE_NAME = "keylink"  # the keyring service name (secrets.SERVICE), said in messages
@@ -97,70 +98,6 @@ def wait_until_settled(path: Path, quiet: float, limit: float) -> None:
         current = look()
         if current != seen:
             seen, since = current, time.monotonic()
-
-
-@dataclass(frozen=True)
-class Health:
-    """What ``keylink doctor`` finds: loose ends of interrupted or half-failed operations."""
-
-    #: Names of accounts whose store answered that it holds no secret for them.
-    accounts_without_secret: builtins.list[str]
-    #: Refs of secrets in the store in use that no account points at; None: not checked.
-    orphaned_secrets: builtins.list[str] | None
-    #: Temp files of interrupted writes beside accounts.json and the vault.
-    temp_files: builtins.list[Path]
-    #: Why some secrets could not be checked (one line each), if any.
-    unchecked: builtins.list[str]
-    #: Names of accounts whose removal began and was cut short (see ``Account.removing``).
-    unfinished_removals: builtins.list[str] = field(default_factory=builtins.list)
-    #: Accounts files moved aside as damaged, each read for the secrets it names.
-    moved_aside: builtins.list[AsideFile] = field(default_factory=builtins.list)
-
-
-@dataclass(frozen=True)
-class AsideFile:
-    """A moved-aside accounts file, as far as it can be read."""
-
-    path: Path
-    #: Names of the accounts it lists; None when it cannot be read as an accounts file.
-    names: builtins.list[str] | None
-    #: The secret refs its accounts point at; None when it cannot be read.
-    refs: frozenset[str] | None
-    #: Why it cannot be read (one line), or why it cannot be restored as it is.
-    problem: str | None = None
-    #: The file's bytes: a secret ref found anywhere in them counts as named, too.
-    raw: bytes = field(default=b"", repr=False)
-
-    @property
-    def readable(self) -> bool:
-        return self.refs is not None
-
-
-@dataclass(frozen=True)
-class Restored:
-    """What ``AccountStore.restore`` did."""
-
-    #: Names of the accounts put back into accounts.json.
-    restored: builtins.list[str]
-    #: Names of accounts that were in accounts.json already (same id).
-    already: builtins.list[str]
-    #: Where the moved-aside file now is (kept, renamed out of doctor's way).
-    kept_as: Path
-
-
-@dataclass(frozen=True)
-class Repaired:
-    """What ``AccountStore.repair`` did."""
-
-    orphaned_secrets: int
-    temp_files: int
-    #: Names of accounts whose cut-short removal was finished.
-    removals_finished: builtins.list[str]
-    #: Cut-short removals that could not be finished now, with why (one line each).
-    removals_left: builtins.list[str] = field(default_factory=builtins.list)
-    #: Why no secret was deleted although some looked orphaned (a moved-aside file that cannot
-    #: be read may name them); None when the check could be made.
-    secrets_kept: str | None = None
 
 
 class AccountStore:
@@ -624,233 +561,6 @@ class AccountStore:
         if account.removing is not None:
             raise AccountError(removal_note(account))
 
-
-    # -- self-repair -------------------------------------------------------------------------------
-
-    def _temp_files(self) -> builtins.list[Path]:
-        files = leftover_temp_files(self.path)
-        if self.secrets.vault is not None:
-            files += self.secrets.vault.temp_files()
-        return files
-
-    def audit(self) -> Health:
-        """Accounts without a secret, orphaned secrets and leftover temp files (changes nothing).
-
-        Runs under the accounts lock: an add in progress holds it from saving its secret to its
-        commit, so its secret is never mistaken for an orphan.
-        """
-        from tui.services.store.secrets import SecretNotFound, SecretStoreError, store_label
-
-        with self._lock():
-            accounts = self._read()
-            missing: builtins.list[str] = []
-            unchecked: builtins.list[str] = []
-            here = [a for a in accounts if self.store_of(a) == self.secrets.store_id]
-            elsewhere = len(accounts) - len(here)
-            if elsewhere:
-                stores = sorted({store_label(self.store_of(a)) for a in accounts} -
-                                {store_label(self.secrets.store_id)})
-                unchecked.append(
-                    f"{elsewhere} account{'s' if elsewhere != 1 else ''} keep their secret in "
-                    f"{' and '.join(stores)}, which keylink is not using now"
-                )
-            orphans: builtins.list[str] | None = None
-            try:
-                for account in here:
-                    if account.removing is not None:
-                        continue  # its secret may be gone: that is what was asked for
-                    try:
-                        self.secrets.get(account.secret_ref)
-                    except SecretNotFound:
-                        missing.append(account.name)
-                refs = self.secrets.refs()
-                if refs is None:
-                    unchecked.append(f"{self.secrets.backend_name} cannot list its entries, so "
-                                     "orphaned secrets cannot be found there")
-                else:
-                    known = {a.secret_ref for a in accounts}
-                    orphans = [ref for ref in refs if ref not in known]
-            except SecretStoreError as exc:
-                unchecked.append(str(exc))
-            removals = [a.name for a in accounts if a.removing is not None]
-            aside = self.moved_aside()
-            if orphans is not None:
-                orphans, why = self._not_named_aside(orphans, aside)
-                if why is not None:
-                    unchecked.append(why)
-            return Health(missing, orphans, self._temp_files(), unchecked, removals, aside)
-
-    def repair(self) -> Repaired:
-        """Finish cut-short removals, delete orphaned secrets and leftover temp files.
-
-        Accounts without a secret are left: only the user can say whether to remove them or add
-        the key again. A cut-short removal is finished because its user asked for it; one whose
-        store cannot be used now is left (and stays listed as unfinished).
-        """
-        from tui.services.store.secrets import SecretNotFound, SecretStoreError
-
-        finished: builtins.list[str] = []
-        left: builtins.list[str] = []
-        for account in self.list():
-            if account.removing is not None:
-                try:
-                    self.remove(account.id)
-                    finished.append(account.name)
-                except AccountNotFound:
-                    pass  # finished by another keylink meanwhile
-                except SecretStoreError as exc:
-                    left.append(f"{account.name}: {exc}")
-        deleted = 0
-        with self._lock():
-            accounts = self._read()
-            refs = self.secrets.refs() or []
-            known = {a.secret_ref for a in accounts}
-            # Looked at again under the lock, just before deleting: a file moved aside since
-            # the audit names secrets too.
-            orphans, kept = self._not_named_aside([r for r in refs if r not in known],
-                                                  self.moved_aside())
-            for ref in orphans or []:
-                with contextlib.suppress(SecretNotFound):
-                    self.secrets.delete(ref)
-                    deleted += 1
-            files = remove_files(leftover_temp_files(self.path))
-        if self.secrets.vault is not None:
-            files += self.secrets.vault.remove_temp_files()
-        return Repaired(deleted, files, finished, left, kept)
-
-    @staticmethod
-    def _not_named_aside(candidates: builtins.list[str], aside: builtins.list[AsideFile]
-                         ) -> tuple[builtins.list[str] | None, str | None]:
-        """(the candidates no moved-aside file names, why none can be trusted as orphans).
-
-        A moved-aside file that cannot be read may name any secret, so then no secret is
-        proven orphaned: (None, why)."""
-        unreadable = [f for f in aside if not f.readable]
-        if unreadable:
-            names = ", ".join(str(f.path) for f in unreadable)
-            return None, (f"{names} cannot be read as an accounts file, so no secret can be "
-                          "proven orphaned: none is deleted while it is there (fix it and "
-                          "restore it with `keylink doctor --restore FILE`, or move it away)")
-        named: set[str] = set().union(*(f.refs or () for f in aside))
-        return [ref for ref in candidates if ref not in named
-                and not any(ref.encode() in f.raw for f in aside)], None
-
-    def moved_aside(self) -> builtins.list[AsideFile]:
-        """Every accounts file moved aside as damaged, read as far as it can be (never changed).
-
-        Leniently: any entry with a text ``secret_ref`` counts as naming that secret, even if
-        the rest of the entry is damaged, so it is kept."""
-        try:
-            paths_found = sorted(p for p in self.dir.glob(f"{self.path.name}{ASIDE_MARK}*")
-                                 if not p.name.endswith(".tmp"))
-        except OSError:
-            return []
-        found: builtins.list[AsideFile] = []
-        for path in paths_found:
-            found.append(self._read_aside(path))
-        return found
-
-    @staticmethod
-    def _read_aside(path: Path) -> AsideFile:
-        try:
-            raw = read_regular(path, ACCOUNTS_LIMIT)
-        except RefusedFile as exc:
-            return AsideFile(path, None, None, str(exc))
-        except OSError as exc:
-            return AsideFile(path, None, None, f"cannot read it: {exc.strerror or exc}")
-        try:
-            doc = json.loads(raw.decode("utf-8"))
-        except json.JSONDecodeError as exc:
-            return AsideFile(path, None, None, f"not valid JSON (line {exc.lineno}, column "
-                             f"{exc.colno}: {exc.msg})", raw)
-        except (UnicodeDecodeError, ValueError, RecursionError):
-            return AsideFile(path, None, None, "not valid JSON", raw)
-        items = doc.get("accounts") if isinstance(doc, dict) else None
-        if not isinstance(items, builtins.list):
-            return AsideFile(path, None, None, "it has no account list", raw)
-        names: builtins.list[str] = []
-        refs: set[str] = set()
-        for item in items:
-            ref = item.get("secret_ref") if isinstance(item, dict) else None
-            if not isinstance(ref, str) or not ref:
-                # An account whose secret cannot be told: any secret may be its.
-                return AsideFile(path, None, None, "an account entry has no readable secret "
-                                 "reference", raw)
-            refs.add(ref)
-            name = item.get("name")
-            names.append(name if isinstance(name, str) and name else "(no name)")
-        return AsideFile(path, names, frozenset(refs), None, raw)
-
-    def restore(self, path: Path) -> Restored:
-        """Put the accounts of a moved-aside file back into accounts.json (one commit).
-
-        Every entry must read as an account (a damaged one is named; fix the file first). An
-        account already in accounts.json (same id) is left as it is; another account with the
-        same name refuses the whole restore. After the write, accounts.json is read back and
-        must hold every restored account unchanged; only then is the moved-aside file renamed
-        to ``accounts.json.restored-<stamp>`` (kept, out of doctor's way)."""
-        from tui.services.core.text import clean
-
-        path = Path(path)
-        if (path.parent.resolve() != self.dir.resolve()
-                or not path.name.startswith(f"{self.path.name}{ASIDE_MARK}")):
-            raise AccountError(f"{clean(path)} is not a moved-aside accounts file of "
-                               f"{clean(self.path)} (`keylink doctor` lists them)")
-        try:
-            raw = read_regular(path, ACCOUNTS_LIMIT)
-        except FileNotFoundError:
-            raise AccountError(f"{clean(path)} does not exist") from None
-        except RefusedFile as exc:
-            raise AccountError(str(exc)) from None
-        except OSError as exc:
-            raise AccountError(f"cannot read {clean(path)}: {exc.strerror or exc}") from None
-        try:
-            try:
-                doc = json.loads(raw.decode("utf-8"))
-            except json.JSONDecodeError as exc:
-                raise Damaged(f"it is not valid JSON at line {exc.lineno}, column {exc.colno} "
-                               f"({exc.msg})") from None
-            except (UnicodeDecodeError, ValueError, RecursionError):
-                raise Damaged("it is not valid JSON") from None
-            if not isinstance(doc, dict) or not isinstance(doc.get("version"), int):
-                raise Damaged("it has no format version")
-            if doc["version"] > FORMAT_VERSION:
-                raise Damaged("it was written by a newer keylink")
-            items = doc.get("accounts")
-            if not isinstance(items, builtins.list):
-                raise Damaged("it has no account list")
-            wanted = [account_from_json(item) for item in items]
-            if len({a.id for a in wanted}) != len(wanted):
-                raise Damaged("two accounts share an id")
-        except Damaged as exc:
-            raise AccountError(f"{clean(path)} cannot be restored as it is: {exc}; fix it in an "
-                               "editor and restore it again (nothing was changed)") from None
-        with self._lock():
-            current = self._read()
-            ids = {a.id for a in current}
-            already = [a for a in wanted if a.id in ids]
-            new = [a for a in wanted if a.id not in ids]
-            for account in new:
-                try:
-                    validate_name(account.name, [*current, *[a for a in new if a is not account]])
-                except ValueError as exc:
-                    raise AccountError(f"cannot restore {clean(path)}: {exc}; rename one of "
-                                       "them first (nothing was changed)") from None
-            if new:
-                with interrupts_deferred():
-                    self._write([*current, *new])
-            back = {a.id: a for a in self._read(move_aside=False)}
-            if any(back.get(a.id) != a for a in new):
-                raise AccountError(f"{clean(self.path)} did not read back with the restored "
-                                   f"accounts; {clean(path)} was kept as it is")
-            kept = self._free_name(RESTORED_MARK)
-            try:
-                os.replace(path, kept)
-            except OSError as exc:
-                raise AccountError(
-                    f"the accounts were restored, but {clean(path)} could not be renamed "
-                    f"({exc.strerror or exc}); it names only restored accounts now") from None
-        return Restored([a.name for a in new], [a.name for a in already], kept)
 
     def credentials(self, account: Account) -> Credentials:
         """The account's key, secret and passphrase from its store (SecretStoreError;

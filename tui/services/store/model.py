@@ -3,7 +3,7 @@ types or pastes for one, and how one account is written to and read from ``accou
 
 Plain values and pure functions: nothing here opens a file, a lock or a secret store, so a form can
 check its input (and a test can build an account) without touching the disk. The file and its
-operations are ``store.accounts``.
+operations are ``store.accounts``; the repairs ``keylink doctor`` makes are ``store.doctor``.
 """
 
 from __future__ import annotations
