@@ -47,7 +47,7 @@ def _run_import(args: argparse.Namespace) -> int:
     from tui.services.core.text import clean
     from tui.services.exchanges import exchange
     from tui.services.handoff import importer
-    from tui.services.store.accounts import AccountError
+    from tui.services.store.model import AccountError
     from tui.services.store.secrets import SecretStoreError
 
     if args.backup and not args.scrub:

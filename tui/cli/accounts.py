@@ -104,7 +104,7 @@ def _run_accounts_list(args: argparse.Namespace) -> int:
     import json
     from dataclasses import asdict
 
-    from tui.services.store.accounts import AccountError
+    from tui.services.store.model import AccountError
 
     try:
         store = account_store(open_secrets(unlock=False))
@@ -168,7 +168,8 @@ def _read_credentials(has_passphrase: bool, secret: str | None = None):  # -> Cr
     ``-----BEGIN`` line is a PEM private key and is read up to its ``-----END`` line."""
     import getpass
 
-    from tui.services.store.accounts import Credentials, clean_paste
+    from tui.services.keys.credentials import Credentials
+    from tui.services.store.model import clean_paste
 
     labels = ["API key"] + (["API secret"] if secret is None else []) + (
         ["API passphrase"] if has_passphrase else [])
@@ -234,12 +235,7 @@ def _copy_on_terminal(text: str) -> None:
 
 def _run_accounts_add(args: argparse.Namespace) -> int:
     from tui.services.exchanges import exchange
-    from tui.services.store.accounts import (
-        CUSTOM_ENV,
-        AccountError,
-        resolve_base_url,
-        validate_name,
-    )
+    from tui.services.store.model import CUSTOM_ENV, AccountError, resolve_base_url, validate_name
     from tui.services.store.secrets import SecretStoreError
 
     # Everything that can be checked without secrets is checked before asking for them.
@@ -281,7 +277,7 @@ def _run_accounts_add(args: argparse.Namespace) -> int:
 
 def _run_accounts_rotate(args: argparse.Namespace) -> int:
     from tui.services.exchanges import exchange
-    from tui.services.store.accounts import AccountError
+    from tui.services.store.model import AccountError
     from tui.services.store.secrets import SecretStoreError
 
     store = account_store(open_secrets(unlock=False))
@@ -435,7 +431,7 @@ def _run_accounts_export_key(args: argparse.Namespace) -> int:
 
     from tui.services.core.text import clean
     from tui.services.keys import keypairs
-    from tui.services.store.accounts import AccountError
+    from tui.services.store.model import AccountError
     from tui.services.store.secrets import SecretStoreError
 
     store = account_store(open_secrets(unlock=False))
@@ -458,7 +454,7 @@ def _run_accounts_export_key(args: argparse.Namespace) -> int:
 
 
 def _run_accounts_remove(args: argparse.Namespace) -> int:
-    from tui.services.store.accounts import AccountError
+    from tui.services.store.model import AccountError
     from tui.services.store.secrets import SecretStoreError
 
     interactive = stdin_is_terminal()

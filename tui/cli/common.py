@@ -91,7 +91,8 @@ def unlock_secrets(secrets, *, create: bool = False) -> None:  # secrets: Secret
 def _elsewhere(secrets) -> str | None:  # secrets: SecretStore
     """When there is no vault here but the accounts' secrets are in another store (a desktop
     keyring seen over SSH), say that instead of "no vault yet"."""
-    from tui.services.store.accounts import AccountError, AccountStore
+    from tui.services.store.accounts import AccountStore
+    from tui.services.store.model import AccountError
     from tui.services.store.secrets import store_label
 
     try:
@@ -126,7 +127,7 @@ def require_usable(account) -> None:  # account: Account
     one of an exchange this keylink lacks (a newer keylink's, or a hand edit): a configuration
     error, not a traceback."""
     from tui.services.exchanges import exchange
-    from tui.services.store.accounts import removal_note
+    from tui.services.store.model import removal_note
 
     if account.removing is not None:
         raise UsageError(removal_note(account))

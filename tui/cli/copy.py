@@ -30,7 +30,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def read_field(name: str, field: str) -> tuple[str, str]:
     """(account name, value) of one field of a saved account; UsageError when it cannot be read."""
     from tui.services.handoff.fields import SECRET_FIELDS, HandoffError, field_value, has_passphrase
-    from tui.services.store.accounts import AccountError
+    from tui.services.store.model import AccountError
     from tui.services.store.secrets import SecretStoreError
 
     try:

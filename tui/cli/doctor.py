@@ -48,11 +48,12 @@ def _safety_warnings() -> list[str]:
 def _health(store, *, repair: bool, yes: bool) -> dict[str, object]:  # store: AccountStore
     """Loose ends (and, with ``repair``, their removal after a confirmation)."""
     from tui.cli.common import UsageError, stdin_is_terminal
-    from tui.services.store.accounts import AccountError
+    from tui.services.store import doctor
+    from tui.services.store.model import AccountError
     from tui.services.store.secrets import SecretStoreError
 
     try:
-        health = store.audit()
+        health = doctor.audit(store)
     except (AccountError, SecretStoreError) as exc:
         return {"accounts_without_secret": None, "orphaned_secrets": None, "temp_files": None,
                 "unfinished_removals": None, "unchecked": [str(exc)], "repaired": None,
@@ -81,7 +82,7 @@ def _health(store, *, repair: bool, yes: bool) -> dict[str, object]:  # store: A
         if answer.strip().lower() not in ("y", "yes"):
             return result
     try:
-        done = store.repair()
+        done = doctor.repair(store)
     except (AccountError, SecretStoreError) as exc:
         raise UsageError(f"repair stopped: {exc}") from None
     result["repaired"] = {"orphaned_secrets": done.orphaned_secrets, "temp_files": done.temp_files,
@@ -91,13 +92,15 @@ def _health(store, *, repair: bool, yes: bool) -> dict[str, object]:  # store: A
     return result
 
 
-def _aside_fact(aside) -> dict[str, object]:  # aside: accounts.AsideFile
+def _aside_fact(aside) -> dict[str, object]:  # aside: store.doctor.AsideFile
     return {"path": str(aside.path), "accounts": aside.names, "problem": aside.problem}
 
 
 def _aside_facts(store) -> list[dict[str, object]]:  # store: AccountStore
+    from tui.services.store import doctor
+
     try:
-        return [_aside_fact(f) for f in store.moved_aside()]
+        return [_aside_fact(f) for f in doctor.moved_aside(store)]
     except Exception:  # only advice: the error already reported says what is wrong
         return []
 
@@ -112,7 +115,8 @@ def _doctor_facts(*, repair: bool = False, yes: bool = False) -> dict[str, objec
 
     from tui.services.core import paths
     from tui.services.handoff import clipboard
-    from tui.services.store.accounts import ACCOUNTS_FILE, AccountError, AccountStore
+    from tui.services.store.accounts import ACCOUNTS_FILE, AccountStore
+    from tui.services.store.model import AccountError
     from tui.services.store.secrets import (
         BACKEND_ENV,
         PASSPHRASE_ENV,
@@ -250,12 +254,14 @@ def _restore(file: str) -> int:
 
     from tui.cli.common import UsageError
     from tui.services.core.text import clean
-    from tui.services.store.accounts import AccountError, AccountStore
+    from tui.services.store import doctor
+    from tui.services.store.accounts import AccountStore
+    from tui.services.store.model import AccountError
     from tui.services.store.secrets import SecretStore
 
     store = AccountStore(SecretStore.open())
     try:
-        done = store.restore(Path(file).expanduser().absolute())
+        done = doctor.restore(store, Path(file).expanduser().absolute())
     except AccountError as exc:
         raise UsageError(str(exc)) from None
     lines = []

@@ -38,7 +38,7 @@ def _run_exec(args: argparse.Namespace) -> int:
         find_command,
         plan_environment,
     )
-    from tui.services.store.accounts import AccountError
+    from tui.services.store.model import AccountError
     from tui.services.store.secrets import SecretStoreError
 
     # argparse gives everything after NAME to the command, so options written between NAME and

@@ -77,7 +77,7 @@ def _run_verify(args: argparse.Namespace) -> int:
     import json
 
     from tui.services.core.text import clean
-    from tui.services.store.accounts import AccountError, LastCheck, removal_note
+    from tui.services.store.model import AccountError, LastCheck, removal_note
     from tui.services.store.secrets import SecretStoreError
     from tui.services.terminals import whitelist as whitelists
     from tui.services.verify.run import verify_account

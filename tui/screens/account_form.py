@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from tui.services.exchanges.base import ExchangeInfo
-    from tui.services.store.accounts import Account, AccountStore
+    from tui.services.store.accounts import AccountStore
+    from tui.services.store.model import Account
     from tui.services.verify.report import KeyReport
 
 #: The key-kind choice: the exchange's HMAC key, or a pair generated here (issue 11).
@@ -700,7 +701,7 @@ class AccountFormScreen(Screen["SaveResult | None"]):
         self._check_field(validation.SECRET)
 
     def _name_problem(self, name: str) -> str | None:
-        from tui.services.store.accounts import validate_name
+        from tui.services.store.model import validate_name
 
         try:
             validate_name(
@@ -713,7 +714,7 @@ class AccountFormScreen(Screen["SaveResult | None"]):
         return None
 
     def _url_problem(self, values: dict[str, str]) -> str | None:
-        from tui.services.store.accounts import resolve_base_url
+        from tui.services.store.model import resolve_base_url
 
         try:
             resolve_base_url(self.exchange_id, CUSTOM, values.get("url", ""))
@@ -734,7 +735,7 @@ class AccountFormScreen(Screen["SaveResult | None"]):
         custom_url: str | None = None
 
         if self.mode is not FormMode.ROTATE:
-            from tui.services.store.accounts import resolve_base_url, validate_name
+            from tui.services.store.model import resolve_base_url, validate_name
 
             try:
                 name = validate_name(
@@ -831,8 +832,9 @@ class AccountFormScreen(Screen["SaveResult | None"]):
         whitelist: str,
         creds: dict[str, str] | None,
     ) -> None:
+        from tui.services.keys.credentials import Credentials
         from tui.services.session.rotation import NewKeyUnproven
-        from tui.services.store.accounts import AccountError, Credentials, DuplicateName
+        from tui.services.store.model import AccountError, DuplicateName
         from tui.services.store.secrets import SecretStoreError
 
         report = None

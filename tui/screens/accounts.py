@@ -37,7 +37,8 @@ from tui.widgets.secret_input import SecretInput
 if TYPE_CHECKING:
     from tui.commands import PaletteCommand
     from tui.screens.account_form import SaveResult
-    from tui.services.store.accounts import Account, AccountStore
+    from tui.services.store.accounts import AccountStore
+    from tui.services.store.model import Account
     from tui.services.store.secrets import SecretStore
     from tui.services.verify.report import KeyReport
 
@@ -373,7 +374,8 @@ class AccountsScreen(SectionScreen):
 
         from textual.worker import get_current_worker
 
-        from tui.services.store.accounts import AccountError, AccountsUnreadable, wait_until_settled
+        from tui.services.store.accounts import wait_until_settled
+        from tui.services.store.model import AccountError, AccountsUnreadable
 
         store = self.store
         if store is None:
@@ -416,7 +418,8 @@ class AccountsScreen(SectionScreen):
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="accounts-store")
     def _open_store(self) -> None:
-        from tui.services.store.accounts import AccountError, AccountStore
+        from tui.services.store.accounts import AccountStore
+        from tui.services.store.model import AccountError
         from tui.services.store.secrets import PASSPHRASE_ENV, SecretStore, SecretStoreError
 
         try:
@@ -634,7 +637,7 @@ class AccountsScreen(SectionScreen):
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="accounts-store")
     def _reload(self, select_id: str | None = None) -> None:
-        from tui.services.store.accounts import AccountError
+        from tui.services.store.model import AccountError
 
         store = self.store
         if store is None:
@@ -927,7 +930,7 @@ class AccountsScreen(SectionScreen):
 
     @work(thread=True, exit_on_error=False, group="accounts-store")
     def _remove(self, account_id: str, name: str, force: bool = False) -> None:
-        from tui.services.store.accounts import AccountError
+        from tui.services.store.model import AccountError
         from tui.services.store.secrets import SecretStoreError
 
         assert self.store is not None
@@ -1024,7 +1027,7 @@ class AccountsScreen(SectionScreen):
 
     @work(exclusive=True, group="verify", exit_on_error=False)
     async def _verify(self, accounts: list[Account]) -> None:
-        from tui.services.store.accounts import AccountError, LastCheck
+        from tui.services.store.model import AccountError, LastCheck
         from tui.services.store.secrets import SecretStoreError
         from tui.services.verify.run import verify_account
 

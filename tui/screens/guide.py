@@ -22,7 +22,8 @@ from tui.widgets.step_list import StepList
 
 if TYPE_CHECKING:
     from tui.commands import PaletteCommand
-    from tui.services.store.accounts import Account, AccountStore
+    from tui.services.store.accounts import AccountStore
+    from tui.services.store.model import Account
 
 DEFAULT_EXCHANGE = "bybit"
 
@@ -380,7 +381,8 @@ class GuideScreen(SectionScreen):
         import contextlib
         import os
 
-        from tui.services.store.accounts import AccountError, AccountStore
+        from tui.services.store.accounts import AccountStore
+        from tui.services.store.model import AccountError
         from tui.services.store.secrets import PASSPHRASE_ENV, SecretStore, SecretStoreError
 
         try:
