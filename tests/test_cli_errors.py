@@ -24,6 +24,7 @@ from tests.test_cli_accounts import BYBIT_LINES, Cli, assert_usage_error, make_c
 def cli(tmp_path: Path) -> Cli:
     return make_cli(tmp_path)
 
+
 #: A second account's key and secret: one API key under two names is refused (issue 15), and
 #: these tests are about the filesystem, not about that.
 SECOND_LINES = BYBIT_LINES.replace(BYBIT_LINES.split()[0], BYBIT_LINES.split()[0][:-6] + "Second")
