@@ -20,7 +20,6 @@ from hypothesis import strategies as st
 
 from tests.test_cli_accounts import BYBIT_LINES, Cli, assert_usage_error, make_cli
 
-
 #: A second account's key and secret: one API key under two names is refused (issue 15), and
 #: these tests are about the filesystem, not about that.
 SECOND_LINES = BYBIT_LINES.replace(BYBIT_LINES.split()[0], BYBIT_LINES.split()[0][:-6] + "Second")
