@@ -28,7 +28,8 @@ def _doctor_json(cli: Cli, *args: str) -> dict:
 
 def test_doctor_lists_loose_ends_and_repair_removes_them(cli: Cli):
     for name in ("Main", "Spare"):
-        added = cli("accounts", "add", name, "--exchange", "bybit", stdin=BYBIT_LINES)
+        added = cli("accounts", "add", name, "--exchange", "bybit", "--allow-duplicate",
+                    stdin=BYBIT_LINES)
         assert added.returncode == 0
     vault = _open_vault(cli)
     spare = next(a for a in json.loads((cli.config / "accounts.json").read_text())["accounts"]
@@ -100,7 +101,8 @@ def test_doctor_warns_about_a_foreign_owned_data_dir(cli: Cli):
 @pytest.mark.cli_process
 def test_a_cut_short_removal_is_refused_listed_and_finished(cli: Cli):
     for name in ("Main", "Going"):
-        added = cli("accounts", "add", name, "--exchange", "bybit", stdin=BYBIT_LINES)
+        added = cli("accounts", "add", name, "--exchange", "bybit", "--allow-duplicate",
+                    stdin=BYBIT_LINES)
         assert added.returncode == 0, added.stderr
     # What a kill -9 after `accounts remove` wrote its mark leaves (the secret already deleted);
     # the real kill is in tests/faults.
@@ -156,7 +158,8 @@ def _add_two_and_damage(cli: Cli) -> tuple[bytes, set[str]]:
     """Main and Spare, then accounts.json loses its closing brace (as an editor might leave
     it); (the damaged bytes, the two secret refs)."""
     for name in ("Main", "Spare"):
-        added = cli("accounts", "add", name, "--exchange", "bybit", stdin=BYBIT_LINES)
+        added = cli("accounts", "add", name, "--exchange", "bybit", "--allow-duplicate",
+                    stdin=BYBIT_LINES)
         assert added.returncode == 0, added.stderr
     path = cli.config / "accounts.json"
     refs = {a["secret_ref"] for a in json.loads(path.read_text())["accounts"]}

@@ -85,7 +85,8 @@ def test_a_read_only_config_filesystem_is_one_line_and_doctor_works(cli: Cli):
     doctor = read_only("doctor", "--json")
     assert doctor.returncode == 0, doctor.stderr
     assert json.loads(doctor.stdout)["accounts"] == 1
-    added = read_only("accounts", "add", "Second", "--exchange", "bybit", stdin=BYBIT_LINES)
+    added = read_only("accounts", "add", "Second", "--exchange", "bybit", "--allow-duplicate",
+                      stdin=BYBIT_LINES)
     assert_usage_error(added, "Read-only file system")
     removed = read_only("accounts", "remove", "Main", "--yes")
     assert_usage_error(removed, "Read-only file system")
@@ -264,7 +265,7 @@ exit $code
 """
     result = subprocess.run(
         ["unshare", "-U", "-r", "-m", "sh", "-c", script, "sh", "accounts", "add", "Second",
-         "--exchange", "bybit"],
+         "--exchange", "bybit", "--allow-duplicate"],
         input=BYBIT_LINES, capture_output=True, text=True, env=cli.env, timeout=60,
     )
     assert_usage_error(result, "No space left on device")
