@@ -232,3 +232,26 @@ def test_the_cli_never_prompts_from_another_thread(tmp_path: Path, cheap_kdf, mo
     assert secrets.needs_unlock
     policy.apply(secrets, create=False, elsewhere=lambda: None)  # the main thread: asked
     assert asked == ["keylink vault passphrase: "] and not secrets.needs_unlock
+
+
+def test_verify_all_with_a_secret_gone_is_one_line(cli: Cli, fake: FakeExchange):
+    # Main works; Spare lost its secret (doctor lists it "without secret"). The check of all is
+    # refused in one line, as before the session (the line does not name the account yet), and
+    # nothing is recorded.
+    key = fake.key("bybit")
+    for name in ("Main", "Spare"):
+        _add(cli, name, base_url=fake.url, lines=f"{key.api_key}\n{key.secret}\n")
+    from tests.support.cli import VAULT_PASSPHRASE
+    from tui.services.store.vault import Vault
+
+    spare = json.loads((cli.config / "accounts.json").read_text())["accounts"][1]
+    vault = Vault(cli.data / "vault.json")
+    vault.unlock(VAULT_PASSPHRASE)
+    vault.delete("keylink", spare["secret_ref"])
+    fake.config.latency_ms = 500  # Main's check cannot end before Spare's refusal
+    result = cli("verify", "--all")
+    assert result.returncode == 2 and result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("keylink: keylink vault holds no secret for this account")
+    accounts = json.loads((cli.config / "accounts.json").read_text())["accounts"]
+    assert [a.get("last_check") for a in accounts] == [None, None]
