@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tui.cli.common import UsageError, cli_session, quoted, stdin_is_terminal
+from tui.cli.common import UsageError, accounts_of, cli_session, quoted, stdin_is_terminal
 
 
 def add_action(actions: argparse._SubParsersAction) -> None:
@@ -62,8 +62,7 @@ def _run_import(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     except KeyError as exc:
         raise UsageError(str(exc.args[0])) from None
-    store = cli_session(unlock=True, create=True).accounts
-    assert store is not None  # cli_session: the accounts are open
+    store = accounts_of(cli_session(unlock=True, create=True))
 
     def ask(account, found, differing) -> bool:  # (Account, Found, fields) -> bool
         words = importer.field_words(differing)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
 
 from tui.cli import account_import
 from tui.cli.common import (
     UsageError,
+    accounts_of,
     cli_session,
     quoted,
     require_usable,
@@ -16,10 +16,6 @@ from tui.cli.common import (
     unlock_vault,
 )
 from tui.services.core.text import clean
-
-if TYPE_CHECKING:
-    from tui.services.session.session import Session
-    from tui.services.store.accounts import AccountStore
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -104,19 +100,13 @@ def _generate_options(parser: argparse.ArgumentParser, what: str) -> None:
                         help="size of a generated RSA key (default 2048)")
 
 
-def _accounts(session: Session) -> AccountStore:
-    """The session's accounts (``cli_session`` opened them or said why not)."""
-    assert session.accounts is not None
-    return session.accounts
-
-
 def _run_accounts_list(args: argparse.Namespace) -> int:
     import json
     from dataclasses import asdict
 
     from tui.services.store.accounts import AccountError
 
-    store = _accounts(cli_session())
+    store = accounts_of(cli_session())
     try:
         accounts = store.list()
     except AccountError as exc:
@@ -264,7 +254,7 @@ def _run_accounts_add(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     session = cli_session()
-    store = _accounts(session)
+    store = accounts_of(session)
     try:
         # Before a vault is created or unlocked for it: the accounts' own store may be elsewhere.
         store.check_new_account_store()
@@ -296,7 +286,7 @@ def _run_accounts_rotate(args: argparse.Namespace) -> int:
     from tui.services.store.secrets import SecretStoreError
 
     session = cli_session()
-    store = _accounts(session)
+    store = accounts_of(session)
     try:
         account = store.get(args.name)
         store.check_store(account)  # a secret in an unreachable keyring: say so before asking
@@ -454,7 +444,7 @@ def _run_accounts_export_key(args: argparse.Namespace) -> int:
     session = cli_session()
     try:
         # The name and the account's state first: a typo or a cut-short removal costs no unlock.
-        account = _accounts(session).get(args.name)
+        account = accounts_of(session).get(args.name)
         require_usable(account)
         secret = session.credentials_for(account).secret
         if not keypairs.is_pem_secret(secret):
@@ -479,7 +469,7 @@ def _run_accounts_remove(args: argparse.Namespace) -> int:
     # The account and its store first: a secret in an unreachable keyring is reported as that,
     # not as a vault passphrase prompt.
     session = cli_session()
-    store = _accounts(session)
+    store = accounts_of(session)
     try:
         account = store.get(args.name)
         same_store = store.store_of(account) == store.secrets.store_id

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from tui.services.session.session import Session
     from tui.services.session.unlock import UnlockPolicy
-    from tui.services.store.accounts import Account
+    from tui.services.store.accounts import Account, AccountStore
 
 
 class UsageError(Exception):
@@ -94,6 +94,13 @@ def cli_session(*, unlock: bool = False, create: bool = False) -> Session:
     if unlock:
         unlock_vault(session, create=create)
     return session
+
+
+def accounts_of(session: Session) -> AccountStore:
+    """The accounts of a session from ``cli_session`` (which opened them, or said why not)."""
+    if session.accounts is None:
+        raise UsageError(session.reason)
+    return session.accounts
 
 
 def unlock_vault(session: Session, *, create: bool = False) -> None:

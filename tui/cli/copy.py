@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tui.cli.common import UsageError, cli_session, require_usable
+from tui.cli.common import UsageError, accounts_of, cli_session, require_usable
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -35,9 +35,8 @@ def read_field(name: str, field: str) -> tuple[str, str]:
     from tui.services.store.secrets import SecretStoreError
 
     session = cli_session()
-    assert session.accounts is not None  # cli_session: the accounts are open
     try:
-        account = session.accounts.get(name)
+        account = accounts_of(session).get(name)
         require_usable(account)
         creds = None
         if field in SECRET_FIELDS:

@@ -110,7 +110,7 @@ def _doctor_facts(*, repair: bool = False, yes: bool = False) -> dict[str, objec
     import os
     import platform
 
-    from tui.cli.common import open_session, unlock_vault
+    from tui.cli.common import UsageError, open_session, unlock_vault
     from tui.services.core import paths
     from tui.services.handoff import clipboard
     from tui.services.session.unlock import SessionError
@@ -120,7 +120,8 @@ def _doctor_facts(*, repair: bool = False, yes: bool = False) -> dict[str, objec
     # Opened even when accounts.json cannot be used: that is one of the things doctor reports.
     session = open_session()
     secrets = session.secrets
-    assert secrets is not None  # open_session: the secret store is open
+    if secrets is None:  # open_session raises first; this keeps a type checker sure of it
+        raise UsageError(session.reason)
     vault_path = secrets.vault.path if secrets.vault else paths.data_dir() / "vault.json"
     if secrets.vault is None:
         vault_state = "not used"

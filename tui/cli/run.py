@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from tui.cli.common import UsageError, cli_session, require_usable
+from tui.cli.common import UsageError, accounts_of, cli_session, require_usable
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -61,8 +61,7 @@ def _run_exec(args: argparse.Namespace) -> int:
         # The command is looked for before the vault is opened: a typo costs no passphrase.
         find_command(command[0], os.environ)
         session = cli_session()
-        assert session.accounts is not None  # cli_session: the accounts are open
-        account = session.accounts.get(args.name)
+        account = accounts_of(session).get(args.name)
         require_usable(account)
         plan = plan_environment(account, args.preset, args.env)
         creds = session.credentials_for(account) if plan.needs_secrets() else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tui.cli.common import UsageError, cli_session, require_usable, unlock_vault
+from tui.cli.common import UsageError, accounts_of, cli_session, require_usable, unlock_vault
 from tui.services.core.status import CheckStatus, Severity
 
 
@@ -91,8 +91,7 @@ def _run_verify(args: argparse.Namespace) -> int:
         except KeyError as exc:
             raise UsageError(exc.args[0] if exc.args else str(exc)) from None
     session = cli_session()
-    store = session.accounts
-    assert store is not None  # cli_session: the accounts are open
+    store = accounts_of(session)
     try:
         # Names, cut-short removals and unknown exchanges are checked before any passphrase is
         # asked for: a typo costs no unlock.
