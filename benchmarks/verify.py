@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import httpx
 
 from tests.fakes.exchange import FakeExchange
-from tui.services.store.accounts import Credentials
 from tui.services.exchanges import exchange
+from tui.services.keys.credentials import Credentials
 from tui.services.verify.run import verify_key
 
 

@@ -82,7 +82,8 @@ SHOTS: dict[str, Step] = {
 
 def _seed_accounts(fake_url: str, keys: dict[str, dict[str, str]]) -> None:
     """Two accounts pointing at the fake exchange, stored the real way (vault + metadata)."""
-    from tui.services.store.accounts import AccountStore, Credentials
+    from tui.services.keys.credentials import Credentials
+    from tui.services.store.accounts import AccountStore
     from tui.services.store.secrets import SecretStore
 
     secrets = SecretStore.open()

@@ -26,9 +26,16 @@ def _doctor_json(cli: Cli, *args: str) -> dict:
     return json.loads(result.stdout)
 
 
+def _own_key(name: str) -> str:
+    """BYBIT_LINES with an API key of this account's own: these tests are about two accounts, and
+    one key stored under two names is refused without --allow-duplicate (issue 15)."""
+    key, secret = BYBIT_LINES.split()
+    return f"{key[:-len(name)]}{name}\n{secret}\n"
+
+
 def test_doctor_lists_loose_ends_and_repair_removes_them(cli: Cli):
     for name in ("Main", "Spare"):
-        added = cli("accounts", "add", name, "--exchange", "bybit", stdin=BYBIT_LINES)
+        added = cli("accounts", "add", name, "--exchange", "bybit", stdin=_own_key(name))
         assert added.returncode == 0
     vault = _open_vault(cli)
     spare = next(a for a in json.loads((cli.config / "accounts.json").read_text())["accounts"]
@@ -100,7 +107,7 @@ def test_doctor_warns_about_a_foreign_owned_data_dir(cli: Cli):
 @pytest.mark.cli_process
 def test_a_cut_short_removal_is_refused_listed_and_finished(cli: Cli):
     for name in ("Main", "Going"):
-        added = cli("accounts", "add", name, "--exchange", "bybit", stdin=BYBIT_LINES)
+        added = cli("accounts", "add", name, "--exchange", "bybit", stdin=_own_key(name))
         assert added.returncode == 0, added.stderr
     # What a kill -9 after `accounts remove` wrote its mark leaves (the secret already deleted);
     # the real kill is in tests/faults.
@@ -156,7 +163,7 @@ def _add_two_and_damage(cli: Cli) -> tuple[bytes, set[str]]:
     """Main and Spare, then accounts.json loses its closing brace (as an editor might leave
     it); (the damaged bytes, the two secret refs)."""
     for name in ("Main", "Spare"):
-        added = cli("accounts", "add", name, "--exchange", "bybit", stdin=BYBIT_LINES)
+        added = cli("accounts", "add", name, "--exchange", "bybit", stdin=_own_key(name))
         assert added.returncode == 0, added.stderr
     path = cli.config / "accounts.json"
     refs = {a["secret_ref"] for a in json.loads(path.read_text())["accounts"]}

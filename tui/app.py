@@ -20,6 +20,7 @@ from textual.command import Provider
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
+from tui.key_order import KeysInOrderApp
 from tui.sections import SECTIONS, Section, ordered_sections
 from tui.services.core.settings import load_settings, save_settings, updated
 
@@ -105,8 +106,8 @@ def _section_bindings() -> list[BindingType]:
     ]
 
 
-class KeylinkApp(App[None]):
-    """The keylink terminal app."""
+class KeylinkApp(KeysInOrderApp):
+    """The keylink terminal app (its keys act in order even when they arrive together)."""
 
     TITLE = "keylink"
     CSS_PATH = "app.tcss"
@@ -176,6 +177,30 @@ class KeylinkApp(App[None]):
 
     def _warm_up(self) -> None:
         self.run_worker(_import_sections, thread=True, group="warm-up", exit_on_error=False)
+        self._start_idle_lock()
+
+    def _start_idle_lock(self) -> None:
+        """Start the one idle-lock timer: it covers every vault this process unlocked, from any
+        section (started after the first paint: it imports the secrets module)."""
+        from tui.services.store.secrets import idle_limit_from_env
+
+        limit = idle_limit_from_env()
+        if limit is not None:
+            # Often enough that a lock comes at most a fifth of the limit late, at most every 5 s.
+            self.set_interval(max(0.2, min(5.0, limit / 5)), self._lock_idle_stores)
+
+    def _lock_idle_stores(self) -> None:
+        from tui.services.store.secrets import lock_idle_stores
+
+        if lock_idle_stores():
+            self.notify("The vault locked itself after a while without use; its passphrase is "
+                        "asked for on next use.", title="Vault locked")
+        # Screens that show the vault's state (and when it locks) bring it up to date.
+        for stack in getattr(self, "_screen_stacks", {}).values():
+            for screen in stack:
+                show = getattr(screen, "show_lock_state", None)
+                if callable(show) and screen.is_mounted:
+                    show()
 
     def run(self, *args: Any, **kwargs: Any) -> Any:
         """Run the app, unless Textual's logging would record secrets (UnsafeLogging)."""

@@ -108,6 +108,24 @@ class TmuxPane:
     def close(self) -> None:
         self._run("kill-server", check=False)
 
+    # -- the app's process ------------------------------------------------------------------------
+
+    def app_pid(self) -> int:
+        """The pid of the command started in the pane (the shell's child; Linux /proc)."""
+        shell = int(self._run("display-message", "-p", "-t", "e2e", "#{pane_pid}").stdout)
+        children = Path(f"/proc/{shell}/task/{shell}/children").read_text().split()
+        if not children:
+            raise AssertionError(f"the pane's shell {shell} has no child; screen:\n{self.screen()}")
+        return int(children[0])
+
+    @staticmethod
+    def cpu_seconds(pid: int) -> float:
+        """CPU time (user + system) process ``pid`` has used so far."""
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        fields = stat[stat.rindex(")") + 2:].split()
+        # utime and stime are fields 14 and 15 of proc(5); fields[0] here is field 3.
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     # -- a person's steps -------------------------------------------------------------------------
 
     #: Seconds after each step: Textual moves focus after a key is handled, a person never types

@@ -20,7 +20,7 @@ from tests.support.accounts_fixtures import (
 )
 from tui.screens.account_form import KIND_ED25519, KIND_HMAC, KIND_RSA
 from tui.services.keys import keypairs
-from tui.services.store.accounts import Credentials
+from tui.services.keys.credentials import Credentials
 
 __all__ = ["keylink_home", "vault_home"]  # fixtures used by name below
 

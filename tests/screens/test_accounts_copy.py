@@ -22,7 +22,7 @@ from tests.support.accounts_fixtures import (
     wait_for,
 )
 from tui.services.handoff.clipboard import CLEARED_TEXT
-from tui.services.store.accounts import Credentials
+from tui.services.keys.credentials import Credentials
 
 __all__ = ["keylink_home", "vault_home"]
 
@@ -124,7 +124,8 @@ async def test_the_clear_comes_after_the_clip_time(
         await pilot.pause(0.5)
         assert clipboards["osc52"][-1] == osc52(BYBIT_SECRET)  # not before its time
         await wait_for(pilot, lambda: clipboards["osc52"][-1] == osc52(CLEARED_TEXT), timeout=5)
-        assert clipboards["pyperclip"][-1] == CLEARED_TEXT
+        # The clear sends OSC 52 first and then writes the system clipboard, from one thread.
+        await wait_for(pilot, lambda: clipboards["pyperclip"][-1] == CLEARED_TEXT, timeout=5)
         await wait_for(pilot, lambda: any("cleared" in n.message
                                           for n in list(app._notifications)))
 

@@ -24,7 +24,8 @@ from tests.support.accounts_fixtures import (
     wait_for,
 )
 from tests.support.keyring_faults import LockedKeyring
-from tui.services.store.accounts import AccountStore, Credentials
+from tui.services.keys.credentials import Credentials
+from tui.services.store.accounts import AccountStore
 from tui.services.store.secrets import SecretStore
 
 

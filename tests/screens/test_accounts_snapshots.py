@@ -28,7 +28,8 @@ from tests.support.accounts_fixtures import (
     vault_home,
     wait_for,
 )
-from tui.services.store.accounts import Credentials, LastCheck
+from tui.services.keys.credentials import Credentials
+from tui.services.store.model import LastCheck
 from tui.services.verify.report import ExchangeError, Finding, KeyReport
 from tui.widgets.report_panel import ReportPanel
 

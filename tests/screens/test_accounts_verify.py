@@ -17,7 +17,7 @@ from tests.support.accounts_fixtures import (
     vault_home,
     wait_for,
 )
-from tui.services.store.accounts import Credentials
+from tui.services.keys.credentials import Credentials
 from tui.widgets.report_panel import ReportPanel
 
 __all__ = ["keylink_home", "vault_home"]  # fixtures used by name below

@@ -23,7 +23,7 @@ from tests.support.accounts_fixtures import (
 )
 from tui.app import KeylinkApp
 from tui.screens.guide import GuideScreen
-from tui.services.store.accounts import Credentials
+from tui.services.keys.credentials import Credentials
 
 __all__ = ["keylink_home", "vault_home"]
 

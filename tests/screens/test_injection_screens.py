@@ -29,7 +29,7 @@ from tests.test_injection import PAYLOADS
 from tui.app import KeylinkApp
 from tui.services.core import paths
 from tui.services.core.text import clean
-from tui.services.store.accounts import Credentials
+from tui.services.keys.credentials import Credentials
 from tui.widgets.report_panel import ReportPanel
 
 __all__ = ["keylink_home", "vault_home"]  # fixtures used by name below

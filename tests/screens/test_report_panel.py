@@ -12,7 +12,7 @@ from tests.screens.test_accounts_snapshots import (
     works_report,
 )
 from tui.screens.accounts import AccountsScreen
-from tui.services.store.accounts import Account, LastCheck
+from tui.services.store.model import Account, LastCheck
 from tui.services.verify.report import ExchangeError, Finding, KeyReport
 from tui.widgets.report_panel import SEVERITY_MARKS
 

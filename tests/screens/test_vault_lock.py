@@ -91,3 +91,70 @@ def test_use_postpones_the_idle_lock(tmp_path, cheap_kdf, monkeypatch):
     assert not store.lock_if_idle()  # 0.4 s since the use
     time.sleep(0.3)
     assert store.lock_if_idle() and store.needs_unlock and store.lock_due() is None
+
+
+async def test_a_vault_unlocked_from_the_guide_locks_itself_without_the_accounts_screen(
+    vault_home: Path, monkeypatch
+) -> None:
+    from textual.widgets import Static
+
+    from tests.support.accounts_fixtures import BYBIT_KEY, BYBIT_SECRET, open_store
+    from tui.app import KeylinkApp
+    from tui.screens.guide import GuideScreen
+    from tui.services.store.accounts import Credentials
+
+    open_store().add("Main", "bybit", "mainnet", Credentials(BYBIT_KEY, BYBIT_SECRET))
+    # 2 s: the copy right after the unlock must come first, even on a loaded machine.
+    monkeypatch.setenv("KEYLINK_VAULT_IDLE", "2")
+    app = KeylinkApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        guide = app.screen
+        assert isinstance(guide, GuideScreen)
+        guide.reveal("terminal-enter")
+
+        def checklist() -> str:
+            return str(guide.query_one("#checklist", Static).render())
+
+        await wait_for(pilot, lambda: "From Main" in checklist())
+        await pilot.press("c")  # the display name: no secret, no passphrase asked
+        await wait_for(pilot, lambda: "✓ 1. Display name" in checklist())
+        await pilot.press("c")  # the API key: the guide's own store asks to unlock its vault
+        await wait_for(pilot, lambda: screen_name(pilot) == "UnlockVaultScreen")
+        await paste(pilot, "passphrase", PASSPHRASE)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: pilot.app.clipboard == BYBIT_KEY)
+        store = guide.checklist_store
+        assert store is not None and store.secrets.vault is not None
+        vault = store.secrets.vault
+        assert vault.unlocked
+        # Idle for longer than KEYLINK_VAULT_IDLE, on the guide: the vault locks itself.
+        await wait_for(pilot, lambda: not vault.unlocked, timeout=8)
+        assert vault._key is None  # the derived key is gone
+        assert "accounts" not in app._screen_stacks  # the accounts section never opened
+        await wait_for(pilot, lambda: any(
+            n.title == "Vault locked" for n in app._notifications))
+        # The next use of a secret asks for the passphrase again.
+        await pilot.press("c")
+        await wait_for(pilot, lambda: screen_name(pilot) == "UnlockVaultScreen")
+        await paste(pilot, "passphrase", PASSPHRASE)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: pilot.app.clipboard == BYBIT_SECRET)
+
+
+def test_lock_idle_stores_locks_every_idle_store_of_the_process(tmp_path, cheap_kdf, monkeypatch):
+    from tui.services.store.secrets import lock_idle_stores, open_stores
+
+    monkeypatch.setenv("KEYLINK_VAULT_IDLE", "0.3")
+    first = SecretStore.open(vault=Vault(tmp_path / "one.json", kdf=cheap_kdf))
+    second = SecretStore.open(vault=Vault(tmp_path / "two.json", kdf=cheap_kdf))
+    for store in (first, second):
+        store.create_vault(PASSPHRASE)
+    assert {id(first), id(second)} <= {id(s) for s in open_stores()}
+    assert lock_idle_stores() == []  # just used
+    time.sleep(0.2)
+    second.refs()  # a use postpones only this one
+    time.sleep(0.2)
+    assert lock_idle_stores() == [first]
+    assert first.needs_unlock and not second.needs_unlock
+    time.sleep(0.2)
+    assert lock_idle_stores() == [second] and second.needs_unlock

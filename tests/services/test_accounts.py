@@ -16,13 +16,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tui.services.keys.credentials import Credentials
 from tui.services.store import accounts as accounts_module
-from tui.services.store.accounts import (
+from tui.services.store import doctor
+from tui.services.store.accounts import AccountStore
+from tui.services.store.model import (
     Account,
     AccountError,
     AccountNotFound,
-    AccountStore,
-    Credentials,
     DuplicateName,
     LastCheck,
     clean_paste,
@@ -206,7 +207,8 @@ def test_files_are_private(account_store: AccountStore):
 
 def test_the_service_modules_keep_heavy_imports_off_the_start_up_path():
     probe = (
-        "import sys, tui.services.store.accounts, tui.services.store.secrets;"
+        "import sys, tui.services.store.accounts, tui.services.store.doctor;"
+        "import tui.services.store.model, tui.services.store.secrets;"
         "import tui.services.core.private_files;"
         "print(sorted({m.split('.')[0] for m in sys.modules} & "
         "{'keyring', 'cryptography', 'filelock', 'secretstorage', 'jeepney'}))"
@@ -403,7 +405,8 @@ def test_threads_adding_through_separate_stores_lose_nothing(account_store, vaul
 _ADDER = """
 import sys
 from pathlib import Path
-from tui.services.store.accounts import AccountStore, Credentials
+from tui.services.keys.credentials import Credentials
+from tui.services.store.accounts import AccountStore
 from tui.services.store.secrets import SecretStore
 from tui.services.store.vault import ScryptParams, Vault
 vault = Vault(Path(sys.argv[1]), kdf=ScryptParams(8, 8, 1))
@@ -706,24 +709,24 @@ def test_a_moved_aside_file_keeps_its_secrets_through_audit_and_repair(account_s
     spare = account_store.add("Spare", "bybit", "mainnet", BYBIT)
     store = _damage_and_reopen(account_store, vault_secrets)
     vault_secrets.set("account-gone-1", BYBIT)  # a real orphan
-    health = store.audit()
+    health = doctor.audit(store)
     [aside] = health.moved_aside
     assert not aside.readable and "line" in (aside.problem or "")
     assert health.orphaned_secrets is None
-    done = store.repair()
+    done = doctor.repair(store)
     assert done.orphaned_secrets == 0 and done.secrets_kept is not None
     assert {main.secret_ref, spare.secret_ref, "account-gone-1"} <= set(vault_secrets.refs())
     # Readable (fixed by hand): what it names is kept, only the real orphan goes.
     aside.path.write_bytes(aside.path.read_bytes() + b"}")
-    health = store.audit()
+    health = doctor.audit(store)
     assert health.orphaned_secrets == ["account-gone-1"]
     assert sorted(health.moved_aside[0].names or []) == ["Main", "Spare"]
-    assert store.repair().orphaned_secrets == 1
+    assert doctor.repair(store).orphaned_secrets == 1
     assert set(vault_secrets.refs()) == {main.secret_ref, spare.secret_ref}
-    done = store.restore(aside.path)
+    done = doctor.restore(store, aside.path)
     assert done.restored == ["Main", "Spare"] and done.kept_as.exists()
     assert store.credentials(store.get("Spare")) == BYBIT
-    assert store.audit().moved_aside == []
+    assert doctor.audit(store).moved_aside == []
 
 
 def test_an_entry_without_a_readable_ref_keeps_every_secret(account_store, vault_secrets):
@@ -732,13 +735,13 @@ def test_an_entry_without_a_readable_ref_keeps_every_secret(account_store, vault
     doc["accounts"][0]["secret_rf"] = doc["accounts"][0].pop("secret_ref")  # one damaged key
     account_store.path.write_text(json.dumps(doc))
     store = AccountStore(vault_secrets, account_store.dir)
-    assert store.list() == [] and store.audit().orphaned_secrets is None
-    assert store.repair().orphaned_secrets == 0
+    assert store.list() == [] and doctor.audit(store).orphaned_secrets is None
+    assert doctor.repair(store).orphaned_secrets == 0
     assert len(vault_secrets.refs()) == 1
 
 
 def test_a_read_asked_not_to_move_aside_leaves_the_file(account_store, vault_secrets):
-    from tui.services.store.accounts import AccountsUnreadable
+    from tui.services.store.model import AccountsUnreadable
 
     account_store.add("Main", "bybit", "mainnet", BYBIT)
     path = account_store.path

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tui.services.exchanges.binance import BinanceApi, sign
-from tui.services.store.accounts import Credentials
+from tui.services.keys.credentials import Credentials
 from tui.services.verify.run import verify_key
 
 API = BinanceApi()

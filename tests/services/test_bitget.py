@@ -9,7 +9,7 @@ import hmac
 import pytest
 
 from tui.services.exchanges.bitget import BitgetApi, sign
-from tui.services.store.accounts import Credentials
+from tui.services.keys.credentials import Credentials
 from tui.services.verify.run import verify_key
 
 API = BitgetApi()

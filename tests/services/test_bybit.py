@@ -9,7 +9,7 @@ import pytest
 
 from tui.services.exchanges import exchange
 from tui.services.exchanges.bybit import RECV_WINDOW, BybitApi, sign
-from tui.services.store.accounts import Credentials
+from tui.services.keys.credentials import Credentials
 from tui.services.verify.run import verify_key
 
 API = BybitApi()

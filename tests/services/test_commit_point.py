@@ -13,7 +13,8 @@ import pytest
 
 from tui.services.core import private_files
 from tui.services.core.private_files import interrupts_deferred
-from tui.services.store.accounts import AccountStore, Credentials
+from tui.services.keys.credentials import Credentials
+from tui.services.store.accounts import AccountStore
 from tui.services.store.secrets import (
     VAULT_STORE,
     SecretStore,

@@ -1,11 +1,15 @@
-"""AccountStore.audit / repair (what `keylink doctor` shows and fixes), in the vault and in a real
+"""store.doctor audit / repair (what `keylink doctor` shows and fixes), in the vault and in a real
 Secret Service."""
 
 from __future__ import annotations
 
 import pytest
 
-from tui.services.store.accounts import AccountError, AccountStore, Credentials, Repaired
+from tui.services.keys.credentials import Credentials
+from tui.services.store import doctor
+from tui.services.store.accounts import AccountStore
+from tui.services.store.doctor import Repaired
+from tui.services.store.model import AccountError
 from tui.services.store.secrets import SERVICE, RemovalUnfinished, SecretNotFound, SecretStore
 
 KEY = Credentials("AbCdEfGh1234567890", "S" * 36)
@@ -18,12 +22,12 @@ def test_audit_and_repair_in_the_vault(account_store):
     vault.delete(SERVICE, bare.secret_ref)
     vault.set(SERVICE, "account-orphan-1", "{}")
     (account_store.dir / ".accounts.json.zz.tmp").write_text("half")
-    health = account_store.audit()
+    health = doctor.audit(account_store)
     assert health.accounts_without_secret == ["Bare"]
     assert health.orphaned_secrets == ["account-orphan-1"]
     assert [p.name for p in health.temp_files] == [".accounts.json.zz.tmp"]
-    assert account_store.repair() == Repaired(1, 1, [])
-    after = account_store.audit()
+    assert doctor.repair(account_store) == Repaired(1, 1, [])
+    after = doctor.audit(account_store)
     assert (after.orphaned_secrets, after.temp_files) == ([], [])
     assert account_store.credentials(kept) == KEY
 
@@ -34,11 +38,11 @@ def test_orphans_are_found_and_removed_in_a_real_secret_service(secret_service, 
     assert not store.secrets.uses_vault and "Secret Service" in store.secrets.backend_name
     account = store.add("Desk", "bybit", "mainnet", KEY)
     store.secrets.set("account-orphan-ss", KEY)  # saved, then the process died before its commit
-    health = store.audit()
+    health = doctor.audit(store)
     assert "account-orphan-ss" in (health.orphaned_secrets or [])
     assert account.secret_ref not in (health.orphaned_secrets or [])
-    assert store.repair().orphaned_secrets >= 1
-    assert "account-orphan-ss" not in (store.audit().orphaned_secrets or [])
+    assert doctor.repair(store).orphaned_secrets >= 1
+    assert "account-orphan-ss" not in (doctor.audit(store).orphaned_secrets or [])
     assert store.credentials(account) == KEY
     store.remove(account.id)
 
@@ -80,7 +84,7 @@ def test_a_cut_short_removal_is_written_down_refused_and_finished(account_store,
     with pytest.raises(AccountError, match="cut short"):
         fresh.update(marked.id, name="Renamed")
     # ... is not an account that lost its secret, nor is its secret an orphan ...
-    health = fresh.audit()
+    health = doctor.audit(fresh)
     assert (health.accounts_without_secret, health.unfinished_removals) == ([], ["Going"])
     assert health.orphaned_secrets == []
     # ... and removing it again finishes it.
@@ -98,10 +102,10 @@ def test_repair_finishes_a_cut_short_removal(account_store, monkeypatch):
     with pytest.raises(_Cut):
         account_store.remove(going.id)
     monkeypatch.undo()
-    assert account_store.repair() == Repaired(0, 0, ["Going"])
+    assert doctor.repair(account_store) == Repaired(0, 0, ["Going"])
     assert [a.name for a in account_store.list()] == ["Kept"]
     assert account_store.secrets.refs() == [account_store.get("Kept").secret_ref]
-    assert account_store.audit().unfinished_removals == []
+    assert doctor.audit(account_store).unfinished_removals == []
 
 
 def test_a_refused_delete_takes_the_mark_back(account_store, monkeypatch):

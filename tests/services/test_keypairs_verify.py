@@ -12,7 +12,7 @@ import pytest
 from tests.fakes.exchange import FakeExchange
 from tui.services.exchanges import binance, bitget, bybit
 from tui.services.keys import keypairs
-from tui.services.store.accounts import Credentials
+from tui.services.keys.credentials import Credentials
 from tui.services.verify.run import verify_key
 
 

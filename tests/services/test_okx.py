@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tui.services.exchanges.okx import OkxApi, iso_timestamp, sign
-from tui.services.store.accounts import Credentials
+from tui.services.keys.credentials import Credentials
 from tui.services.verify.run import verify_key
 
 API = OkxApi()

@@ -9,7 +9,8 @@ import pytest
 
 from tests.support.keyring_daemon import KeyringDaemon, start_or_skip
 from tests.support.keyring_faults import LockedKeyring, MemoryKeyring
-from tui.services.store.accounts import AccountStore, Credentials
+from tui.services.keys.credentials import Credentials
+from tui.services.store.accounts import AccountStore
 from tui.services.store.secrets import (
     SERVICE,
     KeyringLocked,

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TEST_VAULT_PASSPHRASE
+from tui.services.keys.credentials import Credentials
 from tui.services.session.session import (
     AccountsChanged,
     AccountsFileUnreadable,
@@ -32,7 +33,8 @@ from tui.services.session.unlock import (
     UnlockPolicy,
     UnlockRefused,
 )
-from tui.services.store.accounts import Account, AccountStore, Credentials, removal_note
+from tui.services.store.accounts import AccountStore
+from tui.services.store.model import Account, removal_note
 from tui.services.store.secrets import (
     PASSPHRASE_ENV,
     RemovalUnfinished,

@@ -16,7 +16,8 @@ import pytest
 from tests.fakes.exchange import FakeExchange
 from tui.services.core.status import CheckStatus, Severity
 from tui.services.keys.credentials import Credentials
-from tui.services.store.accounts import AccountStore, LastCheck
+from tui.services.store.accounts import AccountStore
+from tui.services.store.model import LastCheck
 from tui.services.verify.report import ExchangeError, FaultKind, Finding, KeyReport, worst
 from tui.services.verify.run import verify_key
 

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from tui.services.exchanges import exchange
 from tui.services.store import validation
-from tui.services.store.accounts import resolve_base_url, validate_name
+from tui.services.store.model import resolve_base_url, validate_name
 
 BYBIT_KEY = "AbCdEfGhIjKlMnOpQr"  # 18
 BYBIT_SECRET = "A" * 18 + "b" * 18  # 36

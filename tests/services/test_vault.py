@@ -411,7 +411,8 @@ def test_any_entries_round_trip(entries):
 
 
 def test_an_older_vault_copied_back_is_refused_not_used(tmp_path, cheap_kdf):
-    from tui.services.store.accounts import AccountStore, Credentials
+    from tui.services.keys.credentials import Credentials
+    from tui.services.store.accounts import AccountStore
     from tui.services.store.secrets import SecretStore, VaultDamaged
 
     path = tmp_path / "data" / "vault.json"

@@ -18,7 +18,8 @@ import pytest
 from tests.fakes.exchange import EXCHANGES, FakeExchange
 from tui.services.exchanges import exchange
 from tui.services.exchanges.base import KeyInfo
-from tui.services.store.accounts import Account, Credentials
+from tui.services.keys.credentials import Credentials
+from tui.services.store.model import Account
 from tui.services.terminals.whitelist import profile
 from tui.services.verify.audit import key_findings
 from tui.services.verify.report import KeyReport

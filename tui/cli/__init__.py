@@ -1,7 +1,8 @@
 """keylink's command line: no sub-command starts the TUI; sub-commands serve scripts.
 
 One module per command group (whitelist, verify, accounts, doctor); `common` holds the one-line
-usage error and the shared way of opening the stores and prompting.
+usage error and makes the process's one session (tui.services.session: it opens the stores and
+applies the unlock policy), with the environment and a hidden prompt as passphrase sources.
 """
 
 from __future__ import annotations

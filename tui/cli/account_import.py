@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tui.cli.common import UsageError, account_store, open_secrets, quoted, stdin_is_terminal
+from tui.cli.common import UsageError, accounts_of, cli_session, quoted, stdin_is_terminal
 
 
 def add_action(actions: argparse._SubParsersAction) -> None:
@@ -47,7 +47,7 @@ def _run_import(args: argparse.Namespace) -> int:
     from tui.services.core.text import clean
     from tui.services.exchanges import exchange
     from tui.services.handoff import importer
-    from tui.services.store.accounts import AccountError
+    from tui.services.store.model import AccountError
     from tui.services.store.secrets import SecretStoreError
 
     if args.backup and not args.scrub:
@@ -62,7 +62,7 @@ def _run_import(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     except KeyError as exc:
         raise UsageError(str(exc.args[0])) from None
-    store = account_store(open_secrets(unlock=True, create=True))
+    store = accounts_of(cli_session(unlock=True, create=True))
 
     def ask(account, found, differing) -> bool:  # (Account, Found, fields) -> bool
         words = importer.field_words(differing)

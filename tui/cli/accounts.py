@@ -8,12 +8,12 @@ import sys
 from tui.cli import account_import
 from tui.cli.common import (
     UsageError,
-    account_store,
-    open_secrets,
+    accounts_of,
+    cli_session,
     quoted,
     require_usable,
     stdin_is_terminal,
-    unlock_secrets,
+    unlock_vault,
 )
 from tui.services.core.text import clean
 
@@ -104,10 +104,10 @@ def _run_accounts_list(args: argparse.Namespace) -> int:
     import json
     from dataclasses import asdict
 
-    from tui.services.store.accounts import AccountError
+    from tui.services.store.model import AccountError
 
+    store = accounts_of(cli_session())
     try:
-        store = account_store(open_secrets(unlock=False))
         accounts = store.list()
     except AccountError as exc:
         raise UsageError(str(exc)) from None
@@ -168,7 +168,8 @@ def _read_credentials(has_passphrase: bool, secret: str | None = None):  # -> Cr
     ``-----BEGIN`` line is a PEM private key and is read up to its ``-----END`` line."""
     import getpass
 
-    from tui.services.store.accounts import Credentials, clean_paste
+    from tui.services.keys.credentials import Credentials
+    from tui.services.store.model import clean_paste
 
     labels = ["API key"] + (["API secret"] if secret is None else []) + (
         ["API passphrase"] if has_passphrase else [])
@@ -234,12 +235,7 @@ def _copy_on_terminal(text: str) -> None:
 
 def _run_accounts_add(args: argparse.Namespace) -> int:
     from tui.services.exchanges import exchange
-    from tui.services.store.accounts import (
-        CUSTOM_ENV,
-        AccountError,
-        resolve_base_url,
-        validate_name,
-    )
+    from tui.services.store.model import CUSTOM_ENV, AccountError, resolve_base_url, validate_name
     from tui.services.store.secrets import SecretStoreError
 
     # Everything that can be checked without secrets is checked before asking for them.
@@ -253,11 +249,12 @@ def _run_accounts_add(args: argparse.Namespace) -> int:
         validate_name(args.name)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    store = account_store(open_secrets(unlock=False))
+    session = cli_session()
+    store = accounts_of(session)
     try:
         # Before a vault is created or unlocked for it: the accounts' own store may be elsewhere.
         store.check_new_account_store()
-        unlock_secrets(store.secrets, create=True)
+        unlock_vault(session, create=True)
         validate_name(args.name, store.list())
         generated = (_generate_and_show(info, args.generate, args.rsa_bits)
                      if args.generate else None)
@@ -281,10 +278,11 @@ def _run_accounts_add(args: argparse.Namespace) -> int:
 
 def _run_accounts_rotate(args: argparse.Namespace) -> int:
     from tui.services.exchanges import exchange
-    from tui.services.store.accounts import AccountError
+    from tui.services.store.model import AccountError
     from tui.services.store.secrets import SecretStoreError
 
-    store = account_store(open_secrets(unlock=False))
+    session = cli_session()
+    store = accounts_of(session)
     try:
         account = store.get(args.name)
         store.check_store(account)  # a secret in an unreachable keyring: say so before asking
@@ -296,7 +294,7 @@ def _run_accounts_rotate(args: argparse.Namespace) -> int:
         raise UsageError(clean(exc.args[0])) from None
     try:
         require_usable(account)
-        unlock_secrets(store.secrets)
+        unlock_vault(session)
         if args.generate:
             return _rotate_to_generated(store, account, info, args.generate, args.rsa_bits,
                                         accept_locked=args.accept_locked)
@@ -435,21 +433,21 @@ def _run_accounts_export_key(args: argparse.Namespace) -> int:
 
     from tui.services.core.text import clean
     from tui.services.keys import keypairs
-    from tui.services.store.accounts import AccountError
+    from tui.services.session.unlock import SessionError
+    from tui.services.store.model import AccountError
     from tui.services.store.secrets import SecretStoreError
 
-    store = account_store(open_secrets(unlock=False))
+    session = cli_session()
     try:
         # The name and the account's state first: a typo or a cut-short removal costs no unlock.
-        account = store.get(args.name)
+        account = accounts_of(session).get(args.name)
         require_usable(account)
-        unlock_secrets(store.secrets)
-        secret = store.credentials(account).secret
+        secret = session.credentials_for(account).secret
         if not keypairs.is_pem_secret(secret):
             raise UsageError(f"{account.name} has an HMAC secret, not a key pair: there is no "
                              "private key to export")
         keypairs.export_encrypted(secret, Path(args.file), _export_passphrase())
-    except (AccountError, SecretStoreError, keypairs.KeyPemError) as exc:
+    except (AccountError, SecretStoreError, SessionError, keypairs.KeyPemError) as exc:
         raise UsageError(str(exc)) from None
     except OSError as exc:
         raise UsageError(f"cannot write {clean(args.file)}: {exc.strerror}") from None
@@ -458,7 +456,7 @@ def _run_accounts_export_key(args: argparse.Namespace) -> int:
 
 
 def _run_accounts_remove(args: argparse.Namespace) -> int:
-    from tui.services.store.accounts import AccountError
+    from tui.services.store.model import AccountError
     from tui.services.store.secrets import SecretStoreError
 
     interactive = stdin_is_terminal()
@@ -466,14 +464,15 @@ def _run_accounts_remove(args: argparse.Namespace) -> int:
         raise UsageError("not run in a terminal: add --yes to remove without asking")
     # The account and its store first: a secret in an unreachable keyring is reported as that,
     # not as a vault passphrase prompt.
-    store = account_store(open_secrets(unlock=False))
+    session = cli_session()
+    store = accounts_of(session)
     try:
         account = store.get(args.name)
         same_store = store.store_of(account) == store.secrets.store_id
         if not args.forget:
             store.check_store(account)
         if same_store:
-            unlock_secrets(store.secrets)
+            unlock_vault(session)
         if not args.yes:
             what = ("from keylink (its secret is not touched)" if args.forget and not same_store
                     else "and its stored secret")

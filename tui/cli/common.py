@@ -1,8 +1,20 @@
-"""What every keylink command shares: the one-line usage error, opening the stores, prompts."""
+"""What every keylink command shares: the one-line usage error, the process's session, prompts.
+
+The session (``tui.services.session``) is the one place that opens the secret store and
+accounts.json and applies the unlock policy; the app makes one with a dialog for the passphrase,
+a command makes one here with the environment and a hidden prompt. What it refuses is one line,
+which a command prints as a usage error (exit 2).
+"""
 
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tui.services.session.session import Session
+    from tui.services.session.unlock import UnlockPolicy
+    from tui.services.store.accounts import Account, AccountStore
 
 
 class UsageError(Exception):
@@ -16,103 +28,90 @@ def stdin_is_terminal() -> bool:
         return False
 
 
-def open_secrets(*, unlock: bool, create: bool = False):  # -> SecretStore
-    """The SecretStore; with ``unlock``, a vault is unlocked (or, with ``create``, created)."""
-    from tui.services.store.secrets import SecretStore
-
-    secrets = SecretStore.open()
-    if unlock:
-        unlock_secrets(secrets, create=create)
-    return secrets
-
-
-def unlock_secrets(secrets, *, create: bool = False) -> None:  # secrets: SecretStore
-    """Unlock the vault of ``secrets`` if it uses one (or, with ``create``, create it).
-
-    The vault passphrase comes from KEYLINK_VAULT_PASSPHRASE, else a hidden prompt when stdin is a
-    terminal (never from a piped stdin: that carries the credentials), else a UsageError saying how.
-    """
+def _ask_hidden(prompt: str) -> str:
     import getpass
-    import os
 
-    from tui.services.store.secrets import (
-        MIN_PASSPHRASE,
-        PASSPHRASE_ENV,
-        SecretStoreError,
-        WrongPassphrase,
-        passphrase_strength,
-    )
+    return getpass.getpass(prompt)  # looked up per call: tests stand in for the terminal
 
-    if not secrets.uses_vault:
-        return
-    given = os.environ.get(PASSPHRASE_ENV)
-    interactive = stdin_is_terminal()
+
+def _can_prompt() -> bool:
+    """A person can be asked, and from the main thread only: that is where Ctrl-C lands, so a
+    prompt in a worker thread (a check's secret read) could not be interrupted."""
+    import threading
+
+    return threading.current_thread() is threading.main_thread() and stdin_is_terminal()
+
+
+def unlock_policy() -> UnlockPolicy:
+    """The CLI's unlock policy: KEYLINK_VAULT_PASSPHRASE (strict: a wrong one is an error, and it
+    creates a vault), else a hidden prompt when stdin is a terminal (never a piped stdin: that
+    carries the credentials), else a refusal that says how."""
+    from tui.services.session.unlock import EnvPassphrase, PromptPassphrase, UnlockPolicy
+
+    return UnlockPolicy(EnvPassphrase(), PromptPassphrase(_ask_hidden, interactive=_can_prompt))
+
+
+def open_session() -> Session:
+    """The process's session, opened: the secret store is usable, accounts.json maybe not (then
+    the state is FAILED and ``reason`` says why; `doctor` reports that rather than stopping).
+
+    UsageError when the secret store cannot be opened. Anything else that went wrong while
+    opening it (an OSError, a bug) is raised as it was, for ``main`` to report as before.
+    """
+    from tui.services.session.session import Session, SessionState
+    from tui.services.store.secrets import SecretStore, SecretStoreError
+
+    unexpected: list[Exception] = []
+
+    def open_secrets() -> SecretStore:
+        try:
+            return SecretStore.open()
+        except SecretStoreError:
+            raise
+        except Exception as exc:  # the session keeps only its type name
+            unexpected.append(exc)
+            raise
+
+    session = Session(unlock=unlock_policy(), open_secrets=open_secrets)
+    if session.open() is SessionState.UNAVAILABLE:
+        if unexpected:
+            raise unexpected[0]
+        raise UsageError(session.reason)
+    return session
+
+
+def cli_session(*, unlock: bool = False, create: bool = False) -> Session:
+    """The process's session with its accounts readable; a problem the read found (a damaged file
+    moved aside, a newer format) is printed as a warning. With ``unlock``, the vault is unlocked
+    too (with ``create``, made when missing). UsageError otherwise."""
+    from tui.services.session.session import SessionState
+
+    session = open_session()
+    if session.state is not SessionState.OPEN:
+        raise UsageError(session.reason)
+    if session.load_problem:
+        print(f"keylink: warning: {session.load_problem}", file=sys.stderr)
+    if unlock:
+        unlock_vault(session, create=create)
+    return session
+
+
+def accounts_of(session: Session) -> AccountStore:
+    """The accounts of a session from ``cli_session`` (which opened them, or said why not)."""
+    if session.accounts is None:
+        raise UsageError(session.reason)
+    return session.accounts
+
+
+def unlock_vault(session: Session, *, create: bool = False) -> None:
+    """Apply the unlock policy now (a vault is unlocked, or with ``create`` made); UsageError with
+    the policy's one line when it refuses. Nothing to do for a keyring."""
+    from tui.services.session.unlock import SessionError
+
     try:
-        if secrets.needs_new_vault:
-            if not create:
-                raise UsageError(_elsewhere(secrets)
-                                 or "there is no vault yet: add an account first")
-            if given is None and not interactive:
-                raise UsageError(f"a new vault passphrase is needed: set {PASSPHRASE_ENV} "
-                                 f"(at least {MIN_PASSPHRASE} characters) or run in a terminal")
-            if given is not None:
-                passphrase = given
-            else:
-                print(f"keylink keeps secrets in its own encrypted vault here ({secrets.reason}).",
-                      file=sys.stderr)
-                passphrase = getpass.getpass("New vault passphrase: ")
-                score, hint = passphrase_strength(passphrase)
-                print(f"strength {score}/4: {hint}", file=sys.stderr)
-                if getpass.getpass("Repeat the passphrase: ") != passphrase:
-                    raise UsageError("the two passphrases differ; nothing was saved")
-            try:
-                secrets.create_vault(passphrase)
-            except ValueError as exc:
-                raise UsageError(str(exc)) from None
-        elif secrets.needs_unlock:
-            if given is not None:
-                secrets.unlock(given)
-            elif interactive:
-                for attempt in range(3):
-                    try:
-                        secrets.unlock(getpass.getpass("keylink vault passphrase: "))
-                        break
-                    except WrongPassphrase as exc:
-                        if attempt == 2:
-                            raise
-                        print(f"keylink: {exc}", file=sys.stderr)
-            else:
-                raise UsageError(f"the vault is locked: set {PASSPHRASE_ENV} to its "
-                                 "passphrase, or run this in a terminal to be asked")
-    except SecretStoreError as exc:
+        session.ensure_unlocked(create=create)
+    except SessionError as exc:
         raise UsageError(str(exc)) from None
-
-
-def _elsewhere(secrets) -> str | None:  # secrets: SecretStore
-    """When there is no vault here but the accounts' secrets are in another store (a desktop
-    keyring seen over SSH), say that instead of "no vault yet"."""
-    from tui.services.store.accounts import AccountError, AccountStore
-    from tui.services.store.secrets import store_label
-
-    try:
-        accounts = AccountStore(secrets).list()
-    except AccountError:
-        return None
-    stores = sorted({store_label(a.secret_store) for a in accounts
-                     if a.secret_store and a.secret_store != secrets.store_id})
-    if not stores:
-        return None
-    return (f"your accounts keep their secrets in {' and '.join(stores)}, which keylink cannot "
-            f"use now ({secrets.reason}); make it reachable and retry")
-
-
-def account_store(secrets):  # -> AccountStore
-    from tui.services.store.accounts import AccountStore
-
-    store = AccountStore(secrets)
-    if store.load_problem:
-        print(f"keylink: warning: {store.load_problem}", file=sys.stderr)
-    return store
 
 
 def quoted(text: str) -> str:
@@ -121,12 +120,12 @@ def quoted(text: str) -> str:
     return shlex.quote(text)
 
 
-def require_usable(account) -> None:  # account: Account
+def require_usable(account: Account) -> None:
     """Refuse, before any passphrase is asked for, an account whose removal was cut short, and
     one of an exchange this keylink lacks (a newer keylink's, or a hand edit): a configuration
     error, not a traceback."""
     from tui.services.exchanges import exchange
-    from tui.services.store.accounts import removal_note
+    from tui.services.store.model import removal_note
 
     if account.removing is not None:
         raise UsageError(removal_note(account))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tui.cli.common import UsageError, account_store, open_secrets, require_usable
+from tui.cli.common import UsageError, accounts_of, cli_session, require_usable
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -30,21 +30,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def read_field(name: str, field: str) -> tuple[str, str]:
     """(account name, value) of one field of a saved account; UsageError when it cannot be read."""
     from tui.services.handoff.fields import SECRET_FIELDS, HandoffError, field_value, has_passphrase
-    from tui.services.store.accounts import AccountError
+    from tui.services.session.unlock import SessionError
+    from tui.services.store.model import AccountError
     from tui.services.store.secrets import SecretStoreError
 
+    session = cli_session()
     try:
-        store = account_store(open_secrets(unlock=False))
-        account = store.get(name)
+        account = accounts_of(session).get(name)
         require_usable(account)
         creds = None
         if field in SECRET_FIELDS:
             # Refused before the vault is unlocked: Bybit and Binance keys have no passphrase.
             if field == "passphrase" and not has_passphrase(account):
                 field_value(account, None, field)
-            creds = account_store(open_secrets(unlock=True)).credentials(account)
+            creds = session.credentials_for(account)
         return account.name, field_value(account, creds, field)
-    except (AccountError, SecretStoreError, HandoffError) as exc:
+    except (AccountError, SecretStoreError, SessionError, HandoffError) as exc:
         raise UsageError(str(exc)) from None
 
 

@@ -48,11 +48,12 @@ def _safety_warnings() -> list[str]:
 def _health(store, *, repair: bool, yes: bool) -> dict[str, object]:  # store: AccountStore
     """Loose ends (and, with ``repair``, their removal after a confirmation)."""
     from tui.cli.common import UsageError, stdin_is_terminal
-    from tui.services.store.accounts import AccountError
+    from tui.services.store import doctor
+    from tui.services.store.model import AccountError
     from tui.services.store.secrets import SecretStoreError
 
     try:
-        health = store.audit()
+        health = doctor.audit(store)
     except (AccountError, SecretStoreError) as exc:
         return {"accounts_without_secret": None, "orphaned_secrets": None, "temp_files": None,
                 "unfinished_removals": None, "unchecked": [str(exc)], "repaired": None,
@@ -81,7 +82,7 @@ def _health(store, *, repair: bool, yes: bool) -> dict[str, object]:  # store: A
         if answer.strip().lower() not in ("y", "yes"):
             return result
     try:
-        done = store.repair()
+        done = doctor.repair(store)
     except (AccountError, SecretStoreError) as exc:
         raise UsageError(f"repair stopped: {exc}") from None
     result["repaired"] = {"orphaned_secrets": done.orphaned_secrets, "temp_files": done.temp_files,
@@ -91,13 +92,15 @@ def _health(store, *, repair: bool, yes: bool) -> dict[str, object]:  # store: A
     return result
 
 
-def _aside_fact(aside) -> dict[str, object]:  # aside: accounts.AsideFile
+def _aside_fact(aside) -> dict[str, object]:  # aside: store.doctor.AsideFile
     return {"path": str(aside.path), "accounts": aside.names, "problem": aside.problem}
 
 
 def _aside_facts(store) -> list[dict[str, object]]:  # store: AccountStore
+    from tui.services.store import doctor
+
     try:
-        return [_aside_fact(f) for f in store.moved_aside()]
+        return [_aside_fact(f) for f in doctor.moved_aside(store)]
     except Exception:  # only advice: the error already reported says what is wrong
         return []
 
@@ -110,32 +113,34 @@ def _doctor_facts(*, repair: bool = False, yes: bool = False) -> dict[str, objec
     import os
     import platform
 
+    from tui.cli.common import UsageError, open_session, unlock_vault
     from tui.services.core import paths
     from tui.services.handoff import clipboard
-    from tui.services.store.accounts import ACCOUNTS_FILE, AccountError, AccountStore
-    from tui.services.store.secrets import (
-        BACKEND_ENV,
-        PASSPHRASE_ENV,
-        SecretStore,
-        SecretStoreError,
-    )
+    from tui.services.session.unlock import SessionError
+    from tui.services.store.accounts import ACCOUNTS_FILE
+    from tui.services.store.model import AccountError
+    from tui.services.store.secrets import BACKEND_ENV, PASSPHRASE_ENV
 
-    secrets = SecretStore.open()
+    # Opened even when accounts.json cannot be used: that is one of the things doctor reports.
+    session = open_session()
+    secrets = session.secrets
+    if secrets is None:  # open_session raises first; this keeps a type checker sure of it
+        raise UsageError(session.reason)
     vault_path = secrets.vault.path if secrets.vault else paths.data_dir() / "vault.json"
     if secrets.vault is None:
         vault_state = "not used"
     elif secrets.needs_new_vault:
         vault_state = "not created yet (the first saved account creates it)"
     elif PASSPHRASE_ENV in os.environ:
+        # The policy takes the variable first, and a wrong one ends the attempt: its refusal
+        # is the store's own words.
         try:
-            secrets.unlock(os.environ[PASSPHRASE_ENV])
+            session.ensure_unlocked()
             vault_state = f"exists; {PASSPHRASE_ENV} opens it"
-        except SecretStoreError as exc:
+        except SessionError as exc:
             vault_state = f"exists; {PASSPHRASE_ENV} does not open it ({exc})"
     elif repair:
-        from tui.cli.common import unlock_secrets
-
-        unlock_secrets(secrets)  # asks in a terminal: repairing needs to see the vault's entries
+        unlock_vault(session)  # asks in a terminal: repairing needs to see the vault's entries
         vault_state = "exists; unlocked"
     else:
         vault_state = "exists, locked (asks for its passphrase)"
@@ -143,7 +148,9 @@ def _doctor_facts(*, repair: bool = False, yes: bool = False) -> dict[str, objec
     problem = None
     health: dict[str, object] = {}
     try:
-        store = AccountStore(secrets)
+        store = session.accounts
+        if store is None:  # accounts.json could not be used: the session says why
+            raise AccountError(session.reason)
         accounts = len(store.list())
         problem = store.load_problem
         if store.legacy_note:
@@ -248,14 +255,17 @@ def _restore(file: str) -> int:
     """`doctor --restore FILE`: one commit, read back, then the file is renamed out of the way."""
     from pathlib import Path
 
-    from tui.cli.common import UsageError
+    from tui.cli.common import UsageError, open_session
     from tui.services.core.text import clean
-    from tui.services.store.accounts import AccountError, AccountStore
-    from tui.services.store.secrets import SecretStore
+    from tui.services.store import doctor
+    from tui.services.store.model import AccountError
 
-    store = AccountStore(SecretStore.open())
+    session = open_session()
+    store = session.accounts
+    if store is None:  # accounts.json cannot be used at all (a damaged one was moved aside)
+        raise UsageError(session.reason)
     try:
-        done = store.restore(Path(file).expanduser().absolute())
+        done = doctor.restore(store, Path(file).expanduser().absolute())
     except AccountError as exc:
         raise UsageError(str(exc)) from None
     lines = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from tui.cli.common import UsageError, account_store, open_secrets, require_usable
+from tui.cli.common import UsageError, accounts_of, cli_session, require_usable
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -38,7 +38,8 @@ def _run_exec(args: argparse.Namespace) -> int:
         find_command,
         plan_environment,
     )
-    from tui.services.store.accounts import AccountError
+    from tui.services.session.unlock import SessionError
+    from tui.services.store.model import AccountError
     from tui.services.store.secrets import SecretStoreError
 
     # argparse gives everything after NAME to the command, so options written between NAME and
@@ -59,17 +60,14 @@ def _run_exec(args: argparse.Namespace) -> int:
     try:
         # The command is looked for before the vault is opened: a typo costs no passphrase.
         find_command(command[0], os.environ)
-        store = account_store(open_secrets(unlock=False))
-        account = store.get(args.name)
+        session = cli_session()
+        account = accounts_of(session).get(args.name)
         require_usable(account)
         plan = plan_environment(account, args.preset, args.env)
-        creds = None
-        if plan.needs_secrets():
-            store = account_store(open_secrets(unlock=True))
-            creds = store.credentials(account)
+        creds = session.credentials_for(account) if plan.needs_secrets() else None
         env = child_environment(plan, account, creds, os.environ)
         del creds
         exec_with_env(command, env)
-    except (AccountError, SecretStoreError, HandoffError) as exc:
+    except (AccountError, SecretStoreError, SessionError, HandoffError) as exc:
         raise UsageError(str(exc)) from None
     return 0  # not reached: exec_with_env replaces this process

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tui.cli.common import UsageError, account_store, open_secrets, require_usable
+from tui.cli.common import UsageError, accounts_of, cli_session, require_usable, unlock_vault
 from tui.services.core.status import CheckStatus, Severity
 
 
@@ -77,10 +77,10 @@ def _run_verify(args: argparse.Namespace) -> int:
     import json
 
     from tui.services.core.text import clean
-    from tui.services.store.accounts import AccountError, LastCheck, removal_note
+    from tui.services.session.unlock import SessionError
+    from tui.services.store.model import AccountError, removal_note
     from tui.services.store.secrets import SecretStoreError
     from tui.services.terminals import whitelist as whitelists
-    from tui.services.verify.run import verify_account
 
     if bool(args.name) == bool(args.all):
         raise UsageError("give an account name, or --all")
@@ -90,18 +90,11 @@ def _run_verify(args: argparse.Namespace) -> int:
             addresses = whitelists.profile(args.whitelist).addresses
         except KeyError as exc:
             raise UsageError(exc.args[0] if exc.args else str(exc)) from None
-    from tui.services.store.accounts import AccountStore
-    from tui.services.store.secrets import SecretStore
-
+    session = cli_session()
+    store = accounts_of(session)
     try:
-        # Names are checked before any passphrase is asked for: a typo costs no unlock.
-        probe = AccountStore(SecretStore.open())
-        if not args.all:
-            require_usable(probe.get(args.name))
-    except (AccountError, SecretStoreError) as exc:
-        raise UsageError(str(exc)) from None
-    store = account_store(open_secrets(unlock=True))
-    try:
+        # Names, cut-short removals and unknown exchanges are checked before any passphrase is
+        # asked for: a typo costs no unlock.
         accounts = store.list() if args.all else [store.get(args.name)]
         if args.all:
             for account in accounts:
@@ -114,27 +107,31 @@ def _run_verify(args: argparse.Namespace) -> int:
             accounts = usable
         for account in accounts:  # before any secret is read or request sent
             require_usable(account)
-        pairs = [(account, store.credentials(account)) for account in accounts]
     except (AccountError, SecretStoreError) as exc:
         raise UsageError(str(exc)) from None
-    if not pairs:
+    # Here, in the main thread (where a prompt can be interrupted), not in a check's thread.
+    unlock_vault(session)
+    if not accounts:
         raise UsageError("there are no saved accounts yet")
 
-    async def run_all():  # -> list[KeyReport]
-        return await asyncio.gather(*(verify_account(a, c, addresses) for a, c in pairs))
+    async def run_all():  # -> list[CheckFinished]
+        return await asyncio.gather(*(session.check_and_record(account, whitelist=addresses)
+                                      for account in accounts))
 
-    reports = asyncio.run(run_all())
-    for (account, _creds), report in zip(pairs, reports, strict=True):
-        try:
-            store.record_check(account.id, LastCheck.of(report))
-        except AccountError as exc:
-            print(f"keylink: could not record the check for {clean(account.name)}: {exc}",
-                  file=sys.stderr)
+    try:
+        finished = asyncio.run(run_all())
+    except (SessionError, AccountError, SecretStoreError) as exc:
+        raise UsageError(str(exc)) from None
+    for done in finished:
+        if done.not_saved:
+            print(f"keylink: could not record the check for {clean(done.account.name)}: "
+                  f"{done.not_saved}", file=sys.stderr)
+    reports = [done.report for done in finished]
     if args.json:
-        items = [{"account": a.name, **r.to_json()} for (a, _c), r in zip(pairs, reports,
-                                                                          strict=True)]
+        items = [{"account": a.name, **r.to_json()} for a, r in zip(accounts, reports,
+                                                                    strict=True)]
         print(json.dumps(items if args.all else items[0], indent=2))
     else:
-        print("\n\n".join(_report_text(a.name, r) for (a, _c), r in zip(pairs, reports,
-                                                                         strict=True)))
+        print("\n\n".join(_report_text(a.name, r) for a, r in zip(accounts, reports,
+                                                                   strict=True)))
     return exit_code(reports, args.strict)

@@ -38,7 +38,8 @@ from tui.widgets.secret_input import SecretInput
 if TYPE_CHECKING:
     from tui.commands import PaletteCommand
     from tui.screens.account_form import SaveResult
-    from tui.services.store.accounts import Account, AccountStore
+    from tui.services.store.accounts import AccountStore
+    from tui.services.store.model import Account
     from tui.services.store.secrets import SecretStore
     from tui.services.verify.report import KeyReport
 
@@ -248,7 +249,6 @@ class AccountsScreen(SectionScreen):
         self.set_class(True, "-empty")
         self.query_one("#report", ReportPanel).display = False
         self._open_store()
-        self.set_interval(5.0, self._check_idle_lock)
         #: accounts.json's (mtime, size, inode) at the last look; None while it is missing.
         self._file_seen: tuple[int, int, int] | None = None
         self._file_looked = False
@@ -305,7 +305,8 @@ class AccountsScreen(SectionScreen):
 
         from textual.worker import get_current_worker
 
-        from tui.services.store.accounts import AccountError, AccountsUnreadable, wait_until_settled
+        from tui.services.store.accounts import wait_until_settled
+        from tui.services.store.model import AccountError, AccountsUnreadable
 
         store = self.store
         if store is None:
@@ -348,7 +349,8 @@ class AccountsScreen(SectionScreen):
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="accounts-store")
     def _open_store(self) -> None:
-        from tui.services.store.accounts import AccountError, AccountStore
+        from tui.services.store.accounts import AccountStore
+        from tui.services.store.model import AccountError
         from tui.services.store.secrets import PASSPHRASE_ENV, SecretStore, SecretStoreError
 
         try:
@@ -566,7 +568,7 @@ class AccountsScreen(SectionScreen):
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="accounts-store")
     def _reload(self, select_id: str | None = None) -> None:
-        from tui.services.store.accounts import AccountError
+        from tui.services.store.model import AccountError
 
         store = self.store
         if store is None:
@@ -741,14 +743,11 @@ class AccountsScreen(SectionScreen):
 
         clear_now(self.app)
 
-    def _check_idle_lock(self) -> None:
-        """Lock the vault after KEYLINK_VAULT_IDLE seconds without use; keep the time shown."""
-        if self.secrets is None:
-            return
-        if self.secrets.lock_if_idle():
-            self.notify("The vault locked itself after a while without use; its passphrase is "
-                        "asked for on next use.", title="Vault locked")
-        self._update_status()
+    def show_lock_state(self) -> None:
+        """Show whether the vault is locked and when it will be (the app's idle lock, which
+        covers every store of the process, calls this on each of its checks)."""
+        if self.secrets is not None:
+            self._update_status()
 
     def action_lock(self) -> None:
         """Lock the vault now (the derived key leaves memory)."""
@@ -866,7 +865,7 @@ class AccountsScreen(SectionScreen):
 
     @work(thread=True, exit_on_error=False, group="accounts-store")
     def _remove(self, account_id: str, name: str, force: bool = False) -> None:
-        from tui.services.store.accounts import AccountError
+        from tui.services.store.model import AccountError
         from tui.services.store.secrets import SecretStoreError
 
         assert self.store is not None
@@ -963,7 +962,7 @@ class AccountsScreen(SectionScreen):
 
     @work(exclusive=True, group="verify", exit_on_error=False)
     async def _verify(self, accounts: list[Account]) -> None:
-        from tui.services.store.accounts import AccountError, LastCheck
+        from tui.services.store.model import AccountError, LastCheck
         from tui.services.store.secrets import SecretStoreError
         from tui.services.verify.run import verify_account
 

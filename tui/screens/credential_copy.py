@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from textual.screen import Screen
 
     from tui.services.handoff.clipboard import ClearTimer
-    from tui.services.store.accounts import Account, AccountStore
+    from tui.services.store.accounts import AccountStore
+    from tui.services.store.model import Account
 
 _TIMER_ATTRIBUTE = "_keylink_clear_timer"
 

@@ -23,7 +23,8 @@ from tui.widgets.step_list import StepList
 
 if TYPE_CHECKING:
     from tui.commands import PaletteCommand
-    from tui.services.store.accounts import Account, AccountStore
+    from tui.services.store.accounts import AccountStore
+    from tui.services.store.model import Account
 
 DEFAULT_EXCHANGE = "bybit"
 
@@ -209,7 +210,7 @@ class GuideScreen(SectionScreen):
         ids = [s.id for s in self.steps]
         index = ids.index(current_id) if current_id in ids else current_index
         self.step_list.set_steps([(s.id, s.title) for s in self.steps], index)
-        # Setting the row to the same value again posts nothing, so this does not loop.
+        # Setting the row's value posts nothing back (only a click does): see ChoiceRow.Changed.
         self.query_one("#exchange", ChoiceRow).value = exchange_id
         self._render_step()
         remember = getattr(self.app, "remember", None)
@@ -357,7 +358,8 @@ class GuideScreen(SectionScreen):
         import contextlib
         import os
 
-        from tui.services.store.accounts import AccountError, AccountStore
+        from tui.services.store.accounts import AccountStore
+        from tui.services.store.model import AccountError
         from tui.services.store.secrets import PASSPHRASE_ENV, SecretStore, SecretStoreError
 
         try:

@@ -25,7 +25,12 @@ class ChoiceRow(Widget):
     """
 
     class Changed(Message):
-        """Posted when another option is chosen."""
+        """Posted when the user chooses another option (a click), never for a ``value`` set.
+
+        An echo of a set value would reach the owner after keys already queued behind it (a
+        burst of keys over ssh arrives in one read): the owner would then go back to a value it
+        has already left, set it, get that echoed too, and so on for ever.
+        """
 
         def __init__(self, row: ChoiceRow, value: str) -> None:
             super().__init__()
@@ -58,17 +63,19 @@ class ChoiceRow(Widget):
 
     @value.setter
     def value(self, value: str) -> None:
+        # The owner sets this to show its own state: nothing is posted (see Changed).
         if value not in self.values:
             raise ValueError(f"{value!r} is not one of {self.values}")
         if value == self._value:
             return
         self._value = value
         self.refresh(layout=True)
-        self.post_message(self.Changed(self, value))
 
     def action_choose(self, value: str) -> None:
-        """Choose an option (what a click does)."""
-        self.value = value
+        """Choose an option (what a click does); the owner hears of it by Changed."""
+        if value != self._value:
+            self.value = value  # ValueError for an unknown value
+            self.post_message(self.Changed(self, value))
 
     def render(self) -> Content:
         # Markup is parsed once per chosen value, not on every repaint.

@@ -14,7 +14,7 @@ from tui.services.core.text import clean
 from tui.services.exchanges.base import PERMISSIONS, ErrorKind
 
 if TYPE_CHECKING:
-    from tui.services.store.accounts import LastCheck
+    from tui.services.store.model import LastCheck
     from tui.services.verify.report import KeyReport
 
 #: Finding severities, worst first, with the mark shown before each line. A danger (funds at

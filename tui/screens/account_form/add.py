@@ -20,7 +20,8 @@ from tui.services.store import validation
 from tui.widgets.field_row import FieldRow
 
 if TYPE_CHECKING:
-    from tui.services.store.accounts import Account, AccountStore
+    from tui.services.store.accounts import AccountStore
+    from tui.services.store.model import Account
     from tui.services.verify.report import KeyReport
 
 
@@ -98,7 +99,7 @@ class AddAccountScreen(CredentialFormScreen):
 
     def _store(self, settings: Settings | None, creds: dict[str, str] | None
                ) -> tuple[Account, KeyReport | None]:
-        from tui.services.store.accounts import Credentials
+        from tui.services.keys.credentials import Credentials
 
         assert settings is not None and creds is not None
         if self._duplicate_seen_for != creds["api_key"]:

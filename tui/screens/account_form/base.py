@@ -29,7 +29,8 @@ from tui.widgets.field_row import FieldRow
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from tui.services.store.accounts import Account, AccountStore
+    from tui.services.store.accounts import AccountStore
+    from tui.services.store.model import Account
     from tui.services.verify.report import KeyReport
 
 #: The environment choice that shows the URL field.
@@ -310,7 +311,7 @@ class AccountFormScreen(Screen["SaveResult | None"]):
             row.show(self._url_problem(values))
 
     def _name_problem(self, name: str) -> str | None:
-        from tui.services.store.accounts import validate_name
+        from tui.services.store.model import validate_name
 
         try:
             validate_name(
@@ -323,7 +324,7 @@ class AccountFormScreen(Screen["SaveResult | None"]):
         return None
 
     def _url_problem(self, values: dict[str, str]) -> str | None:
-        from tui.services.store.accounts import resolve_base_url
+        from tui.services.store.model import resolve_base_url
 
         try:
             resolve_base_url(self.exchange_id, CUSTOM, values.get("url", ""))
@@ -367,7 +368,7 @@ class AccountFormScreen(Screen["SaveResult | None"]):
 
     def _check_settings(self, values: dict[str, str], errors: list[str]) -> Settings | None:
         """Check the name and the URL (the add and edit forms); what saving them needs."""
-        from tui.services.store.accounts import resolve_base_url, validate_name
+        from tui.services.store.model import resolve_base_url, validate_name
 
         name = ""
         try:
@@ -419,7 +420,7 @@ class AccountFormScreen(Screen["SaveResult | None"]):
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="account-form")
     def _save(self, settings: Settings | None, creds: dict[str, str] | None) -> None:
-        from tui.services.store.accounts import AccountError, DuplicateName
+        from tui.services.store.model import AccountError, DuplicateName
         from tui.services.store.secrets import SecretStoreError
 
         try:

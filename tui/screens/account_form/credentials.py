@@ -25,7 +25,8 @@ from tui.widgets.secret_input import CredentialInput, SecretInput
 
 if TYPE_CHECKING:
     from tui.services.exchanges.base import ExchangeInfo
-    from tui.services.store.accounts import Account, AccountStore
+    from tui.services.store.accounts import AccountStore
+    from tui.services.store.model import Account
 
 #: The key-kind choice: the exchange's HMAC key, or a pair generated here (issue 11).
 KIND_HMAC = "hmac"

@@ -11,7 +11,8 @@ from tui.screens.account_form.base import AccountFormScreen, FormMode, Settings
 from tui.services.exchanges import exchange
 
 if TYPE_CHECKING:
-    from tui.services.store.accounts import Account, AccountStore
+    from tui.services.store.accounts import AccountStore
+    from tui.services.store.model import Account
     from tui.services.verify.report import KeyReport
 
 

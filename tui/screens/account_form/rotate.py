@@ -19,7 +19,8 @@ from tui.services.exchanges import exchange
 from tui.services.keys import keypairs
 
 if TYPE_CHECKING:
-    from tui.services.store.accounts import Account, AccountStore
+    from tui.services.store.accounts import AccountStore
+    from tui.services.store.model import Account
     from tui.services.verify.report import KeyReport
 
 
@@ -87,8 +88,8 @@ class RotateKeyScreen(CredentialFormScreen):
 
     def _store(self, settings: Settings | None, creds: dict[str, str] | None
                ) -> tuple[Account, KeyReport | None]:
+        from tui.services.keys.credentials import Credentials
         from tui.services.session.rotation import NewKeyUnproven, rotate_checked
-        from tui.services.store.accounts import Credentials
 
         assert self.account is not None and creds is not None
         new = Credentials(creds["api_key"], creds["secret"], creds["passphrase"])

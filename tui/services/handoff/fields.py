@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tui.services.store.accounts import Account, Credentials
+    from tui.services.keys.credentials import Credentials
+    from tui.services.store.model import Account
 
 #: The fields a user can hand over, in the order a terminal's account form asks for them.
 FIELDS = ("name", "key", "secret", "passphrase")

@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING
 from tui.services.core.text import clean
 
 if TYPE_CHECKING:
-    from tui.services.store.accounts import Account, AccountStore, Credentials
+    from tui.services.keys.credentials import Credentials
+    from tui.services.store.accounts import AccountStore
+    from tui.services.store.model import Account
 
 FREQTRADE = "freqtrade config"
 DOTENV = ".env file"
@@ -96,7 +98,8 @@ def _credentials(exchange: str, values: Mapping[str, str], places: Mapping[str, 
                  where: str) -> Found:
     """A Found, or ImportProblem naming the field that is missing or malformed."""
     from tui.services.exchanges import exchange as exchange_info
-    from tui.services.store.accounts import Credentials, clean_paste
+    from tui.services.keys.credentials import Credentials
+    from tui.services.store.model import clean_paste
     from tui.services.store.validation import check_credentials
 
     info = exchange_info(exchange)
@@ -423,7 +426,7 @@ def import_accounts(store: AccountStore, source: Source, *, name: str | None = N
     when ``update`` says so (True, or a question answered yes before anything is written); else
     it is refused and its values must stay in the file (the caller scrubs only what is stored)."""
     from tui.services.exchanges import exchange as exchange_info
-    from tui.services.store.accounts import AccountError, validate_name
+    from tui.services.store.model import AccountError, validate_name
 
     if name is not None and len(source.found) > 1:
         raise ImportProblem(f"the file holds {len(source.found)} accounts: --name works for one")
@@ -483,7 +486,7 @@ def import_accounts(store: AccountStore, source: Source, *, name: str | None = N
 
 
 def _placeholder(name: str) -> Account:
-    from tui.services.store.accounts import Account
+    from tui.services.store.model import Account
 
     return Account(id="", name=name, exchange="", environment="", base_url="", whitelist="",
                    created_at="", updated_at="", secret_ref="")

@@ -22,11 +22,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tui.services.core.status import CheckStatus
-from tui.services.store.accounts import AccountError
+from tui.services.store.model import AccountError
 
 if TYPE_CHECKING:
     from tui.services.keys.credentials import Credentials
-    from tui.services.store.accounts import Account, AccountStore
+    from tui.services.store.accounts import AccountStore
+    from tui.services.store.model import Account
     from tui.services.verify.report import KeyReport
 
 #: Check outcomes after which the account may switch to the new key ("locked" only when the user
@@ -93,7 +94,7 @@ def switch_if_verified(store: AccountStore, account: Account, creds: Credentials
                        report: KeyReport, *, accept_locked: bool = False) -> Rotated:
     """Switch ``account`` to ``creds`` when ``report`` (of ``check_new_key``) allows it;
     NewKeyFailed or NewKeyUnproven otherwise, with nothing changed."""
-    from tui.services.store.accounts import LastCheck
+    from tui.services.store.model import LastCheck
 
     if report.status not in SWITCHING:
         raise NewKeyFailed(account, report)

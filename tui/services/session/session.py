@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui.services.session.unlock import EnvPassphrase, SessionError, UnlockPolicy
-from tui.services.store.accounts import AccountError, AccountStore, LastCheck, removal_note
+from tui.services.store.accounts import AccountStore
+from tui.services.store.model import AccountError, LastCheck, removal_note
 from tui.services.store.secrets import (
     RemovalUnfinished,
     SecretStore,
@@ -35,7 +36,7 @@ from tui.services.store.secrets import (
 
 if TYPE_CHECKING:
     from tui.services.keys.credentials import Credentials
-    from tui.services.store.accounts import Account
+    from tui.services.store.model import Account
     from tui.services.verify.run import KeyReport
 
 #: Seconds a changed accounts.json that does not parse must stay unchanged before it is reported

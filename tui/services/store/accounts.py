@@ -1,9 +1,18 @@
-"""Accounts: metadata in ``accounts.json`` (config dir), secrets only in the SecretStore.
+"""The accounts file and the operations on it: metadata in ``accounts.json`` (config dir),
+secrets only in the SecretStore.
 
 The metadata file is small JSON, mode 0600 in a 0700 dir, replaced atomically, and every mutation
 re-reads it under a cross-process file lock, so two running keylinks lose nothing. The order of the
 secret and metadata writes is chosen so that a failure half-way leaves the previous state whole
 (see ``add``, ``rotate`` and ``remove``).
+
+What an account is and the checks of its input are in ``store.model``; what ``keylink doctor``
+checks and repairs is in ``store.doctor``.
+
+About 600 lines, on purpose: ``AccountStore`` is one class whose file handling (lock, read, move
+aside, write) and operations (add, rotate and remove each order two stores' writes around one
+commit) share its state and its reasoning; split in two, each half could only be read with the
+other open beside it.
 """
 
 from __future__ import annotations
@@ -11,33 +20,46 @@ from __future__ import annotations
 import builtins
 import contextlib
 import errno
-import ipaddress
 import json
 import os
-import re
 import uuid
-from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from tui.services.core import paths
-from tui.services.core.hosts import is_loopback_host
 from tui.services.core.private_files import (
     RefusedFile,
     atomic_write,
     ensure_private_dir,
     interrupts_deferred,
-    leftover_temp_files,
     read_regular,
-    remove_files,
 )
-from tui.services.core.status import CheckStatus, Severity
 from tui.services.exchanges import exchange as exchange_info
 from tui.services.exchanges import exchanges
 from tui.services.keys.credentials import Credentials
+from tui.services.store.model import (
+    CHECK_STATUSES,
+    CUSTOM_ENV,
+    WORST_LEVELS,
+    Account,
+    AccountError,
+    AccountNotFound,
+    AccountsUnreadable,
+    Damaged,
+    DuplicateName,
+    LastCheck,
+    account_from_json,
+    account_json,
+    check_whitelist,
+    clean_credentials,
+    now_stamp,
+    removal_note,
+    resolve_base_url,
+    validate_name,
+)
 
 if TYPE_CHECKING:
     from tui.services.store.secrets import SecretStore
@@ -46,359 +68,11 @@ ACCOUNTS_FILE = "accounts.json"
 #: Where a damaged accounts file goes: ``accounts.json.damaged-<UTC stamp>[-n]`` beside it. doctor
 #: reads every such file and never calls a secret orphaned while one of them names it.
 ASIDE_MARK = ".damaged-"
-#: A restored file is kept under this name (``accounts.json.restored-<stamp>``), out of the way.
-RESTORED_MARK = ".restored-"
 #: Far above any real accounts file (about 1 KB an account); a bigger file is not keylink's.
 ACCOUNTS_LIMIT = 4 * 2**20
 SERVICE_NAME = "keylink"  # the keyring service name (secrets.SERVICE), said in messages
 FORMAT_VERSION = 1
-NAME_MAX = 40
-CUSTOM_ENV = "custom"
 _LOCK_TIMEOUT = 15.0
-WORST_LEVELS = tuple(Severity)
-CHECK_STATUSES = tuple(CheckStatus)
-
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-# -- values ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LastCheck:
-    """The summary of the last verification of an account's key (never anything secret)."""
-
-    ok: bool
-    checked_at: str
-    summary: str
-    worst: str
-    #: "works", "locked" or "failed"; files written before it existed give "" and are read from
-    #: ``ok`` (see ``outcome``).
-    status: str = ""
-
-    @classmethod
-    def of(cls, report: Any) -> LastCheck:  # report: verify.KeyReport
-        """The record of a check that just ended (stamped now)."""
-        return cls(ok=report.ok, checked_at=_now(), summary=report.summary(),
-                   worst=report.worst, status=report.status or "")
-
-    @property
-    def outcome(self) -> CheckStatus:
-        """The check's status, for records that predate the field."""
-        if self.status in CHECK_STATUSES:
-            return CheckStatus(self.status)
-        return CheckStatus.WORKS if self.ok else CheckStatus.FAILED
-
-
-@dataclass(frozen=True)
-class Account:
-    """One linked key's metadata. The secret lives in the SecretStore under ``secret_ref``."""
-
-    id: str
-    name: str
-    exchange: str
-    environment: str
-    base_url: str
-    whitelist: str
-    created_at: str
-    updated_at: str
-    secret_ref: str
-    last_check: LastCheck | None = None
-    #: Which store holds the secret (see ``secrets.store_id``); None in files from before keylink
-    #: recorded it: such accounts are looked up in the store in use, as keylink always did.
-    secret_store: str | None = None
-    #: When a removal of this account began (UTC, ISO), if one began and was cut short before
-    #: its commit (a kill -9, a power cut): the secret may already be gone. Such an account is
-    #: never used; removing it again finishes the removal (see ``remove``).
-    removing: str | None = None
-
-
-@dataclass(frozen=True)
-class Health:
-    """What ``keylink doctor`` finds: loose ends of interrupted or half-failed operations."""
-
-    #: Names of accounts whose store answered that it holds no secret for them.
-    accounts_without_secret: builtins.list[str]
-    #: Refs of secrets in the store in use that no account points at; None: not checked.
-    orphaned_secrets: builtins.list[str] | None
-    #: Temp files of interrupted writes beside accounts.json and the vault.
-    temp_files: builtins.list[Path]
-    #: Why some secrets could not be checked (one line each), if any.
-    unchecked: builtins.list[str]
-    #: Names of accounts whose removal began and was cut short (see ``Account.removing``).
-    unfinished_removals: builtins.list[str] = field(default_factory=builtins.list)
-    #: Accounts files moved aside as damaged, each read for the secrets it names.
-    moved_aside: builtins.list[AsideFile] = field(default_factory=builtins.list)
-
-
-@dataclass(frozen=True)
-class AsideFile:
-    """A moved-aside accounts file, as far as it can be read."""
-
-    path: Path
-    #: Names of the accounts it lists; None when it cannot be read as an accounts file.
-    names: builtins.list[str] | None
-    #: The secret refs its accounts point at; None when it cannot be read.
-    refs: frozenset[str] | None
-    #: Why it cannot be read (one line), or why it cannot be restored as it is.
-    problem: str | None = None
-    #: The file's bytes: a secret ref found anywhere in them counts as named, too.
-    raw: bytes = field(default=b"", repr=False)
-
-    @property
-    def readable(self) -> bool:
-        return self.refs is not None
-
-
-@dataclass(frozen=True)
-class Restored:
-    """What ``AccountStore.restore`` did."""
-
-    #: Names of the accounts put back into accounts.json.
-    restored: builtins.list[str]
-    #: Names of accounts that were in accounts.json already (same id).
-    already: builtins.list[str]
-    #: Where the moved-aside file now is (kept, renamed out of doctor's way).
-    kept_as: Path
-
-
-@dataclass(frozen=True)
-class Repaired:
-    """What ``AccountStore.repair`` did."""
-
-    orphaned_secrets: int
-    temp_files: int
-    #: Names of accounts whose cut-short removal was finished.
-    removals_finished: builtins.list[str]
-    #: Cut-short removals that could not be finished now, with why (one line each).
-    removals_left: builtins.list[str] = field(default_factory=builtins.list)
-    #: Why no secret was deleted although some looked orphaned (a moved-aside file that cannot
-    #: be read may name them); None when the check could be made.
-    secrets_kept: str | None = None
-
-
-class AccountError(Exception):
-    """An account operation failed; the message is one user-facing line without secrets."""
-
-
-class DuplicateName(AccountError, ValueError):
-    """Another account already has this name (names are compared case-insensitively)."""
-
-
-class AccountNotFound(AccountError):
-    """No account with this name or id."""
-
-
-class AccountsUnreadable(AccountError):
-    """accounts.json does not parse, and this read was asked not to move it aside."""
-
-
-# -- input checks ----------------------------------------------------------------------------------
-
-
-def clean_paste(field_label: str, value: str) -> str:
-    """Clean a pasted credential: trim whitespace and line breaks at the ends, refuse them inside.
-
-    A space, line break, control character or non-ASCII character inside a key is always a bad paste
-    (keys, secrets and passphrases are printable ASCII), so it is refused with a message naming the
-    field rather than silently "fixed".
-    """
-    cleaned = value.strip()
-    if not cleaned:
-        raise ValueError(f"{field_label} is empty")
-    from tui.services.keys import keypairs
-
-    if keypairs.looks_like_pem(cleaned):
-        # A self-generated key's private PEM is the one multi-line value a credential may be.
-        return keypairs.tidy_pem(cleaned)
-    for position, char in enumerate(cleaned, start=1):
-        if char.isspace():
-            kind = "a line break" if char in "\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029" else "a space"
-            raise ValueError(
-                f"{field_label} has {kind} inside (character {position}): copy it again"
-            )
-        if ord(char) < 32 or ord(char) == 127:
-            raise ValueError(
-                f"{field_label} has a control character inside (character {position}): "
-                "copy it again"
-            )
-        if not char.isascii():
-            raise ValueError(
-                f"{field_label} has a non-ASCII character inside (character {position}), "
-                "e.g. a typographic quote or an invisible character: copy it again"
-            )
-    return cleaned
-
-
-def validate_name(name: str, existing: Iterable[Account] = (), ignore_id: str | None = None) -> str:
-    """The cleaned display name; ValueError (DuplicateName for a clash) with a message otherwise."""
-    cleaned = name.strip()
-    if not cleaned:
-        raise ValueError("the account name is empty")
-    if len(cleaned) > NAME_MAX:
-        raise ValueError(f"the account name is {len(cleaned)} characters; keep it to {NAME_MAX}")
-    if any(not char.isprintable() for char in cleaned):
-        raise ValueError("the account name has a line break or control character inside")
-    folded = cleaned.casefold()
-    for account in existing:
-        if account.id != ignore_id and account.name.casefold() == folded:
-            raise DuplicateName(f"an account named {account.name!r} already exists")
-    return cleaned
-
-
-_HOST_RE = re.compile(
-    r"(?=.{1,253}\Z)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
-    r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-)
-
-
-def _custom_url(url: str) -> str:
-    text = url.strip()
-    if not text:
-        raise ValueError("the custom base URL is empty")
-    if any(char.isspace() or not char.isprintable() or not char.isascii() for char in text):
-        raise ValueError("the custom base URL has spaces or unusual characters inside")
-    parts = urlsplit(text)
-    scheme = parts.scheme.lower()
-    if scheme not in ("https", "http"):
-        raise ValueError("the custom base URL must start with https://")
-    if parts.username is not None or parts.password is not None:
-        raise ValueError("the custom base URL must not contain a user name or password")
-    if parts.query or parts.fragment:
-        raise ValueError("the custom base URL must not have a ?query or #fragment")
-    host = parts.hostname or ""
-    try:
-        port = parts.port
-    except ValueError:
-        raise ValueError("the custom base URL has an invalid port") from None
-    is_ip = True
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        is_ip = False
-    if not host or not (is_ip or _HOST_RE.fullmatch(host)):
-        raise ValueError("the custom base URL has no valid host name")
-    if scheme == "http" and not is_loopback_host(host):
-        raise ValueError(
-            "the custom base URL must use https:// (plain http is only allowed to this machine: "
-            "127.0.0.1, ::1 or localhost)"
-        )
-    netloc = f"[{host}]" if ":" in host else host.lower()
-    if port is not None:
-        netloc += f":{port}"
-    return f"{scheme}://{netloc}{parts.path.rstrip('/')}"
-
-
-def resolve_base_url(exchange_id: str, environment: str, custom_url: str | None = None) -> str:
-    """The API base URL for an exchange environment, or the checked custom URL for "custom"."""
-    try:
-        info = exchange_info(exchange_id)
-    except KeyError as exc:
-        raise ValueError(exc.args[0]) from None
-    if environment == CUSTOM_ENV:
-        if custom_url is None:
-            raise ValueError("a custom environment needs a base URL")
-        return _custom_url(custom_url)
-    if custom_url is not None:
-        raise ValueError("a base URL can only be given with the custom environment")
-    try:
-        return info.environment(environment).base_url
-    except KeyError:
-        known = ", ".join([env.id for env in info.environments] + [CUSTOM_ENV])
-        raise ValueError(
-            f"{info.label} has no environment {environment!r} (known: {known})"
-        ) from None
-
-
-def _check_whitelist(whitelist: str) -> str:
-    cleaned = whitelist.strip()
-    if not cleaned or len(cleaned) > 200 or any(not char.isprintable() for char in cleaned):
-        raise ValueError("the whitelist profile id is empty or has unusual characters")
-    return cleaned
-
-
-def _clean_credentials(exchange_id: str, creds: Credentials) -> Credentials:
-    info = exchange_info(exchange_id)
-    api_key = clean_paste("API key", creds.api_key)
-    secret = clean_paste("API secret", creds.secret)
-    if info.has_passphrase:
-        passphrase = clean_paste("API passphrase", creds.passphrase)
-    elif creds.passphrase.strip():
-        raise ValueError(f"{info.label} keys have no passphrase; leave it empty")
-    else:
-        passphrase = ""
-    return Credentials(api_key, secret, passphrase)
-
-
-# -- the file --------------------------------------------------------------------------------------
-
-
-class _Damaged(Exception):
-    pass
-
-
-def _account_from_json(item: Any) -> Account:
-    if not isinstance(item, dict):
-        raise _Damaged("an account entry is not an object")
-    fields = (
-        "id",
-        "name",
-        "exchange",
-        "environment",
-        "base_url",
-        "whitelist",
-        "created_at",
-        "updated_at",
-        "secret_ref",
-    )
-    values: dict[str, Any] = {}
-    for key in fields:
-        value = item.get(key)
-        if not isinstance(value, str) or not value:
-            raise _Damaged(f"an account entry has no valid {key!r}")
-        values[key] = value
-    check = item.get("last_check")
-    if check is not None:
-        if not isinstance(check, dict):
-            raise _Damaged("an account's last check is not an object")
-        try:
-            last = LastCheck(
-                ok=check["ok"],
-                checked_at=check["checked_at"],
-                summary=check["summary"],
-                worst=check["worst"],
-                status=check.get("status", ""),
-            )
-        except KeyError as exc:
-            raise _Damaged(f"an account's last check has no {exc.args[0]!r}") from None
-        if not (
-            isinstance(last.ok, bool)
-            and isinstance(last.checked_at, str)
-            and isinstance(last.summary, str)
-            and isinstance(last.worst, str)
-            and isinstance(last.status, str)
-        ):
-            raise _Damaged("an account's last check has values of the wrong type")
-        values["last_check"] = last
-    store = item.get("secret_store")
-    if store is not None and (not isinstance(store, str) or not store):
-        raise _Damaged("an account's secret store is not text")
-    values["secret_store"] = store
-    removing = item.get("removing")
-    if removing is not None and (not isinstance(removing, str) or not removing):
-        raise _Damaged("an account's removal mark is not text")
-    values["removing"] = removing
-    return Account(**values)
-
-
-def _account_json(account: Account) -> dict[str, Any]:
-    item = asdict(account)
-    if item["removing"] is None:
-        del item["removing"]  # files without a cut-short removal stay as older keylinks wrote them
-    return item
 
 
 def wait_until_settled(path: Path, quiet: float, limit: float) -> None:
@@ -424,18 +98,6 @@ def wait_until_settled(path: Path, quiet: float, limit: float) -> None:
         current = look()
         if current != seen:
             seen, since = current, time.monotonic()
-
-
-def removal_note(account: Account) -> str:
-    """One line on an account whose removal was cut short, and how to finish it."""
-    import shlex
-
-    from tui.services.core.text import clean
-
-    name = clean(account.name)
-    return (f"the removal of {name!r} was cut short (begun {account.removing}); its secret may "
-            f"already be gone: run `keylink accounts remove {shlex.quote(name)}` again to "
-            "finish it")
 
 
 class AccountStore:
@@ -505,9 +167,9 @@ class AccountStore:
             try:
                 doc = json.loads(raw.decode("utf-8"))
             except (UnicodeDecodeError, ValueError, RecursionError):  # nested past the parser
-                raise _Damaged("it is not valid JSON") from None
+                raise Damaged("it is not valid JSON") from None
             if not isinstance(doc, dict) or not isinstance(doc.get("version"), int):
-                raise _Damaged("it has no format version")
+                raise Damaged("it has no format version")
             if doc["version"] > FORMAT_VERSION:
                 self._newer_format = True
                 self.load_problem = (
@@ -517,8 +179,8 @@ class AccountStore:
                 return []
             items = doc.get("accounts")
             if not isinstance(items, builtins.list):
-                raise _Damaged("it has no account list")
-            accounts = [_account_from_json(item) for item in items]
+                raise Damaged("it has no account list")
+            accounts = [account_from_json(item) for item in items]
             seen = doc.get("vault_generation")
             if seen is not None:
                 if not (
@@ -526,13 +188,13 @@ class AccountStore:
                     and isinstance(seen.get("vault"), str)
                     and type(seen.get("count")) is int
                 ):
-                    raise _Damaged("its vault generation is not a vault id and a count")
+                    raise Damaged("its vault generation is not a vault id and a count")
                 if self.secrets.vault is not None:
                     # An older copy of this vault put back over it is refused, not used.
                     self.secrets.vault.expect_generation(seen["vault"], seen["count"])
             self._vault_generation = seen
             if len({a.id for a in accounts}) != len(accounts):
-                raise _Damaged("two accounts share an id")
+                raise Damaged("two accounts share an id")
             legacy = sum(1 for a in accounts if a.secret_store is None)
             self.legacy_note = (
                 f"{legacy} account{'s' if legacy != 1 else ''} saved by an older keylink "
@@ -541,7 +203,7 @@ class AccountStore:
                 if legacy
                 else None
             )
-        except _Damaged as exc:
+        except Damaged as exc:
             if not move_aside:
                 raise AccountsUnreadable(f"{self.path} cannot be read ({exc})") from None
             aside = self._move_aside()
@@ -588,7 +250,7 @@ class AccountStore:
             seen = {"vault": vault.vault_id, "count": count}
         if seen is not None:
             doc["vault_generation"] = seen
-        doc["accounts"] = [_account_json(a) for a in accounts]
+        doc["accounts"] = [account_json(a) for a in accounts]
         data = (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
         try:
             atomic_write(self.path, data)
@@ -710,8 +372,8 @@ class AccountStore:
             raise AccountError(f"unknown exchange {exchange!r} (known: {', '.join(exchanges())})")
         try:
             url = resolve_base_url(exchange, environment, base_url)
-            profile = _check_whitelist(whitelist or exchange_info(exchange).default_whitelist)
-            clean = _clean_credentials(exchange, creds)
+            profile = check_whitelist(whitelist or exchange_info(exchange).default_whitelist)
+            clean = clean_credentials(exchange, creds)
         except ValueError as exc:
             raise AccountError(str(exc)) from None
         with self._lock():
@@ -723,7 +385,7 @@ class AccountStore:
             except ValueError as exc:
                 raise AccountError(str(exc)) from None
             account_id = uuid.uuid4().hex
-            now = _now()
+            now = now_stamp()
             account = Account(
                 id=account_id,
                 name=cleaned_name,
@@ -772,7 +434,7 @@ class AccountStore:
                     changes["environment"] = env
                     changes["base_url"] = resolve_base_url(current.exchange, env, base_url)
                 if whitelist is not None:
-                    changes["whitelist"] = _check_whitelist(whitelist)
+                    changes["whitelist"] = check_whitelist(whitelist)
             except DuplicateName:
                 raise
             except ValueError as exc:
@@ -781,7 +443,7 @@ class AccountStore:
                 return current
             if changes.get("base_url", current.base_url) != current.base_url:
                 changes["last_check"] = None  # that check was against another server
-            updated = replace(current, **changes, updated_at=_now())
+            updated = replace(current, **changes, updated_at=now_stamp())
             self._write([updated if a.id == account_id else a for a in accounts])
         return updated
 
@@ -794,7 +456,7 @@ class AccountStore:
             current = self._find(accounts, account_id)
             self._refuse_removing(current)
             try:
-                clean = _clean_credentials(current.exchange, creds)
+                clean = clean_credentials(current.exchange, creds)
             except ValueError as exc:
                 raise AccountError(str(exc)) from None
             except KeyError as exc:  # an exchange from a newer keylink or a hand-edited file
@@ -804,7 +466,7 @@ class AccountStore:
             updated = replace(
                 current,
                 secret_ref=new_ref,
-                updated_at=_now(),
+                updated_at=now_stamp(),
                 last_check=None,
                 secret_store=self.secrets.store_id,
             )
@@ -849,7 +511,7 @@ class AccountStore:
                 try:
                     self.check_store(current)
                     if not marked:
-                        self._write([replace(current, removing=_now()) if a.id == account_id
+                        self._write([replace(current, removing=now_stamp()) if a.id == account_id
                                      else a for a in accounts])
                         marked = True
                     self.secrets.delete(current.secret_ref)
@@ -899,232 +561,6 @@ class AccountStore:
         if account.removing is not None:
             raise AccountError(removal_note(account))
 
-    # -- self-repair -------------------------------------------------------------------------------
-
-    def _temp_files(self) -> builtins.list[Path]:
-        files = leftover_temp_files(self.path)
-        if self.secrets.vault is not None:
-            files += self.secrets.vault.temp_files()
-        return files
-
-    def audit(self) -> Health:
-        """Accounts without a secret, orphaned secrets and leftover temp files (changes nothing).
-
-        Runs under the accounts lock: an add in progress holds it from saving its secret to its
-        commit, so its secret is never mistaken for an orphan.
-        """
-        from tui.services.store.secrets import SecretNotFound, SecretStoreError, store_label
-
-        with self._lock():
-            accounts = self._read()
-            missing: builtins.list[str] = []
-            unchecked: builtins.list[str] = []
-            here = [a for a in accounts if self.store_of(a) == self.secrets.store_id]
-            elsewhere = len(accounts) - len(here)
-            if elsewhere:
-                stores = sorted({store_label(self.store_of(a)) for a in accounts} -
-                                {store_label(self.secrets.store_id)})
-                unchecked.append(
-                    f"{elsewhere} account{'s' if elsewhere != 1 else ''} keep their secret in "
-                    f"{' and '.join(stores)}, which keylink is not using now"
-                )
-            orphans: builtins.list[str] | None = None
-            try:
-                for account in here:
-                    if account.removing is not None:
-                        continue  # its secret may be gone: that is what was asked for
-                    try:
-                        self.secrets.get(account.secret_ref)
-                    except SecretNotFound:
-                        missing.append(account.name)
-                refs = self.secrets.refs()
-                if refs is None:
-                    unchecked.append(f"{self.secrets.backend_name} cannot list its entries, so "
-                                     "orphaned secrets cannot be found there")
-                else:
-                    known = {a.secret_ref for a in accounts}
-                    orphans = [ref for ref in refs if ref not in known]
-            except SecretStoreError as exc:
-                unchecked.append(str(exc))
-            removals = [a.name for a in accounts if a.removing is not None]
-            aside = self.moved_aside()
-            if orphans is not None:
-                orphans, why = self._not_named_aside(orphans, aside)
-                if why is not None:
-                    unchecked.append(why)
-            return Health(missing, orphans, self._temp_files(), unchecked, removals, aside)
-
-    def repair(self) -> Repaired:
-        """Finish cut-short removals, delete orphaned secrets and leftover temp files.
-
-        Accounts without a secret are left: only the user can say whether to remove them or add
-        the key again. A cut-short removal is finished because its user asked for it; one whose
-        store cannot be used now is left (and stays listed as unfinished).
-        """
-        from tui.services.store.secrets import SecretNotFound, SecretStoreError
-
-        finished: builtins.list[str] = []
-        left: builtins.list[str] = []
-        for account in self.list():
-            if account.removing is not None:
-                try:
-                    self.remove(account.id)
-                    finished.append(account.name)
-                except AccountNotFound:
-                    pass  # finished by another keylink meanwhile
-                except SecretStoreError as exc:
-                    left.append(f"{account.name}: {exc}")
-        deleted = 0
-        with self._lock():
-            accounts = self._read()
-            refs = self.secrets.refs() or []
-            known = {a.secret_ref for a in accounts}
-            # Looked at again under the lock, just before deleting: a file moved aside since
-            # the audit names secrets too.
-            orphans, kept = self._not_named_aside([r for r in refs if r not in known],
-                                                  self.moved_aside())
-            for ref in orphans or []:
-                with contextlib.suppress(SecretNotFound):
-                    self.secrets.delete(ref)
-                    deleted += 1
-            files = remove_files(leftover_temp_files(self.path))
-        if self.secrets.vault is not None:
-            files += self.secrets.vault.remove_temp_files()
-        return Repaired(deleted, files, finished, left, kept)
-
-    @staticmethod
-    def _not_named_aside(candidates: builtins.list[str], aside: builtins.list[AsideFile]
-                         ) -> tuple[builtins.list[str] | None, str | None]:
-        """(the candidates no moved-aside file names, why none can be trusted as orphans).
-
-        A moved-aside file that cannot be read may name any secret, so then no secret is
-        proven orphaned: (None, why)."""
-        unreadable = [f for f in aside if not f.readable]
-        if unreadable:
-            names = ", ".join(str(f.path) for f in unreadable)
-            return None, (f"{names} cannot be read as an accounts file, so no secret can be "
-                          "proven orphaned: none is deleted while it is there (fix it and "
-                          "restore it with `keylink doctor --restore FILE`, or move it away)")
-        named: set[str] = set().union(*(f.refs or () for f in aside))
-        return [ref for ref in candidates if ref not in named
-                and not any(ref.encode() in f.raw for f in aside)], None
-
-    def moved_aside(self) -> builtins.list[AsideFile]:
-        """Every accounts file moved aside as damaged, read as far as it can be (never changed).
-
-        Leniently: any entry with a text ``secret_ref`` counts as naming that secret, even if
-        the rest of the entry is damaged, so it is kept."""
-        try:
-            paths_found = sorted(p for p in self.dir.glob(f"{self.path.name}{ASIDE_MARK}*")
-                                 if not p.name.endswith(".tmp"))
-        except OSError:
-            return []
-        found: builtins.list[AsideFile] = []
-        for path in paths_found:
-            found.append(self._read_aside(path))
-        return found
-
-    @staticmethod
-    def _read_aside(path: Path) -> AsideFile:
-        try:
-            raw = read_regular(path, ACCOUNTS_LIMIT)
-        except RefusedFile as exc:
-            return AsideFile(path, None, None, str(exc))
-        except OSError as exc:
-            return AsideFile(path, None, None, f"cannot read it: {exc.strerror or exc}")
-        try:
-            doc = json.loads(raw.decode("utf-8"))
-        except json.JSONDecodeError as exc:
-            return AsideFile(path, None, None, f"not valid JSON (line {exc.lineno}, column "
-                             f"{exc.colno}: {exc.msg})", raw)
-        except (UnicodeDecodeError, ValueError, RecursionError):
-            return AsideFile(path, None, None, "not valid JSON", raw)
-        items = doc.get("accounts") if isinstance(doc, dict) else None
-        if not isinstance(items, builtins.list):
-            return AsideFile(path, None, None, "it has no account list", raw)
-        names: builtins.list[str] = []
-        refs: set[str] = set()
-        for item in items:
-            ref = item.get("secret_ref") if isinstance(item, dict) else None
-            if not isinstance(ref, str) or not ref:
-                # An account whose secret cannot be told: any secret may be its.
-                return AsideFile(path, None, None, "an account entry has no readable secret "
-                                 "reference", raw)
-            refs.add(ref)
-            name = item.get("name")
-            names.append(name if isinstance(name, str) and name else "(no name)")
-        return AsideFile(path, names, frozenset(refs), None, raw)
-
-    def restore(self, path: Path) -> Restored:
-        """Put the accounts of a moved-aside file back into accounts.json (one commit).
-
-        Every entry must read as an account (a damaged one is named; fix the file first). An
-        account already in accounts.json (same id) is left as it is; another account with the
-        same name refuses the whole restore. After the write, accounts.json is read back and
-        must hold every restored account unchanged; only then is the moved-aside file renamed
-        to ``accounts.json.restored-<stamp>`` (kept, out of doctor's way)."""
-        from tui.services.core.text import clean
-
-        path = Path(path)
-        if (path.parent.resolve() != self.dir.resolve()
-                or not path.name.startswith(f"{self.path.name}{ASIDE_MARK}")):
-            raise AccountError(f"{clean(path)} is not a moved-aside accounts file of "
-                               f"{clean(self.path)} (`keylink doctor` lists them)")
-        try:
-            raw = read_regular(path, ACCOUNTS_LIMIT)
-        except FileNotFoundError:
-            raise AccountError(f"{clean(path)} does not exist") from None
-        except RefusedFile as exc:
-            raise AccountError(str(exc)) from None
-        except OSError as exc:
-            raise AccountError(f"cannot read {clean(path)}: {exc.strerror or exc}") from None
-        try:
-            try:
-                doc = json.loads(raw.decode("utf-8"))
-            except json.JSONDecodeError as exc:
-                raise _Damaged(f"it is not valid JSON at line {exc.lineno}, column {exc.colno} "
-                               f"({exc.msg})") from None
-            except (UnicodeDecodeError, ValueError, RecursionError):
-                raise _Damaged("it is not valid JSON") from None
-            if not isinstance(doc, dict) or not isinstance(doc.get("version"), int):
-                raise _Damaged("it has no format version")
-            if doc["version"] > FORMAT_VERSION:
-                raise _Damaged("it was written by a newer keylink")
-            items = doc.get("accounts")
-            if not isinstance(items, builtins.list):
-                raise _Damaged("it has no account list")
-            wanted = [_account_from_json(item) for item in items]
-            if len({a.id for a in wanted}) != len(wanted):
-                raise _Damaged("two accounts share an id")
-        except _Damaged as exc:
-            raise AccountError(f"{clean(path)} cannot be restored as it is: {exc}; fix it in an "
-                               "editor and restore it again (nothing was changed)") from None
-        with self._lock():
-            current = self._read()
-            ids = {a.id for a in current}
-            already = [a for a in wanted if a.id in ids]
-            new = [a for a in wanted if a.id not in ids]
-            for account in new:
-                try:
-                    validate_name(account.name, [*current, *[a for a in new if a is not account]])
-                except ValueError as exc:
-                    raise AccountError(f"cannot restore {clean(path)}: {exc}; rename one of "
-                                       "them first (nothing was changed)") from None
-            if new:
-                with interrupts_deferred():
-                    self._write([*current, *new])
-            back = {a.id: a for a in self._read(move_aside=False)}
-            if any(back.get(a.id) != a for a in new):
-                raise AccountError(f"{clean(self.path)} did not read back with the restored "
-                                   f"accounts; {clean(path)} was kept as it is")
-            kept = self._free_name(RESTORED_MARK)
-            try:
-                os.replace(path, kept)
-            except OSError as exc:
-                raise AccountError(
-                    f"the accounts were restored, but {clean(path)} could not be renamed "
-                    f"({exc.strerror or exc}); it names only restored accounts now") from None
-        return Restored([a.name for a in new], [a.name for a in already], kept)
 
     def credentials(self, account: Account) -> Credentials:
         """The account's key, secret and passphrase from its store (SecretStoreError;

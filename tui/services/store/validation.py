@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from tui.services.exchanges.base import ExchangeInfo, KeyShape
-from tui.services.store.accounts import clean_paste
+from tui.services.store.model import clean_paste
 
 if TYPE_CHECKING:
     from collections.abc import Callable

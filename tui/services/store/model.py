@@ -1,0 +1,325 @@
+"""What an account is: its record, the errors of account operations, the checks of what a user
+types or pastes for one, and how one account is written to and read from ``accounts.json``.
+
+Plain values and pure functions: nothing here opens a file, a lock or a secret store, so a form can
+check its input (and a test can build an account) without touching the disk. The file and its
+operations are ``store.accounts``; the repairs ``keylink doctor`` makes are ``store.doctor``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from tui.services.core.hosts import is_loopback_host
+from tui.services.core.status import CheckStatus, Severity
+from tui.services.exchanges import exchange as exchange_info
+from tui.services.keys.credentials import Credentials
+
+NAME_MAX = 40
+CUSTOM_ENV = "custom"
+WORST_LEVELS = tuple(Severity)
+CHECK_STATUSES = tuple(CheckStatus)
+
+
+def now_stamp() -> str:
+    """Now in UTC, to the second, as every time in accounts.json is written."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# -- values ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LastCheck:
+    """The summary of the last verification of an account's key (never anything secret)."""
+
+    ok: bool
+    checked_at: str
+    summary: str
+    worst: str
+    #: "works", "locked" or "failed"; files written before it existed give "" and are read from
+    #: ``ok`` (see ``outcome``).
+    status: str = ""
+
+    @classmethod
+    def of(cls, report: Any) -> LastCheck:  # report: verify.KeyReport
+        """The record of a check that just ended (stamped now)."""
+        return cls(ok=report.ok, checked_at=now_stamp(), summary=report.summary(),
+                   worst=report.worst, status=report.status or "")
+
+    @property
+    def outcome(self) -> CheckStatus:
+        """The check's status, for records that predate the field."""
+        if self.status in CHECK_STATUSES:
+            return CheckStatus(self.status)
+        return CheckStatus.WORKS if self.ok else CheckStatus.FAILED
+
+
+@dataclass(frozen=True)
+class Account:
+    """One linked key's metadata. The secret lives in the SecretStore under ``secret_ref``."""
+
+    id: str
+    name: str
+    exchange: str
+    environment: str
+    base_url: str
+    whitelist: str
+    created_at: str
+    updated_at: str
+    secret_ref: str
+    last_check: LastCheck | None = None
+    #: Which store holds the secret (see ``secrets.store_id``); None in files from before keylink
+    #: recorded it: such accounts are looked up in the store in use, as keylink always did.
+    secret_store: str | None = None
+    #: When a removal of this account began (UTC, ISO), if one began and was cut short before
+    #: its commit (a kill -9, a power cut): the secret may already be gone. Such an account is
+    #: never used; removing it again finishes the removal (see ``AccountStore.remove``).
+    removing: str | None = None
+
+
+class AccountError(Exception):
+    """An account operation failed; the message is one user-facing line without secrets."""
+
+
+class DuplicateName(AccountError, ValueError):
+    """Another account already has this name (names are compared case-insensitively)."""
+
+
+class AccountNotFound(AccountError):
+    """No account with this name or id."""
+
+
+class AccountsUnreadable(AccountError):
+    """accounts.json does not parse, and this read was asked not to move it aside."""
+
+
+# -- input checks ----------------------------------------------------------------------------------
+
+
+def clean_paste(field_label: str, value: str) -> str:
+    """Clean a pasted credential: trim whitespace and line breaks at the ends, refuse them inside.
+
+    A space, line break, control character or non-ASCII character inside a key is always a bad paste
+    (keys, secrets and passphrases are printable ASCII), so it is refused with a message naming the
+    field rather than silently "fixed".
+    """
+    cleaned = value.strip()
+    if not cleaned:
+        raise ValueError(f"{field_label} is empty")
+    from tui.services.keys import keypairs
+
+    if keypairs.looks_like_pem(cleaned):
+        # A self-generated key's private PEM is the one multi-line value a credential may be.
+        return keypairs.tidy_pem(cleaned)
+    for position, char in enumerate(cleaned, start=1):
+        if char.isspace():
+            kind = "a line break" if char in "\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029" else "a space"
+            raise ValueError(
+                f"{field_label} has {kind} inside (character {position}): copy it again"
+            )
+        if ord(char) < 32 or ord(char) == 127:
+            raise ValueError(
+                f"{field_label} has a control character inside (character {position}): "
+                "copy it again"
+            )
+        if not char.isascii():
+            raise ValueError(
+                f"{field_label} has a non-ASCII character inside (character {position}), "
+                "e.g. a typographic quote or an invisible character: copy it again"
+            )
+    return cleaned
+
+
+def validate_name(name: str, existing: Iterable[Account] = (), ignore_id: str | None = None) -> str:
+    """The cleaned display name; ValueError (DuplicateName for a clash) with a message otherwise."""
+    cleaned = name.strip()
+    if not cleaned:
+        raise ValueError("the account name is empty")
+    if len(cleaned) > NAME_MAX:
+        raise ValueError(f"the account name is {len(cleaned)} characters; keep it to {NAME_MAX}")
+    if any(not char.isprintable() for char in cleaned):
+        raise ValueError("the account name has a line break or control character inside")
+    folded = cleaned.casefold()
+    for account in existing:
+        if account.id != ignore_id and account.name.casefold() == folded:
+            raise DuplicateName(f"an account named {account.name!r} already exists")
+    return cleaned
+
+
+_HOST_RE = re.compile(
+    r"(?=.{1,253}\Z)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
+    r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+)
+
+
+def _custom_url(url: str) -> str:
+    text = url.strip()
+    if not text:
+        raise ValueError("the custom base URL is empty")
+    if any(char.isspace() or not char.isprintable() or not char.isascii() for char in text):
+        raise ValueError("the custom base URL has spaces or unusual characters inside")
+    parts = urlsplit(text)
+    scheme = parts.scheme.lower()
+    if scheme not in ("https", "http"):
+        raise ValueError("the custom base URL must start with https://")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("the custom base URL must not contain a user name or password")
+    if parts.query or parts.fragment:
+        raise ValueError("the custom base URL must not have a ?query or #fragment")
+    host = parts.hostname or ""
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError("the custom base URL has an invalid port") from None
+    is_ip = True
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        is_ip = False
+    if not host or not (is_ip or _HOST_RE.fullmatch(host)):
+        raise ValueError("the custom base URL has no valid host name")
+    if scheme == "http" and not is_loopback_host(host):
+        raise ValueError(
+            "the custom base URL must use https:// (plain http is only allowed to this machine: "
+            "127.0.0.1, ::1 or localhost)"
+        )
+    netloc = f"[{host}]" if ":" in host else host.lower()
+    if port is not None:
+        netloc += f":{port}"
+    return f"{scheme}://{netloc}{parts.path.rstrip('/')}"
+
+
+def resolve_base_url(exchange_id: str, environment: str, custom_url: str | None = None) -> str:
+    """The API base URL for an exchange environment, or the checked custom URL for "custom"."""
+    try:
+        info = exchange_info(exchange_id)
+    except KeyError as exc:
+        raise ValueError(exc.args[0]) from None
+    if environment == CUSTOM_ENV:
+        if custom_url is None:
+            raise ValueError("a custom environment needs a base URL")
+        return _custom_url(custom_url)
+    if custom_url is not None:
+        raise ValueError("a base URL can only be given with the custom environment")
+    try:
+        return info.environment(environment).base_url
+    except KeyError:
+        known = ", ".join([env.id for env in info.environments] + [CUSTOM_ENV])
+        raise ValueError(
+            f"{info.label} has no environment {environment!r} (known: {known})"
+        ) from None
+
+
+def check_whitelist(whitelist: str) -> str:
+    """The trimmed whitelist profile id; ValueError for an empty or odd one."""
+    cleaned = whitelist.strip()
+    if not cleaned or len(cleaned) > 200 or any(not char.isprintable() for char in cleaned):
+        raise ValueError("the whitelist profile id is empty or has unusual characters")
+    return cleaned
+
+
+def clean_credentials(exchange_id: str, creds: Credentials) -> Credentials:
+    """The pasted credentials cleaned for this exchange (a passphrase only where it takes one);
+    ValueError naming the field otherwise."""
+    info = exchange_info(exchange_id)
+    api_key = clean_paste("API key", creds.api_key)
+    secret = clean_paste("API secret", creds.secret)
+    if info.has_passphrase:
+        passphrase = clean_paste("API passphrase", creds.passphrase)
+    elif creds.passphrase.strip():
+        raise ValueError(f"{info.label} keys have no passphrase; leave it empty")
+    else:
+        passphrase = ""
+    return Credentials(api_key, secret, passphrase)
+
+
+# -- in accounts.json ------------------------------------------------------------------------------
+
+
+class Damaged(Exception):
+    """Part of an accounts file does not read as what keylink writes; the message says which.
+
+    Never shown alone: the file's reader wraps it in a line that names the file."""
+
+
+def account_from_json(item: Any) -> Account:
+    """One entry of the file's account list as an Account; Damaged when any field is missing or
+    of the wrong type (a half-read account is never used)."""
+    if not isinstance(item, dict):
+        raise Damaged("an account entry is not an object")
+    fields = (
+        "id",
+        "name",
+        "exchange",
+        "environment",
+        "base_url",
+        "whitelist",
+        "created_at",
+        "updated_at",
+        "secret_ref",
+    )
+    values: dict[str, Any] = {}
+    for key in fields:
+        value = item.get(key)
+        if not isinstance(value, str) or not value:
+            raise Damaged(f"an account entry has no valid {key!r}")
+        values[key] = value
+    check = item.get("last_check")
+    if check is not None:
+        if not isinstance(check, dict):
+            raise Damaged("an account's last check is not an object")
+        try:
+            last = LastCheck(
+                ok=check["ok"],
+                checked_at=check["checked_at"],
+                summary=check["summary"],
+                worst=check["worst"],
+                status=check.get("status", ""),
+            )
+        except KeyError as exc:
+            raise Damaged(f"an account's last check has no {exc.args[0]!r}") from None
+        if not (
+            isinstance(last.ok, bool)
+            and isinstance(last.checked_at, str)
+            and isinstance(last.summary, str)
+            and isinstance(last.worst, str)
+            and isinstance(last.status, str)
+        ):
+            raise Damaged("an account's last check has values of the wrong type")
+        values["last_check"] = last
+    store = item.get("secret_store")
+    if store is not None and (not isinstance(store, str) or not store):
+        raise Damaged("an account's secret store is not text")
+    values["secret_store"] = store
+    removing = item.get("removing")
+    if removing is not None and (not isinstance(removing, str) or not removing):
+        raise Damaged("an account's removal mark is not text")
+    values["removing"] = removing
+    return Account(**values)
+
+
+def account_json(account: Account) -> dict[str, Any]:
+    """One account as the JSON object the file holds."""
+    item = asdict(account)
+    if item["removing"] is None:
+        del item["removing"]  # files without a cut-short removal stay as older keylinks wrote them
+    return item
+
+
+def removal_note(account: Account) -> str:
+    """One line on an account whose removal was cut short, and how to finish it."""
+    import shlex
+
+    from tui.services.core.text import clean
+
+    name = clean(account.name)
+    return (f"the removal of {name!r} was cut short (begun {account.removing}); its secret may "
+            f"already be gone: run `keylink accounts remove {shlex.quote(name)}` again to "
+            "finish it")
