@@ -1,22 +1,20 @@
 """The accounts section (key 2): the linked keys, their last check, and what to do with them.
 
-The secret store is opened in a thread worker when this screen first mounts, never at app start-up
-(a keyring probe can take seconds). Every store call runs in a worker; the screen only renders.
+The accounts come from the app's one session (``self.app.session``), opened in a thread worker
+when this screen first mounts, never at app start-up (a keyring probe can take seconds). The
+session's messages keep the screen current: its state, the accounts (re-read when accounts.json
+changes), the vault locking. Every store call runs in a worker; the screen only renders.
+
+The screen is cut by job: the table is ``tui.widgets.accounts_table``, checking keys is
+``verify_runner`` and deleting ``delete_flow`` (mixins of this screen).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import math
-import os
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, ClassVar
 
-from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -24,48 +22,26 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import DataTable, Label, ProgressBar, Static
-from textual.widgets.data_table import ColumnKey
-from textual.worker import Worker
 
 from tui.screens.account_form import AccountFormScreen
+from tui.screens.accounts.delete_flow import DeleteFlow
+from tui.screens.accounts.verify_runner import VerifyRunner, checked_text
 from tui.screens.section import SectionScreen
-from tui.services.core.status import CheckStatus, Severity
 from tui.services.core.text import clean, clean_lines
-from tui.widgets.report_panel import SEVERITY_MARKS, ReportPanel
+from tui.widgets.accounts_table import AccountsTable, exchange_label
+from tui.widgets.report_panel import ReportPanel
 from tui.widgets.secret_input import SecretInput
 
 if TYPE_CHECKING:
     from tui.commands import PaletteCommand
     from tui.screens.account_form import SaveResult
+    from tui.services.session.session import Session
     from tui.services.store.accounts import Account, AccountStore
     from tui.services.store.secrets import SecretStore
     from tui.services.verify.report import KeyReport
+    from tui.session_messages import AccountsChanged, AccountsUnreadable, SessionStateChanged
 
-#: How each stored check level is drawn in the table: theme colour (the worst finding's).
-_CHECK_STYLES = {
-    Severity.OK: "$success",
-    Severity.INFO: "$text-primary",
-    Severity.WARNING: "$warning",
-    Severity.DANGER: "$error",
-    Severity.ERROR: "$error",
-}
-#: The status word leads the "Last check" cell so a narrow terminal never cuts it off.
 _COPY_HINT = "Copy for the terminal: n name · k key · s secret · p passphrase"
-_STATUS_MARKS = {CheckStatus.WORKS: "✓ works", CheckStatus.LOCKED: "● locked",
-                 CheckStatus.FAILED: "✗ failed"}
-
-def _tally(accounts: list[Account], reports: dict[str, KeyReport]) -> str:
-    """"Checked 3 accounts: 1 works, 1 locked, 1 failed." (an account with no report failed)."""
-    counts = dict.fromkeys(CheckStatus, 0)
-    for account in accounts:
-        report = reports.get(account.id)
-        counts[report.status if report is not None and report.status else CheckStatus.FAILED] += 1
-    parts = [f"{n} {status}" for status, n in counts.items() if n]
-    text = f"Checked {len(accounts)} accounts: {', '.join(parts)}."
-    if counts[CheckStatus.LOCKED]:
-        text += " Locked keys are bound to other addresses, as a terminal's key should be."
-    return text
-
 
 #: Titles for secret-store faults, by exception class name (the message says how to fix it).
 #: By name, so this module does not import the secret store (and keyring) at start-up.
@@ -78,27 +54,10 @@ _FAULT_TITLES = {
     "WrongPassphrase": "Wrong vault passphrase.",
     "SecretNotFound": "A secret is missing from the secret store.",
     "RemovalUnfinished": "This account's removal was cut short.",
+    "UnlockRefused": "keylink's vault is locked.",
 }
-
-
-def format_checked_at(stamp: str) -> str:
-    """An ISO UTC time stamp as local ``YYYY-MM-DD HH:MM`` (the raw text if it does not parse)."""
-    try:
-        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    except ValueError:
-        return stamp
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
-
-
-def _environment_label(account: Account) -> str:
-    from tui.services.exchanges import exchange
-
-    try:
-        return exchange(account.exchange).environment(account.environment).label
-    except KeyError:
-        return f"Custom ({urlsplit(account.base_url).netloc or account.base_url})"
+#: What the session adds to an unreadable file's problem; the banner says it in its own words.
+_LEFT_AS_IT_IS = "; it was left as it is"
 
 
 def _lock_time(seconds: float | None) -> str:
@@ -121,14 +80,7 @@ def _has_passphrase(account: Account) -> bool:
         return True
 
 
-def _exchange_label(account: Account) -> str:
-    from tui.services.exchanges import exchanges
-
-    info = exchanges().get(account.exchange)
-    return info.label if info else account.exchange
-
-
-class AccountsScreen(SectionScreen):
+class AccountsScreen(VerifyRunner, DeleteFlow, SectionScreen):
     """Stored accounts: add, edit, rotate, delete and verify them from the keyboard."""
 
     SECTION: ClassVar[str] = "accounts"
@@ -252,35 +204,49 @@ class AccountsScreen(SectionScreen):
                 tooltip="Read the accounts file again (it is also re-read when it changes)"),
     ]
 
-    #: Seconds between looks at accounts.json for changes made by the CLI or another window.
-    WATCH_INTERVAL = 1.0
-    #: A changed file is read once it has not changed for SETTLE_QUIET s (waiting at most
-    #: SETTLE_LIMIT s): an editor may still be writing it. One that does not parse is tried
-    #: PARSE_TRIES times, RETRY_DELAY s apart, and then left where it is: the watcher never
-    #: moves a file aside (it once moved aside a file an editor was still writing). The table
-    #: keeps the accounts last read, a notice names the file, and the next change is read again.
-    SETTLE_QUIET = 0.3
-    SETTLE_LIMIT = 3.0
-    PARSE_TRIES = 3
-    RETRY_DELAY = 0.7
-
-    def __init__(
-        self,
-        open_secrets: Callable[[], SecretStore] | None = None,
-        config_dir: Path | None = None,
-    ) -> None:
-        """``open_secrets`` replaces ``SecretStore.open`` and ``config_dir`` the accounts folder
-        (both for tests and embedding)."""
+    def __init__(self) -> None:
         super().__init__()
-        self._open_secrets = open_secrets
-        self._config_dir = config_dir
-        self.secrets: SecretStore | None = None
-        self.store: AccountStore | None = None
         self.accounts: list[Account] = []
         #: Reports of this session by account id (the stored LastCheck is only a summary).
         self.reports: dict[str, KeyReport] = {}
         #: What to do once the store is open (the guide asked for the add form before it was).
         self._after_open: Callable[[], None] | None = None
+        #: The session was seen open (the first time, a locked vault is asked for).
+        self._greeted = False
+        #: The load-problem notice is the watch's (an unreadable file), cleared by a good read.
+        self._watch_problem = False
+        #: The accounts file's problem last shown (a new one, e.g. a save moved the file aside,
+        #: is shown again).
+        self._shown_problem: str | None = None
+
+    # -- the session ---------------------------------------------------------------------------
+
+    @property
+    def session(self) -> Session | None:
+        """The app's session once it is being opened (None before: nothing imported yet)."""
+        app = self.app
+        if not getattr(app, "session_started", False):
+            return None
+        return app.session  # type: ignore[attr-defined,no-any-return]
+
+    @property
+    def secrets(self) -> SecretStore | None:
+        """The session's secret store (None while it opens, or when it cannot be opened)."""
+        session = self.session
+        return session.secrets if session is not None else None
+
+    @property
+    def store(self) -> AccountStore | None:
+        """The session's accounts (None until it is open and accounts.json can be used)."""
+        from tui.services.session.session import SessionState
+
+        session = self.session
+        if session is None or session.state is not SessionState.OPEN:
+            return None
+        return session.accounts
+
+    def _table(self) -> AccountsTable:
+        return self.query_one("#accounts", AccountsTable)
 
     # -- building ------------------------------------------------------------------------------
 
@@ -288,15 +254,7 @@ class AccountsScreen(SectionScreen):
         yield Static("Opening the secret store…", id="store-status", markup=False)
         yield Static("", id="load-problem", classes="banner", markup=False)
         yield Static("", id="fault", classes="banner", markup=False)
-        table: DataTable[Any] = DataTable(id="accounts", cursor_type="row", zebra_stripes=True)
-        table.add_column("Name", key="name")
-        # Second, so "✓ works" / "● locked" / "✗ failed" is never cut at 80 columns.
-        table.add_column("Status", key="status")
-        table.add_column("Exchange", key="exchange")
-        table.add_column("Environment", key="environment")
-        table.add_column("Checked", key="checked")
-        table.add_column("Last check", key="check")
-        yield table
+        yield AccountsTable(id="accounts")
         # The copy keys are too many for the footer at 80 columns: this line names them.
         yield Static(_COPY_HINT, id="copy-hint", markup=False)
         yield Static(
@@ -316,156 +274,72 @@ class AccountsScreen(SectionScreen):
     def on_mount(self) -> None:
         self.set_class(True, "-empty")
         self.query_one("#report", ReportPanel).display = False
-        self._open_store()
-        #: accounts.json's (mtime, size, inode) at the last look; None while it is missing.
-        self._file_seen: tuple[int, int, int] | None = None
-        self._file_looked = False
-        #: The load-problem notice is the watcher's (an unreadable file), cleared by a good read.
-        self._watch_problem = False
-        #: The store's load problem last shown (a new one, e.g. a save moved the file aside, is
-        #: shown again).
-        self._shown_problem: str | None = None
-        self.set_interval(self.WATCH_INTERVAL, self._watch_file)
+        open_session = getattr(self.app, "open_session", None)
+        if callable(open_session):
+            open_session()  # the first screen that needs accounts opens the session
+        self._session_state()
 
-    # -- following the file --------------------------------------------------------------------
+    def on_session_state_changed(self, message: SessionStateChanged) -> None:
+        self._session_state()
 
-    def _watch_file(self) -> None:
+    def on_accounts_changed(self, message: AccountsChanged) -> None:
         if self.store is not None:
-            self._look_at_file()
+            self._accounts_read(list(message.accounts), message.problem)
 
-    @work(thread=True, exit_on_error=False, exclusive=True, group="accounts-watch")
-    def _look_at_file(self) -> None:
-        # A stat() is file I/O: done here, off the UI thread, like every other store access.
-        store = self.store
-        if store is None:
-            return
-        try:
-            info = os.stat(store.path)
-            seen: tuple[int, int, int] | None = (info.st_mtime_ns, info.st_size, info.st_ino)
-        except OSError:
-            seen = None
-        self.app.call_from_thread(self._file_looked_at, seen)
-
-    def _file_looked_at(self, seen: tuple[int, int, int] | None) -> None:
-        if not self._file_looked:
-            # The first look: the store has just been read, so this is the state shown.
-            self._file_looked, self._file_seen = True, seen
-            return
-        if seen == self._file_seen:
-            return
-        if any(w.group == "accounts-store" and w.is_running for w in self.workers):
-            return  # a save or reload is under way: look again next time
-        self._file_seen = seen
-        self._reload_watched()
-
-    def action_reload(self) -> None:
-        """Read the accounts file again now."""
-        if self.store is None:
-            self.notify("The secret store is still opening; try again in a moment.")
-            return
-        self._reload_watched()
-        self.notify("Read the accounts file again.", title="Reloaded")
-
-    @work(thread=True, exit_on_error=False, exclusive=True, group="accounts-store")
-    def _reload_watched(self) -> None:
-        """Read a file that changed under us: settled first, retried, never moved aside."""
-        import time
-
-        from textual.worker import get_current_worker
-
-        from tui.services.store.accounts import AccountError, AccountsUnreadable, wait_until_settled
-
-        store = self.store
-        if store is None:
-            return
-        worker = get_current_worker()
-        problem = ""
-        for attempt in range(self.PARSE_TRIES):
-            if attempt:
-                time.sleep(self.RETRY_DELAY)
-            wait_until_settled(store.path, self.SETTLE_QUIET, self.SETTLE_LIMIT)
-            if worker.is_cancelled:
-                return
-            try:
-                accounts = store.list(move_aside=False)
-            except AccountsUnreadable as exc:
-                problem = str(exc)
-                continue
-            except AccountError as exc:
-                self.app.call_from_thread(self._show_banner, "#load-problem", str(exc))
-                return
-            self.app.call_from_thread(self._watched_read, accounts)
-            return
-        self.app.call_from_thread(self._watched_unreadable, problem)
-
-    def _watched_read(self, accounts: list[Account]) -> None:
-        if self._watch_problem:
-            self._watch_problem = False
-            self._show_banner("#load-problem", "")
-        self._show_accounts(accounts)
-
-    def _watched_unreadable(self, problem: str) -> None:
+    def on_accounts_unreadable(self, message: AccountsUnreadable) -> None:
         self._watch_problem = True
+        problem = message.problem.removesuffix(_LEFT_AS_IT_IS)
         self._show_banner(
             "#load-problem",
             f"Accounts file: {problem}. keylink still shows the accounts it read last and moved "
             "nothing; it reads the file again when it changes (or press ctrl+l).",
         )
 
-    # -- opening the store ---------------------------------------------------------------------
-
-    @work(thread=True, exit_on_error=False, exclusive=True, group="accounts-store")
-    def _open_store(self) -> None:
-        from tui.services.store.accounts import AccountError, AccountStore
-        from tui.services.store.secrets import PASSPHRASE_ENV, SecretStore, SecretStoreError
-
-        try:
-            secrets = self._open_secrets() if self._open_secrets else SecretStore.open()
-        except SecretStoreError as exc:
-            self.app.call_from_thread(self._store_unavailable, exc)
-            return
-        except Exception as exc:  # the type only: a backend's text may hold data
-            error = SecretStoreError(f"the secret store could not be opened ({type(exc).__name__})")
-            self.app.call_from_thread(self._store_unavailable, error)
-            return
-        given = os.environ.get(PASSPHRASE_ENV)
-        if given and secrets.needs_unlock:
-            # Same as the CLI: scripted sessions (screenshots, tmux tests) pass it this way.
-            # If it does not open the vault, the unlock modal asks as usual.
-            with contextlib.suppress(SecretStoreError):
-                secrets.unlock(given)
-        try:
-            store = AccountStore(secrets, self._config_dir)
-            accounts = store.list()
-        except AccountError as exc:
-            self.app.call_from_thread(self._store_failed, secrets, str(exc))
-            return
-        self.app.call_from_thread(self._store_opened, secrets, store, accounts)
-
-    def _store_unavailable(self, exc: BaseException) -> None:
-        self.query_one("#store-status", Static).update("Secrets: unavailable (see below)")
-        self._show_fault(exc)
-
-    def _store_failed(self, secrets: SecretStore, message: str) -> None:
-        self.secrets = secrets
+    def on_vault_locked(self) -> None:
         self._update_status()
-        self._show_banner("#load-problem", f"The accounts file cannot be used: {message}")
 
-    def _store_opened(
-        self, secrets: SecretStore, store: AccountStore, accounts: list[Account]
-    ) -> None:
-        self.secrets = secrets
-        self.store = store
-        self._show_accounts(accounts)
-        if store.load_problem:
-            self._shown_problem = store.load_problem
-            self._show_banner("#load-problem", f"Accounts file: {store.load_problem}.")
+    def _session_state(self) -> None:
+        """Show what the session's state means here (it may have changed since the message)."""
+        from tui.services.session.session import SessionState
+
+        session = self.session
+        if session is None or session.state is SessionState.OPENING:
+            self._update_status()
+        elif session.state is SessionState.UNAVAILABLE:
+            self.query_one("#store-status", Static).update("Secrets: unavailable (see below)")
+            self._show_fault(session.open_error or RuntimeError(session.reason))
+        elif session.state is SessionState.FAILED:
+            self._update_status()
+            self._show_banner("#load-problem",
+                              f"The accounts file cannot be used: {session.reason}")
+        else:
+            self._store_opened(session)
+
+    def _store_opened(self, session: Session) -> None:
+        self._show_accounts(list(session.known_accounts))
+        problem = session.load_problem
+        if problem and problem != self._shown_problem:
+            self._shown_problem = problem
+            self._show_banner("#load-problem", f"Accounts file: {problem}.")
         self._update_status()
+        if self._greeted:
+            return
+        self._greeted = True
         after, self._after_open = self._after_open, None
+        secrets = self.secrets
         if after is not None:
             after()  # asks to unlock first itself where needed
-        elif secrets.needs_unlock:
+        elif secrets is not None and secrets.needs_unlock:
             self._ask_unlock(then=None)
+
+    def action_reload(self) -> None:
+        """Read the accounts file again now."""
+        if self.store is None:
+            self.notify("The secret store is still opening; try again in a moment.")
+            return
+        self._reload()
+        self.notify("Read the accounts file again.", title="Reloaded")
+
 
     def _update_status(self) -> None:
         # One short line that fits 80 columns: the store and its state. Why this store was
@@ -510,15 +384,12 @@ class AccountsScreen(SectionScreen):
     # -- the table -----------------------------------------------------------------------------
 
     def _show_accounts(self, accounts: list[Account], select_id: str | None = None) -> None:
-        table = self.query_one("#accounts", DataTable)
+        table = self._table()
         if select_id is None and list(accounts) == self.accounts and table.row_count:
-            return  # nothing changed (often our own write, seen again by the file watcher)
+            return  # nothing changed (often our own write, seen again by the session's watch)
         current = select_id or self.selected_id
         self.accounts = list(accounts)
-        table.clear()
-        for account in self.accounts:
-            table.add_row(*self._cells(account), key=account.id)
-        self._fit_columns()
+        table.fill(self.accounts)
         self.set_class(not self.accounts, "-empty")
         if current is not None:
             for index, account in enumerate(self.accounts):
@@ -532,51 +403,6 @@ class AccountsScreen(SectionScreen):
         if not self._verifying:
             self._show_verdict(self.selected)
 
-    def _fit_columns(self) -> None:
-        # The table measures plain strings only; its styled "Last check" cells are sized here.
-        table = self.query_one("#accounts", DataTable)
-        for key, index in (("status", 1), ("check", -1)):
-            column = table.columns[ColumnKey(key)]
-            widths = [cell_len(str(column.label))]
-            widths += [cell_len(self._cells(a)[index].plain) for a in self.accounts]
-            column.content_width = max(widths)
-        table.refresh()
-
-    @staticmethod
-    def _cells(account: Account) -> tuple[Any, ...]:
-        check = account.last_check
-        if account.removing is not None:
-            # Its secret may be gone: the row says so and what finishes it, nothing else.
-            status = Content.styled("! removal cut short", "$error")
-            detail = Content("its secret may be gone: press d to finish removing it")
-            when = ""
-        elif check is None:
-            # Italic in the table's own colour: readable on plain and zebra rows alike.
-            status: Content = Content.styled("not checked", "italic")
-            detail = Content("")
-            when = ""
-        else:
-            outcome = check.outcome
-            style = ("$error" if outcome == CheckStatus.FAILED
-                     else _CHECK_STYLES.get(check.worst, ""))
-            mark = _STATUS_MARKS[outcome]
-            if outcome == CheckStatus.WORKS and check.worst in (Severity.WARNING, Severity.DANGER):
-                # The report panel's marks: "‼" funds at risk (it can withdraw), "!" a warning.
-                mark = f"{SEVERITY_MARKS[check.worst]} works"
-            status = Content.styled(mark, style)
-            # The stored summary starts with the status word: the table shows it once.
-            if outcome == CheckStatus.WORKS:
-                rest = check.summary.removeprefix(CheckStatus.WORKS).lstrip("; ")
-            else:
-                rest = check.summary.split(":", 1)[-1].strip()
-            detail = Content(clean(rest))
-            when = format_checked_at(check.checked_at)
-        # Names, labels and the stored time come from accounts.json (outside text): Text cells,
-        # never markup.
-        name, exchange_label, environment, when = (
-            Text(clean(cell)) for cell in (account.name, _exchange_label(account),
-                                           _environment_label(account), when))
-        return (name, status, exchange_label, environment, when, detail)
 
     @property
     def selected_id(self) -> str | None:
@@ -608,11 +434,11 @@ class AccountsScreen(SectionScreen):
         report = self.reports.get(account.id) if account else None
         if account is not None and report is not None:
             panel.display = True
-            panel.show_report(account.name, report, self._checked_text(account))
+            panel.show_report(account.name, report, checked_text(account))
         elif (account is not None and account.last_check is not None
               and account.removing is None and not self._verifying):
             panel.display = True
-            panel.show_last_check(account.name, account.last_check, self._checked_text(account))
+            panel.show_last_check(account.name, account.last_check, checked_text(account))
         elif panel.display and not self._verifying:
             panel.display = False
 
@@ -631,25 +457,28 @@ class AccountsScreen(SectionScreen):
     @on(DataTable.RowSelected, "#accounts")
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         self.action_verify()
-
     @work(thread=True, exit_on_error=False, exclusive=True, group="accounts-store")
     def _reload(self, select_id: str | None = None) -> None:
+        """Read accounts.json again through the session (after a save, a delete, ctrl+l): a
+        damaged file is moved aside, as at start-up, and the notice says so."""
+        from tui.services.session.unlock import SessionError
         from tui.services.store.accounts import AccountError
 
-        store = self.store
-        if store is None:
+        session = self.session
+        if session is None:
             return
         try:
-            accounts = store.list()
-        except AccountError as exc:
+            accounts = session.reload()
+        except (AccountError, SessionError) as exc:
             self.app.call_from_thread(self._show_banner, "#load-problem", str(exc))
             return
-        self.app.call_from_thread(self._reloaded, accounts, select_id, store.load_problem)
+        self.app.call_from_thread(self._accounts_read, list(accounts), session.load_problem,
+                                  select_id)
 
-    def _reloaded(self, accounts: list[Account], select_id: str | None,
-                  problem: str | None) -> None:
+    def _accounts_read(self, accounts: list[Account], problem: str | None,
+                       select_id: str | None = None) -> None:
         # A save reads the file first and moves a damaged one aside (as at start-up): say so,
-        # in place of the watcher's "moved nothing", which is no longer true.
+        # in place of the watch's "moved nothing", which is no longer true.
         if problem and problem != self._shown_problem:
             self._shown_problem = problem
             self._watch_problem = False
@@ -658,6 +487,7 @@ class AccountsScreen(SectionScreen):
             self._watch_problem = False
             self._show_banner("#load-problem", "")
         self._show_accounts(accounts, select_id)
+
 
     # -- bindings ------------------------------------------------------------------------------
 
@@ -721,7 +551,7 @@ class AccountsScreen(SectionScreen):
                 continue  # never used: only deleting it (d) is offered
             yield PaletteCommand(
                 f"Accounts: Verify {account.name}",
-                f"Check the {_exchange_label(account)} key of {account.name}",
+                f"Check the {exchange_label(account)} key of {account.name}",
                 partial(self.verify_accounts, [account]),
             )
 
@@ -733,6 +563,7 @@ class AccountsScreen(SectionScreen):
         if secrets is None or self.store is None:
             self.notify("The secret store is still opening; try again in a moment.")
             return
+        self._greeted = True  # the vault is seen to: the "open" news asks nothing more
         if secrets.needs_new_vault:
             from tui.screens.vault import CreateVaultScreen
 
@@ -746,6 +577,7 @@ class AccountsScreen(SectionScreen):
         from tui.screens.vault import UnlockVaultScreen
 
         assert self.secrets is not None
+        self._greeted = True  # asked already: the session's "open" news asks no second time
         self.app.push_screen(UnlockVaultScreen(self.secrets), self._vault_done(then))
 
     def _vault_done(self, then: Callable[[], None] | None) -> Callable[[bool | None], None]:
@@ -766,18 +598,19 @@ class AccountsScreen(SectionScreen):
         if account is None or self.store is None:
             return
         if field == "name":
-            copy_field(self, self.store, account, field)
+            if self.session is not None:
+                copy_field(self, self.session, account, field)
             return
         if field == "passphrase" and not _has_passphrase(account):
             # Information, not a failure: there is nothing to copy, and no unlock is needed.
-            self.notify(f"{_exchange_label(account)} keys have no passphrase: leave the "
+            self.notify(f"{exchange_label(account)} keys have no passphrase: leave the "
                         "terminal's passphrase field empty. Nothing to copy.",
                         title="No passphrase", markup=False)
             return
 
         def copy() -> None:
-            if self.store is not None:
-                copy_field(self, self.store, account, field)
+            if self.session is not None:
+                copy_field(self, self.session, account, field)
 
         self._with_secrets(copy)
 
@@ -810,15 +643,15 @@ class AccountsScreen(SectionScreen):
         clear_now(self.app)
 
     def show_lock_state(self) -> None:
-        """Show whether the vault is locked and when it will be (the app's idle lock, which
-        covers every store of the process, calls this on each of its checks)."""
+        """Show whether the vault is locked and when it will be (the app calls this after each
+        of its session's ticks)."""
         if self.secrets is not None:
             self._update_status()
 
     def action_lock(self) -> None:
         """Lock the vault now (the derived key leaves memory)."""
-        if self.secrets is not None and self.secrets.can_lock:
-            self.secrets.lock()
+        session = self.session
+        if session is not None and session.lock():
             self._update_status()
             self.notify("Vault locked. Its passphrase is asked for on next use.",
                         title="Vault locked")
@@ -879,219 +712,3 @@ class AccountsScreen(SectionScreen):
         account = self.selected
         if account is not None:
             self._with_secrets(lambda: self._open_form("rotate", account))
-
-    def action_delete(self) -> None:
-        """Delete the selected account and its secret, after a confirmation."""
-        account = self.selected
-        if account is None:
-            return
-        from tui.screens.confirm import ConfirmScreen
-
-        def answered(yes: bool | None) -> None:
-            if not yes or self.secrets is None:
-                return
-            in_this_store = (self.store is not None
-                             and self.store.store_of(account) == self.secrets.store_id)
-            if self.secrets.needs_new_vault and in_this_store:
-                # There is no vault, so there is no secret to remove: drop the account only.
-                self._remove(account.id, account.name, force=True)
-            elif not in_this_store:
-                # Its secret is in a store keylink cannot use now: removing says so and offers
-                # to forget the account, rather than dropping it while the secret stays.
-                self._remove(account.id, account.name)
-            else:
-                self._with_secrets(lambda: self._remove(account.id, account.name))
-
-        self.app.push_screen(
-            ConfirmScreen(
-                f"Delete {account.name}?",
-                f"This removes the account and its stored key and secret from this machine. "
-                f"The key itself stays active on {_exchange_label(account)}: delete it there "
-                "too if you no longer use it.",
-                yes="Delete",
-                no="Keep",
-                danger=True,
-            ),
-            answered,
-        )
-
-    def _neighbour_of(self, account_id: str) -> str | None:
-        """The account the cursor should land on once ``account_id`` is gone: the next row,
-        or the one before when it was the last."""
-        ids = [a.id for a in self.accounts]
-        if account_id not in ids:
-            return None
-        index = ids.index(account_id)
-        rest = ids[:index] + ids[index + 1:]
-        return rest[min(index, len(rest) - 1)] if rest else None
-
-    @work(thread=True, exit_on_error=False, group="accounts-store")
-    def _remove(self, account_id: str, name: str, force: bool = False) -> None:
-        from tui.services.store.accounts import AccountError
-        from tui.services.store.secrets import SecretStoreError
-
-        assert self.store is not None
-        neighbour = self._neighbour_of(account_id)
-        try:
-            left = self.store.remove(account_id, force=force)
-        except SecretStoreError as exc:
-            self.app.call_from_thread(self._show_fault, exc)
-            self.app.call_from_thread(self._offer_forced_remove, account_id, name)
-            self._reload(account_id)  # a delete that timed out left the account marked
-            return
-        except AccountError as exc:
-            self.app.call_from_thread(self.notify, str(exc), severity="error")
-            return
-        self.reports.pop(account_id, None)
-        self.app.call_from_thread(self._clear_fault)
-        if left:  # forgotten, not deleted: say where the secret stays
-            self.app.call_from_thread(self.notify, f"Removed {name} from keylink; {left}.",
-                                      title="Removed", severity="warning", markup=False)
-        else:
-            self.app.call_from_thread(self.notify, f"Deleted {name}.", title="Deleted")
-        self._reload(neighbour)
-
-    def _offer_forced_remove(self, account_id: str, name: str) -> None:
-        """The secret store refused: offer to drop the account anyway (the fix may be elsewhere)."""
-        from tui.screens.confirm import ConfirmScreen
-        from tui.services.store.secrets import store_label
-
-        # The account's own store: it may not be the one keylink could open now.
-        account = next((a for a in self.accounts if a.id == account_id), None)
-        backend = (store_label(self.store.store_of(account))
-                   if account is not None and self.store is not None else "the secret store")
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._remove(account_id, name, force=True)
-
-        self.app.push_screen(
-            ConfirmScreen(
-                f"Remove {name} from keylink anyway?",
-                f"Its secret could not be deleted (the reason is shown on the accounts screen). "
-                f"Fix that and delete again to remove the secret too; or remove the account "
-                f"now and its secret may stay in {backend}.",
-                yes="Remove anyway",
-                no="Keep it",
-                danger=True,
-            ),
-            answered,
-        )
-
-    # -- verify --------------------------------------------------------------------------------
-
-    @property
-    def _verifying(self) -> bool:
-        return any(
-            w.group == "verify" and w.is_running for w in self.workers
-        )
-
-    def action_verify(self) -> None:
-        """Check the selected account's key."""
-        account = self.selected
-        if account is not None:
-            self._with_secrets(lambda: self.verify_accounts([account]))
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group == "verify":
-            self.refresh_bindings()  # "esc Stop" shows only while a check runs
-
-    def action_stop_verify(self) -> None:
-        """Stop a running check (the account being checked is dropped, the rest not started)."""
-        if self._verifying:
-            self.workers.cancel_group(self, "verify")
-            self.notify("Stopped checking.", title="Verify")
-
-    def action_verify_all(self) -> None:
-        """Check every account's key, one after another."""
-        accounts = [a for a in self.accounts if a.removing is None]
-        if accounts:
-            self._with_secrets(lambda: self.verify_accounts(accounts))
-
-    def verify_accounts(self, accounts: list[Account]) -> None:
-        """Start verifying ``accounts`` (replaces a verification still running)."""
-        if self.secrets is not None and (self.secrets.needs_unlock or self.secrets.needs_new_vault):
-            self._with_secrets(lambda: self.verify_accounts(accounts))
-            return
-        self._verify(accounts)
-
-    def _progress(self, text: str, done: int | None, total: int) -> None:
-        box = self.query_one("#verify-progress", Horizontal)
-        box.set_class(done is not None, "-shown")
-        self.query_one("#verify-label", Label).update(Content(clean(text)))  # names an account
-        bar = self.query_one("#verify-bar", ProgressBar)
-        bar.update(total=total, progress=done or 0)
-
-    @work(exclusive=True, group="verify", exit_on_error=False)
-    async def _verify(self, accounts: list[Account]) -> None:
-        from tui.services.store.accounts import AccountError, LastCheck
-        from tui.services.store.secrets import SecretStoreError
-        from tui.services.verify.run import verify_account
-
-        store = self.store
-        assert store is not None
-        panel = self.query_one("#report", ReportPanel)
-        panel.display = True
-        total = len(accounts)
-        try:
-            for done, account in enumerate(accounts):
-                self._progress(f"Checking {account.name} ({done + 1} of {total})…", done, total)
-                self.reports.pop(account.id, None)
-                panel.loading = True
-                try:
-                    creds = await asyncio.to_thread(store.credentials, account)
-                except SecretStoreError as exc:
-                    panel.loading = False
-                    self._show_fault(exc)
-                    panel.show_message(f"{account.name}: the secret could not be read.")
-                    continue
-                try:
-                    report = await verify_account(account, creds)
-                except KeyError as exc:  # an exchange this keylink cannot check
-                    panel.loading = False
-                    panel.show_message(f"{account.name}: {exc.args[0] if exc.args else exc}")
-                    continue
-                finally:
-                    del creds  # keep the secret alive no longer than the request
-                self.reports[account.id] = report
-                try:
-                    updated = await asyncio.to_thread(store.record_check, account.id,
-                                                      LastCheck.of(report))
-                except AccountError as exc:  # the check itself worked: say so and go on
-                    self.notify(f"The result for {account.name} was not saved: {exc}",
-                                severity="warning")
-                    updated = account
-                self._replace_account(updated)
-                panel.loading = False
-                if self.selected_id == account.id or total == 1:
-                    panel.show_report(account.name, report, self._checked_text(updated))
-            if total > 1:
-                self.notify(_tally(accounts, self.reports), title="Verify all", markup=False)
-        finally:
-            panel.loading = False
-            self._progress("", None, total)
-
-    def _replace_account(self, account: Account) -> None:
-        if all(a.id != account.id for a in self.accounts):
-            return  # deleted while it was being checked
-        self.accounts = [account if a.id == account.id else a for a in self.accounts]
-        table = self.query_one("#accounts", DataTable)
-        for column, value in zip(
-            ("name", "status", "exchange", "environment", "checked", "check"),
-            self._cells(account),
-            strict=True,
-        ):
-            table.update_cell(account.id, column, value,
-                              update_width=column not in ("status", "check"))
-        self._fit_columns()
-        if self.selected_id == account.id:
-            self._show_row_hint(account)
-            if account.id not in self.reports:
-                self._show_verdict(account)
-
-    @staticmethod
-    def _checked_text(account: Account) -> str:
-        if account.last_check is None:
-            return ""
-        return f"checked {format_checked_at(account.last_check.checked_at)}"
-
