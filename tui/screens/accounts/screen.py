@@ -5,17 +5,17 @@ when this screen first mounts, never at app start-up (a keyring probe can take s
 session's messages keep the screen current: its state, the accounts (re-read when accounts.json
 changes), the vault locking. Every store call runs in a worker; the screen only renders.
 
-The screen is cut by job: the table is ``tui.widgets.accounts_table``, checking keys is
-``verify_runner`` and deleting ``delete_flow`` (mixins of this screen).
+The screen is cut by job: the table is ``tui.widgets.accounts_table``; checking keys is
+``verify_runner``, deleting ``delete_flow`` and the vault (status, unlock, copy, lock)
+``vault_gate``, mixins of this screen. Over 500 lines only while its CSS is still here (it moves
+to a .tcss file with the other screens' CSS).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -25,9 +25,10 @@ from textual.widgets import DataTable, Label, ProgressBar, Static
 
 from tui.screens.account_form import AccountFormScreen
 from tui.screens.accounts.delete_flow import DeleteFlow
+from tui.screens.accounts.vault_gate import VaultGate
 from tui.screens.accounts.verify_runner import VerifyRunner, checked_text
 from tui.screens.section import SectionScreen
-from tui.services.core.text import clean, clean_lines
+from tui.services.core.text import clean
 from tui.widgets.accounts_table import AccountsTable, exchange_label
 from tui.widgets.report_panel import ReportPanel
 from tui.widgets.secret_input import SecretInput
@@ -41,46 +42,11 @@ if TYPE_CHECKING:
     from tui.services.verify.report import KeyReport
     from tui.session_messages import AccountsChanged, AccountsUnreadable, SessionStateChanged
 
-_COPY_HINT = "Copy for the terminal: n name · k key · s secret · p passphrase"
-
-#: Titles for secret-store faults, by exception class name (the message says how to fix it).
-#: By name, so this module does not import the secret store (and keyring) at start-up.
-_FAULT_TITLES = {
-    "KeyringLocked": "The system keyring is locked.",
-    "KeyringTimeout": "The secret store did not answer in time.",
-    "KeyringUnavailable": "No usable keyring.",
-    "VaultLocked": "keylink's vault is locked.",
-    "VaultDamaged": "keylink's vault file is damaged.",
-    "WrongPassphrase": "Wrong vault passphrase.",
-    "SecretNotFound": "A secret is missing from the secret store.",
-    "RemovalUnfinished": "This account's removal was cut short.",
-    "UnlockRefused": "keylink's vault is locked.",
-}
 #: What the session adds to an unreadable file's problem; the banner says it in its own words.
 _LEFT_AS_IT_IS = "; it was left as it is"
+_COPY_HINT = "Copy for the terminal: n name · k key · s secret · p passphrase"
 
-
-def _lock_time(seconds: float | None) -> str:
-    """", locks in 15 min if unused" for the status line (nothing when there is no idle lock)."""
-    if seconds is None:
-        return ""
-    minutes = math.ceil(seconds / 60)
-    when = "in under a minute" if seconds < 60 else f"in {minutes} min"
-    return f", locks {when} if unused"
-
-
-def _has_passphrase(account: Account) -> bool:
-    """False only for an exchange known to have none (an unknown one is left to the copy,
-    which says what is wrong)."""
-    from tui.services.handoff.fields import has_passphrase
-
-    try:
-        return has_passphrase(account)
-    except KeyError:
-        return True
-
-
-class AccountsScreen(VerifyRunner, DeleteFlow, SectionScreen):
+class AccountsScreen(VerifyRunner, DeleteFlow, VaultGate, SectionScreen):
     """Stored accounts: add, edit, rotate, delete and verify them from the keyboard."""
 
     SECTION: ClassVar[str] = "accounts"
@@ -295,9 +261,6 @@ class AccountsScreen(VerifyRunner, DeleteFlow, SectionScreen):
             "nothing; it reads the file again when it changes (or press ctrl+l).",
         )
 
-    def on_vault_locked(self) -> None:
-        self._update_status()
-
     def _session_state(self) -> None:
         """Show what the session's state means here (it may have changed since the message)."""
         from tui.services.session.session import SessionState
@@ -340,46 +303,6 @@ class AccountsScreen(VerifyRunner, DeleteFlow, SectionScreen):
         self._reload()
         self.notify("Read the accounts file again.", title="Reloaded")
 
-
-    def _update_status(self) -> None:
-        # One short line that fits 80 columns: the store and its state. Why this store was
-        # chosen is in the tooltip and in `keylink doctor`.
-        secrets = self.secrets
-        status = self.query_one("#store-status", Static)
-        if secrets is None:
-            status.update("Opening the secret store…")
-        elif secrets.uses_vault:
-            if secrets.needs_new_vault:
-                state = "not created yet (made when you add an account)"
-            elif secrets.needs_unlock:
-                state = "locked (press u to unlock)"
-            else:
-                state = "unlocked" + _lock_time(secrets.lock_due())
-            status.update(Content(clean(f"Secrets: {secrets.backend_name}, {state}")))
-        else:
-            status.update(Content(clean(f"Secrets: {secrets.backend_name}")))
-        if secrets is not None:
-            status.tooltip = Text(clean(secrets.reason))
-        self.refresh_bindings()
-
-    def _show_banner(self, selector: str, text: str) -> None:
-        banner = self.query_one(selector, Static)
-        banner.update(clean_lines(text))  # paths and store errors: outside text
-        banner.set_class(bool(text), "-shown")
-
-    def _show_fault(self, exc: BaseException) -> None:
-        from tui.services.store.secrets import SecretStoreError
-
-        title = _FAULT_TITLES.get(type(exc).__name__, "The secret store failed.")
-        # A removal whose delete may have happened leaves its account marked: a change.
-        marked = isinstance(exc, SecretStoreError) and exc.account_marked
-        after = "" if marked else "\nYour accounts were not changed."
-        self._show_banner("#fault", f"{title} {str(exc).rstrip('.')}.{after}")
-        if self.secrets is not None:
-            self._update_status()
-
-    def _clear_fault(self) -> None:
-        self._show_banner("#fault", "")
 
     # -- the table -----------------------------------------------------------------------------
 
@@ -555,65 +478,6 @@ class AccountsScreen(VerifyRunner, DeleteFlow, SectionScreen):
                 partial(self.verify_accounts, [account]),
             )
 
-    # -- secrets gate --------------------------------------------------------------------------
-
-    def _with_secrets(self, then: Callable[[], None]) -> None:
-        """Run ``then`` once the secret store can be used: create or unlock the vault first."""
-        secrets = self.secrets
-        if secrets is None or self.store is None:
-            self.notify("The secret store is still opening; try again in a moment.")
-            return
-        self._greeted = True  # the vault is seen to: the "open" news asks nothing more
-        if secrets.needs_new_vault:
-            from tui.screens.vault import CreateVaultScreen
-
-            self.app.push_screen(CreateVaultScreen(secrets), self._vault_done(then))
-        elif secrets.needs_unlock:
-            self._ask_unlock(then)
-        else:
-            then()
-
-    def _ask_unlock(self, then: Callable[[], None] | None) -> None:
-        from tui.screens.vault import UnlockVaultScreen
-
-        assert self.secrets is not None
-        self._greeted = True  # asked already: the session's "open" news asks no second time
-        self.app.push_screen(UnlockVaultScreen(self.secrets), self._vault_done(then))
-
-    def _vault_done(self, then: Callable[[], None] | None) -> Callable[[bool | None], None]:
-        def done(opened: bool | None) -> None:
-            self._update_status()
-            if opened:
-                self._clear_fault()
-                if then is not None:
-                    then()
-
-        return done
-
-    def action_copy(self, field: str) -> None:
-        """Copy one field of the selected account; a locked vault is unlocked first."""
-        from tui.screens.credential_copy import copy_field
-
-        account = self.selected
-        if account is None or self.store is None:
-            return
-        if field == "name":
-            if self.session is not None:
-                copy_field(self, self.session, account, field)
-            return
-        if field == "passphrase" and not _has_passphrase(account):
-            # Information, not a failure: there is nothing to copy, and no unlock is needed.
-            self.notify(f"{exchange_label(account)} keys have no passphrase: leave the "
-                        "terminal's passphrase field empty. Nothing to copy.",
-                        title="No passphrase", markup=False)
-            return
-
-        def copy() -> None:
-            if self.session is not None:
-                copy_field(self, self.session, account, field)
-
-        self._with_secrets(copy)
-
     def reveal(self, target: str) -> None:
         """``add:EXCHANGE`` opens the add form set to that exchange (the guide's "store it"
         step), once the store is open and unlocked."""
@@ -641,25 +505,6 @@ class AccountsScreen(VerifyRunner, DeleteFlow, SectionScreen):
         from tui.screens.credential_copy import clear_now
 
         clear_now(self.app)
-
-    def show_lock_state(self) -> None:
-        """Show whether the vault is locked and when it will be (the app calls this after each
-        of its session's ticks)."""
-        if self.secrets is not None:
-            self._update_status()
-
-    def action_lock(self) -> None:
-        """Lock the vault now (the derived key leaves memory)."""
-        session = self.session
-        if session is not None and session.lock():
-            self._update_status()
-            self.notify("Vault locked. Its passphrase is asked for on next use.",
-                        title="Vault locked")
-
-    def action_unlock(self) -> None:
-        """Ask for the vault passphrase."""
-        if self.secrets is not None and self.secrets.needs_unlock:
-            self._ask_unlock(then=None)
 
     # -- add, edit, rotate, delete -------------------------------------------------------------
 
