@@ -112,8 +112,20 @@ _HISTORY_LIMIT = 20
 _WARM_UP_DELAY = 0.3
 
 
+#: Held by each worker thread that imports many modules: the warm-up and the session's opening
+#: (the secret store, keyring and its backends). Two threads importing at once can each hold a
+#: module the other needs, and Python then fails one import with a _DeadlockError: the session
+#: once failed to open that way when the accounts section was shown during the warm-up.
+_IMPORTING = threading.Lock()
+
+
 def _import_sections() -> None:
     """Import every section's screen module and the help's (run in a thread)."""
+    with _IMPORTING:
+        _import_section_modules()
+
+
+def _import_section_modules() -> None:
     for _mode, section in ordered_sections():
         section.screen_class()
     import_module("tui.screens.help")
@@ -186,6 +198,7 @@ class KeylinkApp(KeysInOrderApp):
         self._settings_lock = threading.Lock()
         self._session_factory = session_factory
         self._session: Session | None = None
+        self._making_session = threading.Lock()
         self._session_started = False
         self._ticking = False
         if self.settings.theme in self.available_themes:
@@ -234,10 +247,17 @@ class KeylinkApp(KeysInOrderApp):
         """The process's one Session (the open secret store and accounts), made on first use:
         making it imports the secret store, which stays off the start-up path. Nothing is
         opened until ``open_session``."""
-        if self._session is None:
-            session = (self._session_factory or make_session)()
-            session.subscribe(self._session_event)
-            self._session = session
+        with self._making_session:  # the opening worker and the UI thread may both ask
+            if self._session is None:
+                session = (self._session_factory or make_session)()
+                session.subscribe(self._session_event)
+                self._session = session
+            return self._session
+
+    @property
+    def live_session(self) -> Session | None:
+        """The session once it is made (None before; never makes one, so never imports the
+        secret store on the UI thread while the opening worker does)."""
         return self._session
 
     @property
@@ -252,9 +272,14 @@ class KeylinkApp(KeysInOrderApp):
         if self._session_started:
             return
         self._session_started = True
-        session = self.session
-        self.run_worker(session.open, thread=True, group="session-open", exit_on_error=False)
+        self.run_worker(self._open_session_in_thread, thread=True, group="session-open",
+                        exit_on_error=False)
         self.set_interval(self._tick_interval(), self._tick_session)
+
+    def _open_session_in_thread(self) -> None:
+        with _IMPORTING:  # not while the warm-up imports (see _IMPORTING)
+            session = self.session  # made here: its imports stay off the UI thread
+            session.open()
 
     def _tick_interval(self) -> float:
         """The accounts file is looked at every SESSION_TICK s; a short idle limit is checked

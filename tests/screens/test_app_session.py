@@ -115,3 +115,40 @@ async def test_the_session_factory_gives_the_app_its_store(
         assert isinstance(screen, AccountsScreen)
         await wait_for(pilot, lambda: table_names(screen) == ["Elsewhere"])
         assert app.session.accounts is not None and app.session.accounts.dir == elsewhere
+
+
+async def test_the_session_opens_while_no_other_thread_imports(
+    vault_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The warm-up imports the sections in a thread; opening the session imports the secret
+    store and keyring in another. At once, Python failed one import with a _DeadlockError and
+    the accounts screen said "could not be opened (_DeadlockError)" (seen in tmux when 2 was
+    pressed during the warm-up): the two now take turns."""
+    import time
+
+    import tui.app
+
+    spans: dict[str, tuple[float, float]] = {}
+    real_imports = tui.app._import_section_modules
+
+    def slow_imports() -> None:
+        start = time.monotonic()
+        time.sleep(0.4)
+        real_imports()
+        spans["warm-up"] = (start, time.monotonic())
+
+    def slow_open() -> SecretStore:
+        start = time.monotonic()
+        time.sleep(0.6)  # a keyring probe taking its time, over the warm-up's start (0.3 s)
+        store = SecretStore.open()
+        spans["open"] = (start, time.monotonic())
+        return store
+
+    monkeypatch.setattr(tui.app, "_import_section_modules", slow_imports)
+    monkeypatch.setenv(PASSPHRASE_ENV, PASSPHRASE)
+    app = KeylinkApp(start_screen="accounts",
+                     session_factory=lambda: make_session(open_secrets=slow_open))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: len(spans) == 2 and "unlocked" in status_text(pilot))
+    (_first_start, first_end), (second_start, _second_end) = sorted(spans.values())
+    assert first_end <= second_start, spans  # one after the other, never overlapping

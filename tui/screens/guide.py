@@ -358,21 +358,23 @@ class GuideScreen(SectionScreen):
             self.refresh_bindings()
 
     def _session(self) -> Session | None:
-        """The app's session (None in an app without one), opened now if it was not yet."""
+        """The app's session (None in an app without one, or until it is made), opened now if it
+        was not yet: it is made and opened in a thread worker, and its messages tell this
+        screen."""
         open_session = getattr(self.app, "open_session", None)
         if not callable(open_session):
             return None
-        open_session()  # the first use opens it, in a thread worker
-        return self.app.session  # type: ignore[attr-defined,no-any-return]
+        open_session()
+        return getattr(self.app, "live_session", None)
 
     def _load_checklist(self) -> None:
         """Show this exchange's accounts from the session (the session's messages bring the
         accounts once it is open, and every change after)."""
-        from tui.services.session.session import SessionState
-
         session = self._session()
         if session is None:
-            return
+            return  # made and opened in a worker: its messages come back here
+        from tui.services.session.session import SessionState
+
         if session.state is SessionState.OPEN:
             self._checklist_loaded(self.exchange_id, session.known_accounts)
         elif session.state in (SessionState.UNAVAILABLE, SessionState.FAILED):

@@ -189,11 +189,8 @@ class AccountsScreen(VerifyRunner, DeleteFlow, VaultGate, SectionScreen):
 
     @property
     def session(self) -> Session | None:
-        """The app's session once it is being opened (None before: nothing imported yet)."""
-        app = self.app
-        if not getattr(app, "session_started", False):
-            return None
-        return app.session  # type: ignore[attr-defined,no-any-return]
+        """The app's session once it is made (None before: nothing of it imported yet)."""
+        return getattr(self.app, "live_session", None)
 
     @property
     def secrets(self) -> SecretStore | None:
@@ -204,12 +201,12 @@ class AccountsScreen(VerifyRunner, DeleteFlow, VaultGate, SectionScreen):
     @property
     def store(self) -> AccountStore | None:
         """The session's accounts (None until it is open and accounts.json can be used)."""
+        session = self.session
+        if session is None:
+            return None  # nothing to import yet (the opening worker imports the store)
         from tui.services.session.session import SessionState
 
-        session = self.session
-        if session is None or session.state is not SessionState.OPEN:
-            return None
-        return session.accounts
+        return session.accounts if session.state is SessionState.OPEN else None
 
     def _table(self) -> AccountsTable:
         return self.query_one("#accounts", AccountsTable)
@@ -263,10 +260,13 @@ class AccountsScreen(VerifyRunner, DeleteFlow, VaultGate, SectionScreen):
 
     def _session_state(self) -> None:
         """Show what the session's state means here (it may have changed since the message)."""
+        session = self.session
+        if session is None:
+            self._update_status()
+            return
         from tui.services.session.session import SessionState
 
-        session = self.session
-        if session is None or session.state is SessionState.OPENING:
+        if session.state is SessionState.OPENING:
             self._update_status()
         elif session.state is SessionState.UNAVAILABLE:
             self.query_one("#store-status", Static).update("Secrets: unavailable (see below)")
