@@ -274,12 +274,17 @@ class KeylinkApp(KeysInOrderApp):
         self._session_started = True
         self.run_worker(self._open_session_in_thread, thread=True, group="session-open",
                         exit_on_error=False)
-        self.set_interval(self._tick_interval(), self._tick_session)
 
     def _open_session_in_thread(self) -> None:
         with _IMPORTING:  # not while the warm-up imports (see _IMPORTING)
             session = self.session  # made here: its imports stay off the UI thread
-            session.open()
+            interval = self._tick_interval()
+            try:
+                session.open()
+            finally:
+                # The one timer, started once the session exists (even when it failed: the
+                # idle lock of a vault opened without accounts.json still runs).
+                self.call_from_thread(self.set_interval, interval, self._tick_session)
 
     def _tick_interval(self) -> float:
         """The accounts file is looked at every SESSION_TICK s; a short idle limit is checked
