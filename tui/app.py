@@ -12,7 +12,7 @@ import gc
 import threading
 from functools import partial
 from importlib import import_module
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -23,6 +23,13 @@ from textual.screen import Screen
 from tui.key_order import KeysInOrderApp
 from tui.sections import SECTIONS, Section, ordered_sections
 from tui.services.core.settings import load_settings, save_settings, updated
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from tui.services.session.session import Session, SessionEvent
+    from tui.services.store.secrets import SecretStore
 
 
 def _freeze_startup_heap() -> None:
@@ -68,6 +75,35 @@ def unsafe_logging(env: dict[str, str] | None = None) -> str | None:
             "a bug report needs)")
 
 
+def make_session(
+    *,
+    open_secrets: Callable[[], SecretStore] | None = None,
+    config_dir: Path | None = None,
+) -> Session:
+    """The app's Session: the unlock policy tries KEYLINK_VAULT_PASSPHRASE quietly (scripted
+    sessions: screenshots, tmux tests), and the screens' unlock dialog asks otherwise.
+
+    The store is opened by ``open_secrets`` (default ``SecretStore.open``) and a locked vault
+    tried with that variable at once, before the screens hear that the session is open: they
+    ask for the passphrase only when the variable did not open it.
+    """
+    from tui.services.session.session import Session
+    from tui.services.session.unlock import EnvPassphrase, UnlockPolicy
+    from tui.services.store.secrets import SecretStore
+
+    source = EnvPassphrase(quiet=True)
+    opener = open_secrets or SecretStore.open
+
+    def open_and_try_environment() -> SecretStore:
+        secrets = opener()
+        if secrets.needs_unlock:
+            source.unlock(secrets)  # quiet: a wrong or empty value leaves it locked
+        return secrets
+
+    return Session(unlock=UnlockPolicy(source), open_secrets=open_and_try_environment,
+                   config_dir=config_dir)
+
+
 #: How many previously shown sections Escape can return to.
 _HISTORY_LIMIT = 20
 
@@ -76,8 +112,20 @@ _HISTORY_LIMIT = 20
 _WARM_UP_DELAY = 0.3
 
 
+#: Held by each worker thread that imports many modules: the warm-up and the session's opening
+#: (the secret store, keyring and its backends). Two threads importing at once can each hold a
+#: module the other needs, and Python then fails one import with a _DeadlockError: the session
+#: once failed to open that way when the accounts section was shown during the warm-up.
+_IMPORTING = threading.Lock()
+
+
 def _import_sections() -> None:
     """Import every section's screen module and the help's (run in a thread)."""
+    with _IMPORTING:
+        _import_section_modules()
+
+
+def _import_section_modules() -> None:
     for _mode, section in ordered_sections():
         section.screen_class()
     import_module("tui.screens.help")
@@ -125,8 +173,17 @@ class KeylinkApp(KeysInOrderApp):
                 tooltip="Quit keylink", id="quit"),
     ]
 
-    def __init__(self, start_screen: str = "guide") -> None:
-        """``start_screen``: the mode shown first (a key of ``SECTIONS``)."""
+    #: Seconds between the session's ticks: the idle lock and a look at accounts.json.
+    SESSION_TICK = 1.0
+
+    def __init__(
+        self,
+        start_screen: str = "guide",
+        *,
+        session_factory: Callable[[], Session] | None = None,
+    ) -> None:
+        """``start_screen``: the mode shown first (a key of ``SECTIONS``). ``session_factory``
+        makes the app's one Session (default ``make_session``: tests give their own store)."""
         if start_screen not in SECTIONS:
             known = ", ".join(SECTIONS)
             raise ValueError(f"unknown start screen {start_screen!r} (known: {known})")
@@ -139,6 +196,11 @@ class KeylinkApp(KeysInOrderApp):
         # One small file, read before the first paint so the saved theme shows from the start.
         self.settings, self._settings_problem = load_settings()
         self._settings_lock = threading.Lock()
+        self._session_factory = session_factory
+        self._session: Session | None = None
+        self._making_session = threading.Lock()
+        self._session_started = False
+        self._ticking = False
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
 
@@ -177,25 +239,95 @@ class KeylinkApp(KeysInOrderApp):
 
     def _warm_up(self) -> None:
         self.run_worker(_import_sections, thread=True, group="warm-up", exit_on_error=False)
-        self._start_idle_lock()
 
-    def _start_idle_lock(self) -> None:
-        """Start the one idle-lock timer: it covers every vault this process unlocked, from any
-        section (started after the first paint: it imports the secrets module)."""
+    # -- the session ------------------------------------------------------------------------------
+
+    @property
+    def session(self) -> Session:
+        """The process's one Session (the open secret store and accounts), made on first use:
+        making it imports the secret store, which stays off the start-up path. Nothing is
+        opened until ``open_session``."""
+        with self._making_session:  # the opening worker and the UI thread may both ask
+            if self._session is None:
+                session = (self._session_factory or make_session)()
+                session.subscribe(self._session_event)
+                self._session = session
+            return self._session
+
+    @property
+    def live_session(self) -> Session | None:
+        """The session once it is made (None before; never makes one, so never imports the
+        secret store on the UI thread while the opening worker does)."""
+        return self._session
+
+    @property
+    def session_started(self) -> bool:
+        """True once ``open_session`` ran (until then nothing of the secret store is loaded)."""
+        return self._session_started
+
+    def open_session(self) -> None:
+        """Open the session in a thread worker, once (a keyring probe can take seconds), and
+        start its one timer. Called by the screens that need accounts, when they need them;
+        every screen hears the outcome as messages."""
+        if self._session_started:
+            return
+        self._session_started = True
+        self.run_worker(self._open_session_in_thread, thread=True, group="session-open",
+                        exit_on_error=False)
+
+    def _open_session_in_thread(self) -> None:
+        with _IMPORTING:  # not while the warm-up imports (see _IMPORTING)
+            session = self.session  # made here: its imports stay off the UI thread
+            interval = self._tick_interval()
+            try:
+                session.open()
+            finally:
+                # The one timer, started once the session exists (even when it failed: the
+                # idle lock of a vault opened without accounts.json still runs).
+                self.call_from_thread(self.set_interval, interval, self._tick_session)
+
+    def _tick_interval(self) -> float:
+        """The accounts file is looked at every SESSION_TICK s; a short idle limit is checked
+        more often, so a lock comes at most a fifth of the limit late."""
         from tui.services.store.secrets import idle_limit_from_env
 
         limit = idle_limit_from_env()
-        if limit is not None:
-            # Often enough that a lock comes at most a fifth of the limit late, at most every 5 s.
-            self.set_interval(max(0.2, min(5.0, limit / 5)), self._lock_idle_stores)
+        if limit is None:
+            return self.SESSION_TICK
+        return min(self.SESSION_TICK, max(0.2, limit / 5))
 
-    def _lock_idle_stores(self) -> None:
-        from tui.services.store.secrets import lock_idle_stores
+    def _tick_session(self) -> None:
+        if self._session is None or self._ticking:
+            return  # the last tick is still reading (a slow disk): never two at once
+        self._ticking = True
+        self.run_worker(self._tick_in_thread, thread=True, group="session-tick",
+                        exit_on_error=False)
 
-        if lock_idle_stores():
+    def _tick_in_thread(self) -> None:
+        try:
+            assert self._session is not None
+            self._session.tick()
+        finally:
+            self._ticking = False
+            self.call_from_thread(self._show_lock_state)
+
+    def _session_event(self, event: SessionEvent) -> None:
+        """The session's subscriber (any thread): the screens hear it on the UI thread."""
+        self.call_later(self._tell_screens, event)
+
+    def _tell_screens(self, event: SessionEvent) -> None:
+        from tui.services.session.session import VaultLockedNow
+        from tui.session_messages import message_for
+
+        if isinstance(event, VaultLockedNow) and event.idle:
             self.notify("The vault locked itself after a while without use; its passphrase is "
                         "asked for on next use.", title="Vault locked")
-        # Screens that show the vault's state (and when it locks) bring it up to date.
+        for stack in getattr(self, "_screen_stacks", {}).values():
+            for screen in stack:
+                screen.post_message(message_for(event))
+
+    def _show_lock_state(self) -> None:
+        # Screens that show when the vault locks bring that up to date after each tick.
         for stack in getattr(self, "_screen_stacks", {}).values():
             for screen in stack:
                 show = getattr(screen, "show_lock_state", None)

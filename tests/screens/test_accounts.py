@@ -29,6 +29,7 @@ from tests.support.accounts_fixtures import (
     vault_home,
     wait_for,
 )
+from tui.app import KeylinkApp
 from tui.screens.accounts import AccountsScreen
 
 __all__ = ["keylink_home", "vault_home"]  # fixtures used by name below
@@ -284,9 +285,7 @@ async def test_the_watcher_waits_for_a_file_being_written_and_never_moves_it_asi
 
     from tui.services.keys.credentials import Credentials
 
-    monkeypatch.setattr(AccountsScreen, "WATCH_INTERVAL", 0.2)
-    monkeypatch.setattr(AccountsScreen, "SETTLE_QUIET", 0.3, raising=False)
-    monkeypatch.setattr(AccountsScreen, "RETRY_DELAY", 0.3, raising=False)
+    monkeypatch.setattr(KeylinkApp, "SESSION_TICK", 0.2)
     store = open_store()
     store.add("Main", "bybit", "mainnet", Credentials(BYBIT_KEY, BYBIT_SECRET))
     config = vault_home / "config" / "keylink"
@@ -332,8 +331,7 @@ async def test_a_save_over_an_unreadable_file_says_it_moved_it_aside(
 ) -> None:
     from tui.services.keys.credentials import Credentials
 
-    monkeypatch.setattr(AccountsScreen, "WATCH_INTERVAL", 0.2)
-    monkeypatch.setattr(AccountsScreen, "RETRY_DELAY", 0.2)
+    monkeypatch.setattr(KeylinkApp, "SESSION_TICK", 0.2)
     open_store().add("Main", "bybit", "mainnet", Credentials(BYBIT_KEY, BYBIT_SECRET))
     config = vault_home / "config" / "keylink"
     path = config / "accounts.json"

@@ -63,13 +63,12 @@ async def test_V_while_the_store_opens_says_why(keylink_home: Path) -> None:
         release.wait(10)
         return SecretStore.open()
 
-    from tui.screens.accounts import AccountsScreen
+    from tui.app import KeylinkApp, make_session
 
-    app = accounts_app()
+    # The app's session, whose store takes its time to open.
+    app = KeylinkApp(start_screen="accounts",
+                     session_factory=lambda: make_session(open_secrets=slow_open))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        # A second accounts screen whose store takes its time to open.
-        app.push_screen(AccountsScreen(open_secrets=slow_open))
         await pilot.pause()
         await pilot.press("V")
         await pilot.pause()

@@ -100,9 +100,9 @@ async def test_accounts_follow_changes_made_by_another_process(vault_home: Path)
 
 
 async def test_the_reload_key_reads_the_file_again(vault_home: Path, monkeypatch) -> None:
-    from tui.screens.accounts import AccountsScreen
+    from tui.app import KeylinkApp
 
-    monkeypatch.setattr(AccountsScreen, "WATCH_INTERVAL", 3600)  # only the key, for this test
+    monkeypatch.setattr(KeylinkApp, "SESSION_TICK", 3600)  # only the key, for this test
     app = accounts_app()
     async with app.run_test(size=(100, 34)) as pilot:
         await unlock(pilot)

@@ -75,7 +75,7 @@ async def test_copy_notices_leave_the_checklist_in_view(vault_home: Path, exchan
         screen.reveal("terminal-enter")
         box = screen.query_one("#checklist", Static)
         await wait_for(pilot, lambda: "From Main one" in str(box.render()))
-        screen.checklist_store.secrets.unlock(PASSPHRASE)
+        app.session.secrets.unlock(PASSPHRASE)
         for number, name in ((1, "Display name"), (2, "API key"), (3, "API secret")):
             await pilot.press("c")
             await wait_for(pilot, lambda number=number, name=name:

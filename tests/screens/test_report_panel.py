@@ -11,9 +11,9 @@ from tests.screens.test_accounts_snapshots import (
     sample_report,
     works_report,
 )
-from tui.screens.accounts import AccountsScreen
 from tui.services.store.model import Account, LastCheck
 from tui.services.verify.report import ExchangeError, Finding, KeyReport
+from tui.widgets.accounts_table import account_cells
 from tui.widgets.report_panel import SEVERITY_MARKS
 
 
@@ -49,7 +49,7 @@ async def test_a_danger_has_its_own_mark_in_the_panel_and_the_table():
     def status(worst: str) -> str:
         account = Account("a1", "Main", "bybit", "mainnet", "", "", "", "", "ref",
                           LastCheck(True, "2026-01-02T03:04:05Z", "works; read", worst, "works"))
-        return AccountsScreen._cells(account)[1].plain
+        return account_cells(account)[1].plain
 
     assert status("danger") == "‼ works"
     assert status("warning") == "! works"

@@ -118,14 +118,14 @@ async def test_a_vault_unlocked_from_the_guide_locks_itself_without_the_accounts
         await wait_for(pilot, lambda: "From Main" in checklist())
         await pilot.press("c")  # the display name: no secret, no passphrase asked
         await wait_for(pilot, lambda: "✓ 1. Display name" in checklist())
-        await pilot.press("c")  # the API key: the guide's own store asks to unlock its vault
+        await pilot.press("c")  # the API key: the app's session asks to unlock its vault
         await wait_for(pilot, lambda: screen_name(pilot) == "UnlockVaultScreen")
         await paste(pilot, "passphrase", PASSPHRASE)
         await pilot.press("enter")
         await wait_for(pilot, lambda: pilot.app.clipboard == BYBIT_KEY)
-        store = guide.checklist_store
-        assert store is not None and store.secrets.vault is not None
-        vault = store.secrets.vault
+        secrets = app.session.secrets
+        assert secrets is not None and secrets.vault is not None
+        vault = secrets.vault
         assert vault.unlocked
         # Idle for longer than KEYLINK_VAULT_IDLE, on the guide: the vault locks itself.
         await wait_for(pilot, lambda: not vault.unlocked, timeout=8)
@@ -139,22 +139,3 @@ async def test_a_vault_unlocked_from_the_guide_locks_itself_without_the_accounts
         await paste(pilot, "passphrase", PASSPHRASE)
         await pilot.press("enter")
         await wait_for(pilot, lambda: pilot.app.clipboard == BYBIT_SECRET)
-
-
-def test_lock_idle_stores_locks_every_idle_store_of_the_process(tmp_path, cheap_kdf, monkeypatch):
-    from tui.services.store.secrets import lock_idle_stores, open_stores
-
-    monkeypatch.setenv("KEYLINK_VAULT_IDLE", "0.3")
-    first = SecretStore.open(vault=Vault(tmp_path / "one.json", kdf=cheap_kdf))
-    second = SecretStore.open(vault=Vault(tmp_path / "two.json", kdf=cheap_kdf))
-    for store in (first, second):
-        store.create_vault(PASSPHRASE)
-    assert {id(first), id(second)} <= {id(s) for s in open_stores()}
-    assert lock_idle_stores() == []  # just used
-    time.sleep(0.2)
-    second.refs()  # a use postpones only this one
-    time.sleep(0.2)
-    assert lock_idle_stores() == [first]
-    assert first.needs_unlock and not second.needs_unlock
-    time.sleep(0.2)
-    assert lock_idle_stores() == [second] and second.needs_unlock

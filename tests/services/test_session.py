@@ -299,6 +299,43 @@ def test_a_file_that_stays_damaged_is_reported_after_settling_and_left_in_place(
     assert opened.tick() == [AccountsChanged(before, None)] and opened.load_problem is None
 
 
+def test_a_save_that_moved_a_damaged_file_aside_is_told_by_the_next_look(opened, clock):
+    """A save reads the file first and moves a damaged one aside: the screen's notice must say
+    so (the watch's "left as it is" is no longer true), whichever reads next, a tick or a
+    reload, even though that read itself finds a good file."""
+    store = opened.accounts
+    assert store is not None
+    write_in_place(store.path, b"{ damaged")
+    assert opened.tick() == []  # maybe half-written: not said yet
+    store.add("Fresh", "bybit", "mainnet", CREDS)  # the app's form saving meanwhile
+    [aside] = damaged_copies(opened)
+    events = opened.tick()
+    assert [type(e) for e in events] == [AccountsChanged]
+    assert [a.name for a in events[0].accounts] == ["Fresh"]
+    assert events[0].problem is not None and str(aside) in events[0].problem
+    assert opened.tick() == []  # told once
+
+    write_in_place(store.path, b"{ damaged again")
+    store.add("Later", "bybit", "mainnet", CREDS)
+    assert len(damaged_copies(opened)) == 2
+    opened.reload()  # the user's ctrl+l reads first this time
+    assert opened.load_problem is not None and "moved to" in opened.load_problem
+    assert str(damaged_copies(opened)[-1]) in opened.load_problem
+
+
+def test_a_store_that_cannot_be_opened_keeps_the_error_for_its_kind(tmp_path):
+    """The app titles the fault by its kind ("No usable keyring."): the session keeps it."""
+    from tui.services.store.secrets import KeyringUnavailable
+
+    def refuse() -> SecretStore:
+        raise KeyringUnavailable("no usable keyring; set KEYLINK_SECRET_BACKEND=vault")
+
+    session = Session(open_secrets=refuse, config_dir=tmp_path / "config")
+    assert session.open() is SessionState.UNAVAILABLE
+    assert isinstance(session.open_error, KeyringUnavailable)
+    assert str(session.open_error) == session.reason
+
+
 def test_an_editor_saving_in_place_is_seen(opened):
     path = opened.accounts.path
     before = path.stat()

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from textual.screen import Screen
 
     from tui.services.handoff.clipboard import ClearTimer
-    from tui.services.store.accounts import AccountStore
+    from tui.services.session.session import Session
     from tui.services.store.model import Account
 
 _TIMER_ATTRIBUTE = "_keylink_clear_timer"
@@ -60,14 +60,14 @@ def clear_now(app: App[Any]) -> None:
         timer.clear_now()
 
 
-def copy_field(screen: Screen[Any], store: AccountStore, account: Account, field: str,
+def copy_field(screen: Screen[Any], session: Session, account: Account, field: str,
                on_sent: Callable[[], None] | None = None) -> None:
-    """Start a thread worker that reads ``field`` of ``account`` and copies it (never the UI
-    thread: the keyring or vault can take seconds); ``on_sent`` runs on the UI thread once the
-    value went out."""
+    """Start a thread worker that reads ``field`` of ``account`` through the app's session and
+    copies it (never the UI thread: the keyring or vault can take seconds); ``on_sent`` runs on
+    the UI thread once the value went out."""
     from functools import partial
 
-    screen.run_worker(partial(_copy_in_thread, screen.app, store, account, field, on_sent),
+    screen.run_worker(partial(_copy_in_thread, screen.app, session, account, field, on_sent),
                       thread=True, exclusive=True, group="copy-credential", exit_on_error=False)
 
 
@@ -88,18 +88,20 @@ def copy_message(what: str, ways: tuple[str, ...], seconds: int, tmux: str | Non
     return f"{text}\n{extra}" if extra else text
 
 
-def _copy_in_thread(app: App[Any], store: AccountStore, account: Account, field: str,
+def _copy_in_thread(app: App[Any], session: Session, account: Account, field: str,
                     on_sent: Callable[[], None] | None) -> None:
     from tui.services.core.text import clean
     from tui.services.handoff import clipboard
     from tui.services.handoff.fields import FIELD_LABELS, SECRET_FIELDS, HandoffError, field_value
+    from tui.services.session.unlock import SessionError
+    from tui.services.store.accounts import AccountError
     from tui.services.store.secrets import SecretStoreError
 
     what = f"the {FIELD_LABELS[field]} of {clean(account.name)}"
     try:
-        creds = store.credentials(account) if field in SECRET_FIELDS else None
+        creds = session.credentials_for(account) if field in SECRET_FIELDS else None
         value = field_value(account, creds, field)
-    except (SecretStoreError, HandoffError) as exc:
+    except (SecretStoreError, HandoffError, SessionError, AccountError) as exc:
         app.call_from_thread(app.notify, f"Could not copy {what}: {exc}", severity="error",
                              title="Not copied", markup=False)
         return

@@ -23,8 +23,9 @@ from tui.widgets.step_list import StepList
 
 if TYPE_CHECKING:
     from tui.commands import PaletteCommand
-    from tui.services.store.accounts import AccountStore
+    from tui.services.session.session import Session
     from tui.services.store.model import Account
+    from tui.session_messages import AccountsChanged, SessionStateChanged
 
 DEFAULT_EXCHANGE = "bybit"
 
@@ -149,9 +150,8 @@ class GuideScreen(SectionScreen):
         self._binding_state: tuple[object, ...] = ()
         #: The steps and the index last drawn (see _step_highlighted).
         self._drawn: tuple[tuple[GuideStep, ...], int] | None = None
-        #: The checklist: the store it reads (None until loaded), this exchange's accounts,
-        #: the one in use, and the items done for it.
-        self.checklist_store: AccountStore | None = None
+        #: The checklist: this exchange's accounts (from the app's session), the one in use,
+        #: and the items done for it.
         self.checklist_accounts: list[Account] = []
         self.checklist_account: int = 0
         self.checklist_done: set[str] = set()
@@ -304,7 +304,7 @@ class GuideScreen(SectionScreen):
         account = self.checklist_current
         if self._checklist_problem:
             return Content(self._checklist_problem)
-        if self.checklist_store is None or self._checklist_exchange != self.exchange_id:
+        if self._checklist_exchange != self.exchange_id:
             return Content("Reading the stored accounts…")
         if account is None:
             return Content.assemble(f"No {label} account is stored in keylink yet: go back to "
@@ -334,47 +334,36 @@ class GuideScreen(SectionScreen):
             self.query_one("#checklist", Static).update(self._checklist_content())
             self.refresh_bindings()
 
-    def _shared_store(self) -> AccountStore | None:
-        """The accounts section's store when it is open: its vault is already unlocked."""
-        from tui.screens.accounts import AccountsScreen
-
-        try:
-            stack = self.app.get_screen_stack("accounts")
-        except KeyError:  # the section was not opened yet (or this is not KeylinkApp)
+    def _session(self) -> Session | None:
+        """The app's session (None in an app without one, or until it is made), opened now if it
+        was not yet: it is made and opened in a thread worker, and its messages tell this
+        screen."""
+        open_session = getattr(self.app, "open_session", None)
+        if not callable(open_session):
             return None
-        for screen in stack:
-            if isinstance(screen, AccountsScreen) and screen.store is not None:
-                return screen.store
-        return None
+        open_session()
+        return getattr(self.app, "live_session", None)
 
     def _load_checklist(self) -> None:
-        store = self._shared_store() or self.checklist_store
-        self.run_worker(partial(self._read_accounts, store, self.exchange_id), thread=True,
-                        exclusive=True, group="guide-checklist", exit_on_error=False)
+        """Show this exchange's accounts from the session (the session's messages bring the
+        accounts once it is open, and every change after)."""
+        session = self._session()
+        if session is None:
+            return  # made and opened in a worker: its messages come back here
+        from tui.services.session.session import SessionState
 
-    def _read_accounts(self, store: AccountStore | None, exchange_id: str) -> None:
-        """Worker: open the store if need be (a keyring probe can take seconds) and list this
-        exchange's accounts."""
-        import contextlib
-        import os
+        if session.state is SessionState.OPEN:
+            self._checklist_loaded(self.exchange_id, session.known_accounts)
+        elif session.state in (SessionState.UNAVAILABLE, SessionState.FAILED):
+            self._checklist_failed(session.reason)
 
-        from tui.services.store.accounts import AccountStore
-        from tui.services.store.model import AccountError
-        from tui.services.store.secrets import PASSPHRASE_ENV, SecretStore, SecretStoreError
+    def on_session_state_changed(self, message: SessionStateChanged) -> None:
+        if self.is_mounted and self.step.checklist:
+            self._load_checklist()
 
-        try:
-            if store is None:
-                secrets = SecretStore.open()
-                given = os.environ.get(PASSPHRASE_ENV)
-                if given and secrets.needs_unlock:  # as the accounts section does
-                    with contextlib.suppress(SecretStoreError):
-                        secrets.unlock(given)
-                store = AccountStore(secrets)
-            accounts = [a for a in store.list() if a.exchange == exchange_id]
-        except (AccountError, SecretStoreError) as exc:
-            self.app.call_from_thread(self._checklist_failed, str(exc))
-            return
-        self.app.call_from_thread(self._checklist_loaded, store, exchange_id, accounts)
+    def on_accounts_changed(self, message: AccountsChanged) -> None:
+        if self.is_mounted and self.step.checklist:
+            self._checklist_loaded(self.exchange_id, message.accounts)
 
     def _checklist_failed(self, message: str) -> None:
         from tui.services.core.text import clean
@@ -382,12 +371,10 @@ class GuideScreen(SectionScreen):
         self._checklist_problem = f"The stored accounts cannot be read: {clean(message)}"
         self._redraw_checklist()
 
-    def _checklist_loaded(self, store: AccountStore, exchange_id: str,
-                          accounts: list[Account]) -> None:
-        if exchange_id != self.exchange_id:
-            return  # the exchange changed meanwhile; that change loads its own
+    def _checklist_loaded(self, exchange_id: str, every: Iterable[Account]) -> None:
+        accounts = [a for a in every if a.exchange == exchange_id]
         before = self.checklist_current
-        self.checklist_store, self._checklist_problem = store, ""
+        self._checklist_problem = ""
         self._checklist_exchange = exchange_id
         self.checklist_accounts = accounts
         ids = [a.id for a in accounts]
@@ -413,15 +400,17 @@ class GuideScreen(SectionScreen):
         """Copy the next item not yet done (after the last, start again from the first)."""
         from tui.services.handoff.fields import SECRET_FIELDS
 
-        account, store = self.checklist_current, self.checklist_store
-        if not self.step.checklist or account is None or store is None:
+        account, session = self.checklist_current, self._session()
+        if not self.step.checklist or account is None or session is None:
             return
         items = [field for field, _ in self._items()]
         field = next((f for f in items if f not in self.checklist_done), None)
         if field is None:
             self.checklist_done = set()
             field = items[0]
-        secrets = store.secrets
+        secrets = session.secrets
+        if secrets is None:
+            return
         if field in SECRET_FIELDS and secrets.needs_unlock:
             from tui.screens.vault import UnlockVaultScreen
 
@@ -431,7 +420,7 @@ class GuideScreen(SectionScreen):
 
             self.app.push_screen(UnlockVaultScreen(secrets), unlocked)
             return
-        self._copy(store, account, field)
+        self._copy(session, account, field)
 
     def explain_unavailable(self, action: str) -> None:
         """For the palette: the same answer as pressing the action's key."""
@@ -454,7 +443,7 @@ class GuideScreen(SectionScreen):
         """Why c copies nothing on the checklist step, and what to do about it."""
         if self._checklist_problem:
             message = self._checklist_problem
-        elif self.checklist_store is None or self._checklist_exchange != self.exchange_id:
+        elif self._checklist_exchange != self.exchange_id:
             message = "The stored accounts are still being read: press c again in a moment."
         else:
             label = exchange(self.exchange_id).label
@@ -462,7 +451,7 @@ class GuideScreen(SectionScreen):
                        "to the step \"Store it in keylink\" (p) and press a to add it.")
         self.notify(message, title="Nothing copied", severity="warning", markup=False)
 
-    def _copy(self, store: AccountStore, account: Account, field: str) -> None:
+    def _copy(self, session: Session, account: Account, field: str) -> None:
         from tui.screens.credential_copy import copy_field
 
         self._drop_copy_notices()
@@ -473,7 +462,7 @@ class GuideScreen(SectionScreen):
                 self.checklist_done.add(field)
                 self._redraw_checklist()
 
-        copy_field(self, store, account, field, on_sent=sent)
+        copy_field(self, session, account, field, on_sent=sent)
 
     def on_unmount(self) -> None:
         from tui.screens.credential_copy import clear_now

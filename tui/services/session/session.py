@@ -149,6 +149,8 @@ class Session:
         #: What the last read of accounts.json found wrong, if anything.
         self.load_problem: str | None = None
         self._failure = ""
+        #: Why the secret store could not be opened (UNAVAILABLE): its class names the fault.
+        self.open_error: Exception | None = None
         self._subscribers: list[Callable[[SessionEvent], None]] = []
         self._opening = threading.Lock()
         self._unlocking = threading.Lock()
@@ -193,13 +195,16 @@ class Session:
             self.accounts = None
             if self.state is not SessionState.OPENING:  # a retry: say so while it runs
                 self._settle_state(SessionState.OPENING, "")
+            self.open_error = None
             try:
                 secrets = self._open_secrets()
             except SecretStoreError as exc:
-                self.secrets = None
+                self.secrets, self.open_error = None, exc
                 return self._settle_state(SessionState.UNAVAILABLE, str(exc))
             except Exception as exc:  # the type only: a backend's text may hold data
                 self.secrets = None
+                self.open_error = SecretStoreError(
+                    f"the secret store could not be opened ({type(exc).__name__})")
                 return self._settle_state(
                     SessionState.UNAVAILABLE,
                     f"the secret store could not be opened ({type(exc).__name__})")
@@ -229,11 +234,18 @@ class Session:
 
     # -- accounts.json ----------------------------------------------------------------------------
 
+    def _news(self, store: AccountStore) -> str | None:
+        """A problem the store found since the last read that nobody was told about: a save
+        (the store reads the file before it writes) that moved a damaged file aside."""
+        found = store.load_problem
+        return found if found is not None and found != self.load_problem else None
+
     def _load(self, store: AccountStore, found: str | None = None) -> list[SessionEvent]:
         """An explicit read (start-up, the user's reload): a damaged file is moved aside.
         ``found``: a problem an earlier read of this load found (the store's first read)."""
         with self._watching:
             seen = _stat(store.path)
+            found = found or self._news(store)
             store.load_problem = None
             accounts = store.list()
             problem = store.load_problem or found
@@ -267,7 +279,7 @@ class Session:
             now = self._now()
             if self._pending is None or self._pending[0] != seen:
                 self._pending = (seen, now)  # changed (again): the settle period starts over
-            before = store.load_problem
+            before, news = store.load_problem, self._news(store)
             store.load_problem = None
             try:
                 accounts = store.list(move_aside=False)
@@ -279,7 +291,7 @@ class Session:
                 self.load_problem = f"{exc}; it was left as it is"
                 return [AccountsFileUnreadable(self.load_problem)]
             self._seen, self._pending = seen, None
-            return self._took(accounts, store.load_problem)
+            return self._took(accounts, store.load_problem or news)
 
     def tick(self) -> list[SessionEvent]:
         """The app's one timer: the idle lock, then accounts.json. Returns the events (and tells

@@ -18,7 +18,6 @@ import os
 import sys
 import threading
 import time
-import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -265,28 +264,6 @@ def _is_real_keyring(backend: KeyringBackend) -> tuple[bool, str]:
     return True, ""
 
 
-#: Every SecretStore of this process that is still referenced, whoever opened it (the accounts
-#: screen, the guide's checklist, a command): the app's one idle lock walks them all.
-_STORES: weakref.WeakSet[SecretStore] = weakref.WeakSet()
-#: Stores are opened in worker threads while the UI thread walks the set.
-_STORES_LOCK = threading.Lock()
-
-
-def open_stores() -> list[SecretStore]:
-    """The secret stores this process holds (any of them may hold an unlocked vault)."""
-    with _STORES_LOCK:
-        return list(_STORES)
-
-
-def lock_idle_stores() -> list[SecretStore]:
-    """Lock every store whose vault has been unused for its ``idle_limit``; the ones locked now.
-
-    One place for the idle lock, so no unlocked vault depends on the screen that opened it
-    staying open (the guide unlocks one of its own when the accounts section was never shown).
-    """
-    return [store for store in open_stores() if store.lock_if_idle()]
-
-
 class SecretStore:
     """Secrets of keylink accounts, one keyring entry per account (service "keylink")."""
 
@@ -312,8 +289,6 @@ class SecretStore:
         self.idle_limit = idle_limit_from_env()
         self._clock: Callable[[], float] = time.monotonic
         self._last_used = self._clock()
-        with _STORES_LOCK:
-            _STORES.add(self)
 
     def __repr__(self) -> str:
         return f"SecretStore({self.backend_name!r})"

@@ -1,0 +1,201 @@
+"""The accounts screen's vault and secret-store parts: the status line, the fault banner, the
+unlock and create dialogs before anything that needs a secret, copying a field, and locking.
+
+The secret store is the app session's (``self.session``); the dialogs unlock it in place, so the
+guide and the accounts section share one unlocked vault and one idle lock.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual.content import Content
+from textual.widgets import Static
+
+from tui.services.core.text import clean, clean_lines
+from tui.widgets.accounts_table import exchange_label
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from textual.app import App
+
+    from tui.services.session.session import Session
+    from tui.services.store.accounts import AccountStore
+    from tui.services.store.model import Account
+    from tui.services.store.secrets import SecretStore
+
+#: Titles for secret-store faults, by exception class name (the message says how to fix it).
+#: By name, so this module does not import the secret store (and keyring) at start-up.
+_FAULT_TITLES = {
+    "KeyringLocked": "The system keyring is locked.",
+    "KeyringTimeout": "The secret store did not answer in time.",
+    "KeyringUnavailable": "No usable keyring.",
+    "VaultLocked": "keylink's vault is locked.",
+    "VaultDamaged": "keylink's vault file is damaged.",
+    "WrongPassphrase": "Wrong vault passphrase.",
+    "SecretNotFound": "A secret is missing from the secret store.",
+    "RemovalUnfinished": "This account's removal was cut short.",
+    "UnlockRefused": "keylink's vault is locked.",
+}
+
+
+def _lock_time(seconds: float | None) -> str:
+    """", locks in 15 min if unused" for the status line (nothing when there is no idle lock)."""
+    if seconds is None:
+        return ""
+    minutes = math.ceil(seconds / 60)
+    when = "in under a minute" if seconds < 60 else f"in {minutes} min"
+    return f", locks {when} if unused"
+
+
+def _has_passphrase(account: Account) -> bool:
+    """False only for an exchange known to have none (an unknown one is left to the copy,
+    which says what is wrong)."""
+    from tui.services.handoff.fields import has_passphrase
+
+    try:
+        return has_passphrase(account)
+    except KeyError:
+        return True
+
+
+class VaultGate:
+    """Mixin of the accounts screen (which gives the attributes named below)."""
+
+    if TYPE_CHECKING:
+        _greeted: bool
+        session: Session | None
+        secrets: SecretStore | None
+        store: AccountStore | None
+
+        @property
+        def app(self) -> App[Any]: ...
+        @property
+        def selected(self) -> Account | None: ...
+        def query_one(self, selector: Any, expect_type: Any = None) -> Any: ...
+        def notify(self, message: str, **kwargs: Any) -> None: ...
+        def refresh_bindings(self) -> None: ...
+
+    def on_vault_locked(self) -> None:
+        self._update_status()
+
+    def _update_status(self) -> None:
+        # One short line that fits 80 columns: the store and its state. Why this store was
+        # chosen is in the tooltip and in `keylink doctor`.
+        secrets = self.secrets
+        status = self.query_one("#store-status", Static)
+        if secrets is None:
+            status.update("Opening the secret store…")
+        elif secrets.uses_vault:
+            if secrets.needs_new_vault:
+                state = "not created yet (made when you add an account)"
+            elif secrets.needs_unlock:
+                state = "locked (press u to unlock)"
+            else:
+                state = "unlocked" + _lock_time(secrets.lock_due())
+            status.update(Content(clean(f"Secrets: {secrets.backend_name}, {state}")))
+        else:
+            status.update(Content(clean(f"Secrets: {secrets.backend_name}")))
+        if secrets is not None:
+            status.tooltip = Text(clean(secrets.reason))
+        self.refresh_bindings()
+
+    def _show_banner(self, selector: str, text: str) -> None:
+        banner = self.query_one(selector, Static)
+        banner.update(clean_lines(text))  # paths and store errors: outside text
+        banner.set_class(bool(text), "-shown")
+
+    def _show_fault(self, exc: BaseException) -> None:
+        from tui.services.store.secrets import SecretStoreError
+
+        title = _FAULT_TITLES.get(type(exc).__name__, "The secret store failed.")
+        # A removal whose delete may have happened leaves its account marked: a change.
+        marked = isinstance(exc, SecretStoreError) and exc.account_marked
+        after = "" if marked else "\nYour accounts were not changed."
+        self._show_banner("#fault", f"{title} {str(exc).rstrip('.')}.{after}")
+        if self.secrets is not None:
+            self._update_status()
+
+    def _clear_fault(self) -> None:
+        self._show_banner("#fault", "")
+
+    # -- secrets gate --------------------------------------------------------------------------
+
+    def _with_secrets(self, then: Callable[[], None]) -> None:
+        """Run ``then`` once the secret store can be used: create or unlock the vault first."""
+        secrets = self.secrets
+        if secrets is None or self.store is None:
+            self.notify("The secret store is still opening; try again in a moment.")
+            return
+        self._greeted = True  # the vault is seen to: the "open" news asks nothing more
+        if secrets.needs_new_vault:
+            from tui.screens.vault import CreateVaultScreen
+
+            self.app.push_screen(CreateVaultScreen(secrets), self._vault_done(then))
+        elif secrets.needs_unlock:
+            self._ask_unlock(then)
+        else:
+            then()
+
+    def _ask_unlock(self, then: Callable[[], None] | None) -> None:
+        from tui.screens.vault import UnlockVaultScreen
+
+        assert self.secrets is not None
+        self._greeted = True  # asked already: the session's "open" news asks no second time
+        self.app.push_screen(UnlockVaultScreen(self.secrets), self._vault_done(then))
+
+    def _vault_done(self, then: Callable[[], None] | None) -> Callable[[bool | None], None]:
+        def done(opened: bool | None) -> None:
+            self._update_status()
+            if opened:
+                self._clear_fault()
+                if then is not None:
+                    then()
+
+        return done
+
+    def action_copy(self, field: str) -> None:
+        """Copy one field of the selected account; a locked vault is unlocked first."""
+        from tui.screens.credential_copy import copy_field
+
+        account = self.selected
+        if account is None or self.store is None:
+            return
+        if field == "name":
+            if self.session is not None:
+                copy_field(self, self.session, account, field)
+            return
+        if field == "passphrase" and not _has_passphrase(account):
+            # Information, not a failure: there is nothing to copy, and no unlock is needed.
+            self.notify(f"{exchange_label(account)} keys have no passphrase: leave the "
+                        "terminal's passphrase field empty. Nothing to copy.",
+                        title="No passphrase", markup=False)
+            return
+
+        def copy() -> None:
+            if self.session is not None:
+                copy_field(self, self.session, account, field)
+
+        self._with_secrets(copy)
+
+    def show_lock_state(self) -> None:
+        """Show whether the vault is locked and when it will be (the app calls this after each
+        of its session's ticks)."""
+        if self.secrets is not None:
+            self._update_status()
+
+    def action_lock(self) -> None:
+        """Lock the vault now (the derived key leaves memory)."""
+        session = self.session
+        if session is not None and session.lock():
+            self._update_status()
+            self.notify("Vault locked. Its passphrase is asked for on next use.",
+                        title="Vault locked")
+
+    def action_unlock(self) -> None:
+        """Ask for the vault passphrase."""
+        if self.secrets is not None and self.secrets.needs_unlock:
+            self._ask_unlock(then=None)

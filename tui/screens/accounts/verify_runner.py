@@ -1,0 +1,168 @@
+"""Checking keys from the accounts screen: one account (v), all of them (V), stopped with Escape.
+
+Each check is the session's ``check_and_record``: it reads the secret, asks the exchange and saves
+the summary with the account (the CLI's ``keylink verify`` runs the same one). This part of the
+screen runs them one after another in one worker, shows the progress and each report, and sums
+up a "verify all".
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual import work
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.widgets import Label, ProgressBar
+from textual.worker import Worker
+
+from tui.services.core.status import CheckStatus
+from tui.services.core.text import clean
+from tui.widgets.accounts_table import format_checked_at
+from tui.widgets.report_panel import ReportPanel
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from tui.services.session.session import Session
+    from tui.services.store.model import Account
+    from tui.services.store.secrets import SecretStore
+    from tui.services.verify.report import KeyReport
+    from tui.widgets.accounts_table import AccountsTable
+
+
+def tally(accounts: list[Account], reports: dict[str, KeyReport]) -> str:
+    """"Checked 3 accounts: 1 works, 1 locked, 1 failed." (an account with no report failed)."""
+    counts = dict.fromkeys(CheckStatus, 0)
+    for account in accounts:
+        report = reports.get(account.id)
+        counts[report.status if report is not None and report.status else CheckStatus.FAILED] += 1
+    parts = [f"{n} {status}" for status, n in counts.items() if n]
+    text = f"Checked {len(accounts)} accounts: {', '.join(parts)}."
+    if counts[CheckStatus.LOCKED]:
+        text += " Locked keys are bound to other addresses, as a terminal's key should be."
+    return text
+
+
+def checked_text(account: Account) -> str:
+    """"checked 2026-01-02 10:00" for the report panel ("" when never checked)."""
+    if account.last_check is None:
+        return ""
+    return f"checked {format_checked_at(account.last_check.checked_at)}"
+
+
+class VerifyRunner:
+    """The accounts screen's checks (a mixin: the screen gives the attributes named below)."""
+
+    if TYPE_CHECKING:
+        accounts: list[Account]
+        reports: dict[str, KeyReport]
+        workers: Any
+        secrets: SecretStore | None
+        session: Session | None
+
+        @property
+        def selected(self) -> Account | None: ...
+        @property
+        def selected_id(self) -> str | None: ...
+        def query_one(self, selector: Any, expect_type: Any = None) -> Any: ...
+        def notify(self, message: str, **kwargs: Any) -> None: ...
+        def refresh_bindings(self) -> None: ...
+        def _with_secrets(self, then: Callable[[], None]) -> None: ...
+        def _show_fault(self, exc: BaseException) -> None: ...
+        def _show_row_hint(self, account: Account | None) -> None: ...
+        def _show_verdict(self, account: Account | None) -> None: ...
+        def _table(self) -> AccountsTable: ...
+
+    @property
+    def _verifying(self) -> bool:
+        return any(w.group == "verify" and w.is_running for w in self.workers)
+
+    def action_verify(self) -> None:
+        """Check the selected account's key."""
+        account = self.selected
+        if account is not None:
+            self._with_secrets(lambda: self.verify_accounts([account]))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "verify":
+            self.refresh_bindings()  # "esc Stop" shows only while a check runs
+
+    def action_stop_verify(self) -> None:
+        """Stop a running check (the account being checked is dropped, the rest not started)."""
+        if self._verifying:
+            self.workers.cancel_group(self, "verify")
+            self.notify("Stopped checking.", title="Verify")
+
+    def action_verify_all(self) -> None:
+        """Check every account's key, one after another."""
+        accounts = [a for a in self.accounts if a.removing is None]
+        if accounts:
+            self._with_secrets(lambda: self.verify_accounts(accounts))
+
+    def verify_accounts(self, accounts: list[Account]) -> None:
+        """Start verifying ``accounts`` (replaces a verification still running)."""
+        if self.secrets is not None and (self.secrets.needs_unlock or self.secrets.needs_new_vault):
+            self._with_secrets(lambda: self.verify_accounts(accounts))
+            return
+        self._verify(accounts)
+
+    def _progress(self, text: str, done: int | None, total: int) -> None:
+        box = self.query_one("#verify-progress", Horizontal)
+        box.set_class(done is not None, "-shown")
+        self.query_one("#verify-label", Label).update(Content(clean(text)))  # names an account
+        bar = self.query_one("#verify-bar", ProgressBar)
+        bar.update(total=total, progress=done or 0)
+
+    @work(exclusive=True, group="verify", exit_on_error=False)
+    async def _verify(self, accounts: list[Account]) -> None:
+        from tui.services.session.session import AccountUnusable
+        from tui.services.session.unlock import SessionError
+        from tui.services.store.model import AccountError
+        from tui.services.store.secrets import SecretStoreError
+
+        session = self.session
+        assert session is not None
+        panel = self.query_one("#report", ReportPanel)
+        panel.display = True
+        total = len(accounts)
+        try:
+            for done, account in enumerate(accounts):
+                self._progress(f"Checking {account.name} ({done + 1} of {total})…", done, total)
+                self.reports.pop(account.id, None)
+                panel.loading = True
+                try:
+                    finished = await session.check_and_record(account)
+                except AccountUnusable as exc:  # an exchange this keylink cannot check
+                    panel.loading = False
+                    panel.show_message(str(exc))
+                    continue
+                except (SecretStoreError, SessionError, AccountError) as exc:
+                    panel.loading = False
+                    self._show_fault(exc)
+                    panel.show_message(f"{account.name}: the secret could not be read.")
+                    continue
+                self.reports[account.id] = finished.report
+                if finished.not_saved is not None:  # the check itself worked: say so, go on
+                    self.notify(f"The result for {account.name} was not saved: "
+                                f"{finished.not_saved}", severity="warning")
+                self._replace_account(finished.account)
+                panel.loading = False
+                if self.selected_id == account.id or total == 1:
+                    panel.show_report(account.name, finished.report,
+                                      checked_text(finished.account))
+            if total > 1:
+                self.notify(tally(accounts, self.reports), title="Verify all", markup=False)
+        finally:
+            panel.loading = False
+            self._progress("", None, total)
+
+    def _replace_account(self, account: Account) -> None:
+        if all(a.id != account.id for a in self.accounts):
+            return  # deleted while it was being checked
+        self.accounts = [account if a.id == account.id else a for a in self.accounts]
+        self._table().update_account(account, self.accounts)
+        if self.selected_id == account.id:
+            self._show_row_hint(account)
+            if account.id not in self.reports:
+                self._show_verdict(account)

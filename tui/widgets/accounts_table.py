@@ -1,0 +1,137 @@
+"""The accounts table: one row per stored account, its state and last check at a glance.
+
+Every cell shows text from accounts.json (names, the stored check's summary and time), so each is
+a Text or Content built from cleaned strings, never markup. The status word leads its cell and the
+styled cells are sized here (the table measures plain strings only), so "✓ works" is never cut at
+80 columns.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from rich.cells import cell_len
+from rich.text import Text
+from textual.content import Content
+from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey
+
+from tui.services.core.status import CheckStatus, Severity
+from tui.services.core.text import clean
+from tui.widgets.report_panel import SEVERITY_MARKS
+
+if TYPE_CHECKING:
+    from tui.services.store.model import Account
+
+#: How each stored check level is drawn in the table: theme colour (the worst finding's).
+_CHECK_STYLES = {
+    Severity.OK: "$success",
+    Severity.INFO: "$text-primary",
+    Severity.WARNING: "$warning",
+    Severity.DANGER: "$error",
+    Severity.ERROR: "$error",
+}
+_STATUS_MARKS = {CheckStatus.WORKS: "✓ works", CheckStatus.LOCKED: "● locked",
+                 CheckStatus.FAILED: "✗ failed"}
+#: The columns by key, in order; the status is second so a narrow terminal never cuts it off.
+COLUMNS = (("Name", "name"), ("Status", "status"), ("Exchange", "exchange"),
+           ("Environment", "environment"), ("Checked", "checked"), ("Last check", "check"))
+
+
+def format_checked_at(stamp: str) -> str:
+    """An ISO UTC time stamp as local ``YYYY-MM-DD HH:MM`` (the raw text if it does not parse)."""
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return stamp
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def environment_label(account: Account) -> str:
+    from tui.services.exchanges import exchange
+
+    try:
+        return exchange(account.exchange).environment(account.environment).label
+    except KeyError:
+        return f"Custom ({urlsplit(account.base_url).netloc or account.base_url})"
+
+
+def exchange_label(account: Account) -> str:
+    from tui.services.exchanges import exchanges
+
+    info = exchanges().get(account.exchange)
+    return info.label if info else account.exchange
+
+
+def account_cells(account: Account) -> tuple[Any, ...]:
+    """The row of ``account``: name, status, exchange, environment, checked, last check."""
+    check = account.last_check
+    if account.removing is not None:
+        # Its secret may be gone: the row says so and what finishes it, nothing else.
+        status = Content.styled("! removal cut short", "$error")
+        detail = Content("its secret may be gone: press d to finish removing it")
+        when = ""
+    elif check is None:
+        # Italic in the table's own colour: readable on plain and zebra rows alike.
+        status: Content = Content.styled("not checked", "italic")
+        detail = Content("")
+        when = ""
+    else:
+        outcome = check.outcome
+        style = ("$error" if outcome == CheckStatus.FAILED
+                 else _CHECK_STYLES.get(check.worst, ""))
+        mark = _STATUS_MARKS[outcome]
+        if outcome == CheckStatus.WORKS and check.worst in (Severity.WARNING, Severity.DANGER):
+            # The report panel's marks: "‼" funds at risk (it can withdraw), "!" a warning.
+            mark = f"{SEVERITY_MARKS[check.worst]} works"
+        status = Content.styled(mark, style)
+        # The stored summary starts with the status word: the table shows it once.
+        if outcome == CheckStatus.WORKS:
+            rest = check.summary.removeprefix(CheckStatus.WORKS).lstrip("; ")
+        else:
+            rest = check.summary.split(":", 1)[-1].strip()
+        detail = Content(clean(rest))
+        when = format_checked_at(check.checked_at)
+    # Names, labels and the stored time come from accounts.json (outside text): Text cells,
+    # never markup.
+    name, exchange_text, environment, when = (
+        Text(clean(cell)) for cell in (account.name, exchange_label(account),
+                                       environment_label(account), when))
+    return (name, status, exchange_text, environment, when, detail)
+
+
+class AccountsTable(DataTable[Any]):
+    """The accounts, one row each, keyed by account id (the screen keeps the list)."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        for label, key in COLUMNS:
+            self.add_column(label, key=key)
+
+    def fill(self, accounts: list[Account]) -> None:
+        """Show ``accounts`` in place of the rows shown (the cursor is the caller's)."""
+        self.clear()
+        for account in accounts:
+            self.add_row(*account_cells(account), key=account.id)
+        self.fit_columns(accounts)
+
+    def update_account(self, account: Account, accounts: list[Account]) -> None:
+        """Redraw the row of ``account`` (``accounts``: every row, for the column widths)."""
+        for (_label, column), value in zip(COLUMNS, account_cells(account), strict=True):
+            self.update_cell(account.id, column, value,
+                             update_width=column not in ("status", "check"))
+        self.fit_columns(accounts)
+
+    def fit_columns(self, accounts: list[Account]) -> None:
+        # The table measures plain strings only; its styled status and "Last check" cells are
+        # sized here.
+        for key, index in (("status", 1), ("check", -1)):
+            column = self.columns[ColumnKey(key)]
+            widths = [cell_len(str(column.label))]
+            widths += [cell_len(account_cells(a)[index].plain) for a in accounts]
+            column.content_width = max(widths)
+        self.refresh()
