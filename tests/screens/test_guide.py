@@ -10,8 +10,9 @@ from textual.content import Content
 from textual.widgets import Label, Static
 
 from tui.app import KeylinkApp
+from tui.content.guide import guide_steps
 from tui.screens.faq import FaqScreen, faq_topics
-from tui.screens.guide import GuideScreen, guide_steps
+from tui.screens.guide import GuideScreen
 from tui.screens.whitelist import WhitelistScreen
 from tui.services.exchanges import exchanges
 from tui.widgets.choice_row import ChoiceRow

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tui.screens.guide import guide_steps
+from tui.content.guide import guide_steps
 from tui.services.exchanges import exchanges
 
 

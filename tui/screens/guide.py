@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable
-from functools import cache, partial
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+from functools import partial
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -14,7 +13,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.widgets import Label, OptionList, Static
 
-from tui.content.faq import CONTENT_DIR, faq_topics
+from tui.content.faq import faq_topics
+from tui.content.guide import DEFAULT_EXCHANGE, GuideStep, guide_steps
 from tui.screens.section import SectionScreen
 from tui.services.exchanges import exchange, exchanges
 from tui.styles import tcss
@@ -26,76 +26,6 @@ if TYPE_CHECKING:
     from tui.services.session.session import Session
     from tui.services.store.model import Account
     from tui.session_messages import AccountsChanged, SessionStateChanged
-
-DEFAULT_EXCHANGE = "bybit"
-
-
-class GuideStep(NamedTuple):
-    """One step of the guide, worded for one exchange."""
-
-    id: str
-    #: "exchange" or "terminal": where the user does this step.
-    side: str
-    title: str
-    body: str
-    #: A warning that must stand out ("" when the step has none).
-    security: str
-    #: Exchange-specific additions and notes ("" when none).
-    extra: str
-    #: Id of the related FAQ topic, if any.
-    faq: str | None
-    #: True on the step that needs the terminal's IP list.
-    whitelist: bool
-    #: True on the step where a key opens keylink's add form.
-    store: bool = False
-    #: True on the step with the paste-along checklist.
-    checklist: bool = False
-
-
-@cache
-def _raw_steps() -> tuple[dict[str, Any], ...]:
-    raw = (CONTENT_DIR / "guide.toml").read_text(encoding="utf-8")
-    return tuple(tomllib.loads(raw)["step"])
-
-
-def guide_steps(exchange_id: str) -> tuple[GuideStep, ...]:
-    """The guide's steps for one exchange: its button names, and its passphrase step only
-    where the exchange has passphrases. KeyError for an unknown exchange."""
-    info = exchange(exchange_id)
-    secret_fields = (
-        "the API key, the secret and the passphrase"
-        if info.has_passphrase
-        else "the API key and the secret"
-    )
-    words = {
-        "exchange": info.label,
-        "create_button": info.create_button,
-        "linked_option": info.linked_option,
-        "secret_fields": secret_fields,
-    }
-    steps: list[GuideStep] = []
-    for raw in _raw_steps():
-        if raw.get("requires") == "passphrase" and not info.has_passphrase:
-            continue
-        extra_parts = [raw.get("extra", {}).get(exchange_id, "").strip()]
-        if raw.get("notes"):
-            extra_parts.extend(f"{info.label}: {note}" for note in info.notes)
-        steps.append(
-            GuideStep(
-                id=raw["id"],
-                side=raw["side"],
-                title=raw["title"],
-                body=raw["body"].strip().format_map(words),
-                security=raw.get("security", "").strip().format_map(words),
-                extra="\n\n".join(part for part in extra_parts if part).format_map(words),
-                faq=raw.get("faq"),
-                whitelist=bool(raw.get("whitelist", False)),
-                store=bool(raw.get("store", False)),
-                checklist=bool(raw.get("checklist", False)),
-            )
-        )
-    return tuple(steps)
-
 
 _SIDES = {"exchange": "On the exchange's website", "keylink": "In keylink",
           "terminal": "In the trading terminal"}
