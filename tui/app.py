@@ -182,7 +182,7 @@ class KeylinkApp(KeysInOrderApp):
     def _start_idle_lock(self) -> None:
         """Start the one idle-lock timer: it covers every vault this process unlocked, from any
         section (started after the first paint: it imports the secrets module)."""
-        from tui.services.store.secrets import idle_limit_from_env
+        from tui.services.store.backends import idle_limit_from_env
 
         limit = idle_limit_from_env()
         if limit is not None:

@@ -8,7 +8,7 @@ import pytest
 
 from tui.services.handoff import importer, scrub
 from tui.services.store.accounts import AccountStore
-from tui.services.store.secrets import SecretStoreError
+from tui.services.store.errors import SecretStoreError
 
 ENV_TWO = ("BYBIT_API_KEY=AbCdEfGh1234567890\nBYBIT_API_SECRET=" + "S" * 36 + "\n"
            "OKX_API_KEY=12345678-abcd-abcd-abcd-1234567890ab\n"

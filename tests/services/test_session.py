@@ -34,14 +34,10 @@ from tui.services.session.unlock import (
     UnlockRefused,
 )
 from tui.services.store.accounts import AccountStore
+from tui.services.store.backends import PASSPHRASE_ENV
+from tui.services.store.errors import RemovalUnfinished, SecretStoreError, StoreUnreachable
 from tui.services.store.model import Account, removal_note
-from tui.services.store.secrets import (
-    PASSPHRASE_ENV,
-    RemovalUnfinished,
-    SecretStore,
-    SecretStoreError,
-    StoreUnreachable,
-)
+from tui.services.store.secrets import SecretStore
 from tui.services.store.vault import Vault
 from tui.services.terminals.whitelist import profile
 

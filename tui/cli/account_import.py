@@ -47,8 +47,8 @@ def _run_import(args: argparse.Namespace) -> int:
     from tui.services.core.text import clean
     from tui.services.exchanges import exchange
     from tui.services.handoff import importer, scrub
+    from tui.services.store.errors import SecretStoreError
     from tui.services.store.model import AccountError
-    from tui.services.store.secrets import SecretStoreError
 
     if args.backup and not args.scrub:
         raise UsageError("--backup only goes with --scrub")

@@ -350,8 +350,10 @@ class AccountsScreen(SectionScreen):
     @work(thread=True, exit_on_error=False, exclusive=True, group="accounts-store")
     def _open_store(self) -> None:
         from tui.services.store.accounts import AccountStore
+        from tui.services.store.backends import PASSPHRASE_ENV
+        from tui.services.store.errors import SecretStoreError
         from tui.services.store.model import AccountError
-        from tui.services.store.secrets import PASSPHRASE_ENV, SecretStore, SecretStoreError
+        from tui.services.store.secrets import SecretStore
 
         try:
             secrets = self._open_secrets() if self._open_secrets else SecretStore.open()
@@ -428,7 +430,7 @@ class AccountsScreen(SectionScreen):
         banner.set_class(bool(text), "-shown")
 
     def _show_fault(self, exc: BaseException) -> None:
-        from tui.services.store.secrets import SecretStoreError
+        from tui.services.store.errors import SecretStoreError
 
         title = _FAULT_TITLES.get(type(exc).__name__, "The secret store failed.")
         # A removal whose delete may have happened leaves its account marked: a change.
@@ -865,8 +867,8 @@ class AccountsScreen(SectionScreen):
 
     @work(thread=True, exit_on_error=False, group="accounts-store")
     def _remove(self, account_id: str, name: str, force: bool = False) -> None:
+        from tui.services.store.errors import SecretStoreError
         from tui.services.store.model import AccountError
-        from tui.services.store.secrets import SecretStoreError
 
         assert self.store is not None
         neighbour = self._neighbour_of(account_id)
@@ -892,7 +894,7 @@ class AccountsScreen(SectionScreen):
     def _offer_forced_remove(self, account_id: str, name: str) -> None:
         """The secret store refused: offer to drop the account anyway (the fix may be elsewhere)."""
         from tui.screens.confirm import ConfirmScreen
-        from tui.services.store.secrets import store_label
+        from tui.services.store.backends import store_label
 
         # The account's own store: it may not be the one keylink could open now.
         account = next((a for a in self.accounts if a.id == account_id), None)
@@ -962,8 +964,8 @@ class AccountsScreen(SectionScreen):
 
     @work(exclusive=True, group="verify", exit_on_error=False)
     async def _verify(self, accounts: list[Account]) -> None:
+        from tui.services.store.errors import SecretStoreError
         from tui.services.store.model import AccountError, LastCheck
-        from tui.services.store.secrets import SecretStoreError
         from tui.services.verify.run import verify_account
 
         store = self.store

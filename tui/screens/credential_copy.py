@@ -93,7 +93,7 @@ def _copy_in_thread(app: App[Any], store: AccountStore, account: Account, field:
     from tui.services.core.text import clean
     from tui.services.handoff import clipboard
     from tui.services.handoff.fields import FIELD_LABELS, SECRET_FIELDS, HandoffError, field_value
-    from tui.services.store.secrets import SecretStoreError
+    from tui.services.store.errors import SecretStoreError
 
     what = f"the {FIELD_LABELS[field]} of {clean(account.name)}"
     try:

@@ -359,8 +359,10 @@ class GuideScreen(SectionScreen):
         import os
 
         from tui.services.store.accounts import AccountStore
+        from tui.services.store.backends import PASSPHRASE_ENV
+        from tui.services.store.errors import SecretStoreError
         from tui.services.store.model import AccountError
-        from tui.services.store.secrets import PASSPHRASE_ENV, SecretStore, SecretStoreError
+        from tui.services.store.secrets import SecretStore
 
         try:
             if store is None:
