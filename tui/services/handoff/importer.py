@@ -5,6 +5,10 @@ Two shapes: a freqtrade ``config.json`` (``exchange.name``, ``key``, ``secret``,
 account found is added through the normal AccountStore, all or none, and read back before the
 import counts as done. The user's file is left alone unless
 :func:`tui.services.handoff.scrub.scrub` is asked for (that module removes the values from it).
+
+Why ~520 lines in one module: reading a file and adding what it holds are one job (what the reader
+records, ``Found.places`` and the .env lines, is what the import reports and the scrub edits); the
+JSONC token scan here is shared with ``scrub.py``, which edits the file at its positions.
 """
 
 from __future__ import annotations
