@@ -289,7 +289,7 @@ class KeylinkApp(KeysInOrderApp):
     def _tick_interval(self) -> float:
         """The accounts file is looked at every SESSION_TICK s; a short idle limit is checked
         more often, so a lock comes at most a fifth of the limit late."""
-        from tui.services.store.secrets import idle_limit_from_env
+        from tui.services.store.backends import idle_limit_from_env
 
         limit = idle_limit_from_env()
         if limit is None:

@@ -23,7 +23,7 @@ from tests.faults.harness import (
     timed,
 )
 from tests.test_cli_accounts import Cli, make_cli
-from tui.services.handoff import importer
+from tui.services.handoff import importer, scrub
 
 
 def _bot_file(folder: Path, number: int, key: str, secret: str, rng: random.Random) -> Path:
@@ -84,7 +84,7 @@ def scrub_loop(cli: Cli, root: Path, runs: int, seed: int = 15) -> Tally:
         path = _bot_file(folder, number, key, secret, rng)
         old = path.read_bytes()
         source = importer.read_source(path)
-        scrubbed = importer.plan_scrub(source, importer.found_values(source)).data
+        scrubbed = scrub.plan_scrub(source, scrub.found_values(source)).data
         args = ["accounts", "import", str(path), "--scrub"]
         if rng.random() < 0.5:
             args.append("--backup")
@@ -156,7 +156,7 @@ def _check(world: World, tally: Tally, path: Path, old: bytes, scrubbed: bytes,
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode != 0o640:
         problems.append(f"the file's mode is now {mode:o}")
-    backup = importer.backup_path(path)
+    backup = scrub.backup_path(path)
     if backup.exists() and not finished:
         if old != scrubbed and backup.read_bytes() != old:
             problems.append("the backup is not the original")

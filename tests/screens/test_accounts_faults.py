@@ -169,7 +169,7 @@ async def test_accounts_over_a_real_secret_service(secret_service: Any) -> None:
         await wait_for(pilot, lambda: screen_name(pilot) == "ConfirmScreen")
         await pilot.press("y")
         await wait_for(pilot, lambda: row_count(pilot) == 0)
-    from tui.services.store.secrets import SecretNotFound
+    from tui.services.store.errors import SecretNotFound
 
     with pytest.raises(SecretNotFound):
         store.secrets.get(account.secret_ref)
@@ -178,7 +178,7 @@ async def test_accounts_over_a_real_secret_service(secret_service: Any) -> None:
 async def test_a_secret_store_that_cannot_open_is_explained(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from tui.services.store.secrets import KeyringUnavailable
+    from tui.services.store.errors import KeyringUnavailable
 
     def refuse(cls, *args: Any, **kwargs: Any) -> SecretStore:
         raise KeyringUnavailable("no usable keyring; set KEYLINK_SECRET_BACKEND=vault")

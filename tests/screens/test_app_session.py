@@ -24,7 +24,8 @@ from tui.app import KeylinkApp, make_session
 from tui.screens.accounts import AccountsScreen
 from tui.screens.guide import GuideScreen
 from tui.services.store.accounts import Credentials
-from tui.services.store.secrets import PASSPHRASE_ENV, SecretStore
+from tui.services.store.backends import PASSPHRASE_ENV
+from tui.services.store.secrets import SecretStore
 
 __all__ = ["keylink_home", "vault_home"]  # fixtures used by name below
 

@@ -18,7 +18,8 @@ from tests.support.accounts_fixtures import (
     vault_home,
     wait_for,
 )
-from tui.services.store.secrets import DEFAULT_IDLE, SecretStore, idle_limit_from_env
+from tui.services.store.backends import DEFAULT_IDLE, idle_limit_from_env
+from tui.services.store.secrets import SecretStore
 from tui.services.store.vault import Vault
 
 __all__ = ["keylink_home", "vault_home"]  # fixtures used by name below

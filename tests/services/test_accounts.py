@@ -20,6 +20,8 @@ from tui.services.keys.credentials import Credentials
 from tui.services.store import accounts as accounts_module
 from tui.services.store import doctor
 from tui.services.store.accounts import AccountStore
+from tui.services.store.backends import SERVICE
+from tui.services.store.errors import KeyringTimeout, SecretStoreError
 from tui.services.store.model import (
     Account,
     AccountError,
@@ -30,7 +32,7 @@ from tui.services.store.model import (
     resolve_base_url,
     validate_name,
 )
-from tui.services.store.secrets import SERVICE, KeyringTimeout, SecretStore, SecretStoreError
+from tui.services.store.secrets import SecretStore
 
 BYBIT = Credentials("AbCdEfGh1234567890", "S" * 36)
 OKX = Credentials(
@@ -519,7 +521,7 @@ def test_remove_when_the_keyring_is_locked_changes_nothing(faulty):
     real = store.secrets._call
 
     def locked(what, *args, **kwargs):
-        from tui.services.store.secrets import KeyringLocked
+        from tui.services.store.errors import KeyringLocked
 
         if what == "delete a secret":
             raise KeyringLocked("the keyring is locked")
@@ -607,7 +609,7 @@ def test_a_locked_vault_refuses_and_changes_nothing(account_store, vault_secrets
     account_store.add("Main", "bybit", "mainnet", BYBIT)
     before = _snapshot(account_store)
     vault_secrets.vault.lock()
-    from tui.services.store.secrets import VaultLocked
+    from tui.services.store.errors import VaultLocked
 
     with pytest.raises(VaultLocked, match="enter its passphrase"):
         account_store.add("Other", "bybit", "mainnet", BYBIT)

@@ -6,7 +6,7 @@ import base64
 
 from textual.app import App
 
-from tui.services.handoff import clipboard
+from tui.services.handoff import clipboard, newest_copy
 
 
 def test_osc52_always_and_local_clipboard_when_available() -> None:
@@ -156,10 +156,10 @@ def test_a_clear_leaves_a_later_copy_alone(monkeypatch) -> None:
     first = clipboard.copy_text("the secret", sent.append, local_available=True)
     second = clipboard.copy_text("the key", sent.append, local_available=True)
     assert first.copy_id and second.copy_id and first.copy_id != second.copy_id
-    record = clipboard.newest_record_path().read_text()
+    record = newest_copy.newest_record_path().read_text()
     assert second.copy_id in record and "the key" not in record
     assert clipboard.digest("the key") not in record
-    assert clipboard.newest_record_path().stat().st_mode & 0o777 == 0o600
+    assert newest_copy.newest_record_path().stat().st_mode & 0o777 == 0o600
 
     assert clipboard.clear_clipboard(clipboard.digest("the secret"), sent.append,
                                      copy_id=first.copy_id, local_available=True) is False
@@ -172,8 +172,8 @@ def test_a_clear_leaves_a_later_copy_alone(monkeypatch) -> None:
     third = clipboard.copy_text("another", sent.append, local_available=False,
                                 environ={"TMUX": "/tmp/other-socket,1,0"})
     assert third.copy_id
-    assert clipboard.newest_record_path({"TMUX": "/tmp/other-socket,1,0"}) \
-        != clipboard.newest_record_path()
+    assert newest_copy.newest_record_path({"TMUX": "/tmp/other-socket,1,0"}) \
+        != newest_copy.newest_record_path()
     fourth = clipboard.copy_text("mine", sent.append, local_available=False)
     clipboard.copy_text("elsewhere", sent.append, local_available=False,
                         environ={"SSH_CONNECTION": "203.0.113.9 50000 10.0.0.2 22"})

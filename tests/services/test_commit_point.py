@@ -15,12 +15,9 @@ from tui.services.core import private_files
 from tui.services.core.private_files import interrupts_deferred
 from tui.services.keys.credentials import Credentials
 from tui.services.store.accounts import AccountStore
-from tui.services.store.secrets import (
-    VAULT_STORE,
-    SecretStore,
-    StoreUnreachable,
-    store_label,
-)
+from tui.services.store.backends import VAULT_STORE, store_label
+from tui.services.store.errors import StoreUnreachable
+from tui.services.store.secrets import SecretStore
 
 KEY = Credentials("AbCdEfGh1234567890", "S" * 36)
 NEW_KEY = Credentials("ZyXwVuTs0987654321", "T" * 36)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tui.services.keys.credentials import Credentials
-from tui.services.store import secrets
+from tui.services.store import errors
 from tui.services.store.accounts import AccountStore
-from tui.services.store.secrets import KeyringLocked, KeyringTimeout, SecretStoreError
+from tui.services.store.errors import KeyringLocked, KeyringTimeout, SecretStoreError
 
 KEY = Credentials("AbCdEfGh1234567890", "s3cr3t-" + "x" * 29)
 
@@ -18,7 +18,7 @@ def _store_errors() -> list[type[SecretStoreError]]:
         cls = todo.pop()
         found.append(cls)
         todo.extend(cls.__subclasses__())
-    return [cls for cls in found if cls.__module__ == secrets.__name__]
+    return [cls for cls in found if cls.__module__ == errors.__name__]
 
 
 @pytest.mark.parametrize("cls", _store_errors(), ids=lambda cls: cls.__name__)

@@ -8,9 +8,11 @@ import pytest
 from tui.services.keys.credentials import Credentials
 from tui.services.store import doctor
 from tui.services.store.accounts import AccountStore
+from tui.services.store.backends import SERVICE
 from tui.services.store.doctor import Repaired
+from tui.services.store.errors import RemovalUnfinished, SecretNotFound
 from tui.services.store.model import AccountError
-from tui.services.store.secrets import SERVICE, RemovalUnfinished, SecretNotFound, SecretStore
+from tui.services.store.secrets import SecretStore
 
 KEY = Credentials("AbCdEfGh1234567890", "S" * 36)
 
@@ -109,7 +111,7 @@ def test_repair_finishes_a_cut_short_removal(account_store, monkeypatch):
 
 
 def test_a_refused_delete_takes_the_mark_back(account_store, monkeypatch):
-    from tui.services.store.secrets import KeyringLocked
+    from tui.services.store.errors import KeyringLocked
 
     account = account_store.add("Held", "bybit", "mainnet", KEY)
 
@@ -130,7 +132,7 @@ def test_a_refused_delete_takes_the_mark_back(account_store, monkeypatch):
 def test_a_delete_that_timed_out_keeps_the_mark(account_store, monkeypatch):
     """A keyring that did not answer in time may still delete the secret later: the account
     stays marked (never used, finished by removing again), not silently without its secret."""
-    from tui.services.store.secrets import KeyringTimeout
+    from tui.services.store.errors import KeyringTimeout
 
     account = account_store.add("Slow", "bybit", "mainnet", KEY)
 
@@ -153,7 +155,7 @@ def test_a_delete_that_timed_out_keeps_the_mark(account_store, monkeypatch):
 def test_an_unknown_keyring_error_keeps_the_mark(secret_service, tmp_path, monkeypatch):
     """A keyring error keylink cannot read (a D-Bus fault wrapped by secrets._call) may come
     after the delete: the mark stays rather than leave an unmarked account without a secret."""
-    from tui.services.store.secrets import SecretStoreError
+    from tui.services.store.errors import SecretStoreError
 
     store = AccountStore(SecretStore.open(), tmp_path / "config")
     assert not store.secrets.uses_vault

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from tui.services.handoff import importer
+from tui.services.handoff import importer, scrub
 from tui.services.store.accounts import AccountStore
-from tui.services.store.secrets import SecretStoreError
+from tui.services.store.errors import SecretStoreError
 
 ENV_TWO = ("BYBIT_API_KEY=AbCdEfGh1234567890\nBYBIT_API_SECRET=" + "S" * 36 + "\n"
            "OKX_API_KEY=12345678-abcd-abcd-abcd-1234567890ab\n"
@@ -56,7 +56,7 @@ def test_scrub_refuses_a_file_changed_since_reading(tmp_path: Path):
     source = importer.read_source(path)
     path.write_text(ENV_TWO + "EXTRA=1\n")
     with pytest.raises(importer.ImportProblem, match="changed while keylink was reading"):
-        importer.scrub(source, importer.found_values(source))
+        scrub.scrub(source, scrub.found_values(source))
     assert path.read_text().endswith("EXTRA=1\n")
 
 
@@ -76,7 +76,7 @@ def test_scrub_deletes_the_temp_files_of_a_killed_scrub_only(tmp_path: Path):
     editor = tmp_path / "..env.swap.tmp"  # not ours by name (no mkstemp part): kept
     editor.write_text("x")
     source = importer.read_source(path)
-    result = importer.scrub(source, importer.found_values(source))
+    result = scrub.scrub(source, scrub.found_values(source))
     assert result.stale_temps == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["..env.swap.tmp", ".env"]
     assert path.read_text() == ""

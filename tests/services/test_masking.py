@@ -7,8 +7,8 @@ import pytest
 from tui.services.core.hosts import is_loopback_host
 from tui.services.core.masking import MASK, mask_secrets
 from tui.services.keys.credentials import Credentials
+from tui.services.store.errors import SecretStoreError
 from tui.services.store.model import resolve_base_url
-from tui.services.store.secrets import SecretStoreError
 from tui.services.verify.answers import Scrubber
 from tui.services.verify.transport import plain_http_elsewhere
 

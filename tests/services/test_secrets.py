@@ -11,19 +11,18 @@ from tests.support.keyring_daemon import KeyringDaemon, start_or_skip
 from tests.support.keyring_faults import LockedKeyring, MemoryKeyring
 from tui.services.keys.credentials import Credentials
 from tui.services.store.accounts import AccountStore
-from tui.services.store.secrets import (
-    SERVICE,
+from tui.services.store.backends import SERVICE
+from tui.services.store.errors import (
     KeyringLocked,
     KeyringTimeout,
     KeyringUnavailable,
     SecretNotFound,
-    SecretStore,
     SecretStoreError,
     VaultDamaged,
     VaultLocked,
     WrongPassphrase,
-    passphrase_strength,
 )
+from tui.services.store.secrets import SecretStore, passphrase_strength
 from tui.services.store.vault import Vault
 
 CREDS = Credentials("AbCdEfGh1234567890", "s3cr3t-" + "x" * 29)

@@ -34,14 +34,10 @@ from tui.services.session.unlock import (
     UnlockRefused,
 )
 from tui.services.store.accounts import AccountStore
+from tui.services.store.backends import PASSPHRASE_ENV
+from tui.services.store.errors import RemovalUnfinished, SecretStoreError, StoreUnreachable
 from tui.services.store.model import Account, removal_note
-from tui.services.store.secrets import (
-    PASSPHRASE_ENV,
-    RemovalUnfinished,
-    SecretStore,
-    SecretStoreError,
-    StoreUnreachable,
-)
+from tui.services.store.secrets import SecretStore
 from tui.services.store.vault import Vault
 from tui.services.terminals.whitelist import profile
 
@@ -325,7 +321,7 @@ def test_a_save_that_moved_a_damaged_file_aside_is_told_by_the_next_look(opened,
 
 def test_a_store_that_cannot_be_opened_keeps_the_error_for_its_kind(tmp_path):
     """The app titles the fault by its kind ("No usable keyring."): the session keeps it."""
-    from tui.services.store.secrets import KeyringUnavailable
+    from tui.services.store.errors import KeyringUnavailable
 
     def refuse() -> SecretStore:
         raise KeyringUnavailable("no usable keyring; set KEYLINK_SECRET_BACKEND=vault")

@@ -260,7 +260,8 @@ def test_a_hostile_header_through_the_secret_store_names_the_vault_not_the_keyri
         vault_secrets):
     import time
 
-    from tui.services.store.secrets import SecretStore, VaultDamaged
+    from tui.services.store.errors import VaultDamaged
+    from tui.services.store.secrets import SecretStore
     from tui.services.store.vault import Vault
 
     path = vault_secrets.vault.path
@@ -413,7 +414,8 @@ def test_any_entries_round_trip(entries):
 def test_an_older_vault_copied_back_is_refused_not_used(tmp_path, cheap_kdf):
     from tui.services.keys.credentials import Credentials
     from tui.services.store.accounts import AccountStore
-    from tui.services.store.secrets import SecretStore, VaultDamaged
+    from tui.services.store.errors import VaultDamaged
+    from tui.services.store.secrets import SecretStore
 
     path = tmp_path / "data" / "vault.json"
     secrets = SecretStore.open(vault=Vault(path, kdf=cheap_kdf))

@@ -46,9 +46,9 @@ def _say(line: str) -> None:
 def _run_import(args: argparse.Namespace) -> int:
     from tui.services.core.text import clean
     from tui.services.exchanges import exchange
-    from tui.services.handoff import importer
+    from tui.services.handoff import importer, scrub
+    from tui.services.store.errors import SecretStoreError
     from tui.services.store.model import AccountError
-    from tui.services.store.secrets import SecretStoreError
 
     if args.backup and not args.scrub:
         raise UsageError("--backup only goes with --scrub")
@@ -95,9 +95,9 @@ def _run_import(args: argparse.Namespace) -> int:
              "values; to store the file's, run again on a terminal or add --update")
     if args.scrub:
         try:
-            values = importer.stored_values(store, done)
-            result = importer.scrub(source, values, backup=args.backup)
-        except importer.CannotScrub as exc:
+            values = scrub.stored_values(store, done)
+            result = scrub.scrub(source, values, backup=args.backup)
+        except scrub.CannotScrub as exc:
             _say(f"the file was not changed: {exc}")
             return 1
         except (importer.ImportProblem, OSError) as exc:
@@ -115,7 +115,7 @@ def _run_import(args: argparse.Namespace) -> int:
             print(f"the backup {clean(result.backup)} still holds the plaintext (mode 0600): "
                   "delete it once everything runs")
     else:
-        places = importer.plaintext_places(source)
+        places = scrub.plaintext_places(source)
         print(f"{path} still holds the plaintext in: {', '.join(places)}")
         print(f"remove them by hand, or run: keylink accounts import {quoted(path)} "
               "--scrub")

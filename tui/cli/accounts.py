@@ -235,8 +235,8 @@ def _copy_on_terminal(text: str) -> None:
 
 def _run_accounts_add(args: argparse.Namespace) -> int:
     from tui.services.exchanges import exchange
+    from tui.services.store.errors import SecretStoreError
     from tui.services.store.model import CUSTOM_ENV, AccountError, resolve_base_url, validate_name
-    from tui.services.store.secrets import SecretStoreError
 
     # Everything that can be checked without secrets is checked before asking for them.
     try:
@@ -278,8 +278,8 @@ def _run_accounts_add(args: argparse.Namespace) -> int:
 
 def _run_accounts_rotate(args: argparse.Namespace) -> int:
     from tui.services.exchanges import exchange
+    from tui.services.store.errors import SecretStoreError
     from tui.services.store.model import AccountError
-    from tui.services.store.secrets import SecretStoreError
 
     session = cli_session()
     store = accounts_of(session)
@@ -434,8 +434,8 @@ def _run_accounts_export_key(args: argparse.Namespace) -> int:
     from tui.services.core.text import clean
     from tui.services.keys import keypairs
     from tui.services.session.unlock import SessionError
+    from tui.services.store.errors import SecretStoreError
     from tui.services.store.model import AccountError
-    from tui.services.store.secrets import SecretStoreError
 
     session = cli_session()
     try:
@@ -456,8 +456,8 @@ def _run_accounts_export_key(args: argparse.Namespace) -> int:
 
 
 def _run_accounts_remove(args: argparse.Namespace) -> int:
+    from tui.services.store.errors import SecretStoreError
     from tui.services.store.model import AccountError
-    from tui.services.store.secrets import SecretStoreError
 
     interactive = stdin_is_terminal()
     if not args.yes and not interactive:

@@ -59,7 +59,8 @@ def open_session() -> Session:
     opening it (an OSError, a bug) is raised as it was, for ``main`` to report as before.
     """
     from tui.services.session.session import Session, SessionState
-    from tui.services.store.secrets import SecretStore, SecretStoreError
+    from tui.services.store.errors import SecretStoreError
+    from tui.services.store.secrets import SecretStore
 
     unexpected: list[Exception] = []
 

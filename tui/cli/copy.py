@@ -31,8 +31,8 @@ def read_field(name: str, field: str) -> tuple[str, str]:
     """(account name, value) of one field of a saved account; UsageError when it cannot be read."""
     from tui.services.handoff.fields import SECRET_FIELDS, HandoffError, field_value, has_passphrase
     from tui.services.session.unlock import SessionError
+    from tui.services.store.errors import SecretStoreError
     from tui.services.store.model import AccountError
-    from tui.services.store.secrets import SecretStoreError
 
     session = cli_session()
     try:

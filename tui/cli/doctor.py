@@ -49,8 +49,8 @@ def _health(store, *, repair: bool, yes: bool) -> dict[str, object]:  # store: A
     """Loose ends (and, with ``repair``, their removal after a confirmation)."""
     from tui.cli.common import UsageError, stdin_is_terminal
     from tui.services.store import doctor
+    from tui.services.store.errors import SecretStoreError
     from tui.services.store.model import AccountError
-    from tui.services.store.secrets import SecretStoreError
 
     try:
         health = doctor.audit(store)
@@ -118,8 +118,8 @@ def _doctor_facts(*, repair: bool = False, yes: bool = False) -> dict[str, objec
     from tui.services.handoff import clipboard
     from tui.services.session.unlock import SessionError
     from tui.services.store.accounts import ACCOUNTS_FILE
+    from tui.services.store.backends import BACKEND_ENV, PASSPHRASE_ENV
     from tui.services.store.model import AccountError
-    from tui.services.store.secrets import BACKEND_ENV, PASSPHRASE_ENV
 
     # Opened even when accounts.json cannot be used: that is one of the things doctor reports.
     session = open_session()

@@ -39,8 +39,8 @@ def _run_exec(args: argparse.Namespace) -> int:
         plan_environment,
     )
     from tui.services.session.unlock import SessionError
+    from tui.services.store.errors import SecretStoreError
     from tui.services.store.model import AccountError
-    from tui.services.store.secrets import SecretStoreError
 
     # argparse gives everything after NAME to the command, so options written between NAME and
     # "--" (the usual order) are parsed here, with the same parser, options first.

@@ -78,8 +78,8 @@ def _run_verify(args: argparse.Namespace) -> int:
 
     from tui.services.core.text import clean
     from tui.services.session.unlock import SessionError
+    from tui.services.store.errors import SecretStoreError
     from tui.services.store.model import AccountError, removal_note
-    from tui.services.store.secrets import SecretStoreError
     from tui.services.terminals import whitelist as whitelists
 
     if bool(args.name) == bool(args.all):

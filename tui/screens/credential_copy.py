@@ -94,8 +94,8 @@ def _copy_in_thread(app: App[Any], session: Session, account: Account, field: st
     from tui.services.handoff import clipboard
     from tui.services.handoff.fields import FIELD_LABELS, SECRET_FIELDS, HandoffError, field_value
     from tui.services.session.unlock import SessionError
-    from tui.services.store.accounts import AccountError
-    from tui.services.store.secrets import SecretStoreError
+    from tui.services.store.errors import SecretStoreError
+    from tui.services.store.model import AccountError
 
     what = f"the {FIELD_LABELS[field]} of {clean(account.name)}"
     try:

@@ -114,7 +114,7 @@ class UnlockVaultScreen(_VaultDialog):
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="vault")
     def _unlock(self, passphrase: str) -> None:
-        from tui.services.store.secrets import SecretStoreError, VaultDamaged, WrongPassphrase
+        from tui.services.store.errors import SecretStoreError, VaultDamaged, WrongPassphrase
 
         try:
             self.store.unlock(passphrase)
@@ -250,7 +250,7 @@ class CreateVaultScreen(_VaultDialog):
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="vault")
     def _create(self, passphrase: str) -> None:
-        from tui.services.store.secrets import SecretStoreError
+        from tui.services.store.errors import SecretStoreError
 
         try:
             self.store.create_vault(passphrase)

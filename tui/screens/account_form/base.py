@@ -420,8 +420,8 @@ class AccountFormScreen(Screen["SaveResult | None"]):
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="account-form")
     def _save(self, settings: Settings | None, creds: dict[str, str] | None) -> None:
+        from tui.services.store.errors import SecretStoreError
         from tui.services.store.model import AccountError, DuplicateName
-        from tui.services.store.secrets import SecretStoreError
 
         try:
             account, report = self._store(settings, creds)

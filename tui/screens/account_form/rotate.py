@@ -52,7 +52,7 @@ class RotateKeyScreen(CredentialFormScreen):
     def _read_current_kind(self) -> None:
         """Learn the kind of the key being replaced (the secret store may block: a worker), so a
         new key starts as the same kind: an Ed25519 account rotates to a new Ed25519 pair."""
-        from tui.services.store.secrets import SecretStoreError
+        from tui.services.store.errors import SecretStoreError
 
         assert self.account is not None
         try:

@@ -91,8 +91,8 @@ class DeleteFlow:
 
     @work(thread=True, exit_on_error=False, group="accounts-store")
     def _remove(self, account_id: str, name: str, force: bool = False) -> None:
+        from tui.services.store.errors import SecretStoreError
         from tui.services.store.model import AccountError
-        from tui.services.store.secrets import SecretStoreError
 
         assert self.store is not None
         neighbour = self._neighbour_of(account_id)
@@ -118,7 +118,7 @@ class DeleteFlow:
     def _offer_forced_remove(self, account_id: str, name: str) -> None:
         """The secret store refused: offer to drop the account anyway (the fix may be elsewhere)."""
         from tui.screens.confirm import ConfirmScreen
-        from tui.services.store.secrets import store_label
+        from tui.services.store.backends import store_label
 
         # The account's own store: it may not be the one keylink could open now.
         account = next((a for a in self.accounts if a.id == account_id), None)

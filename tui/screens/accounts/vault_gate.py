@@ -109,7 +109,7 @@ class VaultGate:
         banner.set_class(bool(text), "-shown")
 
     def _show_fault(self, exc: BaseException) -> None:
-        from tui.services.store.secrets import SecretStoreError
+        from tui.services.store.errors import SecretStoreError
 
         title = _FAULT_TITLES.get(type(exc).__name__, "The secret store failed.")
         # A removal whose delete may have happened leaves its account marked: a change.

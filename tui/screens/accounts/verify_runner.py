@@ -118,8 +118,8 @@ class VerifyRunner:
     async def _verify(self, accounts: list[Account]) -> None:
         from tui.services.session.session import AccountUnusable
         from tui.services.session.unlock import SessionError
+        from tui.services.store.errors import SecretStoreError
         from tui.services.store.model import AccountError
-        from tui.services.store.secrets import SecretStoreError
 
         session = self.session
         assert session is not None

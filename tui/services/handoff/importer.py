@@ -3,7 +3,12 @@
 Two shapes: a freqtrade ``config.json`` (``exchange.name``, ``key``, ``secret``, ``password``) and a
 ``.env`` file (the usual variable names per exchange, or the user's own with a mapping). Every
 account found is added through the normal AccountStore, all or none, and read back before the
-import counts as done. The user's file is left alone unless :func:`scrub` is asked for.
+import counts as done. The user's file is left alone unless
+:func:`tui.services.handoff.scrub.scrub` is asked for (that module removes the values from it).
+
+Why ~520 lines in one module: reading a file and adding what it holds are one job (what the reader
+records, ``Found.places`` and the .env lines, is what the import reports and the scrub edits); the
+JSONC token scan here is shared with ``scrub.py``, which edits the file at its positions.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ _SUFFIXES = {
 }
 _FREQTRADE_ENV = {"key": "FREQTRADE__EXCHANGE__KEY", "secret": "FREQTRADE__EXCHANGE__SECRET",
                   "passphrase": "FREQTRADE__EXCHANGE__PASSWORD"}
-_LINE = re.compile(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*\Z")
+DOTENV_LINE = re.compile(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*\Z")
 
 
 class ImportProblem(Exception):
@@ -65,7 +70,7 @@ class Source:
     lines: dict[str, int] = field(default_factory=dict, repr=False)
 
 
-def _read_bytes(path: Path) -> bytes:
+def read_bytes(path: Path) -> bytes:
     """The file's bytes. A FIFO or device is refused before it can stall the import; a symlinked
     config (common for dotfiles) is followed to its target."""
     from tui.services.core.private_files import RefusedFile, read_regular
@@ -145,11 +150,11 @@ class _Token:
     key: str | None = None
 
 
-def _line_of(text: str, offset: int) -> int:
+def line_of(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1
 
 
-def _jsonc_tokens(text: str, where: str) -> list[_Token]:
+def jsonc_tokens(text: str, where: str) -> list[_Token]:
     """The tokens of a JSON-with-comments text, with positions, so a scrub can edit the values in
     place (comments, order and layout stay). It does not judge the grammar (rapidjson does); it
     refuses what would only cost time and memory: nesting deeper than ``_NESTING_LIMIT`` and
@@ -171,7 +176,7 @@ def _jsonc_tokens(text: str, where: str) -> list[_Token]:
         elif text.startswith("/*", i):
             end = text.find("*/", i + 2)
             if end < 0:
-                raise ImportProblem(f"{where} line {_line_of(text, i)}: a /* comment is never "
+                raise ImportProblem(f"{where} line {line_of(text, i)}: a /* comment is never "
                                     "closed")
             tokens.append(_Token("comment", i, end + 2, tuple(path)))
             i = end + 2
@@ -180,7 +185,7 @@ def _jsonc_tokens(text: str, where: str) -> list[_Token]:
             while j < size and text[j] != '"':
                 j += 2 if text[j] == "\\" else 1
             if j >= size:
-                raise ImportProblem(f"{where} line {_line_of(text, i)}: a string is never closed")
+                raise ImportProblem(f"{where} line {line_of(text, i)}: a string is never closed")
             k = j + 1
             while k < size and text[k] in " \t\r\n":
                 k += 1
@@ -196,7 +201,7 @@ def _jsonc_tokens(text: str, where: str) -> list[_Token]:
             i = j + 1
         elif char in "{[":
             if len(stack) >= _NESTING_LIMIT:
-                raise ImportProblem(f"{where} line {_line_of(text, i)}: nested more than "
+                raise ImportProblem(f"{where} line {line_of(text, i)}: nested more than "
                                     f"{_NESTING_LIMIT} levels deep: not a freqtrade config")
             stack.append((char, pending_key))
             if pending_key is not None:
@@ -223,14 +228,14 @@ def _jsonc_tokens(text: str, where: str) -> list[_Token]:
                 j += 1
             j = max(j, i + 1)
             if char in "-0123456789" and j - i > _NUMBER_LIMIT:
-                raise ImportProblem(f"{where} line {_line_of(text, i)}: a number "
+                raise ImportProblem(f"{where} line {line_of(text, i)}: a number "
                                     f"{j - i} characters long: not a freqtrade config")
             tokens.append(_Token("number" if char in "-0123456789" else "word", i, j))
             i = j
     return tokens
 
 
-def _parse_jsonc(text: str, raw: bytes, where: str) -> object:
+def parse_jsonc(text: str, raw: bytes, where: str) -> object:
     """The value of a freqtrade config, read as freqtrade reads it (rapidjson with comments and
     trailing commas). ImportProblem with the line for anything else."""
     import rapidjson
@@ -255,8 +260,8 @@ def _read_freqtrade(path: Path, raw: bytes) -> Source:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ImportProblem(f"{clean(path)} is not UTF-8 text") from None
-    _jsonc_tokens(text, clean(path))
-    config = _parse_jsonc(text, raw, clean(path))
+    jsonc_tokens(text, clean(path))
+    config = parse_jsonc(text, raw, clean(path))
     section = config.get("exchange") if isinstance(config, dict) else None
     if not isinstance(section, dict):
         raise ImportProblem(f"{clean(path)} has no \"exchange\" section: is it a freqtrade config?")
@@ -271,7 +276,7 @@ def _read_freqtrade(path: Path, raw: bytes) -> Source:
     return Source(path, FREQTRADE, (_credentials(exchange, values, places, clean(path)),), raw)
 
 
-def _dotenv_value(value: str) -> str:
+def dotenv_value(value: str) -> str:
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
         return value[1:-1]
     if " #" in value:  # a comment after an unquoted value
@@ -291,11 +296,11 @@ def _parse_dotenv(path: Path, raw: bytes) -> tuple[dict[str, str], dict[str, int
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
-        match = _LINE.match(line)
+        match = DOTENV_LINE.match(line)
         if match is None:
             raise ImportProblem(f"{clean(path)} line {number} is not NAME=value: "
                                 "is it a .env file?")
-        name, value = match.group(1), _dotenv_value(match.group(2))
+        name, value = match.group(1), dotenv_value(match.group(2))
         if name in values and values[name] != value:
             raise ImportProblem(f"{clean(path)} sets {clean(name)} twice with different values "
                                 f"(lines {lines[name]} and {number}): keep the right one")
@@ -379,7 +384,7 @@ def read_source(path: str | os.PathLike[str], *, mapping: Mapping[str, str] | No
     """Read ``path`` as a freqtrade config (JSON) or a .env file; ImportProblem when it cannot be
     imported whole (a missing secret, an unknown exchange, a broken line)."""
     target = Path(path).expanduser()
-    raw = _read_bytes(target)
+    raw = read_bytes(target)
     looks_json = target.suffix.lower() == ".json" or raw.lstrip().startswith(b"{")
     if looks_json:
         if mapping:
@@ -517,259 +522,3 @@ def field_words(fields: Sequence[str]) -> str:
     """("secret", "passphrase") -> "secret and passphrase"."""
     words = [_FIELD_WORDS[field] for field in fields]
     return " and ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)
-
-
-def stored_values(store: AccountStore, done: Sequence[Imported]) -> list[str]:
-    """The values a scrub may remove: those of every key the import stored or found stored,
-    each read back from the store now (ImportProblem when one does not read back as the file has
-    it). A refused key's values are not among them: they exist only in the file."""
-    values: list[str] = []
-    for item in done:
-        if item.status == REFUSED:
-            continue
-        try:
-            creds = store.credentials(item.account)
-        except Exception as exc:
-            raise ImportProblem(f"{clean(item.account.name)} could not be read back from the "
-                                f"store ({type(exc).__name__})") from None
-        if creds != item.found.creds:
-            raise ImportProblem(f"{clean(item.account.name)} does not read back as the file "
-                                "has it")
-        values += [value for value in (creds.api_key, creds.secret, creds.passphrase) if value]
-    return list(dict.fromkeys(values))
-
-
-def found_values(source: Source) -> list[str]:
-    """Every credential value the file was read to hold."""
-    values = [value for found in source.found
-              for value in (found.creds.api_key, found.creds.secret, found.creds.passphrase)
-              if value]
-    return list(dict.fromkeys(values))
-
-
-class CannotScrub(ImportProblem):
-    """A copy of a stored value sits where keylink cannot remove it safely (inside other text,
-    an object key, a setting outside the exchange section): the file is left as it was."""
-
-    def __init__(self, path: Path, lines: Sequence[int], why: str) -> None:
-        self.lines = sorted(set(lines))
-        shown = ", ".join(str(n) for n in self.lines[:10]) + (", ..." if len(self.lines) > 10
-                                                             else "")
-        word = "line" if len(self.lines) == 1 else "lines"
-        super().__init__(f"{clean(path)} {word} {shown}: {why}")
-
-
-@dataclass(frozen=True)
-class ScrubPlan:
-    """What a scrub would write: the new bytes, the places it empties or removes, in the file's
-    own terms ("exchange.secret (line 5)", "BYBIT_SECRET (line 3)", "a comment (line 9)")."""
-
-    data: bytes
-    places: tuple[str, ...]
-
-
-_CREDENTIAL_NAME = re.compile(r"KEY|SECRET|PASS|TOKEN", re.IGNORECASE)
-
-
-def plan_scrub(source: Source, values: Sequence[str]) -> ScrubPlan:
-    """Every copy of ``values`` in the file, and the file without them; CannotScrub when a copy
-    cannot be removed safely. Only the bytes of those copies change (a .env line that sets one is
-    dropped whole): comments, order and layout stay. The result is checked: no value is left
-    anywhere in its bytes, and (freqtrade) it parses to the same config with those strings
-    emptied."""
-    text = source.raw.decode("utf-8")
-    wanted = [value for value in values if value]
-    if source.kind == FREQTRADE:
-        new_text, places, bad = _plan_json(source, text, wanted)
-    else:
-        new_text, places, bad = _plan_dotenv(source, text, wanted)
-    if bad:
-        raise CannotScrub(source.path, bad, "a copy of a stored key, secret or passphrase "
-                          "sits where keylink cannot remove it safely (inside other text, as a "
-                          "name, or outside the exchange section); remove it by hand and run "
-                          "again")
-    left = [_line_of(text, text.find(value)) for value in wanted if value in new_text]
-    if left:
-        raise CannotScrub(source.path, left, "a stored value would stay in the file; remove it by "
-                          "hand")
-    data = new_text.encode("utf-8")
-    if source.kind == FREQTRADE and places:
-        before = _parse_jsonc(text, source.raw, clean(source.path))
-        after = _parse_jsonc(new_text, data, clean(source.path))
-        if after != _emptied(before, set(wanted)):
-            raise CannotScrub(source.path, [_line_of(text, text.find(v)) for v in wanted
-                                            if v in text],
-                              "removing the values there would change the config; remove them "
-                              "by hand")
-    return ScrubPlan(data, tuple(places))
-
-
-def _emptied(value: object, wanted: set[str], inside: bool = False, top: bool = True) -> object:
-    """``value`` (a parsed config) with every string in ``wanted`` under "exchange" emptied."""
-    if isinstance(value, dict):
-        return {key: _emptied(item, wanted, inside or (top and key == "exchange"), False)
-                for key, item in value.items()}
-    if isinstance(value, list):
-        return [_emptied(item, wanted, inside, False) for item in value]
-    if inside and isinstance(value, str) and value in wanted:
-        return ""
-    return value
-
-
-def _plan_json(source: Source, text: str,
-               wanted: Sequence[str]) -> tuple[str, list[str], list[int]]:
-    decoder = json.JSONDecoder(strict=False)
-    edits: list[tuple[int, int, str]] = []
-    places: list[str] = []
-    bad: list[int] = []
-    for token in _jsonc_tokens(text, clean(source.path)):
-        piece = text[token.start:token.end]
-        line = _line_of(text, token.start)
-        if token.kind == "comment":
-            cut = piece
-            for value in wanted:
-                cut = cut.replace(value, "")
-            if cut != piece:
-                edits.append((token.start, token.end, cut))
-                places.append(f"a comment (line {line})")
-            continue
-        if token.kind != "string":
-            continue
-        try:
-            decoded = decoder.decode(piece)
-        except ValueError:
-            decoded = piece
-        if not any(value in decoded or value in piece for value in wanted):
-            continue
-        if not token.is_key and token.path[:1] == ("exchange",) and decoded in wanted:
-            edits.append((token.start, token.end, '""'))
-            where = ".".join((*token.path, token.key) if token.key else token.path)
-            places.append(f"{where} (line {line})")
-        else:
-            bad.append(line)
-    for start, end, replacement in sorted(edits, reverse=True):
-        text = text[:start] + replacement + text[end:]
-    return text, places, bad
-
-
-def _plan_dotenv(source: Source, text: str,
-                 wanted: Sequence[str]) -> tuple[str, list[str], list[int]]:
-    kept: list[str] = []
-    places: list[str] = []
-    bad: list[int] = []
-    for number, line in enumerate(text.splitlines(keepends=True), start=1):
-        if not any(value in line for value in wanted):
-            kept.append(line)
-            continue
-        if line.lstrip().startswith("#"):
-            cut = line
-            for value in wanted:
-                cut = cut.replace(value, "")
-            kept.append(cut)
-            places.append(f"a comment (line {number})")
-            continue
-        match = _LINE.match(line.rstrip("\r\n"))
-        if (match is not None and _dotenv_value(match.group(2)) in wanted
-                and _CREDENTIAL_NAME.search(match.group(1))):
-            places.append(f"{match.group(1)} (line {number})")
-            continue  # the line goes
-        bad.append(number)
-        kept.append(line)
-    return "".join(kept), places, bad
-
-
-def plaintext_places(source: Source) -> list[str]:
-    """Where the file holds copies of the credentials it was read for, in its own terms
-    ("exchange.secret (line 5)", "BYBIT_API_SECRET (line 3)", "a comment (line 9)")."""
-    try:
-        return list(plan_scrub(source, found_values(source)).places)
-    except CannotScrub as exc:
-        return [f"line {n}" for n in exc.lines]
-
-
-@dataclass(frozen=True)
-class Scrubbed:
-    """What a scrub did: the places it removed, the backup (if asked for), and how many temp
-    files of an earlier, cut-short scrub it deleted."""
-
-    places: tuple[str, ...]
-    backup: Path | None
-    stale_temps: int
-
-
-def backup_path(path: Path) -> Path:
-    return path.with_name(path.name + ".keylink-backup")
-
-
-def stale_temp_files(path: Path) -> list[Path]:
-    """Temp files a killed scrub of ``path`` left next to it (its own and its backup's): ours by
-    name (``.NAME.XXXXXXXX.tmp``, as mkstemp makes them) and owner. The backup's holds
-    plaintext; the file's holds the scrubbed text."""
-    from tui.services.core.private_files import leftover_temp_files
-
-    target = path.resolve()
-    found: list[Path] = []
-    for of in (target, backup_path(target)):
-        ours = re.compile(rf"\.{re.escape(of.name)}\.[a-z0-9_]{{8}}\.tmp")
-        for candidate in leftover_temp_files(of):
-            try:
-                info = candidate.lstat()
-            except OSError:
-                continue
-            if ours.fullmatch(candidate.name) and info.st_uid == os.getuid():
-                found.append(candidate)
-    return found
-
-
-def scrub(source: Source, values: Sequence[str], *, backup: bool = False) -> Scrubbed:
-    """Rewrite the file without any copy of ``values`` (see :func:`plan_scrub`), atomically,
-    keeping its mode; the original bytes go to a 0600 backup first when asked for. The file
-    must not have changed since it was read, and the written file is read back and searched for
-    every value before this returns (CannotScrub if one is there)."""
-    from tui.services.core.private_files import atomic_write, remove_files
-
-    path = source.path.resolve()
-    stale = remove_files(stale_temp_files(path))
-    if _read_bytes(path) != source.raw:
-        raise ImportProblem(f"{clean(path)} changed while keylink was reading it; run again")
-    plan = plan_scrub(source, values)
-    if not plan.places:
-        return Scrubbed((), None, stale)
-    written_backup = None
-    if backup:
-        written_backup = backup_path(path)
-        atomic_write(written_backup, source.raw)
-    _replace_keeping_mode(path, plan.data, path.stat().st_mode & 0o777)
-    written = _read_bytes(path)
-    left = [written[:written.find(value.encode())].count(b"\n") + 1
-            for value in values if value and value.encode() in written]
-    if left:
-        raise CannotScrub(path, left, "a stored value is still there after the rewrite (did "
-                          "another program write the file?)")
-    return Scrubbed(plan.places, written_backup, stale)
-
-
-def _replace_keeping_mode(path: Path, data: bytes, mode: int) -> None:
-    """Like private_files.atomic_write (same temp names, so the same clean-up finds them), but
-    the new file gets ``mode`` before the rename: a bot under another user may need to read it,
-    and a kill between the rename and a chmod must not leave it with another mode."""
-    import tempfile
-
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError):
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)

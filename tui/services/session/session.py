@@ -26,13 +26,10 @@ from typing import TYPE_CHECKING
 
 from tui.services.session.unlock import EnvPassphrase, SessionError, UnlockPolicy
 from tui.services.store.accounts import AccountStore
+from tui.services.store.backends import store_label
+from tui.services.store.errors import RemovalUnfinished, SecretStoreError
 from tui.services.store.model import AccountError, LastCheck, removal_note
-from tui.services.store.secrets import (
-    RemovalUnfinished,
-    SecretStore,
-    SecretStoreError,
-    store_label,
-)
+from tui.services.store.secrets import SecretStore
 
 if TYPE_CHECKING:
     from tui.services.keys.credentials import Credentials

@@ -16,13 +16,9 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
-from tui.services.store.secrets import (
-    MIN_PASSPHRASE,
-    PASSPHRASE_ENV,
-    SecretStoreError,
-    WrongPassphrase,
-    passphrase_strength,
-)
+from tui.services.store.backends import PASSPHRASE_ENV
+from tui.services.store.errors import SecretStoreError, WrongPassphrase
+from tui.services.store.secrets import MIN_PASSPHRASE, passphrase_strength
 
 if TYPE_CHECKING:
     from tui.services.store.secrets import SecretStore

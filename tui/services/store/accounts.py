@@ -268,7 +268,7 @@ class AccountStore:
 
     def _forget_secret(self, ref: str) -> None:
         """Delete a secret nobody points at any more; a failure leaves an orphan, never a hole."""
-        from tui.services.store.secrets import SecretNotFound, SecretStoreError
+        from tui.services.store.errors import SecretNotFound, SecretStoreError
 
         with contextlib.suppress(SecretNotFound, SecretStoreError):
             self.secrets.delete(ref)
@@ -305,7 +305,8 @@ class AccountStore:
         keylink never looks for (or deletes, or saves) a secret in a store other than the one it
         was saved in: a silent switch made "removed" keys stay in the keyring.
         """
-        from tui.services.store.secrets import StoreUnreachable, store_label
+        from tui.services.store.backends import store_label
+        from tui.services.store.errors import StoreUnreachable
 
         recorded = self.store_of(account)
         if recorded != self.secrets.store_id:
@@ -318,7 +319,8 @@ class AccountStore:
     def check_new_account_store(self, accounts: builtins.list[Account] | None = None) -> None:
         """New secrets go where the existing ones are, unless the user chose a store
         (StoreUnreachable otherwise). ``accounts``: the current list (read when not given)."""
-        from tui.services.store.secrets import BACKEND_ENV, StoreUnreachable, store_label
+        from tui.services.store.backends import BACKEND_ENV, store_label
+        from tui.services.store.errors import StoreUnreachable
 
         if self.secrets.chosen:
             return
@@ -499,7 +501,8 @@ class AccountStore:
         that no longer exists); the returned line says what stays behind.
         """
         from tui.services.core.text import clean
-        from tui.services.store.secrets import SecretNotFound, SecretStoreError, store_label
+        from tui.services.store.backends import store_label
+        from tui.services.store.errors import SecretNotFound, SecretStoreError
 
         with self._lock():
             accounts = self._read()
@@ -543,7 +546,7 @@ class AccountStore:
         """True for store errors that mean the delete did not happen: a locked or missing
         keyring, a locked vault, and any vault error but a timeout (the vault is rewritten by
         atomic replace, so a failed write leaves the old file whole)."""
-        from tui.services.store.secrets import (
+        from tui.services.store.errors import (
             KeyringLocked,
             KeyringTimeout,
             KeyringUnavailable,
@@ -565,7 +568,7 @@ class AccountStore:
     def credentials(self, account: Account) -> Credentials:
         """The account's key, secret and passphrase from its store (SecretStoreError;
         RemovalUnfinished for an account whose removal was cut short)."""
-        from tui.services.store.secrets import RemovalUnfinished
+        from tui.services.store.errors import RemovalUnfinished
 
         # The file's record, not the caller's copy: another keylink (or a removal that timed
         # out) may have marked the account since that copy was read.
@@ -582,7 +585,7 @@ class AccountStore:
         Storing one key under two names is rare but legitimate, so callers warn and ask rather
         than refuse. Only that exchange's secrets are read; one that cannot be read (a locked
         keyring, a cut-short removal) is skipped: this is a courtesy check, not a guarantee."""
-        from tui.services.store.secrets import SecretStoreError
+        from tui.services.store.errors import SecretStoreError
 
         names = []
         for account in self.list():

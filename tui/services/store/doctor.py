@@ -119,7 +119,8 @@ def audit(store: AccountStore) -> Health:
     Runs under the accounts lock: an add in progress holds it from saving its secret to its
     commit, so its secret is never mistaken for an orphan.
     """
-    from tui.services.store.secrets import SecretNotFound, SecretStoreError, store_label
+    from tui.services.store.backends import store_label
+    from tui.services.store.errors import SecretNotFound, SecretStoreError
 
     with store._lock():
         accounts = store._read()
@@ -168,7 +169,7 @@ def repair(store: AccountStore) -> Repaired:
     the key again. A cut-short removal is finished because its user asked for it; one whose
     store cannot be used now is left (and stays listed as unfinished).
     """
-    from tui.services.store.secrets import SecretNotFound, SecretStoreError
+    from tui.services.store.errors import SecretNotFound, SecretStoreError
 
     finished: list[str] = []
     left: list[str] = []

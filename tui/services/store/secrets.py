@@ -5,7 +5,10 @@ answers in time; otherwise keylink's own encrypted vault (see ``vault.py``). Eve
 timeout in a daemon thread, because a keyring can block forever (a locked login keyring waiting
 for a prompt nobody sees, a D-Bus service that hangs, a macOS keychain over SSH).
 
-Error messages are one line that says what to do; they never contain a secret.
+Error messages are one line that says what to do; they never contain a secret. The errors are in
+``errors.py``; the settings' names, store ids, the real-keyring test and the timed call that every
+keyring call goes through are in ``backends.py``. This module holds the store, its choice of
+backend, and the register of open stores the idle lock walks.
 """
 
 from __future__ import annotations
@@ -13,21 +16,42 @@ from __future__ import annotations
 import builtins
 import contextlib
 import json
-import math
 import os
-import sys
-import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from tui.services.core.masking import mask_secrets
-from tui.services.core.private_files import interrupts_deferred
 from tui.services.keys.credentials import (
     MIN_PASSPHRASE,
     Credentials,
     check_new_passphrase,
     passphrase_strength,
+)
+from tui.services.store.backends import (
+    BACKEND_ENV,
+    DEFAULT_TIMEOUT,
+    PASSPHRASE_ENV,
+    PROBE_USERNAME,
+    SERVICE,
+    VAULT_NAME,
+    VAULT_SLOW,
+    friendly_name,
+    idle_limit_from_env,
+    is_real_keyring,
+    run_with_timeout,
+    store_id,
+    unlock_hint,
+)
+from tui.services.store.errors import (
+    KeyringLocked,
+    KeyringTimeout,
+    KeyringUnavailable,
+    SecretNotFound,
+    SecretStoreError,
+    VaultDamaged,
+    VaultLocked,
+    WrongPassphrase,
 )
 
 if TYPE_CHECKING:
@@ -35,14 +59,6 @@ if TYPE_CHECKING:
 
     from tui.services.store.vault import Vault
 
-SERVICE = "keylink"
-PROBE_USERNAME = "keylink-probe"
-PASSPHRASE_ENV = "KEYLINK_VAULT_PASSPHRASE"
-BACKEND_ENV = "KEYLINK_SECRET_BACKEND"
-IDLE_ENV = "KEYLINK_VAULT_IDLE"
-DEFAULT_IDLE = 15 * 60.0
-DEFAULT_TIMEOUT = 5.0
-VAULT_NAME = "keylink vault"
 
 T = TypeVar("T")
 
@@ -51,217 +67,10 @@ __all__ = [
     "MIN_PASSPHRASE",
     "Credentials",
     "SecretStore",
-    "SecretStoreError",
     "passphrase_strength",
 ]
 
 
-class SecretStoreError(Exception):
-    """A secret could not be stored or read. The message is one line saying what to do."""
-
-    #: True when the failed operation still changed the accounts: a removal whose delete may have
-    #: happened leaves its account marked as being removed (``AccountStore.remove``), so a screen
-    #: must not say "your accounts were not changed".
-    account_marked: bool = False
-
-
-class KeyringUnavailable(SecretStoreError):
-    """There is no usable keyring."""
-
-
-class KeyringLocked(SecretStoreError):
-    """The OS keyring is locked."""
-
-
-class KeyringTimeout(SecretStoreError):
-    """The keyring did not answer in time."""
-
-
-class VaultLocked(SecretStoreError):
-    """keylink's vault needs its passphrase first (or does not exist yet)."""
-
-
-class WrongPassphrase(SecretStoreError):
-    """The passphrase does not open the vault."""
-
-
-class VaultDamaged(SecretStoreError):
-    """The vault file is damaged; it was left as it is."""
-
-
-class SecretNotFound(SecretStoreError):
-    """No secret is stored under this reference."""
-
-
-class StoreUnreachable(SecretStoreError):
-    """An account's secret is in another store than the one keylink could open now."""
-
-
-class RemovalUnfinished(SecretStoreError):
-    """The account's removal began (its secret may already be gone) and was cut short; removing
-    it again finishes it."""
-
-
-#: The ``secret_store`` value of an account whose secret is in keylink's vault.
-VAULT_STORE = "vault"
-_STORE_WORDS = {
-    "keyring.backends.SecretService": "Secret Service",
-    "keyring.backends.macOS": "macOS Keychain",
-    "keyring.backends.Windows": "Windows Credential Locker",
-    "keyring.backends.kwallet": "KWallet",
-    "keyring.backends.libsecret": "libsecret",
-}
-
-
-def store_id(backend: KeyringBackend) -> str:
-    """What an account records about where its secret is: ``vault`` or ``keyring:module:class``.
-
-    The class, not its display name, so a renamed label in a newer keyring still matches.
-    """
-    from tui.services.store.vault import VaultKeyring
-
-    if isinstance(backend, VaultKeyring):
-        return VAULT_STORE
-    kind = type(backend)
-    return f"keyring:{kind.__module__}:{kind.__qualname__}"
-
-
-def store_label(recorded: str) -> str:
-    """A recorded store in words (``keylink vault``, ``Secret Service``...)."""
-    if recorded == VAULT_STORE:
-        return VAULT_NAME
-    _, _, where = recorded.partition(":")
-    module, _, name = where.partition(":")
-    return _STORE_WORDS.get(module) or f"the keyring backend {module}.{name}"
-
-
-def idle_limit_from_env() -> float | None:
-    """KEYLINK_VAULT_IDLE in seconds (default 15 minutes; 0 turns the idle lock off)."""
-    raw = os.environ.get(IDLE_ENV, "").strip()
-    if not raw:
-        return DEFAULT_IDLE
-    try:
-        value = float(raw)
-    except ValueError:
-        return DEFAULT_IDLE  # a typo must not turn the lock off
-    if not math.isfinite(value) or value < 0:
-        return DEFAULT_IDLE
-    return value or None
-
-
-#: The vault is keylink's own file: a slow unlock is never the OS keyring's fault.
-_VAULT_SLOW = ("the vault's key derivation took far longer than keylink's settings need; the "
-               "machine may be short of memory, or the vault file is not as keylink wrote it")
-
-
-def _unlock_hint() -> str:
-    if sys.platform == "darwin":
-        hint = "unlock your login keychain (over SSH run `security unlock-keychain`)"
-    elif sys.platform == "win32":
-        hint = "sign in to Windows again so the Credential Manager is available"
-    else:
-        hint = (
-            "unlock your login keyring (log in to the desktop session, or run "
-            "`gnome-keyring-daemon --unlock` and type your password)"
-        )
-    return f"{hint}, or use keylink's vault with {BACKEND_ENV}=vault"
-
-
-def _friendly_name(backend: KeyringBackend) -> str:
-    module = type(backend).__module__
-    words = {
-        "keyring.backends.SecretService": "Secret Service",
-        "keyring.backends.macOS": "macOS Keychain",
-        "keyring.backends.Windows": "Windows Credential Locker",
-        "keyring.backends.kwallet": "KWallet",
-        "keyring.backends.libsecret": "libsecret",
-    }.get(module)
-    try:
-        name = str(type(backend).name)
-    except Exception:  # a third-party backend with a broken name property
-        name = type(backend).__name__
-    return f"{words} ({name})" if words else name
-
-
-def _run_with_timeout(
-    call: Callable[[], T],
-    timeout: float,
-    what: str,
-    undo_if_late: Callable[[], object] | None = None,
-    hint: str | None = None,
-) -> T:
-    """Run ``call`` in a daemon thread; KeyringTimeout if it has not returned after ``timeout`` s.
-
-    A daemon thread (not a ThreadPoolExecutor) because executor threads are joined at exit: a
-    keyring call hung forever would then hang keylink's exit too. An abandoned call may still
-    finish later; ``undo_if_late`` then runs in that thread, so a write we reported as failed does
-    not quietly take effect after all (a secret left behind that nobody knows about).
-    """
-    outcome: dict[str, Any] = {}
-    # A plain lock, held until the call ends: waiting on it is one C-level acquire, which a Ctrl-C
-    # interrupts cleanly (an Event's Condition, interrupted at the wrong moment, raised
-    # RuntimeError instead of KeyboardInterrupt).
-    finished = threading.Lock()
-    finished.acquire()
-    state = threading.Lock()
-    flags = {"done": False, "abandoned": False}
-
-    def target() -> None:
-        try:
-            outcome["value"] = call()
-        except BaseException as exc:  # handed to the caller's thread below
-            outcome["error"] = exc
-        with state:
-            flags["done"] = True
-            late = flags["abandoned"]
-        finished.release()
-        if late and undo_if_late is not None and "error" not in outcome:
-            with contextlib.suppress(Exception):
-                undo_if_late()
-
-    def give_up() -> bool:
-        """Mark the call abandoned unless it finished; True if it was abandoned."""
-        with interrupts_deferred(), state:
-            if not flags["done"]:
-                flags["abandoned"] = True
-            return flags["abandoned"]
-
-    threading.Thread(target=target, name=f"keylink-{what}", daemon=True).start()
-    try:
-        in_time = finished.acquire(timeout=timeout)
-    except KeyboardInterrupt:
-        give_up()  # a write that still lands is undone: the user stopped before it counted
-        raise
-    if not in_time and give_up():
-        raise KeyringTimeout(
-            f"the secret store did not answer within {timeout:g} s while trying to {what}: "
-            f"{hint or _unlock_hint()}"
-        )
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]
-
-
-def _is_real_keyring(backend: KeyringBackend) -> tuple[bool, str]:
-    """(is it a real keyring, why not): keyring's fail/null backends and empty chainer are not."""
-    from keyring.backends import chainer, fail, null
-
-    if isinstance(backend, fail.Keyring):
-        return False, "keyring found no system keyring"
-    if isinstance(backend, null.Keyring):
-        return False, "keyring is configured with its null backend"
-    if isinstance(backend, chainer.ChainerBackend) and not backend.backends:
-        return False, "keyring found no system keyring to chain"
-    try:
-        priority = float(type(backend).priority)
-    except Exception as exc:  # a backend's priority raises when it is not viable
-        return False, f"{_friendly_name(backend)} is not usable here ({type(exc).__name__})"
-    if priority < 1:
-        return (
-            False,
-            f"{_friendly_name(backend)} is not a recommended keyring (priority {priority:g})",
-        )
-    return True, ""
 
 
 class SecretStore:
@@ -361,7 +170,7 @@ class SecretStore:
                 vault = backend.vault
             return use_vault("PYTHON_KEYRING_BACKEND selects keylink's vault" + note, by_user=True)
 
-        name = _friendly_name(backend)
+        name = friendly_name(backend)
         if choice == "keyring":
             return cls(
                 backend,
@@ -375,7 +184,7 @@ class SecretStore:
             return cls(
                 backend, backend_name=name, reason=f"{named_by} selects it" + note, timeout=timeout
             )
-        real, why_not = _is_real_keyring(backend)
+        real, why_not = is_real_keyring(backend)
         if not real:
             return use_vault(why_not + note)
 
@@ -383,7 +192,7 @@ class SecretStore:
 
         probe = backend
         try:
-            _run_with_timeout(
+            run_with_timeout(
                 lambda: probe.get_password(SERVICE, PROBE_USERNAME),
                 probe_timeout,
                 "probe the keyring",
@@ -435,9 +244,9 @@ class SecretStore:
         vault = self._require_vault()
         self._used()
         try:
-            _run_with_timeout(
+            run_with_timeout(
                 lambda: vault.unlock(passphrase), max(self.timeout, 30.0), "unlock the vault",
-                hint=_VAULT_SLOW,
+                hint=VAULT_SLOW,
             )
         except VaultPassphraseError:
             raise WrongPassphrase("wrong vault passphrase: try again") from None
@@ -459,9 +268,9 @@ class SecretStore:
         check_new_passphrase(passphrase)
         self._used()
         try:
-            _run_with_timeout(
+            run_with_timeout(
                 lambda: vault.create(passphrase), max(self.timeout, 30.0), "create the vault",
-                hint=_VAULT_SLOW,
+                hint=VAULT_SLOW,
             )
         except VaultError as exc:
             raise SecretStoreError(str(exc)) from None
@@ -537,11 +346,11 @@ class SecretStore:
             )
         try:
             hint = "another keylink may be saving to the vault; retry" if self.vault else None
-            return _run_with_timeout(call, self.timeout, what, undo_if_late, hint)
+            return run_with_timeout(call, self.timeout, what, undo_if_late, hint)
         except SecretStoreError:
             raise
         except _Locked:
-            raise KeyringLocked(f"{self.backend_name} is locked: {_unlock_hint()}") from None
+            raise KeyringLocked(f"{self.backend_name} is locked: {unlock_hint()}") from None
         except (NoKeyringError, InitError):
             raise KeyringUnavailable(
                 f"no usable keyring ({self.backend_name}); set {BACKEND_ENV}=vault to use "
