@@ -88,11 +88,12 @@ def remove_files(files: list[Path]) -> int:
     return removed
 
 
-def atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
     """Replace ``path`` with ``data`` so readers see the old file or the new one, never a mix.
 
-    The data goes to a 0600 temp file in the same dir (same filesystem, so the rename is atomic),
-    is fsynced, then renamed over the target; the dir is fsynced so the rename survives a crash.
+    The data goes to a temp file in the same dir (same filesystem, so the rename is atomic), is
+    given ``mode`` (0600 unless asked) and fsynced, then renamed over the target; the dir is
+    fsynced so the rename survives a crash.
     """
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_temp_prefix(path), suffix=".tmp")
     try:
@@ -100,7 +101,7 @@ def atomic_write(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, 0o600)
+        os.chmod(tmp, mode)  # before the rename: never a moment with another mode
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -9,7 +9,6 @@ read back before it counts as done.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -257,7 +256,9 @@ def scrub(source: Source, values: Sequence[str], *, backup: bool = False) -> Scr
     if backup:
         written_backup = backup_path(path)
         atomic_write(written_backup, source.raw)
-    _replace_keeping_mode(path, plan.data, path.stat().st_mode & 0o777)
+    # The file keeps its mode (a bot under another user may need to read it), set on the
+    # temp file before the rename, with the temp names private_files' clean-up knows.
+    atomic_write(path, plan.data, mode=path.stat().st_mode & 0o777)
     written = read_bytes(path)
     left = [written[:written.find(value.encode())].count(b"\n") + 1
             for value in values if value and value.encode() in written]
@@ -265,29 +266,3 @@ def scrub(source: Source, values: Sequence[str], *, backup: bool = False) -> Scr
         raise CannotScrub(path, left, "a stored value is still there after the rewrite (did "
                           "another program write the file?)")
     return Scrubbed(plan.places, written_backup, stale)
-
-
-def _replace_keeping_mode(path: Path, data: bytes, mode: int) -> None:
-    """Like private_files.atomic_write (same temp names, so the same clean-up finds them), but
-    the new file gets ``mode`` before the rename: a bot under another user may need to read it,
-    and a kill between the rename and a chmod must not leave it with another mode."""
-    import tempfile
-
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError):
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
