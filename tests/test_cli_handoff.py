@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.clearers import clearer_processes
 from tests.test_cli_accounts import BYBIT_LINES, OKX_LINES, VAULT_PASSPHRASE, Cli, make_cli
 
 BYBIT_KEY, BYBIT_SECRET = BYBIT_LINES.split()
@@ -234,27 +235,11 @@ def terminal():
     term.close()
 
 
-def clearers(home: str) -> list[int]:
-    """The pids of the detached clear helpers started under this HOME."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            argv = (proc / "cmdline").read_bytes()
-            environ = (proc / "environ").read_bytes()
-        except OSError:
-            continue
-        if b"tui.services.handoff.clipboard" in argv and f"HOME={home}".encode() in environ:
-            found.append(int(proc.name))
-    return found
-
-
 def test_the_clearer_gets_no_keylink_passphrase(cli: Cli, terminal: Terminal):
     result = terminal.run(cli, "copy", "Okx", "--field", "passphrase",
                           env={**OTHER_PASSPHRASES, "KEYLINK_CLIP_TIME": "30"})
     assert result.returncode == 0, result.stderr
-    pids = clearers(cli.env["HOME"])
+    pids = [pid for pid, _argv, _env in clearer_processes(cli.env["HOME"])]
     assert len(pids) == 1
     try:
         environ = Path(f"/proc/{pids[0]}/environ").read_bytes()  # read while it waits

@@ -6,11 +6,11 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from tests.e2e.tmux import TmuxPane, installed_keylink
+from tests.support.clearers import clearer_processes
 
 pytestmark = pytest.mark.tmux
 
@@ -25,22 +25,6 @@ def add_account(env: dict[str, str]) -> dict[str, str]:
                    input=f"{KEY}\n{SECRET}\n", capture_output=True, text=True, env=env,
                    timeout=120, check=True)
     return env
-
-
-def clearer_processes(home: str) -> list[tuple[bytes, bytes]]:
-    """(argv, environment) of the detached clear helpers started under this test's HOME."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            argv = (proc / "cmdline").read_bytes()
-            environ = (proc / "environ").read_bytes()
-        except OSError:
-            continue
-        if b"tui.services.handoff.clipboard" in argv and f"HOME={home}".encode() in environ:
-            found.append((argv, environ))
-    return found
 
 
 def all_buffers(pane: TmuxPane) -> str:
@@ -69,7 +53,7 @@ def test_copy_secret_lands_in_tmux_and_is_cleared(tmux_pane: TmuxPane, e2e_env):
     # processes could read them (argv) or inherit them (its environment).
     helpers = clearer_processes(env["HOME"])
     assert len(helpers) == 1
-    for blob in helpers[0]:
+    for blob in helpers[0][1:]:  # its argv and its environment
         assert SECRET.encode() not in blob and VAULT_PASSPHRASE.encode() not in blob
 
     deadline = copied_at + 20
@@ -98,7 +82,7 @@ def test_an_earlier_copys_clear_leaves_the_later_copy_in_tmux(tmux_pane: TmuxPan
     # The clearers waiting carry none of keylink's passphrases.
     helpers = clearer_processes(env["HOME"])
     assert len(helpers) == 2
-    for _argv, environ in helpers:
+    for _pid, _argv, environ in helpers:
         assert b"PASSPHRASE=" not in environ
     assert_gone_from_every_buffer(tmux_pane, SECRET)  # the older buffer: dropped at 3 s
     time.sleep(max(0.0, copied_at + 4.5 - time.monotonic()))
