@@ -205,6 +205,12 @@ def _main(argv: Sequence[str] | None) -> int:
     # the terminal raw while a command runs: see safe_output. The app draws its own screen.
     with clean_streams():
         args = build_parser().parse_args(argv)
+    from tui.services.exchanges.environments import check as registry_problem
+
+    problem = registry_problem()  # a bad KEYLINK_ENVIRONMENTS file: one line, nothing guessed
+    if problem is not None:
+        _say(problem)
+        return 2
     if args.command is None:
         if not _has_terminal():
             # The app would draw into a pipe and wait for keys that never come.

@@ -243,7 +243,7 @@ def _run_accounts_add(args: argparse.Namespace) -> int:
         info = exchange(args.exchange)
     except KeyError as exc:
         raise UsageError(exc.args[0]) from None
-    environment = CUSTOM_ENV if args.base_url else (args.env or info.environments[0].id)
+    environment = CUSTOM_ENV if args.base_url else (args.env or info.default_environment())
     try:
         resolve_base_url(info.id, environment, args.base_url)
         validate_name(args.name)

@@ -8,7 +8,6 @@ from typing import Any
 from tui.services.exchanges.base import (
     CLOCK_FIX,
     CredentialsLike,
-    Environment,
     ErrorInfo,
     ErrorKind,
     ExchangeApi,
@@ -210,29 +209,11 @@ def _iso_or_none(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-_REGIONAL = (
-    ("nl", "Netherlands", "api.bybit.nl"),
-    ("tr", "Turkey", "api.bybit-tr.com"),
-    ("kz", "Kazakhstan", "api.bybit.kz"),
-    ("ge", "Georgia", "api.bybitgeorgia.ge"),
-    ("ae", "UAE", "api.bybit.ae"),
-    ("eu", "EU", "api.bybit.eu"),
-    ("id", "Indonesia", "api.bybit.id"),
-)
-
 INFO = ExchangeInfo(
     id="bybit",
     label="Bybit",
     rank=0,
     has_passphrase=False,
-    environments=(
-        Environment("mainnet", "Mainnet", "https://api.bybit.com"),
-        Environment("mainnet-bytick", "Mainnet (bytick host)", "https://api.bytick.com"),
-        Environment("testnet", "Testnet", "https://api-testnet.bybit.com"),
-        Environment("demo", "Demo trading", "https://api-demo.bybit.com"),
-        *(Environment(f"region-{code}", f"Bybit {name}", f"https://{host}")
-          for code, name, host in _REGIONAL),
-    ),
     key_shape=KeyShape(r"[A-Za-z0-9]{18}", "18 letters and digits"),
     secret_shape=KeyShape(r"[A-Za-z0-9]{36}", "36 letters and digits"),
     key_kinds=KEY_KINDS,

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from tui.services.core.status import CheckStatus, Severity
 from tui.services.exchanges import exchange
 from tui.services.exchanges.base import CredentialsLike, ErrorKind, ExchangeInfo, KeyInfo
+from tui.services.exchanges.environments import find as find_environment
 from tui.services.verify.answers import Scrubber, clock_offset, ip_in_message, read_answer
 from tui.services.verify.audit import (
     CLOCK_FIX,
@@ -150,10 +151,9 @@ async def verify_key(
     api = info.api
     if api is None:
         raise KeyError(f"{info.label} has no verification support")
-    try:
-        env_headers = info.environment(environment).headers
-    except KeyError:
-        env_headers = ()  # a custom environment: plain requests to the given URL
+    registered = find_environment(info.id, environment)
+    # A custom environment (or a name the registry lacks): plain requests to the given URL.
+    env_headers = registered.headers if registered is not None else ()
     host = host_of(base_url)
     base_report = {"exchange": info.id, "environment": environment, "latency_ms": None,
                    "clock_offset_ms": None}
@@ -169,6 +169,12 @@ async def verify_key(
                       f"(http://) to {host}. keylink only uses plain http for a test server on "
                       "this machine.",
                       "Change the account's API address to https://.")
+        return _failed_report(error, host=host, **base_report)
+
+    if registered is not None and not registered.checkable:
+        error = fault(FaultKind.BAD_URL, f"keylink cannot check keys of {info.label} "
+                      f"{registered.label}: {registered.note or 'it has no key-info call'}",
+                      "Check the key on the exchange's own page instead.")
         return _failed_report(error, host=host, **base_report)
 
     unsendable = _unsendable_credential(creds)
@@ -304,6 +310,18 @@ def _whitelist_of(account: Any) -> Sequence[str] | None:
     return tuple(chosen)
 
 
+def account_url(account: Any) -> str:
+    """The address a saved account is checked at: its environment's host in the registry in
+    force (so a registry update or a ``KEYLINK_ENVIRONMENTS`` override takes effect), or the
+    saved ``base_url`` for a custom URL and for a name the registry no longer lists (files written
+    by an older keylink keep working)."""
+    if account.environment != "custom":
+        registered = find_environment(account.exchange, account.environment)
+        if registered is not None:
+            return registered.base_url
+    return account.base_url
+
+
 async def verify_account(account: Any, creds: CredentialsLike,
                          whitelist: Sequence[str] | None = None, **kw: Any) -> KeyReport:
     """``verify_key`` for a saved account (its exchange, address, environment and link).
@@ -314,6 +332,6 @@ async def verify_account(account: Any, creds: CredentialsLike,
     linked = getattr(account, "whitelist", None) == LINKED
     if whitelist is None:
         whitelist = _whitelist_of(account)
-    return await verify_key(account.exchange, account.base_url, creds,
+    return await verify_key(account.exchange, account_url(account), creds,
                             environment=account.environment, whitelist=whitelist, linked=linked,
                             **kw)
