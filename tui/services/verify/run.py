@@ -13,6 +13,7 @@ what can be refused before any request. httpx stays out of the import: see ``tra
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -30,12 +31,16 @@ from tui.services.verify.audit import (
     key_findings,
     locked_findings,
 )
+from tui.services.verify.probe import findings as probe_findings
+from tui.services.verify.probe import probe as run_probe
+from tui.services.verify.probe import should_probe
 from tui.services.verify.report import (
     LOCKED_KINDS,
     ExchangeError,
     FaultKind,
     Finding,
     KeyReport,
+    ProbeSummary,
     fault,
 )
 from tui.services.verify.transport import (
@@ -137,6 +142,7 @@ async def verify_key(
     connect_timeout: float = 5.0,
     read_timeout: float = 10.0,
     transport: httpx.AsyncBaseTransport | None = None,
+    probe: bool = True,
 ) -> KeyReport:
     """Check a key against its exchange and audit it.
 
@@ -146,7 +152,12 @@ async def verify_key(
     terminal, which manages its addresses) skips that comparison. Both make a refusal from this
     machine for its address (``locked``) the expected outcome. Each call, body included, ends within
     ``connect_timeout + read_timeout`` seconds. Raises KeyError only for an unknown ``exchange_id``.
+
+    ``probe``: when the answer means "this host does not know this key" and ``base_url`` is the
+    registry's host for ``environment`` (never for a custom URL), ask the exchange's other
+    environments where the key belongs (``verify.probe``), within what is left of that limit.
     """
+    check_started = time.monotonic()
     info = exchange(exchange_id)
     api = info.api
     if api is None:
@@ -240,6 +251,17 @@ async def verify_key(
         error = ExchangeError(error.code, f"{error.message} (Checked against {environment} at "
                               f"{host}.)", error.hint, error.kind, error.exchange_message)
     findings = [error_finding(error.kind, error.message, error.hint)]
+    summary = None
+    if probe and should_probe(info.id, error) and registered is not None \
+            and _same_url(registered.base_url, base_url):
+        deadline_s = connect_timeout + read_timeout
+        budget = deadline_s - (time.monotonic() - check_started)
+        summary = await run_probe(info, environment, creds, offset_ms=offset, budget_s=budget,
+                                  connect_timeout=connect_timeout, transport=transport,
+                                  scrub=scrub)
+        if summary is not None:
+            findings += probe_findings(info, environment, summary, error,
+                                       info.key_shape.matches(creds.api_key.strip()))
     if error.kind == ErrorKind.TIMESTAMP and not clock and offset is None:
         findings.append(Finding(Severity.INFO, "clock-unknown",
                                 "The exchange's time could not be read to measure this "
@@ -249,7 +271,7 @@ async def verify_key(
         findings.append(Finding(Severity.INFO, "seen-ip",
                                 f"{info.label} saw this machine as {seen}."))
     return _failed_report(error, host=host, findings=(*findings, *clock),
-                          retried=retried, seen_ip=seen, **base_report)
+                          retried=retried, seen_ip=seen, probe=summary, **base_report)
 
 
 def _key_report(info: ExchangeInfo, key: KeyInfo, host: str, whitelist: Sequence[str] | None,
@@ -281,13 +303,19 @@ def _key_report(info: ExchangeInfo, key: KeyInfo, host: str, whitelist: Sequence
     )
 
 
+def _same_url(registry_url: str, base_url: str) -> bool:
+    """True when the check went to the registry's own host (not a custom or stale URL)."""
+    return registry_url.rstrip("/").lower() == base_url.strip().rstrip("/").lower()
+
+
 def _failed_report(error: ExchangeError, *, host: str, findings: Sequence[Finding] = (),
-                   retried: bool = False, seen_ip: str | None = None, **base: Any) -> KeyReport:
+                   retried: bool = False, seen_ip: str | None = None,
+                   probe: ProbeSummary | None = None, **base: Any) -> KeyReport:
     if not findings:
         findings = [error_finding(error.kind, error.message, error.hint)]
     return KeyReport(ok=False, host=host, error=error, findings=tuple(findings),
                      retried_with_server_time=retried, status=CheckStatus.FAILED,
-                     seen_ip=seen_ip, **base)
+                     seen_ip=seen_ip, probe=probe, **base)
 
 
 #: The account's whitelist field: a profile id, or one of these two.
