@@ -204,3 +204,45 @@ def test_the_shipped_registry_probes_only_its_own_exchange():
     assert probe.targets(exchange("okx"), "custom") == ((), ())
     okx_targets, _ = probe.targets(exchange("okx"), "mainnet-openapi")
     assert "mainnet" not in {env.id for env in okx_targets}
+
+
+# --- Binance -2015, as far as the facts allow (item 4) -------------------------------------------
+
+
+async def test_binance_2015_unknown_everywhere_says_what_to_look_at(tmp_path, monkeypatch, fakes):
+    main, demo, _ = fakes
+    key = key_of("binance")  # shaped right, known nowhere: Binance cannot say which cause
+    loopback_registry(tmp_path / "env.toml", monkeypatch, {
+        ("binance", "mainnet"): main.url, ("binance", "demo"): demo.url})
+    report = await verify_key("binance", main.url, creds(key), environment="mainnet")
+    assert report.error.code == "-2015" and report.probe.belongs_to is None
+    # Demo's own -2015 is no verdict either: it too could be an IP restriction.
+    assert report.probe.asked[0].outcome == ProbeOutcome.UNTOLD
+    finding = next(f for f in report.findings if f.code == "binance-2015-undecided")
+    assert "IP restriction includes this machine's address" in finding.message
+    assert "'Enable Reading' is on" in finding.message
+    assert not any(f.code == "belongs-nowhere" for f in report.findings)
+
+
+async def test_binance_2015_for_a_key_not_shaped_like_one_says_mistyped(tmp_path, monkeypatch,
+                                                                        fakes):
+    main, demo, _ = fakes
+    key = key_of("binance", api_key="KLbinance-typo")
+    loopback_registry(tmp_path / "env.toml", monkeypatch, {
+        ("binance", "mainnet"): main.url, ("binance", "demo"): demo.url})
+    report = await verify_key("binance", main.url, creds(key), environment="mainnet")
+    finding = next(f for f in report.findings if f.code == "binance-2015-mistyped")
+    assert "64 letters and digits" in finding.message
+
+
+async def test_binance_2015_names_binance_us_without_asking_it(fakes):
+    """Shipped registry: Binance.US is named in the explanation and is never a probe target."""
+    from tui.services.verify.report import ExchangeError, ProbeSummary
+
+    info = exchange("binance")
+    found = probe.findings(info, "mainnet", ProbeSummary(), ExchangeError("-2015", "refused"),
+                           key_shape_ok=True)
+    text = " ".join(f.message for f in found)
+    assert "Binance.US (api.binance.us) is for another exchange" in text
+    chosen, _ = probe.targets(info, "mainnet")
+    assert "api.binance.us" not in {env.host for env in chosen}

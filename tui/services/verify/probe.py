@@ -176,7 +176,7 @@ def findings(info: ExchangeInfo, environment: str, summary: ProbeSummary,
     everyone_unknown = bool(summary.asked) and all(
         a.outcome == ProbeOutcome.UNKNOWN for a in summary.asked)
     if info.id == "binance" and error.code == "-2015":
-        out.append(_binance_2015(summary, key_shape_ok))
+        out.append(_binance_2015(info, summary, key_shape_ok))
     elif everyone_unknown:
         out.append(Finding(Severity.ERROR, "belongs-nowhere",
                            f"No other {info.label} environment asked knows this key either: it "
@@ -189,21 +189,30 @@ def findings(info: ExchangeInfo, environment: str, summary: ProbeSummary,
     return out
 
 
-def _binance_2015(summary: ProbeSummary, key_shape_ok: bool) -> Finding:
+def _binance_2015(info: ExchangeInfo, summary: ProbeSummary, key_shape_ok: bool) -> Finding:
     """Binance -2015 as far as the facts allow (FACTS §4: "Invalid API-key, IP, or permissions
-    for action", which a mistyped or deleted key gets too)."""
+    for action", which a mistyped or deleted key gets too; no code tells the causes apart).
+
+    Another environment knowing the key is handled by the caller (``belongs-to``). Left: a key
+    not even shaped like a Binance key (mistyped, FACTS §6), or the three causes undecided, with
+    what to look at on the exchange. Separate exchanges the registry names (Binance.US) are said,
+    never asked."""
+    others = [env for env in info.environments if not env.pickable]
+    elsewhere = "".join(f" A key made on {env.label.split(' (')[0]} ({env.host}) is for another "
+                        "exchange: keylink does not check those." for env in others)
+    asked = "" if summary.asked else " No other Binance environment could be asked."
     if not key_shape_ok:
         return Finding(Severity.ERROR, "binance-2015-mistyped",
-                       "The key is not shaped like a Binance key (64 letters and digits), and "
-                       "no other Binance environment asked knows it: it was most likely "
-                       "mistyped. Paste it again from Binance's API management page.")
+                       f"The key is not shaped like a Binance key ({info.key_shape.description})"
+                       f" and no Binance environment knows it: it was most likely mistyped.{asked}"
+                       " Paste it again from Binance's API management page." + elsewhere)
     return Finding(Severity.ERROR, "binance-2015-undecided",
-                   "Binance gives this answer for three causes it does not tell apart, and no "
-                   "other Binance environment asked knows the key: the key is mistyped or "
-                   "deleted, it is restricted to other IP addresses, or it lacks the read "
-                   "right. On Binance's API management page, check that the key is listed, that "
-                   "its IP restriction includes this machine's address, and that 'Enable "
-                   "Reading' is on.")
+                   "Binance gives this answer for three causes and does not say which; no "
+                   f"other Binance environment asked knows the key either.{asked} The key is "
+                   "mistyped or deleted, or it is restricted to other IP addresses, or it lacks "
+                   "the read right. On Binance's API management page, check that the key is "
+                   "listed, that its IP restriction includes this machine's address, and that "
+                   "'Enable Reading' is on." + elsewhere)
 
 
 def _label(info: ExchangeInfo, env_id: str) -> str:
