@@ -14,6 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
+from tui.services.core.status import Severity
 from tui.services.exchanges.environments import Environment, environments_of
 
 
@@ -223,6 +224,9 @@ class KeyInfo:
     trading_lapses_at: datetime | None = None
     #: OKX: an unbound key with trade or withdraw rights is disabled after this many days unused.
     idle_expiry_days: int | None = None
+    #: (group, why) for unknown rights the exchange's table names without placing them (Bybit's
+    #: 2026 groups): shown beside the names.
+    rights_notes: tuple[tuple[str, str], ...] = ()
 
 
 class ExchangeApi(ABC):
@@ -258,6 +262,11 @@ class ExchangeApi(ABC):
     def explain(self, code: str) -> ErrorInfo | None:
         """The table row for an error code, or None for a code we do not know."""
         return self.errors.get(code)
+
+    def key_warnings(self, key: KeyInfo) -> list[tuple[Severity, str, str]]:
+        """This exchange's own findings about a key it described, as (severity, code, message):
+        rules only one exchange has (Binance: an unrestricted key beyond reading)."""
+        return []
 
 
 # --- small pure pieces the exchange modules share -------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tui.services.core.status import Severity
 from tui.services.exchanges.base import (
     CLOCK_FIX,
     SECRET_FIX,
@@ -114,6 +115,24 @@ class BinanceApi(ExchangeApi):
             headers=(("X-MBX-APIKEY", creds.api_key),),
             sensitive=(signature,),
         )
+
+    def key_warnings(self, key: KeyInfo) -> list[tuple[Severity, str, str]]:
+        """A key with no IP restriction and any right beyond reading is a danger (FACTS §9).
+
+        What is sure: anyone with the key and secret can use it from anywhere, and Binance lapses
+        the spot/margin trading right of an unrestricted key (``tradingAuthorityExpirationTime``,
+        in its API docs). What is not: a community report (freqtrade#13089, 2026-04) says
+        Binance's pages warn such keys "will be deleted"; Binance's API docs do not say so."""
+        beyond = sorted(key.permissions - {"read"})
+        if key.ip_restricted or not beyond:
+            return []
+        return [(Severity.DANGER, "binance-unrestricted",
+                 f"This Binance key is not restricted to any IP address and can do more than "
+                 f"read ({', '.join(beyond)}): whoever holds it can use it from anywhere, and "
+                 "Binance lapses the trading right of such keys (its API docs). Users also "
+                 "report that Binance's site warns such keys will be deleted (freqtrade#13089, "
+                 "2026-04; not in Binance's docs, so not confirmed). Restrict the key to the "
+                 "terminal's IP addresses on Binance.")]
 
     def parse_time(self, payload: Any) -> int:
         try:

@@ -292,6 +292,9 @@ def _key_report(info: ExchangeInfo, key: KeyInfo, host: str, whitelist: Sequence
             checked, whitelist = False, None
     findings = key_findings(key, exchange_label=info.label, now=now, environment=environment,
                             linked=linked, whitelist=whitelist, missing=missing, extra=extra)
+    if info.api is not None:  # rules only one exchange has (Binance: unrestricted beyond read)
+        findings += [Finding(severity, code, message)
+                     for severity, code, message in info.api.key_warnings(key)]
     return KeyReport(
         ok=True, host=host, permissions=key.permissions, raw_permissions=key.raw_permissions,
         read_only=key.read_only, ips=key.ips, ip_restricted=key.ip_restricted,
