@@ -5,6 +5,7 @@ The key-restrictions call lives under /sapi, which Binance's spot testnet does n
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from tui.services.core.status import Severity
@@ -46,6 +47,18 @@ _FLAGS = {
     "permitsUniversalTransfer": "transfer",
     "enableWithdrawals": "withdraw",
 }
+
+
+def signing_payload(params: Sequence[tuple[str, str]]) -> str:
+    """The query keylink sends and signs: ``parameter=value`` pairs joined by ``&``, each part
+    percent-encoded as UTF-8. Binance requires the payload percent-encoded before signing since
+    2026-01-15, else -1022 (binance-spot-api-docs CHANGELOG 2025-12-17; rest-api.md "SIGNED
+    Endpoint Examples for POST /api/v3/order": the full-width digits of its non-ASCII symbol
+    are signed as ``symbol=%EF%BC%91%EF%BC%92…``; the doc's own Python uses ``urlencode``). The
+    string signed is the string sent, so the two can never differ."""
+    from urllib.parse import urlencode
+
+    return urlencode(list(params), encoding="utf-8")
 
 
 def sign(secret: str, total_params: str) -> str:
@@ -108,7 +121,8 @@ class BinanceApi(ExchangeApi):
     errors = _errors()
 
     def sign_key_info(self, creds: CredentialsLike, timestamp_ms: int) -> SignedRequest:
-        query = f"recvWindow={RECV_WINDOW}&timestamp={timestamp_ms}"
+        query = signing_payload((("recvWindow", str(RECV_WINDOW)),
+                                 ("timestamp", str(timestamp_ms))))
         signature = signature_param(creds.secret, query)
         return SignedRequest(
             path=f"{self.key_info_path}?{query}&signature={signature}",
