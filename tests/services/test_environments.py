@@ -227,3 +227,17 @@ async def test_an_environment_without_a_key_info_call_fails_before_any_request()
     assert report.error is not None and report.error.kind == "bad-url"
     assert "cannot check keys of Binance Spot testnet" in report.error.message
     assert report.latency_ms is None
+
+
+def test_the_guide_names_the_keys_pages_of_the_registry(tmp_path, monkeypatch):
+    from tui.content.guide import guide_steps
+
+    def pages(exchange_id: str) -> str:
+        return next(step.extra for step in guide_steps(exchange_id) if "Type:" in step.extra)
+
+    shipped = pages("bybit")
+    assert "Type: [b]www.bybit.com/app/user/api-management[/b]" in shipped
+    assert "testnet.bybit.com" in shipped and "bybit.eu" in shipped
+    write_override(tmp_path, monkeypatch, '[bybit.region-eu]\nkeys_page = "[b]eu.example/api"\n')
+    changed = pages("bybit")
+    assert "\\[b]eu.example" in changed and "bybit.eu" not in changed  # data, never markup
