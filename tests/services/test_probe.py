@@ -184,6 +184,25 @@ async def test_probes_stay_within_the_checks_time_limit(tmp_path, monkeypatch, f
     assert not any(f.code == "belongs-nowhere" for f in report.findings)
 
 
+async def test_probes_run_at_once_not_one_after_another(tmp_path, monkeypatch):
+    """Three slow environments cost about one of them: one after another would be >= 0.9 s."""
+    key = key_of("bybit")
+    with ExitStack() as stack:
+        main, *slow = (stack.enter_context(FakeExchange(keys={"bybit": []})) for _ in range(4))
+        for fake in slow:
+            fake.config.latency_ms = 300
+        loopback_registry(tmp_path / "env.toml", monkeypatch, {
+            ("bybit", "mainnet"): main.url, **{("bybit", env): fake.url for env, fake in
+                                               zip(("testnet", "demo", "region-eu"), slow,
+                                                   strict=True)}})
+        started = time.monotonic()
+        report = await verify_key("bybit", main.url, creds(key), environment="mainnet")
+        elapsed = time.monotonic() - started
+    assert len(report.probe.asked) == 3
+    assert all(a.outcome == ProbeOutcome.UNKNOWN for a in report.probe.asked)
+    assert elapsed < 0.8
+
+
 def test_the_shipped_registry_probes_only_its_own_exchange():
     """For every exchange and environment: the probe's targets are that exchange's registry
     entries, one per key group, never the checked group, never Binance.US or the spot testnet."""
