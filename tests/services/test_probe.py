@@ -265,3 +265,34 @@ async def test_binance_2015_names_binance_us_without_asking_it(fakes):
     assert "Binance.US (api.binance.us) is for another exchange" in text
     chosen, _ = probe.targets(info, "mainnet")
     assert "api.binance.us" not in {env.host for env in chosen}
+
+
+async def test_no_time_left_in_the_check_asks_no_one_and_says_so(tmp_path, monkeypatch, fakes):
+    main, testnet, _ = fakes
+    main.config.latency_ms = 300  # the refusal itself uses up most of the 0.45 s limit
+    key = key_of("bybit")
+    loopback_registry(tmp_path / "env.toml", monkeypatch, {
+        ("bybit", "mainnet"): main.url, ("bybit", "testnet"): testnet.url})
+    report = await verify_key("bybit", main.url, creds(key), environment="mainnet",
+                              connect_timeout=0.05, read_timeout=0.4)
+    assert report.error.code == "10003"
+    assert report.probe.asked == () and report.probe.belongs_to is None
+    assert report.probe.not_asked == ("testnet: no time left in the check",)
+    assert testnet.requests == []
+
+
+async def test_an_environment_a_replacing_registry_lacks_is_never_checked(tmp_path, monkeypatch,
+                                                                          fakes):
+    """With ``replace = true`` only the listed hosts are used: an account on another name is not
+    checked at its saved (real) address."""
+    from tui.services.store.model import Account
+    from tui.services.verify.run import verify_account
+
+    main, _, _ = fakes
+    loopback_registry(tmp_path / "env.toml", monkeypatch, {("bybit", "mainnet"): main.url})
+    account = Account(id="a", name="eu", exchange="bybit", environment="region-eu",
+                      base_url="https://api.bybit.eu", whitelist="none", created_at="",
+                      updated_at="", secret_ref="r")
+    report = await verify_account(account, creds(key_of("bybit")))
+    assert report.error.kind == "bad-url" and "not in the environment list" in report.error.message
+    assert main.requests == []

@@ -202,6 +202,8 @@ def build(shipped: str, override: str | None = None, override_origin: str = "") 
 
 
 _cache: dict[tuple[str, float | None], dict[str, tuple[Environment, ...]]] = {}
+#: Whether the override in force replaces the shipped registry (``replace = true``), by cache key.
+_replaces: dict[tuple[str, float | None], bool] = {}
 
 
 def _override() -> tuple[str, float | None, str | None]:
@@ -232,8 +234,18 @@ def registry() -> dict[str, tuple[Environment, ...]]:
     if found is None:
         found = build(_shipped_text(), text, f"{OVERRIDE_VAR}={path}" if path else "")
         _cache.clear()
+        _replaces.clear()
         _cache[key] = found
+        _replaces[key] = text is not None and tomllib.loads(text).get("replace") is True
     return found
+
+
+def replaced() -> bool:
+    """True when the override in force replaces the shipped registry: then no host outside it
+    is used, not even an account's saved one (a test confines every host this way)."""
+    path, stamp, _text = _override()
+    registry()
+    return _replaces.get((path, stamp), False)
 
 
 def environments_of(exchange_id: str) -> tuple[Environment, ...]:

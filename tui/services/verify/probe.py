@@ -124,8 +124,11 @@ async def probe(info: ExchangeInfo, environment: str, creds: CredentialsLike, *,
     """Ask every target at once within ``budget_s`` seconds; None when there is nothing to ask
     or no time left. Never raises for network trouble (each answer says what happened)."""
     chosen, not_asked = targets(info, environment)
-    if not chosen or budget_s < MIN_BUDGET_S or info.api is None:
-        return None if not chosen and not not_asked else ProbeSummary(not_asked=not_asked)
+    if chosen and budget_s < MIN_BUDGET_S:  # the check itself used up the time limit
+        late = tuple(f"{env.id}: no time left in the check" for env in chosen)
+        return ProbeSummary(not_asked=(*late, *not_asked))
+    if not chosen or info.api is None:
+        return ProbeSummary(not_asked=not_asked) if not_asked else None
     scrub = scrub or Scrubber(creds)
     answers = await asyncio.gather(*(
         _ask(info, env, creds, scrub, offset_ms or 0, budget_s, connect_timeout, transport)

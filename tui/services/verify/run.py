@@ -22,6 +22,7 @@ from tui.services.core.status import CheckStatus, Severity
 from tui.services.exchanges import exchange
 from tui.services.exchanges.base import CredentialsLike, ErrorKind, ExchangeInfo, KeyInfo
 from tui.services.exchanges.environments import find as find_environment
+from tui.services.exchanges.environments import replaced as registry_replaced
 from tui.services.verify.answers import Scrubber, clock_offset, ip_in_message, read_answer
 from tui.services.verify.audit import (
     CLOCK_FIX,
@@ -341,15 +342,18 @@ def _whitelist_of(account: Any) -> Sequence[str] | None:
     return tuple(chosen)
 
 
-def account_url(account: Any) -> str:
+def account_url(account: Any) -> str | None:
     """The address a saved account is checked at: its environment's host in the registry in
     force (so a registry update or a ``KEYLINK_ENVIRONMENTS`` override takes effect), or the
     saved ``base_url`` for a custom URL and for a name the registry no longer lists (files written
-    by an older keylink keep working)."""
+    by an older keylink keep working). None for such a name while an override replaces the
+    registry: then only the hosts it lists are used."""
     if account.environment != "custom":
         registered = find_environment(account.exchange, account.environment)
         if registered is not None:
             return registered.base_url
+        if registry_replaced():
+            return None
     return account.base_url
 
 
@@ -363,6 +367,15 @@ async def verify_account(account: Any, creds: CredentialsLike,
     linked = getattr(account, "whitelist", None) == LINKED
     if whitelist is None:
         whitelist = _whitelist_of(account)
-    return await verify_key(account.exchange, account_url(account), creds,
+    url = account_url(account)
+    if url is None:
+        error = fault(FaultKind.BAD_URL, f"The environment {account.environment!r} is not in "
+                      "the environment list in force (KEYLINK_ENVIRONMENTS replaces keylink's "
+                      "own), so keylink does not know where to check this key.",
+                      "Add it to that file, or pick another environment for the account.")
+        return _failed_report(error, host="", exchange=account.exchange,
+                              environment=account.environment, latency_ms=None,
+                              clock_offset_ms=None)
+    return await verify_key(account.exchange, url, creds,
                             environment=account.environment, whitelist=whitelist, linked=linked,
                             **kw)
