@@ -296,3 +296,45 @@ async def test_an_environment_a_replacing_registry_lacks_is_never_checked(tmp_pa
     report = await verify_account(account, creds(key_of("bybit")))
     assert report.error.kind == "bad-url" and "not in the environment list" in report.error.message
     assert main.requests == []
+
+
+# --- a key refused as unknown last time: its probe runs beside the check -------------------------
+
+
+def slow_pair(fakes, tmp_path, monkeypatch):
+    main, testnet, _ = fakes
+    testnet.config.bybit_environment = "testnet"
+    key = key_of("bybit", environment="testnet")
+    main.keys["bybit"].append(key)
+    testnet.keys["bybit"].append(key)
+    for fake in (main, testnet):
+        fake.config.latency_ms = 300
+    loopback_registry(tmp_path / "env.toml", monkeypatch, {
+        ("bybit", "mainnet"): main.url, ("bybit", "testnet"): testnet.url})
+    return main, testnet, key
+
+
+async def test_after_a_refusal_the_probe_runs_beside_the_check(tmp_path, monkeypatch, fakes):
+    from tui.services.store.model import Account, LastCheck
+    from tui.services.verify.run import verify_account
+
+    _main, _testnet, key = slow_pair(fakes, tmp_path, monkeypatch)
+    account = Account(id="a", name="bot", exchange="bybit", environment="mainnet",
+                      base_url="https://api.bybit.com", whitelist="none", created_at="",
+                      updated_at="", secret_ref="r",
+                      last_check=LastCheck(False, "2026-12-05T00:00:00Z",
+                                           "failed: key not found (10003)", "error", "failed"))
+    started = time.monotonic()
+    report = await verify_account(account, creds(key))
+    elapsed = time.monotonic() - started
+    assert report.probe.belongs_to == "testnet"
+    assert elapsed < 0.55  # one after the other: >= 0.6 s
+
+
+async def test_an_early_probe_is_dropped_when_the_check_works(tmp_path, monkeypatch, fakes):
+    main, _testnet, key = slow_pair(fakes, tmp_path, monkeypatch)
+    main.config.bybit_environment = "testnet"  # the key works on the checked host now
+    report = await verify_key("bybit", main.url, creds(key), environment="mainnet",
+                              probe_early=True)
+    assert report.ok and report.probe is None
+    assert not any(f.code.startswith("belongs") for f in report.findings)

@@ -105,7 +105,10 @@ async def _ask(info: ExchangeInfo, env: Environment, creds: CredentialsLike, scr
                transport: httpx.AsyncBaseTransport | None) -> ProbeAnswer:
     api = info.api
     assert api is not None
-    request = api.sign_key_info(creds, int(now_ms() + offset_ms))
+    stamp = int(now_ms() + offset_ms)
+    # An RSA key takes tens of ms to sign with: off the event loop (the app's UI loop).
+    request = (await asyncio.to_thread(api.sign_key_info, creds, stamp)
+               if "-----BEGIN" in creds.secret else api.sign_key_info(creds, stamp))
     scrub.add(*request.sensitive)
     async with open_client(env.base_url, env.headers, connect_timeout=min(connect_timeout,
                                                                             budget_s),

@@ -32,9 +32,9 @@ from tui.services.verify.audit import (
     key_findings,
     locked_findings,
 )
+from tui.services.verify.probe import PROBE_CODES, should_probe
 from tui.services.verify.probe import findings as probe_findings
 from tui.services.verify.probe import probe as run_probe
-from tui.services.verify.probe import should_probe
 from tui.services.verify.report import (
     LOCKED_KINDS,
     ExchangeError,
@@ -144,6 +144,7 @@ async def verify_key(
     read_timeout: float = 10.0,
     transport: httpx.AsyncBaseTransport | None = None,
     probe: bool = True,
+    probe_early: bool = False,
 ) -> KeyReport:
     """Check a key against its exchange and audit it.
 
@@ -157,6 +158,9 @@ async def verify_key(
     ``probe``: when the answer means "this host does not know this key" and ``base_url`` is the
     registry's host for ``environment`` (never for a custom URL), ask the exchange's other
     environments where the key belongs (``verify.probe``), within what is left of that limit.
+    ``probe_early`` (the last check of this key was such a refusal, so its probe already sent
+    the key to those hosts): ask them at the same time as the check, and drop their answers if
+    the check works after all.
     """
     check_started = time.monotonic()
     info = exchange(exchange_id)
@@ -201,6 +205,35 @@ async def verify_key(
     if kind_error is not None:
         return _failed_report(kind_error, host=host, **base_report)
     scrub = Scrubber(creds)
+    deadline_s = connect_timeout + read_timeout
+    may_probe = probe and registered is not None and _same_url(registered.base_url, base_url)
+    early = (asyncio.create_task(run_probe(info, environment, creds, offset_ms=None,
+                                           budget_s=deadline_s, connect_timeout=connect_timeout,
+                                           transport=transport, scrub=scrub))
+             if may_probe and probe_early else None)
+    try:
+        return await _check(info, base_url, creds, host=host, environment=environment,
+                            env_headers=env_headers, whitelist=whitelist, linked=linked,
+                            connect_timeout=connect_timeout, read_timeout=read_timeout,
+                            transport=transport, asymmetric=asymmetric, scrub=scrub,
+                            base_report=base_report, may_probe=may_probe, early=early,
+                            check_started=check_started)
+    finally:
+        if early is not None and not early.done():  # the check worked, or ended otherwise
+            early.cancel()
+            await asyncio.gather(early, return_exceptions=True)
+
+
+async def _check(info: ExchangeInfo, base_url: str, creds: CredentialsLike, *, host: str,
+                 environment: str, env_headers: Sequence[tuple[str, str]],
+                 whitelist: Sequence[str] | None, linked: bool, connect_timeout: float,
+                 read_timeout: float, transport: httpx.AsyncBaseTransport | None,
+                 asymmetric: bool, scrub: Scrubber, base_report: dict[str, Any],
+                 may_probe: bool, early: asyncio.Task[ProbeSummary | None] | None,
+                 check_started: float) -> KeyReport:
+    """The requests of ``verify_key`` and what their answers mean (see there)."""
+    api = info.api
+    assert api is not None
     deadline_s = connect_timeout + read_timeout
 
     async def signed_call(timestamp_ms: int) -> Call:
@@ -253,13 +286,14 @@ async def verify_key(
                               f"{host}.)", error.hint, error.kind, error.exchange_message)
     findings = [error_finding(error.kind, error.message, error.hint)]
     summary = None
-    if probe and should_probe(info.id, error) and registered is not None \
-            and _same_url(registered.base_url, base_url):
-        deadline_s = connect_timeout + read_timeout
-        budget = deadline_s - (time.monotonic() - check_started)
-        summary = await run_probe(info, environment, creds, offset_ms=offset, budget_s=budget,
-                                  connect_timeout=connect_timeout, transport=transport,
-                                  scrub=scrub)
+    if may_probe and should_probe(info.id, error):
+        if early is not None:  # asked at the same time as the check, within the same limit
+            summary = await early
+        else:
+            budget = deadline_s - (time.monotonic() - check_started)
+            summary = await run_probe(info, environment, creds, offset_ms=offset,
+                                      budget_s=budget, connect_timeout=connect_timeout,
+                                      transport=transport, scrub=scrub)
         if summary is not None:
             findings += probe_findings(info, environment, summary, error,
                                        info.key_shape.matches(creds.api_key.strip()))
@@ -368,6 +402,11 @@ async def verify_account(account: Any, creds: CredentialsLike,
     if whitelist is None:
         whitelist = _whitelist_of(account)
     url = account_url(account)
+    last = getattr(account, "last_check", None)
+    # The last check was refused as unknown here, so its probe already asked the other hosts:
+    # ask them at once this time (see verify_key).
+    kw.setdefault("probe_early", last is not None and not last.ok and any(
+        f"({code})" in last.summary for code in PROBE_CODES.get(account.exchange, ())))
     if url is None:
         error = fault(FaultKind.BAD_URL, f"The environment {account.environment!r} is not in "
                       "the environment list in force (KEYLINK_ENVIRONMENTS replaces keylink's "
