@@ -42,7 +42,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add.add_argument("--exchange", required=True, help="bybit, okx, bitget or binance")
     where = add.add_mutually_exclusive_group()
     where.add_argument("--env", default=None,
-                       help="environment id, e.g. mainnet, testnet, demo (default: the first)")
+                       help="environment id, e.g. mainnet, testnet, demo (default: the first; "
+                       "`keylink environments` lists them)")
     where.add_argument("--base-url", default=None,
                        help="a custom API URL (https; http only to 127.0.0.1/::1/localhost)")
     add.add_argument("--whitelist", metavar="PROFILE", default=None,
