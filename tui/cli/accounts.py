@@ -15,6 +15,7 @@ from tui.cli.common import (
     stdin_is_terminal,
     unlock_vault,
 )
+from tui.cli.gate import Refused, add_gate_options, pass_gate, say_refused, warn
 from tui.services.core.text import clean
 
 
@@ -80,6 +81,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     export.add_argument("name", help="account name or id")
     export.add_argument("file", help="where to write the encrypted PEM")
+    add_gate_options(export)
     export.set_defaults(handler=_run_accounts_export_key)
 
     remove = actions.add_parser("remove", help="delete an account and its stored secret")
@@ -429,6 +431,7 @@ def _export_passphrase() -> str:
 
 
 def _run_accounts_export_key(args: argparse.Namespace) -> int:
+    import os
     from pathlib import Path
 
     from tui.services.core.text import clean
@@ -442,16 +445,22 @@ def _run_accounts_export_key(args: argparse.Namespace) -> int:
         # The name and the account's state first: a typo or a cut-short removal costs no unlock.
         account = accounts_of(session).get(args.name)
         require_usable(account)
+        if not os.environ.get(keypairs.EXPORT_PASSPHRASE_ENV) and not stdin_is_terminal():
+            _export_passphrase()  # says how to give one, before the gate's words
+        warning = pass_gate(session, account, args)
         secret = session.credentials_for(account).secret
         if not keypairs.is_pem_secret(secret):
             raise UsageError(f"{account.name} has an HMAC secret, not a key pair: there is no "
                              "private key to export")
         keypairs.export_encrypted(secret, Path(args.file), _export_passphrase())
+    except Refused as exc:
+        return say_refused(exc)
     except (AccountError, SecretStoreError, SessionError, keypairs.KeyPemError) as exc:
         raise UsageError(str(exc)) from None
     except OSError as exc:
         raise UsageError(f"cannot write {clean(args.file)}: {exc.strerror}") from None
     print(f"wrote {clean(args.file)}: {account.name}'s private key, encrypted (mode 0600)")
+    warn(warning)
     return 0
 
 

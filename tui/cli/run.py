@@ -6,6 +6,7 @@ import argparse
 import os
 
 from tui.cli.common import UsageError, accounts_of, cli_session, require_usable
+from tui.cli.gate import Refused, add_gate_options, pass_gate, say_refused, warn
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -18,7 +19,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         f"to disk or put on a command line. By default: {', '.join(DEFAULT_ENV)} (the "
         "passphrase only where the exchange has one). CMD's exit code and signals pass through; "
         "keylink's own messages go to stderr.",
-        usage="keylink exec NAME [--preset PRESET] [--env VAR=FIELD ...] -- CMD [ARGS...]",
+        usage="keylink exec NAME [--preset PRESET] [--env VAR=FIELD ...] [--check] [--allow-risky] "
+        "-- CMD [ARGS...]",
     )
     p.add_argument("name", help="account name or id")
     p.add_argument("--preset", choices=tuple(PRESETS), default=None,
@@ -26,6 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "(freqtrade: FREQTRADE__EXCHANGE__KEY, __SECRET, __PASSWORD, __NAME)")
     p.add_argument("--env", action="append", default=[], metavar="VAR=FIELD",
                    help=f"also set VAR to a field ({', '.join(ENV_FIELDS)}); repeatable")
+    add_gate_options(p)
     p.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD [ARGS...]")
     p.set_defaults(handler=_run_exec, exec_parser=p)
 
@@ -52,6 +55,8 @@ def _run_exec(args: argparse.Namespace) -> int:
             more = args.exec_parser.parse_args([*head, args.name])
             args.preset = more.preset or args.preset
             args.env = [*args.env, *more.env]
+            args.check = args.check or more.check
+            args.allow_risky = args.allow_risky or more.allow_risky
     elif command and command[0].startswith("-"):
         raise UsageError("put -- between keylink's options and the command: "
                          "keylink exec NAME [--preset P] [--env VAR=FIELD] -- CMD [ARGS...]")
@@ -63,11 +68,16 @@ def _run_exec(args: argparse.Namespace) -> int:
         session = cli_session()
         account = accounts_of(session).get(args.name)
         require_usable(account)
+        plan = plan_environment(account, args.preset, args.env)  # a bad --env before a check
+        warning = pass_gate(session, account, args)
         plan = plan_environment(account, args.preset, args.env)
         creds = session.credentials_for(account) if plan.needs_secrets() else None
         env = child_environment(plan, account, creds, os.environ)
         del creds
+        warn(warning)  # before CMD's own output
         exec_with_env(command, env)
+    except Refused as exc:
+        return say_refused(exc)
     except (AccountError, SecretStoreError, SessionError, HandoffError) as exc:
         raise UsageError(str(exc)) from None
     return 0  # not reached: exec_with_env replaces this process
