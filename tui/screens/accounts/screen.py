@@ -36,7 +36,7 @@ from tui.widgets.secret_input import SecretInput
 if TYPE_CHECKING:
     from tui.commands import PaletteCommand
     from tui.screens.account_form import SaveResult
-    from tui.services.session.session import Session
+    from tui.services.session.session import CheckFinished, Session
     from tui.services.store.accounts import AccountStore
     from tui.services.store.model import Account
     from tui.services.store.secrets import SecretStore
@@ -307,6 +307,11 @@ class AccountsScreen(VerifyRunner, DeleteFlow, VaultGate, SectionScreen):
         box = self.query_one("#copy-hint", Static)
         box.update(hint)
         box.set_class(cut_short, "-removal")
+
+    def handoff_checked(self, finished: CheckFinished) -> None:
+        """A check the copy gate ran (issue 19): shown as one made with v."""
+        self.reports[finished.account.id] = finished.report
+        self._replace_account(finished.account)
 
     @on(DataTable.RowSelected, "#accounts")
     def _row_selected(self, event: DataTable.RowSelected) -> None:
