@@ -163,3 +163,28 @@ async def test_the_checklist_asks_too(vault_home: Path, clip, fake) -> None:
         await paste(pilot, "passphrase", PASSPHRASE)
         await pilot.press("enter")
         await wait_for(pilot, lambda: clip[-1:] == [fake.key("okx").api_key])
+
+
+async def test_the_accounts_screen_shows_an_accounts_recent_uses(
+        vault_home: Path, clip, fake) -> None:
+    """Issue 19's access log: each copy of a secret is recorded; L shows the account's uses."""
+    from textual.widgets import Static
+
+    store, account = add_fake_account(fake)
+    checked_now(store, account)
+    app = accounts_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await unlock(pilot)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: clip == [fake.key("bybit").secret])
+        await pilot.press("k")
+        await wait_for(pilot, lambda: len(clip) == 2)
+        await pilot.press("L")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AccessUsesScreen")
+        lines = app.screen.query_one("#lines", Static)
+        await wait_for(pilot, lambda: "copy" in str(lines.render()))
+        text = str(lines.render())
+        assert text.index("Main  key  ok") < text.index("Main  secret  ok")  # newest first
+        assert fake.key("bybit").secret not in app.export_screenshot()
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen")

@@ -7,6 +7,7 @@ import sys
 
 from tui.cli.common import UsageError, accounts_of, cli_session, require_usable
 from tui.cli.gate import Refused, add_gate_options, pass_gate, say_refused, warn
+from tui.cli.log import note_use
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -46,10 +47,21 @@ def read_field(name: str, field: str,
         # Refused before the vault is unlocked: Bybit and Binance keys have no passphrase.
         if field == "passphrase" and not has_passphrase(account):
             field_value(account, None, field)
-        warning = pass_gate(session, account, gate) if gate is not None else ""
+        action = "print" if gate is not None and gate.print_value else "copy"
+        try:
+            warning = pass_gate(session, account, gate) if gate is not None else ""
+        except Refused:
+            if field in SECRET_FIELDS:
+                note_use(action, account, [field], "refused")
+            raise
         creds = None
         if field in SECRET_FIELDS:
-            creds = session.credentials_for(account)
+            try:
+                creds = session.credentials_for(account)
+            except (SecretStoreError, SessionError, AccountError) as exc:
+                note_use(action, account, [field], f"failed: {type(exc).__name__}")
+                raise
+            note_use(action, account, [field])
         return account.name, field_value(account, creds, field), warning
     except (AccountError, SecretStoreError, SessionError, HandoffError) as exc:
         raise UsageError(str(exc)) from None

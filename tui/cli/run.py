@@ -8,6 +8,7 @@ import sys
 
 from tui.cli.common import UsageError, accounts_of, cli_session, require_usable
 from tui.cli.gate import Refused, add_gate_options, pass_gate, say_refused, warn
+from tui.cli.log import note_use
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -42,6 +43,7 @@ def _run_exec(args: argparse.Namespace) -> int:
     from tui.cli import _is_keylink_process
     from tui.services.core.text import clean
     from tui.services.handoff.fields import (
+        SECRET_FIELDS,
         HandoffError,
         child_environment,
         exec_with_env,
@@ -78,8 +80,15 @@ def _run_exec(args: argparse.Namespace) -> int:
         account = accounts_of(session).get(args.name)
         require_usable(account)
         plan = plan_environment(account, args.preset, args.env)  # a bad --env before a check
-        warning = pass_gate(session, account, args)
+        used = sorted({f for f in plan.variables.values() if f in SECRET_FIELDS})
+        try:
+            warning = pass_gate(session, account, args)
+        except Refused:
+            note_use("exec", account, used, "refused")
+            raise
         creds = session.credentials_for(account) if plan.needs_secrets() else None
+        if used:
+            note_use("exec", account, used, f"ok: {clean(command[0], limit=60)}")
         env = child_environment(plan, account, creds, os.environ)
         values = mask_values(creds, env) if creds is not None else []
         del creds

@@ -98,13 +98,23 @@ def _copy_in_thread(app: App[Any], session: Session, account: Account, field: st
     from tui.services.store.model import AccountError
 
     what = f"the {FIELD_LABELS[field]} of {clean(account.name)}"
+    from tui.services.core.access_log import AccessLog
+
+    log_problem = None
     try:
         creds = session.credentials_for(account) if field in SECRET_FIELDS else None
         value = field_value(account, creds, field)
     except (SecretStoreError, HandoffError, SessionError, AccountError) as exc:
+        if field in SECRET_FIELDS:
+            AccessLog().record("copy", account, [field], f"failed: {type(exc).__name__}")
         app.call_from_thread(app.notify, f"Could not copy {what}: {exc}", severity="error",
                              title="Not copied", markup=False)
         return
+    if field in SECRET_FIELDS:  # the access log (issue 19): a problem with it is said once
+        log_problem = AccessLog().record("copy", account, [field])
+    if log_problem:
+        app.call_from_thread(app.notify, f"{log_problem[0].upper()}{log_problem[1:]}.",
+                             title="Access log", severity="warning", markup=False)
     try:
         seconds = clipboard.clip_time()
         warning = ""

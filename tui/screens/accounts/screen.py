@@ -86,6 +86,9 @@ class AccountsScreen(VerifyRunner, DeleteFlow, VaultGate, SectionScreen):
         Binding("p", "copy('passphrase')", "Copy passphrase", show=False,
                 id="accounts.copy_passphrase",
                 tooltip="Copy the selected account's API passphrase (OKX, Bitget)"),
+        Binding("L", "access_uses", "Recent uses", key_display="L", show=False,
+                id="accounts.access_uses",
+                tooltip="The selected account's recent uses from the access log"),
         Binding("escape", "stop_verify", "Stop", id="accounts.stop",
                 tooltip="While checking: stop after the account being checked"),
         # When an action above cannot run now its key would do nothing: these say why instead.
@@ -308,6 +311,14 @@ class AccountsScreen(VerifyRunner, DeleteFlow, VaultGate, SectionScreen):
         box.update(hint)
         box.set_class(cut_short, "-removal")
 
+    def action_access_uses(self) -> None:
+        """Show the selected account's recent uses (issue 19's access log)."""
+        from tui.screens.access_uses import AccessUsesScreen
+
+        account = self.selected
+        if account is not None:
+            self.app.push_screen(AccessUsesScreen(account.id, account.name))
+
     def handoff_checked(self, finished: CheckFinished) -> None:
         """A check the copy gate ran (issue 19): shown as one made with v."""
         self.reports[finished.account.id] = finished.report
@@ -359,6 +370,8 @@ class AccountsScreen(VerifyRunner, DeleteFlow, VaultGate, SectionScreen):
             return True if self.store is not None else None
         if action == "delete":
             return True if self.store is not None and self.selected is not None else None
+        if action == "access_uses":
+            return True if self.selected is not None else None
         if action in {"edit", "rotate", "verify", "copy"}:
             account = self.selected
             # A cut-short removal is never used: only deleting (which finishes it) is offered.
