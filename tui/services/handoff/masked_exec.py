@@ -38,8 +38,8 @@ CONCEALED = b"<concealed by keylink>"
 API_KEY_MIN = 16
 #: Bytes read from CMD at a time (the pipe is also enlarged to this, to cut system calls).
 CHUNK = 1 << 20
-#: After CMD exits, how long keylink waits for more output (from a child CMD left behind)
-#: before it stops reading.
+#: After CMD exits, how long the output may stay silent before keylink stops reading (a child
+#: CMD left in the background may hold the pipe open for ever).
 DRAIN_SECONDS = 0.2
 #: The signals keylink hands on to CMD. SIGINT and SIGQUIT too, unless the terminal sent them
 #: (then CMD got them itself; see ``_terminal_signals_child``).
