@@ -121,3 +121,14 @@ def test_a_bad_max_age_is_one_line(monkeypatch, capsys, fake, value):
     code, out, err = copy_secret(capsys, name)
     assert (code, out) == (2, "")
     assert err.count("\n") == 1 and "KEYLINK_CHECK_MAX_AGE must be" in err
+
+
+def test_exec_check_before_a_bots_start(monkeypatch, capsys, fake):
+    """`keylink exec NAME --check -- CMD`: a fresh check decides (a withdraw key stops the bot)."""
+    name = add_account(monkeypatch, capsys, fake, "bitget")
+    code, _, err = run(capsys, "exec", name, "--check", "--", "sh", "-c", "exit 4")
+    assert code == 4, err  # checked, works: CMD ran, its exit code passed through
+    assert "checked bitget-main: works" in err and "refused" not in err
+    fake.key("bitget").permissions = frozenset({"read", "trade", "withdraw"})
+    code, _, err = run(capsys, "exec", name, "--check", "--", "sh", "-c", "exit 4")
+    assert code == 1 and "refused: bitget-main: the key can withdraw funds" in err

@@ -93,6 +93,10 @@ def _run_exec(args: argparse.Namespace) -> int:
         values = mask_values(creds, env) if creds is not None else []
         del creds
         warn(warning)  # before CMD's own output
+        if values and not args.no_masking and not hasattr(os, "openpty"):
+            print("keylink: warning: masking CMD's output needs a POSIX system (Linux, macOS); "
+                  "it runs unmasked here", file=sys.stderr)
+            values = []
         if args.no_masking or not values:
             exec_with_env(command, env)  # replaces this process: nothing in between
         program = find_command(command[0], env)
