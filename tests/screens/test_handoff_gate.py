@@ -188,3 +188,19 @@ async def test_the_accounts_screen_shows_an_accounts_recent_uses(
         assert fake.key("bybit").secret not in app.export_screenshot()
         await pilot.press("escape")
         await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen")
+
+
+async def test_a_delete_in_the_app_is_recorded(vault_home: Path, clip, fake) -> None:
+    from tui.services.core.access_log import AccessLog
+
+    _, account = add_fake_account(fake)
+    app = accounts_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await unlock(pilot)
+        await pilot.press("d")
+        await wait_for(pilot, lambda: screen_name(pilot) == "ConfirmScreen")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: not app.screen.accounts)
+        entries = AccessLog().entries()[0]
+    assert [(e["action"], e["account_id"], e["outcome"]) for e in entries] == [
+        ("remove", account.id, "ok")]
