@@ -152,3 +152,10 @@ def test_a_full_or_read_only_disk_is_one_line(tmp_path: Path, monkeypatch, code:
     assert problem == (f"the access log could not be written ({os.strerror(code)}): this copy "
                        "is not recorded")
     assert log.record("copy", MAIN, ["secret"]) is None  # once
+
+
+def test_a_log_opened_up_is_made_private_again(tmp_path: Path):
+    log = filled(tmp_path, 1)
+    os.chmod(log.path, 0o644)
+    log.record("verify", MAIN, ["key", "secret"], "works")
+    assert stat.S_IMODE(log.path.stat().st_mode) == 0o600

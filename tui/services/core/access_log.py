@@ -226,6 +226,8 @@ class AccessLog:
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT
                      | getattr(os, "O_NOFOLLOW", 0), 0o600)
         try:
+            with contextlib.suppress(OSError):
+                os.fchmod(fd, 0o600)  # a log someone opened up is made private again
             os.write(fd, data)
             os.fsync(fd)
         finally:
