@@ -159,3 +159,25 @@ def test_a_log_opened_up_is_made_private_again(tmp_path: Path):
     os.chmod(log.path, 0o644)
     log.record("verify", MAIN, ["key", "secret"], "works")
     assert stat.S_IMODE(log.path.stat().st_mode) == 0o600
+
+
+def test_processes_appending_at_once_keep_one_chain(tmp_path: Path):
+    """keylink commands started together (a cron minute, a burst over ssh) append under a lock."""
+    import subprocess
+    import sys
+
+    script = ("import sys, types\n"
+              "from pathlib import Path\n"
+              "from tui.services.core.access_log import AccessLog\n"
+              "log = AccessLog(Path(sys.argv[1]), max_bytes=4000)\n"
+              "for n in range(25):\n"
+              "    assert log.record('copy', types.SimpleNamespace(name=sys.argv[2], id='x'),"
+              " ['secret']) is None\n")
+    state = tmp_path / "state"
+    procs = [subprocess.Popen([sys.executable, "-c", script, str(state), f"P{n}"])
+             for n in range(4)]
+    assert [p.wait(timeout=60) for p in procs] == [0, 0, 0, 0]
+    log = AccessLog(state, max_bytes=4000)
+    report = log.check()
+    assert report.whole, report.breaks
+    assert len(log.entries()[0]) <= 100 and len(log.files()) == 4  # rotated, 3 kept + current
