@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from tui.cli.common import UsageError, accounts_of, cli_session, require_usable
 from tui.cli.gate import Refused, add_gate_options, pass_gate, say_refused, warn
 from tui.cli.log import note_use
+
+if TYPE_CHECKING:
+    from tui.services.store.model import Account
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -31,8 +35,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def read_field(name: str, field: str,
-               gate: argparse.Namespace | None = None) -> tuple[str, str, str]:
-    """(account name, value, warning) of one field of a saved account; UsageError when it cannot
+               gate: argparse.Namespace | None = None) -> tuple[Account, str, str]:
+    """(account, value, warning) of one field of a saved account; UsageError when it cannot
     be read. With ``gate`` (the command's options), the account's last check is judged first,
     before any passphrase is asked for: Refused, or the warning to print after the hand-off."""
     from tui.services.handoff.fields import SECRET_FIELDS, HandoffError, field_value, has_passphrase
@@ -61,8 +65,7 @@ def read_field(name: str, field: str,
             except (SecretStoreError, SessionError, AccountError) as exc:
                 note_use(action, account, [field], f"failed: {type(exc).__name__}")
                 raise
-            note_use(action, account, [field])
-        return account.name, field_value(account, creds, field), warning
+        return account, field_value(account, creds, field), warning
     except (AccountError, SecretStoreError, SessionError, HandoffError) as exc:
         raise UsageError(str(exc)) from None
 
@@ -122,13 +125,24 @@ def _run_copy(args: argparse.Namespace) -> int:
             clipboard.clip_time()  # a bad KEYLINK_CLIP_TIME is said before anything else
         except ValueError as exc:
             raise UsageError(str(exc)) from None
+    from tui.services.handoff.fields import SECRET_FIELDS
+
     try:
-        account_name, value, warning = read_field(args.name, args.field, gate=args)
+        account, value, warning = read_field(args.name, args.field, gate=args)
     except Refused as exc:
         return say_refused(exc)
+    secret = args.field in SECRET_FIELDS
     if args.print_value:
         sys.stdout.write(value + "\n")
+        sys.stdout.flush()
     else:
-        copy_with_clear(value, f"the {FIELD_LABELS[args.field]} of {account_name}")
+        try:
+            copy_with_clear(value, f"the {FIELD_LABELS[args.field]} of {account.name}")
+        except UsageError:
+            if secret:
+                note_use("copy", account, [args.field], "failed: nothing to copy to")
+            raise
+    if secret:
+        note_use("print" if args.print_value else "copy", account, [args.field])
     warn(warning)
     return 0

@@ -110,11 +110,6 @@ def _copy_in_thread(app: App[Any], session: Session, account: Account, field: st
         app.call_from_thread(app.notify, f"Could not copy {what}: {exc}", severity="error",
                              title="Not copied", markup=False)
         return
-    if field in SECRET_FIELDS:  # the access log (issue 19): a problem with it is said once
-        log_problem = AccessLog().record("copy", account, [field])
-    if log_problem:
-        app.call_from_thread(app.notify, f"{log_problem[0].upper()}{log_problem[1:]}.",
-                             title="Access log", severity="warning", markup=False)
     try:
         seconds = clipboard.clip_time()
         warning = ""
@@ -122,6 +117,12 @@ def _copy_in_thread(app: App[Any], session: Session, account: Account, field: st
         seconds = clipboard.DEFAULT_CLIP_TIME
         warning = f"\n{exc}; using {seconds} s."
     result = clipboard.copy_text(value, lambda text: _send_osc52(app, text))
+    if field in SECRET_FIELDS:  # the access log (issue 19): a problem with it is said once
+        log_problem = AccessLog().record("copy", account, [field],
+                                         "ok" if result.ways else "failed: nothing to copy to")
+    if log_problem:
+        app.call_from_thread(app.notify, f"{log_problem[0].upper()}{log_problem[1:]}.",
+                             title="Access log", severity="warning", markup=False)
     if result.ways:
         clear_timer(app).start(clipboard.digest(value), seconds, result.copy_id)
     del value
