@@ -126,6 +126,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="keylink-shots-") as tmp, FakeExchange() as fake:
         os.environ["XDG_CONFIG_HOME"] = f"{tmp}/config"
         os.environ["XDG_DATA_HOME"] = f"{tmp}/data"
+        os.environ["XDG_STATE_HOME"] = f"{tmp}/state"  # the access log of the checks it makes
         os.environ["KEYLINK_SECRET_BACKEND"] = "vault"
         # A throwaway vault for the pictures; never a real user's passphrase.
         os.environ["KEYLINK_VAULT_PASSPHRASE"] = "screenshots only, not a secret"

@@ -64,6 +64,7 @@ def _private_dirs(
     monkeypatch.setenv("XDG_CONFIG_HOME", str(base / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(base / "data"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(base / "cache"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(base / "state"))  # the access log (issue 19)
     for name in (
         "DBUS_SESSION_BUS_ADDRESS",
         "PYTHON_KEYRING_BACKEND",

@@ -111,8 +111,10 @@ def test_a_secret_in_another_store_is_named_before_any_passphrase_is_asked(cli: 
 
 @pytest.mark.parametrize("args", [
     ["verify", "Main"], ["verify", "--all"], ["copy", "Main", "--field", "secret", "--print"],
-    ["exec", "Main", "--", "true"], ["accounts", "export-key", "Main", "{root}/main.pem"],
-    ["accounts", "list"], ["accounts", "rotate", "Main"], ["accounts", "remove", "Main", "--yes"],
+    # --no-masking: exec replaces the process (here: records its environment), as before issue 19.
+    ["exec", "Main", "--no-masking", "--", "true"],
+    ["accounts", "export-key", "Main", "{root}/main.pem"], ["accounts", "list"],
+    ["accounts", "rotate", "Main"], ["accounts", "remove", "Main", "--yes"],
     ["accounts", "add", "Second", "--exchange", "bybit"], ["doctor"], ["doctor", "--repair"],
 ])
 def test_a_command_opens_the_secret_store_once(cli: Cli, monkeypatch, args):

@@ -127,6 +127,8 @@ def test_app_copy_key_and_the_clear_on_quit(tmux_pane: TmuxPane, e2e_env):
     tmux_pane.send("2")
     tmux_pane.wait_for("Copy for the terminal")
     tmux_pane.send("s")
+    tmux_pane.wait_for("never checked")  # issue 19: the gate offers a check first
+    tmux_pane.send("n")  # copy without
     screen = tmux_pane.wait_for("Cleared in 300 s")
     assert "The API secret of Main: sent to your terminal's clipboard" in screen
     assert tmux_pane.wait_for_buffer() == SECRET

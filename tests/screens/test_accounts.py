@@ -129,6 +129,11 @@ async def test_add_edit_rotate_delete_from_the_keyboard(vault_home: Path) -> Non
         assert open_store().list() == []
         assert store.secrets.vault.get("keylink", rotated.secret_ref) is None
         assert accounts_screen(pilot).has_class("-empty")
+        # Both uses of the stored secret are in the access log (issue 19).
+        from tui.services.core.access_log import AccessLog
+
+        assert [(e["action"], e["account"], e["outcome"]) for e in AccessLog().entries()[0]] \
+            == [("rotate", "Bybit alt", "ok"), ("remove", "Bybit alt", "ok")]
 
 
 @pytest.mark.slow  # one of the longest app flows: in the full suite, not the quick lane

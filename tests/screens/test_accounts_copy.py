@@ -14,6 +14,7 @@ from tests.support.accounts_fixtures import (
     OKX_KEY,
     OKX_SECRET,
     accounts_app,
+    checked_now,
     keylink_home,
     open_store,
     screen_name,
@@ -66,8 +67,11 @@ def last_notice(app) -> str:
 
 def add_accounts() -> None:
     store = open_store()
-    store.add("Bybit main", "bybit", "mainnet", Credentials(BYBIT_KEY, BYBIT_SECRET))
-    store.add("Okx one", "okx", "mainnet", Credentials(OKX_KEY, OKX_SECRET, OKX_PASSPHRASE))
+    for account in (
+        store.add("Bybit main", "bybit", "mainnet", Credentials(BYBIT_KEY, BYBIT_SECRET)),
+        store.add("Okx one", "okx", "mainnet", Credentials(OKX_KEY, OKX_SECRET, OKX_PASSPHRASE)),
+    ):
+        checked_now(store, account)  # checked: the copy asks nothing (issue 19)
 
 
 async def test_every_copy_key_sends_the_exact_value_and_never_shows_it(

@@ -13,6 +13,7 @@ from tests.support.accounts_fixtures import (
     OKX_KEY,
     OKX_SECRET,
     PASSPHRASE,
+    checked_now,
     keylink_home,
     open_store,
     vault_home,
@@ -66,7 +67,8 @@ async def test_copy_notices_leave_the_checklist_in_view(vault_home: Path, exchan
         creds = Credentials(OKX_KEY, OKX_SECRET, "Okx-Pass-7731")
     else:
         creds = Credentials(BYBIT_KEY, BYBIT_SECRET)
-    open_store().add("Main one", exchange_id, "mainnet", creds)
+    store = open_store()
+    checked_now(store, store.add("Main one", exchange_id, "mainnet", creds))  # asks nothing
     app = KeylinkApp()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = app.screen

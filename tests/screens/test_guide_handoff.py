@@ -14,6 +14,7 @@ from tests.support.accounts_fixtures import (
     OKX_KEY,
     OKX_SECRET,
     PASSPHRASE,
+    checked_now,
     keylink_home,
     open_store,
     paste,
@@ -63,7 +64,8 @@ async def test_checklist_copies_each_field_in_order_and_marks_it_done(
     vault_home: Path,
 ) -> None:
     store = open_store()
-    store.add("Okx one", "okx", "mainnet", Credentials(OKX_KEY, OKX_SECRET, OKX_PASSPHRASE))
+    checked_now(store, store.add("Okx one", "okx", "mainnet",
+                                 Credentials(OKX_KEY, OKX_SECRET, OKX_PASSPHRASE)))
     app = KeylinkApp()
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen

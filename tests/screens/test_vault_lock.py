@@ -99,12 +99,13 @@ async def test_a_vault_unlocked_from_the_guide_locks_itself_without_the_accounts
 ) -> None:
     from textual.widgets import Static
 
-    from tests.support.accounts_fixtures import BYBIT_KEY, BYBIT_SECRET, open_store
+    from tests.support.accounts_fixtures import BYBIT_KEY, BYBIT_SECRET, checked_now, open_store
     from tui.app import KeylinkApp
     from tui.screens.guide import GuideScreen
     from tui.services.store.accounts import Credentials
 
-    open_store().add("Main", "bybit", "mainnet", Credentials(BYBIT_KEY, BYBIT_SECRET))
+    store = open_store()
+    checked_now(store, store.add("Main", "bybit", "mainnet", Credentials(BYBIT_KEY, BYBIT_SECRET)))
     # 2 s: the copy right after the unlock must come first, even on a loaded machine.
     monkeypatch.setenv("KEYLINK_VAULT_IDLE", "2")
     app = KeylinkApp()

@@ -144,3 +144,13 @@ async def choose(pilot: Pilot[Any], field_id: str, label_start: str, value: str)
     await pilot.press("enter")
     await pilot.pause()
     assert select.value == value
+
+
+def checked_now(store: Any, account: Any, summary: str = "works; read+trade; IP-bound (2)",
+                worst: str = "ok", status: str = "works") -> Any:
+    """Record a check of ``account`` made just now (a copy then goes ahead without asking: the
+    hand-off gate of issue 19 judges the last check)."""
+    from tui.services.store.model import LastCheck, now_stamp
+
+    return store.record_check(account.id, LastCheck(ok=status == "works", checked_at=now_stamp(),
+                                                    summary=summary, worst=worst, status=status))

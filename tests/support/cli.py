@@ -109,6 +109,7 @@ def make_cli(root: Path, *, cheap_vault: bool = True, in_process: bool = False) 
         XDG_CONFIG_HOME=str(root / "config"),
         XDG_DATA_HOME=str(root / "data"),
         XDG_CACHE_HOME=str(root / "cache"),
+        XDG_STATE_HOME=str(root / "state"),
         KEYLINK_VAULT_PASSPHRASE=VAULT_PASSPHRASE,
         PYTHONPATH=str(REPO),
     )

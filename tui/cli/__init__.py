@@ -39,7 +39,7 @@ import contextlib  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
 
 from tui import __version__  # noqa: E402
-from tui.cli import accounts, copy, doctor, environments, run, verify, whitelist  # noqa: E402
+from tui.cli import accounts, copy, doctor, environments, log, run, verify, whitelist  # noqa: E402
 from tui.cli.common import UsageError  # noqa: E402
 from tui.cli.safe_output import clean_streams  # noqa: E402
 
@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"keylink {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for group in (whitelist, verify, accounts, copy, run, doctor, environments):
+    for group in (whitelist, verify, accounts, copy, run, doctor, environments, log):
         group.add_parser(sub)
     return parser
 
@@ -229,8 +229,11 @@ def _main(argv: Sequence[str] | None) -> int:
         try:
             return args.handler(args)
         except UsageError as exc:
+            log.say_pending()
             _say(str(exc))
             return 2
         except EOFError:  # ctrl-D at a prompt: input() and getpass raise it
             _say("input ended before an answer was given; stopped")
             return 2
+        finally:
+            log.say_pending()  # the access log's problems met where nothing could print

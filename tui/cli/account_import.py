@@ -76,6 +76,13 @@ def _run_import(args: argparse.Namespace) -> int:
                                         update=update)
     except (importer.ImportProblem, AccountError, SecretStoreError, ValueError) as exc:
         raise UsageError(f"{exc}; nothing was added") from None
+    from tui.cli.log import note_use
+
+    for item in done:
+        if item.status in (importer.ADDED, importer.UPDATED):
+            note_use("import", item.account, ["key", "secret", "passphrase"]
+                     if exchange(item.account.exchange).has_passphrase else ["key", "secret"],
+                     "added" if item.status == importer.ADDED else "updated")
     path = clean(source.path)
     refused = [item for item in done if item.status == importer.REFUSED]
     for item in done:

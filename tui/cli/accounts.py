@@ -15,6 +15,8 @@ from tui.cli.common import (
     stdin_is_terminal,
     unlock_vault,
 )
+from tui.cli.gate import Refused, add_gate_options, pass_gate, say_refused, warn
+from tui.cli.log import note_use
 from tui.services.core.text import clean
 
 
@@ -81,6 +83,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     export.add_argument("name", help="account name or id")
     export.add_argument("file", help="where to write the encrypted PEM")
+    add_gate_options(export)
     export.set_defaults(handler=_run_accounts_export_key)
 
     remove = actions.add_parser("remove", help="delete an account and its stored secret")
@@ -315,6 +318,8 @@ def _run_accounts_rotate(args: argparse.Namespace) -> int:
         store.rotate(account.id, creds)
     except (ValueError, AccountError, SecretStoreError) as exc:
         raise UsageError(clean(str(exc))) from None
+    note_use("rotate", account, ["key", "secret", "passphrase"] if info.has_passphrase
+             else ["key", "secret"])
     print(f"rotated {clean(account.name)}: the new key is saved and the old secret deleted")
     print(f"check it with: keylink verify {quoted(account.name)}")
     return 0
@@ -375,6 +380,7 @@ def _rotate_to_generated(store, account, info, kind: str, bits: int, *,
                   f"key made for it on {info.label}, and rotate again", file=sys.stderr)
             return 1
         break
+    note_use("rotate", account, ["key", "secret"], f"ok: new {pair.kind.label} key")
     if not shown:
         print(_report_text(f"{account.name} (new key)", report), file=sys.stderr)
     print(f"rotated {clean(rotated.account.name)} to the new {pair.kind.label} key "
@@ -439,6 +445,7 @@ def _export_passphrase() -> str:
 
 
 def _run_accounts_export_key(args: argparse.Namespace) -> int:
+    import os
     from pathlib import Path
 
     from tui.services.core.text import clean
@@ -452,16 +459,28 @@ def _run_accounts_export_key(args: argparse.Namespace) -> int:
         # The name and the account's state first: a typo or a cut-short removal costs no unlock.
         account = accounts_of(session).get(args.name)
         require_usable(account)
+        accounts_of(session).check_store(account)  # an unreachable store is said first
+        if not os.environ.get(keypairs.EXPORT_PASSPHRASE_ENV) and not stdin_is_terminal():
+            _export_passphrase()  # says how to give one, before the gate's words
+        try:
+            warning = pass_gate(session, account, args)
+        except Refused:
+            note_use("export-key", account, ["secret"], "refused")
+            raise
         secret = session.credentials_for(account).secret
         if not keypairs.is_pem_secret(secret):
             raise UsageError(f"{account.name} has an HMAC secret, not a key pair: there is no "
                              "private key to export")
         keypairs.export_encrypted(secret, Path(args.file), _export_passphrase())
+        note_use("export-key", account, ["secret"])
+    except Refused as exc:
+        return say_refused(exc)
     except (AccountError, SecretStoreError, SessionError, keypairs.KeyPemError) as exc:
         raise UsageError(str(exc)) from None
     except OSError as exc:
         raise UsageError(f"cannot write {clean(args.file)}: {exc.strerror}") from None
     print(f"wrote {clean(args.file)}: {account.name}'s private key, encrypted (mode 0600)")
+    warn(warning)
     return 0
 
 
@@ -493,7 +512,8 @@ def _run_accounts_remove(args: argparse.Namespace) -> int:
                 return 1
         left = store.remove(account.id, force=args.forget)
     except (AccountError, SecretStoreError) as exc:
-        raise UsageError(clean(str(exc))) from None
+        raise UsageError(clean(str(exc))) from None  # nothing removed: nothing to record
+    note_use("remove", account, ["secret"], "forgot" if left else "ok")
     if left:
         print(f"forgot {clean(account.name)}; {clean(left)}")
     else:

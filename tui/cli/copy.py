@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from tui.cli.common import UsageError, accounts_of, cli_session, require_usable
+from tui.cli.gate import Refused, add_gate_options, pass_gate, say_refused, warn
+from tui.cli.log import note_use
+
+if TYPE_CHECKING:
+    from tui.services.store.model import Account
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -24,11 +30,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="write the value to stdout for a pipe instead (no clipboard)")
     p.add_argument("--force", action="store_true",
                    help="with --print: print even when stdout is a terminal")
+    add_gate_options(p)
     p.set_defaults(handler=_run_copy)
 
 
-def read_field(name: str, field: str) -> tuple[str, str]:
-    """(account name, value) of one field of a saved account; UsageError when it cannot be read."""
+def read_field(name: str, field: str,
+               gate: argparse.Namespace | None = None) -> tuple[Account, str, str]:
+    """(account, value, warning) of one field of a saved account; UsageError when it cannot
+    be read. With ``gate`` (the command's options), the account's last check is judged first,
+    before any passphrase is asked for: Refused, or the warning to print after the hand-off."""
     from tui.services.handoff.fields import SECRET_FIELDS, HandoffError, field_value, has_passphrase
     from tui.services.session.unlock import SessionError
     from tui.services.store.errors import SecretStoreError
@@ -38,13 +48,24 @@ def read_field(name: str, field: str) -> tuple[str, str]:
     try:
         account = accounts_of(session).get(name)
         require_usable(account)
+        # Refused before the vault is unlocked: Bybit and Binance keys have no passphrase.
+        if field == "passphrase" and not has_passphrase(account):
+            field_value(account, None, field)
+        action = "print" if gate is not None and gate.print_value else "copy"
+        try:
+            warning = pass_gate(session, account, gate) if gate is not None else ""
+        except Refused:
+            if field in SECRET_FIELDS:
+                note_use(action, account, [field], "refused")
+            raise
         creds = None
         if field in SECRET_FIELDS:
-            # Refused before the vault is unlocked: Bybit and Binance keys have no passphrase.
-            if field == "passphrase" and not has_passphrase(account):
-                field_value(account, None, field)
-            creds = session.credentials_for(account)
-        return account.name, field_value(account, creds, field)
+            try:
+                creds = session.credentials_for(account)
+            except (SecretStoreError, SessionError, AccountError) as exc:
+                note_use(action, account, [field], f"failed: {type(exc).__name__}")
+                raise
+        return account, field_value(account, creds, field), warning
     except (AccountError, SecretStoreError, SessionError, HandoffError) as exc:
         raise UsageError(str(exc)) from None
 
@@ -97,9 +118,31 @@ def _run_copy(args: argparse.Namespace) -> int:
     if args.print_value and sys.stdout.isatty() and not args.force:
         raise UsageError("stdout is a terminal: --print is for pipes "
                          "(add --force to show the value on screen)")
-    account_name, value = read_field(args.name, args.field)
+    if not args.print_value:
+        from tui.services.handoff import clipboard
+
+        try:
+            clipboard.clip_time()  # a bad KEYLINK_CLIP_TIME is said before anything else
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    from tui.services.handoff.fields import SECRET_FIELDS
+
+    try:
+        account, value, warning = read_field(args.name, args.field, gate=args)
+    except Refused as exc:
+        return say_refused(exc)
+    secret = args.field in SECRET_FIELDS
     if args.print_value:
         sys.stdout.write(value + "\n")
-        return 0
-    copy_with_clear(value, f"the {FIELD_LABELS[args.field]} of {account_name}")
+        sys.stdout.flush()
+    else:
+        try:
+            copy_with_clear(value, f"the {FIELD_LABELS[args.field]} of {account.name}")
+        except UsageError:
+            if secret:
+                note_use("copy", account, [args.field], "failed: nothing to copy to")
+            raise
+    if secret:
+        note_use("print" if args.print_value else "copy", account, [args.field])
+    warn(warning)
     return 0

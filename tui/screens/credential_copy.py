@@ -98,10 +98,15 @@ def _copy_in_thread(app: App[Any], session: Session, account: Account, field: st
     from tui.services.store.model import AccountError
 
     what = f"the {FIELD_LABELS[field]} of {clean(account.name)}"
+    from tui.services.core.access_log import AccessLog
+
+    log_problem = None
     try:
         creds = session.credentials_for(account) if field in SECRET_FIELDS else None
         value = field_value(account, creds, field)
     except (SecretStoreError, HandoffError, SessionError, AccountError) as exc:
+        if field in SECRET_FIELDS:
+            AccessLog().record("copy", account, [field], f"failed: {type(exc).__name__}")
         app.call_from_thread(app.notify, f"Could not copy {what}: {exc}", severity="error",
                              title="Not copied", markup=False)
         return
@@ -112,6 +117,12 @@ def _copy_in_thread(app: App[Any], session: Session, account: Account, field: st
         seconds = clipboard.DEFAULT_CLIP_TIME
         warning = f"\n{exc}; using {seconds} s."
     result = clipboard.copy_text(value, lambda text: _send_osc52(app, text))
+    if field in SECRET_FIELDS:  # the access log (issue 19): a problem with it is said once
+        log_problem = AccessLog().record("copy", account, [field],
+                                         "ok" if result.ways else "failed: nothing to copy to")
+    if log_problem:
+        app.call_from_thread(app.notify, f"{log_problem[0].upper()}{log_problem[1:]}.",
+                             title="Access log", severity="warning", markup=False)
     if result.ways:
         clear_timer(app).start(clipboard.digest(value), seconds, result.copy_id)
     del value

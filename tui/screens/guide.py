@@ -392,7 +392,11 @@ class GuideScreen(SectionScreen):
                 self.checklist_done.add(field)
                 self._redraw_checklist()
 
-        copy_field(self, session, account, field, on_sent=sent)
+        from tui.screens.handoff_gate import gated
+
+        # The last check's verdict first (issue 19): a risky key is asked about.
+        gated(self, session, account,
+              lambda checked: copy_field(self, session, checked, field, on_sent=sent))
 
     def on_unmount(self) -> None:
         from tui.screens.credential_copy import clear_now

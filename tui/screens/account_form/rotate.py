@@ -94,7 +94,9 @@ class RotateKeyScreen(CredentialFormScreen):
         assert self.account is not None and creds is not None
         new = Credentials(creds["api_key"], creds["secret"], creds["passphrase"])
         if self._generated is None:
-            return self.store.rotate(self.account.id, new), None
+            rotated_account = self.store.rotate(self.account.id, new)
+            _note_use("rotate", rotated_account)
+            return rotated_account, None
         # A generated pair: switch only once a signed check with it works (rotation).
         try:
             rotated = rotate_checked(self.store, self.account, new,
@@ -102,6 +104,7 @@ class RotateKeyScreen(CredentialFormScreen):
         except NewKeyUnproven as exc:
             self.app.call_from_thread(self._locked_refusal, creds["api_key"], str(exc))
             raise Unsaved from None
+        _note_use("rotate", rotated.account)
         return rotated.account, rotated.report
 
     def _locked_refusal(self, api_key: str, message: str) -> None:
@@ -111,3 +114,10 @@ class RotateKeyScreen(CredentialFormScreen):
         self._locked_seen_for = api_key
         self._banner(f"Not switched yet: {message}. Press ctrl+s again to switch anyway, only if "
                      "the public key below is the one registered there.", "warning")
+
+
+def _note_use(action: str, account: Account) -> None:
+    """The access log's line for a rotation made here (issue 19); never in the way."""
+    from tui.services.core.access_log import record_quietly
+
+    record_quietly(action, account, ["key", "secret"])

@@ -96,6 +96,9 @@ class DeleteFlow:
 
         assert self.store is not None
         neighbour = self._neighbour_of(account_id)
+        from tui.services.core.access_log import record_quietly
+
+        account = next((a for a in self.accounts if a.id == account_id), None)
         try:
             left = self.store.remove(account_id, force=force)
         except SecretStoreError as exc:
@@ -106,6 +109,7 @@ class DeleteFlow:
         except AccountError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error")
             return
+        record_quietly("remove", account, ["secret"], "forgot" if left else "ok")
         self.reports.pop(account_id, None)
         self.app.call_from_thread(self._clear_fault)
         if left:  # forgotten, not deleted: say where the secret stays

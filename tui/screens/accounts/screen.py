@@ -36,7 +36,7 @@ from tui.widgets.secret_input import SecretInput
 if TYPE_CHECKING:
     from tui.commands import PaletteCommand
     from tui.screens.account_form import SaveResult
-    from tui.services.session.session import Session
+    from tui.services.session.session import CheckFinished, Session
     from tui.services.store.accounts import AccountStore
     from tui.services.store.model import Account
     from tui.services.store.secrets import SecretStore
@@ -89,6 +89,9 @@ class AccountsScreen(VerifyRunner, DeleteFlow, VaultGate, SectionScreen):
         # Offered only when the last check found the key in another environment (issue 17).
         Binding("b", "switch_environment", "Switch environment", id="accounts.switch_environment",
                 tooltip="Move the account to the environment where its key works, and check it"),
+        Binding("L", "access_uses", "Recent uses", key_display="L", show=False,
+                id="accounts.access_uses",
+                tooltip="The selected account's recent uses from the access log"),
         Binding("escape", "stop_verify", "Stop", id="accounts.stop",
                 tooltip="While checking: stop after the account being checked"),
         # When an action above cannot run now its key would do nothing: these say why instead.
@@ -311,6 +314,19 @@ class AccountsScreen(VerifyRunner, DeleteFlow, VaultGate, SectionScreen):
         box.update(hint)
         box.set_class(cut_short, "-removal")
 
+    def action_access_uses(self) -> None:
+        """Show the selected account's recent uses (issue 19's access log)."""
+        from tui.screens.access_uses import AccessUsesScreen
+
+        account = self.selected
+        if account is not None:
+            self.app.push_screen(AccessUsesScreen(account.id, account.name))
+
+    def handoff_checked(self, finished: CheckFinished) -> None:
+        """A check the copy gate ran (issue 19): shown as one made with v."""
+        self.reports[finished.account.id] = finished.report
+        self._replace_account(finished.account)
+
     @on(DataTable.RowSelected, "#accounts")
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         self.action_verify()
@@ -357,6 +373,8 @@ class AccountsScreen(VerifyRunner, DeleteFlow, VaultGate, SectionScreen):
             return True if self.store is not None else None
         if action == "delete":
             return True if self.store is not None and self.selected is not None else None
+        if action == "access_uses":
+            return True if self.selected is not None else None
         if action in {"edit", "rotate", "verify", "copy"}:
             account = self.selected
             # A cut-short removal is never used: only deleting (which finishes it) is offered.

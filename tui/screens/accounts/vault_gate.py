@@ -165,13 +165,16 @@ class VaultGate:
     def action_copy(self, field: str) -> None:
         """Copy one field of the selected account; a locked vault is unlocked first."""
         from tui.screens.credential_copy import copy_field
+        from tui.screens.handoff_gate import gated
 
         account = self.selected
         if account is None or self.store is None:
             return
         if field == "name":
             if self.session is not None:
-                copy_field(self, self.session, account, field)
+                session = self.session
+                gated(self, session, account,  # type: ignore[arg-type]
+                      lambda checked: copy_field(self, session, checked, field))
             return
         if field == "passphrase" and not _has_passphrase(account):
             # Information, not a failure: there is nothing to copy, and no unlock is needed.
@@ -181,8 +184,11 @@ class VaultGate:
             return
 
         def copy() -> None:
-            if self.session is not None:
-                copy_field(self, self.session, account, field)
+            session = self.session
+            if session is not None:
+                # The last check's verdict first (issue 19): a risky key is asked about.
+                gated(self, session, account,  # type: ignore[arg-type]
+                      lambda checked: copy_field(self, session, checked, field))
 
         self._with_secrets(copy)
 

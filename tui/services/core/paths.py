@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from platformdirs import user_config_path, user_data_path
+from platformdirs import user_config_path, user_data_path, user_state_path
 
 APP_NAME = "keylink"
 
@@ -17,3 +17,8 @@ def config_dir() -> Path:
 def data_dir() -> Path:
     """The user's data dir for keylink (the encrypted vault lives here)."""
     return user_data_path(APP_NAME, appauthor=False)
+
+
+def state_dir() -> Path:
+    """The user's state dir for keylink (the access log lives here)."""
+    return user_state_path(APP_NAME, appauthor=False)

@@ -107,6 +107,14 @@ SessionEvent = (
 FileSeen = tuple[int, int, int] | None
 
 
+def _secret_fields(account: Account) -> list[str]:
+    """The stored fields a check of ``account`` reads (for the access log)."""
+    from tui.services.exchanges import exchange
+
+    return ["key", "secret", "passphrase"] if exchange(account.exchange).has_passphrase \
+        else ["key", "secret"]
+
+
 def _stat(path: Path) -> FileSeen:
     """(mtime_ns, size, inode) of ``path``, None while it is missing or cannot be looked at."""
     try:
@@ -385,6 +393,10 @@ class Session:
             report = await verify_account(account, creds, whitelist, probe=probe)
         finally:
             del creds  # the secret lives no longer than the request
+        from tui.services.core.access_log import record_quietly
+
+        await asyncio.to_thread(record_quietly, "verify", account, _secret_fields(account),
+                                str(report.status))
         try:
             updated = await asyncio.to_thread(store.record_check, account.id,
                                               LastCheck.of(report))

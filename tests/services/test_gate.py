@@ -1,0 +1,70 @@
+"""The hand-off gate's rules on stored checks (issue 19), and KEYLINK_CHECK_MAX_AGE."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tui.services.core.settings import check_max_age
+from tui.services.handoff.gate import Gate, judge
+from tui.services.store.model import Account, LastCheck
+
+NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
+WEEK = timedelta(days=7)
+ACCOUNT = Account(id="a1", name="Main", exchange="bybit", environment="mainnet",
+                  base_url="https://api.bybit.com", whitelist="insilico-general",
+                  created_at="2026-01-01T00:00:00Z", updated_at="2026-01-01T00:00:00Z",
+                  secret_ref="ref")
+
+
+def checked(days: float, *, status: str = "works", worst: str = "ok",
+            summary: str = "works; read+trade; IP-bound (2)") -> Account:
+    when = (NOW - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return replace(ACCOUNT, last_check=LastCheck(ok=status == "works", checked_at=when,
+                                                 summary=summary, worst=worst, status=status))
+
+
+def test_the_rules():
+    assert judge(ACCOUNT, WEEK, now=NOW).gate is Gate.STALE
+    assert judge(ACCOUNT, WEEK, now=NOW).line("Main") == "Main was never checked"
+    assert judge(checked(1), WEEK, now=NOW).gate is Gate.OK
+    stale = judge(checked(9), WEEK, now=NOW)
+    assert stale.gate is Gate.STALE and "9 days ago" in stale.line("Main")
+    withdraw = judge(checked(1, worst="danger",
+                             summary="works; read+trade+withdraw; no IP binding; 1 problem"),
+                     WEEK, now=NOW)
+    assert (withdraw.gate, withdraw.finding) == (Gate.RISKY, "the key can withdraw funds")
+    failed = judge(checked(30, status="failed", worst="error",
+                           summary="failed: wrong secret (10004)"), WEEK, now=NOW)
+    assert failed.gate is Gate.RISKY  # risky beats stale
+    assert failed.line("Main") == ("Main: its last check failed: wrong secret (10004) "
+                                   "(checked 30 days ago)")
+    # A key bound to the terminal's addresses is never a failure; an old one is only stale.
+    locked = checked(1, status="locked", worst="error",
+                     summary="locked: bound to other addresses (10010)")
+    assert judge(locked, WEEK, now=NOW).gate is Gate.OK
+    assert judge(checked(8, status="locked", worst="error"), WEEK, now=NOW).gate is Gate.STALE
+    # A record from before the status field: read from ok.
+    old = replace(ACCOUNT, last_check=LastCheck(ok=False, checked_at="2026-12-05T11:00:00Z",
+                                                summary="failed: key not found", worst="error"))
+    assert judge(old, WEEK, now=NOW).gate is Gate.RISKY
+    unreadable = replace(ACCOUNT, last_check=replace(checked(1).last_check, checked_at="soon"))
+    assert judge(unreadable, WEEK, now=NOW).gate is Gate.STALE
+    hostile = judge(checked(9), WEEK, now=NOW).line("x\x1b[31m\n")
+    assert "\x1b" not in hostile and "\n" not in hostile
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("", WEEK), ("3", timedelta(days=3)), ("36h", timedelta(hours=36)),
+    ("2w", timedelta(days=14)), ("90m", timedelta(minutes=90)), (" 0.5 ", timedelta(hours=12)),
+])
+def test_max_age(text, expected):
+    assert check_max_age({"KEYLINK_CHECK_MAX_AGE": text}) == expected
+
+
+@pytest.mark.parametrize("text", ["x", "0", "-1", "inf", "nan", "3y", "\u0661", "1e9"])
+def test_bad_max_age(text):
+    with pytest.raises(ValueError, match="KEYLINK_CHECK_MAX_AGE must be"):
+        check_max_age({"KEYLINK_CHECK_MAX_AGE": text})

@@ -1,0 +1,153 @@
+"""The masker of `keylink exec` (issue 19): every secret in CMD's output is concealed, also when it
+is split across writes; real children over pipes and over a real pseudo-terminal."""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+import tempfile
+
+import pytest
+
+from tui.services.handoff.masked_exec import (
+    API_KEY_MIN,
+    CONCEALED,
+    StreamMasker,
+    mask_values,
+    run_masked,
+)
+from tui.services.keys.credentials import Credentials
+
+SECRET = b"S3cretValue-abcdefghijklmnop"
+PASSPHRASE = b"Pass-phrase-42"
+KEY = b"KeyKeyKey123456789"
+
+
+def expected(text: bytes, values: list[bytes]) -> bytes:
+    for value in sorted(values, key=len, reverse=True):
+        text = text.replace(value, CONCEALED)
+    return text
+
+
+def feed_in_pieces(values: list[bytes], text: bytes, cuts: list[int]) -> bytes:
+    masker = StreamMasker(values)
+    out, start = b"", 0
+    for cut in [*cuts, len(text)]:
+        out += masker.feed(text[start:cut])
+        start = cut
+    return out + masker.flush()
+
+
+def test_a_value_split_at_every_point_is_concealed():
+    text = b"config: secret=" + SECRET + b" pass=" + PASSPHRASE + b" end\n"
+    values = [SECRET, PASSPHRASE]
+    for cut in range(1, len(text)):
+        assert feed_in_pieces(values, text, [cut]) == expected(text, values)
+    # One byte at a time.
+    assert feed_in_pieces(values, text, list(range(1, len(text)))) == expected(text, values)
+
+
+def test_overlapping_values_and_random_splits():
+    inner = b"abcabd"
+    values = [b"abcabdXY", inner, b"dXYz", b"aaaa"]  # one inside another, prefixes, self-overlap
+    rng = random.Random(19)
+    for _ in range(2000):
+        text = b"".join(rng.choice([b"a", b"b", b"c", b"d", b"X", b"Y", b"z", b"\n",
+                                    *values]) for _ in range(rng.randint(0, 30)))
+        cuts = sorted(rng.sample(range(1, len(text)), min(len(text) - 1, rng.randint(0, 6)))) \
+            if len(text) > 1 else []
+        assert feed_in_pieces(values, text, cuts) == expected(text, values), (text, cuts)
+
+
+def test_ordinary_output_is_not_held_back():
+    masker = StreamMasker([SECRET])
+    assert masker.feed(b"starting the bot\n") == b"starting the bot\n"
+    # Only a tail that could begin the secret waits for the next write.
+    assert masker.feed(b"key: S3cr") == b"key: "
+    assert masker.feed(b"et? no\n") == b"S3cret? no\n"
+
+
+def test_what_is_masked():
+    env = {"A": KEY.decode(), "B": SECRET.decode(), "C": PASSPHRASE.decode()}
+    creds = Credentials(KEY.decode(), SECRET.decode(), PASSPHRASE.decode())
+    assert sorted(mask_values(creds, env)) == sorted([KEY, SECRET, PASSPHRASE])
+    short = Credentials("k" * (API_KEY_MIN - 1), SECRET.decode(), "")
+    assert mask_values(short, {"A": short.api_key, "B": SECRET.decode()}) == [SECRET]
+    # Only what CMD was given: a key not in its environment is not looked for.
+    assert mask_values(creds, {"B": SECRET.decode()}) == [SECRET]
+    pem = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIAbc\n-----END PRIVATE KEY-----\n"
+    values = mask_values(Credentials(KEY.decode(), pem, ""), {"B": pem})
+    assert pem.encode() in values and pem.replace("\n", "\\n").encode() in values
+
+
+CHILD = """
+import os, sys, time
+secret = os.environ["S"].encode()
+half = len(secret) // 2
+os.write(1, b"tty=%d out " % os.isatty(1) + secret[:half])
+time.sleep(0.05)
+os.write(1, secret[half:] + b" done\\n")
+os.write(2, b"err " + secret + b"\\n")
+sys.exit(int(sys.argv[1]))
+"""
+
+
+def test_a_real_child_over_pipes():
+    env = {**os.environ, "S": SECRET.decode()}
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        ended = run_masked([sys.executable, "-c", CHILD, "7"], sys.executable, env, [SECRET],
+                           stdout=out.fileno(), stderr=err.fileno())
+        out.seek(0)
+        err.seek(0)
+        assert ended.code == 7 and ended.signal is None
+        assert out.read() == b"tty=0 out " + CONCEALED + b" done\n"
+        assert err.read() == b"err " + CONCEALED + b"\n"
+
+
+def test_a_real_child_sees_a_terminal_and_is_masked():
+    """keylink's stdout is a pty here: CMD gets a pty of its own, its split write is masked."""
+    master, slave = os.openpty()
+    try:
+        env = {**os.environ, "S": SECRET.decode()}
+        ended = run_masked([sys.executable, "-c", CHILD, "0"], sys.executable, env, [SECRET],
+                           stdout=slave, stderr=slave)
+        assert ended.code == 0
+        os.close(slave)
+        slave = -1
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        os.close(master)
+        if slave != -1:
+            os.close(slave)
+    text = seen.replace(b"\r\n", b"\n")
+    assert b"tty=1 out " + CONCEALED + b" done\n" in text
+    assert b"err " + CONCEALED + b"\n" in text
+    assert SECRET not in seen and SECRET[:10] not in seen
+
+
+def test_a_child_killed_by_a_signal_is_reported_as_such():
+    with tempfile.TemporaryFile() as out:
+        ended = run_masked(["sh", "-c", "kill -USR1 $$"], "/bin/sh", dict(os.environ), [SECRET],
+                           stdout=out.fileno(), stderr=out.fileno())
+    assert ended.signal == 10 and ended.shell_code == 138
+
+
+@pytest.mark.parametrize("size", [0, 1, 65536 * 3 + 7])
+def test_everything_arrives(size: int):
+    payload = bytes(b"abcdefgh \n"[b % 10] for b in random.Random(size).randbytes(size))
+    with tempfile.NamedTemporaryFile() as source, tempfile.TemporaryFile() as out:
+        source.write(payload)
+        source.flush()
+        ended = run_masked(["cat", source.name], "/bin/cat", dict(os.environ), [SECRET],
+                           stdout=out.fileno(), stderr=out.fileno())
+        out.seek(0)
+        assert ended.code == 0 and out.read() == payload
