@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tui.cli import account_import
+from tui.cli import account_import, stores
 from tui.cli.common import (
     UsageError,
     accounts_of,
@@ -47,6 +47,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        help="a custom API URL (https; http only to 127.0.0.1/::1/localhost)")
     add.add_argument("--whitelist", metavar="PROFILE", default=None,
                      help="whitelist profile id (default: the exchange's usual one)")
+    add.add_argument("--store", metavar="STORE", default=None,
+                     help="where the secret goes instead of KEYLINK_SECRET_BACKEND's choice: "
+                     "vault, keyring, pass, or a keyring backend (see `keylink doctor`)")
     add.add_argument("--allow-duplicate", action="store_true",
                      help="store the API key even when another account holds it already")
     _generate_options(add, "make a key pair here: prints the public key to register on the "
@@ -92,6 +95,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     remove.set_defaults(handler=_run_accounts_remove)
 
     account_import.add_action(actions)
+    stores.add_move_action(actions)
 
 
 def _generate_options(parser: argparse.ArgumentParser, what: str) -> None:
@@ -249,7 +253,7 @@ def _run_accounts_add(args: argparse.Namespace) -> int:
         validate_name(args.name)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    session = cli_session()
+    session = cli_session(store=args.store)
     store = accounts_of(session)
     try:
         # Before a vault is created or unlocked for it: the accounts' own store may be elsewhere.

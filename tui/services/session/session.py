@@ -354,8 +354,8 @@ class Session:
         """
         self._refuse_cut_short(account)
         store = self._require_open()
-        store.check_store(account)
-        self.ensure_unlocked()
+        if store.secrets_for(account) is self.secrets:  # pass asks its own agent, not keylink
+            self.ensure_unlocked()
         return store.credentials(account)
 
     async def check_and_record(
