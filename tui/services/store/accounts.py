@@ -370,6 +370,7 @@ class AccountStore:
         from tui.services.store.backends import BACKEND_ENV, store_label
         from tui.services.store.errors import StoreUnreachable
 
+        self.secrets.refuse_writes("save a new account")  # secrets handed in as files
         if self.secrets.chosen:
             return
         if accounts is None:
