@@ -147,3 +147,19 @@ def test_a_cut_short_move_is_listed_and_finished_by_repair(both):
     assert vault_refs(cli) == [] and "other_copy" not in accounts(cli)["Main"]
     copied = cli("copy", "Main", "--field", "secret", "--print", "--force")
     assert copied.stdout.strip() == BYBIT_SECRET
+
+
+def test_a_pass_account_is_checked_without_the_vault_passphrase(both, fake):
+    # The vault is the process's store, but this account's secret is in pass: no passphrase
+    # of keylink's is needed to check it or hand it over.
+    cli, _store = both
+    key = fake.key("bybit")
+    done = cli("accounts", "add", "P", "--exchange", "bybit", "--base-url", fake.url,
+               "--store", "pass", stdin=f"{key.api_key}\n{key.secret}\n")
+    assert done.returncode == 0, done.stderr
+    del cli.env["KEYLINK_VAULT_PASSPHRASE"]
+    checked = cli("verify", "P", "--json")
+    assert checked.returncode == 0, checked.stderr
+    assert json.loads(checked.stdout)["status"] == "works"
+    copied = cli("copy", "P", "--field", "secret", "--print", "--force")
+    assert copied.returncode == 0 and copied.stdout.strip() == key.secret

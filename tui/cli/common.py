@@ -121,6 +121,21 @@ def unlock_vault(session: Session, *, create: bool = False) -> None:
         raise UsageError(str(exc)) from None
 
 
+def uses_own_store(store: AccountStore, accounts: list[Account]) -> bool:
+    """True when any of ``accounts`` keeps its secret in the session's own store (so the vault
+    must be unlocked for it); an account whose store cannot be used counts too, so its check
+    says why as before."""
+    from tui.services.store.errors import SecretStoreError
+
+    for account in accounts:
+        try:
+            if store.secrets_for(account) is store.secrets:
+                return True
+        except SecretStoreError:
+            return True
+    return False
+
+
 def quoted(text: str) -> str:
     import shlex
 

@@ -9,7 +9,6 @@ reads it back, switches the account (one write of accounts.json) and then delete
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
 
 from tui.cli.common import (
     UsageError,
@@ -17,13 +16,8 @@ from tui.cli.common import (
     cli_session,
     quoted,
     require_usable,
-    unlock_vault,
 )
 from tui.services.core.text import clean
-
-if TYPE_CHECKING:
-    from tui.services.session.session import Session
-    from tui.services.store.secrets import SecretStore
 
 STORE_HELP = ("vault, keyring, pass, or a keyring backend as keyring names it (`keylink doctor` "
               "lists the stores usable here)")
@@ -44,29 +38,9 @@ def add_move_action(actions: argparse._SubParsersAction) -> None:
     move.set_defaults(handler=_run_accounts_move)
 
 
-def open_target(session: Session, name: str) -> SecretStore:
-    """The store ``name`` names, made usable (a vault unlocked, or created); UsageError."""
-    from tui.services.session.unlock import SessionError
-    from tui.services.store.errors import SecretStoreError
-    from tui.services.store.secrets import SecretStore
-
-    current = session.secrets
-    try:
-        target = SecretStore.open(choice=name)
-    except SecretStoreError as exc:
-        raise UsageError(str(exc)) from None
-    if current is not None and target.store_id == current.store_id:
-        target = current  # the same vault object: unlocked once, its generation recorded
-        unlock_vault(session, create=True)
-        return target
-    try:
-        session.unlock_policy.apply(target, create=True, elsewhere=lambda: None)
-    except SessionError as exc:
-        raise UsageError(str(exc)) from None
-    return target
-
-
 def _run_accounts_move(args: argparse.Namespace) -> int:
+    from tui.services.session.unlock import SessionError
+    from tui.services.store.backends import store_label
     from tui.services.store.errors import SecretStoreError
     from tui.services.store.model import AccountError
 
@@ -75,17 +49,16 @@ def _run_accounts_move(args: argparse.Namespace) -> int:
     try:
         account = store.get(args.name)
         require_usable(account)
-        source = store.secrets_for(account)  # reachable, before anything is asked
-        if source is store.secrets:
-            unlock_vault(session)
-        target = open_target(session, args.to)
-        if store.store_of(account) == target.store_id and account.other_copy is None:
-            print(f"{clean(account.name)} is in {clean(target.backend_name)} already")
-            return 0
-        moved, left = store.move(account.id, target)
-    except (AccountError, SecretStoreError) as exc:
+        store.secrets_for(account)  # its own store is reachable, before anything is asked
+        before = store.store_of(account)
+        moved, left = session.move_account(account, args.to)
+    except (AccountError, SecretStoreError, SessionError) as exc:
         raise UsageError(clean(str(exc))) from None
-    print(f"moved {clean(moved.name)} to {clean(target.backend_name)}; check it with: keylink "
+    where = store_label(moved.secret_store or before)
+    if before == moved.secret_store and account.other_copy is None:
+        print(f"{clean(moved.name)} is in {clean(where)} already")
+        return 0
+    print(f"moved {clean(moved.name)} to {clean(where)}; check it with: keylink "
           f"verify {quoted(moved.name)}")
     if left:
         print(f"keylink: warning: {clean(left)}")
