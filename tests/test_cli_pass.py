@@ -122,6 +122,7 @@ def test_exec_hands_the_key_from_pass_to_the_command(tmp_path, me, fake):
     store = init_store(tmp_path / "store", me)
     cli = pass_cli(tmp_path, me, store)
     assert add(cli, fake, "Main").returncode == 0
+    assert len(entries(store)) == 1  # in pass, not the vault
     cli.in_process = False  # exec replaces the process
     dump = tmp_path / "env.json"
     done = cli("exec", "Main", "--", sys.executable, "-c",

@@ -64,6 +64,8 @@ def test_a_keyring_backend_is_chosen_by_its_class_path(tmp_path: Path, secret_se
     assert "secret saved in Secret Service" in done.stdout
     assert accounts(cli)["A"]["secret_store"] == "keyring:keyring.backends.SecretService:Keyring"
     assert vault_refs(cli) == []  # the vault was not used
+    facts = json.loads(cli("doctor", "--json", env={"KEYLINK_SECRET_BACKEND": name}).stdout)
+    assert facts["secret_store_reason"] == f"KEYLINK_SECRET_BACKEND={name} asks for it"
 
 
 def test_doctor_lists_every_store_and_why_one_is_not_usable(both):
@@ -163,3 +165,6 @@ def test_a_pass_account_is_checked_without_the_vault_passphrase(both, fake):
     assert json.loads(checked.stdout)["status"] == "works"
     copied = cli("copy", "P", "--field", "secret", "--print", "--force")
     assert copied.returncode == 0 and copied.stdout.strip() == key.secret
+    rotated = cli("accounts", "rotate", "P", stdin=f"{key.api_key}\n{key.secret}\n")
+    assert rotated.returncode == 0, rotated.stderr
+    assert accounts(cli)["P"]["secret_store"] == "pass"

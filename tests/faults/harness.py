@@ -97,12 +97,14 @@ class World:
 
 def run_cli(cli: Cli, args: list[str], stdin: str, *, kill_after: float | None,
             sig: signal.Signals, kill_when: Callable[[], bool] | None = None,
-            ) -> tuple[int, str, str, bool]:
+            wait_for_children: bool = False) -> tuple[int, str, str, bool]:
     """Run the CLI; send ``sig`` after ``kill_after`` s, or as soon as ``kill_when()`` is true
-    (polled as fast as it runs). (exit code, stdout, stderr, was sent)."""
+    (polled as fast as it runs). (exit code, stdout, stderr, was sent). With
+    ``wait_for_children``, return only once the programs it started (pass, gpg, git: a kill -9
+    of keylink does not stop them) have ended too, so the state checked is the final one."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "tui", *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True, env=cli.env,
+        stderr=subprocess.PIPE, text=True, env=cli.env, start_new_session=wait_for_children,
     )
     assert proc.stdin is not None
     proc.stdin.write(stdin)
@@ -124,6 +126,14 @@ def run_cli(cli: Cli, args: list[str], stdin: str, *, kill_after: float | None,
     out = proc.stdout.read() if proc.stdout else ""
     err = proc.stderr.read() if proc.stderr else ""
     code = proc.wait(60)
+    if wait_for_children:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(proc.pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.005)
     return code, out, err, sent
 
 
@@ -745,7 +755,8 @@ def move_loop(cli: Cli, store: Path, runs: int, seed: int = 27) -> Tally:
                 kill_when = _file_changed(watched, then=rng.uniform(0, 0.003))
         code, out, err, sent = run_cli(cli, ["accounts", "move", name, "--to", target], "",
                                        kill_after=duration * rng.uniform(0.3, 1.2),
-                                       sig=signal.SIGKILL, kill_when=kill_when)
+                                       sig=signal.SIGKILL, kill_when=kill_when,
+                                       wait_for_children=True)
         tally.tried += 1
         after, _ = look()
         state = ("not sent" if not sent else

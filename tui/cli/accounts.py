@@ -14,6 +14,7 @@ from tui.cli.common import (
     require_usable,
     stdin_is_terminal,
     unlock_vault,
+    uses_own_store,
 )
 from tui.services.core.text import clean
 
@@ -298,7 +299,8 @@ def _run_accounts_rotate(args: argparse.Namespace) -> int:
         raise UsageError(clean(exc.args[0])) from None
     try:
         require_usable(account)
-        unlock_vault(session)
+        if uses_own_store(store, [account]):  # a secret in pass needs no vault passphrase
+            unlock_vault(session)
         if args.generate:
             return _rotate_to_generated(store, account, info, args.generate, args.rsa_bits,
                                         accept_locked=args.accept_locked)

@@ -77,8 +77,10 @@ def _health(store, *, repair: bool, yes: bool) -> dict[str, object]:  # store: A
     if not yes:
         if not stdin_is_terminal():
             raise UsageError("not run in a terminal: add --yes to repair without asking")
-        finish = (f"Finish {_count(removals, 'cut-short removal')}, delete "
-                  if removals else "Delete ")
+        moves = len(health.cut_short_moves)
+        cut = [_count(n, word) for n, word in ((removals, "cut-short removal"),
+                                               (moves, "cut-short move")) if n]
+        finish = f"Finish {' and '.join(cut)}, delete " if cut else "Delete "
         answer = input(f"{finish}{_count(len(health.orphaned_secrets or []), 'orphaned secret')} "
                        f"and {_count(len(health.temp_files), 'temp file')}? [y/N] ",)
         if answer.strip().lower() not in ("y", "yes"):

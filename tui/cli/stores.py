@@ -55,8 +55,10 @@ def _run_accounts_move(args: argparse.Namespace) -> int:
     except (AccountError, SecretStoreError, SessionError) as exc:
         raise UsageError(clean(str(exc))) from None
     where = store_label(moved.secret_store or before)
-    if before == moved.secret_store and account.other_copy is None:
-        print(f"{clean(moved.name)} is in {clean(where)} already")
+    if before == moved.secret_store:
+        done = ("; the copy a cut-short move left elsewhere was deleted"
+                if account.other_copy is not None else "")
+        print(f"{clean(moved.name)} is in {clean(where)} already{done}")
         return 0
     print(f"moved {clean(moved.name)} to {clean(where)}; check it with: keylink "
           f"verify {quoted(moved.name)}")
