@@ -251,3 +251,17 @@ def test_a_git_merge_left_half_way_refuses_writes(tmp_path, me, fake):
     key = fake.key("bybit")
     one_line(cli("accounts", "rotate", "A", stdin=f"{key.api_key}\n{key.secret}\n"),
              "git merge left half-way", "pass git status")
+
+
+def test_repair_never_deletes_a_team_mates_entry_from_a_shared_store(tmp_path, me, mate, fake):
+    # The mate's keylink saved an account this keylink does not know: not garbage.
+    store = init_store(tmp_path / "store", me, me.fingerprint, mate.fingerprint)
+    theirs = pass_cli(tmp_path / "theirs", mate, store)
+    assert add(theirs, fake, "Mate's").returncode == 0
+    mine = pass_cli(tmp_path / "mine", me, store)
+    assert add(mine, fake, "Mine", "okx").returncode == 0
+    facts = json.loads(mine("doctor", "--json").stdout)
+    assert facts["orphaned_secrets"] is None
+    assert any("may be shared with others" in line for line in facts["unchecked"])
+    assert mine("doctor", "--repair", "--yes").returncode == 0
+    assert len(entries(store)) == 2

@@ -152,7 +152,11 @@ def audit(store: AccountStore) -> Health:
                 except SecretNotFound:
                     missing.append(account.name)
             refs = store.secrets.refs()
-            if refs is None:
+            if refs is None and store.secrets.shared:
+                unchecked.append(f"{store.secrets.backend_name} may be shared with others (git, "
+                                 "several GPG keys), so no entry in it is called orphaned: "
+                                 "`pass ls keylink` lists them")
+            elif refs is None:
                 unchecked.append(f"{store.secrets.backend_name} cannot list its entries, so "
                                  "orphaned secrets cannot be found there")
             else:

@@ -257,6 +257,14 @@ class SecretStore:
         return cls(backend, backend_name=backend.label, reason=reason)
 
     @property
+    def shared(self) -> bool:
+        """True for pass: other people's keylinks may keep entries in the same store, so an
+        entry no account of this user names is not proven garbage."""
+        from tui.services.store.pass_store import PASS_STORE
+
+        return self.store_id == PASS_STORE
+
+    @property
     def read_only(self) -> bool:
         """True for secrets handed in as files: keylink reads them and never writes there."""
         from tui.services.store.files_store import FILES_STORE
@@ -496,12 +504,9 @@ class SecretStore:
                 ]
             return sorted(ref for ref in found if ref)
 
-        if isinstance(backend, PassKeyring):
-            pass_backend = backend
-
-            def call() -> builtins.list[str]:
-                return pass_backend.refs(SERVICE)
-        elif isinstance(backend, FilesKeyring):
+        if isinstance(backend, PassKeyring | FilesKeyring):
+            # A pass store may be shared (git, several GPG keys): an entry no account here names
+            # may be a team mate's, so nothing in it is ever called orphaned (see ``shared``).
             return None
         elif self.vault is not None:
             call = from_vault
