@@ -14,7 +14,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "doctor",
         help="show where keylink keeps things and what works in this terminal",
         description="Which secret store is in use and why (override with "
-        "KEYLINK_SECRET_BACKEND=vault|keyring or keyring's PYTHON_KEYRING_BACKEND), the config "
+        "KEYLINK_SECRET_BACKEND=vault|keyring|pass|files|<keyring backend> or keyring's "
+        "PYTHON_KEYRING_BACKEND), every store usable here and why any is not, the config "
         "and vault paths, clipboard ways, SSH and terminal details.",
     )
     p.add_argument("--json", action="store_true", help="print JSON")
