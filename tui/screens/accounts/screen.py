@@ -87,6 +87,9 @@ class AccountsScreen(VerifyRunner, DeleteFlow, MoveFlow, VaultGate, SectionScree
         Binding("p", "copy('passphrase')", "Copy passphrase", show=False,
                 id="accounts.copy_passphrase",
                 tooltip="Copy the selected account's API passphrase (OKX, Bitget)"),
+        # Offered only when the last check found the key in another environment (issue 17).
+        Binding("b", "switch_environment", "Switch environment", id="accounts.switch_environment",
+                tooltip="Move the account to the environment where its key works, and check it"),
         Binding("m", "move", "Move", show=False, id="accounts.move",
                 tooltip="Move the selected account's secret to another store (vault, pass, …)"),
         Binding("escape", "stop_verify", "Stop", id="accounts.stop",
@@ -367,6 +370,9 @@ class AccountsScreen(VerifyRunner, DeleteFlow, MoveFlow, VaultGate, SectionScree
             return True if self.store is not None and self.accounts else None
         if action == "stop_verify":
             return self._verifying
+        if action == "switch_environment":  # hidden unless a check found where the key belongs
+            return (self.store is not None and self.session is not None
+                    and self.belongs_to(self.selected) is not None and not self._verifying)
         return True
 
     def unavailable_reason(self, action: str) -> str:
