@@ -71,8 +71,11 @@ def _private_dirs(
         "KEYLINK_VAULT_PASSPHRASE",
         "KEYLINK_SECRET_BACKEND",
         "KEYLINK_ENVIRONMENTS",  # a developer's own registry override never reaches a test
+        "KEYLINK_SECRETS_DIR",
     ):
         monkeypatch.delenv(name, raising=False)
+    # Never the developer's own pass store: the pass tests set their own (``pass_store``).
+    monkeypatch.setenv("PASSWORD_STORE_DIR", str(base / "no-password-store"))
 
 
 @pytest.fixture
@@ -175,3 +178,30 @@ def cli(tmp_path: Path, request: pytest.FixtureRequest):  # -> tests.support.cli
     from tests.support.cli import make_cli
 
     return make_cli(tmp_path, in_process=request.node.get_closest_marker("cli_process") is None)
+
+
+@pytest.fixture(scope="session")
+def gpg_people(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple]:
+    """Two GPG users made once per session, "me" and a team "mate", who know each other's
+    public keys (tests/support/gpg.py). Skips without pass/gpg/git unless KEYLINK_REQUIRE_PASS=1."""
+    from tests.support.gpg import introduce, make_person, require_pass_tools
+
+    require_pass_tools()
+    base = tmp_path_factory.mktemp("gpg")
+    me = make_person(base / "me", "keylink user", "me@keylink.test")
+    mate = make_person(base / "mate", "team mate", "mate@keylink.test")
+    introduce(me, mate)
+    yield me, mate
+    for person in (me, mate):
+        person.stop_agent()
+
+
+@pytest.fixture
+def pass_store(gpg_people, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh pass store for "me" (PASSWORD_STORE_DIR, GNUPGHOME set); its path."""
+    from tests.support.gpg import init_store
+
+    me, _mate = gpg_people
+    monkeypatch.setenv("GNUPGHOME", str(me.home))
+    monkeypatch.setenv("PASSWORD_STORE_DIR", str(tmp_path / "password-store"))
+    return init_store(tmp_path / "password-store", me)

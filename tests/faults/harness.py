@@ -97,12 +97,14 @@ class World:
 
 def run_cli(cli: Cli, args: list[str], stdin: str, *, kill_after: float | None,
             sig: signal.Signals, kill_when: Callable[[], bool] | None = None,
-            ) -> tuple[int, str, str, bool]:
+            wait_for_children: bool = False) -> tuple[int, str, str, bool]:
     """Run the CLI; send ``sig`` after ``kill_after`` s, or as soon as ``kill_when()`` is true
-    (polled as fast as it runs). (exit code, stdout, stderr, was sent)."""
+    (polled as fast as it runs). (exit code, stdout, stderr, was sent). With
+    ``wait_for_children``, return only once the programs it started (pass, gpg, git: a kill -9
+    of keylink does not stop them) have ended too, so the state checked is the final one."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "tui", *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True, env=cli.env,
+        stderr=subprocess.PIPE, text=True, env=cli.env, start_new_session=wait_for_children,
     )
     assert proc.stdin is not None
     proc.stdin.write(stdin)
@@ -124,6 +126,14 @@ def run_cli(cli: Cli, args: list[str], stdin: str, *, kill_after: float | None,
     out = proc.stdout.read() if proc.stdout else ""
     err = proc.stderr.read() if proc.stderr else ""
     code = proc.wait(60)
+    if wait_for_children:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(proc.pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.005)
     return code, out, err, sent
 
 
@@ -638,3 +648,157 @@ def report(line: str, capsys) -> None:  # capsys: pytest.CaptureFixture[str]
     if target:
         with Path(target).open("a", encoding="utf-8") as handle:
             handle.write(line + "\n")
+
+
+def _pass_entries(cli: Cli, store: Path) -> dict[str, tuple[str, str]]:
+    """ref -> (key, secret) of every keylink entry in the pass store (decrypted with gpg)."""
+    found = {}
+    for path in sorted((store / "keylink").glob("*.gpg")):
+        ref = path.name[:-4]
+        shown = subprocess.run(["gpg", "--batch", "--quiet", "--decrypt", str(path)],
+                               capture_output=True, text=True, env=cli.env, timeout=30)
+        value = json.loads(shown.stdout or "{}") if shown.returncode == 0 else {}
+        found[ref] = (value.get("api_key", ""), value.get("secret", ""))
+    return found
+
+
+def _moved_in_file(path: Path, name: str, store: str, then: float) -> Callable[[], bool]:
+    """True ``then`` seconds after accounts.json first records ``name`` in ``store``."""
+    seen: list[float] = []
+
+    def check() -> bool:
+        if seen:
+            return time.monotonic() >= seen[0] + then
+        try:
+            accounts = json.loads(path.read_bytes())["accounts"]
+        except (OSError, ValueError, KeyError):
+            return False
+        if any(a["name"] == name and a.get("secret_store") == store for a in accounts):
+            seen.append(time.monotonic())
+        return False
+
+    return check
+
+
+def move_loop(cli: Cli, store: Path, runs: int, seed: int = 27) -> Tally:
+    """``runs`` moves between the vault and pass, each sent kill -9 at a random point (half of
+    them aimed at a write: 0-3 ms after accounts.json or the target store first changes).
+
+    After every run each account must be usable from the one store it records, with its own
+    secret (else lost), and every copy of a secret in either store must be the one its account
+    uses or the one it names as ``other_copy`` (else an unknown copy: a failure). Every third
+    run is then finished: by moving again or by `doctor --repair`, after which exactly one
+    copy may be left."""
+    rng = random.Random(seed)
+    world = World(cli)
+    tally = Tally()
+    creds: dict[str, tuple[str, str]] = {}
+    for n in range(3):
+        key, secret = random_creds(rng)
+        name = f"M{n}"
+        added = cli("accounts", "add", name, "--exchange", "bybit", stdin=f"{key}\n{secret}\n")
+        assert added.returncode == 0, added.stderr
+        creds[name] = (key, secret)
+        world.all_secrets.add(secret)
+    duration = timed(cli, ["accounts", "move", "M0", "--to", "pass"], "")
+    timed(cli, ["accounts", "move", "M0", "--to", "vault"], "")
+    tally.by_kind[f"uninterrupted move {duration:.2f} s"] = 1
+
+    def look() -> tuple[dict[str, dict], dict[tuple[str, str], tuple[str, str]]]:
+        path = cli.config / "accounts.json"
+        accounts = {a["name"]: a for a in json.loads(path.read_text())["accounts"]}
+        _refs, in_vault = world.state()
+        copies = {("vault", ref): value for ref, value in in_vault.items()}
+        copies |= {("pass", ref): value for ref, value in _pass_entries(cli, store).items()}
+        return accounts, copies
+
+    def check(label: str) -> tuple[list[str], bool]:
+        problems: list[str] = []
+        accounts, copies = look()
+        lost = False
+        for name, want in creds.items():
+            account = accounts.get(name)
+            if account is None:
+                lost = True
+                problems.append(f"{name} is gone")
+                continue
+            home = (account["secret_store"], account["secret_ref"])
+            if copies.get(home) != want:
+                lost = True
+                problems.append(f"{name} cannot be read from {home[0]}")
+            other = account.get("other_copy")
+            named = {home} | ({(other["store"], other["ref"])} if other else set())
+            unknown = [where for where, value in copies.items()
+                       if value == want and where not in named]
+            if unknown:
+                problems.append(f"{name}: copies keylink does not know of: {unknown}")
+        if problems:
+            problems = [f"{label}: {p}" for p in problems]
+        return problems, lost
+
+    for n in range(runs):
+        name = rng.choice(sorted(creds))
+        accounts, _copies = look()
+        target = "vault" if accounts[name]["secret_store"] == "pass" else "pass"
+        kill_when = None
+        aimed = rng.random() < 0.5
+        if aimed:
+            roll = rng.random()
+            if roll < 0.4:
+                # The window after the commit: the account is in its new store, the old copy
+                # not yet deleted.
+                kill_when = _moved_in_file(cli.config / "accounts.json", name, target,
+                                           then=rng.uniform(0, 0.003))
+            else:
+                watched = (cli.config / "accounts.json" if roll < 0.7 else
+                           (cli.data / "vault.json" if target == "vault" else store / "keylink"))
+                kill_when = _file_changed(watched, then=rng.uniform(0, 0.003))
+        code, out, err, sent = run_cli(cli, ["accounts", "move", name, "--to", target], "",
+                                       kill_after=duration * rng.uniform(0.3, 1.2),
+                                       sig=signal.SIGKILL, kill_when=kill_when,
+                                       wait_for_children=True)
+        tally.tried += 1
+        after, _ = look()
+        state = ("not sent" if not sent else
+                 "moved, old copy named" if after[name].get("other_copy") and
+                 after[name]["secret_store"] == target else
+                 "not moved, new copy named" if after[name].get("other_copy") else
+                 "moved" if after[name]["secret_store"] == target else "not moved")
+        kind = f"move/kill/{'aimed' if aimed else 'timed'}"
+        tally.by_kind[kind] = tally.by_kind.get(kind, 0) + 1
+        tally.by_kind[state] = tally.by_kind.get(state, 0) + 1
+        problems: list[str] = []
+        if "Traceback" in err:
+            tally.tracebacks += 1
+            problems.append("traceback: " + err.strip().splitlines()[-1])
+        if code not in ({0, -9} if sent else {0}):
+            problems.append(f"exit code {code}: {err.strip()[:200]}")
+        if any(s in out or s in err for s in world.all_secrets) or world.leaks_in_files():
+            tally.leaked += 1
+            problems.append("a secret in the output or in a file in the clear")
+        found, lost = check("after the kill")
+        problems += found
+        if n % 3 == 2:
+            if rng.random() < 0.5:
+                done = cli("accounts", "move", name, "--to", target)
+            else:
+                done = cli("doctor", "--repair", "--yes")
+            if done.returncode != 0:
+                problems.append(f"finishing failed: {done.stderr.strip()[:200]}")
+            found, lost2 = check("after finishing")
+            problems += found
+            lost = lost or lost2
+            accounts, copies = look()
+            for other, want in creds.items():
+                if accounts[other].get("other_copy") is not None and done.args[1] == "doctor":
+                    problems.append(f"{other} still names another copy after a repair")
+                if done.args[1] == "doctor" and sum(v == want for v in copies.values()) != 1:
+                    problems.append(f"{other} has more than one copy after a repair")
+        tally.lost += lost
+        if problems:
+            tally.problems += [f"{kind} {name}->{target}: {p}" for p in problems]
+        else:
+            tally.clean += 1
+    _accounts, copies = look()
+    tally.orphans_left = len(copies) - len(creds)
+    return tally

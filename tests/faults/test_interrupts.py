@@ -75,3 +75,26 @@ def test_interrupted_repairs_never_delete_what_an_accounts_file_names(tmp_path: 
     assert tally.problems == []
     assert (tally.lost, tally.leaked, tally.tracebacks) == (0, 0, 0)
     assert tally.clean == tally.tried
+
+
+def test_kill_9_anywhere_in_a_move_leaves_one_usable_copy_and_none_unknown(tmp_path: Path,
+                                                                           capsys, gpg_people):
+    # Issue 21: a move touches two stores; every copy must be the one in use or one the
+    # account names, whatever moment the kill lands.
+    from tests.faults.harness import move_loop
+    from tests.support.gpg import init_store
+
+    me = gpg_people[0]
+    store = init_store(tmp_path / "password-store", me)
+    cli = make_cli(tmp_path, in_process=True)  # the moves themselves run as processes
+    cli.env.update(GNUPGHOME=str(me.home), PASSWORD_STORE_DIR=str(store),
+                   KEYLINK_SECRET_BACKEND="vault")
+    tally = move_loop(cli, store, runs_from_env(24) // 4)
+    report(tally.line("kill -9 at random points of accounts move (vault <-> pass)"), capsys)
+    assert tally.problems == []
+    assert (tally.lost, tally.leaked, tally.tracebacks) == (0, 0, 0)
+    assert tally.clean == tally.tried
+    repaired = cli("doctor", "--repair", "--yes")
+    assert repaired.returncode == 0, repaired.stderr
+    after = json.loads(cli("doctor", "--json").stdout)
+    assert after["cut_short_moves"] == [] and after["orphaned_secrets"] == 0

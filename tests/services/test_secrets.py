@@ -100,10 +100,11 @@ def test_keylink_secret_backend_keyring_keeps_even_a_useless_keyring(monkeypatch
         store.set("ref", CREDS)
 
 
-def test_an_unknown_keylink_secret_backend_value_is_reported(monkeypatch, vault):
+def test_an_unknown_keylink_secret_backend_value_is_refused_not_ignored(monkeypatch, vault):
+    # A store named by the user is that store or nothing: never the vault instead (issue 21).
     monkeypatch.setenv("KEYLINK_SECRET_BACKEND", "sometimes")
-    store = SecretStore.open(vault=vault)
-    assert "'sometimes'" in store.reason and "ignored" in store.reason
+    with pytest.raises(SecretStoreError, match=r"'sometimes' names no secret store here"):
+        SecretStore.open(vault=vault)
 
 
 @pytest.mark.parametrize("kind", ["fail", "null", "chainer"])

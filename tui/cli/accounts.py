@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tui.cli import account_import
+from tui.cli import account_import, stores
 from tui.cli.common import (
     UsageError,
     accounts_of,
@@ -14,6 +14,7 @@ from tui.cli.common import (
     require_usable,
     stdin_is_terminal,
     unlock_vault,
+    uses_own_store,
 )
 from tui.cli.gate import Refused, add_gate_options, pass_gate, say_refused, warn
 from tui.cli.log import note_use
@@ -50,6 +51,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        help="a custom API URL (https; http only to 127.0.0.1/::1/localhost)")
     add.add_argument("--whitelist", metavar="PROFILE", default=None,
                      help="whitelist profile id (default: the exchange's usual one)")
+    add.add_argument("--store", metavar="STORE", default=None,
+                     help="where the secret goes instead of KEYLINK_SECRET_BACKEND's choice: "
+                     "vault, keyring, pass, or a keyring backend (see `keylink doctor`)")
     add.add_argument("--allow-duplicate", action="store_true",
                      help="store the API key even when another account holds it already")
     _generate_options(add, "make a key pair here: prints the public key to register on the "
@@ -105,6 +109,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     moved.set_defaults(handler=_run_accounts_environment)
 
     account_import.add_action(actions)
+    stores.add_move_action(actions)
 
 
 def _generate_options(parser: argparse.ArgumentParser, what: str) -> None:
@@ -262,7 +267,7 @@ def _run_accounts_add(args: argparse.Namespace) -> int:
         validate_name(args.name)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    session = cli_session()
+    session = cli_session(store=args.store)
     store = accounts_of(session)
     try:
         # Before a vault is created or unlocked for it: the accounts' own store may be elsewhere.
@@ -307,7 +312,8 @@ def _run_accounts_rotate(args: argparse.Namespace) -> int:
         raise UsageError(clean(exc.args[0])) from None
     try:
         require_usable(account)
-        unlock_vault(session)
+        if uses_own_store(store, [account]):  # a secret in pass needs no vault passphrase
+            unlock_vault(session)
         if args.generate:
             return _rotate_to_generated(store, account, info, args.generate, args.rsa_bits,
                                         accept_locked=args.accept_locked)

@@ -51,10 +51,11 @@ def unlock_policy() -> UnlockPolicy:
     return UnlockPolicy(EnvPassphrase(), PromptPassphrase(_ask_hidden, interactive=_can_prompt))
 
 
-def open_session() -> Session:
+def open_session(store: str | None = None) -> Session:
     """The process's session, opened: the secret store is usable, accounts.json maybe not (then
     the state is FAILED and ``reason`` says why; `doctor` reports that rather than stopping).
 
+    ``store`` names the store instead of KEYLINK_SECRET_BACKEND (``accounts add --store``).
     UsageError when the secret store cannot be opened. Anything else that went wrong while
     opening it (an OSError, a bug) is raised as it was, for ``main`` to report as before.
     """
@@ -66,7 +67,7 @@ def open_session() -> Session:
 
     def open_secrets() -> SecretStore:
         try:
-            return SecretStore.open()
+            return SecretStore.open(choice=store)
         except SecretStoreError:
             raise
         except Exception as exc:  # the session keeps only its type name
@@ -81,17 +82,22 @@ def open_session() -> Session:
     return session
 
 
-def cli_session(*, unlock: bool = False, create: bool = False) -> Session:
+def cli_session(*, unlock: bool = False, create: bool = False,
+                store: str | None = None) -> Session:
     """The process's session with its accounts readable; a problem the read found (a damaged file
     moved aside, a newer format) is printed as a warning. With ``unlock``, the vault is unlocked
-    too (with ``create``, made when missing). UsageError otherwise."""
+    too (with ``create``, made when missing); ``store`` names the store (see ``open_session``).
+    UsageError otherwise."""
     from tui.services.session.session import SessionState
 
-    session = open_session()
+    session = open_session(store)
     if session.state is not SessionState.OPEN:
         raise UsageError(session.reason)
     if session.load_problem:
         print(f"keylink: warning: {session.load_problem}", file=sys.stderr)
+    if session.secrets is not None:
+        for line in session.secrets.warnings():  # secret files other users can read
+            print(f"keylink: warning: {line}", file=sys.stderr)
     if unlock:
         unlock_vault(session, create=create)
     return session
@@ -113,6 +119,21 @@ def unlock_vault(session: Session, *, create: bool = False) -> None:
         session.ensure_unlocked(create=create)
     except SessionError as exc:
         raise UsageError(str(exc)) from None
+
+
+def uses_own_store(store: AccountStore, accounts: list[Account]) -> bool:
+    """True when any of ``accounts`` keeps its secret in the session's own store (so the vault
+    must be unlocked for it); an account whose store cannot be used counts too, so its check
+    says why as before."""
+    from tui.services.store.errors import SecretStoreError
+
+    for account in accounts:
+        try:
+            if store.secrets_for(account) is store.secrets:
+                return True
+        except SecretStoreError:
+            return True
+    return False
 
 
 def quoted(text: str) -> str:

@@ -14,7 +14,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "doctor",
         help="show where keylink keeps things and what works in this terminal",
         description="Which secret store is in use and why (override with "
-        "KEYLINK_SECRET_BACKEND=vault|keyring or keyring's PYTHON_KEYRING_BACKEND), the config "
+        "KEYLINK_SECRET_BACKEND=vault|keyring|pass|files|<keyring backend> or keyring's "
+        "PYTHON_KEYRING_BACKEND), every store usable here and why any is not, the config "
         "and vault paths, clipboard ways, SSH and terminal details.",
     )
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -67,16 +68,20 @@ def _health(store, *, repair: bool, yes: bool) -> dict[str, object]:  # store: A
         "unchecked": health.unchecked,
         "repaired": None,
         "moved_aside": [_aside_fact(f) for f in health.moved_aside],
+        "cut_short_moves": health.cut_short_moves,
     }
     removals = len(health.unfinished_removals)
-    loose = len(health.orphaned_secrets or []) + len(health.temp_files) + removals
+    loose = (len(health.orphaned_secrets or []) + len(health.temp_files) + removals
+             + len(health.cut_short_moves))
     if not repair or not loose:
         return result
     if not yes:
         if not stdin_is_terminal():
             raise UsageError("not run in a terminal: add --yes to repair without asking")
-        finish = (f"Finish {_count(removals, 'cut-short removal')}, delete "
-                  if removals else "Delete ")
+        moves = len(health.cut_short_moves)
+        cut = [_count(n, word) for n, word in ((removals, "cut-short removal"),
+                                               (moves, "cut-short move")) if n]
+        finish = f"Finish {' and '.join(cut)}, delete " if cut else "Delete "
         answer = input(f"{finish}{_count(len(health.orphaned_secrets or []), 'orphaned secret')} "
                        f"and {_count(len(health.temp_files), 'temp file')}? [y/N] ",)
         if answer.strip().lower() not in ("y", "yes"):
@@ -88,7 +93,8 @@ def _health(store, *, repair: bool, yes: bool) -> dict[str, object]:  # store: A
     result["repaired"] = {"orphaned_secrets": done.orphaned_secrets, "temp_files": done.temp_files,
                           "removals_finished": done.removals_finished,
                           "removals_left": done.removals_left,
-                          "secrets_kept": done.secrets_kept}
+                          "secrets_kept": done.secrets_kept,
+                          "moves_finished": done.moves_finished, "moves_left": done.moves_left}
     return result
 
 
@@ -103,6 +109,14 @@ def _aside_facts(store) -> list[dict[str, object]]:  # store: AccountStore
         return [_aside_fact(f) for f in doctor.moved_aside(store)]
     except Exception:  # only advice: the error already reported says what is wrong
         return []
+
+
+def _stores(vault_path: str) -> list[dict[str, object]]:
+    """Every store keylink could use here and why it can or cannot (issue 21)."""
+    from tui.services.store.choice import store_options
+
+    return [{"name": o.name, "usable": o.usable, "detail": o.detail}
+            for o in store_options(vault_path)]
 
 
 def _count(n: int, word: str) -> str:
@@ -171,6 +185,7 @@ def _doctor_facts(*, repair: bool = False, yes: bool = False) -> dict[str, objec
         "secret_store": secrets.backend_name,
         "secret_store_reason": secrets.reason,
         "secret_store_override": {k: env.get(k) for k in (BACKEND_ENV, "PYTHON_KEYRING_BACKEND")},
+        "stores": _stores(str(vault_path)),
         "vault_passphrase_from_env": PASSPHRASE_ENV in env,
         "vault_path": str(vault_path),
         "vault_state": vault_state,
@@ -219,12 +234,15 @@ def _run_doctor(args: argparse.Namespace) -> int:
         "",
         f"secret store   {facts['secret_store']}",
         f"  why          {facts['secret_store_reason']}",
-        f"  override     {override or 'none'} (KEYLINK_SECRET_BACKEND=vault|keyring, or "
-        "keyring's PYTHON_KEYRING_BACKEND)",
+        f"  override     {override or 'none'} (KEYLINK_SECRET_BACKEND=vault|keyring|pass|files"
+        "|<keyring backend>, or keyring's PYTHON_KEYRING_BACKEND)",
         f"  vault        {facts['vault_path']}: {facts['vault_state']}",
         f"  passphrase   {passphrase_source}",
         f"accounts       {facts['accounts_file']} ({facts['accounts']} saved)",
     ]
+    lines += [f"{'stores here' if n == 0 else '':<15}{o['name']}: "
+              f"{'usable' if o['usable'] else 'not usable'}; {o['detail']}"
+              for n, o in enumerate(facts["stores"])]
     if facts["accounts_problem"]:
         lines.append(f"  problem      {facts['accounts_problem']}")
     lines += [
@@ -293,6 +311,10 @@ def _health_lines(facts: dict) -> list[str]:
         lines.append("orphaned       " + ("not checked" if orphans is None else
                                           _count(orphans, "secret") + " no account points at"))
         lines.append(f"temp files     {temps} left by interrupted writes")
+        moves = facts.get("cut_short_moves") or []
+        if moves:
+            lines.append("cut short      move of " + ", ".join(moves) + " (a second copy is left "
+                         "in the old or new store; move again or repair to delete it)")
         removals = facts["unfinished_removals"] or []
         if removals:
             lines.append("cut short      removal of " + ", ".join(removals)
@@ -315,11 +337,15 @@ def _health_lines(facts: dict) -> list[str]:
                      + (f"finished removing {', '.join(finished)}; " if finished else "")
                      + f"deleted {_count(repaired['orphaned_secrets'], 'secret')} "
                      f"and {_count(repaired['temp_files'], 'temp file')}")
-        for why in repaired["removals_left"]:
+        for why in repaired["removals_left"] + repaired.get("moves_left", []):
             lines.append(f"  not finished {why}")
+        if repaired.get("moves_finished"):
+            lines.append("  moves        deleted the leftover copy of "
+                         + ", ".join(repaired["moves_finished"]))
         if repaired.get("secrets_kept"):
             lines.append("  kept         no secret was deleted: " + repaired["secrets_kept"])
-    elif (orphans or temps or facts["unfinished_removals"]) and not repaired:
+    elif (orphans or temps or facts["unfinished_removals"]
+          or facts.get("cut_short_moves")) and not repaired:
         lines.append("  repair       run `keylink doctor --repair` to finish and delete them")
     for warning in facts["warnings"]:
         lines.append(f"warning        {warning}")

@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tui.cli.common import UsageError, accounts_of, cli_session, require_usable, unlock_vault
+from tui.cli.common import (
+    UsageError,
+    accounts_of,
+    cli_session,
+    require_usable,
+    unlock_vault,
+    uses_own_store,
+)
 from tui.services.core.status import CheckStatus, Severity
 
 
@@ -130,8 +137,10 @@ def _run_verify(args: argparse.Namespace) -> int:
             require_usable(account)
     except (AccountError, SecretStoreError) as exc:
         raise UsageError(str(exc)) from None
-    # Here, in the main thread (where a prompt can be interrupted), not in a check's thread.
-    unlock_vault(session)
+    # Here, in the main thread (where a prompt can be interrupted), not in a check's thread;
+    # only when an account's secret is in the session's store (pass asks its own agent).
+    if uses_own_store(store, accounts):
+        unlock_vault(session)
     if not accounts:
         raise UsageError("there are no saved accounts yet")
 

@@ -24,6 +24,7 @@ from textual.widgets import DataTable, Label, ProgressBar, Static
 
 from tui.screens.account_form.base import AccountFormScreen
 from tui.screens.accounts.delete_flow import DeleteFlow
+from tui.screens.accounts.move_flow import MoveFlow
 from tui.screens.accounts.vault_gate import VaultGate
 from tui.screens.accounts.verify_runner import VerifyRunner, checked_text
 from tui.screens.section import SectionScreen
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
 _LEFT_AS_IT_IS = "; it was left as it is"
 _COPY_HINT = "Copy for the terminal: n name · k key · s secret · p passphrase"
 
-class AccountsScreen(VerifyRunner, DeleteFlow, VaultGate, SectionScreen):
+class AccountsScreen(VerifyRunner, DeleteFlow, MoveFlow, VaultGate, SectionScreen):
     """Stored accounts: add, edit, rotate, delete and verify them from the keyboard."""
 
     SECTION: ClassVar[str] = "accounts"
@@ -92,6 +93,8 @@ class AccountsScreen(VerifyRunner, DeleteFlow, VaultGate, SectionScreen):
         Binding("L", "access_uses", "Recent uses", key_display="L", show=False,
                 id="accounts.access_uses",
                 tooltip="The selected account's recent uses from the access log"),
+        Binding("m", "move", "Move", show=False, id="accounts.move",
+                tooltip="Move the selected account's secret to another store (vault, pass, …)"),
         Binding("escape", "stop_verify", "Stop", id="accounts.stop",
                 tooltip="While checking: stop after the account being checked"),
         # When an action above cannot run now its key would do nothing: these say why instead.
@@ -99,7 +102,8 @@ class AccountsScreen(VerifyRunner, DeleteFlow, VaultGate, SectionScreen):
         *(Binding(key, f"explain('{action}')", "", show=False)
           for key, action in (("a", "add"), ("e", "edit"), ("r", "rotate"), ("d", "delete"),
                               ("v", "verify"), ("V", "verify_all"), ("u", "unlock"),
-                              ("n", "copy"), ("k", "copy"), ("s", "copy"), ("p", "copy"))),
+                              ("n", "copy"), ("k", "copy"), ("s", "copy"), ("p", "copy"),
+                              ("m", "move"))),
         Binding("l", "lock", "Lock", id="accounts.lock",
                 tooltip="Lock the vault now: its passphrase is asked for again on next use"),
         # Off the footer (full at 80 columns; the file is re-read by itself); listed in help.
@@ -375,7 +379,7 @@ class AccountsScreen(VerifyRunner, DeleteFlow, VaultGate, SectionScreen):
             return True if self.store is not None and self.selected is not None else None
         if action == "access_uses":
             return True if self.selected is not None else None
-        if action in {"edit", "rotate", "verify", "copy"}:
+        if action in {"edit", "rotate", "verify", "copy", "move"}:
             account = self.selected
             # A cut-short removal is never used: only deleting (which finishes it) is offered.
             usable = account is not None and account.removing is None

@@ -33,6 +33,7 @@ from tui.services.store.secrets import SecretStore
 
 if TYPE_CHECKING:
     from tui.services.keys.credentials import Credentials
+    from tui.services.store.choice import StoreOption
     from tui.services.store.model import Account
     from tui.services.verify.run import KeyReport
 
@@ -362,9 +363,51 @@ class Session:
         """
         self._refuse_cut_short(account)
         store = self._require_open()
-        store.check_store(account)
-        self.ensure_unlocked()
+        if store.secrets_for(account) is self.secrets:  # pass asks its own agent, not keylink
+            self.ensure_unlocked()
         return store.credentials(account)
+
+    def store_choices(self) -> list[StoreOption]:
+        """Every store keylink could use here and why it can or cannot (blocks: the keyring is
+        asked, with a timeout)."""
+        from tui.services.core import paths
+        from tui.services.store.choice import store_options
+
+        secrets = self.secrets
+        vault = secrets.vault.path if secrets is not None and secrets.vault else (
+            paths.data_dir() / "vault.json")
+        return store_options(str(vault))
+
+    def open_store(self, name: str) -> SecretStore:
+        """The store ``name`` names, made usable by the unlock policy (a vault unlocked, or
+        made): the session's own when it is that one. SecretStoreError, UnlockRefused."""
+        if self.secrets is None:
+            raise SessionNotOpen(self._failure or "the secret store is still opening")
+        target = SecretStore.open(choice=name)
+        if target.store_id == self.secrets.store_id:
+            self.ensure_unlocked(create=True)
+            return self.secrets
+        with self._unlocking:
+            self.unlock_policy.apply(target, create=True, elsewhere=lambda: None)
+        return target
+
+    def move_account(self, account: Account, to: str) -> tuple[Account, str | None]:
+        """Move ``account``'s secret to the store named ``to`` (``AccountStore.move``: copy,
+        read back, commit, delete the old copy); (the account as saved, what stays behind or
+        None). Blocks; raises what ``credentials_for`` and ``open_store`` raise, AccountError."""
+        self._refuse_cut_short(account)
+        store = self._require_open()
+        leftover = account.other_copy[0] if account.other_copy is not None else None
+        if store.secrets_for(account) is self.secrets or (
+                self.secrets is not None and leftover == self.secrets.store_id):
+            self.ensure_unlocked()  # the copy to read, or a leftover to delete, is in it
+        target = self.open_store(to)
+        moved, left = store.move(account.id, target)
+        with self._watching:
+            if any(a.id == moved.id for a in self.known_accounts):
+                self.known_accounts = tuple(moved if a.id == moved.id else a
+                                            for a in self.known_accounts)
+        return moved, left
 
     async def check_and_record(
         self, account: Account, *, whitelist: Sequence[str] | None = None, probe: bool = True

@@ -113,6 +113,9 @@ class AccountStore:
         self._newer_format = False
         #: What accounts.json last saw of the vault: {"vault": id, "count": writes}.
         self._vault_generation: dict[str, Any] | None = None
+        #: Stores other than ``secrets`` that accounts recorded and keylink opened by name
+        #: (pass: it needs no passphrase of keylink's), by store id.
+        self._others: dict[str, SecretStore] = {}
         with contextlib.suppress(AccountError), self._lock():
             self._read()
 
@@ -266,18 +269,34 @@ class AccountStore:
                 return account
         raise AccountNotFound("that account no longer exists (another keylink may have removed it)")
 
-    def _forget_secret(self, ref: str) -> None:
+    def _forget_secret(self, ref: str, secrets: SecretStore | None = None) -> None:
         """Delete a secret nobody points at any more; a failure leaves an orphan, never a hole."""
         from tui.services.store.errors import SecretNotFound, SecretStoreError
 
         with contextlib.suppress(SecretNotFound, SecretStoreError):
-            self.secrets.delete(ref)
+            (secrets or self.secrets).delete(ref)
 
     @staticmethod
-    def _new_ref(account_id: str) -> str:
+    def _new_ref(account_id: str, name: str = "", secrets: SecretStore | None = None) -> str:
+        """A fresh entry name. In pass, where people list and share entries, it starts with the
+        account's name (``keylink/bybit-main-3f2a…``); elsewhere it is the account's id."""
+        from tui.services.store.pass_store import PASS_STORE, slug
+
+        if secrets is not None and secrets.store_id == PASS_STORE and name:
+            return f"{slug(name)}-{uuid.uuid4().hex[:12]}"
         return f"account-{account_id}-{uuid.uuid4().hex[:12]}"
 
-    def _commit(self, accounts: builtins.list[Account], new_ref: str | None = None) -> None:
+    def entry_of(self, account: Account, secrets: SecretStore) -> str:
+        """Where ``account``'s secret is in ``secrets``: its ref, or for secret files handed in
+        (``KEYLINK_SECRETS_DIR``) the readable name of the account's files."""
+        from tui.services.store.files_store import FILES_STORE, entry_name
+
+        if secrets.store_id == FILES_STORE:
+            return entry_name(account.name)
+        return account.secret_ref
+
+    def _commit(self, accounts: builtins.list[Account], new_ref: str | None = None,
+                secrets: SecretStore | None = None) -> None:
         """Write ``accounts``: the one commit point of add, rotate and remove.
 
         Before the rename a failure or interrupt undoes ``new_ref`` (a secret nothing points at
@@ -292,15 +311,43 @@ class AccountStore:
                 committed = True
         except BaseException:
             if not committed and new_ref is not None:
-                self._forget_secret(new_ref)
+                self._forget_secret(new_ref, secrets)
             raise
 
     def store_of(self, account: Account) -> str:
         """The store that holds ``account``'s secret (old accounts: the one in use)."""
         return account.secret_store or self.secrets.store_id
 
+    def other_store(self, store: str) -> SecretStore | None:
+        """A store an account recorded that keylink opens by name next to the one in use: pass
+        (its GPG agent, not keylink, holds the key). None for the others (the vault and system
+        keyrings are used only as the process's store, chosen as before)."""
+        from tui.services.store.pass_store import PASS_STORE
+        from tui.services.store.secrets import SecretStore
+
+        if store == self.secrets.store_id:
+            return self.secrets
+        if store != PASS_STORE:
+            return None
+        if store not in self._others:
+            self._others[store] = SecretStore.open_pass(
+                "an account records pass as its store")
+        return self._others[store]
+
+    def secrets_for(self, account: Account) -> SecretStore:
+        """The store that holds ``account``'s secret, as it recorded; StoreUnreachable when that
+        is not one keylink can use now. Secrets handed in as files (``KEYLINK_SECRETS_DIR``)
+        serve every account: setting that folder says the copies are there."""
+        if self.secrets.read_only:
+            return self.secrets
+        found = self.other_store(self.store_of(account))
+        if found is None:
+            self.check_store(account)  # raises: the recorded store is not reachable
+            return self.secrets
+        return found
+
     def check_store(self, account: Account) -> None:
-        """StoreUnreachable when the account's secret is in another store than the one in use.
+        """StoreUnreachable when the account's secret is in a store keylink cannot use now.
 
         keylink never looks for (or deletes, or saves) a secret in a store other than the one it
         was saved in: a silent switch made "removed" keys stay in the keyring.
@@ -309,7 +356,8 @@ class AccountStore:
         from tui.services.store.errors import StoreUnreachable
 
         recorded = self.store_of(account)
-        if recorded != self.secrets.store_id:
+        if (recorded != self.secrets.store_id and not self.secrets.read_only
+                and self.other_store(recorded) is None):
             raise StoreUnreachable(
                 f"the secret of {account.name!r} is in {store_label(recorded)}, which keylink "
                 f"cannot use now (it is using {self.secrets.backend_name}: "
@@ -322,6 +370,7 @@ class AccountStore:
         from tui.services.store.backends import BACKEND_ENV, store_label
         from tui.services.store.errors import StoreUnreachable
 
+        self.secrets.refuse_writes("save a new account")  # secrets handed in as files
         if self.secrets.chosen:
             return
         if accounts is None:
@@ -397,9 +446,10 @@ class AccountStore:
                 whitelist=profile,
                 created_at=now,
                 updated_at=now,
-                secret_ref=self._new_ref(account_id),
+                secret_ref=self._new_ref(account_id, cleaned_name, self.secrets),
                 secret_store=self.secrets.store_id,
             )
+            self.secrets.refuse_writes("save a new account")
             self.check_new_account_store(accounts)
             # Ctrl-C is held from before the secret's write to the commit (or its rollback): one
             # landing just after the write once left a secret no account pointed at (4 in 40).
@@ -463,22 +513,23 @@ class AccountStore:
                 raise AccountError(str(exc)) from None
             except KeyError as exc:  # an exchange from a newer keylink or a hand-edited file
                 raise AccountError(exc.args[0]) from None
-            self.check_store(current)
-            new_ref = self._new_ref(account_id)
+            target = self.secrets_for(current)
+            target.refuse_writes("rotate a key")
+            new_ref = self._new_ref(account_id, current.name, target)
             updated = replace(
                 current,
                 secret_ref=new_ref,
                 updated_at=now_stamp(),
                 last_check=None,
-                secret_store=self.secrets.store_id,
+                secret_store=target.store_id,
             )
             # As in ``add``: Ctrl-C is held from the new secret's write through the commit and
             # the old secret's delete, which nothing points at once the commit is done.
             with interrupts_deferred():
-                self.secrets.set(new_ref, clean)
+                target.set(new_ref, clean)
                 self._commit([updated if a.id == account_id else a for a in accounts],
-                             new_ref=new_ref)
-                self._forget_secret(current.secret_ref)
+                             new_ref=new_ref, secrets=target)
+                self._forget_secret(current.secret_ref, target)
         return updated
 
     def remove(self, account_id: str, *, force: bool = False) -> str | None:
@@ -512,12 +563,13 @@ class AccountStore:
             with interrupts_deferred():
                 marked = current.removing is not None
                 try:
-                    self.check_store(current)
+                    home = self.secrets_for(current)
+                    home.refuse_writes("delete a secret")
                     if not marked:
                         self._write([replace(current, removing=now_stamp()) if a.id == account_id
                                      else a for a in accounts])
                         marked = True
-                    self.secrets.delete(current.secret_ref)
+                    home.delete(current.secret_ref)
                 except SecretNotFound:
                     pass
                 except SecretStoreError as exc:
@@ -541,6 +593,125 @@ class AccountStore:
                     )
                 self._commit(rest)
         return left
+
+    def move(self, account_id: str, target: SecretStore) -> tuple[Account, str | None]:
+        """Move an account's secret to ``target``: copy, read back, commit, delete the old copy.
+
+        (the account as saved, None or what stays behind). Each step is written down first,
+        so a kill -9 anywhere leaves the account usable from one store and any second copy
+        named in it (``other_copy``), never unknown to keylink: before the copy is written the
+        account names the copy to come; the commit (one write of accounts.json) switches the
+        account to it and names the old copy instead; once that is deleted the name goes.
+        A failure before the commit deletes the new copy and leaves the account as it was.
+        Ctrl-C is held from the first write to the last. A leftover of an earlier cut-short
+        move is deleted first.
+        """
+        from tui.services.store.errors import SecretStoreError
+
+        with self._lock():
+            accounts = self._read()
+            current = self._find(accounts, account_id)
+            self._refuse_removing(current)
+            if current.other_copy is not None:
+                accounts, current = self._settle_other_copy(accounts, current)
+            source = self.secrets_for(current)
+            if self.store_of(current) == target.store_id and not source.read_only:
+                return current, None
+            target.refuse_writes("take an account moved to it")
+            creds = source.get(self.entry_of(current, source))
+            new_ref = self._new_ref(current.id, current.name, target)
+            old = (source.store_id, current.secret_ref)
+            with interrupts_deferred():
+                # 1. The copy to come is written down before it exists.
+                self._write(self._with(accounts, replace(current,
+                                                         other_copy=(target.store_id, new_ref))))
+                try:
+                    target.set(new_ref, creds)
+                    if target.get(new_ref) != creds:
+                        raise SecretStoreError(f"{target.backend_name} did not read back what "
+                                               "keylink saved; the account stays where it was")
+                except BaseException:
+                    self._forget_secret(new_ref, target)
+                    with contextlib.suppress(AccountError):
+                        self._write(accounts)
+                    raise
+                # 2. The commit: the account uses the new copy and names the old one.
+                moved = replace(current, secret_ref=new_ref, secret_store=target.store_id,
+                                updated_at=now_stamp(), other_copy=old)
+                self._write(self._with(accounts, moved))
+                # 3. The old copy goes; then its name.
+                if source.read_only:
+                    left = (f"the files in {source.backend_name} were left as they are "
+                            "(keylink never changes them)")
+                else:
+                    left = self._delete_copy(source, current.secret_ref)
+                if left is None or source.read_only:
+                    moved = replace(moved, other_copy=None)
+                    self._write(self._with(accounts, moved))
+        return moved, left
+
+    @staticmethod
+    def _with(accounts: builtins.list[Account], account: Account) -> builtins.list[Account]:
+        return [account if a.id == account.id else a for a in accounts]
+
+    def _delete_copy(self, secrets: SecretStore, ref: str) -> str | None:
+        """Delete a copy no account uses; None, or why it stays (one line)."""
+        from tui.services.store.errors import SecretNotFound, SecretStoreError
+
+        try:
+            secrets.delete(ref)
+        except SecretNotFound:
+            pass
+        except SecretStoreError as exc:
+            return (f"the old copy stays in {secrets.backend_name} (entry {ref!r}): {exc}; "
+                    "`keylink doctor --repair` deletes it once that store can be used")
+        return None
+
+    def _settle_other_copy(self, accounts: builtins.list[Account], current: Account
+                           ) -> tuple[builtins.list[Account], Account]:
+        """Delete the copy a cut-short move left (named by the account, used by nobody) and
+        drop its name; SecretStoreError when its store cannot be used now (nothing changes)."""
+        from tui.services.store.backends import store_label
+        from tui.services.store.errors import StoreUnreachable
+
+        assert current.other_copy is not None
+        store, ref = current.other_copy
+        if (store, ref) == (self.store_of(current), current.secret_ref):
+            settled = replace(current, other_copy=None)  # names the copy in use: keep it
+        else:
+            where = self.other_store(store)
+            if where is None:
+                raise StoreUnreachable(
+                    f"{current.name!r} has another copy in {store_label(store)} from a move "
+                    "that was cut short, which keylink cannot use now; make that store "
+                    "reachable and retry")
+            left = self._delete_copy(where, ref)
+            if left is not None:
+                raise StoreUnreachable(left)
+            settled = replace(current, other_copy=None)
+        accounts = self._with(accounts, settled)
+        with interrupts_deferred():
+            self._write(accounts)
+        return accounts, settled
+
+    def settle_other_copies(self) -> tuple[builtins.list[str], builtins.list[str]]:
+        """For ``doctor --repair``: delete every leftover copy of a cut-short move.
+        (names settled, lines on those left)."""
+        from tui.services.store.errors import SecretStoreError
+
+        done: builtins.list[str] = []
+        left: builtins.list[str] = []
+        with self._lock():
+            accounts = self._read()
+            for account in list(accounts):
+                if account.other_copy is None:
+                    continue
+                try:
+                    accounts, _ = self._settle_other_copy(accounts, account)
+                    done.append(account.name)
+                except SecretStoreError as exc:
+                    left.append(f"{account.name}: {exc}")
+        return done, left
 
     def _surely_not_deleted(self, exc: BaseException) -> bool:
         """True for store errors that mean the delete did not happen: a locked or missing
@@ -576,8 +747,8 @@ class AccountStore:
             account = self._find(self._read(), account.id)
         if account.removing is not None:
             raise RemovalUnfinished(removal_note(account))
-        self.check_store(account)
-        return self.secrets.get(account.secret_ref)
+        home = self.secrets_for(account)
+        return home.get(self.entry_of(account, home))
 
     def names_with_key(self, exchange: str, api_key: str) -> builtins.list[str]:
         """Names of the stored accounts of ``exchange`` that hold this API key already.

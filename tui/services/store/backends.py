@@ -50,10 +50,16 @@ def store_id(backend: KeyringBackend) -> str:
 
     The class, not its display name, so a renamed label in a newer keyring still matches.
     """
+    from tui.services.store.files_store import FILES_STORE, FilesKeyring
+    from tui.services.store.pass_store import PASS_STORE, PassKeyring
     from tui.services.store.vault import VaultKeyring
 
     if isinstance(backend, VaultKeyring):
         return VAULT_STORE
+    if isinstance(backend, PassKeyring):
+        return PASS_STORE
+    if isinstance(backend, FilesKeyring):
+        return FILES_STORE
     kind = type(backend)
     return f"keyring:{kind.__module__}:{kind.__qualname__}"
 
@@ -62,6 +68,8 @@ def store_label(recorded: str) -> str:
     """A recorded store in words (``keylink vault``, ``Secret Service``...)."""
     if recorded == VAULT_STORE:
         return VAULT_NAME
+    if recorded in ("pass", "files"):
+        return {"pass": "pass", "files": "secret files (KEYLINK_SECRETS_DIR)"}[recorded]
     _, _, where = recorded.partition(":")
     module, _, name = where.partition(":")
     return _STORE_WORDS.get(module) or f"the keyring backend {module}.{name}"

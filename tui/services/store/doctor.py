@@ -58,6 +58,8 @@ class Health:
     unfinished_removals: list[str] = field(default_factory=list)
     #: Accounts files moved aside as damaged, each read for the secrets it names.
     moved_aside: list[AsideFile] = field(default_factory=list)
+    #: Names of accounts with a second copy of their secret left by a cut-short move.
+    cut_short_moves: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,10 @@ class Repaired:
     #: Why no secret was deleted although some looked orphaned (a moved-aside file that cannot
     #: be read may name them); None when the check could be made.
     secrets_kept: str | None = None
+    #: Names of accounts whose leftover copy from a cut-short move was deleted, and lines on
+    #: those that could not be (their store cannot be used now).
+    moves_finished: list[str] = field(default_factory=list)
+    moves_left: list[str] = field(default_factory=list)
 
 
 def _temp_files(store: AccountStore) -> list[Path]:
@@ -126,11 +132,11 @@ def audit(store: AccountStore) -> Health:
         accounts = store._read()
         missing: list[str] = []
         unchecked: list[str] = []
-        here = [a for a in accounts if store.store_of(a) == store.secrets.store_id]
+        here = [a for a in accounts if _reachable(store, a)]
         elsewhere = len(accounts) - len(here)
         if elsewhere:
-            stores = sorted({store_label(store.store_of(a)) for a in accounts} -
-                            {store_label(store.secrets.store_id)})
+            stores = sorted({store_label(store.store_of(a)) for a in accounts
+                             if not _reachable(store, a)})
             unchecked.append(
                 f"{elsewhere} account{'s' if elsewhere != 1 else ''} keep their secret in "
                 f"{' and '.join(stores)}, which keylink is not using now"
@@ -140,16 +146,21 @@ def audit(store: AccountStore) -> Health:
             for account in here:
                 if account.removing is not None:
                     continue  # its secret may be gone: that is what was asked for
+                home = store.secrets_for(account)
                 try:
-                    store.secrets.get(account.secret_ref)
+                    home.get(store.entry_of(account, home))
                 except SecretNotFound:
                     missing.append(account.name)
             refs = store.secrets.refs()
-            if refs is None:
+            if refs is None and store.secrets.shared:
+                unchecked.append(f"{store.secrets.backend_name} may be shared with others (git, "
+                                 "several GPG keys), so no entry in it is called orphaned: "
+                                 "`pass ls keylink` lists them")
+            elif refs is None:
                 unchecked.append(f"{store.secrets.backend_name} cannot list its entries, so "
                                  "orphaned secrets cannot be found there")
             else:
-                known = {a.secret_ref for a in accounts}
+                known = _known_refs(store, accounts)
                 orphans = [ref for ref in refs if ref not in known]
         except SecretStoreError as exc:
             unchecked.append(str(exc))
@@ -159,7 +170,29 @@ def audit(store: AccountStore) -> Health:
             orphans, why = _not_named_aside(orphans, aside)
             if why is not None:
                 unchecked.append(why)
-        return Health(missing, orphans, _temp_files(store), unchecked, removals, aside)
+        moves = [a.name for a in accounts if a.other_copy is not None]
+        return Health(missing, orphans, _temp_files(store), unchecked, removals, aside, moves)
+
+
+def _reachable(store: AccountStore, account) -> bool:  # account: Account
+    """True when keylink can use the store ``account``'s secret is in (the one in use, or pass
+    opened beside it)."""
+    from tui.services.store.errors import SecretStoreError
+
+    try:
+        store.secrets_for(account)
+    except SecretStoreError:
+        return False
+    return True
+
+
+def _known_refs(store: AccountStore, accounts: list) -> set[str]:  # accounts: list[Account]
+    """Refs in the store in use that an account names: its own, or a second copy a cut-short
+    move left (deleted by finishing the move, never as an orphan)."""
+    known = {a.secret_ref for a in accounts}
+    known |= {a.other_copy[1] for a in accounts
+              if a.other_copy is not None and a.other_copy[0] == store.secrets.store_id}
+    return known
 
 
 def repair(store: AccountStore) -> Repaired:
@@ -173,6 +206,7 @@ def repair(store: AccountStore) -> Repaired:
 
     finished: list[str] = []
     left: list[str] = []
+    moves_done, moves_left = store.settle_other_copies()
     for account in store.list():
         if account.removing is not None:
             try:
@@ -186,7 +220,7 @@ def repair(store: AccountStore) -> Repaired:
     with store._lock():
         accounts = store._read()
         refs = store.secrets.refs() or []
-        known = {a.secret_ref for a in accounts}
+        known = _known_refs(store, accounts)
         # Looked at again under the lock, just before deleting: a file moved aside since
         # the audit names secrets too.
         orphans, kept = _not_named_aside([r for r in refs if r not in known],
@@ -198,7 +232,7 @@ def repair(store: AccountStore) -> Repaired:
         files = remove_files(leftover_temp_files(store.path))
     if store.secrets.vault is not None:
         files += store.secrets.vault.remove_temp_files()
-    return Repaired(deleted, files, finished, left, kept)
+    return Repaired(deleted, files, finished, left, kept, moves_done, moves_left)
 
 
 def _not_named_aside(candidates: list[str], aside: list[AsideFile]

@@ -82,6 +82,11 @@ class Account:
     #: its commit (a kill -9, a power cut): the secret may already be gone. Such an account is
     #: never used; removing it again finishes the removal (see ``AccountStore.remove``).
     removing: str | None = None
+    #: Another copy of this account's secret that it does not use, left by a move between
+    #: stores that was cut short: (store id, ref), in the file ``{"store": …, "ref": …}``.
+    #: Before the move's commit it names the new copy, after it the old one; the move (run
+    #: again) or ``keylink doctor --repair`` deletes it. The account is used as usual meanwhile.
+    other_copy: tuple[str, str] | None = None
 
 
 class AccountError(Exception):
@@ -306,6 +311,13 @@ def account_from_json(item: Any) -> Account:
     if removing is not None and (not isinstance(removing, str) or not removing):
         raise Damaged("an account's removal mark is not text")
     values["removing"] = removing
+    other = item.get("other_copy")
+    if other is not None and not (
+        isinstance(other, dict) and set(other) == {"store", "ref"}
+        and all(isinstance(v, str) and v for v in other.values())
+    ):
+        raise Damaged("an account's other copy is not a store and a ref")
+    values["other_copy"] = (other["store"], other["ref"]) if other is not None else None
     return Account(**values)
 
 
@@ -314,6 +326,10 @@ def account_json(account: Account) -> dict[str, Any]:
     item = asdict(account)
     if item["removing"] is None:
         del item["removing"]  # files without a cut-short removal stay as older keylinks wrote them
+    if account.other_copy is None:
+        del item["other_copy"]
+    else:
+        item["other_copy"] = {"store": account.other_copy[0], "ref": account.other_copy[1]}
     return item
 
 

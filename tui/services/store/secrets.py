@@ -112,11 +112,16 @@ class SecretStore:
         backend: KeyringBackend | None = None,
         vault: Vault | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        choice: str | None = None,
     ) -> SecretStore:
         """Choose the backend (never raises because there is no keyring: the vault is the fallback).
 
         ``backend`` replaces keyring's own choice (tests, embedding); ``vault`` replaces the default
-        vault file. ``KEYLINK_SECRET_BACKEND=vault|keyring`` forces one side. A backend the user
+        vault file. ``KEYLINK_SECRET_BACKEND`` (or ``choice``, which replaces it: ``accounts add
+        --store``, ``accounts move --to``) names a store: ``vault``, ``keyring`` (the system
+        keyring, as keyring picks it), ``pass``, ``files`` (``KEYLINK_SECRETS_DIR``, which also
+        selects it when nothing is named) or a keyring backend as keyring names it; a name that
+        is not usable here raises SecretStoreError, it never means another store. A backend the user
         named for keyring (``PYTHON_KEYRING_BACKEND`` or keyring's config file) is used as named,
         without the priority check and probe, unless it is keyring's fail or null backend;
         ``PYTHON_KEYRING_BACKEND=tui.services.store.vault.VaultKeyring`` selects the vault.
@@ -135,12 +140,24 @@ class SecretStore:
                 chosen=by_user,
             )
 
-        choice = os.environ.get(BACKEND_ENV, "").strip().lower()
+        from tui.services.store.choice import backend_by_name
+        from tui.services.store.files_store import SECRETS_DIR_ENV, secrets_dir
+
+        raw = os.environ.get(BACKEND_ENV, "").strip() if choice is None else choice.strip()
+        asked = f"{BACKEND_ENV}={raw}" if choice is None else f"--store {raw}"
+        choice = raw.lower()
         note = ""
         if choice == "vault":
-            return use_vault(f"{BACKEND_ENV}=vault asks for it", by_user=True)
+            return use_vault(f"{asked} asks for it", by_user=True)
+        if choice == "pass":
+            return cls.open_pass(f"{asked} asks for it")
+        if choice == "files" or (choice in ("", "auto") and secrets_dir() is not None):
+            return cls.open_files(f"{asked} asks for it" if choice else
+                                  f"{SECRETS_DIR_ENV} is set (secrets handed in as files)")
         if choice not in ("", "auto", "keyring"):
-            note = f" ({BACKEND_ENV}={choice!r} is not one of vault, keyring, auto: ignored)"
+            named = backend_by_name(raw)  # raises SecretStoreError: never another store instead
+            return cls(named, backend_name=friendly_name(named), reason=f"{asked} asks for it",
+                       timeout=timeout)
 
         named_by = None
         if backend is None:
@@ -175,7 +192,7 @@ class SecretStore:
             return cls(
                 backend,
                 backend_name=name,
-                reason=f"{BACKEND_ENV}=keyring asks for it",
+                reason=f"{asked} asks for it",
                 timeout=timeout,
             )
         from keyring.backends import fail, null
@@ -217,6 +234,58 @@ class SecretStore:
             timeout=timeout,
             chosen=False,
         )
+
+    @classmethod
+    def open_pass(cls, reason: str) -> SecretStore:
+        """The pass store (``PASSWORD_STORE_DIR``). Opens even when pass cannot be used yet:
+        each use then says why, naming the store (no silent switch to another)."""
+        from tui.services.store.pass_store import PassKeyring
+
+        backend = PassKeyring()
+        return cls(backend, backend_name=backend.label, reason=reason, timeout=30.0)
+
+    @classmethod
+    def open_files(cls, reason: str) -> SecretStore:
+        """The read-only store over ``KEYLINK_SECRETS_DIR``; SecretStoreError when it is unset."""
+        from tui.services.store.files_store import SECRETS_DIR_ENV, FilesKeyring, secrets_dir
+
+        directory = secrets_dir()
+        if directory is None:
+            raise SecretStoreError(f"the files store needs {SECRETS_DIR_ENV}: set it to the "
+                                   "folder the secrets are handed in (e.g. /run/secrets)")
+        backend = FilesKeyring(directory)
+        return cls(backend, backend_name=backend.label, reason=reason)
+
+    @property
+    def shared(self) -> bool:
+        """True for pass: other people's keylinks may keep entries in the same store, so an
+        entry no account of this user names is not proven garbage."""
+        from tui.services.store.pass_store import PASS_STORE
+
+        return self.store_id == PASS_STORE
+
+    @property
+    def read_only(self) -> bool:
+        """True for secrets handed in as files: keylink reads them and never writes there."""
+        from tui.services.store.files_store import FILES_STORE
+
+        return self.store_id == FILES_STORE
+
+    def refuse_writes(self, what: str) -> None:
+        """StoreReadOnly (one line) when this store is read-only."""
+        from tui.services.store.files_store import FilesKeyring
+
+        if isinstance(self.backend, FilesKeyring):
+            raise self.backend.refused(what)
+
+    def warnings(self) -> builtins.list[str]:
+        """What a command should print before it uses this store (secret files others can
+        read)."""
+        from tui.services.store.files_store import FilesKeyring
+
+        if isinstance(self.backend, FilesKeyring):
+            return self.backend.warnings()
+        return []
 
     # -- vault state ------------------------------------------------------------------------------
 
@@ -414,6 +483,9 @@ class SecretStore:
         keyring has no listing call: the vault lists its own entries, a Secret Service is searched
         by the ``service`` attribute keyring stores; other keyrings (macOS, Windows) cannot list.
         """
+        from tui.services.store.files_store import FilesKeyring
+        from tui.services.store.pass_store import PassKeyring
+
         backend = self.backend
 
         def from_vault() -> builtins.list[str]:
@@ -432,7 +504,11 @@ class SecretStore:
                 ]
             return sorted(ref for ref in found if ref)
 
-        if self.vault is not None:
+        if isinstance(backend, PassKeyring | FilesKeyring):
+            # A pass store may be shared (git, several GPG keys): an entry no account here names
+            # may be a team mate's, so nothing in it is ever called orphaned (see ``shared``).
+            return None
+        elif self.vault is not None:
             call = from_vault
         elif type(backend).__module__ == "keyring.backends.SecretService":
             call = from_secret_service
