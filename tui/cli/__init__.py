@@ -39,7 +39,7 @@ import contextlib  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
 
 from tui import __version__  # noqa: E402
-from tui.cli import accounts, copy, doctor, run, verify, whitelist  # noqa: E402
+from tui.cli import accounts, copy, doctor, run, status, verify, whitelist  # noqa: E402
 from tui.cli.common import UsageError  # noqa: E402
 from tui.cli.safe_output import clean_streams  # noqa: E402
 
@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"keylink {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for group in (whitelist, verify, accounts, copy, run, doctor):
+    for group in (whitelist, verify, accounts, copy, run, doctor, status):
         group.add_parser(sub)
     return parser
 
