@@ -363,7 +363,9 @@ def test_history_keeps_each_check_without_secrets(monkeypatch, capsys, fake):
     for secret in (key.api_key, key.secret, key.passphrase):
         assert secret not in text
     assert oct(path.stat().st_mode & 0o777) == "0o600"
-    (entries,) = json.loads(text)["accounts"].values()
+    everything, problem = HistoryStore(path.parent).read()
+    assert problem is None
+    (entries,) = [[e.to_json() for e in v] for v in everything.values()]
     assert len(entries) == 3 and entries[0]["rights"] == ["read", "trade"]
     assert entries[0]["host"] == f"127.0.0.1:{fake.port}" and entries[0]["key_kind"] == "hmac"
     assert isinstance(entries[0]["clock_offset_ms"], int)
@@ -380,8 +382,7 @@ def test_a_damaged_history_is_moved_aside_said_once_and_restarted(monkeypatch, c
     assert err.count("check history was damaged") == 1
     (aside,) = path.parent.glob(HISTORY_FILE + ".damaged-*")
     assert b'"status": 5' in aside.read_bytes()  # kept, not deleted
-    entries, problem = HistoryStore(path.parent).entries(next(iter(
-        json.loads(path.read_text())["accounts"])))
-    assert len(entries) == 1 and problem is None
+    everything, problem = HistoryStore(path.parent).read()
+    assert [len(v) for v in everything.values()] == [1] and problem is None
     code, data, err = verify(capsys, name)
     assert "damaged" not in err and data["changes"] == []
