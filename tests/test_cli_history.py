@@ -386,3 +386,15 @@ def test_a_damaged_history_is_moved_aside_said_once_and_restarted(monkeypatch, c
     assert [len(v) for v in everything.values()] == [1] and problem is None
     code, data, err = verify(capsys, name)
     assert "damaged" not in err and data["changes"] == []
+
+
+def test_a_clock_that_drifts_further_at_each_check_warns(monkeypatch, capsys, fake):
+    name = add_account(monkeypatch, capsys, fake, "bitget")
+    for skew in (0, 600):
+        fake.config.clock_skew_ms = skew
+        _, data, _ = verify(capsys, name)
+        assert "clock-drift" not in {f["code"] for f in data["findings"]}
+    fake.config.clock_skew_ms = 1300
+    _, data, _ = verify(capsys, name)
+    drift = next(f for f in data["findings"] if f["code"] == "clock-drift")
+    assert drift["severity"] == "warning" and "last three checks" in drift["message"]

@@ -86,6 +86,9 @@ class AccountsScreen(VerifyRunner, DeleteFlow, VaultGate, SectionScreen):
         Binding("p", "copy('passphrase')", "Copy passphrase", show=False,
                 id="accounts.copy_passphrase",
                 tooltip="Copy the selected account's API passphrase (OKX, Bitget)"),
+        # Off the footer (full at 80 columns); listed in help and the palette.
+        Binding("h", "history", "History", show=False, id="accounts.history",
+                tooltip="The selected account's kept checks and what changed at each"),
         Binding("escape", "stop_verify", "Stop", id="accounts.stop",
                 tooltip="While checking: stop after the account being checked"),
         # When an action above cannot run now its key would do nothing: these say why instead.
@@ -93,7 +96,8 @@ class AccountsScreen(VerifyRunner, DeleteFlow, VaultGate, SectionScreen):
         *(Binding(key, f"explain('{action}')", "", show=False)
           for key, action in (("a", "add"), ("e", "edit"), ("r", "rotate"), ("d", "delete"),
                               ("v", "verify"), ("V", "verify_all"), ("u", "unlock"),
-                              ("n", "copy"), ("k", "copy"), ("s", "copy"), ("p", "copy"))),
+                              ("n", "copy"), ("k", "copy"), ("s", "copy"), ("p", "copy"),
+                              ("h", "history"))),
         Binding("l", "lock", "Lock", id="accounts.lock",
                 tooltip="Lock the vault now: its passphrase is asked for again on next use"),
         # Off the footer (full at 80 columns; the file is re-read by itself); listed in help.
@@ -359,6 +363,8 @@ class AccountsScreen(VerifyRunner, DeleteFlow, VaultGate, SectionScreen):
             # A cut-short removal is never used: only deleting (which finishes it) is offered.
             usable = account is not None and account.removing is None
             return True if self.store is not None and usable else None
+        if action == "history":
+            return True if self.store is not None and self.selected is not None else None
         if action == "verify_all":
             return True if self.store is not None and self.accounts else None
         if action == "stop_verify":
@@ -476,6 +482,14 @@ class AccountsScreen(VerifyRunner, DeleteFlow, VaultGate, SectionScreen):
                 f"{result.name} is saved. Press v to check the key with the exchange now.",
                 title="Saved",
             )
+
+    def action_history(self) -> None:
+        """Show the selected account's kept checks and their changes (read in a worker)."""
+        from tui.screens.history import HistoryScreen
+
+        account, session = self.selected, self.session
+        if account is not None and session is not None:
+            self.app.push_screen(HistoryScreen(account, session))
 
     def action_add(self) -> None:
         """Add an account."""
