@@ -152,3 +152,31 @@ async def test_the_report_panel_says_what_changed_since_the_last_check():
     async with app.run_test(size=(100, 40)) as pilot:
         await pilot.pause()
         assert "✓ Nothing changed." in [str(s.content) for s in app.query(Static)]
+
+
+async def test_a_second_check_in_the_app_says_what_changed(vault_home: Path, fake) -> None:
+    """v twice against the fake exchange, which gains withdraw in between; a damaged history
+    before the first is moved aside and said once."""
+    from tests.screens.test_accounts_verify import add_fake_account, panel_text
+
+    fake.key("bybit").ips = ("127.0.0.1",)
+    account = add_fake_account(fake, "bybit", "Bybit main")
+    store = open_store()
+    (store.dir / "history.json").write_text("not json")
+    async with accounts_app().run_test(size=(100, 40)) as pilot:
+        await unlock(pilot)
+        await pilot.press("v")
+        await wait_for(pilot, lambda: "Findings" in panel_text(pilot), timeout=20)
+        assert "Since last check" not in panel_text(pilot)
+        notes = [n.message for n in pilot.app._notifications]
+        assert sum("check history was damaged" in n for n in notes) == 1
+        fake.key("bybit").permissions = frozenset({"read", "trade", "withdraw"})
+        pilot.app.clear_notifications()
+        await pilot.press("v")
+        await wait_for(pilot, lambda: "Since last check" in panel_text(pilot), timeout=20)
+        assert "‼ The key gained the withdraw right." in panel_text(pilot)
+        assert not any("history" in n.message for n in pilot.app._notifications)
+        table = pilot.app.screen_stack[0].query_one("#accounts", DataTable)
+        assert "1 change" in str(table.get_row_at(0)[-1])
+    assert len(HistoryStore(store.dir).entries(account.id)[0]) == 2
+    assert list(store.dir.glob("history.json.damaged-*"))
