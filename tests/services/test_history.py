@@ -206,3 +206,15 @@ def test_two_sessions_checking_at_once_lose_nothing(tmp_path, cheap_kdf, fake, m
     assert saved.last_check.checked_at == entries[-1].checked_at
     text = (sessions[0].accounts.dir / "history.json").read_text()
     assert k.secret not in text and k.passphrase not in text and k.api_key not in text
+
+
+def test_a_right_gained_behind_a_failed_check_is_still_seen():
+    from tui.services.verify.changes import last_described
+
+    works = entry(0)
+    failed = entry(1, status="failed", rights=(), ips=None, ip_restricted=None)
+    now = entry(2, rights=("read", "trade", "withdraw"))
+    assert last_described([works, failed]) is works
+    assert compare(failed, now, last_described([works, failed])) == (
+        Change("status", "failed", "works", "info"),
+        Change("right", None, "withdraw", "danger"))

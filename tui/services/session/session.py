@@ -374,7 +374,13 @@ class Session:
         from dataclasses import replace
 
         from tui.services.store.history import HistoryEntry
-        from tui.services.verify.changes import change_findings, compare, drift_finding, entry_of
+        from tui.services.verify.changes import (
+            change_findings,
+            compare,
+            drift_finding,
+            entry_of,
+            last_described,
+        )
         from tui.services.verify.report import plural
 
         final = report
@@ -383,7 +389,7 @@ class Session:
         def make(entries: list[HistoryEntry]) -> HistoryEntry:
             nonlocal final
             previous = entries[-1] if entries else None
-            changes = compare(previous, entry_of(report))
+            changes = compare(previous, entry_of(report), last_described(entries))
             since = previous.checked_at if previous else None
             added = change_findings(changes, since)
             offsets = [e.clock_offset_ms for e in entries if e.clock_offset_ms is not None]

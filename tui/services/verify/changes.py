@@ -66,10 +66,23 @@ def _offset(ms: int) -> str:
     return f"{ms / 1000:+.1f} s"
 
 
-def compare(previous: HistoryEntry | None, current: HistoryEntry) -> tuple[Change, ...]:
-    """Every difference that matters between the check before and this one ([] on a first)."""
+def last_described(entries: Sequence[HistoryEntry]) -> HistoryEntry | None:
+    """The newest entry whose check described the key (status works), if any."""
+    return next((e for e in reversed(entries) if e.status == CheckStatus.WORKS), None)
+
+
+def compare(previous: HistoryEntry | None, current: HistoryEntry,
+            described: HistoryEntry | None = None) -> tuple[Change, ...]:
+    """Every difference that matters between the check before and this one ([] on a first).
+
+    Status, host, key kind and clock are compared with ``previous``; rights, binding, key type
+    and expiry with ``described``, the newest check that could read them (default: ``previous``
+    if it could), so a right gained while a failed or locked check sat between is still seen.
+    """
     if previous is None:
         return ()
+    if described is None and previous.status == CheckStatus.WORKS:
+        described = previous
     found: list[Change] = []
     if previous.status != current.status:
         found.append(Change("status", previous.status, current.status,
@@ -78,32 +91,38 @@ def compare(previous: HistoryEntry | None, current: HistoryEntry) -> tuple[Chang
         found.append(Change("host", previous.host, current.host, Severity.WARNING))
     if previous.key_kind and current.key_kind and previous.key_kind != current.key_kind:
         found.append(Change("key_kind", previous.key_kind, current.key_kind, Severity.INFO))
-    both_work = previous.status == current.status == CheckStatus.WORKS
-    if both_work:
-        before, after = set(previous.rights), set(current.rights)
-        for right in (*PERMISSIONS, "unknown"):
-            if right in after and right not in before:
-                severity = (Severity.DANGER if right == "withdraw" else Severity.WARNING
-                            if right in ("transfer", "unknown") else Severity.INFO)
-                found.append(Change("right", None, right, severity))
-            elif right in before and right not in after:
-                found.append(Change("right", right, None,
-                                    Severity.WARNING if right in _NEEDED else Severity.INFO))
-        if previous.key_type != current.key_type:
-            found.append(Change("key_type", previous.key_type, current.key_type,
-                                Severity.WARNING))
-        if bool(previous.ip_restricted) != bool(current.ip_restricted):
-            found.append(Change("binding", _binding(previous), _binding(current),
-                                Severity.INFO if current.ip_restricted else Severity.WARNING))
-        elif current.ip_restricted and set(previous.ips or ()) != set(current.ips or ()):
-            found.append(Change("addresses", ", ".join(previous.ips or ()),
-                                ", ".join(current.ips or ()), Severity.WARNING))
-        found.extend(_expiry_change(previous, current))
+    if described is not None and current.status == CheckStatus.WORKS:
+        found.extend(_key_changes(described, current))
     if previous.clock_offset_ms is not None and current.clock_offset_ms is not None \
             and abs(current.clock_offset_ms) - abs(previous.clock_offset_ms) >= DRIFT_STEP_MS:
         found.append(Change("clock_offset", _offset(previous.clock_offset_ms),
                             _offset(current.clock_offset_ms), Severity.WARNING))
     return tuple(found)
+
+
+def _key_changes(previous: HistoryEntry, current: HistoryEntry) -> list[Change]:
+    """What the exchange said about the key, compared between two checks that read it."""
+    found: list[Change] = []
+    before, after = set(previous.rights), set(current.rights)
+    for right in (*PERMISSIONS, "unknown"):
+        if right in after and right not in before:
+            severity = (Severity.DANGER if right == "withdraw" else Severity.WARNING
+                        if right in ("transfer", "unknown") else Severity.INFO)
+            found.append(Change("right", None, right, severity))
+        elif right in before and right not in after:
+            found.append(Change("right", right, None,
+                                Severity.WARNING if right in _NEEDED else Severity.INFO))
+    if previous.key_type != current.key_type:
+        found.append(Change("key_type", previous.key_type, current.key_type,
+                            Severity.WARNING))
+    if bool(previous.ip_restricted) != bool(current.ip_restricted):
+        found.append(Change("binding", _binding(previous), _binding(current),
+                            Severity.INFO if current.ip_restricted else Severity.WARNING))
+    elif current.ip_restricted and set(previous.ips or ()) != set(current.ips or ()):
+        found.append(Change("addresses", ", ".join(previous.ips or ()),
+                            ", ".join(current.ips or ()), Severity.WARNING))
+    found.extend(_expiry_change(previous, current))
+    return found
 
 
 def _expiry_change(previous: HistoryEntry, current: HistoryEntry) -> list[Change]:
