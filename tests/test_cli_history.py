@@ -398,3 +398,13 @@ def test_a_clock_that_drifts_further_at_each_check_warns(monkeypatch, capsys, fa
     _, data, _ = verify(capsys, name)
     drift = next(f for f in data["findings"] if f["code"] == "clock-drift")
     assert drift["severity"] == "warning" and "last three checks" in drift["message"]
+
+
+def test_doctor_finds_and_repairs_a_history_temp_file(monkeypatch, capsys, fake):
+    add_account(monkeypatch, capsys, fake, "bybit")
+    left = paths.config_dir() / ".history.json.k9x.tmp"  # a history write killed half-way
+    left.write_text("half")
+    assert main(["doctor", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["temp_files"] == 1
+    assert main(["doctor", "--repair", "--yes"]) == 0
+    assert "1 temp file" in capsys.readouterr().out and not left.exists()

@@ -32,7 +32,9 @@ from tui.services.core.private_files import (
     RefusedFile,
     atomic_write,
     ensure_private_dir,
+    leftover_temp_files,
     read_regular,
+    remove_files,
 )
 from tui.services.store.model import AccountError
 
@@ -265,6 +267,15 @@ class HistoryStore:
         """One account's entries, oldest first, and why the file cannot be read, if so."""
         everything, problem = self.read()
         return everything.get(account_id, []), problem
+
+    def temp_files(self) -> list[Path]:
+        """Temp files of a history write that a killed process left behind."""
+        return leftover_temp_files(self.path)
+
+    def remove_temp_files(self) -> int:
+        """Delete them, under the lock (a running write's own temp file is never touched)."""
+        with self._lock():
+            return remove_files(leftover_temp_files(self.path))
 
     def _move_aside(self) -> Path:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
