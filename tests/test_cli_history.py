@@ -234,20 +234,24 @@ def test_status_reads_every_account_without_the_network(monkeypatch, capsys, fak
 
 def test_status_strict_passes_a_fresh_clean_account_and_fails_a_stale_one(monkeypatch, capsys,
                                                                           fake):
+    from dataclasses import replace
+
     name = add_account(monkeypatch, capsys, fake, "bitget")
     fake.key("bitget").ips = ("127.0.0.1",)
     verify(capsys, name)
     assert status(capsys, "--strict")[0] == 0
-    code, _, err = status(capsys, "--strict", env={"KEYLINK_CHECK_MAX_AGE": "0.0001"},
-                          monkeypatch=monkeypatch)
-    # 0.0001 days is under 9 s: wait until the check is older than that, no fixed sleep.
-    import time
-
-    deadline = time.monotonic() + 15
-    while code == 0 and time.monotonic() < deadline:
-        time.sleep(0.2)
-        code, _, err = status(capsys, "--strict")
-    assert code == 1 and "last checked" in err
+    # A check from two days ago (appended as another keylink would): fine for 3 days, stale
+    # for 36 hours.
+    two_days = (datetime.now(UTC) - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    (account_id,) = HistoryStore(paths.config_dir()).read()[0]
+    HistoryStore(paths.config_dir()).append(
+        account_id, lambda entries: replace(entries[-1], checked_at=two_days, changes=()))
+    code, out, err = status(capsys, "--strict", env={"KEYLINK_CHECK_MAX_AGE": "3"},
+                            monkeypatch=monkeypatch)
+    assert code == 0 and "2 d" in out and "stale" not in out
+    code, out, err = status(capsys, "--strict", env={"KEYLINK_CHECK_MAX_AGE": "36h"},
+                            monkeypatch=monkeypatch)
+    assert code == 1 and "last checked 2 d ago (limit 36 h)" in err and "(stale)" in out
     code, _, err = status(capsys, env={"KEYLINK_CHECK_MAX_AGE": "soon"}, monkeypatch=monkeypatch)
     assert code == 2 and "KEYLINK_CHECK_MAX_AGE" in err and len(err.splitlines()) == 1
 

@@ -34,7 +34,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "check, and of expiries within the warning days, on its stdin; only when "
                    "there is any. Its failure is reported and changes no exit code")
     p.add_argument("--quiet", action="store_true",
-                   help="print only problems: failed checks, warnings, dangers and changes")
+                   help="print only problems: failed checks, warnings, dangers and changes "
+                   "(text output; --json prints every account)")
     p.set_defaults(handler=_run_verify)
 
 

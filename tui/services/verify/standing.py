@@ -48,13 +48,13 @@ class Standing:
 
 
 def age_words(age: timedelta | None) -> str:
-    """"3 min", "5 h", "12 d" (rounded down), "never"."""
+    """"3 min", "36 h", "12 d" (rounded down; hours up to two days), "never"."""
     if age is None:
         return "never"
     seconds = max(0, int(age.total_seconds()))
     if seconds < 3600:
         return f"{seconds // 60} min"
-    if seconds < 86400:
+    if seconds < 2 * 86400:
         return f"{seconds // 3600} h"
     return f"{seconds // 86400} d"
 
