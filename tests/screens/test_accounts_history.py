@@ -180,3 +180,23 @@ async def test_a_second_check_in_the_app_says_what_changed(vault_home: Path, fak
         assert "1 change" in str(table.get_row_at(0)[-1])
     assert len(HistoryStore(store.dir).entries(account.id)[0]) == 2
     assert list(store.dir.glob("history.json.damaged-*"))
+
+
+async def test_a_hand_edited_history_is_shown_as_escaped_text(vault_home: Path) -> None:
+    store = open_store()
+    account = store.add("Bybit main", "bybit", "mainnet", Credentials(BYBIT_KEY, BYBIT_SECRET))
+    evil = "\x1b]52;c;aGk=\x07[bold]x"
+    HistoryStore(store.dir).append(account.id, lambda _e: HistoryEntry(
+        checked_at="2026-12-04T08:00:00Z", status=evil, worst=evil, host=evil,
+        expires_at=evil, changes=(Change("host", evil, "h", "warning"),)))
+    async with accounts_app().run_test(size=SIZE) as pilot:
+        await unlock(pilot)
+        await pilot.press("h")
+        await wait_for(pilot, lambda: screen_name(pilot) == "HistoryScreen")
+        table = pilot.app.screen.query_one("#history-table", DataTable)
+        await wait_for(pilot, lambda: table.row_count == 1)
+        cells = [str(c) for c in table.get_row_at(0)]
+        changes = str(pilot.app.screen.query_one("#history-changes", Static).content)
+        for text in (*cells, changes):
+            assert "\x1b" not in text and "\x07" not in text
+        assert "[bold]x" in changes  # shown as typed, not as markup

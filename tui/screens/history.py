@@ -53,7 +53,7 @@ def _clock(entry: HistoryEntry) -> str:
 
 
 def _when(stamp: str) -> str:
-    return stamp[:16].replace("T", " ")
+    return clean(stamp[:16].replace("T", " "))  # from the history file: outside text
 
 
 def change_line(change) -> str:  # change: store.history.Change
@@ -143,7 +143,7 @@ class HistoryScreen(ModalScreen[None]):
         state.set_class(stale or drift is not None, "-warning")
         for entry in reversed(entries):
             worst_style = _STYLES.get(entry.worst, "")
-            expires = (entry.expires_at or "-")[:10]
+            expires = clean((entry.expires_at or "-")[:10])
             worst = (Content.styled(clean(entry.worst), worst_style) if worst_style
                      else Content(clean(entry.worst)))
             table.add_row(Text(_when(entry.checked_at)), Text(clean(entry.status)), worst,
