@@ -218,3 +218,27 @@ def test_a_right_gained_behind_a_failed_check_is_still_seen():
     assert compare(failed, now, last_described([works, failed])) == (
         Change("status", "failed", "works", "info"),
         Change("right", None, "withdraw", "danger"))
+
+
+def test_a_check_of_an_account_removed_meanwhile_is_saved_nowhere(tmp_path, cheap_kdf,
+                                                                  monkeypatch):
+    """The app deletes an account while its check runs: accounts.json refuses the result, and
+    the history gets no entry for an account that is gone."""
+    from tests.conftest import TEST_VAULT_PASSPHRASE
+    from tests.screens.test_accounts_snapshots import works_report
+    from tests.services.test_session import session_over_vault
+    from tui.services.keys.credentials import Credentials
+
+    monkeypatch.setenv("KEYLINK_VAULT_PASSPHRASE", TEST_VAULT_PASSPHRASE)
+    session = session_over_vault(tmp_path, cheap_kdf)
+    session.open()
+    session.ensure_unlocked(create=True)
+    store = session.accounts
+    kept = store.add("kept", "bybit", "mainnet", Credentials("k" * 18, "s" * 36))
+    gone = store.add("gone", "bybit", "mainnet", Credentials("g" * 18, "t" * 36))
+    session._record(store, kept, works_report())
+    store.remove(gone.id)
+    _report, updated, not_saved, problem = session._record(store, gone, works_report())
+    assert updated is None and "no longer exists" in not_saved and problem is None
+    everything, _ = session.history().read()
+    assert set(everything) == {kept.id}

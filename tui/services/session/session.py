@@ -408,26 +408,31 @@ class Session:
             return replace(check, checked_at=entry_at or check.checked_at, summary=summary,
                            expires_at=expires_at)
 
-        not_saved: list[str] = []
+        class NotSaved(Exception):
+            """accounts.json refused the check (the account is gone): no history entry."""
 
         def then(entry: HistoryEntry) -> None:
+            # accounts.json first, under the history lock: an account removed meanwhile gets
+            # no history entry, and the history's write is the operation's commit point.
             try:
                 saved.append(store.record_check(account.id,
                                                 check_of(entry.checked_at, entry.expires_at)))
             except AccountError as exc:
-                not_saved.append(str(exc))
+                raise NotSaved(str(exc)) from None
 
         try:
             appended = self.history().append(account.id, make, then)
+        except NotSaved as exc:
+            return final, None, str(exc), None
         except AccountError as exc:  # the history itself failed: the check still counts
+            if saved:  # recorded in accounts.json; only the history's write failed
+                return final, saved[0], None, str(exc)
             expires = entry_of(final).expires_at
             try:
                 updated = store.record_check(account.id, check_of(None, expires))
             except AccountError as again:
                 return final, None, str(again), str(exc)
             return final, updated, None, str(exc)
-        if not_saved:
-            return final, None, not_saved[0], appended.problem
         return final, saved[0], None, appended.problem
 
     async def check_and_record(
@@ -443,9 +448,10 @@ class Session:
         error: ``not_saved`` says why. Subscribers get the event too.
 
         The check is compared with the one before it in the history (``verify.changes``): each
-        change becomes a finding and ``report.changes``. History and accounts.json are written
-        under the history lock, history first: a concurrent check (cron and the app) waits, so
-        none is lost and each is compared with the one really before it.
+        change becomes a finding and ``report.changes``. accounts.json and then the history are
+        written under the history lock: a concurrent check (cron and the app) waits, so none is
+        lost and each is compared with the one really before it; a check of an account removed
+        meanwhile is saved nowhere.
         """
         from tui.services.exchanges import exchange
         from tui.services.verify.run import verify_account

@@ -294,11 +294,11 @@ class HistoryStore:
 
         ``make`` gets the account's entries so far, oldest first (another process's last, if it
         wrote last), so changes are always against the check really before. ``then`` runs with
-        the new entry while the lock is still held (the caller records it in accounts.json, so
-        both files agree on which check was last). A damaged file is moved aside, said in
-        ``problem``, and a new
-        history started: a check is never blocked by its history. AccountError (one line) when
-        the file cannot be written; the caller still has its check.
+        the new entry under the lock, before the history is written (the caller records it in
+        accounts.json, so both files agree on which check was last); if it raises, the history
+        is left as it was and the exception goes to the caller. A damaged file is moved aside,
+        said in ``problem``, and a new history started: a check is never blocked by its history.
+        AccountError (one line) when the file cannot be written; the caller still has its check.
         """
         problem = None
         with self._lock():
@@ -325,11 +325,11 @@ class HistoryStore:
             entry = make(list(entries))
             entries.append(entry)
             del entries[:-KEEP]
+            if then is not None:
+                then(entry)  # raises: nothing is written (the account may be gone)
             try:
                 atomic_write(self.path, self._serialize(everything))
             except OSError as exc:
                 raise AccountError(f"could not save {self.path}: {exc.strerror or exc}; the "
                                    "check was not added to the history") from None
-            if then is not None:
-                then(entry)
         return Appended(entry, previous, problem)
