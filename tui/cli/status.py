@@ -47,9 +47,9 @@ def _line(standing) -> str:  # standing: verify.standing.Standing
     changes = (f"{len(standing.changes)} change{'s' if len(standing.changes) != 1 else ''}"
                if standing.changes else "")
     stale = " (stale)" if standing.stale and standing.checked_at is not None else ""
+    age = f"{age_words(standing.age)} ago" if standing.age is not None else "never"
     return (f"{clean(standing.account.name)[:24]:<24} {standing.status:<9} "
-            f"{standing.worst or '-':<8} {expiry:<10} {age_words(standing.age) + stale:<14} "
-            f"{changes}").rstrip()
+            f"{standing.worst or '-':<8} {expiry:<10} {age + stale:<16} {changes}").rstrip()
 
 
 def _run_status(args: argparse.Namespace) -> int:
@@ -86,7 +86,7 @@ def _run_status(args: argparse.Namespace) -> int:
     elif not rows:
         print("no saved accounts")
     else:
-        print(f"{'ACCOUNT':<24} {'STATUS':<9} {'WORST':<8} {'EXPIRES':<10} {'CHECKED':<14} "
+        print(f"{'ACCOUNT':<24} {'STATUS':<9} {'WORST':<8} {'EXPIRES':<10} {'CHECKED':<16} "
               "CHANGES")
         print("\n".join(_line(row) for row in rows))
     if args.strict and any(row.problems for row in rows):
