@@ -47,6 +47,7 @@ def _private_dirs(
         "PYTHON_KEYRING_BACKEND",
         "KEYLINK_VAULT_PASSPHRASE",
         "KEYLINK_SECRET_BACKEND",
+        "KEYLINK_ENVIRONMENTS",  # a developer's own registry override never reaches a test
     ):
         monkeypatch.delenv(name, raising=False)
 

@@ -89,6 +89,9 @@ class AccountsScreen(VerifyRunner, DeleteFlow, VaultGate, SectionScreen):
         # Off the footer (full at 80 columns); listed in help and the palette.
         Binding("h", "history", "History", show=False, id="accounts.history",
                 tooltip="The selected account's kept checks and what changed at each"),
+        # Offered only when the last check found the key in another environment (issue 17).
+        Binding("b", "switch_environment", "Switch environment", id="accounts.switch_environment",
+                tooltip="Move the account to the environment where its key works, and check it"),
         Binding("escape", "stop_verify", "Stop", id="accounts.stop",
                 tooltip="While checking: stop after the account being checked"),
         # When an action above cannot run now its key would do nothing: these say why instead.
@@ -369,6 +372,9 @@ class AccountsScreen(VerifyRunner, DeleteFlow, VaultGate, SectionScreen):
             return True if self.store is not None and self.accounts else None
         if action == "stop_verify":
             return self._verifying
+        if action == "switch_environment":  # hidden unless a check found where the key belongs
+            return (self.store is not None and self.session is not None
+                    and self.belongs_to(self.selected) is not None and not self._verifying)
         return True
 
     def unavailable_reason(self, action: str) -> str:

@@ -437,15 +437,17 @@ class Session:
 
     async def check_and_record(
         self, account: Account, *, whitelist: Sequence[str] | None = None,
-        warn_days: int | None = None,
+        warn_days: int | None = None, probe: bool = True,
     ) -> CheckFinished:
         """Verify the account's key against its exchange and save the summary with the account.
 
         ``whitelist``: addresses to compare the key's binding with (default: the account's own
-        terminal profile); ``warn_days``: an expiry this close is a warning. Raises what
-        ``credentials_for`` raises, and AccountUnusable for an exchange this keylink lacks, all
-        before a secret is read or a request sent. A result that cannot be saved is not an
-        error: ``not_saved`` says why. Subscribers get the event too.
+        terminal profile); ``warn_days``: an expiry this close is a warning; ``probe``: ask the
+        exchange's other environments where a key this host does not know belongs
+        (``verify.probe``). Raises what ``credentials_for`` raises, and AccountUnusable for an
+        exchange this keylink lacks, all before a secret is read or a request sent. A result
+        that cannot be saved is not an error: ``not_saved`` says why. Subscribers get the event
+        too.
 
         The check is compared with the one before it in the history (``verify.changes``): each
         change becomes a finding and ``report.changes``. accounts.json and then the history are
@@ -466,7 +468,7 @@ class Session:
         creds = await asyncio.to_thread(self.credentials_for, account)
         extra = {} if warn_days is None else {"warn_days": warn_days}
         try:
-            report = await verify_account(account, creds, whitelist, **extra)
+            report = await verify_account(account, creds, whitelist, probe=probe, **extra)
         finally:
             del creds  # the secret lives no longer than the request
         recorded = await asyncio.to_thread(self._record, store, account, report)
@@ -481,3 +483,16 @@ class Session:
                                                 for a in self.known_accounts)
         self._publish([finished])
         return finished
+
+    def switch_environment(self, account: Account, environment: str) -> Account:
+        """Move an account to another environment of its exchange (the fix a check offers when
+        the key belongs elsewhere): one metadata write through the store's ``update``, its one
+        commit; the secret is not touched. Raises AccountError (an unknown environment, the
+        account gone) and RemovalUnfinished. Blocks (file lock and write)."""
+        self._refuse_cut_short(account)
+        store = self._require_open()
+        updated = store.update(account.id, environment=environment)
+        with self._watching:  # so the next tick does not report our own write as news
+            self.known_accounts = tuple(updated if a.id == updated.id else a
+                                        for a in self.known_accounts)
+        return updated
