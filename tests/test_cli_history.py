@@ -412,3 +412,20 @@ def test_doctor_finds_and_repairs_a_history_temp_file(monkeypatch, capsys, fake)
     assert json.loads(capsys.readouterr().out)["temp_files"] == 1
     assert main(["doctor", "--repair", "--yes"]) == 0
     assert "1 temp file" in capsys.readouterr().out and not left.exists()
+
+
+def test_status_reads_a_check_saved_before_the_history_existed(monkeypatch, capsys, fake):
+    from tui.services.store.accounts import AccountStore
+    from tui.services.store.model import LastCheck
+    from tui.services.store.secrets import SecretStore
+
+    name = add_account(monkeypatch, capsys, fake, "bybit")
+    store = AccountStore(SecretStore.open())
+    when = (datetime.now(UTC) - timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    store.record_check(store.get(name).id, LastCheck(False, when, "failed: wrong secret (10004)",
+                                                     "error", "failed"))
+    assert not (paths.config_dir() / HISTORY_FILE).exists()
+    code, out, _ = status(capsys, "--json", "--strict")
+    (row,) = json.loads(out)
+    assert (row["status"], row["worst"], row["changes"]) == ("failed", "error", [])
+    assert 3 * 3600 <= row["age_seconds"] < 3 * 3600 + 60 and code == 1
