@@ -109,7 +109,7 @@ def _binance_bound(fake, ex):
     ("bybit", _read_only, {"cannot-trade": "warning"}),
     ("okx", _read_only, {"cannot-trade": "warning"}),
     ("bybit", _linked, {"linked-app": "ok", "ip-restricted": "ok"}),
-    ("bybit", _expiring, {"expiring": "warning"}),
+    ("bybit", _expiring, {"expiring": "danger"}),  # 3 days: danger (issue 18)
     ("binance", _expiring, {"trading-lapses": "warning"}),
     ("bitget", _skew, {"clock-skew": "warning"}),
     ("bybit", _bound_not_to_the_terminal, {"whitelist-missing": "warning",

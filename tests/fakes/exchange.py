@@ -67,6 +67,9 @@ class FakeKey:
     #: A registered public key (SPKI PEM) for a self-generated key: requests are then checked
     #: against it (Ed25519, or RSA PKCS#1 v1.5 SHA-256) and ``secret`` is unused.
     public_key: str = ""
+    #: Bybit: the deadlineDay reported for an IP-bound key (as after an account password change,
+    #: FACTS section 9); None: a bound key reports -1, as usual.
+    bound_deadline_days: int | None = None
 
 
 @dataclass
@@ -361,7 +364,8 @@ class _Bybit:
             },
             "ips": list(key.ips) or ["*"],
             "type": 2 if key.linked else 1,
-            "deadlineDay": -1 if key.ips else key.deadline_days,
+            "deadlineDay": (key.deadline_days if not key.ips else -1
+                            if key.bound_deadline_days is None else key.bound_deadline_days),
             "expiredAt": key.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ") if key.expires_at else "",
             "createdAt": "2024-01-01T00:00:00Z", "unified": 0, "uta": 1, "userID": 123456,
             "inviterID": 0, "vipLevel": "No VIP", "mktMakerLevel": "0", "affiliateID": 0,

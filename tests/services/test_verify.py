@@ -607,8 +607,9 @@ def test_a_past_bybit_expiry_reads_lapsed_on_a_date_never_a_negative_count():
                    ips=(), ip_restricted=False, expires_at=datetime(2024, 3, 1, tzinfo=UTC))
     found = {f.code: f for f in key_findings(info, exchange_label="Bybit",
                                              now=datetime(2026, 11, 28, tzinfo=UTC))}
-    # It answered, so it works: a warning with the date, not a danger and not "-1002 days".
-    assert found["expired"].severity == "warning"
+    # It answered, so it works, but may stop any moment: a danger (issue 18) with the date,
+    # never "-1002 days".
+    assert found["expired"].severity == "danger"
     assert "lapsed on 2024-03-01" in found["expired"].message
     words = [w for f in found.values() for w in f.message.split()]
     assert not any(w.startswith("-") and w[1:].isdigit() for w in words)

@@ -39,7 +39,17 @@ import contextlib  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
 
 from tui import __version__  # noqa: E402
-from tui.cli import accounts, copy, doctor, environments, log, run, verify, whitelist  # noqa: E402
+from tui.cli import (  # noqa: E402
+    accounts,
+    copy,
+    doctor,
+    environments,
+    log,
+    run,
+    status,
+    verify,
+    whitelist,
+)
 from tui.cli.common import UsageError  # noqa: E402
 from tui.cli.safe_output import clean_streams  # noqa: E402
 
@@ -54,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"keylink {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for group in (whitelist, verify, accounts, copy, run, doctor, environments, log):
+    for group in (whitelist, verify, accounts, copy, run, doctor, environments, log, status):
         group.add_parser(sub)
     return parser
 

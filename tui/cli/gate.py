@@ -65,7 +65,7 @@ def pass_gate(session: Session, account: Account, args: argparse.Namespace) -> s
     """Judge ``account`` (after a fresh check with ``--check``): the warning to print once the
     key is handed over ("" for none; printed after, so a usage error stays one line). Refused
     when the hand-off must not happen; UsageError for a bad KEYLINK_CHECK_MAX_AGE."""
-    from tui.services.core.settings import check_max_age
+    from tui.services.core.check_age import check_max_age
     from tui.services.handoff.gate import Gate, judge
 
     try:

@@ -33,22 +33,44 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--whitelist", metavar="PROFILE", default=None,
                    help="compare the key's IPs with this whitelist profile "
                    "(default: the account's own)")
+    p.add_argument("--warn-days", type=_days, default=None, metavar="N",
+                   help="an expiry within N days is a warning (default 14; 3 or less, or "
+                   "past, is a danger)")
+    p.add_argument("--on-change", metavar="CMD", default=None,
+                   help="run CMD (by the shell) with JSON of what changed since the last "
+                   "check, and of expiries within the warning days, on its stdin; only when "
+                   "there is any. Its failure is reported and changes no exit code")
+    p.add_argument("--quiet", action="store_true",
+                   help="print only problems: failed checks, warnings, dangers and changes "
+                   "(text output; --json prints every account)")
     p.add_argument("--no-probe", dest="probe", action="store_false",
                    help="when the exchange does not know the key, do not ask its other "
                    "environments (testnet, demo, regional sites) where the key belongs")
     p.set_defaults(handler=_run_verify)
 
 
+def _days(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
+    if not 0 <= value <= 3650:
+        raise argparse.ArgumentTypeError("give between 0 and 3650 days")
+    return value
+
+
 _SEVERITY_MARK = {Severity.OK: "[ok]    ", Severity.INFO: "[info]  ", Severity.WARNING: "[warn]  ",
                   Severity.ERROR: "[error] ", Severity.DANGER: "[DANGER]"}
 
 
-def _report_text(name: str, report) -> str:  # report: KeyReport
+def _report_text(name: str, report, quiet: bool = False) -> str:  # report: KeyReport
     from tui.services.core.text import clean
     from tui.services.exchanges import exchange
     from tui.services.exchanges.base import PERMISSIONS
     from tui.services.verify.report import status_words
 
+    if quiet and not _is_problem(report):
+        return ""
     label = exchange(report.exchange).label
     timing = f"{report.latency_ms} ms" if report.latency_ms is not None else "no answer"
     clock = (f", clock {report.clock_offset_ms / 1000:+.1f} s"
@@ -66,7 +88,13 @@ def _report_text(name: str, report) -> str:  # report: KeyReport
         lines.append(f"  {report.status}: {status_words(report.error)}")
         if report.error.exchange_message:
             lines.append(f"  the exchange said: {clean(report.error.exchange_message)}")
+    if report.previous_checked_at is not None:
+        count = len(report.changes)
+        lines.append(f"  since last check ({report.previous_checked_at}): "
+                     f"{count or 'no'} change{'s' if count != 1 else ''}")
     for finding in report.findings:
+        if quiet and finding.severity not in (Severity.WARNING, Severity.ERROR, Severity.DANGER):
+            continue
         lines.append(f"  {_SEVERITY_MARK[finding.severity]} {finding.code}: "
                      f"{clean(finding.message)}")
     if report.probe is not None:
@@ -146,6 +174,7 @@ def _run_verify(args: argparse.Namespace) -> int:
 
     async def run_all():  # -> list[CheckFinished]
         return await asyncio.gather(*(session.check_and_record(account, whitelist=addresses,
+                                                               warn_days=args.warn_days,
                                                                probe=args.probe)
                                       for account in accounts))
 
@@ -153,16 +182,93 @@ def _run_verify(args: argparse.Namespace) -> int:
         finished = asyncio.run(run_all())
     except (SessionError, AccountError, SecretStoreError) as exc:
         raise UsageError(str(exc)) from None
+    said: set[str] = set()
     for done in finished:
         if done.not_saved:
             print(f"keylink: could not record the check for {clean(done.account.name)}: "
                   f"{done.not_saved}", file=sys.stderr)
+        if done.history_problem and done.history_problem not in said:
+            said.add(done.history_problem)  # a damaged history is said once, not per account
+            print(f"keylink: warning: {clean(done.history_problem)}", file=sys.stderr)
     reports = [done.report for done in finished]
     if args.json:
         items = [{"account": a.name, **r.to_json()} for a, r in zip(accounts, reports,
                                                                     strict=True)]
         print(json.dumps(items if args.all else items[0], indent=2))
     else:
-        print("\n\n".join(_report_text(a.name, r) for a, r in zip(accounts, reports,
-                                                                   strict=True)))
-    return exit_code(reports, args.strict)
+        texts = [_report_text(a.name, r, quiet=args.quiet)
+                 for a, r in zip(accounts, reports, strict=True)]
+        texts = [t for t in texts if t]
+        if texts:
+            print("\n\n".join(texts))
+    code = exit_code(reports, args.strict)
+    if args.on_change:
+        _notify(args.on_change, accounts, reports)
+    return code
+
+
+def _is_problem(report) -> bool:  # report: KeyReport
+    return (report.status == CheckStatus.FAILED or bool(report.changes)
+            or report.worst in (Severity.WARNING, Severity.ERROR, Severity.DANGER))
+
+
+def change_document(accounts, reports) -> dict | None:
+    """What ``--on-change`` gets: each account with changes or an expiry within the warning
+    days (None when there is none, and CMD is not run)."""
+    from datetime import UTC, datetime
+
+    from tui.services.core.status import SEVERITY_ORDER
+
+    items = []
+    for account, report in zip(accounts, reports, strict=True):
+        expiry = report.expiry_json()
+        near = expiry is not None and (SEVERITY_ORDER.index(expiry["severity"])
+                                       >= SEVERITY_ORDER.index(Severity.WARNING))
+        if report.changes or near:
+            items.append({"account": account.name, "exchange": report.exchange,
+                          "status": report.status, "worst": report.worst,
+                          "checked_at": report.checked_at.isoformat(),
+                          "previous_checked_at": report.previous_checked_at,
+                          "changes": [c.to_json() for c in report.changes],
+                          "expiry": expiry if near else None})
+    if not items:
+        return None
+    return {"keylink": "changes", "at": datetime.now(UTC).isoformat(), "accounts": items}
+
+
+#: How long ``--on-change`` CMD may run before it is stopped (a mail or chat command).
+ON_CHANGE_TIMEOUT = 60.0
+
+
+def _notify(command: str, accounts, reports) -> None:
+    """Run ``command`` with the change document on stdin; a failure is one line on stderr and
+    never changes the result or the exit code (the check already happened and was printed)."""
+    import json
+    import subprocess
+
+    from tui.services.core.child_env import child_environ
+    from tui.services.core.text import clean
+
+    document = change_document(accounts, reports)
+    if document is None:
+        return
+    shown = clean(command)[:60]
+    try:
+        done = subprocess.run(command, shell=True, input=json.dumps(document, indent=2) + "\n",
+                              text=True, env=child_environ(), timeout=ON_CHANGE_TIMEOUT,
+                              stdout=subprocess.PIPE, check=False)
+    except subprocess.TimeoutExpired:
+        print(f"keylink: --on-change command did not finish within {ON_CHANGE_TIMEOUT:g} s "
+              f"and was stopped: {shown}", file=sys.stderr)
+        return
+    except OSError as exc:
+        print(f"keylink: --on-change command could not start ({exc.strerror or exc}): {shown}",
+              file=sys.stderr)
+        return
+    if done.stdout:  # to stderr: stdout is keylink's own report (maybe JSON)
+        sys.stderr.write(done.stdout if done.stdout.endswith("\n") else done.stdout + "\n")
+    if done.returncode != 0:
+        how = (f"was killed by signal {-done.returncode}" if done.returncode < 0
+               else f"exited {done.returncode}")
+        print(f"keylink: --on-change command {how}: {shown}; the checks above stand",
+              file=sys.stderr)

@@ -43,14 +43,14 @@ def newest(session: Session, account: Account) -> Account:
 
 
 def verdict_of(screen: Screen[Any], account: Account) -> Verdict:
-    from tui.services.core.settings import DEFAULT_CHECK_MAX_AGE, check_max_age
+    from tui.services.core.check_age import DEFAULT, check_max_age
     from tui.services.handoff.gate import judge
 
     try:
         max_age = check_max_age()
     except ValueError as exc:
         screen.notify(f"{exc}; using 7 days.", severity="warning", markup=False)
-        max_age = DEFAULT_CHECK_MAX_AGE
+        max_age = DEFAULT
     return judge(account, max_age)
 
 

@@ -35,9 +35,53 @@ _CHECK_STYLES = {
 }
 _STATUS_MARKS = {CheckStatus.WORKS: "✓ works", CheckStatus.LOCKED: "● locked",
                  CheckStatus.FAILED: "✗ failed"}
-#: The columns by key, in order; the status is second so a narrow terminal never cuts it off.
-COLUMNS = (("Name", "name"), ("Status", "status"), ("Exchange", "exchange"),
-           ("Environment", "environment"), ("Checked", "checked"), ("Last check", "check"))
+#: The columns by key, in order; the status is second so a narrow terminal never cuts it off,
+#: and the expiry third (a lapsing key is the one thing that stops a terminal by itself).
+COLUMNS = (("Name", "name"), ("Status", "status"), ("Expires", "expires"),
+           ("Exchange", "exchange"), ("Environment", "environment"), ("Checked", "checked"),
+           ("Last check", "check"))
+#: Styled cells the table cannot measure (it measures plain strings): sized in ``fit_columns``.
+_STYLED = (("status", 1), ("expires", 2), ("checked", -2), ("check", -1))
+
+
+def expires_cell(account: Account, now: datetime | None = None) -> Content:
+    """"12 d" to the key's expiry (by its exchange's rule, from the last check), "expired", or
+    nothing; warning colour within 14 days, error colour within 3 or past."""
+    import math
+
+    from tui.services.verify.expiry import DANGER_DAYS, WARN_DAYS, parse_stamp
+
+    check = account.last_check
+    moment = parse_stamp(check.expires_at) if check is not None else None
+    if moment is None or account.removing is not None:
+        return Content("")
+    now = now or datetime.now(UTC)
+    if moment <= now:
+        return Content.styled("expired", "$error")
+    days = math.ceil((moment - now).total_seconds() / 86400)
+    style = "$error" if days <= DANGER_DAYS else "$warning" if days <= WARN_DAYS else ""
+    return Content.styled(f"{days} d", style) if style else Content(f"{days} d")
+
+
+def checked_cell(account: Account, now: datetime | None = None) -> Content:
+    """When the last check ran; "stale" in warning colour once older than
+    ``KEYLINK_CHECK_MAX_AGE`` (7 days unless set; a bad value counts as 7 here, ``keylink
+    status`` says what is wrong with it)."""
+    from tui.services.core.check_age import DEFAULT, check_max_age
+    from tui.services.verify.expiry import parse_stamp
+
+    check = account.last_check
+    if check is None or account.removing is not None:
+        return Content("")
+    when = clean(format_checked_at(check.checked_at))
+    moment = parse_stamp(check.checked_at)
+    try:
+        limit = check_max_age()
+    except ValueError:
+        limit = DEFAULT
+    if moment is not None and (now or datetime.now(UTC)) - moment > limit:
+        return Content.styled(f"{when} stale", "$warning")
+    return Content(when)
 
 
 def format_checked_at(stamp: str) -> str:
@@ -68,18 +112,17 @@ def exchange_label(account: Account) -> str:
 
 
 def account_cells(account: Account) -> tuple[Any, ...]:
-    """The row of ``account``: name, status, exchange, environment, checked, last check."""
+    """The row of ``account``: name, status, expires, exchange, environment, checked, last
+    check."""
     check = account.last_check
     if account.removing is not None:
         # Its secret may be gone: the row says so and what finishes it, nothing else.
         status = Content.styled("! removal cut short", "$error")
         detail = Content("its secret may be gone: press d to finish removing it")
-        when = ""
     elif check is None:
         # Italic in the table's own colour: readable on plain and zebra rows alike.
         status: Content = Content.styled("not checked", "italic")
         detail = Content("")
-        when = ""
     else:
         outcome = check.outcome
         style = ("$error" if outcome == CheckStatus.FAILED
@@ -95,13 +138,13 @@ def account_cells(account: Account) -> tuple[Any, ...]:
         else:
             rest = check.summary.split(":", 1)[-1].strip()
         detail = Content(clean(rest))
-        when = format_checked_at(check.checked_at)
-    # Names, labels and the stored time come from accounts.json (outside text): Text cells,
-    # never markup.
-    name, exchange_text, environment, when = (
+    # Names and labels come from accounts.json (outside text): Text cells, never markup. The
+    # time is checked_cell's, with its stale mark.
+    name, exchange_text, environment = (
         Text(clean(cell)) for cell in (account.name, exchange_label(account),
-                                       environment_label(account), when))
-    return (name, status, exchange_text, environment, when, detail)
+                                       environment_label(account)))
+    return (name, status, expires_cell(account), exchange_text, environment,
+            checked_cell(account), detail)
 
 
 class AccountsTable(DataTable[Any]):
@@ -123,13 +166,12 @@ class AccountsTable(DataTable[Any]):
         """Redraw the row of ``account`` (``accounts``: every row, for the column widths)."""
         for (_label, column), value in zip(COLUMNS, account_cells(account), strict=True):
             self.update_cell(account.id, column, value,
-                             update_width=column not in ("status", "check"))
+                             update_width=column not in {key for key, _i in _STYLED})
         self.fit_columns(accounts)
 
     def fit_columns(self, accounts: list[Account]) -> None:
-        # The table measures plain strings only; its styled status and "Last check" cells are
-        # sized here.
-        for key, index in (("status", 1), ("check", -1)):
+        # The table measures plain strings only; its styled cells are sized here.
+        for key, index in _STYLED:
             column = self.columns[ColumnKey(key)]
             widths = [cell_len(str(column.label))]
             widths += [cell_len(account_cells(a)[index].plain) for a in accounts]

@@ -172,9 +172,22 @@ class ReportPanel(VerticalScroll, can_focus=True):
             said = error.exchange_message and f" · the exchange said: {error.exchange_message}"
             lines.append(Static(_text(f"Error code {error.code}{said}"), classes="fact"))
 
-        if report.findings:
+        # Changes are findings too (they count for the headline), shown under their own title.
+        changed = [f for f in report.findings if f.code.startswith("changed-")]
+        findings = [f for f in report.findings if not f.code.startswith("changed-")]
+        if report.previous_checked_at is not None:
+            since = report.previous_checked_at[:16].replace("T", " ")
+            lines.append(Static(_text(f"Since last check ({since} UTC)"), classes="section"))
+            if not changed:
+                lines.append(Static("✓ Nothing changed.", classes="finding -ok"))
+            for finding in changed:
+                mark = SEVERITY_MARKS.get(finding.severity, "·")
+                text = finding.message.split(": ", 1)[-1]  # the title already says since when
+                lines.append(Static(_text(f"{mark} {text[:1].upper()}{text[1:]}"),
+                                    classes=f"finding -{finding.severity}"))
+        if findings:
             lines.append(Static("Findings", classes="section"))
-            for finding in report.findings:
+            for finding in findings:
                 mark = SEVERITY_MARKS.get(finding.severity, "·")
                 lines.append(Static(_text(f"{mark} {finding.message}"),
                                     classes=f"finding -{finding.severity}"))
@@ -228,7 +241,9 @@ class ReportPanel(VerticalScroll, can_focus=True):
             else:
                 bound = "none: the key works from any address"
             facts.append(("IP binding", bound))
-        if report.days_left is not None:
+        if report.expires_at is not None and report.expires_at <= report.checked_at:
+            facts.append(("Expires", f"lapsed on {report.expires_at:%Y-%m-%d}"))
+        elif report.days_left is not None:
             when = (f" ({report.expires_at:%Y-%m-%d})"
                     if report.expires_at and report.expires_at > report.checked_at else "")
             left = "within a day" if report.days_left <= 1 else f"in {report.days_left} days"

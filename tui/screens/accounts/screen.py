@@ -87,6 +87,9 @@ class AccountsScreen(VerifyRunner, DeleteFlow, MoveFlow, VaultGate, SectionScree
         Binding("p", "copy('passphrase')", "Copy passphrase", show=False,
                 id="accounts.copy_passphrase",
                 tooltip="Copy the selected account's API passphrase (OKX, Bitget)"),
+        # Off the footer (full at 80 columns); listed in help and the palette.
+        Binding("h", "history", "History", show=False, id="accounts.history",
+                tooltip="The selected account's kept checks and what changed at each"),
         # Offered only when the last check found the key in another environment (issue 17).
         Binding("b", "switch_environment", "Switch environment", id="accounts.switch_environment",
                 tooltip="Move the account to the environment where its key works, and check it"),
@@ -103,7 +106,7 @@ class AccountsScreen(VerifyRunner, DeleteFlow, MoveFlow, VaultGate, SectionScree
           for key, action in (("a", "add"), ("e", "edit"), ("r", "rotate"), ("d", "delete"),
                               ("v", "verify"), ("V", "verify_all"), ("u", "unlock"),
                               ("n", "copy"), ("k", "copy"), ("s", "copy"), ("p", "copy"),
-                              ("m", "move"))),
+                              ("m", "move"), ("h", "history"))),
         Binding("l", "lock", "Lock", id="accounts.lock",
                 tooltip="Lock the vault now: its passphrase is asked for again on next use"),
         # Off the footer (full at 80 columns; the file is re-read by itself); listed in help.
@@ -384,6 +387,8 @@ class AccountsScreen(VerifyRunner, DeleteFlow, MoveFlow, VaultGate, SectionScree
             # A cut-short removal is never used: only deleting (which finishes it) is offered.
             usable = account is not None and account.removing is None
             return True if self.store is not None and usable else None
+        if action == "history":
+            return True if self.store is not None and self.selected is not None else None
         if action == "verify_all":
             return True if self.store is not None and self.accounts else None
         if action == "stop_verify":
@@ -504,6 +509,14 @@ class AccountsScreen(VerifyRunner, DeleteFlow, MoveFlow, VaultGate, SectionScree
                 f"{result.name} is saved. Press v to check the key with the exchange now.",
                 title="Saved",
             )
+
+    def action_history(self) -> None:
+        """Show the selected account's kept checks and their changes (read in a worker)."""
+        from tui.screens.history import HistoryScreen
+
+        account, session = self.selected, self.session
+        if account is not None and session is not None:
+            self.app.push_screen(HistoryScreen(account, session))
 
     def action_add(self) -> None:
         """Add an account."""

@@ -145,6 +145,9 @@ class VerifyRunner:
                     panel.show_message(f"{account.name}: the secret could not be read.")
                     continue
                 self.reports[account.id] = finished.report
+                if finished.history_problem is not None:  # moved aside: said this once
+                    self.notify(f"Check history: {finished.history_problem}.",
+                                severity="warning", markup=False)
                 if finished.not_saved is not None:  # the check itself worked: say so, go on
                     self.notify(f"The result for {account.name} was not saved: "
                                 f"{finished.not_saved}", severity="warning")

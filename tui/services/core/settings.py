@@ -8,16 +8,11 @@ next change rewrites it whole.
 from __future__ import annotations
 
 import json
-import math
-import os
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
-from datetime import timedelta
 from pathlib import Path
 
 from tui.services.core.paths import config_dir
 from tui.services.core.private_files import atomic_write, ensure_private_dir
-from tui.services.core.text import clean
 
 FILE_NAME = "settings.json"
 #: A settings file bigger than this is not one of ours.
@@ -83,30 +78,3 @@ def save_settings(settings: Settings, directory: Path | None = None) -> None:
 def updated(settings: Settings, **changes: str) -> Settings:
     """``settings`` with ``changes`` applied."""
     return replace(settings, **changes)
-
-
-#: How old an account's last check may be before a hand-off warns (issue 19; status uses it too).
-CHECK_MAX_AGE_ENV = "KEYLINK_CHECK_MAX_AGE"
-DEFAULT_CHECK_MAX_AGE = timedelta(days=7)
-_AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-
-
-def check_max_age(environ: Mapping[str, str] | None = None) -> timedelta:
-    """``KEYLINK_CHECK_MAX_AGE``: a number of days (``7``), or a number with a unit (``36h``,
-    ``2w``, ``90m``, ``30s``); default 7 days. ValueError with one line naming the variable for
-    anything else, so a typo never silently turns the warning off."""
-    text = (os.environ if environ is None else environ).get(CHECK_MAX_AGE_ENV, "").strip()
-    if not text:
-        return DEFAULT_CHECK_MAX_AGE
-    number, unit = (text[:-1], text[-1].lower()) if text[-1].isalpha() else (text, "d")
-    try:
-        if unit not in _AGE_UNITS or not number.isascii():
-            raise ValueError
-        amount = float(number)
-        if not math.isfinite(amount) or amount <= 0 or amount * _AGE_UNITS[unit] > 10 * 365 * 86400:
-            raise ValueError
-    except ValueError:
-        raise ValueError(f"{CHECK_MAX_AGE_ENV} must be a number of days (7) or a number with a "
-                         "unit s, m, h, d or w (36h), more than 0 and at most 10 years; got "
-                         f"{clean(text[:40])!r}") from None
-    return timedelta(seconds=amount * _AGE_UNITS[unit])

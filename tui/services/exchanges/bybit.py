@@ -201,9 +201,9 @@ class BybitApi(ExchangeApi):
             ip_restricted=restricted,
             key_type=key_type,
             expires_at=_iso_or_none(data.get("expiredAt")),
-            # Bybit reports a deadline only for keys with no IP bound; negative means none.
-            deadline_days=deadline if deadline is not None and deadline >= 0 and not restricted
-            else None,
+            # Negative means none. Unbound keys count down from 90 days; a bound key carries one
+            # after an account password change (FACTS section 9), so it is kept for both.
+            deadline_days=deadline if deadline is not None and deadline >= 0 else None,
             label=str(data.get("note") or ""),
             unknown_rights=() if read_only else tuple(unknown),
             rights_notes=() if read_only else tuple(

@@ -28,6 +28,7 @@ from tui.services.session.unlock import EnvPassphrase, SessionError, UnlockPolic
 from tui.services.store.accounts import AccountStore
 from tui.services.store.backends import store_label
 from tui.services.store.errors import RemovalUnfinished, SecretStoreError
+from tui.services.store.history import HistoryStore
 from tui.services.store.model import AccountError, LastCheck, removal_note
 from tui.services.store.secrets import SecretStore
 
@@ -100,6 +101,8 @@ class CheckFinished:
     account: Account
     report: KeyReport
     not_saved: str | None = None
+    #: Said once: the check history was damaged and moved aside (a new one was started).
+    history_problem: str | None = None
 
 
 SessionEvent = (
@@ -408,18 +411,99 @@ class Session:
                 self.known_accounts = tuple(moved if a.id == moved.id else a
                                             for a in self.known_accounts)
         return moved, left
+    def history(self) -> HistoryStore:
+        """The check history beside accounts.json (``store.history``)."""
+        return HistoryStore(self._require_open().dir)
+
+    def _record(self, store: AccountStore, account: Account, report: KeyReport
+                ) -> tuple[KeyReport, Account | None, str | None, str | None]:
+        """Append the check to the history and record it in accounts.json (blocking).
+
+        Returns the report with its changes, the saved account (None if not saved), why not,
+        and the history's one-time problem (a damaged file moved aside)."""
+        from dataclasses import replace
+
+        from tui.services.store.history import HistoryEntry
+        from tui.services.verify.changes import (
+            change_findings,
+            compare,
+            drift_finding,
+            entry_of,
+            last_described,
+        )
+        from tui.services.verify.report import plural
+
+        final = report
+        saved: list[Account] = []
+
+        def make(entries: list[HistoryEntry]) -> HistoryEntry:
+            nonlocal final
+            previous = entries[-1] if entries else None
+            changes = compare(previous, entry_of(report), last_described(entries))
+            since = previous.checked_at if previous else None
+            added = change_findings(changes, since)
+            offsets = [e.clock_offset_ms for e in entries if e.clock_offset_ms is not None]
+            if report.clock_offset_ms is not None:
+                drift = drift_finding([*offsets, report.clock_offset_ms])
+                added += [drift] if drift is not None else []
+            final = replace(report, changes=changes, previous_checked_at=since,
+                            findings=(*report.findings, *added))
+            return entry_of(final, changes)
+
+        def check_of(entry_at: str | None, expires_at: str | None) -> LastCheck:
+            summary = final.summary()
+            if final.changes:
+                summary += f"; {plural(len(final.changes), 'change')}"
+            check = LastCheck.of(final)
+            return replace(check, checked_at=entry_at or check.checked_at, summary=summary,
+                           expires_at=expires_at)
+
+        class NotSaved(Exception):
+            """accounts.json refused the check (the account is gone): no history entry."""
+
+        def then(entry: HistoryEntry) -> None:
+            # accounts.json first, under the history lock: an account removed meanwhile gets
+            # no history entry, and the history's write is the operation's commit point.
+            try:
+                saved.append(store.record_check(account.id,
+                                                check_of(entry.checked_at, entry.expires_at)))
+            except AccountError as exc:
+                raise NotSaved(str(exc)) from None
+
+        try:
+            appended = self.history().append(account.id, make, then)
+        except NotSaved as exc:
+            return final, None, str(exc), None
+        except AccountError as exc:  # the history itself failed: the check still counts
+            if saved:  # recorded in accounts.json; only the history's write failed
+                return final, saved[0], None, str(exc)
+            expires = entry_of(final).expires_at
+            try:
+                updated = store.record_check(account.id, check_of(None, expires))
+            except AccountError as again:
+                return final, None, str(again), str(exc)
+            return final, updated, None, str(exc)
+        return final, saved[0], None, appended.problem
 
     async def check_and_record(
-        self, account: Account, *, whitelist: Sequence[str] | None = None, probe: bool = True
+        self, account: Account, *, whitelist: Sequence[str] | None = None,
+        warn_days: int | None = None, probe: bool = True,
     ) -> CheckFinished:
         """Verify the account's key against its exchange and save the summary with the account.
 
         ``whitelist``: addresses to compare the key's binding with (default: the account's own
-        terminal profile). ``probe``: ask the exchange's other environments where a key this
-        host does not know belongs (``verify.probe``). Raises what ``credentials_for`` raises,
-        and AccountUnusable for an exchange this keylink lacks, all before a secret is read or a
-        request sent. A result that cannot be saved is not an error: ``not_saved`` says why.
-        Subscribers get the event too.
+        terminal profile); ``warn_days``: an expiry this close is a warning; ``probe``: ask the
+        exchange's other environments where a key this host does not know belongs
+        (``verify.probe``). Raises what ``credentials_for`` raises, and AccountUnusable for an
+        exchange this keylink lacks, all before a secret is read or a request sent. A result
+        that cannot be saved is not an error: ``not_saved`` says why. Subscribers get the event
+        too.
+
+        The check is compared with the one before it in the history (``verify.changes``): each
+        change becomes a finding and ``report.changes``. accounts.json and then the history are
+        written under the history lock: a concurrent check (cron and the app) waits, so none is
+        lost and each is compared with the one really before it; a check of an account removed
+        meanwhile is saved nowhere.
         """
         from tui.services.exchanges import exchange
         from tui.services.verify.run import verify_account
@@ -432,21 +516,21 @@ class Session:
             raise AccountUnusable(f"account {account.name!r}: {exc.args[0]}; update keylink or "
                                   "remove the account") from None
         creds = await asyncio.to_thread(self.credentials_for, account)
+        extra = {} if warn_days is None else {"warn_days": warn_days}
         try:
-            report = await verify_account(account, creds, whitelist, probe=probe)
+            report = await verify_account(account, creds, whitelist, probe=probe, **extra)
         finally:
             del creds  # the secret lives no longer than the request
         from tui.services.core.access_log import record_quietly
 
         await asyncio.to_thread(record_quietly, "verify", account, _secret_fields(account),
                                 str(report.status))
-        try:
-            updated = await asyncio.to_thread(store.record_check, account.id,
-                                              LastCheck.of(report))
-        except AccountError as exc:
-            finished = CheckFinished(account, report, str(exc))
+        recorded = await asyncio.to_thread(self._record, store, account, report)
+        report, updated, not_saved, problem = recorded
+        if updated is None:
+            finished = CheckFinished(account, report, not_saved, problem)
         else:
-            finished = CheckFinished(updated, report)
+            finished = CheckFinished(updated, report, None, problem)
             with self._watching:  # so the next tick does not report our own write as news
                 if any(a.id == updated.id for a in self.known_accounts):
                     self.known_accounts = tuple(updated if a.id == updated.id else a

@@ -113,7 +113,9 @@ class Repaired:
 
 
 def _temp_files(store: AccountStore) -> list[Path]:
-    files = leftover_temp_files(store.path)
+    from tui.services.store.history import HistoryStore
+
+    files = leftover_temp_files(store.path) + HistoryStore(store.dir).temp_files()
     if store.secrets.vault is not None:
         files += store.secrets.vault.temp_files()
     return files
@@ -230,6 +232,9 @@ def repair(store: AccountStore) -> Repaired:
                 store.secrets.delete(ref)
                 deleted += 1
         files = remove_files(leftover_temp_files(store.path))
+    from tui.services.store.history import HistoryStore
+
+    files += HistoryStore(store.dir).remove_temp_files()
     if store.secrets.vault is not None:
         files += store.secrets.vault.remove_temp_files()
     return Repaired(deleted, files, finished, left, kept, moves_done, moves_left)

@@ -46,6 +46,9 @@ class LastCheck:
     #: "works", "locked" or "failed"; files written before it existed give "" and are read from
     #: ``ok`` (see ``outcome``).
     status: str = ""
+    #: When the key lapses by its exchange's rule (UTC, ISO), if a rule applies; older files
+    #: have none. The accounts table's "Expires" column and ``keylink status`` count from it.
+    expires_at: str | None = None
 
     @classmethod
     def of(cls, report: Any) -> LastCheck:  # report: verify.KeyReport
@@ -291,6 +294,7 @@ def account_from_json(item: Any) -> Account:
                 summary=check["summary"],
                 worst=check["worst"],
                 status=check.get("status", ""),
+                expires_at=check.get("expires_at"),
             )
         except KeyError as exc:
             raise Damaged(f"an account's last check has no {exc.args[0]!r}") from None
@@ -300,6 +304,7 @@ def account_from_json(item: Any) -> Account:
             and isinstance(last.summary, str)
             and isinstance(last.worst, str)
             and isinstance(last.status, str)
+            and (last.expires_at is None or isinstance(last.expires_at, str))
         ):
             raise Damaged("an account's last check has values of the wrong type")
         values["last_check"] = last
@@ -330,6 +335,8 @@ def account_json(account: Account) -> dict[str, Any]:
         del item["other_copy"]
     else:
         item["other_copy"] = {"store": account.other_copy[0], "ref": account.other_copy[1]}
+    if item["last_check"] is not None and item["last_check"]["expires_at"] is None:
+        del item["last_check"]["expires_at"]  # likewise for a key without an expiry
     return item
 
 

@@ -12,10 +12,11 @@ from datetime import datetime
 
 from tui.services.core.status import Severity
 from tui.services.exchanges.base import KeyInfo
+from tui.services.verify.expiry import RULES, WARN_DAYS, expiry_of, expiry_severity
 from tui.services.verify.report import Finding, plural
 
-#: Expiry closer than this many days is worth a warning.
-EXPIRY_WARNING_DAYS = 14
+#: Expiry closer than this many days is worth a warning (``keylink verify --warn-days``).
+EXPIRY_WARNING_DAYS = WARN_DAYS
 #: Clock offsets beyond this many milliseconds get a warning (Bybit's default window is 5 s,
 #: and a second of drift already eats into it).
 CLOCK_WARNING_MS = 1000
@@ -60,8 +61,13 @@ def key_findings(
     whitelist: Sequence[str] | None = None,
     missing: Sequence[str] = (),
     extra: Sequence[str] = (),
+    exchange_id: str = "",
+    warn_days: int = EXPIRY_WARNING_DAYS,
 ) -> list[Finding]:
     """Findings about a key the exchange described (it answered the key-info call).
+
+    ``exchange_id`` picks the expiry rule (default: the label in lower case, which is the id of
+    every exchange keylink knows); ``warn_days``: expiry this close is a warning.
 
     ``linked``: the key is linked to the terminal (the exchange manages its addresses), so its
     bound addresses are not compared with a list.
@@ -136,36 +142,40 @@ def key_findings(
                 found.append(Finding(Severity.OK, "whitelist-match",
                                      "The key's bound addresses cover the terminal's list and "
                                      "nothing else."))
-    found.extend(_expiry_findings(key, exchange_label, now, environment))
+    found.extend(_expiry_findings(key, exchange_label, now, environment, exchange_id,
+                                  warn_days))
     return found
 
 
-def _expiry_findings(key: KeyInfo, label: str, now: datetime, environment: str) -> list[Finding]:
+def _expiry_findings(key: KeyInfo, label: str, now: datetime, environment: str,
+                     exchange_id: str = "", warn_days: int = EXPIRY_WARNING_DAYS) -> list[Finding]:
     found: list[Finding] = []
-    # Bybit: keys with no IP bound lapse after 90 days (deadlineDay counts down; re-saving the
-    # key on Bybit restarts it). https://bybit-exchange.github.io/docs/v5/user/apikey-info
-    days = key.deadline_days
-    if days is None and key.expires_at is not None and not key.ip_restricted:
-        days = days_until(key.expires_at, now)
-        if days is None:
-            # The key answered, so it still works; a lapse date behind us is worth a warning,
-            # not a danger to funds.
-            found.append(Finding(Severity.WARNING, "expired",
-                                 f"{label} says this key lapsed on {_date(key.expires_at)}, yet "
-                                 "it still answered. Bind it to the terminal's addresses, or "
-                                 "create a new key if it stops working."))
-    if days is not None:
-        # Bybit's examples pair a deadlineDay with a past expiredAt: show only a date ahead.
-        when = f" ({_date(key.expires_at)})" if key.expires_at and key.expires_at > now else ""
-        text = (f"{label} disables keys with no IP bound after 90 days; this one lapses "
-                f"{_in_days(days)}{when}. Binding it to the terminal's addresses keeps it.")
-        severity = Severity.WARNING if days <= EXPIRY_WARNING_DAYS else Severity.INFO
-        found.append(Finding(severity, "expiring", text))
-    if key.idle_expiry_days is not None and environment not in ("demo", "eea-demo"):
-        found.append(Finding(Severity.WARNING, "idle-expiry",
-                             f"{label} disables a key with trade or withdraw rights and no IP "
-                             f"bound after {key.idle_expiry_days} days without use. Bind it to "
-                             "the terminal's addresses to keep it."))
+    # The exchange's rule (verify.expiry, each with its source) gives the date; the count and
+    # the severity follow from it: danger within 3 days or past, warning within ``warn_days``.
+    expiry = expiry_of(exchange_id or label.lower(), key, now, environment)
+    if expiry is not None:
+        rule = RULES[expiry.rule]
+        days = expiry.days_left(now)
+        severity = expiry_severity(days, expiry.expired(now), warn_days)
+        if expiry.expired(now):
+            # The key answered, so it still works today; never a negative count.
+            found.append(Finding(severity, "expired",
+                                 f"{label} says this key lapsed on {_date(expiry.expires_at)}, "
+                                 "yet it still answered. Bind it to the terminal's addresses, "
+                                 "or create a new key if it stops working."))
+        elif expiry.rule == "okx-idle-14d":
+            found.append(Finding(severity, "idle-expiry",
+                                 f"{label} disables a key with trade or withdraw rights and no "
+                                 f"IP bound after {key.idle_expiry_days} days without use: "
+                                 f"this one by {_date(expiry.expires_at)} at the latest if "
+                                 "nothing uses it. Bind it to the terminal's addresses to keep "
+                                 "it."))
+        else:
+            text = (f"{rule.words} This one lapses {_in_days(days)} "
+                    f"({_date(expiry.expires_at)}).")
+            if rule.id == "bybit-unbound-90d":
+                text += " Binding it to the terminal's addresses keeps it."
+            found.append(Finding(severity, "expiring", text))
     lapse = key.trading_lapses_at
     if lapse is not None:
         left = days_until(lapse, now)

@@ -15,6 +15,7 @@ from typing import Any
 
 from tui.services.core.status import SEVERITY_ORDER, CheckStatus, Severity
 from tui.services.exchanges.base import PERMISSIONS, ErrorKind
+from tui.services.store.history import Change
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,15 @@ class KeyReport:
     key_kind: str | None = None
     #: A refused key's probe of the exchange's other environments (None when none ran).
     probe: ProbeSummary | None = None
+    #: The expiry rule (``verify.expiry.RULES``) that gave ``expires_at``; None when none applies.
+    expiry_rule: str | None = None
+    #: Expiry this close (days) is a warning; the expiry finding was graded with it.
+    warn_days: int = 14
+    #: What differs from the account's check before (``verify.changes``), set when the check is
+    #: recorded; () on a first check or one that was not recorded.
+    changes: tuple[Change, ...] = ()
+    #: When the check before this one ran (ISO UTC), None on a first check.
+    previous_checked_at: str | None = None
 
     def __post_init__(self) -> None:
         status = _status_of(self.ok, self.error) if self.status is None else self.status
@@ -208,7 +218,23 @@ class KeyReport:
             "checked_at": self.checked_at.isoformat(),
             "belongs_to": self.probe.belongs_json() if self.probe else None,
             "probe": self.probe.to_json() if self.probe else None,
+            "expiry": self.expiry_json(),
+            "changes": [c.to_json() for c in self.changes],
+            "previous_checked_at": self.previous_checked_at,
         }
+
+    def expiry_json(self) -> dict[str, Any] | None:
+        """The expiry with its rule and source (None when no rule applies to this key)."""
+        from tui.services.verify.expiry import RULES, expiry_severity
+
+        if self.expiry_rule is None or self.expires_at is None:
+            return None
+        rule = RULES[self.expiry_rule]
+        expired = self.expires_at <= self.checked_at
+        return {"rule": rule.id, "expires_at": self.expires_at.isoformat(),
+                "days_left": self.days_left, "expired": expired,
+                "severity": expiry_severity(self.days_left, expired, self.warn_days),
+                "source": rule.source, "unclear": rule.unclear or None}
 
 
 #: Refusals that prove the key exists while its rights cannot be read from here.

@@ -27,11 +27,11 @@ from tui.services.verify.answers import Scrubber, clock_offset, ip_in_message, r
 from tui.services.verify.audit import (
     CLOCK_FIX,
     clock_findings,
-    days_until,
     error_finding,
     key_findings,
     locked_findings,
 )
+from tui.services.verify.expiry import WARN_DAYS, expiry_of
 from tui.services.verify.probe import PROBE_CODES, should_probe
 from tui.services.verify.probe import findings as probe_findings
 from tui.services.verify.probe import probe as run_probe
@@ -98,13 +98,6 @@ def _key_kind(info: ExchangeInfo, secret: str) -> tuple[str | None, ExchangeErro
     return kind.id, None
 
 
-def _days_left(key: KeyInfo, now: datetime) -> int | None:
-    """Days before the key itself lapses (never negative: a past date has no count)."""
-    if key.deadline_days is not None:
-        return key.deadline_days
-    if key.expires_at is not None:
-        return days_until(key.expires_at, now)
-    return None
 
 
 def compare_bound(terminal: Sequence[str], bound: Sequence[str]) -> tuple[tuple[str, ...],
@@ -145,6 +138,7 @@ async def verify_key(
     transport: httpx.AsyncBaseTransport | None = None,
     probe: bool = True,
     probe_early: bool = False,
+    warn_days: int = WARN_DAYS,
 ) -> KeyReport:
     """Check a key against its exchange and audit it.
 
@@ -153,7 +147,8 @@ async def verify_key(
     compared with the key's bound IPs by containment; ``linked`` (the key is linked to the
     terminal, which manages its addresses) skips that comparison. Both make a refusal from this
     machine for its address (``locked``) the expected outcome. Each call, body included, ends within
-    ``connect_timeout + read_timeout`` seconds. Raises KeyError only for an unknown ``exchange_id``.
+    ``connect_timeout + read_timeout`` seconds. ``warn_days``: an expiry this close is a warning.
+    Raises KeyError only for an unknown ``exchange_id``.
 
     ``probe``: when the answer means "this host does not know this key" and ``base_url`` is the
     registry's host for ``environment`` (never for a custom URL), ask the exchange's other
@@ -217,7 +212,7 @@ async def verify_key(
                             connect_timeout=connect_timeout, read_timeout=read_timeout,
                             transport=transport, asymmetric=asymmetric, scrub=scrub,
                             base_report=base_report, may_probe=may_probe, early=early,
-                            check_started=check_started)
+                            check_started=check_started, warn_days=warn_days)
     finally:
         if early is not None and not early.done():  # the check worked, or ended otherwise
             early.cancel()
@@ -230,7 +225,7 @@ async def _check(info: ExchangeInfo, base_url: str, creds: CredentialsLike, *, h
                  read_timeout: float, transport: httpx.AsyncBaseTransport | None,
                  asymmetric: bool, scrub: Scrubber, base_report: dict[str, Any],
                  may_probe: bool, early: asyncio.Task[ProbeSummary | None] | None,
-                 check_started: float) -> KeyReport:
+                 check_started: float, warn_days: int = WARN_DAYS) -> KeyReport:
     """The requests of ``verify_key`` and what their answers mean (see there)."""
     api = info.api
     assert api is not None
@@ -270,7 +265,7 @@ async def _check(info: ExchangeInfo, base_url: str, creds: CredentialsLike, *, h
                           "Check that the address belongs to this exchange; update keylink.")
         else:
             return _key_report(info, key, host, whitelist, linked, environment, clock, retried,
-                               base_report)
+                               base_report, warn_days)
     assert error is not None
     if error.kind in LOCKED_KINDS:
         seen = ip_in_message(error.exchange_message)
@@ -311,9 +306,11 @@ async def _check(info: ExchangeInfo, base_url: str, creds: CredentialsLike, *, h
 
 def _key_report(info: ExchangeInfo, key: KeyInfo, host: str, whitelist: Sequence[str] | None,
                 linked: bool, environment: str, clock: list[Finding], retried: bool,
-                base: dict[str, Any]) -> KeyReport:
+                base: dict[str, Any], warn_days: int = WARN_DAYS) -> KeyReport:
     now = datetime.now(UTC)
-    days_left = _days_left(key, now)
+    # The key's own lapse by its exchange's rule (verify.expiry); 0 days once past.
+    expiry = expiry_of(info.id, key, now, environment)
+    days_left = expiry.days_left(now) if expiry is not None else None
     missing: tuple[str, ...] = ()
     extra: tuple[str, ...] = ()
     # A key the exchange itself bound for the terminal (Bybit type 2) is linked whatever the
@@ -326,14 +323,17 @@ def _key_report(info: ExchangeInfo, key: KeyInfo, host: str, whitelist: Sequence
         except ValueError:  # a caller's list with something that is not an address
             checked, whitelist = False, None
     findings = key_findings(key, exchange_label=info.label, now=now, environment=environment,
-                            linked=linked, whitelist=whitelist, missing=missing, extra=extra)
+                            linked=linked, whitelist=whitelist, missing=missing, extra=extra,
+                            exchange_id=info.id, warn_days=warn_days)
     if info.api is not None:  # rules only one exchange has (Binance: unrestricted beyond read)
         findings += [Finding(severity, code, message)
                      for severity, code, message in info.api.key_warnings(key)]
     return KeyReport(
         ok=True, host=host, permissions=key.permissions, raw_permissions=key.raw_permissions,
         read_only=key.read_only, ips=key.ips, ip_restricted=key.ip_restricted,
-        key_type=key.key_type, expires_at=key.expires_at, days_left=days_left,
+        key_type=key.key_type, days_left=days_left,
+        expires_at=expiry.expires_at if expiry is not None else None,
+        expiry_rule=expiry.rule if expiry is not None else None, warn_days=warn_days,
         findings=(*findings, *clock), whitelist_checked=checked, whitelist_missing=missing,
         whitelist_extra=extra, retried_with_server_time=retried, checked_at=now,
         status=CheckStatus.WORKS, unknown_rights=key.unknown_rights,
