@@ -45,8 +45,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        help="environment id, e.g. mainnet, testnet, demo (default: the first)")
     where.add_argument("--base-url", default=None,
                        help="a custom API URL (https; http only to 127.0.0.1/::1/localhost)")
+    add.add_argument("--terminal", metavar="NAME", default=None,
+                     help="the trading terminal the key is for ('keylink whitelist --list' "
+                     "names them); sets the whitelist verify compares with")
     add.add_argument("--whitelist", metavar="PROFILE", default=None,
-                     help="whitelist profile id (default: the exchange's usual one)")
+                     help="whitelist id, 'linked' or 'none' (default: the terminal's, else the "
+                     "exchange's usual one)")
     add.add_argument("--allow-duplicate", action="store_true",
                      help="store the API key even when another account holds it already")
     _generate_options(add, "make a key pair here: prints the public key to register on the "
@@ -249,6 +253,7 @@ def _run_accounts_add(args: argparse.Namespace) -> int:
         validate_name(args.name)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    terminal_id, whitelist_id = _terminal_choice(args.terminal, args.whitelist, info.id)
     session = cli_session()
     store = accounts_of(session)
     try:
@@ -267,13 +272,36 @@ def _run_accounts_add(args: argparse.Namespace) -> int:
             raise UsageError(f"this API key is stored already, as {named}; to store it under "
                              f"{quoted(args.name)} too, add --allow-duplicate")
         account = store.add(args.name, info.id, environment, creds, base_url=args.base_url,
-                            whitelist=args.whitelist)
+                            whitelist=whitelist_id, terminal=terminal_id)
     except (ValueError, AccountError, SecretStoreError) as exc:
         raise UsageError(str(exc)) from None
     print(f"added {account.name}: {info.label}, {account.environment} ({account.base_url}); "
           f"secret saved in {store.secrets.backend_name}")
     print(f"check it with: keylink verify {quoted(account.name)}")
     return 0
+
+
+def _terminal_choice(name: str | None, whitelist: str | None,
+                     exchange_id: str) -> tuple[str | None, str | None]:
+    """The terminal id and the whitelist for ``accounts add``: a terminal's name or alias (the
+    old profile ids among them) resolved, its usual whitelist on this exchange unless one is
+    given. UsageError naming the known terminals for an unknown one."""
+    from tui.services.terminals import catalogue
+
+    if name is None:
+        return None, whitelist
+    try:
+        item = catalogue.terminal(name)
+    except catalogue.CatalogueError as exc:
+        raise UsageError(clean(str(exc))) from None
+    if whitelist is None:
+        whitelist = catalogue.default_whitelist(item, exchange_id)
+    elif whitelist not in (catalogue.LINKED, catalogue.NO_LIST, catalogue.OWN_LIST):
+        try:
+            catalogue.find_list(whitelist)
+        except catalogue.CatalogueError as exc:
+            raise UsageError(clean(str(exc))) from None
+    return item.id, whitelist
 
 
 def _run_accounts_rotate(args: argparse.Namespace) -> int:

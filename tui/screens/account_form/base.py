@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 
 #: The environment choice that shows the URL field.
 CUSTOM = "custom"
+#: The terminal choice for "not said".
+NO_TERMINAL = "unset"
 
 
 def sentence(message: str) -> str:
@@ -74,6 +76,8 @@ class Settings:
     #: The base URL typed for a custom environment (None: the environment's own).
     custom_url: str | None
     whitelist: str
+    #: The terminal id chosen (None: not said).
+    terminal: str | None = None
 
 
 class Unsaved(Exception):
@@ -172,6 +176,7 @@ class AccountFormScreen(Screen["SaveResult | None"]):
         )
         url_row.display = env_value == CUSTOM
         yield url_row
+        yield self._terminal_row()
         yield FieldRow(
             "whitelist",
             "Whitelist",
@@ -195,7 +200,49 @@ class AccountFormScreen(Screen["SaveResult | None"]):
     def _initial_whitelist(self, exchange_id: str) -> str:
         if self.account is not None:
             return self.account.whitelist
-        return exchange(exchange_id).default_whitelist
+        return self._default_whitelist(exchange_id, self._initial_terminal())
+
+    # -- the terminal ----------------------------------------------------------------------------
+
+    def _initial_terminal(self) -> str:
+        """The account's terminal; for a new one, the terminal last chosen in the guide."""
+        from tui.services.terminals.catalogue import terminals
+
+        if self.account is not None:
+            chosen = self.account.terminal or NO_TERMINAL
+        else:
+            chosen = getattr(getattr(self.app, "settings", None), "guide_terminal", "")
+        return chosen if chosen in terminals() else NO_TERMINAL
+
+    def _terminal_row(self) -> FieldRow:
+        from tui.services.terminals.catalogue import terminals
+
+        initial = self._initial_terminal()
+        #: The terminal whose whitelist the form last set (see _terminal_changed).
+        self._terminal_shown = initial
+        options = [(item.name, item.id) for item in terminals().values()]
+        return FieldRow("terminal", "Terminal", Select(
+            [("Not said", NO_TERMINAL), *options], allow_blank=False, value=initial,
+            id="terminal"))
+
+    @staticmethod
+    def _default_whitelist(exchange_id: str, terminal_id: str) -> str:
+        """The chosen terminal's usual whitelist on this exchange (the exchange's without one)."""
+        from tui.services.terminals import catalogue
+
+        if terminal_id == NO_TERMINAL:
+            return exchange(exchange_id).default_whitelist
+        return catalogue.default_whitelist(catalogue.terminal(terminal_id), exchange_id)
+
+    @on(Select.Changed, "#terminal")
+    def _terminal_changed(self, event: Select.Changed) -> None:
+        # Select also reports its first value on mount: only a real change moves the whitelist
+        # (an edited account keeps the whitelist it has).
+        if not isinstance(event.value, str) or event.value == self._terminal_shown:
+            return
+        self._terminal_shown = event.value
+        self.query_one("#whitelist", Select).value = self._default_whitelist(
+            self.exchange_id, event.value)
 
     @staticmethod
     def _environment_options(exchange_id: str) -> list[tuple[str, str]]:
@@ -206,12 +253,17 @@ class AccountFormScreen(Screen["SaveResult | None"]):
 
     @staticmethod
     def _whitelist_options() -> list[tuple[str, str]]:
-        from tui.services.terminals.whitelist import profiles
+        from tui.services.terminals.catalogue import OWN_LIST, all_lists
         from tui.services.verify.run import LINKED, NO_WHITELIST
+
+        def label(entry) -> str:  # a served list may not be fetched yet: say so
+            fetched = entry.addresses_for() or not entry.endpoint
+            return entry.name if fetched else f"{entry.name}, not fetched yet"
 
         # Linked first: it is the guide's safest way (the exchange manages the key's addresses).
         return [("Linked to the terminal (the exchange manages its IPs)", LINKED),
-                *((p.name, p.id) for p in profiles().values()),
+                *((label(entry), entry.id) for entry in all_lists()),
+                ("This account's own list (per user or your server)", OWN_LIST),
                 ("None (the key is not bound to a terminal's list)", NO_WHITELIST)]
 
     def on_mount(self) -> None:
@@ -389,7 +441,9 @@ class AccountFormScreen(Screen["SaveResult | None"]):
         except ValueError as exc:
             self._row("url").show(sentence(str(exc)))
             errors.append("url")
-        return Settings(name, environment, custom_url, values.get("whitelist", ""))
+        terminal = values.get("terminal", NO_TERMINAL)
+        return Settings(name, environment, custom_url, values.get("whitelist", ""),
+                        None if terminal == NO_TERMINAL else terminal)
 
     def _check_credentials(self, values: dict[str, str], errors: list[str],
                            warnings: list[str]) -> dict[str, str] | None:

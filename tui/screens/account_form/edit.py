@@ -43,5 +43,6 @@ class EditAccountScreen(AccountFormScreen):
             environment=settings.environment,
             base_url=settings.custom_url,
             whitelist=settings.whitelist,
+            terminal=settings.terminal or "",
         )
         return account, None

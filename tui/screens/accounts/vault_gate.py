@@ -82,13 +82,13 @@ class VaultGate:
     def on_vault_locked(self) -> None:
         self._update_status()
 
-    def _update_status(self) -> None:
+    def _update_status(self, *, only_if_changed: bool = False) -> None:
         # One short line that fits 80 columns: the store and its state. Why this store was
         # chosen is in the tooltip and in `keylink doctor`.
         secrets = self.secrets
         status = self.query_one("#store-status", Static)
         if secrets is None:
-            status.update("Opening the secret store…")
+            text = "Opening the secret store…"
         elif secrets.uses_vault:
             if secrets.needs_new_vault:
                 state = "not created yet (made when you add an account)"
@@ -96,9 +96,15 @@ class VaultGate:
                 state = "locked (press u to unlock)"
             else:
                 state = "unlocked" + _lock_time(secrets.lock_due())
-            status.update(Content(clean(f"Secrets: {secrets.backend_name}, {state}")))
+            text = clean(f"Secrets: {secrets.backend_name}, {state}")
         else:
-            status.update(Content(clean(f"Secrets: {secrets.backend_name}")))
+            text = clean(f"Secrets: {secrets.backend_name}")
+        # After each session tick (once a second) only a change is drawn: redrawing the same
+        # line rebuilt the footer every second for nothing.
+        if only_if_changed and text == getattr(self, "_status_text", None):
+            return
+        self._status_text = text
+        status.update(Content(text))
         if secrets is not None:
             status.tooltip = Text(clean(secrets.reason))
         self.refresh_bindings()
@@ -185,7 +191,7 @@ class VaultGate:
         """Show whether the vault is locked and when it will be (the app calls this after each
         of its session's ticks)."""
         if self.secrets is not None:
-            self._update_status()
+            self._update_status(only_if_changed=True)
 
     def action_lock(self) -> None:
         """Lock the vault now (the derived key leaves memory)."""

@@ -53,6 +53,7 @@ from tui.services.store.model import (
     LastCheck,
     account_from_json,
     account_json,
+    check_terminal,
     check_whitelist,
     clean_credentials,
     now_stamp,
@@ -363,6 +364,7 @@ class AccountStore:
         creds: Credentials,
         base_url: str | None = None,
         whitelist: str | None = None,
+        terminal: str | None = None,
     ) -> Account:
         """Add an account: secret first under a fresh ref, then metadata.
 
@@ -375,6 +377,7 @@ class AccountStore:
         try:
             url = resolve_base_url(exchange, environment, base_url)
             profile = check_whitelist(whitelist or exchange_info(exchange).default_whitelist)
+            terminal_id = check_terminal(terminal) if terminal is not None else None
             clean = clean_credentials(exchange, creds)
         except ValueError as exc:
             raise AccountError(str(exc)) from None
@@ -399,6 +402,7 @@ class AccountStore:
                 updated_at=now,
                 secret_ref=self._new_ref(account_id),
                 secret_store=self.secrets.store_id,
+                terminal=terminal_id,
             )
             self.check_new_account_store(accounts)
             # Ctrl-C is held from before the secret's write to the commit (or its rollback): one
@@ -416,9 +420,10 @@ class AccountStore:
         environment: str | None = None,
         base_url: str | None = None,
         whitelist: str | None = None,
+        terminal: str | None = None,
     ) -> Account:
-        """Change metadata only (rename, environment/URL, whitelist). A base URL without an
-        environment means the custom environment."""
+        """Change metadata only (rename, environment/URL, whitelist, terminal). A base URL without
+        an environment means the custom environment."""
         with self._lock():
             accounts = self._read()
             current = self._find(accounts, account_id)
@@ -437,6 +442,8 @@ class AccountStore:
                     changes["base_url"] = resolve_base_url(current.exchange, env, base_url)
                 if whitelist is not None:
                     changes["whitelist"] = check_whitelist(whitelist)
+                if terminal is not None:  # "" forgets the terminal
+                    changes["terminal"] = check_terminal(terminal) if terminal else None
             except DuplicateName:
                 raise
             except ValueError as exc:

@@ -82,6 +82,9 @@ class Account:
     #: its commit (a kill -9, a power cut): the secret may already be gone. Such an account is
     #: never used; removing it again finishes the removal (see ``AccountStore.remove``).
     removing: str | None = None
+    #: The trading terminal the key is for (a terminal id of content/terminals.toml); None in
+    #: files from before keylink asked, and for accounts added without one.
+    terminal: str | None = None
 
 
 class AccountError(Exception):
@@ -225,6 +228,15 @@ def check_whitelist(whitelist: str) -> str:
     return cleaned
 
 
+def check_terminal(terminal: str) -> str:
+    """The trimmed terminal id; ValueError for an empty or odd one (which terminals exist is the
+    catalogue's business, one layer up: the CLI and the form resolve names before saving)."""
+    cleaned = terminal.strip()
+    if not cleaned or len(cleaned) > 60 or any(not char.isprintable() for char in cleaned):
+        raise ValueError("the terminal id is empty or has unusual characters")
+    return cleaned
+
+
 def clean_credentials(exchange_id: str, creds: Credentials) -> Credentials:
     """The pasted credentials cleaned for this exchange (a passphrase only where it takes one);
     ValueError naming the field otherwise."""
@@ -302,6 +314,10 @@ def account_from_json(item: Any) -> Account:
     if removing is not None and (not isinstance(removing, str) or not removing):
         raise Damaged("an account's removal mark is not text")
     values["removing"] = removing
+    terminal = item.get("terminal")
+    if terminal is not None and (not isinstance(terminal, str) or not terminal):
+        raise Damaged("an account's terminal is not text")
+    values["terminal"] = terminal
     return Account(**values)
 
 
@@ -310,6 +326,8 @@ def account_json(account: Account) -> dict[str, Any]:
     item = asdict(account)
     if item["removing"] is None:
         del item["removing"]  # files without a cut-short removal stay as older keylinks wrote them
+    if item["terminal"] is None:
+        del item["terminal"]  # likewise for an account with no terminal named
     return item
 
 

@@ -251,6 +251,26 @@ def find_list(list_id: str) -> TerminalList:
     raise CatalogueError(f"unknown whitelist {list_id!r} (known: {known})")
 
 
+#: The account's whitelist field, besides a list id: the exchange binds the key itself (a link
+#: flow), the key is bound to no terminal list, or the account keeps its own list (per user,
+#: self-hosted). The same words as tui.services.verify.run's LINKED and NO_WHITELIST.
+LINKED = "linked"
+NO_LIST = "none"
+OWN_LIST = "own"
+
+
+def default_whitelist(item: Terminal, exchange_id: str) -> str:
+    """What an account of ``item`` on ``exchange_id`` is compared with when the user does not
+    say: the link flow where the exchange has one, else the terminal's list, else its own."""
+    kind = item.binding(exchange_id)
+    if kind is Binding.LINK:
+        return LINKED
+    if kind in OWN_LIST_BINDINGS:
+        return OWN_LIST
+    entry = item.list_for(exchange_id)
+    return entry.id if entry is not None else NO_LIST
+
+
 def terminal_of_list(list_id: str) -> Terminal | None:
     for item in terminals().values():
         if any(entry.id == list_id for entry in item.lists):
