@@ -83,3 +83,37 @@ async def test_the_form_starts_on_the_guide_s_terminal_and_edit_keeps_the_accoun
         await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen")
     (account,) = open_store().list()
     assert account.terminal is None
+
+
+async def test_a_per_user_terminal_keeps_the_addresses_typed(vault_home: Path) -> None:
+    from tests.support.accounts_fixtures import field_message
+
+    async with accounts_app().run_test(size=(100, 40)) as pilot:
+        await unlock(pilot)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AddAccountScreen")
+        row = pilot.app.screen.query_one("#row-own_ips")
+        assert not row.display
+        await choose(pilot, "exchange", "Binance", "binance")
+        await choose(pilot, "terminal", "Altrady", "altrady")
+        assert _value(pilot, "whitelist") == "own" and row.display
+        await focus(pilot, "name")
+        await type_text(pilot, "Altrady")
+        await paste(pilot, "api_key", "A" * 64)
+        await paste(pilot, "secret", "B" * 64)
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "Paste the addresses" in field_message(pilot, "own_ips"))
+        await paste(pilot, "own_ips", "10.0.0.1")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "private" in field_message(pilot, "own_ips"))
+        assert open_store().list() == []
+        await focus(pilot, "own_ips")
+        pilot.app.screen.query_one("#own_ips").value = ""
+        await paste(pilot, "own_ips", "5.6.7.8, 5.6.7.9")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen")
+    (account,) = open_store().list()
+    assert account.whitelist == "own" and account.terminal == "altrady"
+    assert account.own_list is not None
+    assert account.own_list.addresses == ("5.6.7.8", "5.6.7.9")
+    assert account.own_list.source == "typed in the form"

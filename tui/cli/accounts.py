@@ -51,6 +51,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add.add_argument("--whitelist", metavar="PROFILE", default=None,
                      help="whitelist id, 'linked' or 'none' (default: the terminal's, else the "
                      "exchange's usual one)")
+    _own_list_options(add)
     add.add_argument("--allow-duplicate", action="store_true",
                      help="store the API key even when another account holds it already")
     _generate_options(add, "make a key pair here: prints the public key to register on the "
@@ -75,6 +76,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "cannot prove the new pair matches; on a terminal keylink asks instead")
     rotate.set_defaults(handler=_run_accounts_rotate)
 
+    ips = actions.add_parser(
+        "ips", help="keep an account's own server addresses (a per-user list, or your server's)",
+        description="For a terminal that shows each user their own list, or a bot on your own "
+        "server: the addresses are kept with the account, dated, and verify compares the key "
+        "with them. Without --ips or --ips-file, prints the list kept.")
+    ips.add_argument("name", help="account name or id")
+    _own_list_options(ips)
+    ips.set_defaults(handler=_run_accounts_ips)
+
     export = actions.add_parser(
         "export-key",
         help="write a self-generated private key to a file, encrypted (PKCS#8, mode 0600)",
@@ -96,6 +106,54 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     remove.set_defaults(handler=_run_accounts_remove)
 
     account_import.add_action(actions)
+
+
+def _own_list_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--ips", metavar="LIST", default=None,
+                       help="the account's own addresses (commas or spaces): the list the "
+                       "terminal shows you, or your server's public address")
+    group.add_argument("--ips-file", metavar="PATH", default=None,
+                       help="read the account's own addresses from this file")
+
+
+def _own_list_of(args: argparse.Namespace):  # -> OwnList | None
+    """The --ips / --ips-file list, checked; UsageError (one line) for a bad one."""
+    from tui.services.terminals import own, whitelist
+
+    try:
+        if args.ips is not None:
+            return own.own_list_from_text(args.ips, "typed on the command line")
+        if args.ips_file is not None:
+            return own.own_list_from_file(args.ips_file)
+    except whitelist.WhitelistError as exc:
+        raise UsageError(clean(str(exc))) from None
+    return None
+
+
+def _run_accounts_ips(args: argparse.Namespace) -> int:
+    from tui.services.store.model import AccountError
+    from tui.services.terminals.catalogue import OWN_LIST
+
+    own_list = _own_list_of(args)
+    store = accounts_of(cli_session())
+    try:
+        account = store.get(args.name)
+        if own_list is None:
+            kept = account.own_list
+            if kept is None:
+                print(f"{clean(account.name)} keeps no list of its own")
+            else:
+                print(f"{','.join(kept.addresses)}\t({clean(kept.source)}, {kept.taken})")
+            return 0
+        require_usable(account)
+        store.update(account.id, own_list=own_list, whitelist=OWN_LIST)
+    except AccountError as exc:
+        raise UsageError(clean(str(exc))) from None
+    count = len(own_list.addresses)
+    print(f"kept {count} address{'es' if count != 1 else ''} with {clean(account.name)} "
+          f"({own_list.taken}); verify compares its key with them")
+    return 0
 
 
 def _generate_options(parser: argparse.ArgumentParser, what: str) -> None:
@@ -254,6 +312,11 @@ def _run_accounts_add(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     terminal_id, whitelist_id = _terminal_choice(args.terminal, args.whitelist, info.id)
+    own_list = _own_list_of(args)
+    if own_list is not None and args.whitelist is None:  # the list typed is the one to compare
+        from tui.services.terminals.catalogue import OWN_LIST
+
+        whitelist_id = OWN_LIST
     session = cli_session()
     store = accounts_of(session)
     try:
@@ -272,7 +335,7 @@ def _run_accounts_add(args: argparse.Namespace) -> int:
             raise UsageError(f"this API key is stored already, as {named}; to store it under "
                              f"{quoted(args.name)} too, add --allow-duplicate")
         account = store.add(args.name, info.id, environment, creds, base_url=args.base_url,
-                            whitelist=whitelist_id, terminal=terminal_id)
+                            whitelist=whitelist_id, terminal=terminal_id, own_list=own_list)
     except (ValueError, AccountError, SecretStoreError) as exc:
         raise UsageError(str(exc)) from None
     print(f"added {account.name}: {info.label}, {account.environment} ({account.base_url}); "

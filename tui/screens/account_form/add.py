@@ -117,6 +117,7 @@ class AddAccountScreen(CredentialFormScreen):
             base_url=settings.custom_url,
             whitelist=settings.whitelist,
             terminal=settings.terminal,
+            own_list=settings.own_list,
         )
         return account, None
 

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from tui.services.store.accounts import AccountStore
-    from tui.services.store.model import Account
+    from tui.services.store.model import Account, OwnList
     from tui.services.verify.report import KeyReport
 
 #: The environment choice that shows the URL field.
@@ -78,6 +78,8 @@ class Settings:
     whitelist: str
     #: The terminal id chosen (None: not said).
     terminal: str | None = None
+    #: The account's own addresses typed in the form (None: none, or unchanged).
+    own_list: OwnList | None = None
 
 
 class Unsaved(Exception):
@@ -187,6 +189,7 @@ class AccountFormScreen(Screen["SaveResult | None"]):
                 id="whitelist",
             ),
         )
+        yield self._own_list_row()
 
     def _initial_environment(self) -> tuple[str, str]:
         account = self.account
@@ -203,6 +206,28 @@ class AccountFormScreen(Screen["SaveResult | None"]):
         return self._default_whitelist(exchange_id, self._initial_terminal())
 
     # -- the terminal ----------------------------------------------------------------------------
+
+    def _own_list_row(self) -> FieldRow:
+        """The account's own addresses (a per-user list, or the user's server): shown while the
+        whitelist is "own"."""
+        from tui.services.terminals.catalogue import OWN_LIST
+
+        own = self.account.own_list if self.account is not None else None
+        row = FieldRow("own_ips", "Server addresses", Input(
+            value=",".join(own.addresses) if own else "",
+            placeholder="the list your terminal shows you, or your server's public address",
+            id="own_ips"))
+        row.display = self._initial_whitelist(self.exchange_id) == OWN_LIST
+        return row
+
+    @on(Select.Changed, "#whitelist")
+    def _whitelist_changed(self, event: Select.Changed) -> None:
+        from tui.services.terminals.catalogue import OWN_LIST
+
+        own = event.value == OWN_LIST
+        self._row("own_ips").display = own
+        if not own:
+            self._row("own_ips").show(None)
 
     def _initial_terminal(self) -> str:
         """The account's terminal; for a new one, the terminal last chosen in the guide."""
@@ -442,8 +467,35 @@ class AccountFormScreen(Screen["SaveResult | None"]):
             self._row("url").show(sentence(str(exc)))
             errors.append("url")
         terminal = values.get("terminal", NO_TERMINAL)
+        own_list = self._check_own_list(values, errors)
         return Settings(name, environment, custom_url, values.get("whitelist", ""),
-                        None if terminal == NO_TERMINAL else terminal)
+                        None if terminal == NO_TERMINAL else terminal, own_list)
+
+    def _check_own_list(self, values: dict[str, str], errors: list[str]) -> OwnList | None:
+        """The Server addresses field, checked, when the whitelist is the account's own list
+        (None when it is not, or the field is unchanged)."""
+        from tui.services.terminals import own, whitelist
+        from tui.services.terminals.catalogue import OWN_LIST
+
+        text = values.get("own_ips", "").strip()
+        kept = self.account.own_list if self.account is not None else None
+        if values.get("whitelist") != OWN_LIST:
+            return None
+        if kept is not None and text == ",".join(kept.addresses):
+            return None  # unchanged: keep its date
+        if not text:
+            self._row("own_ips").show("Paste the addresses your terminal shows you, or type "
+                                      "your server's public address.")
+            errors.append("own_ips")
+            return None
+        try:
+            result = own.own_list_from_text(text, "typed in the form")
+        except whitelist.WhitelistError as exc:
+            self._row("own_ips").show(sentence(str(exc).removeprefix("typed in the form: ")))
+            errors.append("own_ips")
+            return None
+        self._row("own_ips").show(None)
+        return result
 
     def _check_credentials(self, values: dict[str, str], errors: list[str],
                            warnings: list[str]) -> dict[str, str] | None:

@@ -44,5 +44,6 @@ class EditAccountScreen(AccountFormScreen):
             base_url=settings.custom_url,
             whitelist=settings.whitelist,
             terminal=settings.terminal or "",
+            own_list=settings.own_list,
         )
         return account, None

@@ -51,8 +51,10 @@ from tui.services.store.model import (
     Damaged,
     DuplicateName,
     LastCheck,
+    OwnList,
     account_from_json,
     account_json,
+    check_own_list,
     check_terminal,
     check_whitelist,
     clean_credentials,
@@ -365,6 +367,7 @@ class AccountStore:
         base_url: str | None = None,
         whitelist: str | None = None,
         terminal: str | None = None,
+        own_list: OwnList | None = None,
     ) -> Account:
         """Add an account: secret first under a fresh ref, then metadata.
 
@@ -378,6 +381,7 @@ class AccountStore:
             url = resolve_base_url(exchange, environment, base_url)
             profile = check_whitelist(whitelist or exchange_info(exchange).default_whitelist)
             terminal_id = check_terminal(terminal) if terminal is not None else None
+            own = check_own_list(own_list) if own_list is not None else None
             clean = clean_credentials(exchange, creds)
         except ValueError as exc:
             raise AccountError(str(exc)) from None
@@ -403,6 +407,7 @@ class AccountStore:
                 secret_ref=self._new_ref(account_id),
                 secret_store=self.secrets.store_id,
                 terminal=terminal_id,
+                own_list=own,
             )
             self.check_new_account_store(accounts)
             # Ctrl-C is held from before the secret's write to the commit (or its rollback): one
@@ -421,9 +426,10 @@ class AccountStore:
         base_url: str | None = None,
         whitelist: str | None = None,
         terminal: str | None = None,
+        own_list: OwnList | None = None,
     ) -> Account:
-        """Change metadata only (rename, environment/URL, whitelist, terminal). A base URL without
-        an environment means the custom environment."""
+        """Change metadata only (rename, environment/URL, whitelist, terminal, own list). A base
+        URL without an environment means the custom environment."""
         with self._lock():
             accounts = self._read()
             current = self._find(accounts, account_id)
@@ -444,6 +450,8 @@ class AccountStore:
                     changes["whitelist"] = check_whitelist(whitelist)
                 if terminal is not None:  # "" forgets the terminal
                     changes["terminal"] = check_terminal(terminal) if terminal else None
+                if own_list is not None:
+                    changes["own_list"] = check_own_list(own_list)
             except DuplicateName:
                 raise
             except ValueError as exc:

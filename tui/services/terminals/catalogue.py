@@ -118,7 +118,8 @@ class TerminalList:
     @property
     def provenance(self) -> str:
         """Where the list came from, in one line, honest about an unofficial copy."""
-        when = f"taken {self.date}" if self.date else "undated"
+        when = (f"taken {self.date}" if self.date
+                else "not fetched yet" if self.endpoint else "undated")
         kind = "" if self.official else "unofficial copy; "
         return f"{kind}{self.source} ({when})"
 

@@ -106,10 +106,12 @@ def load_refreshed(directory: Path | None = None) -> dict[str, Any]:
     lists = raw.get("lists") if isinstance(raw, dict) else None
     result: dict[str, Any] = {}
     if isinstance(lists, dict):
+        from tui.services.terminals.whitelist import WhitelistError
+
         for list_id, entry in lists.items():
             try:
                 result[list_id] = _checked_entry(entry)
-            except (TypeError, ValueError, KeyError):
+            except (TypeError, ValueError, KeyError, AttributeError, WhitelistError):
                 continue  # a damaged entry: its shipped list stays in use
     _cache[path] = (stamp, result)
     return result
