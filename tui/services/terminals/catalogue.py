@@ -189,8 +189,19 @@ def _read_list(raw: dict[str, Any], terminal_id: str) -> TerminalList:
     )
 
 
+def exchange_label(exchange_id: str) -> str:
+    """An exchange's name: keylink's own for the exchanges it checks, the catalogue's for the
+    others terminals name (Binance US, Kraken...), else the id as written."""
+    from tui.services.exchanges import exchanges
+
+    known = exchanges()
+    if exchange_id in known:
+        return known[exchange_id].label
+    return _shipped()[2].get(exchange_id, exchange_id)
+
+
 @cache
-def _shipped() -> tuple[dict[str, Terminal], dict[str, int]]:
+def _shipped() -> tuple[dict[str, Terminal], dict[str, int], dict[str, str]]:
     raw = tomllib.loads(resources.files("tui.content").joinpath("terminals.toml")
                         .read_text(encoding="utf-8"))
     terminals: dict[str, Terminal] = {}
@@ -207,7 +218,8 @@ def _shipped() -> tuple[dict[str, Terminal], dict[str, int]]:
             lists=tuple(_read_list(item, entry["id"]) for item in entry.get("list", ())),
         )
     limits = {k: int(v) for k, v in raw.get("limits", {}).items()}
-    return terminals, limits
+    names = {str(k): str(v) for k, v in raw.get("exchange_names", {}).items()}
+    return terminals, limits, names
 
 
 def max_entries(exchange_id: str) -> int:

@@ -42,9 +42,11 @@ class Profile:
     source: str
     #: Where the list was published ("" when no public address is known).
     source_url: str
-    #: The day the list was taken from its source (YYYY-MM-DD).
+    #: The day the list was taken from its source (YYYY-MM-DD; "" for an undated page).
     date: str
     addresses: tuple[str, ...]
+    #: False for a list copied from a page that is not the vendor's own.
+    official: bool = True
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ def profiles() -> dict[str, Profile]:
                 exchanges=tuple(entry.by_exchange) or entry.exchanges,
                 source=entry.source if entry.official else f"unofficial copy: {entry.source}",
                 source_url=entry.source_url, date=entry.date, addresses=addresses,
+                official=entry.official,
             )
     return result
 
