@@ -3,7 +3,9 @@
 
     python3 dev.py app     create .venv if needed, install keylink into it, launch the app
     python3 dev.py test    create .venv if needed, install keylink with its test extras, run every test
-    python3 dev.py test --quick   the same less the slow tests (-m "not slow"), on 4+ workers
+    python3 dev.py test --quick   the same less the slow tests (-m "not slow")
+
+Tests run on 4+ workers (pytest-xdist); pass -n 0 to run them in one process.
 
 Anything after the sub-command is passed on (to keylink, or to pytest).
 """
@@ -60,13 +62,13 @@ def main(argv: list[str]) -> int:
         return subprocess.call([str(BIN / "keylink"), *rest])
     _ensure_venv("[test]")
     if "--quick" in rest:
-        # The lane to run while working; the whole suite (no --quick) is what CI runs. Most of
-        # its time is waiting on app pilots and real processes, so four workers (pytest-xdist)
-        # pay even on two cores.
-        rest = [arg for arg in rest if arg != "--quick"]
-        workers = [] if any(a.startswith(("-n", "--numprocesses")) for a in rest) else [
-            "-n", str(max(4, os.cpu_count() or 1))]
-        rest = ["-m", "not slow", *workers, *rest]
+        # The lane to run while working: the whole suite less the slow tests. CI runs the whole.
+        rest = ["-m", "not slow", *[arg for arg in rest if arg != "--quick"]]
+    if not any(a.startswith(("-n", "--numprocesses")) for a in rest):
+        # Most of the suite's time is waiting on app pilots and real processes (tmux, sshd, the
+        # keyring daemon), so four workers (pytest-xdist) pay even on two cores. `-n 0` runs
+        # everything in one process.
+        rest = ["-n", str(max(4, os.cpu_count() or 1)), *rest]
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     return subprocess.call([str(PYTHON), "-m", "pytest", *rest], cwd=ROOT, env=env)
 

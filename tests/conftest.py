@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.support import netguard
 from tests.support.keyring_daemon import KeyringDaemon, start_or_skip
 
 TEST_VAULT_PASSPHRASE = "test vault passphrase 1"
@@ -33,6 +35,26 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker("secret_service")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    netguard.install()  # this process; the processes tests start get it from _loopback_only
+
+
+@pytest.fixture(autouse=True)
+def _loopback_only(tmp_path_factory: pytest.TempPathFactory,
+                   monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No test sends traffic off this machine, in this process or any Python process it starts
+    (tests/support/netguard.py): an attempt fails the test even when the code under test took
+    the refusal for an unreachable exchange."""
+    log = tmp_path_factory.mktemp("netguard") / "attempts.log"
+    monkeypatch.setenv(netguard.LOG_ENV, str(log))
+    site = str(TESTS / "support" / "netguard_site")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        [site, *filter(None, [os.environ.get("PYTHONPATH")])]))
+    yield
+    attempts = log.read_text(encoding="utf-8") if log.exists() else ""
+    assert not attempts, f"this test tried to reach a host off this machine:\n{attempts}"
+
+
 @pytest.fixture(autouse=True)
 def _private_dirs(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
@@ -47,6 +69,7 @@ def _private_dirs(
         "PYTHON_KEYRING_BACKEND",
         "KEYLINK_VAULT_PASSPHRASE",
         "KEYLINK_SECRET_BACKEND",
+        "KEYLINK_ENVIRONMENTS",  # a developer's own registry override never reaches a test
     ):
         monkeypatch.delenv(name, raising=False)
 

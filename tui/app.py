@@ -8,6 +8,8 @@ Screen modules are imported only when their section is first shown, which keeps 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import threading
 from functools import partial
@@ -202,7 +204,6 @@ class KeylinkApp(KeysInOrderApp):
         self._session: Session | None = None
         self._making_session = threading.Lock()
         self._session_started = False
-        self._ticking = False
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
 
@@ -298,20 +299,18 @@ class KeylinkApp(KeysInOrderApp):
             return self.SESSION_TICK
         return min(self.SESSION_TICK, max(0.2, limit / 5))
 
-    def _tick_session(self) -> None:
-        if self._session is None or self._ticking:
-            return  # the last tick is still reading (a slow disk): never two at once
-        self._ticking = True
-        self.run_worker(self._tick_in_thread, thread=True, group="session-tick",
-                        exit_on_error=False)
-
-    def _tick_in_thread(self) -> None:
-        try:
-            assert self._session is not None
-            self._session.tick()
-        finally:
-            self._ticking = False
-            self.call_from_thread(self._show_lock_state)
+    async def _tick_session(self) -> None:
+        """The timer's callback: the session's tick runs in a thread (it reads the accounts file
+        and may touch the keyring), awaited here so two never overlap. A plain thread, not a
+        Worker: a worker's state messages each second would keep an idle app busy."""
+        session = self._session
+        if session is None:
+            return
+        # The file's own faults come as the session's events; anything else is left for the
+        # next tick rather than ending the app.
+        with contextlib.suppress(Exception):
+            await asyncio.to_thread(session.tick)
+        self._show_lock_state()
 
     def _session_event(self, event: SessionEvent) -> None:
         """The session's subscriber (any thread): the screens hear it on the UI thread."""

@@ -52,7 +52,7 @@ def test_hostile_names_and_exchange_answers_reach_no_terminal(tmux_pane: TmuxPan
         tmux_pane.send("2")
         tmux_pane.wait_for("Bybit [main]")
         tmux_pane.send("v")
-        tmux_pane.wait_for("covering no terminal address", timeout=30)
+        tmux_pane.wait_for("no terminal address", timeout=30)
         time.sleep(0.5)
         screen = tmux_pane.screen()
         flat = screen.replace("\n", "")

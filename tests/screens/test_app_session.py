@@ -153,3 +153,24 @@ async def test_the_session_opens_while_no_other_thread_imports(
         await wait_for(pilot, lambda: len(spans) == 2 and "unlocked" in status_text(pilot))
     (_first_start, first_end), (second_start, _second_end) = sorted(spans.values())
     assert first_end <= second_start, spans  # one after the other, never overlapping
+
+
+async def test_the_session_tick_leaves_an_idle_app_quiet(
+    vault_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ten ticks with nothing to tell: no worker's state messages, no status line drawn again,
+    no footer rebuilt. (Before: about ten messages a tick, enough to fail the burst tests'
+    quiet check on a loaded machine.)"""
+    from tests.support.bursts import counting
+
+    open_store().add("Main", "bybit", "mainnet", Credentials(BYBIT_KEY, BYBIT_SECRET))
+    monkeypatch.setenv(PASSPHRASE_ENV, PASSPHRASE)
+    monkeypatch.setattr(KeylinkApp, "SESSION_TICK", 0.1)
+    with counting() as meter:
+        app = KeylinkApp(start_screen="accounts")
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: "unlocked" in status_text(pilot))
+            assert await meter.settle(window=0.3, messages=3)
+            idle = await meter.measure(1.0)
+            assert "unlocked, locks in" in status_text(pilot)  # the line is still right
+    assert idle.messages <= 3, f"{idle.messages} messages in 1 s of ticks with nothing to tell"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
 
@@ -76,3 +77,36 @@ async def test_minus_2015_is_hedged_because_binance_merges_three_causes(fake):
     assert "wrong or deleted" in message and "other IP addresses" in message
     assert "read permission" in message
     assert report.status == "failed" and report.worst == "error"
+
+
+# --- percent-encoding before signing (FACTS §9; binance-spot-api-docs CHANGELOG 2025-12-17) -----
+
+#: rest-api.md "SIGNED Endpoint Examples for POST /api/v3/order" (binance-spot-api-docs, read
+#: 2026-12-05): the non-ASCII example's parameters, encoded payload and HMAC signature.
+DOC_SECRET = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
+DOC_PARAMS = (("symbol", "\uff11\uff12\uff13\uff14\uff15\uff16"), ("side", "BUY"),
+              ("type", "LIMIT"), ("timeInForce", "GTC"), ("quantity", "1"), ("price", "0.1"),
+              ("recvWindow", "5000"), ("timestamp", "1499827319559"))
+DOC_PAYLOAD = ("symbol=%EF%BC%91%EF%BC%92%EF%BC%93%EF%BC%94%EF%BC%95%EF%BC%96&side=BUY&type=LIMIT"
+               "&timeInForce=GTC&quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559")
+
+
+def test_the_payload_is_percent_encoded_before_signing_as_the_docs_show():
+    from tui.services.exchanges.binance import signing_payload
+
+    assert signing_payload(DOC_PARAMS) == DOC_PAYLOAD
+    assert sign(DOC_SECRET, signing_payload(DOC_PARAMS)) == \
+        "e1353ec6b14d888f1164ae9af8228a3dbd508bc82eb867db8ab6046442f33ef3"
+    ascii_only = (("symbol", "LTCBTC"), *DOC_PARAMS[1:])  # the ASCII example is unchanged
+    assert sign(DOC_SECRET, signing_payload(ascii_only)) == \
+        "c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b71"
+    assert signing_payload((("note", "a b&c=d/é"),)) == "note=a+b%26c%3Dd%2F%C3%A9"
+
+
+def test_the_key_info_query_is_signed_exactly_as_sent():
+    request = API.sign_key_info(SimpleNamespace(api_key="k", secret=DOC_SECRET, passphrase=""),
+                                1499827319559)
+    query = request.path.split("?", 1)[1]
+    sent, _, signature = query.rpartition("&signature=")
+    assert sent == "recvWindow=5000&timestamp=1499827319559"
+    assert signature == sign(DOC_SECRET, sent)

@@ -300,7 +300,7 @@ def _check(fake: Any, ips: list[str], key_type: int = 1, **account: Any) -> dict
     body["result"]["ips"] = ips
     body["result"]["type"] = key_type
     key = fake.key("bybit")
-    subject = SimpleNamespace(exchange="bybit", base_url=fake.url, environment="mainnet",
+    subject = SimpleNamespace(exchange="bybit", base_url=fake.url, environment="custom",
                               **{"terminal": None, "own_list": None, **account})
     creds = SimpleNamespace(api_key=key.api_key, secret=key.secret, passphrase=key.passphrase)
     fake.config.canned_key_info = (200, body)

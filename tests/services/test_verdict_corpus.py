@@ -16,6 +16,7 @@ from types import SimpleNamespace
 import pytest
 
 from tests.fakes.exchange import FakeExchange
+from tests.support.registry import loopback_registry
 from tui.services.exchanges.base import PERMISSIONS
 from tui.services.verify.report import KeyReport
 from tui.services.verify.run import verify_account
@@ -29,8 +30,13 @@ def _load(path: Path) -> dict:
 
 
 @pytest.fixture
-def fake(fake_per_module: FakeExchange) -> FakeExchange:
-    """One fake for the whole corpus: each document sets its canned answer and puts it back."""
+def fake(fake_per_module: FakeExchange, tmp_path: Path,
+         monkeypatch: pytest.MonkeyPatch) -> FakeExchange:
+    """One fake for the whole corpus: each document sets its canned answer and puts it back.
+    Every exchange's mainnet is the fake (an account is checked at its registry host)."""
+    loopback_registry(tmp_path / "env.toml", monkeypatch,
+                      {(ex, "mainnet"): fake_per_module.url
+                       for ex in ("bybit", "okx", "bitget", "binance")})
     return fake_per_module
 
 

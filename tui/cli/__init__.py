@@ -39,7 +39,7 @@ import contextlib  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
 
 from tui import __version__  # noqa: E402
-from tui.cli import accounts, copy, doctor, run, verify, whitelist  # noqa: E402
+from tui.cli import accounts, copy, doctor, environments, run, verify, whitelist  # noqa: E402
 from tui.cli.common import UsageError  # noqa: E402
 from tui.cli.safe_output import clean_streams  # noqa: E402
 
@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"keylink {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for group in (whitelist, verify, accounts, copy, run, doctor):
+    for group in (whitelist, verify, accounts, copy, run, doctor, environments):
         group.add_parser(sub)
     return parser
 
@@ -205,6 +205,12 @@ def _main(argv: Sequence[str] | None) -> int:
     # the terminal raw while a command runs: see safe_output. The app draws its own screen.
     with clean_streams():
         args = build_parser().parse_args(argv)
+    from tui.services.exchanges.environments import check as registry_problem
+
+    problem = registry_problem()  # a bad KEYLINK_ENVIRONMENTS file: one line, nothing guessed
+    if problem is not None:
+        _say(problem)
+        return 2
     if args.command is None:
         if not _has_terminal():
             # The app would draw into a pipe and wait for keys that never come.

@@ -42,7 +42,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add.add_argument("--exchange", required=True, help="bybit, okx, bitget or binance")
     where = add.add_mutually_exclusive_group()
     where.add_argument("--env", default=None,
-                       help="environment id, e.g. mainnet, testnet, demo (default: the first)")
+                       help="environment id, e.g. mainnet, testnet, demo (default: the first; "
+                       "`keylink environments` lists them)")
     where.add_argument("--base-url", default=None,
                        help="a custom API URL (https; http only to 127.0.0.1/::1/localhost)")
     add.add_argument("--terminal", metavar="NAME", default=None,
@@ -104,6 +105,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         help="drop only the account even if its secret store cannot confirm the "
                         "secret is deleted (the store is gone for good); says what stays behind")
     remove.set_defaults(handler=_run_accounts_remove)
+
+    moved = actions.add_parser(
+        "environment", help="move an account to another environment of its exchange",
+        description="Point the account at another environment of its exchange (mainnet, "
+        "testnet, demo, a regional site: see `keylink environments`), for a key that belongs "
+        "there; `keylink verify` names it. The key and secret stay as they are.")
+    moved.add_argument("name", help="account name or id")
+    moved.add_argument("environment", help="environment id, e.g. testnet")
+    moved.set_defaults(handler=_run_accounts_environment)
 
     account_import.add_action(actions)
 
@@ -305,7 +315,7 @@ def _run_accounts_add(args: argparse.Namespace) -> int:
         info = exchange(args.exchange)
     except KeyError as exc:
         raise UsageError(exc.args[0]) from None
-    environment = CUSTOM_ENV if args.base_url else (args.env or info.environments[0].id)
+    environment = CUSTOM_ENV if args.base_url else (args.env or info.default_environment())
     try:
         resolve_base_url(info.id, environment, args.base_url)
         validate_name(args.name)
@@ -579,4 +589,21 @@ def _run_accounts_remove(args: argparse.Namespace) -> int:
         print(f"forgot {clean(account.name)}; {clean(left)}")
     else:
         print(f"removed {clean(account.name)} and its secret")
+    return 0
+
+
+def _run_accounts_environment(args: argparse.Namespace) -> int:
+    """`keylink accounts environment NAME ENV`: the CLI's form of the app's one-key fix."""
+    from tui.services.store.errors import SecretStoreError
+    from tui.services.store.model import AccountError
+
+    session = cli_session()
+    store = accounts_of(session)
+    try:
+        account = store.get(args.name)
+        updated = session.switch_environment(account, args.environment)
+    except (AccountError, SecretStoreError) as exc:  # SecretStoreError: a cut-short removal
+        raise UsageError(clean(str(exc))) from None
+    print(f"{clean(updated.name)}: {clean(updated.exchange)} {clean(updated.environment)} "
+          f"({clean(updated.base_url)}); check it with: keylink verify {quoted(updated.name)}")
     return 0

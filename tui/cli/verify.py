@@ -26,6 +26,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--whitelist", metavar="PROFILE", default=None,
                    help="compare the key's IPs with this whitelist profile "
                    "(default: the account's own)")
+    p.add_argument("--no-probe", dest="probe", action="store_false",
+                   help="when the exchange does not know the key, do not ask its other "
+                   "environments (testnet, demo, regional sites) where the key belongs")
     p.set_defaults(handler=_run_verify)
 
 
@@ -59,7 +62,25 @@ def _report_text(name: str, report) -> str:  # report: KeyReport
     for finding in report.findings:
         lines.append(f"  {_SEVERITY_MARK[finding.severity]} {finding.code}: "
                      f"{clean(finding.message)}")
+    if report.probe is not None:
+        lines.extend(_probe_lines(name, report))
     return "\n".join(lines)
+
+
+def _probe_lines(name: str, report) -> list[str]:  # report: KeyReport with a probe
+    """Which hosts the probe asked, and the command that moves the account where the key works."""
+    from tui.services.core.text import clean
+    from tui.services.verify.probe import switch_command
+
+    probe = report.probe
+    asked = ", ".join(answer.host for answer in probe.asked) or "none"
+    lines = [f"  hosts asked: {clean(asked)}"]
+    if probe.belongs_to is not None:
+        lines.append(f"  belongs to: {clean(probe.belongs_to)} at {clean(probe.belongs_host)}")
+        lines.append(f"  fix: {clean(switch_command(name, probe.belongs_to))}")
+    elif probe.asked:
+        lines.append("  belongs to: no other environment asked knows this key")
+    return lines
 
 
 def exit_code(reports, strict: bool) -> int:  # reports: Sequence[KeyReport]
@@ -115,7 +136,8 @@ def _run_verify(args: argparse.Namespace) -> int:
         raise UsageError("there are no saved accounts yet")
 
     async def run_all():  # -> list[CheckFinished]
-        return await asyncio.gather(*(session.check_and_record(account, whitelist=addresses)
+        return await asyncio.gather(*(session.check_and_record(account, whitelist=addresses,
+                                                               probe=args.probe)
                                       for account in accounts))
 
     try:

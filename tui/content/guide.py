@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 
 from tui.content.faq import CONTENT_DIR
 from tui.services.exchanges import exchange
+from tui.services.exchanges.base import ExchangeInfo
 
 #: The exchange the guide shows until the user picks another (then remembered in settings).
 DEFAULT_EXCHANGE = "bybit"
@@ -45,6 +46,28 @@ class GuideStep(NamedTuple):
 def _raw_steps() -> tuple[dict[str, Any], ...]:
     raw = (CONTENT_DIR / "guide.toml").read_text(encoding="utf-8")
     return tuple(tomllib.loads(raw)["step"])
+
+
+def keys_pages(info: ExchangeInfo) -> str:
+    """Where keys are made, from the environment registry: the first environment's page to type,
+    then the other sites whose keys work only there (testnet, regional entities; a demo made on
+    the same site is not repeated). Registry text is data: its brackets never act as markup."""
+    def plain(text: str) -> str:
+        return text.replace("\\", "\\\\").replace("[", "\\[")
+
+    def site(page: str) -> str:
+        return page.split("/", 1)[0].split(":", 1)[0].split(" ", 1)[0].removeprefix("www.")
+
+    offered = [env for env in info.pickable if env.keys_page]
+    if not offered:
+        return ""
+    first = offered[0]
+    sites = dict.fromkeys(site(env.keys_page) for env in offered[1:])
+    sites.pop(site(first.keys_page), None)
+    lines = [f"Type: [b]{plain(first.keys_page)}[/b]"]
+    if sites:
+        lines.append(f"Other sites, each with its own keys: {plain(', '.join(sites))}")
+    return "\n".join(lines)
 
 
 def _markup_safe(text: str) -> str:
@@ -109,6 +132,7 @@ def guide_steps(exchange_id: str,
         "create_button": info.create_button,
         "linked_option": info.linked_option,
         "secret_fields": secret_fields,
+        "keys_pages": keys_pages(info),
         **terminal_text,
     }
     steps: list[GuideStep] = []

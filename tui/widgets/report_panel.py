@@ -179,6 +179,14 @@ class ReportPanel(VerticalScroll, can_focus=True):
                 lines.append(Static(_text(f"{mark} {finding.message}"),
                                     classes=f"finding -{finding.severity}"))
 
+        probe = report.probe
+        if probe is not None and probe.asked:
+            asked = ", ".join(answer.host for answer in probe.asked)
+            lines.append(Static(_text(f"Hosts asked: {asked}"), classes="fact"))
+        if probe is not None and probe.belongs_to is not None:
+            lines.append(Static(_text(f"Press b to move this account to {probe.belongs_to} and "
+                                      "check it again."), classes="hint"))
+
         if report.whitelist_checked:
             lines.append(Static("Whitelist", classes="section"))
             missing, extra = report.whitelist_missing, report.whitelist_extra

@@ -78,7 +78,7 @@ class AddAccountScreen(CredentialFormScreen):
         info = exchange(event.value)
         environment = self.query_one("#environment", Select)
         environment.set_options(self._environment_options(info.id))
-        environment.value = info.environments[0].id
+        environment.value = info.default_environment()
         # Both Bybit and OKX start with "mainnet": the value may not change, so Select would keep
         # showing the old exchange's host. Run its watcher anyway to redraw the label.
         environment.mutate_reactive(Select.value)

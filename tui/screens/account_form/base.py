@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -23,6 +24,7 @@ from textual.widgets import Footer, Header, Input, Select, Static
 
 from tui.services.core.text import clean, clean_lines
 from tui.services.exchanges import exchange
+from tui.services.exchanges.environments import Environment
 from tui.styles import tcss
 from tui.widgets.field_row import FieldRow
 
@@ -46,6 +48,16 @@ def sentence(message: str) -> str:
         return message
     message = message[0].upper() + message[1:]
     return message if message.endswith((".", "?", "!")) else message + "."
+
+
+def environment_choice(env: Environment) -> Text:
+    """One line of the environment picker: label and host, and what the registry says to doubt
+    (an unconfirmed host, one keylink cannot check). Registry text is data: shown plain (a
+    Rich ``Text``, never markup; Select's type-to-search reads it)."""
+    marks = [mark for mark, shown in (("unconfirmed host", not env.confirmed),
+                                      ("keylink cannot check it", not env.checkable)) if shown]
+    extra = f"  ({'; '.join(marks)})" if marks else ""
+    return Text(clean(f"{env.label}  ·  {env.base_url}{extra}"))
 
 
 class FormMode(Enum):
@@ -194,7 +206,7 @@ class AccountFormScreen(Screen["SaveResult | None"]):
     def _initial_environment(self) -> tuple[str, str]:
         account = self.account
         if account is None:
-            return exchange(self.exchange_id).environments[0].id, ""
+            return exchange(self.exchange_id).default_environment(), ""
         known = {env.id for env in exchange(account.exchange).environments}
         if account.environment in known:
             return account.environment, ""
@@ -272,7 +284,8 @@ class AccountFormScreen(Screen["SaveResult | None"]):
     @staticmethod
     def _environment_options(exchange_id: str) -> list[tuple[str, str]]:
         info = exchange(exchange_id)
-        options = [(f"{env.label}  ·  {env.base_url}", env.id) for env in info.environments]
+        # From the registry (tui/content/environments.toml and KEYLINK_ENVIRONMENTS).
+        options = [(environment_choice(env), env.id) for env in info.pickable]
         options.append(("Custom URL…", CUSTOM))
         return options
 

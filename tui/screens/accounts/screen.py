@@ -86,6 +86,9 @@ class AccountsScreen(VerifyRunner, DeleteFlow, VaultGate, SectionScreen):
         Binding("p", "copy('passphrase')", "Copy passphrase", show=False,
                 id="accounts.copy_passphrase",
                 tooltip="Copy the selected account's API passphrase (OKX, Bitget)"),
+        # Offered only when the last check found the key in another environment (issue 17).
+        Binding("b", "switch_environment", "Switch environment", id="accounts.switch_environment",
+                tooltip="Move the account to the environment where its key works, and check it"),
         Binding("escape", "stop_verify", "Stop", id="accounts.stop",
                 tooltip="While checking: stop after the account being checked"),
         # When an action above cannot run now its key would do nothing: these say why instead.
@@ -363,6 +366,9 @@ class AccountsScreen(VerifyRunner, DeleteFlow, VaultGate, SectionScreen):
             return True if self.store is not None and self.accounts else None
         if action == "stop_verify":
             return self._verifying
+        if action == "switch_environment":  # hidden unless a check found where the key belongs
+            return (self.store is not None and self.session is not None
+                    and self.belongs_to(self.selected) is not None and not self._verifying)
         return True
 
     def unavailable_reason(self, action: str) -> str:

@@ -82,31 +82,28 @@ class VaultGate:
     def on_vault_locked(self) -> None:
         self._update_status()
 
-    def _update_status(self, *, only_if_changed: bool = False) -> None:
-        # One short line that fits 80 columns: the store and its state. Why this store was
-        # chosen is in the tooltip and in `keylink doctor`.
+    def _status_line(self) -> str:
+        """One short line that fits 80 columns: the store and its state. Why this store was
+        chosen is in the tooltip and in `keylink doctor`."""
         secrets = self.secrets
-        status = self.query_one("#store-status", Static)
         if secrets is None:
-            text = "Opening the secret store…"
-        elif secrets.uses_vault:
-            if secrets.needs_new_vault:
-                state = "not created yet (made when you add an account)"
-            elif secrets.needs_unlock:
-                state = "locked (press u to unlock)"
-            else:
-                state = "unlocked" + _lock_time(secrets.lock_due())
-            text = clean(f"Secrets: {secrets.backend_name}, {state}")
+            return "Opening the secret store…"
+        if not secrets.uses_vault:
+            return clean(f"Secrets: {secrets.backend_name}")
+        if secrets.needs_new_vault:
+            state = "not created yet (made when you add an account)"
+        elif secrets.needs_unlock:
+            state = "locked (press u to unlock)"
         else:
-            text = clean(f"Secrets: {secrets.backend_name}")
-        # After each session tick (once a second) only a change is drawn: redrawing the same
-        # line rebuilt the footer every second for nothing.
-        if only_if_changed and text == getattr(self, "_status_text", None):
-            return
-        self._status_text = text
-        status.update(Content(text))
-        if secrets is not None:
-            status.tooltip = Text(clean(secrets.reason))
+            state = "unlocked" + _lock_time(secrets.lock_due())
+        return clean(f"Secrets: {secrets.backend_name}, {state}")
+
+    def _update_status(self) -> None:
+        line = self._status_line()
+        self._shown_status = line
+        self.query_one("#store-status", Static).update(Content(line))
+        if self.secrets is not None:
+            self.query_one("#store-status", Static).tooltip = Text(clean(self.secrets.reason))
         self.refresh_bindings()
 
     def _show_banner(self, selector: str, text: str) -> None:
@@ -122,7 +119,9 @@ class VaultGate:
         marked = isinstance(exc, SecretStoreError) and exc.account_marked
         after = "" if marked else "\nYour accounts were not changed."
         self._show_banner("#fault", f"{title} {str(exc).rstrip('.')}.{after}")
-        if self.secrets is not None:
+        # Each tick asks; only a line that changed is drawn again (and the footer's keys looked
+        # at again): an idle app stays quiet between the minutes of its countdown.
+        if self.secrets is not None and self._status_line() != getattr(self, "_shown_status", None):
             self._update_status()
 
     def _clear_fault(self) -> None:
@@ -190,8 +189,10 @@ class VaultGate:
     def show_lock_state(self) -> None:
         """Show whether the vault is locked and when it will be (the app calls this after each
         of its session's ticks)."""
-        if self.secrets is not None:
-            self._update_status(only_if_changed=True)
+        # Each tick asks; only a line that changed is drawn again (and the footer's keys looked
+        # at again): an idle app stays quiet between the minutes of its countdown.
+        if self.secrets is not None and self._status_line() != getattr(self, "_shown_status", None):
+            self._update_status()
 
     def action_lock(self) -> None:
         """Lock the vault now (the derived key leaves memory)."""

@@ -73,6 +73,8 @@ class VerifyRunner:
         def _show_row_hint(self, account: Account | None) -> None: ...
         def _show_verdict(self, account: Account | None) -> None: ...
         def _table(self) -> AccountsTable: ...
+        @property
+        def app(self) -> Any: ...
 
     @property
     def _verifying(self) -> bool:
@@ -156,6 +158,47 @@ class VerifyRunner:
         finally:
             panel.loading = False
             self._progress("", None, total)
+
+    def belongs_to(self, account: Account | None) -> str | None:
+        """The environment this session's last check of ``account`` found its key in, if any."""
+        report = self.reports.get(account.id) if account is not None else None
+        probe = report.probe if report is not None else None
+        return probe.belongs_to if probe is not None else None
+
+    def action_switch_environment(self) -> None:
+        """The verify report's one-key fix: move the account to the environment where its key
+        works (one write through the session), then check it again."""
+        account = self.selected
+        target = self.belongs_to(account)
+        if account is not None and target is not None and self.session is not None:
+            self._switch_environment(account, target)
+
+    @work(thread=True, exit_on_error=False, group="accounts-store")
+    def _switch_environment(self, account: Account, environment: str) -> None:
+        from tui.services.store.errors import SecretStoreError
+        from tui.services.store.model import AccountError
+
+        assert self.session is not None
+        try:
+            updated = self.session.switch_environment(account, environment)
+        except (AccountError, SecretStoreError) as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
+            return
+        self.app.call_from_thread(self._switched, updated)
+
+    def _switched(self, account: Account) -> None:
+        from tui.services.exchanges import exchange
+
+        self.reports.pop(account.id, None)
+        self._replace_account(account)
+        self.refresh_bindings()
+        try:
+            where = exchange(account.exchange).environment(account.environment).label
+        except KeyError:
+            where = account.environment
+        self.notify(f"{account.name} now uses {where}. Checking it again…", title="Verify",
+                    markup=False)
+        self.verify_accounts([account])
 
     def _replace_account(self, account: Account) -> None:
         if all(a.id != account.id for a in self.accounts):

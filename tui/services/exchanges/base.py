@@ -14,16 +14,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-
-@dataclass(frozen=True)
-class Environment:
-    """One place an exchange's API can be reached: mainnet, testnet, demo, a regional host."""
-
-    id: str
-    label: str
-    base_url: str
-    #: Extra headers that select this environment on a shared host (OKX demo, Bitget demo).
-    headers: tuple[tuple[str, str], ...] = ()
+from tui.services.core.status import Severity
+from tui.services.exchanges.environments import Environment, environments_of
 
 
 @dataclass(frozen=True)
@@ -54,14 +46,16 @@ HMAC_ONLY = (KeyKindSpec("hmac", name="System-generated"),)
 
 @dataclass(frozen=True)
 class ExchangeInfo:
-    """Static facts about an exchange: enough to build the account form and pick a host."""
+    """Static facts about an exchange: enough to build the account form.
+
+    Its hosts are not here: ``environments`` reads them from the registry
+    (tui/content/environments.toml and ``KEYLINK_ENVIRONMENTS``)."""
 
     id: str
     label: str
     #: Position in lists (Bybit, the reference exchange, first).
     rank: int
     has_passphrase: bool
-    environments: tuple[Environment, ...]
     key_shape: KeyShape
     secret_shape: KeyShape
     #: The Insilico Terminal list for this exchange (a list id in content/terminals.toml).
@@ -91,6 +85,22 @@ class ExchangeInfo:
             sizes = " or ".join(str(size) for size in spec.sizes)
             return f"{self.label} takes RSA keys of {sizes} bits; this one has {bits}."
         return None
+
+    @property
+    def environments(self) -> tuple[Environment, ...]:
+        """Every environment the registry lists for this exchange (the picker's offer is
+        ``pickable``); read on each use, so an override file takes effect."""
+        return environments_of(self.id)
+
+    @property
+    def pickable(self) -> tuple[Environment, ...]:
+        """The environments the account form and the CLI offer (not Binance.US, for one)."""
+        return tuple(env for env in self.environments if env.pickable)
+
+    def default_environment(self) -> str:
+        """The environment a new account starts on: the first one offered, else "custom"."""
+        offered = self.pickable
+        return offered[0].id if offered else "custom"
 
     def environment(self, env_id: str) -> Environment:
         for env in self.environments:
@@ -214,6 +224,9 @@ class KeyInfo:
     trading_lapses_at: datetime | None = None
     #: OKX: an unbound key with trade or withdraw rights is disabled after this many days unused.
     idle_expiry_days: int | None = None
+    #: (group, why) for unknown rights the exchange's table names without placing them (Bybit's
+    #: 2026 groups): shown beside the names.
+    rights_notes: tuple[tuple[str, str], ...] = ()
 
 
 class ExchangeApi(ABC):
@@ -249,6 +262,11 @@ class ExchangeApi(ABC):
     def explain(self, code: str) -> ErrorInfo | None:
         """The table row for an error code, or None for a code we do not know."""
         return self.errors.get(code)
+
+    def key_warnings(self, key: KeyInfo) -> list[tuple[Severity, str, str]]:
+        """This exchange's own findings about a key it described, as (severity, code, message):
+        rules only one exchange has (Binance: an unrestricted key beyond reading)."""
+        return []
 
 
 # --- small pure pieces the exchange modules share -------------------------------------------------

@@ -5,13 +5,14 @@ The key-restrictions call lives under /sapi, which Binance's spot testnet does n
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from tui.services.core.status import Severity
 from tui.services.exchanges.base import (
     CLOCK_FIX,
     SECRET_FIX,
     CredentialsLike,
-    Environment,
     ErrorInfo,
     ErrorKind,
     ExchangeApi,
@@ -46,6 +47,18 @@ _FLAGS = {
     "permitsUniversalTransfer": "transfer",
     "enableWithdrawals": "withdraw",
 }
+
+
+def signing_payload(params: Sequence[tuple[str, str]]) -> str:
+    """The query keylink sends and signs: ``parameter=value`` pairs joined by ``&``, each part
+    percent-encoded as UTF-8. Binance requires the payload percent-encoded before signing since
+    2026-01-15, else -1022 (binance-spot-api-docs CHANGELOG 2025-12-17; rest-api.md "SIGNED
+    Endpoint Examples for POST /api/v3/order": the full-width digits of its non-ASCII symbol
+    are signed as ``symbol=%EF%BC%91%EF%BC%92…``; the doc's own Python uses ``urlencode``). The
+    string signed is the string sent, so the two can never differ."""
+    from urllib.parse import urlencode
+
+    return urlencode(list(params), encoding="utf-8")
 
 
 def sign(secret: str, total_params: str) -> str:
@@ -108,13 +121,32 @@ class BinanceApi(ExchangeApi):
     errors = _errors()
 
     def sign_key_info(self, creds: CredentialsLike, timestamp_ms: int) -> SignedRequest:
-        query = f"recvWindow={RECV_WINDOW}&timestamp={timestamp_ms}"
+        query = signing_payload((("recvWindow", str(RECV_WINDOW)),
+                                 ("timestamp", str(timestamp_ms))))
         signature = signature_param(creds.secret, query)
         return SignedRequest(
             path=f"{self.key_info_path}?{query}&signature={signature}",
             headers=(("X-MBX-APIKEY", creds.api_key),),
             sensitive=(signature,),
         )
+
+    def key_warnings(self, key: KeyInfo) -> list[tuple[Severity, str, str]]:
+        """A key with no IP restriction and any right beyond reading is a danger (FACTS §9).
+
+        What is sure: anyone with the key and secret can use it from anywhere, and Binance lapses
+        the spot/margin trading right of an unrestricted key (``tradingAuthorityExpirationTime``,
+        in its API docs). What is not: a community report (freqtrade#13089, 2026-04) says
+        Binance's pages warn such keys "will be deleted"; Binance's API docs do not say so."""
+        beyond = sorted(key.permissions - {"read"})
+        if key.ip_restricted or not beyond:
+            return []
+        return [(Severity.DANGER, "binance-unrestricted",
+                 f"This Binance key is not restricted to any IP address and can do more than "
+                 f"read ({', '.join(beyond)}): whoever holds it can use it from anywhere, and "
+                 "Binance lapses the trading right of such keys (its API docs). Users also "
+                 "report that Binance's site warns such keys will be deleted (freqtrade#13089, "
+                 "2026-04; not in Binance's docs, so not confirmed). Restrict the key to the "
+                 "terminal's IP addresses on Binance.")]
 
     def parse_time(self, payload: Any) -> int:
         try:
@@ -160,7 +192,6 @@ INFO = ExchangeInfo(
     label="Binance",
     rank=3,
     has_passphrase=False,
-    environments=(Environment("mainnet", "Mainnet", "https://api.binance.com"),),
     key_shape=KeyShape(r"[A-Za-z0-9]{64}", "64 letters and digits"),
     secret_shape=KeyShape(r"[A-Za-z0-9]{64}", "64 letters and digits"),
     key_kinds=KEY_KINDS,

@@ -8,7 +8,6 @@ from typing import Any
 from tui.services.exchanges.base import (
     CLOCK_FIX,
     CredentialsLike,
-    Environment,
     ErrorInfo,
     ErrorKind,
     ExchangeApi,
@@ -29,8 +28,7 @@ RECV_WINDOW = 5000
 
 #: Rights by permission group and entry, as documented for GET /v5/user/query-api
 #: (https://bybit-exchange.github.io/docs/v5/user/apikey-info, read 2026-11-28). A group or entry
-#: not listed here (FiatP2P, FiatBybitPay, FiatConvertBroker, groups added later) is "unknown":
-#: its documentation does not say whether it can move funds.
+#: not listed here is "unknown": its documentation does not say whether it can move funds.
 _RIGHTS: dict[str, dict[str, str]] = {
     "ContractTrade": {"Order": "trade", "Position": "trade"},
     "Spot": {"SpotTrade": "trade"},
@@ -38,12 +36,28 @@ _RIGHTS: dict[str, dict[str, str]] = {
                "SubMemberTransferList": "transfer", "Withdraw": "withdraw"},
     "Options": {"OptionsTrade": "trade"},
     "Derivatives": {"DerivativesTrade": "trade"},
-    "CopyTrading": {"CopyTrading": "trade"},
     "BlockTrade": {"BlockTrade": "trade"},
     # "Permission of convert ExchangeHistory": reading the convert history, not converting.
     "Exchange": {"ExchangeHistory": "read"},
-    "NFT": {"NFTQueryProductList": "read"},
     "Affiliate": {"Affiliate": "read"},
+}
+
+#: Groups Bybit has deprecated: ignored wherever they still appear (NFT always ``[]``), so they
+#: neither add a right nor count as unknown. Source: bybit-exchange/docs docs/changelog/v5.mdx
+#: and docs/v5/user/apikey-info.mdx (FACTS §9, read 2026-12-05).
+DEPRECATED_GROUPS = frozenset({"NFT", "CopyTrading"})
+
+#: Groups keylink knows by name whose entries Bybit does not document as safe: classified
+#: "unknown" (never read as harmless) and shown with the reason. Source: FACTS §9 (Bybit's 2026
+#: groups: docs/changelog/v5.mdx, docs/v5/user/apikey-info.mdx), FACTS §4 (older groups).
+NAMED_GROUPS: dict[str, str] = {
+    "BitCard": "Bybit Card, added 2026: a card pays from the account",
+    "ByXPost": "added 2026, master keys only; its use is not documented",
+    "FiatBitPay": "fiat payments, added 2026 in place of FiatBybitPay",
+    "FiatBybitPay": "fiat payments, replaced by FiatBitPay (gone from answers since 2026-05)",
+    "FiatP2P": "P2P fiat trading",
+    "FiatConvertBroker": "fiat conversion for brokers",
+    "Earn": "Bybit Earn products: funds move into and out of them",
 }
 
 
@@ -159,6 +173,8 @@ class BybitApi(ExchangeApi):
         rights: set[str] = set()
         unknown: list[str] = []
         for group, values in groups.items():
+            if str(group) in DEPRECATED_GROUPS:
+                continue
             # Unknown groups (Bybit adds them over time) are kept, never an error.
             for value in values if isinstance(values, list) else ():
                 name = f"{group}:{value}"
@@ -190,6 +206,9 @@ class BybitApi(ExchangeApi):
             else None,
             label=str(data.get("note") or ""),
             unknown_rights=() if read_only else tuple(unknown),
+            rights_notes=() if read_only else tuple(
+                (group, NAMED_GROUPS[group]) for group in dict.fromkeys(
+                    name.split(":", 1)[0] for name in unknown) if group in NAMED_GROUPS),
         )
 
 
@@ -210,29 +229,11 @@ def _iso_or_none(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-_REGIONAL = (
-    ("nl", "Netherlands", "api.bybit.nl"),
-    ("tr", "Turkey", "api.bybit-tr.com"),
-    ("kz", "Kazakhstan", "api.bybit.kz"),
-    ("ge", "Georgia", "api.bybitgeorgia.ge"),
-    ("ae", "UAE", "api.bybit.ae"),
-    ("eu", "EU", "api.bybit.eu"),
-    ("id", "Indonesia", "api.bybit.id"),
-)
-
 INFO = ExchangeInfo(
     id="bybit",
     label="Bybit",
     rank=0,
     has_passphrase=False,
-    environments=(
-        Environment("mainnet", "Mainnet", "https://api.bybit.com"),
-        Environment("mainnet-bytick", "Mainnet (bytick host)", "https://api.bytick.com"),
-        Environment("testnet", "Testnet", "https://api-testnet.bybit.com"),
-        Environment("demo", "Demo trading", "https://api-demo.bybit.com"),
-        *(Environment(f"region-{code}", f"Bybit {name}", f"https://{host}")
-          for code, name, host in _REGIONAL),
-    ),
     key_shape=KeyShape(r"[A-Za-z0-9]{18}", "18 letters and digits"),
     secret_shape=KeyShape(r"[A-Za-z0-9]{36}", "36 letters and digits"),
     key_kinds=KEY_KINDS,

@@ -11,7 +11,6 @@ from tui.services.exchanges.base import (
     PASSPHRASE_FIX,
     SECRET_FIX,
     CredentialsLike,
-    Environment,
     ErrorInfo,
     ErrorKind,
     ExchangeApi,
@@ -24,8 +23,6 @@ from tui.services.exchanges.base import (
     ip_bound_elsewhere,
     text_list,
 )
-
-_DEMO = (("x-simulated-trading", "1"),)
 
 #: ``perm`` values of GET /api/v5/account/config, as documented
 #: (https://www.okx.com/docs-v5/en/#trading-account-rest-api-get-account-configuration, read
@@ -153,16 +150,6 @@ INFO = ExchangeInfo(
     label="OKX",
     rank=1,
     has_passphrase=True,
-    environments=(
-        Environment("mainnet", "Live (www.okx.com)", "https://www.okx.com"),
-        Environment("mainnet-openapi", "Live (openapi.okx.com)", "https://openapi.okx.com"),
-        Environment("demo", "Demo trading", "https://www.okx.com", headers=_DEMO),
-        Environment("eea", "EEA (eea.okx.com)", "https://eea.okx.com"),
-        Environment("eea-demo", "EEA demo trading", "https://eea.okx.com", headers=_DEMO),
-        Environment("my", "Global app (my.okx.com)", "https://my.okx.com"),
-        # UNCONFIRMED in our facts: the US host. Kept selectable; a wrong host fails verify clearly.
-        Environment("us", "US (us.okx.com)", "https://us.okx.com"),
-    ),
     key_shape=KeyShape(
         r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
         "a UUID (8-4-4-4-12 hex digits)",

@@ -471,7 +471,7 @@ def import_accounts(store: AccountStore, source: Source, *, name: str | None = N
                 updated.append((account, old))
             else:
                 assert new_name is not None
-                env = environment or exchange_info(found.exchange).environments[0].id
+                env = environment or exchange_info(found.exchange).default_environment()
                 account = store.add(new_name, found.exchange, env, found.creds)
                 added.append(account)
             if store.credentials(account) != found.creds:

@@ -359,14 +359,16 @@ class Session:
         return store.credentials(account)
 
     async def check_and_record(
-        self, account: Account, *, whitelist: Sequence[str] | None = None
+        self, account: Account, *, whitelist: Sequence[str] | None = None, probe: bool = True
     ) -> CheckFinished:
         """Verify the account's key against its exchange and save the summary with the account.
 
         ``whitelist``: addresses to compare the key's binding with (default: the account's own
-        terminal profile). Raises what ``credentials_for`` raises, and AccountUnusable for an
-        exchange this keylink lacks, all before a secret is read or a request sent. A result that
-        cannot be saved is not an error: ``not_saved`` says why. Subscribers get the event too.
+        terminal profile). ``probe``: ask the exchange's other environments where a key this
+        host does not know belongs (``verify.probe``). Raises what ``credentials_for`` raises,
+        and AccountUnusable for an exchange this keylink lacks, all before a secret is read or a
+        request sent. A result that cannot be saved is not an error: ``not_saved`` says why.
+        Subscribers get the event too.
         """
         from tui.services.exchanges import exchange
         from tui.services.verify.run import verify_account
@@ -380,7 +382,7 @@ class Session:
                                   "remove the account") from None
         creds = await asyncio.to_thread(self.credentials_for, account)
         try:
-            report = await verify_account(account, creds, whitelist)
+            report = await verify_account(account, creds, whitelist, probe=probe)
         finally:
             del creds  # the secret lives no longer than the request
         try:
@@ -396,3 +398,16 @@ class Session:
                                                 for a in self.known_accounts)
         self._publish([finished])
         return finished
+
+    def switch_environment(self, account: Account, environment: str) -> Account:
+        """Move an account to another environment of its exchange (the fix a check offers when
+        the key belongs elsewhere): one metadata write through the store's ``update``, its one
+        commit; the secret is not touched. Raises AccountError (an unknown environment, the
+        account gone) and RemovalUnfinished. Blocks (file lock and write)."""
+        self._refuse_cut_short(account)
+        store = self._require_open()
+        updated = store.update(account.id, environment=environment)
+        with self._watching:  # so the next tick does not report our own write as news
+            self.known_accounts = tuple(updated if a.id == updated.id else a
+                                        for a in self.known_accounts)
+        return updated

@@ -226,12 +226,16 @@ def resolve_base_url(exchange_id: str, environment: str, custom_url: str | None 
     if custom_url is not None:
         raise ValueError("a base URL can only be given with the custom environment")
     try:
-        return info.environment(environment).base_url
+        env = info.environment(environment)
     except KeyError:
-        known = ", ".join([env.id for env in info.environments] + [CUSTOM_ENV])
+        known = ", ".join([env.id for env in info.pickable] + [CUSTOM_ENV])
         raise ValueError(
             f"{info.label} has no environment {environment!r} (known: {known})"
         ) from None
+    if not env.pickable:  # in the registry only to be named (Binance.US: another exchange)
+        raise ValueError(f"{info.label} {environment!r} cannot be used here: "
+                         f"{env.note or env.label}")
+    return env.base_url
 
 
 def check_whitelist(whitelist: str) -> str:

@@ -73,17 +73,16 @@ def key_findings(
                              "The key can withdraw funds. No trading terminal needs that: edit the "
                              "key on the exchange and switch Withdraw off (or make a new key)."))
     elif "unknown" in rights:
-        names = ", ".join(key.unknown_rights) or "not named"
         found.append(Finding(Severity.WARNING, "unknown-rights",
-                             f"The key has rights keylink does not know ({names}); check them on "
-                             f"{exchange_label} before linking it: keylink cannot tell whether "
-                             "they move funds."))
+                             f"Other rights: {other_rights(key)}. keylink cannot tell whether "
+                             f"they move funds: check them on {exchange_label} before linking "
+                             "the key."))
     else:
         found.append(Finding(Severity.OK, "no-withdraw", "The key cannot withdraw funds."))
     if "withdraw" in rights and "unknown" in rights:
         found.append(Finding(Severity.WARNING, "unknown-rights",
-                             f"It also has rights keylink does not know "
-                             f"({', '.join(key.unknown_rights)}); check them on {exchange_label}."))
+                             f"Other rights: {other_rights(key)}; check them on "
+                             f"{exchange_label}."))
     if "transfer" in rights:
         found.append(Finding(Severity.INFO, "can-transfer",
                              "The key can move funds between your own accounts (not off the "
@@ -194,6 +193,15 @@ def clock_findings(offset_ms: int | None) -> list[Finding]:
                     f"This computer's clock is {abs(offset_ms) / 1000:.1f} s {direction} the "
                     f"exchange's. Exchanges refuse signed requests once the gap passes their "
                     f"limit (a few seconds). {CLOCK_FIX}")]
+
+
+def other_rights(key: KeyInfo) -> str:
+    """The rights keylink cannot place, by the exchange's own group names ("BitCard", once per
+    group), each with what its table says about it, if anything."""
+    notes = dict(key.rights_notes)
+    groups = dict.fromkeys(name.split(":", 1)[0] for name in key.unknown_rights)
+    shown = [f"{group} ({notes[group]})" if group in notes else group for group in groups]
+    return ", ".join(shown) or "not named"
 
 
 def error_finding(kind: str, message: str, hint: str) -> Finding:

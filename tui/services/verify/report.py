@@ -139,6 +139,8 @@ class KeyReport:
     linked: bool = False
     #: What the secret is and so how requests were signed: "hmac", "ed25519", "rsa-2048"...
     key_kind: str | None = None
+    #: A refused key's probe of the exchange's other environments (None when none ran).
+    probe: ProbeSummary | None = None
     #: What the key was compared with (an account's check): "compared", "bound-by-exchange"
     #: or "no-list" ("" for a bare key check), the terminal and the list id.
     whitelist_state: str = ""
@@ -217,6 +219,8 @@ class KeyReport:
             "error": self.error.to_json() if self.error else None,
             "retried_with_server_time": self.retried_with_server_time,
             "checked_at": self.checked_at.isoformat(),
+            "belongs_to": self.probe.belongs_json() if self.probe else None,
+            "probe": self.probe.to_json() if self.probe else None,
         }
 
 
@@ -275,3 +279,55 @@ def status_words(error: ExchangeError) -> str:
     return words if error.code == error.kind else f"{words} ({error.code})"
 
 
+
+
+# -- where a refused key belongs (issue 17; filled by ``verify.probe``) --------------------------
+
+
+class ProbeOutcome(StrEnum):
+    """What one other environment said about the key."""
+
+    #: The key-info call answered: the key is this environment's.
+    WORKS = "works"
+    #: Refused for a reason that needs the key to exist there (bound to other IPs, wrong secret).
+    KNOWN = "known"
+    #: The host does not know the key (the same "unknown key" codes as the check itself).
+    UNKNOWN = "unknown"
+    #: No verdict: no answer in time, a refusal with several causes, anything else.
+    UNTOLD = "no-verdict"
+
+
+@dataclass(frozen=True)
+class ProbeAnswer:
+    """One host asked by the probe, and what it said (never anything secret)."""
+
+    environment: str
+    host: str
+    outcome: ProbeOutcome
+    #: Short words: "the key works", "key not found (10003)", "timed out".
+    detail: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"environment": self.environment, "host": self.host, "outcome": self.outcome,
+                "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class ProbeSummary:
+    """The probe of a refused key: every host asked, and the environment that knows the key."""
+
+    asked: tuple[ProbeAnswer, ...] = ()
+    #: The environment (id) that knows the key, or None when none of those asked does.
+    belongs_to: str | None = None
+    belongs_host: str | None = None
+    #: Environments of the exchange that could not be asked, with why ("testnet: no key-info call").
+    not_asked: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"asked": [answer.to_json() for answer in self.asked],
+                "not_asked": list(self.not_asked)}
+
+    def belongs_json(self) -> dict[str, str] | None:
+        if self.belongs_to is None:
+            return None
+        return {"environment": self.belongs_to, "host": self.belongs_host or ""}

@@ -13,6 +13,7 @@ what can be refused before any request. httpx stays out of the import: see ``tra
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 from tui.services.core.status import CheckStatus, Severity
 from tui.services.exchanges import exchange
 from tui.services.exchanges.base import CredentialsLike, ErrorKind, ExchangeInfo, KeyInfo
+from tui.services.exchanges.environments import find as find_environment
+from tui.services.exchanges.environments import replaced as registry_replaced
 from tui.services.verify.answers import Scrubber, clock_offset, ip_in_message, read_answer
 from tui.services.verify.audit import (
     CLOCK_FIX,
@@ -29,12 +32,16 @@ from tui.services.verify.audit import (
     key_findings,
     locked_findings,
 )
+from tui.services.verify.probe import PROBE_CODES, should_probe
+from tui.services.verify.probe import findings as probe_findings
+from tui.services.verify.probe import probe as run_probe
 from tui.services.verify.report import (
     LOCKED_KINDS,
     ExchangeError,
     FaultKind,
     Finding,
     KeyReport,
+    ProbeSummary,
     fault,
 )
 from tui.services.verify.transport import (
@@ -144,6 +151,8 @@ async def verify_key(
     connect_timeout: float = 5.0,
     read_timeout: float = 10.0,
     transport: httpx.AsyncBaseTransport | None = None,
+    probe: bool = True,
+    probe_early: bool = False,
 ) -> KeyReport:
     """Check a key against its exchange and audit it.
 
@@ -153,15 +162,22 @@ async def verify_key(
     terminal, which manages its addresses) skips that comparison. Both make a refusal from this
     machine for its address (``locked``) the expected outcome. Each call, body included, ends within
     ``connect_timeout + read_timeout`` seconds. Raises KeyError only for an unknown ``exchange_id``.
+
+    ``probe``: when the answer means "this host does not know this key" and ``base_url`` is the
+    registry's host for ``environment`` (never for a custom URL), ask the exchange's other
+    environments where the key belongs (``verify.probe``), within what is left of that limit.
+    ``probe_early`` (the last check of this key was such a refusal, so its probe already sent
+    the key to those hosts): ask them at the same time as the check, and drop their answers if
+    the check works after all.
     """
+    check_started = time.monotonic()
     info = exchange(exchange_id)
     api = info.api
     if api is None:
         raise KeyError(f"{info.label} has no verification support")
-    try:
-        env_headers = info.environment(environment).headers
-    except KeyError:
-        env_headers = ()  # a custom environment: plain requests to the given URL
+    registered = find_environment(info.id, environment)
+    # A custom environment (or a name the registry lacks): plain requests to the given URL.
+    env_headers = registered.headers if registered is not None else ()
     host = host_of(base_url)
     base_report = {"exchange": info.id, "environment": environment, "latency_ms": None,
                    "clock_offset_ms": None}
@@ -179,6 +195,12 @@ async def verify_key(
                       "Change the account's API address to https://.")
         return _failed_report(error, host=host, **base_report)
 
+    if registered is not None and not registered.checkable:
+        error = fault(FaultKind.BAD_URL, f"keylink cannot check keys of {info.label} "
+                      f"{registered.label}: {registered.note or 'it has no key-info call'}",
+                      "Check the key on the exchange's own page instead.")
+        return _failed_report(error, host=host, **base_report)
+
     unsendable = _unsendable_credential(creds)
     if unsendable is not None:
         return _failed_report(unsendable, host=host, **base_report)
@@ -191,6 +213,35 @@ async def verify_key(
     if kind_error is not None:
         return _failed_report(kind_error, host=host, **base_report)
     scrub = Scrubber(creds)
+    deadline_s = connect_timeout + read_timeout
+    may_probe = probe and registered is not None and _same_url(registered.base_url, base_url)
+    early = (asyncio.create_task(run_probe(info, environment, creds, offset_ms=None,
+                                           budget_s=deadline_s, connect_timeout=connect_timeout,
+                                           transport=transport, scrub=scrub))
+             if may_probe and probe_early else None)
+    try:
+        return await _check(info, base_url, creds, host=host, environment=environment,
+                            env_headers=env_headers, whitelist=whitelist, linked=linked,
+                            connect_timeout=connect_timeout, read_timeout=read_timeout,
+                            transport=transport, asymmetric=asymmetric, scrub=scrub,
+                            base_report=base_report, may_probe=may_probe, early=early,
+                            check_started=check_started)
+    finally:
+        if early is not None and not early.done():  # the check worked, or ended otherwise
+            early.cancel()
+            await asyncio.gather(early, return_exceptions=True)
+
+
+async def _check(info: ExchangeInfo, base_url: str, creds: CredentialsLike, *, host: str,
+                 environment: str, env_headers: Sequence[tuple[str, str]],
+                 whitelist: Sequence[str] | None, linked: bool, connect_timeout: float,
+                 read_timeout: float, transport: httpx.AsyncBaseTransport | None,
+                 asymmetric: bool, scrub: Scrubber, base_report: dict[str, Any],
+                 may_probe: bool, early: asyncio.Task[ProbeSummary | None] | None,
+                 check_started: float) -> KeyReport:
+    """The requests of ``verify_key`` and what their answers mean (see there)."""
+    api = info.api
+    assert api is not None
     deadline_s = connect_timeout + read_timeout
 
     async def signed_call(timestamp_ms: int) -> Call:
@@ -242,6 +293,18 @@ async def verify_key(
         error = ExchangeError(error.code, f"{error.message} (Checked against {environment} at "
                               f"{host}.)", error.hint, error.kind, error.exchange_message)
     findings = [error_finding(error.kind, error.message, error.hint)]
+    summary = None
+    if may_probe and should_probe(info.id, error):
+        if early is not None:  # asked at the same time as the check, within the same limit
+            summary = await early
+        else:
+            budget = deadline_s - (time.monotonic() - check_started)
+            summary = await run_probe(info, environment, creds, offset_ms=offset,
+                                      budget_s=budget, connect_timeout=connect_timeout,
+                                      transport=transport, scrub=scrub)
+        if summary is not None:
+            findings += probe_findings(info, environment, summary, error,
+                                       info.key_shape.matches(creds.api_key.strip()))
     if error.kind == ErrorKind.TIMESTAMP and not clock and offset is None:
         findings.append(Finding(Severity.INFO, "clock-unknown",
                                 "The exchange's time could not be read to measure this "
@@ -251,7 +314,7 @@ async def verify_key(
         findings.append(Finding(Severity.INFO, "seen-ip",
                                 f"{info.label} saw this machine as {seen}."))
     return _failed_report(error, host=host, findings=(*findings, *clock),
-                          retried=retried, seen_ip=seen, **base_report)
+                          retried=retried, seen_ip=seen, probe=summary, **base_report)
 
 
 def _key_report(info: ExchangeInfo, key: KeyInfo, host: str, whitelist: Sequence[str] | None,
@@ -272,6 +335,9 @@ def _key_report(info: ExchangeInfo, key: KeyInfo, host: str, whitelist: Sequence
             checked, whitelist = False, None
     findings = key_findings(key, exchange_label=info.label, now=now, environment=environment,
                             linked=linked, whitelist=whitelist, missing=missing, extra=extra)
+    if info.api is not None:  # rules only one exchange has (Binance: unrestricted beyond read)
+        findings += [Finding(severity, code, message)
+                     for severity, code, message in info.api.key_warnings(key)]
     return KeyReport(
         ok=True, host=host, permissions=key.permissions, raw_permissions=key.raw_permissions,
         read_only=key.read_only, ips=key.ips, ip_restricted=key.ip_restricted,
@@ -283,18 +349,39 @@ def _key_report(info: ExchangeInfo, key: KeyInfo, host: str, whitelist: Sequence
     )
 
 
+def _same_url(registry_url: str, base_url: str) -> bool:
+    """True when the check went to the registry's own host (not a custom or stale URL)."""
+    return registry_url.rstrip("/").lower() == base_url.strip().rstrip("/").lower()
+
+
 def _failed_report(error: ExchangeError, *, host: str, findings: Sequence[Finding] = (),
-                   retried: bool = False, seen_ip: str | None = None, **base: Any) -> KeyReport:
+                   retried: bool = False, seen_ip: str | None = None,
+                   probe: ProbeSummary | None = None, **base: Any) -> KeyReport:
     if not findings:
         findings = [error_finding(error.kind, error.message, error.hint)]
     return KeyReport(ok=False, host=host, error=error, findings=tuple(findings),
                      retried_with_server_time=retried, status=CheckStatus.FAILED,
-                     seen_ip=seen_ip, **base)
+                     seen_ip=seen_ip, probe=probe, **base)
 
 
 #: The account's whitelist field: a profile id, or one of these two.
 LINKED = "linked"
 NO_WHITELIST = "none"
+
+
+def account_url(account: Any) -> str | None:
+    """The address a saved account is checked at: its environment's host in the registry in
+    force (so a registry update or a ``KEYLINK_ENVIRONMENTS`` override takes effect), or the
+    saved ``base_url`` for a custom URL and for a name the registry no longer lists (files written
+    by an older keylink keep working). None for such a name while an override replaces the
+    registry: then only the hosts it lists are used."""
+    if account.environment != "custom":
+        registered = find_environment(account.exchange, account.environment)
+        if registered is not None:
+            return registered.base_url
+        if registry_replaced():
+            return None
+    return account.base_url
 
 
 async def verify_account(account: Any, creds: CredentialsLike,
@@ -314,7 +401,21 @@ async def verify_account(account: Any, creds: CredentialsLike,
         target = target_for(account)
         linked = linked or target.state == BOUND_BY_EXCHANGE
         whitelist = target.addresses or None
-    report = await verify_key(account.exchange, account.base_url, creds,
+    url = account_url(account)
+    last = getattr(account, "last_check", None)
+    # The last check was refused as unknown here, so its probe already asked the other hosts:
+    # ask them at once this time (see verify_key).
+    kw.setdefault("probe_early", last is not None and not last.ok and any(
+        f"({code})" in last.summary for code in PROBE_CODES.get(account.exchange, ())))
+    if url is None:
+        error = fault(FaultKind.BAD_URL, f"The environment {account.environment!r} is not in "
+                      "the environment list in force (KEYLINK_ENVIRONMENTS replaces keylink's "
+                      "own), so keylink does not know where to check this key.",
+                      "Add it to that file, or pick another environment for the account.")
+        return _failed_report(error, host="", exchange=account.exchange,
+                              environment=account.environment, latency_ms=None,
+                              clock_offset_ms=None)
+    report = await verify_key(account.exchange, url, creds,
                               environment=account.environment, whitelist=whitelist,
                               linked=linked, **kw)
     return report if target is None else with_target(report, target)

@@ -1,0 +1,228 @@
+"""Where does a refused key belong? Ask the same exchange's other environments.
+
+The most frequent "my key does not work" is a key used on the wrong environment or region: a
+testnet or demo key on mainnet, an OKX EEA key on www.okx.com, a Bybit EU key on api.bybit.com
+(FACTS §9). When a check's answer means "this host does not know this key" (``PROBE_CODES``),
+keylink makes the same read-only key-info call on the exchange's other environments in the
+registry and says which one knows the key.
+
+What it never does: ask a host of another exchange (the targets come from this exchange's
+registry entries only), ask for a custom URL (a custom account has no registry entry), ask a host
+the registry marks ``probe = false`` (Binance.US is a separate exchange; Binance's spot testnet
+has no key-info call), or ask two hosts of one key group (they would answer alike). Probes run
+concurrently and share what is left of the check's time limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from tui.services.core.status import Severity
+from tui.services.exchanges.base import CredentialsLike, ErrorKind, ExchangeInfo
+from tui.services.exchanges.environments import Environment
+from tui.services.verify.answers import Scrubber, read_answer
+from tui.services.verify.report import (
+    ExchangeError,
+    Finding,
+    ProbeAnswer,
+    ProbeOutcome,
+    ProbeSummary,
+    status_words,
+)
+from tui.services.verify.transport import bounded_get, now_ms, open_client
+
+if TYPE_CHECKING:
+    import httpx
+
+#: Per exchange, the codes that mean "this host does not know this key" (FACTS §4 and §9):
+#: only these start a probe. Binance -2015 is ambiguous (a key bound to other addresses or
+#: without the read right gets it too): the probe is how keylink tells the causes apart.
+PROBE_CODES: dict[str, frozenset[str]] = {
+    "bybit": frozenset({"10003"}),
+    "okx": frozenset({"50101", "50111", "50119"}),
+    "bitget": frozenset({"40006", "40037"}),
+    "binance": frozenset({"-2014", "-2015"}),
+}
+
+#: Refusals that need the key to exist on the host that gives them: the key is known there even
+#: though this machine cannot use it as it is (bound to other addresses, another secret).
+_KNOWN_KINDS = frozenset({ErrorKind.IP_NOT_ALLOWED, ErrorKind.RIGHTS_HIDDEN,
+                          ErrorKind.BAD_SIGNATURE, ErrorKind.BAD_PASSPHRASE,
+                          ErrorKind.KEY_EXPIRED, ErrorKind.KEY_FROZEN,
+                          ErrorKind.PERMISSION_DENIED})
+
+#: Below this many seconds of the check's time limit left, probing is not started.
+MIN_BUDGET_S = 0.2
+
+
+def should_probe(exchange_id: str, error: ExchangeError | None) -> bool:
+    """True when ``error`` is one of the exchange's "this host does not know this key" codes."""
+    return error is not None and error.code in PROBE_CODES.get(exchange_id, frozenset())
+
+
+def targets(info: ExchangeInfo, environment: str) -> tuple[tuple[Environment, ...],
+                                                            tuple[str, ...]]:
+    """The environments a probe asks for a key refused on ``environment``, and those it cannot
+    ask, with why. Empty for a custom URL or a name the registry does not have: keylink asks only
+    hosts the registry lists for this very exchange."""
+    try:
+        current = info.environment(environment)
+    except KeyError:
+        return (), ()
+    chosen: list[Environment] = []
+    seen_groups = {current.group}
+    not_asked: list[str] = []
+    for env in info.environments:
+        if env.group in seen_groups:
+            continue
+        if not env.probe or not env.checkable:
+            if env.pickable:  # a separate exchange (Binance.US) is not this exchange's to name
+                not_asked.append(f"{env.id}: {env.note or 'not asked'}")
+            continue
+        seen_groups.add(env.group)
+        chosen.append(env)
+    return tuple(chosen), tuple(not_asked)
+
+
+def _outcome(error: ExchangeError | None, exchange_id: str) -> tuple[ProbeOutcome, str]:
+    if error is None:
+        return ProbeOutcome.WORKS, "the key works"
+    words = status_words(error)
+    if error.kind in _KNOWN_KINDS:
+        return ProbeOutcome.KNOWN, f"knows the key ({words})"
+    # Binance -2015 also comes for a key bound to other addresses: no verdict from it alone.
+    if error.code in PROBE_CODES.get(exchange_id, frozenset()) and error.kind != ErrorKind.REFUSED:
+        return ProbeOutcome.UNKNOWN, words
+    if error.kind in (ErrorKind.INVALID_KEY, ErrorKind.WRONG_ENVIRONMENT):
+        return ProbeOutcome.UNKNOWN, words
+    return ProbeOutcome.UNTOLD, words
+
+
+async def _ask(info: ExchangeInfo, env: Environment, creds: CredentialsLike, scrub: Scrubber,
+               offset_ms: int, budget_s: float, connect_timeout: float,
+               transport: httpx.AsyncBaseTransport | None) -> ProbeAnswer:
+    api = info.api
+    assert api is not None
+    stamp = int(now_ms() + offset_ms)
+    # An RSA key takes tens of ms to sign with: off the event loop (the app's UI loop).
+    request = (await asyncio.to_thread(api.sign_key_info, creds, stamp)
+               if "-----BEGIN" in creds.secret else api.sign_key_info(creds, stamp))
+    scrub.add(*request.sensitive)
+    async with open_client(env.base_url, env.headers, connect_timeout=min(connect_timeout,
+                                                                            budget_s),
+                           read_timeout=budget_s, transport=transport) as client:
+        call = await bounded_get(client, request.path, request.headers, env.host,
+                                 f"probe of {env.id}", budget_s)
+    _reply, error = read_answer(api, info, call, env.host, scrub)
+    outcome, detail = _outcome(error, info.id)
+    return ProbeAnswer(env.id, env.host, outcome, detail)
+
+
+async def probe(info: ExchangeInfo, environment: str, creds: CredentialsLike, *,
+                offset_ms: int | None, budget_s: float, connect_timeout: float = 5.0,
+                transport: httpx.AsyncBaseTransport | None = None,
+                scrub: Scrubber | None = None) -> ProbeSummary | None:
+    """Ask every target at once within ``budget_s`` seconds; None when there is nothing to ask
+    or no time left. Never raises for network trouble (each answer says what happened)."""
+    chosen, not_asked = targets(info, environment)
+    if chosen and budget_s < MIN_BUDGET_S:  # the check itself used up the time limit
+        late = tuple(f"{env.id}: no time left in the check" for env in chosen)
+        return ProbeSummary(not_asked=(*late, *not_asked))
+    if not chosen or info.api is None:
+        return ProbeSummary(not_asked=not_asked) if not_asked else None
+    scrub = scrub or Scrubber(creds)
+    answers = await asyncio.gather(*(
+        _ask(info, env, creds, scrub, offset_ms or 0, budget_s, connect_timeout, transport)
+        for env in chosen))
+    return summarise(answers, not_asked)
+
+
+def summarise(answers: Sequence[ProbeAnswer], not_asked: Sequence[str] = ()) -> ProbeSummary:
+    """The environment that knows the key: one where it works first, else one that knows it."""
+    for wanted in (ProbeOutcome.WORKS, ProbeOutcome.KNOWN):
+        found = next((a for a in answers if a.outcome == wanted), None)
+        if found is not None:
+            return ProbeSummary(tuple(answers), found.environment, found.host, tuple(not_asked))
+    return ProbeSummary(tuple(answers), None, None, tuple(not_asked))
+
+
+def switch_command(account_name: str, environment: str) -> str:
+    """The CLI command that moves an account to ``environment`` (quoted for a shell)."""
+    import shlex
+
+    return f"keylink accounts environment {shlex.quote(account_name)} {shlex.quote(environment)}"
+
+
+def findings(info: ExchangeInfo, environment: str, summary: ProbeSummary,
+             error: ExchangeError, key_shape_ok: bool) -> list[Finding]:
+    """What the probe found, in plain words: where the key works, or that no environment asked
+    knows it, or (Binance -2015) what cannot be told apart and what to look at on the exchange."""
+    out: list[Finding] = []
+    asked = ", ".join(f"{a.environment} ({a.host}): {a.detail}" for a in summary.asked)
+    if summary.asked:
+        out.append(Finding(Severity.INFO, "probe-asked", f"Asked {info.label}'s other "
+                           f"environments with the same read-only call: {asked}."))
+    if summary.not_asked:
+        out.append(Finding(Severity.INFO, "probe-not-asked",
+                           "Not asked: " + "; ".join(summary.not_asked)))
+    current = _label(info, environment)
+    if summary.belongs_to is not None:
+        target = _label(info, summary.belongs_to)
+        how = next(a for a in summary.asked if a.environment == summary.belongs_to)
+        known = "" if how.outcome == ProbeOutcome.WORKS else (
+            f" There it is known but refused for another reason ({how.detail}): check again "
+            "after the switch.")
+        out.append(Finding(Severity.ERROR, "belongs-to",
+                           f"This is a {info.label} {target} key, not a {current} one: "
+                           f"{summary.belongs_host} knows it.{known} Switch the account's "
+                           f"environment to {summary.belongs_to}."))
+        return out
+    everyone_unknown = bool(summary.asked) and all(
+        a.outcome == ProbeOutcome.UNKNOWN for a in summary.asked)
+    if info.id == "binance" and error.code == "-2015":
+        out.append(_binance_2015(info, summary, key_shape_ok))
+    elif everyone_unknown:
+        out.append(Finding(Severity.ERROR, "belongs-nowhere",
+                           f"No other {info.label} environment asked knows this key either: it "
+                           "was probably mistyped, or deleted on the exchange. Paste the key "
+                           "again from the exchange's API page, or make a new one."))
+    elif summary.asked:
+        out.append(Finding(Severity.INFO, "belongs-unknown",
+                           "The other environments gave no clear answer, so where this key "
+                           "belongs could not be found out."))
+    return out
+
+
+def _binance_2015(info: ExchangeInfo, summary: ProbeSummary, key_shape_ok: bool) -> Finding:
+    """Binance -2015 as far as the facts allow (FACTS §4: "Invalid API-key, IP, or permissions
+    for action", which a mistyped or deleted key gets too; no code tells the causes apart).
+
+    Another environment knowing the key is handled by the caller (``belongs-to``). Left: a key
+    not even shaped like a Binance key (mistyped, FACTS §6), or the three causes undecided, with
+    what to look at on the exchange. Separate exchanges the registry names (Binance.US) are said,
+    never asked."""
+    others = [env for env in info.environments if not env.pickable]
+    elsewhere = "".join(f" A key made on {env.label.split(' (')[0]} ({env.host}) is for another "
+                        "exchange: keylink does not check those." for env in others)
+    asked = "" if summary.asked else " No other Binance environment could be asked."
+    if not key_shape_ok:
+        return Finding(Severity.ERROR, "binance-2015-mistyped",
+                       f"The key is not shaped like a Binance key ({info.key_shape.description})"
+                       f" and no Binance environment knows it: it was most likely mistyped.{asked}"
+                       " Paste it again from Binance's API management page." + elsewhere)
+    return Finding(Severity.ERROR, "binance-2015-undecided",
+                   "Binance gives this answer for three causes and does not say which; no "
+                   f"other Binance environment asked knows the key either.{asked} The key is "
+                   "mistyped or deleted, or it is restricted to other IP addresses, or it lacks "
+                   "the read right. On Binance's API management page, check that the key is "
+                   "listed, that its IP restriction includes this machine's address, and that "
+                   "'Enable Reading' is on." + elsewhere)
+
+
+def _label(info: ExchangeInfo, env_id: str) -> str:
+    try:
+        return info.environment(env_id).label
+    except KeyError:
+        return env_id
