@@ -68,9 +68,23 @@ async def _account_form(pilot: Pilot) -> None:
     await _until(pilot, lambda: "passphrase" in _text(pilot).lower())
 
 
+async def _guide_gainium(pilot: Pilot) -> None:
+    """The terminal picked with t (Gainium), then its list step on Binance."""
+    await _keys(pilot, "1", "t")
+    await _until(pilot, lambda: "Which terminal" in _text(pilot))
+    await _keys(pilot, "down", "enter")  # Gainium, second in the catalogue
+    screen = pilot.app.screen
+    screen.set_exchange("binance")
+    screen.reveal("whitelist")
+    await pilot.pause()
+
+
 SHOTS: dict[str, Step] = {
     "guide": lambda p: _keys(p, "1"),
     "guide-okx": lambda p: _keys(p, "1", "e", "n", "n", "n", "n"),
+    "guide-terminal": lambda p: _keys(p, "1", "t"),
+    # Picks Gainium: the shots after it (the account form's Terminal field) follow it.
+    "guide-gainium": _guide_gainium,
     "whitelist": lambda p: _keys(p, "3", "c"),
     "whitelist-bitget": lambda p: _keys(p, "3", "s"),
     "faq": lambda p: _keys(p, "4"),

@@ -131,6 +131,8 @@ def _import_section_modules() -> None:
     for _mode, section in ordered_sections():
         section.screen_class()
     import_module("tui.screens.help")
+    # The terminal catalogue (read and checked once): the guide and the account form use it.
+    import_module("tui.services.terminals.catalogue").terminals()
     # What the help draws with (Rich's Markdown and tables are not used before).
     import_module("rich.markdown")
     import_module("rich.table")

@@ -115,7 +115,9 @@ async def test_profile_selector_and_reveal() -> None:
         await pilot.press("c")
         await _settle(app, pilot)
         assert app.clipboard == ",".join(BITGET)
-        await pilot.press("s")  # next profile wraps to the first
+        await pilot.press("s")  # the next list in the catalogue
+        assert screen.list_id == "gainium" and select.value == "gainium"
+        await pilot.press("s", "s")  # past the last it wraps to the first
         assert screen.list_id == "insilico-general" and select.value == "insilico-general"
         screen.reveal("insilico-bitget")
         assert select.value == "insilico-bitget"

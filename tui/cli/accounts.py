@@ -49,8 +49,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        "`keylink environments` lists them)")
     where.add_argument("--base-url", default=None,
                        help="a custom API URL (https; http only to 127.0.0.1/::1/localhost)")
+    add.add_argument("--terminal", metavar="NAME", default=None,
+                     help="the trading terminal the key is for ('keylink whitelist --list' "
+                     "names them); sets the whitelist verify compares with")
     add.add_argument("--whitelist", metavar="PROFILE", default=None,
-                     help="whitelist profile id (default: the exchange's usual one)")
+                     help="whitelist id, 'linked' or 'none' (default: the terminal's, else the "
+                     "exchange's usual one)")
+    _own_list_options(add)
     add.add_argument("--store", metavar="STORE", default=None,
                      help="where the secret goes instead of KEYLINK_SECRET_BACKEND's choice: "
                      "vault, keyring, pass, or a keyring backend (see `keylink doctor`)")
@@ -77,6 +82,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "machine's address (a key bound to the terminal's addresses), which "
                         "cannot prove the new pair matches; on a terminal keylink asks instead")
     rotate.set_defaults(handler=_run_accounts_rotate)
+
+    ips = actions.add_parser(
+        "ips", help="keep an account's own server addresses (a per-user list, or your server's)",
+        description="For a terminal that shows each user their own list, or a bot on your own "
+        "server: the addresses are kept with the account, dated, and verify compares the key "
+        "with them. Without --ips or --ips-file, prints the list kept.")
+    ips.add_argument("name", help="account name or id")
+    _own_list_options(ips)
+    ips.set_defaults(handler=_run_accounts_ips)
 
     export = actions.add_parser(
         "export-key",
@@ -110,6 +124,54 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
     account_import.add_action(actions)
     stores.add_move_action(actions)
+
+
+def _own_list_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--ips", metavar="LIST", default=None,
+                       help="the account's own addresses (commas or spaces): the list the "
+                       "terminal shows you, or your server's public address")
+    group.add_argument("--ips-file", metavar="PATH", default=None,
+                       help="read the account's own addresses from this file")
+
+
+def _own_list_of(args: argparse.Namespace):  # -> OwnList | None
+    """The --ips / --ips-file list, checked; UsageError (one line) for a bad one."""
+    from tui.services.terminals import own, whitelist
+
+    try:
+        if args.ips is not None:
+            return own.own_list_from_text(args.ips, "typed on the command line")
+        if args.ips_file is not None:
+            return own.own_list_from_file(args.ips_file)
+    except whitelist.WhitelistError as exc:
+        raise UsageError(clean(str(exc))) from None
+    return None
+
+
+def _run_accounts_ips(args: argparse.Namespace) -> int:
+    from tui.services.store.model import AccountError
+    from tui.services.terminals.catalogue import OWN_LIST
+
+    own_list = _own_list_of(args)
+    store = accounts_of(cli_session())
+    try:
+        account = store.get(args.name)
+        if own_list is None:
+            kept = account.own_list
+            if kept is None:
+                print(f"{clean(account.name)} keeps no list of its own")
+            else:
+                print(f"{','.join(kept.addresses)}\t({clean(kept.source)}, {kept.taken})")
+            return 0
+        require_usable(account)
+        store.update(account.id, own_list=own_list, whitelist=OWN_LIST)
+    except AccountError as exc:
+        raise UsageError(clean(str(exc))) from None
+    count = len(own_list.addresses)
+    print(f"kept {count} address{'es' if count != 1 else ''} with {clean(account.name)} "
+          f"({own_list.taken}); verify compares its key with them")
+    return 0
 
 
 def _generate_options(parser: argparse.ArgumentParser, what: str) -> None:
@@ -267,6 +329,12 @@ def _run_accounts_add(args: argparse.Namespace) -> int:
         validate_name(args.name)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    terminal_id, whitelist_id = _terminal_choice(args.terminal, args.whitelist, info.id)
+    own_list = _own_list_of(args)
+    if own_list is not None and args.whitelist is None:  # the list typed is the one to compare
+        from tui.services.terminals.catalogue import OWN_LIST
+
+        whitelist_id = OWN_LIST
     session = cli_session(store=args.store)
     store = accounts_of(session)
     try:
@@ -285,13 +353,36 @@ def _run_accounts_add(args: argparse.Namespace) -> int:
             raise UsageError(f"this API key is stored already, as {named}; to store it under "
                              f"{quoted(args.name)} too, add --allow-duplicate")
         account = store.add(args.name, info.id, environment, creds, base_url=args.base_url,
-                            whitelist=args.whitelist)
+                            whitelist=whitelist_id, terminal=terminal_id, own_list=own_list)
     except (ValueError, AccountError, SecretStoreError) as exc:
         raise UsageError(str(exc)) from None
     print(f"added {account.name}: {info.label}, {account.environment} ({account.base_url}); "
           f"secret saved in {store.secrets.backend_name}")
     print(f"check it with: keylink verify {quoted(account.name)}")
     return 0
+
+
+def _terminal_choice(name: str | None, whitelist: str | None,
+                     exchange_id: str) -> tuple[str | None, str | None]:
+    """The terminal id and the whitelist for ``accounts add``: a terminal's name or alias (the
+    old profile ids among them) resolved, its usual whitelist on this exchange unless one is
+    given. UsageError naming the known terminals for an unknown one."""
+    from tui.services.terminals import catalogue
+
+    if name is None:
+        return None, whitelist
+    try:
+        item = catalogue.terminal(name)
+    except catalogue.CatalogueError as exc:
+        raise UsageError(clean(str(exc))) from None
+    if whitelist is None:
+        whitelist = catalogue.default_whitelist(item, exchange_id)
+    elif whitelist not in (catalogue.LINKED, catalogue.NO_LIST, catalogue.OWN_LIST):
+        try:
+            catalogue.find_list(whitelist)
+        except catalogue.CatalogueError as exc:
+            raise UsageError(clean(str(exc))) from None
+    return item.id, whitelist
 
 
 def _run_accounts_rotate(args: argparse.Namespace) -> int:

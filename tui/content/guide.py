@@ -16,6 +16,8 @@ from tui.services.exchanges.base import ExchangeInfo
 
 #: The exchange the guide shows until the user picks another (then remembered in settings).
 DEFAULT_EXCHANGE = "bybit"
+#: The terminal the guide names until the user picks one (the project's article is about it).
+DEFAULT_TERMINAL = "insilico"
 
 
 class GuideStep(NamedTuple):
@@ -68,10 +70,58 @@ def keys_pages(info: ExchangeInfo) -> str:
     return "\n".join(lines)
 
 
-def guide_steps(exchange_id: str) -> tuple[GuideStep, ...]:
-    """The guide's steps for one exchange: its button names, and its passphrase step only
-    where the exchange has passphrases. KeyError for an unknown exchange."""
+def _markup_safe(text: str) -> str:
+    """Catalogue text inside the guide's markup: a "[" is shown, never read as a tag."""
+    return text.replace("[", "\\[")
+
+
+def terminal_words(exchange_id: str, terminal_id: str) -> tuple[str, dict[str, str], bool]:
+    """How ``terminal_id`` binds keys on ``exchange_id`` (the key of a step's ``by_binding``),
+    the words its steps are filled in with, and whether it has a list to open (w).
+    CatalogueError for an unknown terminal."""
+    from tui.services.terminals.catalogue import Binding, terminal
+
+    item = terminal(terminal_id)
+    kind = item.binding(exchange_id)
+    entry = item.list_for(exchange_id)
+    addresses = entry.current().addresses_for(exchange_id) if entry else ()
+    key = str(kind)
+    if kind in (Binding.LINK, Binding.MANUAL) and entry is None:
+        key = f"{kind}-none"
+    if entry is None:
+        count = when = ""
+    elif addresses:
+        count = f"{len(addresses)} addresses"
+        when = f"taken {entry.date}" if entry.date else "undated"
+        if not entry.official:
+            when += ", an unofficial copy"
+    else:
+        count = "not fetched yet"
+        when = f"keylink whitelist --refresh {item.id}"
+    form_place = f"[b]{_markup_safe(item.form)}[/b]" if item.form_confirmed and item.form \
+        else "its account settings"
+    words = {
+        "terminal": _markup_safe(item.name),
+        "terminal_id": _markup_safe(item.id),
+        "list_name": _markup_safe(entry.name) if entry else "",
+        "list_count": count,
+        "list_when": _markup_safe(when),
+        "form_place": form_place,
+    }
+    return key, words, bool(addresses)
+
+
+def guide_steps(exchange_id: str,
+                terminal_id: str = DEFAULT_TERMINAL) -> tuple[GuideStep, ...]:
+    """The guide's steps for one exchange and terminal: the exchange's button names, its
+    passphrase step only where it has passphrases, and the terminal's way of binding keys there
+    (a link flow, a list to paste, the user's own list or server), its list and its form.
+    KeyError for an unknown exchange, CatalogueError for an unknown terminal."""
+    from tui.services.terminals.catalogue import terminal
+
     info = exchange(exchange_id)
+    binding, terminal_text, has_list = terminal_words(exchange_id, terminal_id)
+    notes = terminal(terminal_id).notes_for(exchange_id)
     secret_fields = (
         "the API key, the secret and the passphrase"
         if info.has_passphrase
@@ -83,6 +133,7 @@ def guide_steps(exchange_id: str) -> tuple[GuideStep, ...]:
         "linked_option": info.linked_option,
         "secret_fields": secret_fields,
         "keys_pages": keys_pages(info),
+        **terminal_text,
     }
     steps: list[GuideStep] = []
     for raw in _raw_steps():
@@ -91,16 +142,19 @@ def guide_steps(exchange_id: str) -> tuple[GuideStep, ...]:
         extra_parts = [raw.get("extra", {}).get(exchange_id, "").strip()]
         if raw.get("notes"):
             extra_parts.extend(f"{info.label}: {note}" for note in info.notes)
+        if raw.get("terminal_notes"):
+            extra_parts.extend(_markup_safe(note) for note in notes)
+        body = raw.get("by_binding", {}).get(binding, raw["body"])
         steps.append(
             GuideStep(
                 id=raw["id"],
                 side=raw["side"],
                 title=raw["title"],
-                body=raw["body"].strip().format_map(words),
+                body=body.strip().format_map(words),
                 security=raw.get("security", "").strip().format_map(words),
                 extra="\n\n".join(part for part in extra_parts if part).format_map(words),
                 faq=raw.get("faq"),
-                whitelist=bool(raw.get("whitelist", False)),
+                whitelist=bool(raw.get("whitelist", False)) and has_list,
                 store=bool(raw.get("store", False)),
                 checklist=bool(raw.get("checklist", False)),
             )

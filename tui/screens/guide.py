@@ -14,7 +14,7 @@ from textual.content import Content
 from textual.widgets import Label, OptionList, Static
 
 from tui.content.faq import faq_topics
-from tui.content.guide import DEFAULT_EXCHANGE, GuideStep, guide_steps
+from tui.content.guide import DEFAULT_EXCHANGE, DEFAULT_TERMINAL, GuideStep, guide_steps
 from tui.screens.section import SectionScreen
 from tui.services.exchanges import exchange, exchanges
 from tui.styles import tcss
@@ -30,9 +30,9 @@ if TYPE_CHECKING:
 _SIDES = {"exchange": "On the exchange's website", "keylink": "In keylink",
           "terminal": "In the trading terminal"}
 
-#: The checklist's items: the terminal form's fields, in its order.
-_ITEMS = (("name", "Display name"), ("key", "API key"), ("secret", "API secret"),
-          ("passphrase", "Passphrase"))
+#: The checklist's items: the terminal form's fields, in its order (named as the terminal
+#: names them: see ``GuideScreen._items``).
+_ITEMS = ("name", "key", "secret", "passphrase")
 
 
 class GuideScreen(SectionScreen):
@@ -47,6 +47,8 @@ class GuideScreen(SectionScreen):
         Binding("n,right,l", "next_step", "Next", tooltip="Go to the next step", id="guide.next"),
         Binding("p,left,h", "previous_step", "Prev", tooltip="Go to the previous step",
                 id="guide.previous"),
+        Binding("t", "choose_terminal", "Terminal",
+                tooltip="Choose the terminal the key is for", id="guide.terminal"),
         Binding("e", "next_exchange", "Exchange",
                 tooltip="Word the guide for the next exchange", id="guide.exchange"),
         Binding("w", "open_whitelist", "IP list",
@@ -74,7 +76,14 @@ class GuideScreen(SectionScreen):
         settings = getattr(self.app, "settings", None)
         remembered = getattr(settings, "guide_exchange", "")
         self.exchange_id = remembered if remembered in exchanges() else DEFAULT_EXCHANGE
-        self.steps = guide_steps(self.exchange_id)
+        from tui.services.terminals.catalogue import terminals
+
+        chosen = getattr(settings, "guide_terminal", "")
+        #: Whether the user chose the terminal (until then the guide names the default one and
+        #: asks for theirs).
+        self.terminal_chosen = chosen in terminals()
+        self.terminal_id = chosen if self.terminal_chosen else DEFAULT_TERMINAL
+        self.steps = guide_steps(self.exchange_id, self.terminal_id)
         self.step_list = StepList(id="steps")
         #: What the bindings' availability last depended on (see _render_step).
         self._binding_state: tuple[object, ...] = ()
@@ -90,11 +99,14 @@ class GuideScreen(SectionScreen):
         self._checklist_exchange: str | None = None
 
     def compose_body(self) -> ComposeResult:
+        from tui.services.terminals.catalogue import terminal
+
         with Horizontal(id="guide-bar"):
+            yield Label("Terminal [dim](t)[/dim]")
+            yield Label(terminal(self.terminal_id).name, id="terminal-name", markup=False)
             yield Label("Exchange [dim](e)[/dim]")
             yield ChoiceRow([(info.id, info.label) for info in exchanges().values()],
                             self.exchange_id, id="exchange")
-            yield Label(id="step-counter")
         with Horizontal(id="guide-main"):
             yield self.step_list
             with VerticalScroll(id="step-detail", can_focus=False):
@@ -129,20 +141,57 @@ class GuideScreen(SectionScreen):
         self.step_list.highlighted = index
         self._render_step()
 
+    def _terminal_line(self) -> str:
+        """How the terminal binds keys on this exchange, or a request to choose one (under the
+        step: the guide asks for the terminal until one is chosen)."""
+        from tui.screens.terminal_picker import binding_words
+        from tui.services.terminals.catalogue import terminal
+
+        item = terminal(self.terminal_id)
+        if not self.terminal_chosen:
+            return "Not your terminal? t picks yours"
+        return f"{item.name}: {binding_words(item, self.exchange_id)}"
+
+    def set_terminal(self, terminal_id: str) -> None:
+        """Follow another terminal: its binding, list, form and field names; remembered."""
+        if terminal_id == self.terminal_id and self.terminal_chosen:
+            return
+        self.terminal_id, self.terminal_chosen = terminal_id, True
+        self._reword()
+        remember = getattr(self.app, "remember", None)
+        if callable(remember):
+            remember(guide_terminal=terminal_id)
+
+    def action_choose_terminal(self) -> None:
+        from tui.screens.terminal_picker import TerminalPickerScreen
+
+        def chosen(terminal_id: str | None) -> None:
+            if terminal_id:
+                self.set_terminal(terminal_id)
+
+        self.app.push_screen(TerminalPickerScreen(self.exchange_id, self.terminal_id), chosen)
+
+    def _reword(self) -> None:
+        """Build the steps again for the exchange and terminal, on the same step if it exists."""
+        from tui.services.terminals.catalogue import terminal
+
+        current_id, current_index = self.step.id, self.step_index
+        self.steps = guide_steps(self.exchange_id, self.terminal_id)
+        ids = [s.id for s in self.steps]
+        index = ids.index(current_id) if current_id in ids else current_index
+        self.step_list.set_steps([(s.id, s.title) for s in self.steps], index)
+        self.query_one("#terminal-name", Label).update(terminal(self.terminal_id).name)
+        self._render_step()
+
     def set_exchange(self, exchange_id: str) -> None:
         """Word the guide for another exchange, staying on the same step where it exists."""
         if exchange_id == self.exchange_id:
             return
-        current_id, current_index = self.step.id, self.step_index
         self.exchange_id = exchange_id
         self.checklist_accounts, self.checklist_account, self.checklist_done = [], 0, set()
-        self.steps = guide_steps(exchange_id)
-        ids = [s.id for s in self.steps]
-        index = ids.index(current_id) if current_id in ids else current_index
-        self.step_list.set_steps([(s.id, s.title) for s in self.steps], index)
         # Setting the row's value posts nothing back (only a click does): see ChoiceRow.Changed.
         self.query_one("#exchange", ChoiceRow).value = exchange_id
-        self._render_step()
+        self._reword()
         remember = getattr(self.app, "remember", None)
         if callable(remember):
             remember(guide_exchange=exchange_id)
@@ -151,9 +200,11 @@ class GuideScreen(SectionScreen):
         step, index = self.step, self.step_index
         self._drawn = (self.steps, index)
         label = exchange(self.exchange_id).label
-        self.query_one("#step-counter", Label).update(f"Step {index + 1} of {len(self.steps)}")
+        self.step_list.border_title = f"Step {index + 1} of {len(self.steps)}"
         self.query_one("#step-title", Static).update(f"{index + 1}. {step.title}")
-        self.query_one("#step-detail", VerticalScroll).border_title = _SIDES[step.side]
+        detail = self.query_one("#step-detail", VerticalScroll)
+        detail.border_title = _SIDES[step.side]
+        detail.border_subtitle = self._terminal_line()
         self.query_one("#step-body", Static).update(step.body)
         extra = self.query_one("#step-extra", Static)
         extra.update(step.extra)
@@ -216,9 +267,12 @@ class GuideScreen(SectionScreen):
     # -- the paste-along checklist ----------------------------------------------------------
 
     def _items(self) -> list[tuple[str, str]]:
-        if exchange(self.exchange_id).has_passphrase:
-            return list(_ITEMS)
-        return list(_ITEMS[:3])
+        """The form's items, each with the terminal's own name for it."""
+        from tui.services.terminals.catalogue import terminal
+
+        item = terminal(self.terminal_id)
+        fields = _ITEMS if exchange(self.exchange_id).has_passphrase else _ITEMS[:3]
+        return [(field, item.field_name(field)) for field in fields]
 
     @property
     def checklist_current(self) -> Account | None:
@@ -252,9 +306,12 @@ class GuideScreen(SectionScreen):
             done = field in self.checklist_done
             mark = ("✓", "$text-success") if done else ("→", "bold $text-accent") \
                 if field == next_field else (" ", "")
-            parts += [mark, f" {number}. {name}\n"]
+            parts += [mark, f" {number}. {clean(name)}\n"]
         if not exchange(self.exchange_id).has_passphrase:
-            parts.append(f"  {len(items) + 1}. Passphrase: none on {label}, leave it empty\n")
+            from tui.services.terminals.catalogue import terminal
+
+            passphrase = clean(terminal(self.terminal_id).field_name("passphrase"))
+            parts.append(f"  {len(items) + 1}. {passphrase}: none on {label}, leave it empty\n")
         if next_field is None:
             parts.append(("All copied: submit the terminal's form.", "$text-success"))
         return Content.assemble(*parts).rstrip()
@@ -302,7 +359,9 @@ class GuideScreen(SectionScreen):
         self._redraw_checklist()
 
     def _checklist_loaded(self, exchange_id: str, every: Iterable[Account]) -> None:
-        accounts = [a for a in every if a.exchange == exchange_id]
+        # This exchange's accounts for this terminal (or for no terminal named).
+        accounts = [a for a in every if a.exchange == exchange_id
+                    and getattr(a, "terminal", None) in (None, self.terminal_id)]
         before = self.checklist_current
         self._checklist_problem = ""
         self._checklist_exchange = exchange_id
@@ -406,8 +465,13 @@ class GuideScreen(SectionScreen):
     async def action_open_whitelist(self) -> None:
         from tui.sections import SectionHost
 
-        if isinstance(self.app, SectionHost):
-            await self.app.show("whitelist", exchange(self.exchange_id).default_whitelist)
+        if not isinstance(self.app, SectionHost):
+            return
+        from tui.services.terminals.catalogue import terminal
+
+        entry = terminal(self.terminal_id).list_for(self.exchange_id)
+        if entry is not None:
+            await self.app.show("whitelist", entry.id)
 
     async def action_related_faq(self) -> None:
         from tui.sections import SectionHost
@@ -445,7 +509,12 @@ class GuideScreen(SectionScreen):
 
     def palette_commands(self) -> Iterable[PaletteCommand]:
         from tui.commands import PaletteCommand
+        from tui.services.terminals.catalogue import terminals
 
+        for item in terminals().values():
+            yield PaletteCommand(f"Guide: terminal {item.name}",
+                                 f"Follow how {item.name} binds keys and names its fields",
+                                 partial(self.set_terminal, item.id))
         for info in exchanges().values():
             yield PaletteCommand(f"Guide: word it for {info.label}",
                                  f"Show the steps as they are on {info.label}",

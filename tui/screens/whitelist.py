@@ -32,10 +32,11 @@ def _count(count: int, singular: str, plural: str) -> str:
 
 
 def _exchange_names(ids: Iterable[str]) -> str:
-    from tui.services.exchanges import exchanges
+    from tui.services.terminals.catalogue import exchange_label
 
-    known = exchanges()
-    return ", ".join(known[i].label if i in known else i for i in ids)
+    if "*" in ids:
+        return "every exchange"
+    return ", ".join(exchange_label(i) for i in ids)
 
 
 def _unroutable_warning(addresses: Iterable[str]) -> str:
@@ -185,9 +186,13 @@ class WhitelistScreen(SectionScreen):
         # The address on a line of its own, without "https://" (browsers add it): a long
         # one then fits 100 columns and wraps less at 80.
         where = profile.source_url.removeprefix("https://") or profile.source
+        # Provenance as it is: an undated page says so, and so does a copy from a page that
+        # is not the vendor's.
+        when = f"taken {profile.date}" if profile.date else "undated,"
+        copy = "" if profile.official else "unofficial copy: "
         return Content(
             f"{profile.terminal} · for {_exchange_names(profile.exchanges)} · "
-            f"taken {profile.date} from:\n{where}"
+            f"{when} from:\n{copy}{where}"
         )
 
     def _warning_line(self) -> str:

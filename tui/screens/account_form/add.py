@@ -82,7 +82,9 @@ class AddAccountScreen(CredentialFormScreen):
         # Both Bybit and OKX start with "mainnet": the value may not change, so Select would keep
         # showing the old exchange's host. Run its watcher anyway to redraw the label.
         environment.mutate_reactive(Select.value)
-        self.query_one("#whitelist", Select).value = info.default_whitelist
+        terminal = self.query_one("#terminal", Select).value
+        self.query_one("#whitelist", Select).value = self._default_whitelist(
+            info.id, terminal if isinstance(terminal, str) else "unset")
         self._row(validation.PASSPHRASE).display = info.has_passphrase
         kinds = self.query_one("#key_kind", Select)
         options = self._kind_options(info)
@@ -114,6 +116,8 @@ class AddAccountScreen(CredentialFormScreen):
             Credentials(creds["api_key"], creds["secret"], creds["passphrase"]),
             base_url=settings.custom_url,
             whitelist=settings.whitelist,
+            terminal=settings.terminal,
+            own_list=settings.own_list,
         )
         return account, None
 

@@ -32,11 +32,13 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from tui.services.store.accounts import AccountStore
-    from tui.services.store.model import Account
+    from tui.services.store.model import Account, OwnList
     from tui.services.verify.report import KeyReport
 
 #: The environment choice that shows the URL field.
 CUSTOM = "custom"
+#: The terminal choice for "not said".
+NO_TERMINAL = "unset"
 
 
 def sentence(message: str) -> str:
@@ -86,6 +88,10 @@ class Settings:
     #: The base URL typed for a custom environment (None: the environment's own).
     custom_url: str | None
     whitelist: str
+    #: The terminal id chosen (None: not said).
+    terminal: str | None = None
+    #: The account's own addresses typed in the form (None: none, or unchanged).
+    own_list: OwnList | None = None
 
 
 class Unsaved(Exception):
@@ -184,6 +190,7 @@ class AccountFormScreen(Screen["SaveResult | None"]):
         )
         url_row.display = env_value == CUSTOM
         yield url_row
+        yield self._terminal_row()
         yield FieldRow(
             "whitelist",
             "Whitelist",
@@ -194,6 +201,7 @@ class AccountFormScreen(Screen["SaveResult | None"]):
                 id="whitelist",
             ),
         )
+        yield self._own_list_row()
 
     def _initial_environment(self) -> tuple[str, str]:
         account = self.account
@@ -207,7 +215,71 @@ class AccountFormScreen(Screen["SaveResult | None"]):
     def _initial_whitelist(self, exchange_id: str) -> str:
         if self.account is not None:
             return self.account.whitelist
-        return exchange(exchange_id).default_whitelist
+        return self._default_whitelist(exchange_id, self._initial_terminal())
+
+    # -- the terminal ----------------------------------------------------------------------------
+
+    def _own_list_row(self) -> FieldRow:
+        """The account's own addresses (a per-user list, or the user's server): shown while the
+        whitelist is "own"."""
+        from tui.services.terminals.catalogue import OWN_LIST
+
+        own = self.account.own_list if self.account is not None else None
+        row = FieldRow("own_ips", "Server addresses", Input(
+            value=",".join(own.addresses) if own else "",
+            placeholder="the list your terminal shows you, or your server's public address",
+            id="own_ips"))
+        row.display = self._initial_whitelist(self.exchange_id) == OWN_LIST
+        return row
+
+    @on(Select.Changed, "#whitelist")
+    def _whitelist_changed(self, event: Select.Changed) -> None:
+        from tui.services.terminals.catalogue import OWN_LIST
+
+        own = event.value == OWN_LIST
+        self._row("own_ips").display = own
+        if not own:
+            self._row("own_ips").show(None)
+
+    def _initial_terminal(self) -> str:
+        """The account's terminal; for a new one, the terminal last chosen in the guide."""
+        from tui.services.terminals.catalogue import terminals
+
+        if self.account is not None:
+            chosen = self.account.terminal or NO_TERMINAL
+        else:
+            chosen = getattr(getattr(self.app, "settings", None), "guide_terminal", "")
+        return chosen if chosen in terminals() else NO_TERMINAL
+
+    def _terminal_row(self) -> FieldRow:
+        from tui.services.terminals.catalogue import terminals
+
+        initial = self._initial_terminal()
+        #: The terminal whose whitelist the form last set (see _terminal_changed).
+        self._terminal_shown = initial
+        options = [(item.name, item.id) for item in terminals().values()]
+        return FieldRow("terminal", "Terminal", Select(
+            [("Not said", NO_TERMINAL), *options], allow_blank=False, value=initial,
+            id="terminal"))
+
+    @staticmethod
+    def _default_whitelist(exchange_id: str, terminal_id: str) -> str:
+        """The chosen terminal's usual whitelist on this exchange (the exchange's without one)."""
+        from tui.services.terminals import catalogue
+
+        if terminal_id == NO_TERMINAL:
+            return exchange(exchange_id).default_whitelist
+        return catalogue.default_whitelist(catalogue.terminal(terminal_id), exchange_id)
+
+    @on(Select.Changed, "#terminal")
+    def _terminal_changed(self, event: Select.Changed) -> None:
+        # Select also reports its first value on mount: only a real change moves the whitelist
+        # (an edited account keeps the whitelist it has).
+        if not isinstance(event.value, str) or event.value == self._terminal_shown:
+            return
+        self._terminal_shown = event.value
+        self.query_one("#whitelist", Select).value = self._default_whitelist(
+            self.exchange_id, event.value)
 
     @staticmethod
     def _environment_options(exchange_id: str) -> list[tuple[str, str]]:
@@ -219,12 +291,17 @@ class AccountFormScreen(Screen["SaveResult | None"]):
 
     @staticmethod
     def _whitelist_options() -> list[tuple[str, str]]:
-        from tui.services.terminals.whitelist import profiles
+        from tui.services.terminals.catalogue import OWN_LIST, all_lists
         from tui.services.verify.run import LINKED, NO_WHITELIST
+
+        def label(entry) -> str:  # a served list may not be fetched yet: say so
+            fetched = entry.addresses_for() or not entry.endpoint
+            return entry.name if fetched else f"{entry.name}, not fetched yet"
 
         # Linked first: it is the guide's safest way (the exchange manages the key's addresses).
         return [("Linked to the terminal (the exchange manages its IPs)", LINKED),
-                *((p.name, p.id) for p in profiles().values()),
+                *((label(entry), entry.id) for entry in all_lists()),
+                ("This account's own list (per user or your server)", OWN_LIST),
                 ("None (the key is not bound to a terminal's list)", NO_WHITELIST)]
 
     def on_mount(self) -> None:
@@ -402,7 +479,36 @@ class AccountFormScreen(Screen["SaveResult | None"]):
         except ValueError as exc:
             self._row("url").show(sentence(str(exc)))
             errors.append("url")
-        return Settings(name, environment, custom_url, values.get("whitelist", ""))
+        terminal = values.get("terminal", NO_TERMINAL)
+        own_list = self._check_own_list(values, errors)
+        return Settings(name, environment, custom_url, values.get("whitelist", ""),
+                        None if terminal == NO_TERMINAL else terminal, own_list)
+
+    def _check_own_list(self, values: dict[str, str], errors: list[str]) -> OwnList | None:
+        """The Server addresses field, checked, when the whitelist is the account's own list
+        (None when it is not, or the field is unchanged)."""
+        from tui.services.terminals import own, whitelist
+        from tui.services.terminals.catalogue import OWN_LIST
+
+        text = values.get("own_ips", "").strip()
+        kept = self.account.own_list if self.account is not None else None
+        if values.get("whitelist") != OWN_LIST:
+            return None
+        if kept is not None and text == ",".join(kept.addresses):
+            return None  # unchanged: keep its date
+        if not text:
+            self._row("own_ips").show("Paste the addresses your terminal shows you, or type "
+                                      "your server's public address.")
+            errors.append("own_ips")
+            return None
+        try:
+            result = own.own_list_from_text(text, "typed in the form")
+        except whitelist.WhitelistError as exc:
+            self._row("own_ips").show(sentence(str(exc).removeprefix("typed in the form: ")))
+            errors.append("own_ips")
+            return None
+        self._row("own_ips").show(None)
+        return result
 
     def _check_credentials(self, values: dict[str, str], errors: list[str],
                            warnings: list[str]) -> dict[str, str] | None:

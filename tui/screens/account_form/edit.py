@@ -43,5 +43,7 @@ class EditAccountScreen(AccountFormScreen):
             environment=settings.environment,
             base_url=settings.custom_url,
             whitelist=settings.whitelist,
+            terminal=settings.terminal or "",
+            own_list=settings.own_list,
         )
         return account, None

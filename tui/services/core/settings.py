@@ -27,6 +27,8 @@ class Settings:
 
     theme: str = ""
     guide_exchange: str = ""
+    #: The terminal picked in the guide (a terminal id of content/terminals.toml).
+    guide_terminal: str = ""
 
 
 def settings_path(directory: Path | None = None) -> Path:
@@ -59,7 +61,7 @@ def load_settings(directory: Path | None = None) -> tuple[Settings, str | None]:
     # Only known keys with text values; anything else is dropped, not trusted. Unknown keys are
     # ignored quietly (a newer keylink may have written them); a known one of the wrong kind is
     # said, as it means the file was edited by hand or damaged.
-    known = ("theme", "guide_exchange")
+    known = ("theme", "guide_exchange", "guide_terminal")
     values = {key: raw[key] for key in known
               if isinstance(raw.get(key), str) and len(raw[key]) <= 100}
     wrong = [key for key in known if key in raw and key not in values]

@@ -58,7 +58,7 @@ class ExchangeInfo:
     has_passphrase: bool
     key_shape: KeyShape
     secret_shape: KeyShape
-    #: The whitelist profile a terminal uses for this exchange (see content/whitelists.toml).
+    #: The Insilico Terminal list for this exchange (a list id in content/terminals.toml).
     default_whitelist: str = "insilico-general"
     #: Words the guide uses where exchanges differ.
     create_button: str = "Create API key"

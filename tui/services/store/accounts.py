@@ -51,8 +51,11 @@ from tui.services.store.model import (
     Damaged,
     DuplicateName,
     LastCheck,
+    OwnList,
     account_from_json,
     account_json,
+    check_own_list,
+    check_terminal,
     check_whitelist,
     clean_credentials,
     now_stamp,
@@ -412,6 +415,8 @@ class AccountStore:
         creds: Credentials,
         base_url: str | None = None,
         whitelist: str | None = None,
+        terminal: str | None = None,
+        own_list: OwnList | None = None,
     ) -> Account:
         """Add an account: secret first under a fresh ref, then metadata.
 
@@ -424,6 +429,8 @@ class AccountStore:
         try:
             url = resolve_base_url(exchange, environment, base_url)
             profile = check_whitelist(whitelist or exchange_info(exchange).default_whitelist)
+            terminal_id = check_terminal(terminal) if terminal is not None else None
+            own = check_own_list(own_list) if own_list is not None else None
             clean = clean_credentials(exchange, creds)
         except ValueError as exc:
             raise AccountError(str(exc)) from None
@@ -448,6 +455,8 @@ class AccountStore:
                 updated_at=now,
                 secret_ref=self._new_ref(account_id, cleaned_name, self.secrets),
                 secret_store=self.secrets.store_id,
+                terminal=terminal_id,
+                own_list=own,
             )
             self.secrets.refuse_writes("save a new account")
             self.check_new_account_store(accounts)
@@ -466,9 +475,11 @@ class AccountStore:
         environment: str | None = None,
         base_url: str | None = None,
         whitelist: str | None = None,
+        terminal: str | None = None,
+        own_list: OwnList | None = None,
     ) -> Account:
-        """Change metadata only (rename, environment/URL, whitelist). A base URL without an
-        environment means the custom environment."""
+        """Change metadata only (rename, environment/URL, whitelist, terminal, own list). A base
+        URL without an environment means the custom environment."""
         with self._lock():
             accounts = self._read()
             current = self._find(accounts, account_id)
@@ -487,6 +498,10 @@ class AccountStore:
                     changes["base_url"] = resolve_base_url(current.exchange, env, base_url)
                 if whitelist is not None:
                     changes["whitelist"] = check_whitelist(whitelist)
+                if terminal is not None:  # "" forgets the terminal
+                    changes["terminal"] = check_terminal(terminal) if terminal else None
+                if own_list is not None:
+                    changes["own_list"] = check_own_list(own_list)
             except DuplicateName:
                 raise
             except ValueError as exc:

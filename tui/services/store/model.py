@@ -65,6 +65,18 @@ class LastCheck:
 
 
 @dataclass(frozen=True)
+class OwnList:
+    """An account's own server addresses: the list a terminal shows each user (or each key) in
+    its app, or the public address of the user's own server. Kept with the account, dated."""
+
+    addresses: tuple[str, ...]
+    #: The day the list was pasted, loaded or typed (YYYY-MM-DD).
+    taken: str
+    #: Where it came from, in a few words ("pasted in the form", "file NAME", "typed").
+    source: str
+
+
+@dataclass(frozen=True)
 class Account:
     """One linked key's metadata. The secret lives in the SecretStore under ``secret_ref``."""
 
@@ -90,6 +102,11 @@ class Account:
     #: Before the move's commit it names the new copy, after it the old one; the move (run
     #: again) or ``keylink doctor --repair`` deletes it. The account is used as usual meanwhile.
     other_copy: tuple[str, str] | None = None
+    #: The trading terminal the key is for (a terminal id of content/terminals.toml); None in
+    #: files from before keylink asked, and for accounts added without one.
+    terminal: str | None = None
+    #: The account's own list (whitelist "own": per-user or self-hosted), None when it has none.
+    own_list: OwnList | None = None
 
 
 class AccountError(Exception):
@@ -237,6 +254,15 @@ def check_whitelist(whitelist: str) -> str:
     return cleaned
 
 
+def check_terminal(terminal: str) -> str:
+    """The trimmed terminal id; ValueError for an empty or odd one (which terminals exist is the
+    catalogue's business, one layer up: the CLI and the form resolve names before saving)."""
+    cleaned = terminal.strip()
+    if not cleaned or len(cleaned) > 60 or any(not char.isprintable() for char in cleaned):
+        raise ValueError("the terminal id is empty or has unusual characters")
+    return cleaned
+
+
 def clean_credentials(exchange_id: str, creds: Credentials) -> Credentials:
     """The pasted credentials cleaned for this exchange (a passphrase only where it takes one);
     ValueError naming the field otherwise."""
@@ -323,7 +349,48 @@ def account_from_json(item: Any) -> Account:
     ):
         raise Damaged("an account's other copy is not a store and a ref")
     values["other_copy"] = (other["store"], other["ref"]) if other is not None else None
+    terminal = item.get("terminal")
+    if terminal is not None and (not isinstance(terminal, str) or not terminal):
+        raise Damaged("an account's terminal is not text")
+    values["terminal"] = terminal
+    values["own_list"] = _own_list_from_json(item.get("own_list"))
     return Account(**values)
+
+
+#: Most entries an own list may hold (no exchange takes more in one key's list).
+OWN_LIST_MAX = 100
+
+
+def check_own_list(own: OwnList) -> OwnList:
+    """``own`` with its addresses checked (addresses or networks, at most OWN_LIST_MAX);
+    ValueError naming the first bad entry."""
+    if not own.addresses:
+        raise ValueError("the list has no addresses")
+    if len(own.addresses) > OWN_LIST_MAX:
+        raise ValueError(f"the list has {len(own.addresses)} entries; an exchange takes at "
+                         f"most {OWN_LIST_MAX}")
+    for entry in own.addresses:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except (ValueError, TypeError):
+            from tui.services.core.text import clean
+
+            raise ValueError(f"{clean(entry, limit=40)!r} is not an IP address") from None
+    return own
+
+
+def _own_list_from_json(raw: Any) -> OwnList | None:
+    if raw is None:
+        return None
+    try:
+        addresses = raw["addresses"]
+        own = OwnList(tuple(addresses), raw["taken"], raw["source"])
+        if not (isinstance(addresses, list) and all(isinstance(a, str) for a in addresses)
+                and isinstance(own.taken, str) and isinstance(own.source, str)):
+            raise TypeError
+        return check_own_list(own)
+    except (KeyError, TypeError, ValueError):
+        raise Damaged("an account's own address list is not what keylink writes") from None
 
 
 def account_json(account: Account) -> dict[str, Any]:
@@ -337,6 +404,12 @@ def account_json(account: Account) -> dict[str, Any]:
         item["other_copy"] = {"store": account.other_copy[0], "ref": account.other_copy[1]}
     if item["last_check"] is not None and item["last_check"]["expires_at"] is None:
         del item["last_check"]["expires_at"]  # likewise for a key without an expiry
+    if item["terminal"] is None:
+        del item["terminal"]  # likewise for an account with no terminal named
+    if item["own_list"] is None:
+        del item["own_list"]
+    else:
+        item["own_list"]["addresses"] = list(item["own_list"]["addresses"])
     return item
 
 

@@ -10,12 +10,9 @@ import json
 import os
 import re
 import stat
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
-from importlib import resources
 from pathlib import Path
 
 from tui.services.core.text import clean
@@ -45,9 +42,11 @@ class Profile:
     source: str
     #: Where the list was published ("" when no public address is known).
     source_url: str
-    #: The day the list was taken from its source (YYYY-MM-DD).
+    #: The day the list was taken from its source (YYYY-MM-DD; "" for an undated page).
     date: str
     addresses: tuple[str, ...]
+    #: False for a list copied from a page that is not the vendor's own.
+    official: bool = True
 
 
 @dataclass(frozen=True)
@@ -67,28 +66,32 @@ class WhitelistError(Exception):
         self.bad_lines = bad_lines
 
 
-@cache
 def profiles() -> dict[str, Profile]:
-    """The profiles shipped in tui/content/whitelists.toml, in file order."""
-    raw = resources.files("tui.content").joinpath("whitelists.toml").read_text(encoding="utf-8")
+    """The published lists of the terminal catalogue (tui/content/terminals.toml), by list id.
+
+    The old whitelist profile ids (``insilico-general``, ``insilico-bitget``) are list ids there,
+    so accounts and scripts that name them keep working. Lists the user fills in (per user,
+    self-hosted) and served lists not yet fetched have no addresses and are left out."""
+    from tui.services.terminals import catalogue
+
     result: dict[str, Profile] = {}
-    for entry in tomllib.loads(raw)["profile"]:
-        parsed = parse_addresses(",".join(entry["addresses"]), source=entry["id"])
-        result[entry["id"]] = Profile(
-            id=entry["id"],
-            name=entry["name"],
-            terminal=entry["terminal"],
-            exchanges=tuple(entry["exchanges"]),
-            source=entry["source"],
-            source_url=entry.get("source_url", ""),
-            date=entry["date"],
-            addresses=parsed.addresses,
-        )
+    for item in catalogue.terminals().values():
+        for entry in item.lists:
+            addresses = entry.addresses_for()
+            if not addresses:
+                continue
+            result[entry.id] = Profile(
+                id=entry.id, name=entry.name, terminal=item.name,
+                exchanges=tuple(entry.by_exchange) or entry.exchanges,
+                source=entry.source if entry.official else f"unofficial copy: {entry.source}",
+                source_url=entry.source_url, date=entry.date, addresses=addresses,
+                official=entry.official,
+            )
     return result
 
 
 def profile(profile_id: str) -> Profile:
-    """The shipped profile with this id; KeyError naming the known ids otherwise."""
+    """The published list with this id; KeyError naming the known ids otherwise."""
     try:
         return profiles()[profile_id]
     except KeyError:
@@ -157,8 +160,8 @@ def unroutable(addresses: Iterable[str]) -> list[tuple[str, str]]:
 _SEPARATORS = re.compile(r"[,;\s]+")
 
 
-def _check_address(token: str) -> str | None:
-    """Why ``token`` is not a single host address, or None when it is one."""
+def _check_address(token: str, ranges: bool = False) -> str | None:
+    """Why ``token`` is not a single host address (or, with ``ranges``, a network), or None."""
     try:
         ipaddress.ip_address(token)
     except ValueError:
@@ -169,16 +172,17 @@ def _check_address(token: str) -> str | None:
         network = ipaddress.ip_network(token, strict=False)
     except ValueError:
         return "not an IP address"
-    if network.num_addresses == 1:
+    if network.num_addresses == 1 or ranges:
         return None
     return "a network range, not a single address"
 
 
-def parse_addresses(text: str, source: str = "text") -> LoadResult:
+def parse_addresses(text: str, source: str = "text", *, ranges: bool = False) -> LoadResult:
     """Read addresses separated by commas, spaces or line breaks; ``#`` starts a comment.
 
-    Every entry is checked with :mod:`ipaddress`. Raises WhitelistError naming each bad line;
-    duplicates are dropped (and reported in the result) rather than refused.
+    Every entry is checked with :mod:`ipaddress`; ``ranges`` also takes networks (``1.2.3.0/24``:
+    a served list may hold them, and exchanges take them). Raises WhitelistError naming each bad
+    line; duplicates are dropped (and reported in the result) rather than refused.
     """
     bad: list[tuple[int, str, str]] = []
     seen: dict[str, None] = {}
@@ -186,11 +190,13 @@ def parse_addresses(text: str, source: str = "text") -> LoadResult:
     for number, line in enumerate(text.splitlines(), start=1):
         content = line.split("#", 1)[0]
         for token in filter(None, _SEPARATORS.split(content.strip())):
-            reason = _check_address(token)
+            reason = _check_address(token, ranges)
             if reason:
                 bad.append((number, token, reason))
                 continue
-            address = str(ipaddress.ip_network(token, strict=False).network_address)
+            network = ipaddress.ip_network(token, strict=False)
+            address = (str(network.network_address) if network.num_addresses == 1
+                       else str(network))
             if address in seen:
                 duplicates.append(address)
             else:

@@ -151,6 +151,14 @@ class KeyReport:
     changes: tuple[Change, ...] = ()
     #: When the check before this one ran (ISO UTC), None on a first check.
     previous_checked_at: str | None = None
+    #: What the key was compared with (an account's check): "compared", "bound-by-exchange"
+    #: or "no-list" ("" for a bare key check), the terminal and the list id.
+    whitelist_state: str = ""
+    whitelist_terminal: str | None = None
+    whitelist_list: str | None = None
+    #: The list's "next" addresses the key lacks, and the day they take over.
+    whitelist_next_missing: tuple[str, ...] = ()
+    whitelist_next_date: str = ""
 
     def __post_init__(self) -> None:
         status = _status_of(self.ok, self.error) if self.status is None else self.status
@@ -210,7 +218,12 @@ class KeyReport:
             "linked": self.linked,
             "whitelist": {"checked": self.whitelist_checked,
                           "missing": list(self.whitelist_missing),
-                          "extra": list(self.whitelist_extra)},
+                          "extra": list(self.whitelist_extra),
+                          "state": self.whitelist_state or None,
+                          "terminal": self.whitelist_terminal,
+                          "list": self.whitelist_list,
+                          "next_missing": list(self.whitelist_next_missing),
+                          "next_date": self.whitelist_next_date or None},
             "worst": self.worst,
             "findings": [f.to_json() for f in self.findings],
             "error": self.error.to_json() if self.error else None,

@@ -102,26 +102,34 @@ def _key_kind(info: ExchangeInfo, secret: str) -> tuple[str | None, ExchangeErro
 
 def compare_bound(terminal: Sequence[str], bound: Sequence[str]) -> tuple[tuple[str, ...],
                                                                            tuple[str, ...]]:
-    """Terminal addresses no bound entry contains, and bound entries that contain none of them.
+    """Terminal entries no bound entry contains, and bound entries that overlap none of them.
 
-    Exchanges accept networks (OKX: ``18.160.0.0/12``) and IPv6 as bound entries, so entries are
-    read as networks and compared by containment, not as strings. An entry that is neither an
-    address nor a network covers nothing and is reported as extra, as written.
-    ValueError if a terminal address is not an address.
+    Exchanges accept networks (OKX: ``18.160.0.0/12``) and IPv6 as bound entries, and a served
+    list may hold ranges (3Commas: ``103.26.9.0/24``), so entries on both sides are read as
+    networks and compared by containment, not as strings: a terminal range is covered only by a
+    bound entry that holds all of it. An entry that is neither an address nor a network covers
+    nothing and is reported as extra, as written. ValueError if a terminal entry is neither.
     """
     import ipaddress
 
-    wanted = [(text, ipaddress.ip_address(text.strip())) for text in terminal]
+    wanted = [(text, ipaddress.ip_network(text.strip(), strict=False)) for text in terminal]
     networks: list[tuple[str, ipaddress.IPv4Network | ipaddress.IPv6Network | None]] = []
     for entry in bound:
         try:
             networks.append((entry, ipaddress.ip_network(entry.strip(), strict=False)))
         except ValueError:
             networks.append((entry, None))
-    missing = tuple(text for text, address in wanted
-                    if not any(net is not None and address in net for _e, net in networks))
+
+    def covers(outer: Any, inner: Any) -> bool:
+        return outer is not None and outer.version == inner.version and inner.subnet_of(outer)
+
+    def touches(outer: Any, inner: Any) -> bool:
+        return outer is not None and outer.version == inner.version and outer.overlaps(inner)
+
+    missing = tuple(text for text, net in wanted
+                    if not any(covers(bound_net, net) for _e, bound_net in networks))
     extra = tuple(entry for entry, net in networks
-                  if net is None or not any(address in net for _t, address in wanted))
+                  if not any(touches(net, want) for _t, want in wanted))
     return missing, extra
 
 
@@ -361,21 +369,6 @@ LINKED = "linked"
 NO_WHITELIST = "none"
 
 
-def _whitelist_of(account: Any) -> Sequence[str] | None:
-    """The addresses of the account's chosen terminal whitelist, if it names a known profile."""
-    chosen = getattr(account, "whitelist", None)
-    if not chosen or chosen in (LINKED, NO_WHITELIST):
-        return None
-    if isinstance(chosen, str):
-        from tui.services.terminals import whitelist
-
-        try:
-            return whitelist.profile(chosen).addresses
-        except KeyError:
-            return None
-    return tuple(chosen)
-
-
 def account_url(account: Any) -> str | None:
     """The address a saved account is checked at: its environment's host in the registry in
     force (so a registry update or a ``KEYLINK_ENVIRONMENTS`` override takes effect), or the
@@ -395,12 +388,19 @@ async def verify_account(account: Any, creds: CredentialsLike,
                          whitelist: Sequence[str] | None = None, **kw: Any) -> KeyReport:
     """``verify_key`` for a saved account (its exchange, address, environment and link).
 
-    ``whitelist`` defaults to the addresses of the account's chosen terminal profile; an account
-    linked to the terminal compares no list.
+    ``whitelist`` defaults to what the account's terminal binds keys to on its exchange (the
+    catalogue's list as it stands today, or the account's own list); a key the exchange bound
+    for the terminal (a link flow) compares no list: its addresses are not shown, so it is
+    "bound by the exchange", never "missing" anything.
     """
     linked = getattr(account, "whitelist", None) == LINKED
+    target = None
     if whitelist is None:
-        whitelist = _whitelist_of(account)
+        from tui.services.terminals.own import BOUND_BY_EXCHANGE, target_for
+
+        target = target_for(account)
+        linked = linked or target.state == BOUND_BY_EXCHANGE
+        whitelist = target.addresses or None
     url = account_url(account)
     last = getattr(account, "last_check", None)
     # The last check was refused as unknown here, so its probe already asked the other hosts:
@@ -415,6 +415,44 @@ async def verify_account(account: Any, creds: CredentialsLike,
         return _failed_report(error, host="", exchange=account.exchange,
                               environment=account.environment, latency_ms=None,
                               clock_offset_ms=None)
-    return await verify_key(account.exchange, url, creds,
-                            environment=account.environment, whitelist=whitelist, linked=linked,
-                            **kw)
+    report = await verify_key(account.exchange, url, creds,
+                              environment=account.environment, whitelist=whitelist,
+                              linked=linked, **kw)
+    return report if target is None else with_target(report, target)
+
+
+def with_target(report: KeyReport, target: Any) -> KeyReport:
+    """``report`` with what its key was compared with (terminal, list, state) and the findings
+    that only the terminal's list can give: a link the exchange manages, a list not yet known,
+    "next" addresses the key lacks within a week of their date."""
+    from dataclasses import replace
+
+    from tui.services.terminals.own import BOUND_BY_EXCHANGE, COMPARED, NO_LIST
+
+    state = BOUND_BY_EXCHANGE if report.linked else target.state
+    findings = list(report.findings)
+    next_missing: tuple[str, ...] = ()
+    if report.ok and state == BOUND_BY_EXCHANGE:
+        findings.append(Finding(Severity.OK, "whitelist-bound-by-exchange",
+                                "The exchange bound this key for the terminal and does not show "
+                                "the addresses: not checkable from here, and nothing to add."))
+    elif report.ok and state == NO_LIST and target.reason and report.ip_restricted:
+        findings.append(Finding(Severity.INFO, "whitelist-not-compared",
+                                f"The key's addresses were not compared: {target.reason}."))
+    if report.ok and state == COMPARED and target.next and report.ips:
+        try:
+            next_missing, _extra = compare_bound(list(target.next), list(report.ips))
+        except ValueError:
+            next_missing = ()
+        if next_missing:
+            count = len(next_missing)
+            findings.append(Finding(
+                Severity.WARNING, "whitelist-next-missing",
+                f"The terminal's servers change on {target.next_date}: the key lacks "
+                f"{count} of the new address{'es' if count != 1 else ''} "
+                f"({', '.join(next_missing[:5])}{', …' if count > 5 else ''}). Add them "
+                "before that day, or the terminal will be refused."))
+    return replace(report, findings=tuple(findings), whitelist_state=state,
+                   whitelist_terminal=target.terminal, whitelist_list=target.list_id,
+                   whitelist_next_missing=next_missing,
+                   whitelist_next_date=target.next_date if target.next else "")
