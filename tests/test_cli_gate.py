@@ -120,7 +120,7 @@ def test_a_bad_max_age_is_one_line(monkeypatch, capsys, fake, value):
     monkeypatch.setenv("KEYLINK_CHECK_MAX_AGE", value)
     code, out, err = copy_secret(capsys, name)
     assert (code, out) == (2, "")
-    assert err.count("\n") == 1 and "KEYLINK_CHECK_MAX_AGE must be" in err
+    assert err.count("\n") == 1 and "KEYLINK_CHECK_MAX_AGE=" in err
 
 
 def test_exec_check_before_a_bots_start(monkeypatch, capsys, fake):

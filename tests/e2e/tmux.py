@@ -172,5 +172,6 @@ class TmuxPane:
         self.step("Enter")
         self.wait_for("Base URL")
         self.step("Tab")  # -> base URL
-        self.step("Tab", text=base_url)  # -> whitelist
+        self.step("Tab", text=base_url)  # -> terminal
+        self.step("Tab")  # -> whitelist
         self.step("Tab")  # -> key kind
