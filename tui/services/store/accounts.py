@@ -19,11 +19,9 @@ from __future__ import annotations
 
 import builtins
 import contextlib
-import errno
 import json
 import os
 import uuid
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,13 +31,13 @@ from tui.services.core import paths
 from tui.services.core.private_files import (
     RefusedFile,
     atomic_write,
-    ensure_private_dir,
     interrupts_deferred,
     read_regular,
 )
 from tui.services.exchanges import exchange as exchange_info
 from tui.services.exchanges import exchanges
 from tui.services.keys.credentials import Credentials
+from tui.services.store.locking import file_lock
 from tui.services.store.model import (
     CHECK_STATUSES,
     CUSTOM_ENV,
@@ -127,35 +125,9 @@ class AccountStore:
 
     # -- file handling ----------------------------------------------------------------------------
 
-    @contextlib.contextmanager
-    def _lock(self) -> Iterator[None]:
-        from filelock import FileLock, Timeout
-
-        try:
-            ensure_private_dir(self.dir)
-        except OSError as exc:
-            raise AccountError(f"cannot create {self.dir}: {exc.strerror or exc}") from None
-        lock = FileLock(str(self.path) + ".lock", mode=0o600, timeout=_LOCK_TIMEOUT)
-        try:
-            lock.acquire()
-        except Timeout:
-            raise AccountError(
-                f"another keylink has been saving accounts for {_LOCK_TIMEOUT:g} s; try again "
-                f"(lock file {lock.lock_file})"
-            ) from None
-        except OSError as exc:
-            if exc.errno != errno.EROFS:
-                raise AccountError(
-                    f"cannot use {self.dir}: {exc.strerror or exc} (see `keylink doctor`)"
-                ) from None
-            # A read-only filesystem: nobody can change the file, so reading needs no lock,
-            # and a write fails on its own with a one-line message.
-            yield
-            return
-        try:
-            yield
-        finally:
-            lock.release()
+    def _lock(self) -> contextlib.AbstractContextManager[None]:
+        return file_lock(self.dir, self.path, "saving accounts", " (see `keylink doctor`)",
+                         _LOCK_TIMEOUT)
 
     def _read(self, *, move_aside: bool = True) -> builtins.list[Account]:
         """Current accounts (call under the lock). A damaged file is moved aside, not trusted;

@@ -19,10 +19,9 @@ clock offset, status.
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,11 +30,11 @@ from typing import Any
 from tui.services.core.private_files import (
     RefusedFile,
     atomic_write,
-    ensure_private_dir,
     leftover_temp_files,
     read_regular,
     remove_files,
 )
+from tui.services.store.locking import file_lock
 from tui.services.store.model import AccountError
 
 HISTORY_FILE = "history.json"
@@ -160,30 +159,9 @@ class HistoryStore:
     def __repr__(self) -> str:
         return f"HistoryStore({str(self.path)!r})"
 
-    @contextlib.contextmanager
-    def _lock(self) -> Iterator[None]:
-        from filelock import FileLock, Timeout
-
-        try:
-            ensure_private_dir(self.dir)
-        except OSError as exc:
-            raise AccountError(f"cannot create {self.dir}: {exc.strerror or exc}") from None
-        lock = FileLock(str(self.path) + ".lock", mode=0o600, timeout=_LOCK_TIMEOUT)
-        try:
-            lock.acquire()
-        except Timeout:
-            raise AccountError(
-                f"another keylink has been saving check history for {_LOCK_TIMEOUT:g} s; "
-                f"try again (lock file {lock.lock_file})") from None
-        except OSError as exc:
-            if exc.errno != errno.EROFS:
-                raise AccountError(f"cannot use {self.dir}: {exc.strerror or exc}") from None
-            yield  # read-only: nobody writes, and our own write fails with one line
-            return
-        try:
-            yield
-        finally:
-            lock.release()
+    def _lock(self) -> contextlib.AbstractContextManager[None]:
+        return file_lock(self.dir, self.path, "saving check history", "",
+                         _LOCK_TIMEOUT)
 
     # The file is JSON lines: a header {"version", "latest": {id: newest entry}}, then one line
     # {"account": id, "entries": [...]} per account. ``keylink status`` needs only each account's
