@@ -157,3 +157,16 @@ def require_usable(account: Account) -> None:
     except KeyError as exc:
         raise UsageError(f"account {account.name!r}: {exc.args[0]}; update keylink or remove "
                          "the account") from None
+
+
+def warn_days_argument(text: str) -> int:
+    """``--warn-days N``: a whole number of days from 0 to 3650 (argparse says what is wrong)."""
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
+    if not 0 <= value <= 3650:
+        raise argparse.ArgumentTypeError("give between 0 and 3650 days")
+    return value

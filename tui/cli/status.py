@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from tui.cli.common import warn_days_argument
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -14,24 +16,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "last check and what changed at it, read from keylink's files (no network, no secret). "
         "With --strict, exit 1 when any account failed, found a danger, lapses within the "
         "warning days, or was last checked longer ago than KEYLINK_CHECK_MAX_AGE (default 7 "
-        "days; 36h, 90m and 600s work too).",
+        "days; 36h, 90m, 600s and 2w work too).",
     )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--strict", action="store_true",
                    help="exit 1 when any account has a problem (for cron and monitoring)")
-    p.add_argument("--warn-days", type=_days, default=None, metavar="N",
+    p.add_argument("--warn-days", type=warn_days_argument, default=None, metavar="N",
                    help="an expiry within N days is a problem (default 14)")
     p.set_defaults(handler=_run_status)
-
-
-def _days(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
-    if not 0 <= value <= 3650:
-        raise argparse.ArgumentTypeError("give between 0 and 3650 days")
-    return value
 
 
 def _line(standing) -> str:  # standing: verify.standing.Standing

@@ -12,6 +12,7 @@ from tui.cli.common import (
     require_usable,
     unlock_vault,
     uses_own_store,
+    warn_days_argument,
 )
 from tui.services.core.status import CheckStatus, Severity
 
@@ -33,7 +34,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--whitelist", metavar="PROFILE", default=None,
                    help="compare the key's IPs with this whitelist profile "
                    "(default: the account's own)")
-    p.add_argument("--warn-days", type=_days, default=None, metavar="N",
+    p.add_argument("--warn-days", type=warn_days_argument, default=None, metavar="N",
                    help="an expiry within N days is a warning (default 14; 3 or less, or "
                    "past, is a danger)")
     p.add_argument("--on-change", metavar="CMD", default=None,
@@ -47,16 +48,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="when the exchange does not know the key, do not ask its other "
                    "environments (testnet, demo, regional sites) where the key belongs")
     p.set_defaults(handler=_run_verify)
-
-
-def _days(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
-    if not 0 <= value <= 3650:
-        raise argparse.ArgumentTypeError("give between 0 and 3650 days")
-    return value
 
 
 _SEVERITY_MARK = {Severity.OK: "[ok]    ", Severity.INFO: "[info]  ", Severity.WARNING: "[warn]  ",
