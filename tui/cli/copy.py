@@ -10,6 +10,7 @@ from tui.cli.common import UsageError, accounts_of, cli_session, require_usable
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     from tui.services.handoff.clipboard import CLIP_TIME_ENV, DEFAULT_CLIP_TIME
+    from tui.services.handoff.fields import FIELDS, public_names
 
     p = sub.add_parser(
         "copy",
@@ -19,7 +20,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         f"harmless over it after {CLIP_TIME_ENV} seconds (default {DEFAULT_CLIP_TIME}).",
     )
     p.add_argument("name", help="account name or id")
-    p.add_argument("--field", required=True, choices=("name", "key", "secret", "passphrase"))
+    p.add_argument("--field", required=True, choices=public_names(FIELDS))
     p.add_argument("--print", action="store_true", dest="print_value",
                    help="write the value to stdout for a pipe instead (no clipboard)")
     p.add_argument("--force", action="store_true",
@@ -90,16 +91,18 @@ def copy_with_clear(value: str, what: str, *, clear: bool = True) -> None:
 
 
 def _run_copy(args: argparse.Namespace) -> int:
-    from tui.services.handoff.fields import FIELD_LABELS
+    from tui.services.handoff.fields import FIELD_LABELS, field_named
 
     if args.force and not args.print_value:
         raise UsageError("--force only goes with --print")
     if args.print_value and sys.stdout.isatty() and not args.force:
         raise UsageError("stdout is a terminal: --print is for pipes "
                          "(add --force to show the value on screen)")
-    account_name, value = read_field(args.name, args.field)
+    field = field_named(args.field)
+    assert field is not None  # argparse took one of the public names
+    account_name, value = read_field(args.name, field)
     if args.print_value:
         sys.stdout.write(value + "\n")
         return 0
-    copy_with_clear(value, f"the {FIELD_LABELS[args.field]} of {account_name}")
+    copy_with_clear(value, f"the {FIELD_LABELS[field]} of {account_name}")
     return 0

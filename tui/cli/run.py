@@ -9,7 +9,7 @@ from tui.cli.common import UsageError, accounts_of, cli_session, require_usable
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from tui.services.handoff.fields import DEFAULT_ENV, ENV_FIELDS, PRESETS
+    from tui.services.handoff.fields import DEFAULT_ENV, PRESETS, public_names
 
     p = sub.add_parser(
         "exec",
@@ -25,7 +25,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="the variables a tool reads instead of the default set "
                    "(freqtrade: FREQTRADE__EXCHANGE__KEY, __SECRET, __PASSWORD, __NAME)")
     p.add_argument("--env", action="append", default=[], metavar="VAR=FIELD",
-                   help=f"also set VAR to a field ({', '.join(ENV_FIELDS)}); repeatable")
+                   help=f"also set VAR to a field ({', '.join(public_names())}); repeatable")
     p.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD [ARGS...]")
     p.set_defaults(handler=_run_exec, exec_parser=p)
 

@@ -31,7 +31,7 @@ _SIDES = {"exchange": "On the exchange's website", "keylink": "In keylink",
           "terminal": "In the trading terminal"}
 
 #: The checklist's items: the terminal form's fields, in its order.
-_ITEMS = (("name", "Display name"), ("key", "API key"), ("secret", "API secret"),
+_ITEMS = (("name", "Display name"), ("api_key", "API key"), ("secret", "API secret"),
           ("passphrase", "Passphrase"))
 
 
