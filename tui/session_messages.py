@@ -64,6 +64,14 @@ class VaultLocked(SessionMessage, bubble=False):
         self.idle = idle
 
 
+class VaultUnlocked(SessionMessage, bubble=False):
+    """The vault was opened (its dialog, from any screen), or (``created``) made."""
+
+    def __init__(self, created: bool) -> None:
+        super().__init__()
+        self.created = created
+
+
 class CheckFinished(SessionMessage, bubble=False):
     """A check of ``account``'s key ended (``not_saved``: why its result was not saved)."""
 
@@ -86,6 +94,8 @@ def message_for(event: SessionEvent) -> SessionMessage:
         return AccountsUnreadable(event.problem)
     if isinstance(event, events.VaultLockedNow):
         return VaultLocked(event.idle)
+    if isinstance(event, events.VaultOpened):
+        return VaultUnlocked(event.created)
     if isinstance(event, events.CheckFinished):
         return CheckFinished(event.account, event.report, event.not_saved)
     raise TypeError(f"not a session event: {type(event).__name__}")

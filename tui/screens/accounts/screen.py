@@ -224,7 +224,7 @@ class AccountsScreen(VerifyRunner, DeleteFlow, VaultGate, SectionScreen):
         if after is not None:
             after()  # asks to unlock first itself where needed
         elif secrets is not None and secrets.needs_unlock:
-            self._ask_unlock(then=None)
+            self._with_secrets(None)  # the session asks in its dialog
 
     def action_reload(self) -> None:
         """Read the accounts file again now."""
