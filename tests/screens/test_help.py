@@ -99,3 +99,29 @@ async def test_help_screen_scrolls_closes_and_is_built_once() -> None:
         await pilot.press("question_mark")
         await pilot.pause()
         assert app.current_mode == "guide" and not isinstance(app.screen, HelpScreen)
+
+
+async def test_the_help_is_drawn_once_per_width(monkeypatch) -> None:
+    """Textual draws a widget's renderable to measure it, on each reflow and to paint it; the
+    long help (Markdown and a table per section) is drawn once per width and kept."""
+    from rich.markdown import Markdown
+
+    draws: list[int] = []
+    real = Markdown.__rich_console__
+
+    def counted(self, console, options):
+        draws.append(options.max_width)
+        return real(self, console, options)
+
+    monkeypatch.setattr(Markdown, "__rich_console__", counted)
+    app = KeylinkApp(start_screen="faq")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        await pilot.press("end")  # scrolled: painted again, not drawn again
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        assert len(draws) == 1
+        await pilot.resize_terminal(100, 30)  # a new width: drawn for it, once
+        await pilot.pause()
+        assert len(draws) == 2 and draws[0] != draws[1]

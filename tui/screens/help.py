@@ -21,7 +21,8 @@ from textual.widgets import Static
 from tui.styles import tcss
 
 if TYPE_CHECKING:
-    from rich.console import RenderableType
+    from rich.console import Console, ConsoleOptions, RenderableType
+    from rich.segment import Segment
     from textual.app import App
 
 
@@ -89,6 +90,29 @@ def help_intro() -> str:
     return resources.files("tui.content").joinpath("help.md").read_text(encoding="utf-8").strip()
 
 
+class DrawnOnce:
+    """A renderable drawn once per width and kept (the help's, which never changes).
+
+    Textual draws a widget's Rich renderable to measure its height, again for each reflow, and
+    once more to paint it. The help is long (an introduction in Markdown and a table of keys
+    per section, about a hundred rows): three draws were most of the first ``?`` (1.6x a bare
+    Textual help screen in benchmarks/keys.py; about 1.4x drawn once).
+    """
+
+    def __init__(self, renderable: RenderableType) -> None:
+        self.renderable = renderable
+        self._drawn: dict[tuple[object, ...], list[Segment]] = {}
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterable[Segment]:
+        key = (options.max_width, options.justify, options.overflow, options.no_wrap,
+               options.highlight, options.markup)
+        drawn = self._drawn.get(key)
+        if drawn is None:
+            drawn = list(console.render(self.renderable, options))
+            self._drawn = {key: drawn}  # the last width only: a resize draws anew
+        return drawn
+
+
 def help_renderable(app: App[Any]) -> RenderableType:
     """The whole help as one renderable: the introduction, then a table of keys per part."""
     from rich.console import Group
@@ -124,7 +148,7 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll(id="help-scroll") as scroll:
             scroll.border_title = "Keys and help"
             scroll.border_subtitle = "↑↓ scroll · Esc closes"
-            yield Static(help_renderable(self.app), id="help-text")
+            yield Static(DrawnOnce(help_renderable(self.app)), id="help-text")
 
     def on_screen_resume(self) -> None:
         # The same screen is shown again on every open: start at the top each time.
