@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from tui.passphrase_dialog import DialogPassphrase
+    from tui.screens.help import DrawnOnce
     from tui.services.session.session import Session, SessionEvent
     from tui.services.store.secrets import SecretStore
 
@@ -201,6 +202,8 @@ class KeylinkApp(KeysInOrderApp):
         self._session: Session | None = None
         self._making_session = threading.Lock()
         self._session_started = False
+        #: The help drawn ahead by the warm-up (None until then).
+        self.help_drawing: DrawnOnce | None = None
         #: The session's passphrase source (made with the session).
         self.passphrase_dialog: DialogPassphrase | None = None
         self._ticking = False
@@ -241,7 +244,17 @@ class KeylinkApp(KeysInOrderApp):
                 title="Settings", severity="warning", markup=False)
 
     def _warm_up(self) -> None:
-        self.run_worker(_import_sections, thread=True, group="warm-up", exit_on_error=False)
+        self.run_worker(self._warm_up_in_thread, thread=True, group="warm-up",
+                        exit_on_error=False)
+
+    def _warm_up_in_thread(self) -> None:
+        _import_sections()
+        # The help's long text is drawn now, while the user reads the first screen: the first
+        # ? then only shows it (benchmarks/keys.py).
+        from tui.screens.help import draw_help_ahead
+
+        if not self.is_screen_installed("help"):  # not opened already (a ? at once)
+            self.help_drawing = draw_help_ahead(self)
 
     # -- the session ------------------------------------------------------------------------------
 
@@ -391,7 +404,7 @@ class KeylinkApp(KeysInOrderApp):
         # Built once and kept: its text never changes while the app runs, so opening it again
         # shows the existing screen instead of composing and laying it all out again.
         if not self.is_screen_installed("help"):
-            self.install_screen(HelpScreen(), "help")
+            self.install_screen(HelpScreen(self.help_drawing), "help")
         self.push_screen("help")
 
     async def action_back(self) -> None:
