@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
+    from tui.passphrase_dialog import DialogPassphrase
+    from tui.screens.help import DrawnOnce
     from tui.services.session.session import Session, SessionEvent
     from tui.services.store.secrets import SecretStore
 
@@ -82,12 +84,12 @@ def make_session(
     open_secrets: Callable[[], SecretStore] | None = None,
     config_dir: Path | None = None,
 ) -> Session:
-    """The app's Session: the unlock policy tries KEYLINK_VAULT_PASSPHRASE quietly (scripted
-    sessions: screenshots, tmux tests), and the screens' unlock dialog asks otherwise.
+    """The app's Session: KEYLINK_VAULT_PASSPHRASE is tried quietly (scripted sessions:
+    screenshots, tmux tests) when the store opens, before the screens hear that the session is
+    open: they are asked for the passphrase only when the variable did not open it.
 
-    The store is opened by ``open_secrets`` (default ``SecretStore.open``) and a locked vault
-    tried with that variable at once, before the screens hear that the session is open: they
-    ask for the passphrase only when the variable did not open it.
+    The store is opened by ``open_secrets`` (default ``SecretStore.open``). The app then plugs
+    its unlock dialog in as the policy for every later use (``KeylinkApp.session``).
     """
     from tui.services.session.session import Session
     from tui.services.session.unlock import EnvPassphrase, UnlockPolicy
@@ -204,6 +206,10 @@ class KeylinkApp(KeysInOrderApp):
         self._session: Session | None = None
         self._making_session = threading.Lock()
         self._session_started = False
+        #: The help drawn ahead by the warm-up (None until then).
+        self.help_drawing: DrawnOnce | None = None
+        #: The session's passphrase source (made with the session).
+        self.passphrase_dialog: DialogPassphrase | None = None
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
 
@@ -241,7 +247,17 @@ class KeylinkApp(KeysInOrderApp):
                 title="Settings", severity="warning", markup=False)
 
     def _warm_up(self) -> None:
-        self.run_worker(_import_sections, thread=True, group="warm-up", exit_on_error=False)
+        self.run_worker(self._warm_up_in_thread, thread=True, group="warm-up",
+                        exit_on_error=False)
+
+    def _warm_up_in_thread(self) -> None:
+        _import_sections()
+        # The help's long text is drawn now, while the user reads the first screen: the first
+        # ? then only shows it (benchmarks/keys.py).
+        from tui.screens.help import draw_help_ahead
+
+        if not self.is_screen_installed("help"):  # not opened already (a ? at once)
+            self.help_drawing = draw_help_ahead(self)
 
     # -- the session ------------------------------------------------------------------------------
 
@@ -253,9 +269,20 @@ class KeylinkApp(KeysInOrderApp):
         with self._making_session:  # the opening worker and the UI thread may both ask
             if self._session is None:
                 session = (self._session_factory or make_session)()
+                self._plug_in_dialog(session)
                 session.subscribe(self._session_event)
                 self._session = session
             return self._session
+
+    def _plug_in_dialog(self, session: Session) -> None:
+        """Every use of a locked (or missing) vault asks in the app's dialog, from the worker
+        that needs the secret, over whatever screen is up. The environment is not asked again:
+        after the l key or the idle lock the passphrase is asked for, as the lock notice says."""
+        from tui.passphrase_dialog import DialogPassphrase
+        from tui.services.session.unlock import UnlockPolicy
+
+        self.passphrase_dialog = DialogPassphrase(self)
+        session.unlock_policy = UnlockPolicy(self.passphrase_dialog)
 
     @property
     def live_session(self) -> Session | None:
@@ -313,8 +340,13 @@ class KeylinkApp(KeysInOrderApp):
         self._show_lock_state()
 
     def _session_event(self, event: SessionEvent) -> None:
-        """The session's subscriber (any thread): the screens hear it on the UI thread."""
-        self.call_later(self._tell_screens, event)
+        """The session's subscriber (any thread): the screens hear it on the UI thread. From the
+        UI thread (a check run by a screen's async worker) the messages are posted at once, so
+        they come before whatever that worker does next."""
+        if threading.get_ident() == self._thread_id:
+            self._tell_screens(event)
+        else:
+            self.call_later(self._tell_screens, event)
 
     def _tell_screens(self, event: SessionEvent) -> None:
         from tui.services.session.session import VaultLockedNow
@@ -373,7 +405,7 @@ class KeylinkApp(KeysInOrderApp):
         # Built once and kept: its text never changes while the app runs, so opening it again
         # shows the existing screen instead of composing and laying it all out again.
         if not self.is_screen_installed("help"):
-            self.install_screen(HelpScreen(), "help")
+            self.install_screen(HelpScreen(self.help_drawing), "help")
         self.push_screen("help")
 
     async def action_back(self) -> None:

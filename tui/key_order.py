@@ -15,6 +15,11 @@ screen, the next marker goes along the new path, so the new screen or field has 
 was sent first (its mount, its focus). Then the next key is routed. A marker whose widget was
 removed before passing it on is given up (checked every ``KEY_SETTLE_CHECK`` s); so is one not
 back within ``KEY_SETTLE_LIMIT`` s, after which keys go on as Textual would send them.
+
+An action that starts a worker which may open a dialog (the vault's passphrase, asked by the
+session from that worker) takes a hold (``hold_keys``): the next keys wait until the dialog is up
+or the worker is done, so a passphrase typed ahead lands in the dialog, as it would have had the
+dialog opened at once, and never reaches the screen below as commands.
 """
 
 from __future__ import annotations
@@ -61,6 +66,10 @@ class KeysInOrderApp(App[None]):
         self._key_target: object = None
         self._key_since = 0.0
         self._key_timer: Timer | None = None
+        #: The key's marker came back; holds taken while it was handled (see ``hold_keys``).
+        self._key_marker_back = False
+        self._key_holds: set[int] = set()
+        self._last_hold = 0
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key | events.Paste) and not event.is_forwarded:
@@ -81,6 +90,8 @@ class KeysInOrderApp(App[None]):
         self._key_busy = True
         self._key_token += 1
         self._key_rounds = 0
+        self._key_marker_back = False
+        self._key_holds.clear()
         token = self._key_token
         self._key_since = monotonic()
         self._key_timer = self.set_interval(
@@ -111,11 +122,12 @@ class KeysInOrderApp(App[None]):
     def on_key_routed(self, message: KeyRouted) -> None:
         message.stop()
         if message.token == self._key_token and self._key_busy:
+            self._key_marker_back = True
             # After what the key's action asked of the app (a focus change comes this way).
             self.call_later(self._check_settled, message.token)
 
     async def _check_settled(self, token: int) -> None:
-        if token != self._key_token or not self._key_busy:
+        if token != self._key_token or not self._key_busy or self._key_holds:
             return
         if self._where() != self._key_where and self._key_rounds < self._MAX_ROUNDS:
             self._key_rounds += 1
@@ -128,9 +140,30 @@ class KeysInOrderApp(App[None]):
         if token != self._key_token or not self._key_busy:
             return
         self._key_busy = False
+        self._key_holds.clear()
         if self._key_timer is not None:
             self._key_timer.stop()
             self._key_timer = None
         self._key_target = None
         if self._held:
             await self._route(self._held.popleft())
+
+    def hold_keys(self) -> int | None:
+        """Keep the keys after the one being handled waiting until ``release_keys`` (or until
+        ``KEY_SETTLE_LIMIT`` s after the key). For an action whose worker may open a dialog.
+        None (nothing held) when no key is being handled. UI thread only."""
+        if not self._key_busy:
+            return None
+        self._last_hold += 1
+        self._key_holds.add(self._last_hold)
+        return self._last_hold
+
+    def release_keys(self, hold: int | None = None) -> None:
+        """End ``hold`` (None: every hold, as when the dialog is up); the next key goes on once
+        the screen it opened has taken it. UI thread only; a second release does nothing."""
+        if hold is None:
+            self._key_holds.clear()
+        else:
+            self._key_holds.discard(hold)
+        if not self._key_holds and self._key_busy and self._key_marker_back:
+            self.call_later(self._check_settled, self._key_token)

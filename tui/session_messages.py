@@ -64,14 +64,25 @@ class VaultLocked(SessionMessage, bubble=False):
         self.idle = idle
 
 
-class CheckFinished(SessionMessage, bubble=False):
-    """A check of ``account``'s key ended (``not_saved``: why its result was not saved)."""
+class VaultUnlocked(SessionMessage, bubble=False):
+    """The vault was opened (its dialog, from any screen), or (``created``) made."""
 
-    def __init__(self, account: Account, report: KeyReport, not_saved: str | None) -> None:
+    def __init__(self, created: bool) -> None:
+        super().__init__()
+        self.created = created
+
+
+class CheckFinished(SessionMessage, bubble=False):
+    """A check of ``account``'s key ended (``not_saved``: why its result was not saved;
+    ``history_problem``: the check history was damaged and moved aside, said once)."""
+
+    def __init__(self, account: Account, report: KeyReport, not_saved: str | None,
+                 history_problem: str | None = None) -> None:
         super().__init__()
         self.account = account
         self.report = report
         self.not_saved = not_saved
+        self.history_problem = history_problem
 
 
 def message_for(event: SessionEvent) -> SessionMessage:
@@ -86,6 +97,9 @@ def message_for(event: SessionEvent) -> SessionMessage:
         return AccountsUnreadable(event.problem)
     if isinstance(event, events.VaultLockedNow):
         return VaultLocked(event.idle)
+    if isinstance(event, events.VaultOpened):
+        return VaultUnlocked(event.created)
     if isinstance(event, events.CheckFinished):
-        return CheckFinished(event.account, event.report, event.not_saved)
+        return CheckFinished(event.account, event.report, event.not_saved,
+                             event.history_problem)
     raise TypeError(f"not a session event: {type(event).__name__}")

@@ -16,7 +16,10 @@ def e2e_env(tmp_path: Path) -> dict[str, str]:
     """An environment whose HOME, config and data dirs are all under the test's tmp dir."""
     home = tmp_path / "home"
     home.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KEYLINK_", "XDG_", "TMUX"))}
+    # Not COLUMNS/LINES: pytest-xdist's workers have COLUMNS=80 LINES=24, and Textual takes them
+    # over the pane's real size (the 100x30 pane then showed an 80x24 app, cut short).
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("KEYLINK_", "XDG_", "TMUX")) and k not in ("COLUMNS", "LINES")}
     env.update(
         HOME=str(home),
         XDG_CONFIG_HOME=str(home / ".config"),

@@ -39,7 +39,7 @@ def test_the_whole_flow_over_ssh_at_80x24(
     local_env = {k: v for k, v in e2e_env.items()
                  if k not in ("DISPLAY", "WAYLAND_DISPLAY", "DBUS_SESSION_BUS_ADDRESS")}
     pane = TmuxPane(tmp_path, local_env, size=(80, 24))
-    pane.pace = 0.4  # the echo of each key comes back over ssh before the next one
+    pane.step_limit = 2.0  # each step waits for its echo to come back over ssh
     try:
         with FakeExchange() as fake:
             key = fake.key("bybit")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -53,8 +52,9 @@ def test_hostile_names_and_exchange_answers_reach_no_terminal(tmux_pane: TmuxPan
         tmux_pane.wait_for("Bybit [main]")
         tmux_pane.send("v")
         tmux_pane.wait_for("no terminal address", timeout=30)
-        time.sleep(0.5)
-        screen = tmux_pane.screen()
+        screen = tmux_pane.wait_until(
+            lambda screen: "18.0.0.1\\x1b]52;c;MWV2aWxBZGRyZXNz\\x07" in screen.replace("\n", ""),
+            "the escaped whitelist entry")
         flat = screen.replace("\n", "")
         assert "18.0.0.1\\x1b]52;c;MWV2aWxBZGRyZXNz\\x07" in flat  # shown, escaped
         assert "Bybit [main] \\x1b]0;PWNED-TITLE\\x07[/]" in flat

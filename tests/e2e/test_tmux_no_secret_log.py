@@ -7,7 +7,6 @@ import base64
 import secrets
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -34,7 +33,9 @@ def test_textual_log_set_in_a_terminal(tmux_pane: TmuxPane, tmp_path: Path) -> N
     tmux_pane.type(secret)
     tmux_pane._run("set-buffer", secret)
     tmux_pane._run("paste-buffer", "-p", "-t", "e2e")
-    time.sleep(0.5)
+    # keylink is not running: the terminal echoes what reached it, typed and pasted.
+    tmux_pane.wait_until(lambda screen: screen.replace("\n", "").count(secret) >= 2,
+                         "the typed and the pasted secret")
     written = log.read_text(errors="replace") if log.exists() else ""
     for value in (secret, passphrase):
         for form in (value, base64.b64encode(value.encode()).decode(), value.encode().hex()):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -53,8 +52,7 @@ def test_a_linked_key_reads_locked_in_the_table_and_the_panel(tmp_path: Path, e2
             # The status is on screen at 80 columns, in the table row itself.
             row = next(line for line in screen.splitlines() if "OKX linked" in line)
             assert "● locked" in row
-            pane.send("Tab")  # to the report panel, then to its end
-            time.sleep(0.3)
+            pane.step("Tab")  # to the report panel (its focus shows), then to its end
             pane.send("End")
             screen = pane.wait_for("Permissions:")
             assert "not readable from here" in screen

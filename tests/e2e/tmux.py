@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -82,15 +82,25 @@ class TmuxPane:
     def screen(self) -> str:
         return self._run("capture-pane", "-p", "-t", "e2e").stdout
 
+    def frame(self) -> str:
+        """The pane with its colours and styles: a focus change shows here, not in ``screen``."""
+        return self._run("capture-pane", "-p", "-e", "-t", "e2e").stdout
+
     def wait_for(self, text: str, timeout: float = 20.0) -> str:
+        return self.wait_until(lambda screen: text in screen, f"{text!r}", timeout)
+
+    def wait_until(self, condition: Callable[[str], object], what: str,
+                   timeout: float = 20.0) -> str:
+        """The screen once ``condition(screen)`` holds; AssertionError naming ``what`` after
+        ``timeout`` s."""
         deadline = time.monotonic() + timeout
         screen = ""
         while time.monotonic() < deadline:
             screen = self.screen()
-            if text in screen:
+            if condition(screen):
                 return screen
             time.sleep(0.1)
-        raise AssertionError(f"{text!r} did not appear on screen within {timeout}s:\n{screen}")
+        raise AssertionError(f"{what} did not appear on screen within {timeout}s:\n{screen}")
 
     def buffer(self) -> str | None:
         result = self._run("show-buffer", check=False)
@@ -128,17 +138,33 @@ class TmuxPane:
 
     # -- a person's steps -------------------------------------------------------------------------
 
-    #: Seconds after each step: Textual moves focus after a key is handled, a person never types
-    #: the next field within the same millisecond, and over ssh the echo comes back first.
-    pace = 0.3
+    #: Longest wait (s) for a step's keys to show: one that changes nothing drawn waits this long.
+    step_limit = 1.0
 
     def step(self, *keys: str, text: str | None = None) -> None:
-        """Type ``text`` (if any), press ``keys``, then pause for ``pace``."""
+        """Type ``text`` (if any), press ``keys``, then wait until the pane shows what they did
+        and is still, as a person sees the echo (over ssh too) before typing on. The keys act
+        in order anyway (keylink routes each once the one before it is handled)."""
+        before = self.frame()
         if text is not None:
             self.type(text)
         if keys:
             self.send(*keys)
-        time.sleep(self.pace)
+        self.settle(before)
+
+    def settle(self, before: str) -> str:
+        """The pane once it differs from ``before`` and two looks in a row agree (a key handled
+        and drawn); as it is after ``step_limit`` s when nothing changes."""
+        deadline = time.monotonic() + self.step_limit
+        last, changed = before, False
+        while time.monotonic() < deadline:
+            time.sleep(0.02)
+            now = self.frame()
+            if changed and now == last:
+                return now
+            changed = changed or now != before
+            last = now
+        return last
 
     def start_on_empty_accounts(self, command: list[str], timeout: float = 20.0) -> None:
         """Start the app (no accounts yet), go to Accounts, wait until its store is open."""

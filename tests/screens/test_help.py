@@ -99,3 +99,60 @@ async def test_help_screen_scrolls_closes_and_is_built_once() -> None:
         await pilot.press("question_mark")
         await pilot.pause()
         assert app.current_mode == "guide" and not isinstance(app.screen, HelpScreen)
+
+
+async def test_the_help_is_drawn_once_per_width(monkeypatch) -> None:
+    """Textual draws a widget's renderable to measure it, on each reflow and to paint it; the
+    long help (Markdown and a table per section) is drawn once per width and kept."""
+    from rich.markdown import Markdown
+
+    draws: list[int] = []
+    real = Markdown.__rich_console__
+
+    def counted(self, console, options):
+        draws.append(options.max_width)
+        return real(self, console, options)
+
+    monkeypatch.setattr(Markdown, "__rich_console__", counted)
+    from tests.support.accounts_fixtures import wait_for
+
+    app = KeylinkApp(start_screen="faq")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.help_drawing is not None)  # the warm-up's drawing
+        await pilot.press("question_mark")
+        await pilot.pause()
+        await pilot.press("end")  # scrolled: painted again, not drawn again
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        assert len(draws) == 1
+        await pilot.resize_terminal(100, 30)  # a new width: drawn for it, once
+        await pilot.pause()
+        assert len(draws) == 2 and draws[0] != draws[1]
+
+
+async def test_the_help_is_drawn_ahead_after_the_first_paint(monkeypatch) -> None:
+    """The warm-up (after the first paint) draws the help for the app's width: the first ?
+    only shows it. At 120 columns the frame stops at its max-width."""
+    from rich.markdown import Markdown
+
+    from tests.support.accounts_fixtures import wait_for
+
+    draws: list[int] = []
+    real = Markdown.__rich_console__
+
+    def counted(self, console, options):
+        draws.append(options.max_width)
+        return real(self, console, options)
+
+    monkeypatch.setattr(Markdown, "__rich_console__", counted)
+    for size in ((80, 24), (120, 34)):
+        draws.clear()
+        app = KeylinkApp()
+        async with app.run_test(size=size) as pilot:
+            assert app.help_drawing is None and draws == []  # nothing of it before the paint
+            await wait_for(pilot, lambda app=app: app.help_drawing is not None)
+            assert len(draws) == 1
+            await pilot.press("question_mark")
+            await pilot.pause()
+            assert isinstance(app.screen, HelpScreen)
+            assert len(draws) == 1, f"drawn again at {draws[1:]} (the guess was {draws[0]})"

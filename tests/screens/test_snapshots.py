@@ -10,6 +10,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
+from tests.support.accounts_fixtures import workers_done
 from tui.app import KeylinkApp
 
 SIZES = [(80, 24), (120, 34)]
@@ -25,7 +26,7 @@ def _no_local_clipboard(monkeypatch: pytest.MonkeyPatch) -> None:
 async def _steady(pilot: Pilot) -> None:
     """No blinking cursors, no running workers: the same picture every time."""
     app = pilot.app
-    await app.workers.wait_for_complete()
+    await workers_done(pilot)
     for widget in app.screen.query(Input):
         widget.cursor_blink = False
     for widget in app.screen.query(TextArea):

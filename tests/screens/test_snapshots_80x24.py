@@ -24,6 +24,7 @@ from tests.support.accounts_fixtures import (
     unlock,
     vault_home,
     wait_for,
+    workers_done,
 )
 from tui.app import KeylinkApp
 from tui.widgets.report_panel import ReportPanel
@@ -46,7 +47,7 @@ def _fixed_place(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 async def _steady(pilot: Pilot) -> None:
     app = pilot.app
-    await app.workers.wait_for_complete()
+    await workers_done(pilot)
     for widget in app.screen.query(Input):
         widget.cursor_blink = False
     for widget in app.screen.query(TextArea):

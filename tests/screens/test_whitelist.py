@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, Select, Static
 
+from tests.support.accounts_fixtures import paste
 from tui.app import KeylinkApp
 from tui.screens.whitelist import WhitelistScreen
 from tui.services.terminals import whitelist
@@ -128,7 +129,9 @@ async def test_profile_selector_and_reveal() -> None:
 
 async def _load(pilot, path: Path | str) -> None:
     await pilot.press("o")
-    await pilot.press(*str(path))
+    # Pasted, as a terminal's bracketed paste brings it (one key press per character of a long
+    # tmp path cost seconds; typing a path is the Tab-completion test's).
+    await paste(pilot, "path", str(path))
     await pilot.press("enter")
     await pilot.app.workers.wait_for_complete()  # the file is read off the UI thread
     await pilot.pause()

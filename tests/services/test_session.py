@@ -26,6 +26,7 @@ from tui.services.session.session import (
     SessionState,
     StateChanged,
     VaultLockedNow,
+    VaultOpened,
 )
 from tui.services.session.unlock import (
     EnvPassphrase,
@@ -406,6 +407,18 @@ def locked(tmp_path, cheap_kdf, account_store):
     return make, account
 
 
+def test_opening_the_vault_is_news_once(locked):
+    """The app's screens hear that the vault opened, whichever screen's need asked for it."""
+    make, account = locked
+    prompt = Prompt(TEST_VAULT_PASSPHRASE)
+    session = make(prompt.source)
+    events = recorded(session)
+    session.credentials_for(account)
+    session.credentials_for(account)  # open already: nothing asked, no news
+    assert [e for e in events if isinstance(e, VaultOpened)] == [VaultOpened(created=False)]
+    assert len(prompt.asked) == 1
+
+
 def test_a_strict_environment_passphrase_that_is_wrong_ends_the_attempt(locked, monkeypatch,
                                                                          vault_path):
     make, account = locked
@@ -577,7 +590,7 @@ async def test_check_and_record_saves_the_result(checked, fake, tmp_path, vault_
     assert finished.report.status == "works" and finished.not_saved is None
     assert finished.account.last_check is not None
     assert finished.account.last_check.status == "works"
-    assert events == [finished]
+    assert events == [VaultOpened(created=False), finished]  # opened from the environment
     saved = AccountStore(vault_secrets, tmp_path / "config").get(account.id)
     assert saved.last_check == finished.account.last_check
     assert any(r.headers.get("ok-access-key") == fake.key("okx").api_key

@@ -83,6 +83,15 @@ async def wait_for(pilot: Pilot[Any], condition: Callable[[], Any], timeout: flo
         await pilot.pause(0.02)
 
 
+async def workers_done(pilot: Pilot[Any]) -> None:
+    """Every worker has finished, but those waiting for an answer in the vault dialog (they
+    wait for a person: the session asks from the worker that needs the secret)."""
+    app = pilot.app
+    dialog = getattr(app, "passphrase_dialog", None)
+    waiting = dialog.waiting if dialog is not None else set()
+    await wait_for(pilot, lambda: all(w.is_finished or w in waiting for w in app.workers))
+
+
 def screen_name(pilot: Pilot[Any]) -> str:
     """The active screen's class name, once it has mounted (a pushed screen composes later)."""
     screen = pilot.app.screen

@@ -80,8 +80,8 @@ def _run_import(args: argparse.Namespace) -> int:
 
     for item in done:
         if item.status in (importer.ADDED, importer.UPDATED):
-            note_use("import", item.account, ["key", "secret", "passphrase"]
-                     if exchange(item.account.exchange).has_passphrase else ["key", "secret"],
+            note_use("import", item.account, ["api_key", "secret", "passphrase"]
+                     if exchange(item.account.exchange).has_passphrase else ["api_key", "secret"],
                      "added" if item.status == importer.ADDED else "updated")
     path = clean(source.path)
     refused = [item for item in done if item.status == importer.REFUSED]

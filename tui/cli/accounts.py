@@ -415,8 +415,8 @@ def _run_accounts_rotate(args: argparse.Namespace) -> int:
         store.rotate(account.id, creds)
     except (ValueError, AccountError, SecretStoreError) as exc:
         raise UsageError(clean(str(exc))) from None
-    note_use("rotate", account, ["key", "secret", "passphrase"] if info.has_passphrase
-             else ["key", "secret"])
+    note_use("rotate", account, ["api_key", "secret", "passphrase"] if info.has_passphrase
+             else ["api_key", "secret"])
     print(f"rotated {clean(account.name)}: the new key is saved and the old secret deleted")
     print(f"check it with: keylink verify {quoted(account.name)}")
     return 0
@@ -477,7 +477,7 @@ def _rotate_to_generated(store, account, info, kind: str, bits: int, *,
                   f"key made for it on {info.label}, and rotate again", file=sys.stderr)
             return 1
         break
-    note_use("rotate", account, ["key", "secret"], f"ok: new {pair.kind.label} key")
+    note_use("rotate", account, ["api_key", "secret"], f"ok: new {pair.kind.label} key")
     if not shown:
         print(_report_text(f"{account.name} (new key)", report), file=sys.stderr)
     print(f"rotated {clean(rotated.account.name)} to the new {pair.kind.label} key "

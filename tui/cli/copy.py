@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     from tui.services.handoff.clipboard import CLIP_TIME_ENV, DEFAULT_CLIP_TIME
+    from tui.services.handoff.fields import FIELDS, public_names
 
     p = sub.add_parser(
         "copy",
@@ -25,7 +26,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         f"harmless over it after {CLIP_TIME_ENV} seconds (default {DEFAULT_CLIP_TIME}).",
     )
     p.add_argument("name", help="account name or id")
-    p.add_argument("--field", required=True, choices=("name", "key", "secret", "passphrase"))
+    p.add_argument("--field", required=True, choices=public_names(FIELDS))
     p.add_argument("--print", action="store_true", dest="print_value",
                    help="write the value to stdout for a pipe instead (no clipboard)")
     p.add_argument("--force", action="store_true",
@@ -111,7 +112,7 @@ def copy_with_clear(value: str, what: str, *, clear: bool = True) -> None:
 
 
 def _run_copy(args: argparse.Namespace) -> int:
-    from tui.services.handoff.fields import FIELD_LABELS
+    from tui.services.handoff.fields import FIELD_LABELS, field_named
 
     if args.force and not args.print_value:
         raise UsageError("--force only goes with --print")
@@ -127,22 +128,24 @@ def _run_copy(args: argparse.Namespace) -> int:
             raise UsageError(str(exc)) from None
     from tui.services.handoff.fields import SECRET_FIELDS
 
+    field = field_named(args.field)
+    assert field is not None  # argparse took one of the public names
     try:
-        account, value, warning = read_field(args.name, args.field, gate=args)
+        account, value, warning = read_field(args.name, field, gate=args)
     except Refused as exc:
         return say_refused(exc)
-    secret = args.field in SECRET_FIELDS
+    secret = field in SECRET_FIELDS
     if args.print_value:
         sys.stdout.write(value + "\n")
         sys.stdout.flush()
     else:
         try:
-            copy_with_clear(value, f"the {FIELD_LABELS[args.field]} of {account.name}")
+            copy_with_clear(value, f"the {FIELD_LABELS[field]} of {account.name}")
         except UsageError:
             if secret:
-                note_use("copy", account, [args.field], "failed: nothing to copy to")
+                note_use("copy", account, [field], "failed: nothing to copy to")
             raise
     if secret:
-        note_use("print" if args.print_value else "copy", account, [args.field])
+        note_use("print" if args.print_value else "copy", account, [field])
     warn(warning)
     return 0

@@ -12,7 +12,7 @@ from tui.cli.log import note_use
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from tui.services.handoff.fields import DEFAULT_ENV, ENV_FIELDS, PRESETS
+    from tui.services.handoff.fields import DEFAULT_ENV, PRESETS, public_names
 
     p = sub.add_parser(
         "exec",
@@ -31,7 +31,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="the variables a tool reads instead of the default set "
                    "(freqtrade: FREQTRADE__EXCHANGE__KEY, __SECRET, __PASSWORD, __NAME)")
     p.add_argument("--env", action="append", default=[], metavar="VAR=FIELD",
-                   help=f"also set VAR to a field ({', '.join(ENV_FIELDS)}); repeatable")
+                   help=f"also set VAR to a field ({', '.join(public_names())}); repeatable")
     add_gate_options(p)
     p.add_argument("--no-masking", action="store_true",
                    help="let CMD's output through unmasked: keylink becomes CMD (exec), as before")

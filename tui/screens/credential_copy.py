@@ -64,11 +64,22 @@ def copy_field(screen: Screen[Any], session: Session, account: Account, field: s
                on_sent: Callable[[], None] | None = None) -> None:
     """Start a thread worker that reads ``field`` of ``account`` through the app's session and
     copies it (never the UI thread: the keyring or vault can take seconds); ``on_sent`` runs on
-    the UI thread once the value went out."""
+    the UI thread once the value went out. A locked vault: the session asks in its dialog, and
+    backing out of it copies nothing and says nothing."""
     from functools import partial
 
-    screen.run_worker(partial(_copy_in_thread, screen.app, session, account, field, on_sent),
+    from tui.passphrase_dialog import hold_keys_for_dialog
+    from tui.services.handoff.fields import SECRET_FIELDS
+
+    release = (hold_keys_for_dialog(screen.app, session) if field in SECRET_FIELDS
+               else _nothing)
+    screen.run_worker(partial(_copy_in_thread, screen.app, session, account, field, on_sent,
+                              release),
                       thread=True, exclusive=True, group="copy-credential", exit_on_error=False)
+
+
+def _nothing() -> None:
+    return None
 
 
 def copy_message(what: str, ways: tuple[str, ...], seconds: int, tmux: str | None,
@@ -89,11 +100,11 @@ def copy_message(what: str, ways: tuple[str, ...], seconds: int, tmux: str | Non
 
 
 def _copy_in_thread(app: App[Any], session: Session, account: Account, field: str,
-                    on_sent: Callable[[], None] | None) -> None:
+                    on_sent: Callable[[], None] | None, release: Callable[[], None]) -> None:
     from tui.services.core.text import clean
     from tui.services.handoff import clipboard
     from tui.services.handoff.fields import FIELD_LABELS, SECRET_FIELDS, HandoffError, field_value
-    from tui.services.session.unlock import SessionError
+    from tui.services.session.unlock import SessionError, UnlockCancelled
     from tui.services.store.errors import SecretStoreError
     from tui.services.store.model import AccountError
 
@@ -104,12 +115,16 @@ def _copy_in_thread(app: App[Any], session: Session, account: Account, field: st
     try:
         creds = session.credentials_for(account) if field in SECRET_FIELDS else None
         value = field_value(account, creds, field)
+    except UnlockCancelled:
+        return  # backed out of the dialog: not now
     except (SecretStoreError, HandoffError, SessionError, AccountError) as exc:
         if field in SECRET_FIELDS:
             AccessLog().record("copy", account, [field], f"failed: {type(exc).__name__}")
         app.call_from_thread(app.notify, f"Could not copy {what}: {exc}", severity="error",
                              title="Not copied", markup=False)
         return
+    finally:
+        release()  # read (or asked in the dialog, which released the keys as it showed)
     try:
         seconds = clipboard.clip_time()
         warning = ""

@@ -32,7 +32,7 @@ _SIDES = {"exchange": "On the exchange's website", "keylink": "In keylink",
 
 #: The checklist's items: the terminal form's fields, in its order (named as the terminal
 #: names them: see ``GuideScreen._items``).
-_ITEMS = ("name", "key", "secret", "passphrase")
+_ITEMS = ("name", "api_key", "secret", "passphrase")
 
 
 class GuideScreen(SectionScreen):
@@ -386,9 +386,8 @@ class GuideScreen(SectionScreen):
             self._redraw_checklist()
 
     def action_copy_next(self) -> None:
-        """Copy the next item not yet done (after the last, start again from the first)."""
-        from tui.services.handoff.fields import SECRET_FIELDS
-
+        """Copy the next item not yet done (after the last, start again from the first); a
+        locked vault is asked for by the session, in its dialog."""
         account, session = self.checklist_current, self._session()
         if not self.step.checklist or account is None or session is None:
             return
@@ -397,17 +396,7 @@ class GuideScreen(SectionScreen):
         if field is None:
             self.checklist_done = set()
             field = items[0]
-        secrets = session.secrets
-        if secrets is None:
-            return
-        if field in SECRET_FIELDS and secrets.needs_unlock:
-            from tui.screens.vault import UnlockVaultScreen
-
-            def unlocked(opened: bool | None) -> None:
-                if opened:
-                    self.action_copy_next()
-
-            self.app.push_screen(UnlockVaultScreen(secrets), unlocked)
+        if session.secrets is None:
             return
         self._copy(session, account, field)
 

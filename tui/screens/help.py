@@ -21,7 +21,8 @@ from textual.widgets import Static
 from tui.styles import tcss
 
 if TYPE_CHECKING:
-    from rich.console import RenderableType
+    from rich.console import Console, ConsoleOptions, RenderableType
+    from rich.segment import Segment
     from textual.app import App
 
 
@@ -89,6 +90,50 @@ def help_intro() -> str:
     return resources.files("tui.content").joinpath("help.md").read_text(encoding="utf-8").strip()
 
 
+class DrawnOnce:
+    """A renderable drawn once per width and kept (the help's, which never changes).
+
+    Textual draws a widget's Rich renderable to measure its height, again for each reflow, and
+    once more to paint it. The help is long (an introduction in Markdown and a table of keys
+    per section, about a hundred rows): three draws were most of the first ``?`` (1.6x a bare
+    Textual help screen in benchmarks/keys.py). Drawn once, and ahead by the warm-up
+    (``draw_help_ahead``), the first ``?`` is no slower than the bare one.
+    """
+
+    def __init__(self, renderable: RenderableType) -> None:
+        self.renderable = renderable
+        self._drawn: dict[tuple[object, ...], list[Segment]] = {}
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterable[Segment]:
+        key = (options.max_width, options.justify, options.overflow, options.no_wrap,
+               options.highlight, options.markup)
+        drawn = self._drawn.get(key)
+        if drawn is None:
+            drawn = list(console.render(self.renderable, options))
+            self._drawn = {key: drawn}  # the last width only: a resize draws anew
+        return drawn
+
+
+#: Columns the help's text loses to its frame (help.tcss): the border, the padding, the
+#: scrollbar's gutter and the text's own right padding. Only a guess for the drawing made ahead
+#: (``draw_help_ahead``): a wrong one costs a draw at the real width, when the help opens.
+_FRAME_COLUMNS = 6
+#: The widest the help's frame gets (help.tcss: max-width).
+_MAX_WIDTH = 100
+
+
+def draw_help_ahead(app: App[Any]) -> DrawnOnce:
+    """The help, drawn for the app's width now: called in the app's warm-up thread after the
+    first paint, so the first ``?`` only shows it. Reads the app's bindings and draws with its
+    console; changes nothing of the app's."""
+    drawing = DrawnOnce(help_renderable(app))
+    width = min(app.size.width, _MAX_WIDTH) - _FRAME_COLUMNS
+    if width > 0:
+        options = app.console_options.update_width(width).update(highlight=False)
+        list(drawing.__rich_console__(app.console, options))
+    return drawing
+
+
 def help_renderable(app: App[Any]) -> RenderableType:
     """The whole help as one renderable: the introduction, then a table of keys per part."""
     from rich.console import Group
@@ -120,11 +165,17 @@ class HelpScreen(ModalScreen[None]):
 
     DEFAULT_CSS = tcss(__file__, "help.tcss")
 
+    def __init__(self, drawing: DrawnOnce | None = None) -> None:
+        """``drawing``: the help drawn ahead (``draw_help_ahead``), else it is made here."""
+        super().__init__()
+        self._drawing = drawing
+
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-scroll") as scroll:
             scroll.border_title = "Keys and help"
             scroll.border_subtitle = "↑↓ scroll · Esc closes"
-            yield Static(help_renderable(self.app), id="help-text")
+            drawing = self._drawing or DrawnOnce(help_renderable(self.app))
+            yield Static(drawing, id="help-text")
 
     def on_screen_resume(self) -> None:
         # The same screen is shown again on every open: start at the top each time.

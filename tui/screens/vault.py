@@ -1,11 +1,13 @@
 """Modals for keylink's encrypted vault: create it (a new master passphrase) and unlock it.
 
 Both run the slow, memory-hard key derivation in a thread worker, so the UI keeps drawing.
-Both dismiss with True once the vault is open, False when the user backs out.
+Both dismiss with True once the vault is open, False when the user backs out. The app shows them
+for its session, from the worker that needs a secret (``tui.passphrase_dialog``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,10 +41,27 @@ class _VaultDialog(ModalScreen[bool]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="vault.cancel")]
 
-    def __init__(self, store: SecretStore) -> None:
+    def __init__(
+        self, store: SecretStore, *, answered: Callable[[bool], None] | None = None
+    ) -> None:
+        """``answered`` is told, once and at once (before the dismiss), whether the vault was
+        opened; False too when the dialog goes without an answer (the app closing)."""
         super().__init__()
         self.store = store
         self._busy = False
+        self._answered = answered
+
+    def _finish(self, opened: bool) -> None:
+        self._tell(opened)
+        self.dismiss(opened)
+
+    def _tell(self, opened: bool) -> None:
+        answered, self._answered = self._answered, None
+        if answered is not None:
+            answered(opened)
+
+    def on_unmount(self) -> None:
+        self._tell(False)
 
     def _say(self, text: str, kind: str = "") -> None:
         message = self.query_one("#message", Static)
@@ -62,7 +81,7 @@ class _VaultDialog(ModalScreen[bool]):
     def action_cancel(self) -> None:
         """Back out; the vault stays closed."""
         if not self._busy:
-            self.dismiss(False)
+            self._finish(False)
 
     @on(Button.Pressed, "#cancel")
     def _cancel_pressed(self, event: Button.Pressed) -> None:
@@ -125,7 +144,7 @@ class UnlockVaultScreen(_VaultDialog):
         except SecretStoreError as exc:
             self.app.call_from_thread(self._failed, "other", str(exc))
         else:
-            self.app.call_from_thread(self.dismiss, True)
+            self.app.call_from_thread(self._finish, True)
 
     def _failed(self, kind: str, detail: str) -> None:
         self._set_busy(False)
@@ -257,7 +276,7 @@ class CreateVaultScreen(_VaultDialog):
         except (ValueError, SecretStoreError) as exc:
             self.app.call_from_thread(self._failed, str(exc))
         else:
-            self.app.call_from_thread(self.dismiss, True)
+            self.app.call_from_thread(self._finish, True)
 
     def _failed(self, detail: str) -> None:
         self._set_busy(False)

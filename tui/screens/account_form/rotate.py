@@ -120,4 +120,4 @@ def _note_use(action: str, account: Account) -> None:
     """The access log's line for a rotation made here (issue 19); never in the way."""
     from tui.services.core.access_log import record_quietly
 
-    record_quietly(action, account, ["key", "secret"])
+    record_quietly(action, account, ["api_key", "secret"])

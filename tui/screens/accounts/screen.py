@@ -80,7 +80,7 @@ class AccountsScreen(VerifyRunner, DeleteFlow, MoveFlow, VaultGate, SectionScree
         # Copy keys: the value goes to the clipboard, never to the screen (credential_copy).
         Binding("n", "copy('name')", "Copy name", show=False, id="accounts.copy_name",
                 tooltip="Copy the selected account's display name, for the terminal's form"),
-        Binding("k", "copy('key')", "Copy key", show=False, id="accounts.copy_key",
+        Binding("k", "copy('api_key')", "Copy key", show=False, id="accounts.copy_key",
                 tooltip="Copy the selected account's API key (cleared after a while)"),
         Binding("s", "copy('secret')", "Copy secret", show=False, id="accounts.copy_secret",
                 tooltip="Copy the selected account's API secret (cleared after a while)"),
@@ -237,7 +237,7 @@ class AccountsScreen(VerifyRunner, DeleteFlow, MoveFlow, VaultGate, SectionScree
         if after is not None:
             after()  # asks to unlock first itself where needed
         elif secrets is not None and secrets.needs_unlock:
-            self._ask_unlock(then=None)
+            self._with_secrets(None)  # the session asks in its dialog
 
     def action_reload(self) -> None:
         """Read the accounts file again now."""

@@ -1,16 +1,19 @@
-"""The accounts screen's vault and secret-store parts: the status line, the fault banner, the
-unlock and create dialogs before anything that needs a secret, copying a field, and locking.
+"""The accounts screen's vault and secret-store parts: the status line, the fault banner, an
+unlocked vault before anything that needs a secret, copying a field, and locking.
 
-The secret store is the app session's (``self.session``); the dialogs unlock it in place, so the
-guide and the accounts section share one unlocked vault and one idle lock.
+The secret store is the app session's (``self.session``). The session asks for the passphrase
+in the app's dialog (``tui.passphrase_dialog``) from the worker that needs it, so the guide and
+the accounts section share one unlocked vault, one dialog and one idle lock.
 """
 
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
+from textual import work
 from textual.content import Content
 from textual.widgets import Static
 
@@ -26,6 +29,7 @@ if TYPE_CHECKING:
     from tui.services.store.accounts import AccountStore
     from tui.services.store.model import Account
     from tui.services.store.secrets import SecretStore
+    from tui.session_messages import VaultUnlocked
 
 #: Titles for secret-store faults, by exception class name (the message says how to fix it).
 #: By name, so this module does not import the secret store (and keyring) at start-up.
@@ -129,52 +133,53 @@ class VaultGate:
 
     # -- secrets gate --------------------------------------------------------------------------
 
-    def _with_secrets(self, then: Callable[[], None]) -> None:
-        """Run ``then`` once the secret store can be used: create or unlock the vault first."""
-        secrets = self.secrets
-        if secrets is None or self.store is None:
+    def _with_secrets(self, then: Callable[[], None] | None) -> None:
+        """Run ``then`` once the secret store can be used: the session unlocks the vault (or
+        makes a missing one) in a worker, asking in its dialog; backing out of it runs nothing."""
+        from tui.passphrase_dialog import hold_keys_for_dialog
+
+        if self.secrets is None or self.store is None:
             self.notify("The secret store is still opening; try again in a moment.")
             return
         self._greeted = True  # the vault is seen to: the "open" news asks nothing more
-        if secrets.needs_new_vault:
-            from tui.screens.vault import CreateVaultScreen
+        if not (self.secrets.needs_unlock or self.secrets.needs_new_vault):
+            if then is not None:
+                then()  # nothing to ask: at once, so keys typed next reach what it opens
+            return
+        release = hold_keys_for_dialog(self.app, self.session, create=True)
+        self._unlock_then(then, release)
 
-            self.app.push_screen(CreateVaultScreen(secrets), self._vault_done(then))
-        elif secrets.needs_unlock:
-            self._ask_unlock(then)
-        else:
-            then()
+    @work(thread=True, exit_on_error=False, group="vault-gate")
+    def _unlock_then(self, then: Callable[[], None] | None, release: Callable[[], None]) -> None:
+        from tui.passphrase_dialog import on_ui_thread
+        from tui.services.session.unlock import SessionError, UnlockCancelled
 
-    def _ask_unlock(self, then: Callable[[], None] | None) -> None:
-        from tui.screens.vault import UnlockVaultScreen
+        session = self.session
+        try:
+            assert session is not None
+            session.ensure_unlocked(create=True)
+        except UnlockCancelled:
+            return
+        except SessionError as exc:
+            on_ui_thread(self.app, partial(self._show_fault, exc))
+            return
+        finally:
+            release()
+        if then is not None:
+            on_ui_thread(self.app, then)
 
-        assert self.secrets is not None
-        self._greeted = True  # asked already: the session's "open" news asks no second time
-        self.app.push_screen(UnlockVaultScreen(self.secrets), self._vault_done(then))
-
-    def _vault_done(self, then: Callable[[], None] | None) -> Callable[[bool | None], None]:
-        def done(opened: bool | None) -> None:
-            self._update_status()
-            if opened:
-                self._clear_fault()
-                if then is not None:
-                    then()
-
-        return done
+    def on_vault_unlocked(self, message: VaultUnlocked) -> None:
+        """The vault was opened, from this screen or another: say so, drop an old fault."""
+        self._update_status()
+        self._clear_fault()
 
     def action_copy(self, field: str) -> None:
-        """Copy one field of the selected account; a locked vault is unlocked first."""
+        """Copy one field of the selected account (the session asks to unlock a locked vault)."""
         from tui.screens.credential_copy import copy_field
         from tui.screens.handoff_gate import gated
 
         account = self.selected
-        if account is None or self.store is None:
-            return
-        if field == "name":
-            if self.session is not None:
-                session = self.session
-                gated(self, session, account,  # type: ignore[arg-type]
-                      lambda checked: copy_field(self, session, checked, field))
+        if account is None or self.store is None or self.session is None:
             return
         if field == "passphrase" and not _has_passphrase(account):
             # Information, not a failure: there is nothing to copy, and no unlock is needed.
@@ -182,15 +187,12 @@ class VaultGate:
                         "terminal's passphrase field empty. Nothing to copy.",
                         title="No passphrase", markup=False)
             return
-
-        def copy() -> None:
-            session = self.session
-            if session is not None:
-                # The last check's verdict first (issue 19): a risky key is asked about.
-                gated(self, session, account,  # type: ignore[arg-type]
-                      lambda checked: copy_field(self, session, checked, field))
-
-        self._with_secrets(copy)
+        self._greeted = True
+        session = self.session
+        # The last check's verdict first (issue 19): a risky key is asked about; then the
+        # session asks for the vault's passphrase if it needs one.
+        gated(self, session, account,  # type: ignore[arg-type]
+              lambda checked: copy_field(self, session, checked, field))
 
     def show_lock_state(self) -> None:
         """Show whether the vault is locked and when it will be (the app calls this after each
@@ -211,4 +213,4 @@ class VaultGate:
     def action_unlock(self) -> None:
         """Ask for the vault passphrase."""
         if self.secrets is not None and self.secrets.needs_unlock:
-            self._ask_unlock(then=None)
+            self._with_secrets(None)

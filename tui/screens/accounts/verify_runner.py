@@ -2,8 +2,9 @@
 
 Each check is the session's ``check_and_record``: it reads the secret, asks the exchange and saves
 the summary with the account (the CLI's ``keylink verify`` runs the same one). This part of the
-screen runs them one after another in one worker, shows the progress and each report, and sums
-up a "verify all".
+screen runs them one after another in one worker, shows the progress, and sums up a "verify all".
+Each report and saved summary is shown from the session's ``CheckFinished`` message, whoever ran
+the check: the table and the report panel follow every check of the app's session.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from tui.services.store.model import Account
     from tui.services.store.secrets import SecretStore
     from tui.services.verify.report import KeyReport
+    from tui.session_messages import CheckFinished
     from tui.widgets.accounts_table import AccountsTable
 
 
@@ -60,6 +62,7 @@ class VerifyRunner:
         workers: Any
         secrets: SecretStore | None
         session: Session | None
+        _greeted: bool
 
         @property
         def selected(self) -> Account | None: ...
@@ -68,13 +71,15 @@ class VerifyRunner:
         def query_one(self, selector: Any, expect_type: Any = None) -> Any: ...
         def notify(self, message: str, **kwargs: Any) -> None: ...
         def refresh_bindings(self) -> None: ...
-        def _with_secrets(self, then: Callable[[], None]) -> None: ...
         def _show_fault(self, exc: BaseException) -> None: ...
         def _show_row_hint(self, account: Account | None) -> None: ...
         def _show_verdict(self, account: Account | None) -> None: ...
         def _table(self) -> AccountsTable: ...
         @property
         def app(self) -> Any: ...
+
+    #: The one account a running check was asked for (its report shows even when not selected).
+    _checking_one: str | None = None
 
     @property
     def _verifying(self) -> bool:
@@ -84,7 +89,7 @@ class VerifyRunner:
         """Check the selected account's key."""
         account = self.selected
         if account is not None:
-            self._with_secrets(lambda: self.verify_accounts([account]))
+            self.verify_accounts([account])
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "verify":
@@ -100,14 +105,17 @@ class VerifyRunner:
         """Check every account's key, one after another."""
         accounts = [a for a in self.accounts if a.removing is None]
         if accounts:
-            self._with_secrets(lambda: self.verify_accounts(accounts))
+            self.verify_accounts(accounts)
 
     def verify_accounts(self, accounts: list[Account]) -> None:
-        """Start verifying ``accounts`` (replaces a verification still running)."""
-        if self.secrets is not None and (self.secrets.needs_unlock or self.secrets.needs_new_vault):
-            self._with_secrets(lambda: self.verify_accounts(accounts))
+        """Start verifying ``accounts`` (replaces a verification still running). A locked vault
+        is unlocked first, once for them all: the session asks in its dialog."""
+        from tui.passphrase_dialog import hold_keys_for_dialog
+
+        if self.session is None:
             return
-        self._verify(accounts)
+        self._greeted = True  # the vault is seen to: the "open" news asks nothing more
+        self._verify(accounts, hold_keys_for_dialog(self.app, self.session))
 
     def _progress(self, text: str, done: int | None, total: int) -> None:
         box = self.query_one("#verify-progress", Horizontal)
@@ -117,17 +125,30 @@ class VerifyRunner:
         bar.update(total=total, progress=done or 0)
 
     @work(exclusive=True, group="verify", exit_on_error=False)
-    async def _verify(self, accounts: list[Account]) -> None:
+    async def _verify(self, accounts: list[Account], release: Callable[[], None]) -> None:
+        import asyncio
+
         from tui.services.session.session import AccountUnusable
-        from tui.services.session.unlock import SessionError
+        from tui.services.session.unlock import SessionError, UnlockCancelled
         from tui.services.store.errors import SecretStoreError
         from tui.services.store.model import AccountError
 
         session = self.session
         assert session is not None
+        try:
+            await asyncio.to_thread(session.ensure_unlocked)
+        except UnlockCancelled:
+            return  # not now: nothing was checked
+        except SessionError as exc:
+            self._show_fault(exc)
+            return
+        finally:
+            release()
         panel = self.query_one("#report", ReportPanel)
         panel.display = True
         total = len(accounts)
+        self._checking_one = accounts[0].id if total == 1 else None
+        results: dict[str, KeyReport] = {}
         try:
             for done, account in enumerate(accounts):
                 self._progress(f"Checking {account.name} ({done + 1} of {total})…", done, total)
@@ -135,6 +156,10 @@ class VerifyRunner:
                 panel.loading = True
                 try:
                     finished = await session.check_and_record(account)
+                except UnlockCancelled:  # locked again meanwhile, and not now: stop here
+                    panel.loading = False
+                    self._show_verdict(self.selected)
+                    return
                 except AccountUnusable as exc:  # an exchange this keylink cannot check
                     panel.loading = False
                     panel.show_message(str(exc))
@@ -144,20 +169,10 @@ class VerifyRunner:
                     self._show_fault(exc)
                     panel.show_message(f"{account.name}: the secret could not be read.")
                     continue
-                self.reports[account.id] = finished.report
-                if finished.history_problem is not None:  # moved aside: said this once
-                    self.notify(f"Check history: {finished.history_problem}.",
-                                severity="warning", markup=False)
-                if finished.not_saved is not None:  # the check itself worked: say so, go on
-                    self.notify(f"The result for {account.name} was not saved: "
-                                f"{finished.not_saved}", severity="warning")
-                self._replace_account(finished.account)
-                panel.loading = False
-                if self.selected_id == account.id or total == 1:
-                    panel.show_report(account.name, finished.report,
-                                      checked_text(finished.account))
+                # Shown by on_check_finished, as every check of the session is.
+                results[account.id] = finished.report
             if total > 1:
-                self.notify(tally(accounts, self.reports), title="Verify all", markup=False)
+                self.notify(tally(accounts, results), title="Verify all", markup=False)
         finally:
             panel.loading = False
             self._progress("", None, total)
@@ -202,6 +217,24 @@ class VerifyRunner:
         self.notify(f"{account.name} now uses {where}. Checking it again…", title="Verify",
                     markup=False)
         self.verify_accounts([account])
+
+    def on_check_finished(self, message: CheckFinished) -> None:
+        """A check of the session ended (this screen's or another's): the table row takes the
+        saved summary, and the report panel the report when it shows that account."""
+        account = message.account
+        self.reports[account.id] = message.report
+        if message.not_saved is not None:  # the check itself worked: say so
+            self.notify(f"The result for {account.name} was not saved: {message.not_saved}",
+                        severity="warning")
+        if message.history_problem is not None:  # moved aside: said this once
+            self.notify(f"Check history: {message.history_problem}.", severity="warning",
+                        markup=False)
+        self._replace_account(account)
+        if self.selected_id == account.id or self._checking_one == account.id:
+            panel = self.query_one("#report", ReportPanel)
+            panel.loading = False
+            panel.display = True
+            panel.show_report(account.name, message.report, checked_text(account))
 
     def _replace_account(self, account: Account) -> None:
         if all(a.id != account.id for a in self.accounts):

@@ -18,17 +18,40 @@ if TYPE_CHECKING:
     from tui.services.keys.credentials import Credentials
     from tui.services.store.model import Account
 
-#: The fields a user can hand over, in the order a terminal's account form asks for them.
-FIELDS = ("name", "key", "secret", "passphrase")
+#: The fields a user can hand over, in the order a terminal's account form asks for them. The
+#: secret ones are named as ``Credentials`` names them (``api_key``, ``secret``, ``passphrase``).
+FIELDS = ("name", "api_key", "secret", "passphrase")
 #: Fields an environment variable may carry (the exchange id too: freqtrade wants it).
 ENV_FIELDS = (*FIELDS, "exchange")
-FIELD_LABELS = {"name": "display name", "key": "API key", "secret": "API secret",
+FIELD_LABELS = {"name": "display name", "api_key": "API key", "secret": "API secret",
                 "passphrase": "API passphrase", "exchange": "exchange id"}
 #: Fields that are secret: the ones the clipboard clears after a while.
-SECRET_FIELDS = frozenset({"key", "secret", "passphrase"})
+SECRET_FIELDS = frozenset({"api_key", "secret", "passphrase"})
+
+#: The one table of names a user types (``copy --field``, ``exec --env VAR=FIELD``,
+#: ``import --map FIELD=VAR``) that differ from keylink's own: the short ``key`` was public first.
+PUBLIC_NAMES = {"api_key": "key"}
+_BY_PUBLIC_NAME = {PUBLIC_NAMES.get(field, field): field for field in ENV_FIELDS}
+
+
+def public_name(field: str) -> str:
+    """The name a user types for ``field`` (``api_key`` -> ``key``)."""
+    return PUBLIC_NAMES.get(field, field)
+
+
+def field_named(name: str) -> str | None:
+    """The field a user's ``name`` stands for (``key`` -> ``api_key``); None for a name that is
+    not public (``api_key`` itself too: one spelling per field)."""
+    return _BY_PUBLIC_NAME.get(name)
+
+
+def public_names(fields: Sequence[str] = ENV_FIELDS) -> tuple[str, ...]:
+    """What a user may type for ``fields``, in order (for choices and messages)."""
+    return tuple(public_name(field) for field in fields)
+
 
 DEFAULT_ENV = {
-    "KEYLINK_API_KEY": "key",
+    "KEYLINK_API_KEY": "api_key",
     "KEYLINK_API_SECRET": "secret",
     "KEYLINK_API_PASSPHRASE": "passphrase",
     "KEYLINK_EXCHANGE": "exchange",
@@ -38,7 +61,7 @@ DEFAULT_ENV = {
 PRESETS: dict[str, dict[str, str]] = {
     "freqtrade": {
         "FREQTRADE__EXCHANGE__NAME": "exchange",
-        "FREQTRADE__EXCHANGE__KEY": "key",
+        "FREQTRADE__EXCHANGE__KEY": "api_key",
         "FREQTRADE__EXCHANGE__SECRET": "secret",
         "FREQTRADE__EXCHANGE__PASSWORD": "passphrase",
     },
@@ -68,7 +91,8 @@ def field_value(account: Account, creds: Credentials | None, field: str) -> str:
     if field not in SECRET_FIELDS:
         from tui.services.core.text import clean
 
-        raise HandoffError(f"unknown field '{clean(field)}' (one of: {', '.join(ENV_FIELDS)})")
+        raise HandoffError(f"unknown field '{clean(field)}' "
+                           f"(one of: {', '.join(public_names())})")
     if field == "passphrase" and not has_passphrase(account):
         from tui.services.exchanges import exchange
 
@@ -76,19 +100,21 @@ def field_value(account: Account, creds: Credentials | None, field: str) -> str:
                            "the terminal's passphrase field empty")
     if creds is None:
         raise HandoffError("the credentials were not read")
-    return {"key": creds.api_key, "secret": creds.secret, "passphrase": creds.passphrase}[field]
+    return str(getattr(creds, field))
 
 
 def parse_env_mapping(text: str) -> tuple[str, str]:
-    """``VAR=field`` -> (VAR, field); HandoffError saying what is wrong otherwise."""
+    """``VAR=field`` (the field by its public name) -> (VAR, field); HandoffError saying what is
+    wrong otherwise."""
     from tui.services.core.text import clean
 
-    var, sep, field = text.partition("=")
+    var, sep, name = text.partition("=")
     if not sep or not _ENV_NAME.match(var):
         raise HandoffError(f"--env wants VAR=FIELD with a variable name, got '{clean(text)}'")
-    if field not in ENV_FIELDS:
-        raise HandoffError(f"--env {clean(var)}: unknown field '{clean(field)}' "
-                           f"(one of: {', '.join(ENV_FIELDS)})")
+    field = field_named(name)
+    if field is None:
+        raise HandoffError(f"--env {clean(var)}: unknown field '{clean(name)}' "
+                           f"(one of: {', '.join(public_names())})")
     return var, field
 
 

@@ -36,11 +36,12 @@ MAX_FILE_BYTES = 1_000_000
 
 #: The .env names people use for each field, after an exchange prefix (BYBIT_API_KEY, ...).
 _SUFFIXES = {
-    "key": ("API_KEY", "APIKEY", "KEY"),
+    "api_key": ("API_KEY", "APIKEY", "KEY"),
     "secret": ("API_SECRET", "SECRET_KEY", "API_SECRET_KEY", "SECRET"),
     "passphrase": ("API_PASSPHRASE", "PASSPHRASE", "API_PASSWORD", "PASSWORD"),
 }
-_FREQTRADE_ENV = {"key": "FREQTRADE__EXCHANGE__KEY", "secret": "FREQTRADE__EXCHANGE__SECRET",
+_FREQTRADE_ENV = {"api_key": "FREQTRADE__EXCHANGE__KEY",
+                  "secret": "FREQTRADE__EXCHANGE__SECRET",
                   "passphrase": "FREQTRADE__EXCHANGE__PASSWORD"}
 DOTENV_LINE = re.compile(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*\Z")
 
@@ -55,7 +56,7 @@ class Found:
 
     exchange: str
     creds: Credentials
-    #: field ("key", "secret", "passphrase") -> where: "exchange.key", "BYBIT_API_KEY", ...
+    #: field ("api_key", "secret", "passphrase") -> where: "exchange.key", "BYBIT_API_KEY", ...
     places: dict[str, str]
 
 
@@ -108,10 +109,10 @@ def _credentials(exchange: str, values: Mapping[str, str], places: Mapping[str, 
     from tui.services.store.validation import check_credentials
 
     info = exchange_info(exchange)
-    needed = ("key", "secret", "passphrase") if info.has_passphrase else ("key", "secret")
+    needed = ("api_key", "secret", "passphrase") if info.has_passphrase else ("api_key", "secret")
     for name in needed:
         if not values.get(name, "").strip():
-            place = places.get(name) or {"key": "the API key", "secret": "the API secret",
+            place = places.get(name) or {"api_key": "the API key", "secret": "the API secret",
                                          "passphrase": "the API passphrase"}[name]
             wanted = "a key, a secret and a passphrase" if info.has_passphrase \
                 else "a key and a secret"
@@ -123,11 +124,11 @@ def _credentials(exchange: str, values: Mapping[str, str], places: Mapping[str, 
             cleaned[name] = clean_paste(f"{where}: {places[name]}", values[name])
         except ValueError as exc:
             raise ImportProblem(str(exc)) from None
-    check = check_credentials(info, cleaned["key"], cleaned["secret"],
+    check = check_credentials(info, cleaned["api_key"], cleaned["secret"],
                               cleaned.get("passphrase", ""))
     for issue in check.errors.values():
         raise ImportProblem(f"{where}: {issue.message}")
-    creds = Credentials(cleaned["key"], cleaned["secret"], cleaned.get("passphrase", ""))
+    creds = Credentials(cleaned["api_key"], cleaned["secret"], cleaned.get("passphrase", ""))
     return Found(exchange, creds, {name: places[name] for name in needed})
 
 
@@ -267,12 +268,13 @@ def _read_freqtrade(path: Path, raw: bytes) -> Source:
         raise ImportProblem(f"{clean(path)} has no \"exchange\" section: is it a freqtrade config?")
     exchange = _check_exchange(section.get("name"), f"{clean(path)}: exchange.name")
     values: dict[str, str] = {}
-    for name, json_key in (("key", "key"), ("secret", "secret"), ("passphrase", "password")):
+    for name, json_key in (("api_key", "key"), ("secret", "secret"), ("passphrase", "password")):
         value = section.get(json_key, "")
         if not isinstance(value, str):
             raise ImportProblem(f"{clean(path)}: exchange.{json_key} is not a string")
         values[name] = value
-    places = {"key": "exchange.key", "secret": "exchange.secret", "passphrase": "exchange.password"}
+    places = {"api_key": "exchange.key", "secret": "exchange.secret",
+              "passphrase": "exchange.password"}
     return Source(path, FREQTRADE, (_credentials(exchange, values, places, clean(path)),), raw)
 
 
@@ -340,7 +342,7 @@ def _read_dotenv(path: Path, raw: bytes, mapping: Mapping[str, str],
                                   dict(mapping), where))
     else:
         groups: list[tuple[str, dict[str, str]]] = []
-        if _FREQTRADE_ENV["key"] in values:
+        if _FREQTRADE_ENV["api_key"] in values:
             name = values.get("FREQTRADE__EXCHANGE__NAME") or exchange
             groups.append((_check_exchange(name, f"{where}: FREQTRADE__EXCHANGE__NAME"),
                            {f: v for f, v in _FREQTRADE_ENV.items() if v in values}))
@@ -366,15 +368,19 @@ def _read_dotenv(path: Path, raw: bytes, mapping: Mapping[str, str],
 
 
 def parse_mapping(items: Sequence[str]) -> dict[str, str]:
-    """``--map field=VAR`` items -> {field: VAR}; ImportProblem for a bad one."""
+    """``--map field=VAR`` items (the field by its public name) -> {field: VAR}; ImportProblem
+    for a bad one."""
+    from tui.services.handoff.fields import SECRET_FIELDS, field_named
+
     mapping: dict[str, str] = {}
     for item in items:
         name, sep, var = item.partition("=")
-        if not sep or name not in ("key", "secret", "passphrase") or not var:
+        field = field_named(name)
+        if not sep or field not in SECRET_FIELDS or not var:
             raise ImportProblem(f"--map wants key=VAR, secret=VAR or passphrase=VAR, got "
                                 f"'{clean(item)}'")
-        mapping[name] = var
-    if mapping and not {"key", "secret"} <= mapping.keys():
+        mapping[field] = var
+    if mapping and not {"api_key", "secret"} <= mapping.keys():
         raise ImportProblem("--map needs at least key=VAR and secret=VAR")
     return mapping
 

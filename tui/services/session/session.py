@@ -94,6 +94,13 @@ class VaultLockedNow:
 
 
 @dataclass(frozen=True)
+class VaultOpened:
+    """The unlock policy opened the locked vault, or (``created``) made a new one."""
+
+    created: bool
+
+
+@dataclass(frozen=True)
 class CheckFinished:
     """A check ended. ``account`` is as saved with it (or as given when ``not_saved`` says why the
     result could not be saved: the check itself still counts)."""
@@ -106,7 +113,8 @@ class CheckFinished:
 
 
 SessionEvent = (
-    StateChanged | AccountsChanged | AccountsFileUnreadable | VaultLockedNow | CheckFinished
+    StateChanged | AccountsChanged | AccountsFileUnreadable | VaultLockedNow | VaultOpened
+    | CheckFinished
 )
 FileSeen = tuple[int, int, int] | None
 
@@ -115,8 +123,8 @@ def _secret_fields(account: Account) -> list[str]:
     """The stored fields a check of ``account`` reads (for the access log)."""
     from tui.services.exchanges import exchange
 
-    return ["key", "secret", "passphrase"] if exchange(account.exchange).has_passphrase \
-        else ["key", "secret"]
+    return ["api_key", "secret", "passphrase"] if exchange(account.exchange).has_passphrase \
+        else ["api_key", "secret"]
 
 
 def _stat(path: Path) -> FileSeen:
@@ -335,7 +343,10 @@ class Session:
             raise SessionNotOpen(self._failure or "the secret store is still opening; try again "
                                  "in a moment")
         with self._unlocking:  # one prompt or dialog at a time, however many callers wait
+            new, locked = secrets.needs_new_vault, secrets.needs_unlock
             self.unlock_policy.apply(secrets, create=create, elsewhere=self._elsewhere)
+            if (new or locked) and not (secrets.needs_new_vault or secrets.needs_unlock):
+                self._publish([VaultOpened(created=new)])
 
     def _elsewhere(self) -> str | None:
         """There is no vault here, but the accounts' secrets are in another store: say that."""

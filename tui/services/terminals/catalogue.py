@@ -46,8 +46,8 @@ OWN_LIST_BINDINGS = frozenset({Binding.PER_USER, Binding.SELF_HOSTED})
 #: How close to a list's "next" date verify starts to warn about a key that lacks them.
 ROTATION_WARNING_DAYS = 7
 #: The items of a terminal's account form, in its order.
-FIELD_ITEMS = ("name", "key", "secret", "passphrase")
-_GENERIC_FIELDS = {"name": "Name", "key": "API key", "secret": "API secret",
+FIELD_ITEMS = ("name", "api_key", "secret", "passphrase")
+_GENERIC_FIELDS = {"name": "Name", "api_key": "API key", "secret": "API secret",
                    "passphrase": "Passphrase"}
 
 
