@@ -38,15 +38,15 @@ def test_uses_are_recorded_and_shown(monkeypatch, capsys, fake):
     entries = log_json(capsys)
     assert [(e["action"], e["account"], e["fields"], e["outcome"]) for e in entries] == [
         ("print", name, ["secret"], "ok"),
-        ("verify", other, ["key", "secret"], "works"),
-        ("verify", other, ["key", "secret"], "works"),
-        ("exec", other, ["key", "secret"], "refused"),
+        ("verify", other, ["api_key", "secret"], "works"),
+        ("verify", other, ["api_key", "secret"], "works"),
+        ("exec", other, ["api_key", "secret"], "refused"),
         ("remove", name, ["secret"], "ok"),
     ]
     assert [e["action"] for e in log_json(capsys, other)] == ["verify", "verify", "exec"]
     assert log_json(capsys, "--since", "2999-01-01") == []
     code, out, _ = run(capsys, "log", other)
-    assert code == 0 and f"exec  {other}  key+secret  refused" in out
+    assert code == 0 and f"exec  {other}  api_key+secret  refused" in out
     raw = (paths.state_dir() / "access.log").read_text()
     for ex in ("okx", "bybit"):
         key = fake.key(ex)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.tmux import TmuxPane
+from tests.support import netguard
 
 
 @pytest.fixture
@@ -18,8 +19,11 @@ def e2e_env(tmp_path: Path) -> dict[str, str]:
     home.mkdir()
     # Not COLUMNS/LINES: pytest-xdist's workers have COLUMNS=80 LINES=24, and Textual takes them
     # over the pane's real size (the 100x30 pane then showed an 80x24 app, cut short).
+    # The network guard's record (tests/support/netguard.py) stays: the app in the pane is
+    # held to loopback too.
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("KEYLINK_", "XDG_", "TMUX")) and k not in ("COLUMNS", "LINES")}
+           if (not k.startswith(("KEYLINK_", "XDG_", "TMUX")) or k == netguard.LOG_ENV)
+           and k not in ("COLUMNS", "LINES")}
     env.update(
         HOME=str(home),
         XDG_CONFIG_HOME=str(home / ".config"),

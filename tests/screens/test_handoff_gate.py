@@ -184,7 +184,7 @@ async def test_the_accounts_screen_shows_an_accounts_recent_uses(
         lines = app.screen.query_one("#lines", Static)
         await wait_for(pilot, lambda: "copy" in str(lines.render()))
         text = str(lines.render())
-        assert text.index("Main  key  ok") < text.index("Main  secret  ok")  # newest first
+        assert text.index("Main  api_key  ok") < text.index("Main  secret  ok")  # newest first
         assert fake.key("bybit").secret not in app.export_screenshot()
         await pilot.press("escape")
         await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen")

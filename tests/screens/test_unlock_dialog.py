@@ -16,6 +16,7 @@ from tests.screens.test_accounts_verify import add_fake_account
 from tests.support.accounts_fixtures import (
     PASSPHRASE,
     accounts_app,
+    checked_now,
     keylink_home,
     open_store,
     paste,
@@ -73,6 +74,7 @@ async def test_each_screen_asks_through_the_one_dialog_and_backing_out_loses_not
 ) -> None:
     fake.key("bybit").ips = ("127.0.0.1",)
     account = add_fake_account(fake, "bybit", "Main")
+    checked_now(open_store(), account)  # the hand-off gate lets a fresh good check through
     key, secret = fake.key("bybit").api_key, fake.key("bybit").secret
     app = KeylinkApp()
     async with app.run_test(size=(100, 34)) as pilot:
@@ -132,6 +134,7 @@ async def test_two_uses_at_once_wait_on_one_dialog(
 ) -> None:
     fake.key("bybit").ips = ("127.0.0.1",)
     account = add_fake_account(fake, "bybit", "Main")
+    checked_now(open_store(), account)  # the hand-off gate lets a fresh good check through
     app = accounts_app()
     async with app.run_test(size=(100, 34)) as pilot:
         await back_out(pilot)  # the section's own "unlock?" on opening: not now
@@ -156,7 +159,7 @@ async def test_a_passphrase_typed_ahead_lands_in_the_dialog(
     """k and the passphrase in one read (a laggy ssh link): the dialog the session opens from
     the copy's worker takes the passphrase; the accounts screen sees none of it as commands
     (its letters include a, d, e: add, delete, edit)."""
-    add_fake_account(fake, "bybit", "Main")
+    checked_now(open_store(), add_fake_account(fake, "bybit", "Main"))
     app = accounts_app()
     async with app.run_test(size=(100, 34)) as pilot:
         await back_out(pilot)

@@ -157,16 +157,20 @@ class CredentialFormScreen(AccountFormScreen):
         app = self.app
         app.call_from_thread(self._generated_pair, pair)
         result = copy_text(pair.public_pem, partial(app.call_from_thread, app.copy_to_clipboard))
-        app.call_from_thread(self.notify, f"The public key: {result.describe()}.",
-                             title="Copied", markup=False)
+        app.call_from_thread(self._generated_pair, pair, result.describe())
 
-    def _generated_pair(self, pair: keypairs.ParsedKey) -> None:
+    def _generated_pair(self, pair: keypairs.ParsedKey, copied: str | None = None) -> None:
+        """Show the public key (and, once known, where it was copied to) in the form itself: a
+        toast would cover the key's lines at 80x24, just when they are to be read."""
+        if copied is not None and self._generated is not pair:
+            return  # another kind was chosen meanwhile: this pair is gone
         self._generated = pair
         label = exchange(self.exchange_id).label
+        where = f"\n\nThe public key was {copied}." if copied else ""
         self._show_key_info(Content(
             f"New {pair.kind.label} key pair. The private key stays in keylink. Register this "
             f"public key on {label}'s API page, then paste the API key {label} gives you:\n\n"
-            f"{pair.public_pem}"))
+            f"{pair.public_pem}{where}"))
         # The whole public key in view, so it can be read and selected without scrolling.
         self.call_after_refresh(self.query_one("#fields", VerticalScroll).scroll_to_widget,
                                 self.query_one("#key-info", Static), animate=False)
