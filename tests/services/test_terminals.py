@@ -126,3 +126,26 @@ def test_a_served_list_holds_one_set_per_exchange() -> None:
 def test_exchange_limits() -> None:
     assert catalogue.max_entries("okx") == 20
     assert catalogue.max_entries("bybit") == 100
+
+
+def test_every_shipped_address_is_valid_canonical_and_unique() -> None:
+    """The catalogue takes its own lists as written (no parsing on start-up): this is where
+    they are checked, each as the whitelist parser would read it from outside."""
+    import tomllib
+    from importlib import resources
+
+    from tui.services.terminals.whitelist import parse_addresses
+
+    raw = tomllib.loads(resources.files("tui.content").joinpath("terminals.toml")
+                        .read_text(encoding="utf-8"))
+    seen = 0
+    for entry in raw["terminal"]:
+        for item in entry.get("list", ()):
+            for key in ("addresses", "next", "previous"):
+                written = tuple(item.get(key, ()))
+                if written:
+                    parsed = parse_addresses(",".join(written), source=item["id"], ranges=True)
+                    assert parsed.addresses == written, (item["id"], key)
+                    assert not parsed.duplicates, (item["id"], key)
+                    seen += len(written)
+    assert seen > 20
