@@ -181,3 +181,24 @@ def test_processes_appending_at_once_keep_one_chain(tmp_path: Path):
     report = log.check()
     assert report.whole, report.breaks
     assert len(log.entries()[0]) <= 100 and len(log.files()) == 4  # rotated, 3 kept + current
+
+
+def test_a_fifo_or_link_in_place_of_the_head_file_never_blocks_the_check(tmp_path: Path):
+    """The head file is read like every other file keylink reads: a regular file or nothing.
+    (A FIFO there made `keylink log --check` wait forever.)"""
+    import threading
+
+    log = filled(tmp_path, count=3)
+    head = log.path.parent / access_log.HEAD_NAME
+    head.unlink()
+    os.mkfifo(head)
+    done: list[object] = []
+    worker = threading.Thread(target=lambda: done.append(log.check()), daemon=True)
+    worker.start()
+    worker.join(timeout=10)
+    assert done, "the check waited on a FIFO"
+    if head.exists():
+        head.unlink()
+    head.symlink_to(tmp_path / "elsewhere.json")
+    (tmp_path / "elsewhere.json").write_text('{"last": "x", "lines": 99}')
+    assert log.check() is not None

@@ -339,8 +339,9 @@ class AccessLog:
 
     def _read_head(self) -> dict[str, Any] | None:
         try:
-            head = json.loads((self.directory / HEAD_NAME).read_bytes())
-        except (OSError, ValueError, UnicodeDecodeError, RecursionError):
+            # Never followed through a link, and never a FIFO (a read would wait forever).
+            head = json.loads(read_regular(self.directory / HEAD_NAME, 4096))
+        except (OSError, RefusedFile, ValueError, UnicodeDecodeError, RecursionError):
             return None
         return head if isinstance(head, dict) else None
 
