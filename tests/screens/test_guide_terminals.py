@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.content import Content
 from textual.pilot import Pilot
 from textual.widgets import OptionList, Static
 
@@ -187,3 +188,33 @@ def test_snapshot_altrady_on_binance_keeps_the_user_s_list(snap_compare) -> None
 def test_snapshot_freqtrade_on_okx_names_its_config(snap_compare) -> None:
     assert snap_compare(KeylinkApp(), terminal_size=SIZE,
                         run_before=_snapshot("freqtrade", "okx", "terminal-open"))
+
+
+async def test_a_terminal_name_with_markup_is_drawn_as_written(monkeypatch) -> None:
+    """Catalogue text is data: a name holding markup shows as typed in the picker and under
+    the step, and its [@click] does nothing."""
+    from dataclasses import replace
+
+    from tui.services.terminals import catalogue
+
+    hostile = "Bot [b]x[/] [@click=app.quit]"
+    shipped = catalogue._shipped()[0]
+    monkeypatch.setitem(shipped, "freqtrade", replace(shipped["freqtrade"], name=hostile))
+    app = KeylinkApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, GuideScreen)
+        await pilot.press("t")
+        picker = app.screen
+        options = picker.query_one(OptionList)
+        index = list(terminals()).index("freqtrade")
+        assert hostile in str(options.get_option_at_index(index).prompt)
+        for _ in range(index):
+            await pilot.press("down")
+        await pilot.press("enter")
+        await pilot.pause()
+        detail = screen.query_one("#step-detail")
+        assert app.is_running and screen.terminal_id == "freqtrade"
+        # The property gives it back escaped (as markup); drawn, it is the text as written.
+        assert Content.from_markup(str(detail.border_subtitle)).plain.startswith(hostile)
+        assert "Bot [b]x[/]" in app.export_screenshot().replace("&#160;", " ")

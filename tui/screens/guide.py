@@ -204,7 +204,8 @@ class GuideScreen(SectionScreen):
         self.query_one("#step-title", Static).update(f"{index + 1}. {step.title}")
         detail = self.query_one("#step-detail", VerticalScroll)
         detail.border_title = _SIDES[step.side]
-        detail.border_subtitle = self._terminal_line()
+        # Names from the catalogue are data: plain Content, never parsed as markup.
+        detail.border_subtitle = Content(self._terminal_line())
         self.query_one("#step-body", Static).update(step.body)
         extra = self.query_one("#step-extra", Static)
         extra.update(step.extra)

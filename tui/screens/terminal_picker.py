@@ -56,7 +56,7 @@ class TerminalPickerScreen(ModalScreen["str | None"]):
         with Vertical(id="dialog"):
             yield Static(f"Which terminal will use the key? (on {label})", id="title",
                          markup=False)
-            yield OptionList(*options, id="terminals")
+            yield OptionList(*options, id="terminals", markup=False)
             yield Static("enter: choose · escape: keep the current one", id="hint",
                          markup=False)
 
