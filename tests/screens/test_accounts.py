@@ -484,3 +484,28 @@ async def test_a_cut_short_removal_shows_as_such_and_delete_finishes_it(vault_ho
     after = open_store()
     assert [a.name for a in after.list()] == ["Kept"]
     assert after.secrets.refs() == [kept.secret_ref]
+
+
+async def test_an_okx_rotation_in_the_app_logs_the_passphrase_too(vault_home: Path) -> None:
+    """The access log names the fields a use touched: an OKX key's rotation replaces its
+    passphrase as well, from the app as from the CLI (the app's line named key and secret)."""
+    from tui.services.core.access_log import AccessLog
+    from tui.services.keys.credentials import Credentials
+
+    open_store().add("OKX main", "okx", "mainnet", Credentials(OKX_KEY, OKX_SECRET, "Pass-1"))
+    async with accounts_app().run_test(size=(100, 34)) as pilot:
+        await unlock(pilot)
+        await wait_for(pilot, lambda: table_names(pilot) == ["OKX main"])
+        await pilot.press("r")
+        await wait_for(pilot, lambda: screen_name(pilot) == "RotateKeyScreen")
+        await type_text(pilot, "1f0c8a9e-5b7d-4c3e-9a21-6d4e8b2f7c10")
+        await pilot.press("tab")
+        await type_text(pilot, "D0F4E1A2B3C4D5E6F708192A3B4C5D6E")
+        await pilot.press("tab")
+        await type_text(pilot, "Pass-2")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen")
+        [account] = open_store().list()
+        assert open_store().credentials(account).passphrase == "Pass-2"
+    [entry] = AccessLog().entries()[0]
+    assert (entry["action"], entry["fields"]) == ("rotate", ["api_key", "secret", "passphrase"])

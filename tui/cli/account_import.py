@@ -77,11 +77,11 @@ def _run_import(args: argparse.Namespace) -> int:
     except (importer.ImportProblem, AccountError, SecretStoreError, ValueError) as exc:
         raise UsageError(f"{exc}; nothing was added") from None
     from tui.cli.log import note_use
+    from tui.services.handoff.fields import secret_fields
 
     for item in done:
         if item.status in (importer.ADDED, importer.UPDATED):
-            note_use("import", item.account, ["api_key", "secret", "passphrase"]
-                     if exchange(item.account.exchange).has_passphrase else ["api_key", "secret"],
+            note_use("import", item.account, secret_fields(item.account),
                      "added" if item.status == importer.ADDED else "updated")
     path = clean(source.path)
     refused = [item for item in done if item.status == importer.REFUSED]

@@ -387,6 +387,7 @@ def _terminal_choice(name: str | None, whitelist: str | None,
 
 def _run_accounts_rotate(args: argparse.Namespace) -> int:
     from tui.services.exchanges import exchange
+    from tui.services.handoff.fields import secret_fields
     from tui.services.store.errors import SecretStoreError
     from tui.services.store.model import AccountError
 
@@ -415,8 +416,7 @@ def _run_accounts_rotate(args: argparse.Namespace) -> int:
         store.rotate(account.id, creds)
     except (ValueError, AccountError, SecretStoreError) as exc:
         raise UsageError(clean(str(exc))) from None
-    note_use("rotate", account, ["api_key", "secret", "passphrase"] if info.has_passphrase
-             else ["api_key", "secret"])
+    note_use("rotate", account, secret_fields(account))
     print(f"rotated {clean(account.name)}: the new key is saved and the old secret deleted")
     print(f"check it with: keylink verify {quoted(account.name)}")
     return 0

@@ -119,5 +119,6 @@ class RotateKeyScreen(CredentialFormScreen):
 def _note_use(action: str, account: Account) -> None:
     """The access log's line for a rotation made here (issue 19); never in the way."""
     from tui.services.core.access_log import record_quietly
+    from tui.services.handoff.fields import secret_fields
 
-    record_quietly(action, account, ["api_key", "secret"])
+    record_quietly(action, account, secret_fields(account))

@@ -80,6 +80,12 @@ def has_passphrase(account: Account) -> bool:
     return exchange(account.exchange).has_passphrase
 
 
+def secret_fields(account: Account) -> list[str]:
+    """The secret fields ``account`` keeps (what the access log names for a use of all of
+    them: a check, a rotation, an import): the passphrase only where the exchange has one."""
+    return ["api_key", "secret", "passphrase"] if has_passphrase(account) else ["api_key", "secret"]
+
+
 def field_value(account: Account, creds: Credentials | None, field: str) -> str:
     """One field's value; HandoffError for an unknown field or a passphrase the exchange lacks.
 

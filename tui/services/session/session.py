@@ -119,14 +119,6 @@ SessionEvent = (
 FileSeen = tuple[int, int, int] | None
 
 
-def _secret_fields(account: Account) -> list[str]:
-    """The stored fields a check of ``account`` reads (for the access log)."""
-    from tui.services.exchanges import exchange
-
-    return ["api_key", "secret", "passphrase"] if exchange(account.exchange).has_passphrase \
-        else ["api_key", "secret"]
-
-
 def _stat(path: Path) -> FileSeen:
     """(mtime_ns, size, inode) of ``path``, None while it is missing or cannot be looked at."""
     try:
@@ -533,8 +525,9 @@ class Session:
         finally:
             del creds  # the secret lives no longer than the request
         from tui.services.core.access_log import record_quietly
+        from tui.services.handoff.fields import secret_fields
 
-        await asyncio.to_thread(record_quietly, "verify", account, _secret_fields(account),
+        await asyncio.to_thread(record_quietly, "verify", account, secret_fields(account),
                                 str(report.status))
         recorded = await asyncio.to_thread(self._record, store, account, report)
         report, updated, not_saved, problem = recorded
