@@ -168,3 +168,23 @@ def test_a_pass_account_is_checked_without_the_vault_passphrase(both, fake):
     rotated = cli("accounts", "rotate", "P", stdin=f"{key.api_key}\n{key.secret}\n")
     assert rotated.returncode == 0, rotated.stderr
     assert accounts(cli)["P"]["secret_store"] == "pass"
+
+
+def test_a_name_of_the_copy_in_use_is_dropped_and_no_deletion_is_claimed(both):
+    # The state a kill -9 right after step 1 of a move to the store the account already uses
+    # can leave: the name points at the copy the account uses. Repair keeps that copy, drops
+    # the name, and says nothing was deleted (it used to list the account as "deleted").
+    cli, _store = both
+    assert cli("accounts", "add", "Main", "--exchange", "bybit", stdin=BYBIT).returncode == 0
+    [ref] = vault_refs(cli)
+    path = cli.config / "accounts.json"
+    doc = json.loads(path.read_text())
+    doc["accounts"][0]["other_copy"] = {"store": doc["accounts"][0]["secret_store"], "ref": ref}
+    path.write_text(json.dumps(doc))
+    repaired = json.loads(cli("doctor", "--repair", "--yes", "--json").stdout)
+    assert repaired["repaired"]["moves_finished"] == []
+    assert vault_refs(cli) == [ref] and "other_copy" not in accounts(cli)["Main"]
+    text = cli("doctor").stdout
+    assert "leftover copy" not in text
+    copied = cli("copy", "Main", "--field", "secret", "--print", "--force")
+    assert copied.stdout.strip() == BYBIT_SECRET

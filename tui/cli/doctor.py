@@ -340,7 +340,7 @@ def _health_lines(facts: dict) -> list[str]:
         for why in repaired["removals_left"] + repaired.get("moves_left", []):
             lines.append(f"  not finished {why}")
         if repaired.get("moves_finished"):
-            lines.append("  moves        deleted the leftover copy of "
+            lines.append("  moves        the leftover copy is gone for "
                          + ", ".join(repaired["moves_finished"]))
         if repaired.get("secrets_kept"):
             lines.append("  kept         no secret was deleted: " + repaired["secrets_kept"])

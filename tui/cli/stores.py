@@ -56,8 +56,9 @@ def _run_accounts_move(args: argparse.Namespace) -> int:
         raise UsageError(clean(str(exc))) from None
     where = store_label(moved.secret_store or before)
     if before == moved.secret_store:
-        done = ("; the copy a cut-short move left elsewhere was deleted"
-                if account.other_copy is not None else "")
+        # Only a name of another copy than the one in use meant a leftover to delete.
+        leftover = account.other_copy not in (None, (before, account.secret_ref))
+        done = "; the copy a cut-short move left elsewhere is gone" if leftover else ""
         print(f"{clean(moved.name)} is in {clean(where)} already{done}")
         return 0
     print(f"moved {clean(moved.name)} to {clean(where)}; check it with: keylink "

@@ -600,7 +600,7 @@ class AccountStore:
             current = self._find(accounts, account_id)
             self._refuse_removing(current)
             if current.other_copy is not None:
-                accounts, current = self._settle_other_copy(accounts, current)
+                accounts, current, _ = self._settle_other_copy(accounts, current)
             source = self.secrets_for(current)
             if self.store_of(current) == target.store_id and not source.read_only:
                 return current, None
@@ -655,15 +655,18 @@ class AccountStore:
         return None
 
     def _settle_other_copy(self, accounts: builtins.list[Account], current: Account
-                           ) -> tuple[builtins.list[Account], Account]:
+                           ) -> tuple[builtins.list[Account], Account, bool]:
         """Delete the copy a cut-short move left (named by the account, used by nobody) and
-        drop its name; SecretStoreError when its store cannot be used now (nothing changes)."""
+        drop its name; SecretStoreError when its store cannot be used now (nothing changes).
+        The bool: whether a leftover copy was there to go (False when the name was that of the
+        copy in use: only the name goes)."""
         from tui.services.store.backends import store_label
         from tui.services.store.errors import StoreUnreachable
 
         assert current.other_copy is not None
         store, ref = current.other_copy
-        if (store, ref) == (self.store_of(current), current.secret_ref):
+        leftover = (store, ref) != (self.store_of(current), current.secret_ref)
+        if not leftover:
             settled = replace(current, other_copy=None)  # names the copy in use: keep it
         else:
             where = self.other_store(store)
@@ -679,11 +682,12 @@ class AccountStore:
         accounts = self._with(accounts, settled)
         with interrupts_deferred():
             self._write(accounts)
-        return accounts, settled
+        return accounts, settled, leftover
 
     def settle_other_copies(self) -> tuple[builtins.list[str], builtins.list[str]]:
         """For ``doctor --repair``: delete every leftover copy of a cut-short move.
-        (names settled, lines on those left)."""
+        (names of the accounts whose leftover copy is now gone, lines on those left); a name
+        that only named the copy in use is dropped and not counted."""
         from tui.services.store.errors import SecretStoreError
 
         done: builtins.list[str] = []
@@ -694,8 +698,9 @@ class AccountStore:
                 if account.other_copy is None:
                     continue
                 try:
-                    accounts, _ = self._settle_other_copy(accounts, account)
-                    done.append(account.name)
+                    accounts, _, leftover = self._settle_other_copy(accounts, account)
+                    if leftover:
+                        done.append(account.name)
                 except SecretStoreError as exc:
                     left.append(f"{account.name}: {exc}")
         return done, left
