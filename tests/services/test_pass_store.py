@@ -54,3 +54,29 @@ def test_a_pinentry_nobody_answers_is_stopped_by_the_timeout(tmp_path: Path, mon
         assert time.monotonic() - started < 5
     finally:
         person.stop_agent()
+
+
+def test_a_failed_save_never_takes_out_an_entry_that_was_there(pass_store: Path, monkeypatch):
+    """When `pass insert` writes the entry and then fails (git refusing its commit), the entry
+    is taken out again, so a failure keylink reports leaves no secret behind - but never an
+    entry that was there before the save. The real pass writes; only its exit code is made
+    to fail here (git's refusal cannot be brought about through pass's own commit)."""
+    import subprocess
+
+    backend = PassKeyring(pass_store)
+    backend.set_password("keylink", "kept-1", "the only copy")
+    real = backend._run
+
+    def insert_then_fail(argv, stdin=None, what=""):
+        done = real(argv, stdin, what)
+        if argv[:2] == ["pass", "insert"]:
+            return subprocess.CompletedProcess(argv, 1, "", "git: commit refused")
+        return done
+
+    monkeypatch.setattr(backend, "_run", insert_then_fail)
+    with pytest.raises(SecretStoreError, match="git would not commit"):
+        backend.set_password("keylink", "fresh-1", "new")
+    assert not (pass_store / "keylink" / "fresh-1.gpg").exists()
+    with pytest.raises(SecretStoreError):
+        backend.set_password("keylink", "kept-1", "a new value")
+    assert (pass_store / "keylink" / "kept-1.gpg").exists()

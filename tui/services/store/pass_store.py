@@ -269,13 +269,16 @@ class PassKeyring(KeyringBackend):
     def set_password(self, service: str, username: str, password: str) -> None:
         entry = self._entry(service, username)
         self.check_writable(service)
+        path = self._file(entry)
+        # keylink writes a new entry name for every secret; one already there is never taken
+        # out below (it may be the only copy of what it held).
+        existed = path.exists()
         done = self._run(["pass", "insert", "--multiline", "--force", entry], stdin=password,
                          what=f" saving {entry}")
         if done.returncode == 0:
             return
         said = " ".join(done.stderr.split())[:200]
-        path = self._file(entry)
-        if path.exists():
+        if path.exists() and not existed:
             # Written, then git refused the commit: take it out again, so a failure we report
             # leaves no secret behind.
             path.unlink()
