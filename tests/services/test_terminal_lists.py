@@ -100,6 +100,12 @@ def three_commas() -> catalogue.Terminal:
     return catalogue.terminal("3commas")
 
 
+def kept_source() -> str:
+    """The shipped served list's own source (no refreshed list in use)."""
+    return next(entry.source for entry in catalogue._shipped()[0]["3commas"].lists
+                if entry.endpoint)
+
+
 def _served() -> catalogue.TerminalList:
     entry = three_commas().list_for("bybit")
     assert entry is not None
@@ -211,6 +217,29 @@ def test_a_damaged_refreshed_file_leaves_the_shipped_list_in_use() -> None:
     path.write_text("not json")
     assert _served().addresses_for("binance") == ()
 
+
+
+@pytest.mark.parametrize(("source", "market", "taken"), [
+    ("https://api.3commas.io/ok", "binance\x1b]52;c;eA==\x07", "2026-12-01"),  # control chars
+    ("https://api.3commas.io/[b]x[/]\x1b[31m", "binance", "2026-12-01"),
+    ("http://203.0.113.9/list", "binance", "2026-12-01"),  # plain http off this machine
+    ("https://api.3commas.io/ok", "binance", "[@click=app.quit]"),
+])
+def test_a_kept_list_edited_by_hand_is_held_to_a_fetch_s_rules(source, market, taken) -> None:
+    """refreshed.json is read back as outside text: an entry a fetch would have refused is
+    dropped (its shipped list stays in use), so its text never reaches `whitelist --list`."""
+    import json
+
+    path = refresh.refreshed_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    good = {"taken": "2026-12-01", "source": "https://api.3commas.io/ok",
+            "by_exchange": {"binance": ["193.31.111.100"]}}
+    path.write_text(json.dumps({"lists": {"3commas": good}}))
+    kept = three_commas().list_for("binance")
+    assert kept is not None and kept.addresses_for("binance") == ("193.31.111.100",)
+    bad = {"taken": taken, "source": source, "by_exchange": {market: ["193.31.111.100"]}}
+    path.write_text(json.dumps({"lists": {"3commas": bad}}))
+    assert _served().addresses_for("binance") == () and _served().source == kept_source()
 
 # -- the command line ------------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ import json
 import re
 import time
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -111,21 +111,28 @@ def load_refreshed(directory: Path | None = None) -> dict[str, Any]:
         for list_id, entry in lists.items():
             try:
                 result[list_id] = _checked_entry(entry)
-            except (TypeError, ValueError, KeyError, AttributeError, WhitelistError):
+            except (TypeError, ValueError, KeyError, AttributeError, WhitelistError,
+                    RefreshError):
                 continue  # a damaged entry: its shipped list stays in use
     _cache[path] = (stamp, result)
     return result
 
 
 def _checked_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    """A kept list read back, held to the rules its fetch was (the file may have been damaged
+    or edited since): market codes and the source address as a fetch accepts them, the day a
+    date, every address valid. ValueError (and kin) for anything else."""
     from tui.services.terminals.whitelist import parse_addresses
 
-    markets = {str(market): parse_addresses(",".join(items), source=str(market),
-                                            ranges=True).addresses
-               for market, items in entry["by_exchange"].items()}
     if not all(isinstance(entry[k], str) for k in ("taken", "source")):
         raise TypeError
-    return {"taken": entry["taken"], "source": entry["source"], "by_exchange": markets}
+    if not all(isinstance(market, str) and _CODE.match(market) for market in entry["by_exchange"]):
+        raise ValueError
+    date.fromisoformat(entry["taken"])
+    source = check_url(entry["source"])
+    markets = {market: parse_addresses(",".join(items), source=market, ranges=True).addresses
+               for market, items in entry["by_exchange"].items()}
+    return {"taken": entry["taken"], "source": source, "by_exchange": markets}
 
 
 def overlay(shipped: dict[str, Terminal]) -> dict[str, Terminal]:
