@@ -204,3 +204,49 @@ async def test_a_delete_in_the_app_is_recorded(vault_home: Path, clip, fake) -> 
         entries = AccessLog().entries()[0]
     assert [(e["action"], e["account_id"], e["outcome"]) for e in entries] == [
         ("remove", account.id, "ok")]
+
+
+async def test_a_check_before_a_copy_asks_for_the_vault_through_the_session(
+        vault_home: Path, clip, fake, monkeypatch) -> None:
+    """The name needs no secret, but checking the never-checked key does: with the vault
+    locked, "check now" asks in the session's one dialog (the session says the vault opened);
+    backing out of it checks nothing, copies nothing and shows no error."""
+    import tui.screens.vault
+
+    opened: list[object] = []
+    made: list[object] = []
+    real_init = tui.screens.vault.UnlockVaultScreen.__init__
+
+    def counted(self, *args, **kwargs) -> None:
+        made.append(self)
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(tui.screens.vault.UnlockVaultScreen, "__init__", counted)
+    add_fake_account(fake)
+    app = accounts_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await unlock(pilot)
+        app.session.subscribe(opened.append)
+        await pilot.press("l")  # lock the vault
+        await wait_for(pilot, lambda: app.session.secrets.needs_unlock)
+        requests = len(fake.requests)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: screen_name(pilot) == "ConfirmScreen")
+        await pilot.press("y")  # check now
+        await wait_for(pilot, lambda: screen_name(pilot) == "UnlockVaultScreen")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen")
+        await pilot.pause(0.2)
+        assert clip == [] and len(fake.requests) == requests
+        assert not [n for n in app._notifications if n.severity == "error"]
+        # Again, answering it this time: checked, then the name is copied.
+        await pilot.press("n")
+        await wait_for(pilot, lambda: screen_name(pilot) == "ConfirmScreen")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: screen_name(pilot) == "UnlockVaultScreen")
+        await paste(pilot, "passphrase", PASSPHRASE)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: clip == ["Main"], timeout=20)
+        assert len(made) == 3  # the first unlock, then one dialog per "check now"
+        assert any(type(e).__name__ == "VaultOpened" for e in opened)
+        assert open_store().get("Main").last_check is not None

@@ -97,37 +97,33 @@ def gated(screen: Screen[Any], session: Session, account: Account,
 
 def check_then_copy(screen: Screen[Any], session: Session, account: Account,
                     copy: Callable[[Account], None]) -> None:
-    """Check ``account`` in a worker (unlocking the vault first), then judge again."""
-    secrets = session.secrets
-    if secrets is not None and secrets.needs_unlock:
-        from tui.screens.vault import UnlockVaultScreen
+    """Check ``account`` in a worker, then judge again. A locked vault is asked for by the
+    session's one dialog (keys typed meanwhile wait for it), as for every other use."""
+    from tui.passphrase_dialog import hold_keys_for_dialog
 
-        def unlocked(opened: bool | None) -> None:
-            if opened:
-                check_then_copy(screen, session, account, copy)
-
-        screen.app.push_screen(UnlockVaultScreen(secrets), unlocked)
-        return
+    release = hold_keys_for_dialog(screen.app, session)
     screen.notify(f"Checking {account.name}…", title="Verify", markup=False)
-    screen.run_worker(_check(screen, session, account, copy), exclusive=True,
+    screen.run_worker(_check(screen, session, account, copy, release), exclusive=True,
                       group="handoff-check", exit_on_error=False)
 
 
 async def _check(screen: Screen[Any], session: Session, account: Account,
-                 copy: Callable[[Account], None]) -> None:
-    from tui.services.session.unlock import SessionError
+                 copy: Callable[[Account], None], release: Callable[[], None]) -> None:
+    from tui.services.session.unlock import SessionError, UnlockCancelled
     from tui.services.store.errors import SecretStoreError
     from tui.services.store.model import AccountError
 
     try:
+        # Screens hear of the check from the session (CheckFinished), as of any other.
         finished = await session.check_and_record(account)
+    except UnlockCancelled:
+        return  # the person backed out of the passphrase: nothing checked, nothing copied
     except (SecretStoreError, SessionError, AccountError) as exc:
         screen.notify(f"{account.name} could not be checked: {exc}. Nothing was copied.",
                       title="Not copied", severity="error", markup=False)
         return
-    shown = getattr(screen, "handoff_checked", None)
-    if callable(shown):
-        shown(finished)
+    finally:
+        release()
     checked = _checked_account(finished)
     screen.notify(f"{account.name}: {finished.report.summary()}.", title="Checked",
                   markup=False)

@@ -37,7 +37,7 @@ from tui.widgets.secret_input import SecretInput
 if TYPE_CHECKING:
     from tui.commands import PaletteCommand
     from tui.screens.account_form import SaveResult
-    from tui.services.session.session import CheckFinished, Session
+    from tui.services.session.session import Session
     from tui.services.store.accounts import AccountStore
     from tui.services.store.model import Account
     from tui.services.store.secrets import SecretStore
@@ -328,11 +328,6 @@ class AccountsScreen(VerifyRunner, DeleteFlow, MoveFlow, VaultGate, SectionScree
         account = self.selected
         if account is not None:
             self.app.push_screen(AccessUsesScreen(account.id, account.name))
-
-    def handoff_checked(self, finished: CheckFinished) -> None:
-        """A check the copy gate ran (issue 19): shown as one made with v."""
-        self.reports[finished.account.id] = finished.report
-        self._replace_account(finished.account)
 
     @on(DataTable.RowSelected, "#accounts")
     def _row_selected(self, event: DataTable.RowSelected) -> None:
