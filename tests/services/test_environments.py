@@ -241,3 +241,20 @@ def test_the_guide_names_the_keys_pages_of_the_registry(tmp_path, monkeypatch):
     write_override(tmp_path, monkeypatch, '[bybit.region-eu]\nkeys_page = "[b]eu.example/api"\n')
     changed = pages("bybit")
     assert "\\[b]eu.example" in changed and "bybit.eu" not in changed  # data, never markup
+
+
+def test_the_override_file_is_read_once_while_it_stays_the_same(tmp_path, monkeypatch):
+    """Hosts are looked up on every check and form redraw: the file is read again only when
+    its time or size changes (it was read on every lookup)."""
+    from tui.services.exchanges import environments
+
+    write_override(tmp_path, monkeypatch, '[bybit.demo]\nrest = "http://127.0.0.1:1"\n')
+    reads: list[str] = []
+    real = environments._read_override
+    monkeypatch.setattr(environments, "_read_override", lambda path: reads.append(path) or
+                        real(path))
+    environments._cache.clear()
+    for _ in range(50):
+        assert exchange("bybit").environment("demo").base_url == "http://127.0.0.1:1"
+        assert environments.replaced() is False
+    assert len(reads) == 1

@@ -201,25 +201,47 @@ def build(shipped: str, override: str | None = None, override_origin: str = "") 
     return registry
 
 
-_cache: dict[tuple[str, float | None], dict[str, tuple[Environment, ...]]] = {}
-#: Whether the override in force replaces the shipped registry (``replace = true``), by cache key.
-_replaces: dict[tuple[str, float | None], bool] = {}
+#: The registry in force and whether it replaces the shipped one (``replace = true``), under
+#: the override's path and its file's (mtime, size): one entry, the last one built.
+_cache: dict[tuple[str, tuple[int, int] | None],
+             tuple[dict[str, tuple[Environment, ...]], bool]] = {}
 
 
-def _override() -> tuple[str, float | None, str | None]:
-    """The override file's path, its modification time and text (or None when unset)."""
+def _override_key() -> tuple[str, tuple[int, int] | None]:
+    """The override file's path and (modification time, size), from a stat only: the file is
+    read again only when these change (the registry is asked for on every host lookup)."""
     path = os.environ.get(OVERRIDE_VAR, "").strip()
     if not path:
-        return "", None, None
+        return "", None
     try:
-        file = Path(path).expanduser()
-        stamp = file.stat().st_mtime
-        return path, stamp, file.read_text(encoding="utf-8")
+        info = Path(path).expanduser().stat()
+    except OSError as exc:
+        raise RegistryError(f"{OVERRIDE_VAR}={path}: cannot be read "
+                            f"({exc.strerror or exc})") from None
+    return path, (info.st_mtime_ns, info.st_size)
+
+
+def _read_override(path: str) -> str:
+    try:
+        return Path(path).expanduser().read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise RegistryError(f"{OVERRIDE_VAR}={path}: not a text file") from None
     except OSError as exc:
         raise RegistryError(f"{OVERRIDE_VAR}={path}: cannot be read "
                             f"({exc.strerror or exc})") from None
+
+
+def _in_force() -> tuple[dict[str, tuple[Environment, ...]], bool]:
+    key = _override_key()
+    found = _cache.get(key)
+    if found is None:
+        path = key[0]
+        text = _read_override(path) if path else None
+        built = build(_shipped_text(), text, f"{OVERRIDE_VAR}={path}" if path else "")
+        found = (built, text is not None and tomllib.loads(text).get("replace") is True)
+        _cache.clear()
+        _cache[key] = found
+    return found
 
 
 def registry() -> dict[str, tuple[Environment, ...]]:
@@ -228,24 +250,13 @@ def registry() -> dict[str, tuple[Environment, ...]]:
     Re-read when ``KEYLINK_ENVIRONMENTS`` or its file changes. RegistryError (one line naming
     the file, table and field) when either cannot be used: keylink never guesses a host.
     """
-    path, stamp, text = _override()
-    key = (path, stamp)
-    found = _cache.get(key)
-    if found is None:
-        found = build(_shipped_text(), text, f"{OVERRIDE_VAR}={path}" if path else "")
-        _cache.clear()
-        _replaces.clear()
-        _cache[key] = found
-        _replaces[key] = text is not None and tomllib.loads(text).get("replace") is True
-    return found
+    return _in_force()[0]
 
 
 def replaced() -> bool:
     """True when the override in force replaces the shipped registry: then no host outside it
     is used, not even an account's saved one (a test confines every host this way)."""
-    path, stamp, _text = _override()
-    registry()
-    return _replaces.get((path, stamp), False)
+    return _in_force()[1]
 
 
 def environments_of(exchange_id: str) -> tuple[Environment, ...]:
