@@ -40,7 +40,7 @@ _STATUS_MARKS = {CheckStatus.WORKS: "✓ works", CheckStatus.LOCKED: "● locked
 COLUMNS = (("Name", "name"), ("Status", "status"), ("Expires", "expires"),
            ("Exchange", "exchange"), ("Environment", "environment"), ("Checked", "checked"),
            ("Last check", "check"))
-#: Styled cells the table cannot measure (it measures plain strings): sized in ``fit_columns``.
+#: Styled cells the table cannot measure (it measures plain strings): sized in ``_fit_columns``.
 _STYLED = (("status", 1), ("expires", 2), ("checked", -2), ("check", -1))
 
 
@@ -158,22 +158,26 @@ class AccountsTable(DataTable[Any]):
     def fill(self, accounts: list[Account]) -> None:
         """Show ``accounts`` in place of the rows shown (the cursor is the caller's)."""
         self.clear()
-        for account in accounts:
-            self.add_row(*account_cells(account), key=account.id)
-        self.fit_columns(accounts)
+        rows = [account_cells(account) for account in accounts]
+        for account, row in zip(accounts, rows, strict=True):
+            self.add_row(*row, key=account.id)
+        self._fit_columns(rows)
 
     def update_account(self, account: Account, accounts: list[Account]) -> None:
         """Redraw the row of ``account`` (``accounts``: every row, for the column widths)."""
-        for (_label, column), value in zip(COLUMNS, account_cells(account), strict=True):
+        row = account_cells(account)
+        rows = [row if a.id == account.id else account_cells(a) for a in accounts]
+        for (_label, column), value in zip(COLUMNS, row, strict=True):
             self.update_cell(account.id, column, value,
                              update_width=column not in {key for key, _i in _STYLED})
-        self.fit_columns(accounts)
+        self._fit_columns(rows)
 
-    def fit_columns(self, accounts: list[Account]) -> None:
-        # The table measures plain strings only; its styled cells are sized here.
+    def _fit_columns(self, rows: list[tuple[Any, ...]]) -> None:
+        # The table measures plain strings only; its styled cells are sized here, from the
+        # rows as drawn (each row's cells made once: they read the clock and the settings).
         for key, index in _STYLED:
             column = self.columns[ColumnKey(key)]
             widths = [cell_len(str(column.label))]
-            widths += [cell_len(account_cells(a)[index].plain) for a in accounts]
+            widths += [cell_len(row[index].plain) for row in rows]
             column.content_width = max(widths)
         self.refresh()
