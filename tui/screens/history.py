@@ -22,14 +22,13 @@ from textual.widgets import DataTable, Static
 
 from tui.services.core.text import clean
 from tui.styles import tcss
+from tui.widgets.report_panel import SEVERITY_MARKS
 
 if TYPE_CHECKING:
     from tui.services.session.session import Session
     from tui.services.store.history import HistoryEntry
     from tui.services.store.model import Account
 
-#: Marks by severity, as the report panel draws them.
-_MARKS = {"danger": "‼", "error": "✗", "warning": "!", "info": "·", "ok": "✓"}
 _STYLES = {"danger": "$error", "error": "$error", "warning": "$warning"}
 
 
@@ -110,7 +109,7 @@ class HistoryScreen(ModalScreen[None]):
         self.app.call_from_thread(self._show, entries, problem)
 
     def _show(self, entries: list[HistoryEntry], problem: str | None) -> None:
-        from tui.services.core.check_age import DEFAULT, check_max_age
+        from tui.services.core.check_age import check_max_age_or_default
         from tui.services.verify.changes import drift_finding
         from tui.services.verify.expiry import parse_stamp
         from tui.services.verify.standing import age_words
@@ -124,10 +123,7 @@ class HistoryScreen(ModalScreen[None]):
         if not entries:
             state.update("No checks kept yet: press v on Accounts to check this key.")
             return
-        try:
-            limit = check_max_age()
-        except ValueError:
-            limit = DEFAULT
+        limit = check_max_age_or_default()
         last = parse_stamp(entries[-1].checked_at)
         age = self._now() - last if last else None
         words = [f"{len(entries)} check{'s' if len(entries) != 1 else ''} kept, newest first; "
@@ -153,7 +149,7 @@ class HistoryScreen(ModalScreen[None]):
         lines = []
         for entry in reversed(entries):
             for change in entry.changes:
-                mark = _MARKS.get(change.severity, "·")
+                mark = SEVERITY_MARKS.get(change.severity, "·")
                 lines.append(f"{_when(entry.checked_at)}  {mark} {clean(change_line(change))}")
         changes = self.query_one("#history-changes", Static)
         changes.update(Text("\n".join(lines) if lines else "No changes between these checks."))

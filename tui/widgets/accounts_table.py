@@ -67,7 +67,7 @@ def checked_cell(account: Account, now: datetime | None = None) -> Content:
     """When the last check ran; "stale" in warning colour once older than
     ``KEYLINK_CHECK_MAX_AGE`` (7 days unless set; a bad value counts as 7 here, ``keylink
     status`` says what is wrong with it)."""
-    from tui.services.core.check_age import DEFAULT, check_max_age
+    from tui.services.core.check_age import check_max_age_or_default
     from tui.services.verify.expiry import parse_stamp
 
     check = account.last_check
@@ -75,10 +75,7 @@ def checked_cell(account: Account, now: datetime | None = None) -> Content:
         return Content("")
     when = clean(format_checked_at(check.checked_at))
     moment = parse_stamp(check.checked_at)
-    try:
-        limit = check_max_age()
-    except ValueError:
-        limit = DEFAULT
+    limit = check_max_age_or_default()
     if moment is not None and (now or datetime.now(UTC)) - moment > limit:
         return Content.styled(f"{when} stale", "$warning")
     return Content(when)

@@ -291,8 +291,7 @@ class AccountFormScreen(Screen["SaveResult | None"]):
 
     @staticmethod
     def _whitelist_options() -> list[tuple[str, str]]:
-        from tui.services.terminals.catalogue import OWN_LIST, all_lists
-        from tui.services.verify.run import LINKED, NO_WHITELIST
+        from tui.services.terminals.catalogue import LINKED, NO_LIST, OWN_LIST, all_lists
 
         def label(entry) -> str:  # a served list may not be fetched yet: say so
             fetched = entry.addresses_for() or not entry.endpoint
@@ -302,7 +301,7 @@ class AccountFormScreen(Screen["SaveResult | None"]):
         return [("Linked to the terminal (the exchange manages its IPs)", LINKED),
                 *((label(entry), entry.id) for entry in all_lists()),
                 ("This account's own list (per user or your server)", OWN_LIST),
-                ("None (the key is not bound to a terminal's list)", NO_WHITELIST)]
+                ("None (the key is not bound to a terminal's list)", NO_LIST)]
 
     def on_mount(self) -> None:
         for select in self.query(Select):

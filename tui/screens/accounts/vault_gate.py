@@ -123,10 +123,8 @@ class VaultGate:
         marked = isinstance(exc, SecretStoreError) and exc.account_marked
         after = "" if marked else "\nYour accounts were not changed."
         self._show_banner("#fault", f"{title} {str(exc).rstrip('.')}.{after}")
-        # Each tick asks; only a line that changed is drawn again (and the footer's keys looked
-        # at again): an idle app stays quiet between the minutes of its countdown.
-        if self.secrets is not None and self._status_line() != getattr(self, "_shown_status", None):
-            self._update_status()
+        if self.secrets is not None:
+            self._update_status()  # a fault may have locked the vault: line and keys again
 
     def _clear_fault(self) -> None:
         self._show_banner("#fault", "")

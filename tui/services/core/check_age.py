@@ -36,3 +36,12 @@ def check_max_age(environ: Mapping[str, str] | None = None) -> timedelta:
     if seconds <= 0 or seconds > 3650 * 86400:
         raise ValueError(f"{VARIABLE}={text[:40]!r} must be more than 0 and at most 10 years")
     return timedelta(seconds=seconds)
+
+
+def check_max_age_or_default(environ: Mapping[str, str] | None = None) -> timedelta:
+    """``check_max_age``, or the default when the variable is bad: for what only marks a check
+    as stale on screen (the CLI and the hand-off gate say what is wrong instead)."""
+    try:
+        return check_max_age(environ)
+    except ValueError:
+        return DEFAULT

@@ -265,7 +265,7 @@ def find_list(list_id: str) -> TerminalList:
 
 #: The account's whitelist field, besides a list id: the exchange binds the key itself (a link
 #: flow), the key is bound to no terminal list, or the account keeps its own list (per user,
-#: self-hosted). The same words as tui.services.verify.run's LINKED and NO_WHITELIST.
+#: self-hosted).
 LINKED = "linked"
 NO_LIST = "none"
 OWN_LIST = "own"

@@ -23,6 +23,7 @@ from tui.services.exchanges import exchange
 from tui.services.exchanges.base import CredentialsLike, ErrorKind, ExchangeInfo, KeyInfo
 from tui.services.exchanges.environments import find as find_environment
 from tui.services.exchanges.environments import replaced as registry_replaced
+from tui.services.terminals.catalogue import LINKED
 from tui.services.verify.answers import Scrubber, clock_offset, ip_in_message, read_answer
 from tui.services.verify.audit import (
     CLOCK_FIX,
@@ -364,9 +365,6 @@ def _failed_report(error: ExchangeError, *, host: str, findings: Sequence[Findin
                      seen_ip=seen_ip, probe=probe, **base)
 
 
-#: The account's whitelist field: a profile id, or one of these two.
-LINKED = "linked"
-NO_WHITELIST = "none"
 
 
 def account_url(account: Any) -> str | None:
