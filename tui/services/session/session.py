@@ -373,6 +373,13 @@ class Session:
             self.ensure_unlocked()
         return store.credentials(account)
 
+    def _remember(self, account: Account) -> None:
+        """``account`` as this session just wrote it: the next tick does not report our own
+        write as news."""
+        with self._watching:
+            self.known_accounts = tuple(account if a.id == account.id else a
+                                        for a in self.known_accounts)
+
     def store_choices(self) -> list[StoreOption]:
         """Every store keylink could use here and why it can or cannot (blocks: the keyring is
         asked, with a timeout)."""
@@ -409,10 +416,7 @@ class Session:
             self.ensure_unlocked()  # the copy to read, or a leftover to delete, is in it
         target = self.open_store(to)
         moved, left = store.move(account.id, target)
-        with self._watching:
-            if any(a.id == moved.id for a in self.known_accounts):
-                self.known_accounts = tuple(moved if a.id == moved.id else a
-                                            for a in self.known_accounts)
+        self._remember(moved)
         return moved, left
     def history(self) -> HistoryStore:
         """The check history beside accounts.json (``store.history``)."""
@@ -535,10 +539,7 @@ class Session:
             finished = CheckFinished(account, report, not_saved, problem)
         else:
             finished = CheckFinished(updated, report, None, problem)
-            with self._watching:  # so the next tick does not report our own write as news
-                if any(a.id == updated.id for a in self.known_accounts):
-                    self.known_accounts = tuple(updated if a.id == updated.id else a
-                                                for a in self.known_accounts)
+            self._remember(updated)
         self._publish([finished])
         return finished
 
@@ -550,7 +551,5 @@ class Session:
         self._refuse_cut_short(account)
         store = self._require_open()
         updated = store.update(account.id, environment=environment)
-        with self._watching:  # so the next tick does not report our own write as news
-            self.known_accounts = tuple(updated if a.id == updated.id else a
-                                        for a in self.known_accounts)
+        self._remember(updated)
         return updated

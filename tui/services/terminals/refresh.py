@@ -306,9 +306,7 @@ def accept(refresh: RefreshPlan, directory: Path | None = None) -> Path:
     kept[refresh.list_id] = {"taken": refresh.taken, "source": refresh.source,
                              "by_exchange": {k: list(v) for k, v in refresh.new.items()}}
     ensure_private_dir(path.parent)
-    body = {"lists": {k: {"taken": v["taken"], "source": v["source"],
-                          "by_exchange": {m: list(a) for m, a in v["by_exchange"].items()}}
-                      for k, v in kept.items()}}
+    body = {"lists": kept}  # each entry as _checked_entry gives it (json writes tuples as lists)
     atomic_write(path, (json.dumps(body, indent=2) + "\n").encode("utf-8"))
     _cache.pop(path, None)
     return path
