@@ -58,7 +58,11 @@ class AccessUsesScreen(ModalScreen[None]):
         text = "\n".join(clean(line) for line in lines) or "No use recorded yet."
         if problems:
             text += "\n\n" + "\n".join(clean(p) for p in problems[:3])
-        self.app.call_from_thread(self.query_one("#lines", Static).update, text)
+        self.app.call_from_thread(self._show, text)
+
+    def _show(self, text: str) -> None:
+        # On the UI thread: the DOM is only queried there.
+        self.query_one("#lines", Static).update(text)
 
     def action_dismiss_screen(self) -> None:
         self.dismiss(None)
