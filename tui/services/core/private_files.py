@@ -185,3 +185,17 @@ def read_regular(path: Path, limit: int) -> bytes:
         return b"".join(chunks)
     finally:
         os.close(fd)
+
+
+def free_name_beside(path: Path, mark: str) -> Path:
+    """A name beside ``path`` that nothing holds yet: ``<name><mark><UTC stamp>`` (``-2``, ``-3``…
+    when taken), for a file moved aside or kept: never one that would replace another."""
+    from datetime import UTC, datetime
+
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = path.with_name(f"{path.name}{mark}{stamp}")
+    counter = 1
+    while target.exists() or target.is_symlink():
+        counter += 1
+        target = path.with_name(f"{path.name}{mark}{stamp}-{counter}")
+    return target

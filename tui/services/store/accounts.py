@@ -23,7 +23,6 @@ import json
 import os
 import uuid
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +30,7 @@ from tui.services.core import paths
 from tui.services.core.private_files import (
     RefusedFile,
     atomic_write,
+    free_name_beside,
     interrupts_deferred,
     read_regular,
 )
@@ -194,13 +194,7 @@ class AccountStore:
         return accounts
 
     def _free_name(self, mark: str) -> Path:
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        target = self.path.with_name(f"{self.path.name}{mark}{stamp}")
-        counter = 1
-        while target.exists() or target.is_symlink():
-            counter += 1
-            target = self.path.with_name(f"{self.path.name}{mark}{stamp}-{counter}")
-        return target
+        return free_name_beside(self.path, mark)
 
     def _move_aside(self) -> Path:
         target = self._free_name(ASIDE_MARK)

@@ -23,13 +23,13 @@ import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from tui.services.core.private_files import (
     RefusedFile,
     atomic_write,
+    free_name_beside,
     leftover_temp_files,
     read_regular,
     remove_files,
@@ -256,12 +256,7 @@ class HistoryStore:
             return remove_files(leftover_temp_files(self.path))
 
     def _move_aside(self) -> Path:
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        target = self.path.with_name(f"{self.path.name}{ASIDE_MARK}{stamp}")
-        counter = 1
-        while target.exists() or target.is_symlink():
-            counter += 1
-            target = self.path.with_name(f"{self.path.name}{ASIDE_MARK}{stamp}-{counter}")
+        target = free_name_beside(self.path, ASIDE_MARK)
         os.replace(self.path, target)
         return target
 
