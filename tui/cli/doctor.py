@@ -134,13 +134,14 @@ def _doctor_facts(*, repair: bool = False, yes: bool = False) -> dict[str, objec
     from tui.services.store.accounts import ACCOUNTS_FILE
     from tui.services.store.backends import BACKEND_ENV, PASSPHRASE_ENV
     from tui.services.store.model import AccountError
+    from tui.services.store.vault import default_path as default_vault_path
 
     # Opened even when accounts.json cannot be used: that is one of the things doctor reports.
     session = open_session()
     secrets = session.secrets
     if secrets is None:  # open_session raises first; this keeps a type checker sure of it
         raise UsageError(session.reason)
-    vault_path = secrets.vault.path if secrets.vault else paths.data_dir() / "vault.json"
+    vault_path = secrets.vault.path if secrets.vault else default_vault_path()
     if secrets.vault is None:
         vault_state = "not used"
     elif secrets.needs_new_vault:

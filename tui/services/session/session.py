@@ -383,12 +383,12 @@ class Session:
     def store_choices(self) -> list[StoreOption]:
         """Every store keylink could use here and why it can or cannot (blocks: the keyring is
         asked, with a timeout)."""
-        from tui.services.core import paths
         from tui.services.store.choice import store_options
+        from tui.services.store.vault import default_path as default_vault_path
 
         secrets = self.secrets
         vault = secrets.vault.path if secrets is not None and secrets.vault else (
-            paths.data_dir() / "vault.json")
+            default_vault_path())
         return store_options(str(vault))
 
     def open_store(self, name: str) -> SecretStore:

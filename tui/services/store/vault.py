@@ -47,6 +47,11 @@ from tui.services.core.private_files import (
 from tui.services.keys.credentials import MIN_PASSPHRASE, protect_process
 
 VAULT_FILE = "vault.json"
+
+
+def default_path() -> Path:
+    """Where keylink's vault lives unless told otherwise: ``vault.json`` in the data dir."""
+    return paths.data_dir() / VAULT_FILE
 #: A vault entry is about 300 bytes; 8 MiB is thousands of accounts. Anything bigger is not a
 #: vault keylink wrote, and reading it whole would cost memory (a 4 GiB file took 8 GB).
 VAULT_LIMIT = 8 * 2**20
@@ -219,7 +224,7 @@ class Vault:
     """The encrypted file. Unlock once per process; every write re-reads the file under a lock."""
 
     def __init__(self, path: Path | None = None, *, kdf: ScryptParams | None = None) -> None:
-        self.path = path if path is not None else paths.data_dir() / VAULT_FILE
+        self.path = path if path is not None else default_path()
         self._kdf = kdf or ScryptParams()
         self._key: bytes | None = None
         self._salt: bytes | None = None
