@@ -286,6 +286,7 @@ def test_cli_with_a_real_secret_service(keyring_daemon: KeyringDaemon, tmp_path:
     assert json.loads(cli("accounts", "list", "--json", env=env).stdout) == []
 
 
+@pytest.mark.slow
 @pytest.mark.cli_process  # the keyring call is left hanging in a thread of the process
 def test_a_keyring_that_never_answers_gives_up_with_a_message(cli: Cli):
     hanging = {"PYTHON_KEYRING_BACKEND": "tests.support.keyring_hanging.HangingKeyring"}

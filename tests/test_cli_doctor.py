@@ -104,6 +104,7 @@ def test_doctor_warns_about_a_foreign_owned_data_dir(cli: Cli):
 
 # A real process: the refused commands include `exec`, which would replace this one if the
 # refusal ever broke.
+@pytest.mark.slow
 @pytest.mark.cli_process
 def test_a_cut_short_removal_is_refused_listed_and_finished(cli: Cli):
     for name in ("Main", "Going"):

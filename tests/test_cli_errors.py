@@ -34,6 +34,7 @@ def test_keylink_without_a_terminal_says_to_use_a_sub_command(cli: Cli):
     assert "keylink accounts list" in result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.cli_process  # a fifo or device opened by mistake would hang a test run, not a process
 @pytest.mark.parametrize("kind", ["fifo", "device", "huge", "symlink", "dir"])
 def test_an_odd_accounts_file_is_one_line(cli: Cli, tmp_path: Path, kind: str):

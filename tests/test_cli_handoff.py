@@ -256,6 +256,7 @@ def test_the_clearer_gets_no_keylink_passphrase(cli: Cli, terminal: Terminal):
         os.kill(pids[0], signal.SIGTERM)
 
 
+@pytest.mark.slow
 def test_an_earlier_copys_clearer_leaves_a_later_copy_alone(cli: Cli, terminal: Terminal):
     """The secret (cleared in 2 s), then the key (cleared in 6 s), as two `keylink copy` runs on
     one terminal: nothing clears at 2 s; the key is cleared at 6 s."""

@@ -134,6 +134,7 @@ SHAPES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("shape", list(SHAPES))
 def test_scrub_leaves_no_copy_and_keeps_the_rest(cli: Cli, tmp_path: Path, shape: str):
     name, text, expected = SHAPES[shape]
@@ -164,6 +165,7 @@ UNSAFE = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(UNSAFE))
 def test_a_copy_that_cannot_go_is_named_and_the_file_is_kept(cli: Cli, tmp_path: Path,
                                                              name: str):

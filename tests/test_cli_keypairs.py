@@ -192,6 +192,7 @@ def test_export_key_writes_encrypted_pkcs8_0600_only_on_request(cli, fake):
 
 @pytest.mark.parametrize(("ex", "kind", "kind_id"), [("binance", "ed25519", "ed25519"),
                                                      ("bybit", "rsa", "rsa-2048")])
+@pytest.mark.slow
 def test_rotate_generate_switches_only_after_the_new_key_works(cli, fake, ex, kind, kind_id):
     added, _old_public = _generate_via_cli(cli, fake, ex, [
         "accounts", "add", "mine", "--exchange", ex, "--base-url", fake.url, "--generate", kind])

@@ -137,6 +137,7 @@ def test_bybit_days_left_for_an_unbound_key(monkeypatch, capsys, fake):
 
 @pytest.mark.parametrize(("ex", "code"), [(ex, code) for ex in EXCHANGES
                                           for code in exchange(ex).api.errors])
+@pytest.mark.slow
 def test_every_error_code_exits_1_with_its_code(monkeypatch, capsys, fake, ex, code):
     name = add_account(monkeypatch, capsys, fake, ex)
     fake.config.force_code = code

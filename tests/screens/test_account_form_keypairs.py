@@ -82,6 +82,7 @@ async def save_and_verify(pilot, name: str) -> None:
 
 @pytest.mark.parametrize(("exchange_id", "label", "kind"), [
     ("binance", "Ed25519", "ed25519"), ("bybit", "RSA", "rsa-2048")])
+@pytest.mark.slow
 async def test_generate_in_the_form_register_and_verify(vault_home: Path, fake, exchange_id,
                                                         label, kind) -> None:
     async with accounts_app().run_test(size=(100, 50)) as pilot:
@@ -123,6 +124,7 @@ async def test_pasted_pem_shows_kind_and_public_key_then_verifies(vault_home: Pa
         await save_and_verify(pilot, "Brought")
 
 
+@pytest.mark.slow
 async def test_encrypted_and_wrong_kind_pems_get_one_message(vault_home: Path, fake) -> None:
     from cryptography.hazmat.primitives import serialization
 
@@ -157,6 +159,7 @@ async def test_encrypted_and_wrong_kind_pems_get_one_message(vault_home: Path, f
     assert open_store().secrets.get(account.secret_ref).secret == pair.private_pem
 
 
+@pytest.mark.slow
 async def test_going_back_to_hmac_or_another_exchange_drops_the_generated_pair(
         vault_home: Path, fake) -> None:
     async with accounts_app().run_test(size=(100, 50)) as pilot:
@@ -179,6 +182,7 @@ async def test_going_back_to_hmac_or_another_exchange_drops_the_generated_pair(
         assert [value for _label, value in screen._kind_offer] == ["hmac"]
 
 
+@pytest.mark.slow
 async def test_rotating_to_a_generated_key_switches_only_after_its_check(vault_home: Path,
                                                                          fake) -> None:
     account_id, old = generated_account(fake, "binance", keypairs.ED25519, "Rotated")
@@ -211,6 +215,7 @@ async def test_rotating_to_a_generated_key_switches_only_after_its_check(vault_h
     assert open_store().secrets.refs() == [switched.secret_ref]  # the old private key is gone
 
 
+@pytest.mark.slow
 async def test_a_pasted_pem_is_read_once_however_often_the_form_checks(vault_home: Path, fake,
                                                                        monkeypatch) -> None:
     pair = keypairs.generate(keypairs.RSA)
@@ -237,6 +242,7 @@ async def test_a_pasted_pem_is_read_once_however_often_the_form_checks(vault_hom
     assert open_store().credentials(account).secret == pair.private_pem
 
 
+@pytest.mark.slow
 async def test_an_rsa_key_is_read_off_the_screen_and_save_waits_for_it(vault_home: Path,
                                                                       fake) -> None:
     pair = keypairs.generate(keypairs.RSA, 4096)

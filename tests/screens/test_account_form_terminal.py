@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.widgets import Select
 
 from tests.support.accounts_fixtures import (
@@ -30,6 +31,7 @@ def _value(pilot, field_id: str) -> object:
     return pilot.app.screen.query_one(f"#{field_id}", Select).value
 
 
+@pytest.mark.slow
 async def test_the_terminal_sets_the_whitelist_and_is_saved(vault_home: Path) -> None:
     async with accounts_app().run_test(size=(100, 40)) as pilot:
         await unlock(pilot)
@@ -56,6 +58,7 @@ async def test_the_terminal_sets_the_whitelist_and_is_saved(vault_home: Path) ->
     assert (account.terminal, account.whitelist) == ("veles", "veles")
 
 
+@pytest.mark.slow
 async def test_the_form_starts_on_the_guide_s_terminal_and_edit_keeps_the_account_s(
         vault_home: Path) -> None:
     from tui.services.core.settings import Settings, save_settings
@@ -85,6 +88,7 @@ async def test_the_form_starts_on_the_guide_s_terminal_and_edit_keeps_the_accoun
     assert account.terminal is None
 
 
+@pytest.mark.slow
 async def test_a_per_user_terminal_keeps_the_addresses_typed(vault_home: Path) -> None:
     from tests.support.accounts_fixtures import field_message
 

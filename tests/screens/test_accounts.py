@@ -180,6 +180,7 @@ async def test_every_field_gets_its_own_message_and_keeps_its_value(vault_home: 
         assert field_value(pilot, "url") == "http://example.com"
 
 
+@pytest.mark.slow
 async def test_duplicate_name_is_refused_on_the_name_field(vault_home: Path) -> None:
     async with accounts_app().run_test(size=(100, 34)) as pilot:
         await unlock(pilot)
@@ -213,6 +214,7 @@ async def test_shape_warning_can_be_accepted_by_saving_again(vault_home: Path) -
         assert stored.credentials(stored.get("Short key")).api_key == BYBIT_KEY[:-1]
 
 
+@pytest.mark.slow
 async def test_inner_whitespace_paste_is_refused_and_nothing_is_lost(vault_home: Path) -> None:
     async with accounts_app().run_test(size=(100, 34)) as pilot:
         await unlock(pilot)
@@ -244,6 +246,7 @@ async def test_inner_whitespace_paste_is_refused_and_nothing_is_lost(vault_home:
         assert field_message(pilot, "api_key") == ""
 
 
+@pytest.mark.slow
 async def test_leaving_a_changed_form_asks_first(vault_home: Path) -> None:
     async with accounts_app().run_test(size=(100, 34)) as pilot:
         await unlock(pilot)
@@ -267,6 +270,7 @@ async def test_leaving_a_changed_form_asks_first(vault_home: Path) -> None:
         assert open_store().list() == []
 
 
+@pytest.mark.slow
 async def test_damaged_accounts_file_is_reported_and_the_screen_still_works(
     vault_home: Path,
 ) -> None:
@@ -283,6 +287,7 @@ async def test_damaged_accounts_file_is_reported_and_the_screen_still_works(
             "Bybit main")
 
 
+@pytest.mark.slow
 async def test_the_watcher_waits_for_a_file_being_written_and_never_moves_it_aside(
     vault_home: Path, monkeypatch
 ) -> None:
@@ -331,6 +336,7 @@ async def test_the_watcher_waits_for_a_file_being_written_and_never_moves_it_asi
     assert list(config.glob("accounts.json.damaged-*")) == []
 
 
+@pytest.mark.slow
 async def test_a_save_over_an_unreadable_file_says_it_moved_it_aside(
     vault_home: Path, monkeypatch
 ) -> None:
@@ -356,6 +362,7 @@ async def test_a_save_over_an_unreadable_file_says_it_moved_it_aside(
         assert aside.read_bytes() == damaged and str(aside) in said
 
 
+@pytest.mark.slow
 async def test_okx_account_with_passphrase_is_saved(vault_home: Path) -> None:
     async with accounts_app().run_test(size=(100, 40)) as pilot:
         await unlock(pilot)
@@ -486,6 +493,7 @@ async def test_a_cut_short_removal_shows_as_such_and_delete_finishes_it(vault_ho
     assert after.secrets.refs() == [kept.secret_ref]
 
 
+@pytest.mark.slow
 async def test_an_okx_rotation_in_the_app_logs_the_passphrase_too(vault_home: Path) -> None:
     """The access log names the fields a use touched: an OKX key's rotation replaces its
     passphrase as well, from the app as from the CLI (the app's line named key and secret)."""

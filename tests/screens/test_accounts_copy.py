@@ -134,6 +134,7 @@ async def test_the_clear_comes_after_the_clip_time(
                                           for n in list(app._notifications)))
 
 
+@pytest.mark.slow
 async def test_the_apps_clear_leaves_a_later_copy_alone(
     vault_home: Path, clipboards, monkeypatch: pytest.MonkeyPatch
 ) -> None:

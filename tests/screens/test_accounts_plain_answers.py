@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.support.accounts_fixtures import (
     accounts_app,
     field_message,
@@ -51,6 +53,7 @@ async def test_p_on_a_bybit_account_is_information_not_a_failure(vault_home: Pat
         assert "Not copied" not in (notice.title or "")
 
 
+@pytest.mark.slow
 async def test_leaving_an_untouched_add_form_asks_nothing(vault_home: Path) -> None:
     # The guide's "a" (store the key) opened the form on its exchange by switching the exchange
     # after opening: Escape then asked "Leave without saving?" although nothing was typed.

@@ -83,6 +83,7 @@ def test_accounts_list(snap_compare, four_accounts: None, size: tuple[int, int])
     assert snap_compare(accounts_app(), terminal_size=size, run_before=run_before)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size", SIZES)
 def test_form_with_messages(snap_compare, vault_home: Path, size: tuple[int, int]) -> None:
     async def run_before(pilot: Pilot) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.widgets import DataTable, Select, Static
 
 from tests.fakes.exchange import FakeExchange
@@ -152,6 +153,7 @@ async def test_the_ui_keeps_working_during_a_slow_check(vault_home: Path, fake) 
         assert table.row_count == 0 and open_store().list() == []
 
 
+@pytest.mark.slow
 async def test_the_form_offers_linked_a_profile_or_none(vault_home: Path, fake) -> None:
     account = add_fake_account(fake, "bybit", "Bybit main")
     async with accounts_app().run_test(size=(100, 40)) as pilot:

@@ -86,6 +86,7 @@ async def test_number_keys_switch_sections_and_escape_goes_back() -> None:
         assert app.section_history == []
 
 
+@pytest.mark.slow
 async def test_escape_history_is_bounded() -> None:
     app = KeylinkApp()
     async with app.run_test(size=SIZE) as pilot:

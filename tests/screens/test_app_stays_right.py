@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.widgets import DataTable
 
 from tests.support.accounts_fixtures import (
@@ -82,6 +83,7 @@ async def test_ctrl_q_asks_even_from_another_section(vault_home: Path) -> None:
         assert app.is_running
 
 
+@pytest.mark.slow
 async def test_accounts_follow_changes_made_by_another_process(vault_home: Path) -> None:
     store = open_store()
     store.add("First", "bybit", "mainnet", Credentials(BYBIT_KEY, BYBIT_SECRET))

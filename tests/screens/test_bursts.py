@@ -149,6 +149,7 @@ async def _run(case: Case, as_burst: bool, meter: Any) -> tuple[tuple[str, str, 
         return _state(app), after
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(CASES))
 async def test_a_burst_of_a_sections_keys_acts_as_typed_slowly_then_all_is_quiet(
     name: str, vault_home: Path, monkeypatch: pytest.MonkeyPatch

@@ -26,6 +26,7 @@ def test_six_topics_of_the_facts() -> None:
     assert topic.matches([])
 
 
+@pytest.mark.slow
 async def test_filter_finds_the_words_a_reader_types() -> None:
     # "whitelist" found nothing: the answers say "address list" and "IP restriction".
     app = KeylinkApp(start_screen="faq")
@@ -60,6 +61,7 @@ async def test_slash_focuses_the_filter_and_all_words_must_match() -> None:
         assert empty.display and "zebra" in str(empty.render())
 
 
+@pytest.mark.slow
 async def test_escape_clears_the_filter_then_goes_back() -> None:
     app = KeylinkApp()
     async with app.run_test(size=SIZE) as pilot:

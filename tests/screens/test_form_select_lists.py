@@ -24,6 +24,7 @@ def _text(app) -> str:
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scrolled", [False, True], ids=["plain", "after-a-failed-save"])
 @pytest.mark.parametrize("field", ["exchange", "environment", "whitelist", "key_kind"])
 async def test_an_open_select_list_keeps_off_the_footer(vault_home: Path, field: str,

@@ -188,6 +188,7 @@ def test_only_the_linked_key_is_called_the_safest() -> None:
             assert "safer" not in text and "safest" not in text, (info.id, step.id)
 
 
+@pytest.mark.slow
 async def test_every_step_fits_at_80x24() -> None:
     app = KeylinkApp()
     async with app.run_test(size=SIZE) as pilot:

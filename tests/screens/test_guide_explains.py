@@ -57,6 +57,7 @@ async def test_c_without_a_stored_account_says_what_to_do(keylink_home: Path) ->
         assert not app._notifications
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("exchange_id", ["bybit", "okx"])
 async def test_copy_notices_leave_the_checklist_in_view(vault_home: Path, exchange_id: str) -> None:
     # At 80x24 copy notices (bottom right, stacking up) covered the checklist's next-item marker.

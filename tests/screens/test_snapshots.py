@@ -64,6 +64,7 @@ def test_whitelist_after_copy(snap_compare, size: tuple[int, int]) -> None:
                         run_before=run_before)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_faq_filtered(snap_compare, size: tuple[int, int]) -> None:
     async def run_before(pilot: Pilot) -> None:

@@ -69,6 +69,7 @@ def errors(app: Any) -> list[str]:
     return [n.message for n in app._notifications if n.severity == "error"]
 
 
+@pytest.mark.slow
 async def test_each_screen_asks_through_the_one_dialog_and_backing_out_loses_nothing(
     vault_home: Path, fake, dialogs: list[Any]
 ) -> None:

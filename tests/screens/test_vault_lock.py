@@ -94,6 +94,7 @@ def test_use_postpones_the_idle_lock(tmp_path, cheap_kdf, monkeypatch):
     assert store.lock_if_idle() and store.needs_unlock and store.lock_due() is None
 
 
+@pytest.mark.slow
 async def test_a_vault_unlocked_from_the_guide_locks_itself_without_the_accounts_screen(
     vault_home: Path, monkeypatch
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.widgets import Static
 
 from tests.support.accounts_fixtures import (
@@ -92,6 +93,7 @@ async def test_a_passphrase_error_goes_when_the_passphrase_changes(keylink_home:
         assert message(pilot) == ""
 
 
+@pytest.mark.slow
 async def test_unlock_retries_after_a_wrong_passphrase(vault_home: Path) -> None:
     async with accounts_app().run_test(size=(100, 34)) as pilot:
         await wait_for(pilot, lambda: screen_name(pilot) == "UnlockVaultScreen")

@@ -115,6 +115,7 @@ async def test_w_from_the_guide_then_a_file(tmp_path: Path) -> None:
         assert screen.list_id == whitelist.DEFAULT_PROFILE
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["fifo", "device", "tty"])
 async def test_non_regular_files_are_refused_and_the_app_keeps_going(
     tmp_path: Path, kind: str

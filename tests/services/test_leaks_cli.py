@@ -145,6 +145,7 @@ def _check(cli: Cli, s: dict[str, str], outputs: list[str], extra_roots: tuple[P
     assert _scan(cli.config, {"name": "Bitget"}) != []
 
 
+@pytest.mark.slow
 def test_no_secret_in_files_or_output_with_the_vault(tmp_path: Path):
     cli = make_cli(tmp_path)
     s = _new_secrets()
@@ -182,6 +183,7 @@ def test_wrong_vault_passphrase_is_not_echoed(tmp_path: Path):
     assert _scan(cli.root, {"wrong passphrase": wrong}) == []
 
 
+@pytest.mark.slow
 @pytest.mark.secret_service
 def test_no_secret_in_files_or_output_with_the_secret_service(
     keyring_daemon: KeyringDaemon, tmp_path: Path

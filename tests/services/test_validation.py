@@ -141,6 +141,7 @@ def test_escape_character_never_reaches_the_screen() -> None:
     assert "\x1b" not in validation.visible_paste("ab\x1b[31mcd")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("field_id", ["api_key", "secret", "passphrase"])
 @_MANY
 @given(paste=pastes, exchange_id=st.sampled_from(["bybit", "okx", "bitget", "binance"]))
