@@ -244,6 +244,24 @@ def test_importing_the_cli_elsewhere_keeps_ctrl_c_as_it_was():
     assert result.stdout.strip() == "True"
 
 
+def test_keylink_alone_starts_the_app_without_the_commands_parser():
+    """`keylink` with no words goes straight to the app: the command modules and argparse cost
+    about 35 ms of the first paint and are loaded only for a command. (Without a terminal the
+    app is refused before it draws, which is where this looks.)"""
+    code = ("import sys\n"
+            "sys.argv = ['keylink']\n"
+            "from tui.cli import main\n"
+            "code = main([])\n"
+            "loaded = [m for m in ('argparse', 'tui.cli.accounts', 'tui.cli.verify') "
+            "if m in sys.modules]\n"
+            "print(code, loaded)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, cwd=Path(__file__).resolve().parents[1],
+                            stdin=subprocess.DEVNULL)
+    assert result.stdout.strip() == "2 []"
+    assert "needs a terminal" in result.stderr
+
+
 def test_a_full_disk_is_one_line_and_loses_nothing(cli: Cli):
     if shutil.which("unshare") is None or os.geteuid() != 0:
         pytest.skip("needs unshare to mount a small filesystem")

@@ -34,29 +34,37 @@ def _interrupted_while_loading(_signum: int, _frame: object) -> None:
 if _is_keylink_process():
     signal.signal(signal.SIGINT, _interrupted_while_loading)
 
-import argparse  # noqa: E402
 import contextlib  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
+from typing import TYPE_CHECKING  # noqa: E402
 
 from tui import __version__  # noqa: E402
-from tui.cli import (  # noqa: E402
-    accounts,
-    copy,
-    doctor,
-    environments,
-    log,
-    run,
-    status,
-    verify,
-    whitelist,
-)
 from tui.cli.common import UsageError  # noqa: E402
 from tui.cli.safe_output import clean_streams  # noqa: E402
+
+if TYPE_CHECKING:
+    import argparse
 
 __all__ = ["UsageError", "build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # The command modules and argparse load only for a command: `keylink` alone starts the app
+    # without them (about 35 ms of its first paint).
+    import argparse
+
+    from tui.cli import (
+        accounts,
+        copy,
+        doctor,
+        environments,
+        log,
+        run,
+        status,
+        verify,
+        whitelist,
+    )
+
     parser = argparse.ArgumentParser(
         prog="keylink",
         description="Create an exchange API key and link it safely to a trading terminal. "
@@ -211,17 +219,21 @@ def _has_terminal() -> bool:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    # Outside text (names, paths, exchange answers, argv echoed back by argparse) never reaches
-    # the terminal raw while a command runs: see safe_output. The app draws its own screen.
-    with clean_streams():
-        args = build_parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    args = None
+    if words:  # no words: the app, without building the commands' parser
+        # Outside text (names, paths, exchange answers, argv echoed back by argparse) never
+        # reaches the terminal raw while a command runs: see safe_output. The app draws its own
+        # screen.
+        with clean_streams():
+            args = build_parser().parse_args(words)
     from tui.services.exchanges.environments import check as registry_problem
 
     problem = registry_problem()  # a bad KEYLINK_ENVIRONMENTS file: one line, nothing guessed
     if problem is not None:
         _say(problem)
         return 2
-    if args.command is None:
+    if args is None or args.command is None:
         if not _has_terminal():
             # The app would draw into a pipe and wait for keys that never come.
             _say("the interactive app needs a terminal on stdin and stdout; from a script use a "
@@ -235,6 +247,8 @@ def _main(argv: Sequence[str] | None) -> int:
             _say(str(exc))
             return 2
         return 0
+    from tui.cli import log
+
     with clean_streams():
         try:
             return args.handler(args)
