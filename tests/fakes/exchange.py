@@ -79,7 +79,12 @@ class FakeConfig:
     #: The Bybit environment this host stands for (Bybit separates environments by host).
     bybit_environment: str = "mainnet"
     clock_skew_ms: int = 0
+    #: Added to every answer: one round trip of a network this far away.
     latency_ms: int = 0
+    #: Round trips a new connection costs before its first answer, each ``latency_ms`` long: 0
+    #: for plain loopback; 2 for HTTPS over a real network (TCP's handshake, then TLS 1.3's),
+    #: as benchmarks/probe.py models it. Later answers on the same connection pay only latency.
+    handshake_rtts: int = 0
     #: One of FAULTS, or None for normal service.
     fault: str | None = None
     #: Which endpoints the fault hits: "all", "time" or "key".
@@ -136,6 +141,8 @@ class SeenRequest:
     method: str
     path: str
     headers: dict[str, str]
+    #: The client's (address, port): requests with the same one came over one connection.
+    connection: tuple[str, int] = ("", 0)
 
 
 class FakeExchange:
@@ -620,6 +627,10 @@ class _Handler(BaseHTTPRequestHandler):
     fake: FakeExchange
     protocol_version = "HTTP/1.1"
     server_version = "fake-exchange/1"
+    # Headers and body go out in two writes: with Nagle's algorithm the body of a second answer
+    # on a kept-alive connection waits for the client's delayed ACK (40 ms on Linux), a delay
+    # no exchange's server adds.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read .requests
         return
@@ -629,14 +640,18 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         headers = {k.lower(): v for k, v in self.headers.items()}
         with fake._lock:
-            fake.requests.append(SeenRequest("GET", self.path, headers))
+            fake.requests.append(SeenRequest("GET", self.path, headers,
+                                             tuple(self.client_address[:2])))
         route = _ROUTES.get(parts.path)
         if route is None:
             self._send_json(404, {"code": 404, "msg": "not found"})
             return
         _exchange, handler, endpoint = route
         if fake.config.latency_ms:
-            time.sleep(fake.config.latency_ms / 1000)
+            round_trips = 1 if getattr(self, "_answered", False) else \
+                1 + fake.config.handshake_rtts
+            time.sleep(round_trips * fake.config.latency_ms / 1000)
+        self._answered = True
         fault = fake._take_fault(endpoint)
         if fault is not None and self._serve_fault(fault, handler):
             return
