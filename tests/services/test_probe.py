@@ -45,6 +45,98 @@ def key_requests(fake: FakeExchange) -> list[str]:
     return [r.path for r in fake.requests if "time" not in r.path]
 
 
+#: The header Bybit's signed calls carry the key in.
+KEY_HEADER = "x-bapi-api-key"
+
+
+def put_testnet_key_beside_mainnet(tmp_path, monkeypatch, fakes) -> tuple[FakeKey, FakeExchange,
+                                                                   FakeExchange]:
+    main, testnet, _ = fakes
+    testnet.config.bybit_environment = "testnet"
+    key = key_of("bybit", environment="testnet")
+    main.keys["bybit"].append(key)
+    testnet.keys["bybit"].append(key)
+    loopback_registry(tmp_path / "env.toml", monkeypatch, {
+        ("bybit", "mainnet"): main.url, ("bybit", "testnet"): testnet.url})
+    return key, main, testnet
+
+
+async def test_the_probe_reuses_the_connection_opened_beside_the_check(tmp_path, monkeypatch,
+                                                                       fakes):
+    """A key not yet known to work: the other environments get their public time call while
+    the check runs (no key in it); after the refusal the key goes over that same connection,
+    signed with that host's own time."""
+    key, main, testnet = put_testnet_key_beside_mainnet(tmp_path, monkeypatch, fakes)
+    testnet.config.clock_skew_ms = 20_000  # testnet's clock: the probe must sign with it
+    report = await verify_key("bybit", main.url, creds(key), environment="mainnet")
+    assert report.probe.belongs_to == "testnet"
+    assert report.probe.asked[0].outcome == ProbeOutcome.WORKS
+    time_call, key_call = testnet.requests
+    assert "time" in time_call.path and KEY_HEADER not in time_call.headers
+    assert "query-api" in key_call.path and key_call.headers[KEY_HEADER] == key.api_key
+    assert key_call.connection == time_call.connection
+
+
+async def test_a_key_that_worked_here_last_time_opens_no_other_connections(tmp_path,
+                                                                          monkeypatch, fakes):
+    """``probe_warm=False`` (what ``verify_account`` passes for a key whose last check
+    worked): the other hosts hear nothing unless a refusal needs the probe."""
+    main, testnet, _ = fakes
+    key = key_of("bybit")
+    main.keys["bybit"].append(key)
+    loopback_registry(tmp_path / "env.toml", monkeypatch, {
+        ("bybit", "mainnet"): main.url, ("bybit", "testnet"): testnet.url})
+    report = await verify_key("bybit", main.url, creds(key), environment="mainnet",
+                              probe_warm=False)
+    assert report.ok and testnet.requests == []
+    # Without it, a working key's check may leave the other host its public time call (the
+    # check drops it once it has its own answer), never the key.
+    report = await verify_key("bybit", main.url, creds(key), environment="mainnet")
+    assert report.ok and [r.path for r in testnet.requests] in ([], ["/v5/market/time"])
+    assert not any(KEY_HEADER in r.headers for r in testnet.requests)
+
+
+async def test_verify_account_opens_connections_only_for_a_key_not_known_to_work(
+        tmp_path, monkeypatch, fakes):
+    from tui.services.store.model import Account, LastCheck
+    from tui.services.verify.run import verify_account
+
+    key, main, testnet = put_testnet_key_beside_mainnet(tmp_path, monkeypatch, fakes)
+    account = Account(id="a", name="main", exchange="bybit", environment="mainnet",
+                      base_url=main.url, whitelist="none", created_at="", updated_at="",
+                      secret_ref="r")
+    # Never checked: the time call opened the connection the probe then used.
+    assert (await verify_account(account, creds(key))).probe.belongs_to == "testnet"
+    time_call, key_call = testnet.requests
+    assert "time" in time_call.path and key_call.connection == time_call.connection
+    # Its last check worked (the key was since moved, say): the probe opens its own connection.
+    worked = replace(account, last_check=LastCheck(ok=True, checked_at="2026-12-05T07:00:00Z",
+                                                   summary="works", worst="ok"))
+    testnet.requests.clear()
+    assert (await verify_account(worked, creds(key))).probe.belongs_to == "testnet"
+    assert [r.path for r in testnet.requests] == ["/v5/user/query-api"]
+
+
+async def test_a_slow_other_environment_never_holds_up_a_check_that_works(tmp_path,
+                                                                         monkeypatch, fakes):
+    main, testnet, _ = fakes
+    key = key_of("bybit")
+    main.keys["bybit"].append(key)
+    testnet.config.latency_ms = 5000  # its time call would take 5 s
+    loopback_registry(tmp_path / "env.toml", monkeypatch, {
+        ("bybit", "mainnet"): main.url, ("bybit", "testnet"): testnet.url})
+    started = time.monotonic()
+    report = await verify_key("bybit", main.url, creds(key), environment="mainnet")
+    assert report.ok
+    assert time.monotonic() - started < 2.5  # the warm-up is dropped, not waited for
+
+
+async def test_no_probe_opens_no_connection_elsewhere(tmp_path, monkeypatch, fakes):
+    key, main, testnet = put_testnet_key_beside_mainnet(tmp_path, monkeypatch, fakes)
+    report = await verify_key("bybit", main.url, creds(key), environment="mainnet", probe=False)
+    assert report.error.code == "10003" and testnet.requests == []
+
+
 async def test_a_bybit_testnet_key_checked_on_mainnet_is_found_on_testnet(tmp_path, monkeypatch,
                                                                           fakes):
     main, testnet, other = fakes
@@ -278,7 +370,9 @@ async def test_no_time_left_in_the_check_asks_no_one_and_says_so(tmp_path, monke
     assert report.error.code == "10003"
     assert report.probe.asked == () and report.probe.belongs_to is None
     assert report.probe.not_asked == ("testnet: no time left in the check",)
-    assert testnet.requests == []
+    # Only the public time call that opened the connection beside the check: no key was sent.
+    assert key_requests(testnet) == []
+    assert not any(KEY_HEADER in r.headers for r in testnet.requests)
 
 
 async def test_an_environment_a_replacing_registry_lacks_is_never_checked(tmp_path, monkeypatch,

@@ -84,10 +84,11 @@ class Rotated:
 
 async def check_new_key(account: Account, creds: Credentials) -> KeyReport:
     """Sign a real key-info call with ``creds`` against ``account``'s host and settings (nothing
-    is saved)."""
+    is saved). The account's last check was of the old key: the new one is not known to work
+    yet, so neither that check's probe rules nor its "worked here" apply."""
     from tui.services.verify.run import verify_account
 
-    return await verify_account(account, creds)
+    return await verify_account(account, creds, probe_early=False, probe_warm=True)
 
 
 def switch_if_verified(store: AccountStore, account: Account, creds: Credentials,

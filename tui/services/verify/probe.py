@@ -11,6 +11,13 @@ registry entries only), ask for a custom URL (a custom account has no registry e
 the registry marks ``probe = false`` (Binance.US is a separate exchange; Binance's spot testnet
 has no key-info call), or ask two hosts of one key group (they would answer alike). Probes run
 concurrently and share what is left of the check's time limit.
+
+The key goes to the other hosts only after a refusal says it must. What can go before is the
+connection: while a key not yet known to work is checked, :class:`WarmHosts` opens a connection
+to each target with the exchange's public time call (no key, no signature, nothing about the
+account), so a probe then costs one round trip instead of a new connection's three (TCP, TLS,
+the call). The time each host gives also signs its probe. Closed unused when the check needs no
+probe.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from typing import TYPE_CHECKING
 from tui.services.core.status import Severity
 from tui.services.exchanges.base import CredentialsLike, ErrorKind, ExchangeInfo
 from tui.services.exchanges.environments import Environment
-from tui.services.verify.answers import Scrubber, read_answer
+from tui.services.verify.answers import Scrubber, clock_offset, read_answer
 from tui.services.verify.report import (
     ExchangeError,
     Finding,
@@ -31,7 +38,7 @@ from tui.services.verify.report import (
     ProbeSummary,
     status_words,
 )
-from tui.services.verify.transport import bounded_get, now_ms, open_client
+from tui.services.verify.transport import Call, bounded_get, now_ms, open_client
 
 if TYPE_CHECKING:
     import httpx
@@ -86,6 +93,72 @@ def targets(info: ExchangeInfo, environment: str) -> tuple[tuple[Environment, ..
     return tuple(chosen), tuple(not_asked)
 
 
+class WarmHosts:
+    """Connections to a probe's targets, opened beside the check with each host's public time
+    call (see the module's docstring): one client for all of them, made after the check's own
+    requests have gone out, so the check is never held up. ``close`` ends whatever is left."""
+
+    def __init__(self, info: ExchangeInfo, environment: str, *, connect_timeout: float,
+                 read_timeout: float,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self._info = info
+        self._chosen, _not_asked = targets(info, environment)
+        self._connect_timeout = connect_timeout
+        self._read_timeout = read_timeout
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+        self._time_calls: dict[str, asyncio.Task[Call]] = {}
+        self._opening: asyncio.Task[None] | None = None
+
+    def start(self) -> WarmHosts:
+        if self._info.api is not None and self._chosen:
+            self._opening = asyncio.create_task(self._open())
+        return self
+
+    async def _open(self) -> None:
+        api = self._info.api
+        assert api is not None
+        await asyncio.sleep(0)  # the check's own requests first
+        # No base address: each request names its host (the pool keeps a connection per host).
+        self._client = open_client("", (), connect_timeout=self._connect_timeout,
+                                   read_timeout=self._read_timeout, transport=self._transport)
+        deadline_s = self._connect_timeout + self._read_timeout
+        for env in self._chosen:
+            self._time_calls[env.id] = asyncio.create_task(bounded_get(
+                self._client, _url(env, api.time_path), env.headers, env.host,
+                f"server time of {env.id}", deadline_s))
+
+    async def connection(self, env_id: str, budget_s: float) -> tuple[httpx.AsyncClient,
+                                                                      Call | None] | None:
+        """The client that opened ``env_id``'s connection and that host's time answer (None if
+        it did not come within ``budget_s``: the connection may still be busy with it, the
+        client then opens another). None when no connection was opened for it."""
+        if self._opening is None:
+            return None
+        try:
+            async with asyncio.timeout(budget_s):
+                await asyncio.shield(self._opening)
+                task = self._time_calls.get(env_id)
+                if self._client is None or task is None:
+                    return None
+                return self._client, await asyncio.shield(task)
+        except TimeoutError:
+            return (self._client, None) if self._client is not None and \
+                env_id in self._time_calls else None
+
+    async def close(self) -> None:
+        tasks = [t for t in (self._opening, *self._time_calls.values()) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._client is not None:
+            await self._client.aclose()
+
+
+def _url(env: Environment, path: str) -> str:
+    return env.base_url.strip().rstrip("/") + path
+
+
 def _outcome(error: ExchangeError | None, exchange_id: str) -> tuple[ProbeOutcome, str]:
     if error is None:
         return ProbeOutcome.WORKS, "the key works"
@@ -102,19 +175,33 @@ def _outcome(error: ExchangeError | None, exchange_id: str) -> tuple[ProbeOutcom
 
 async def _ask(info: ExchangeInfo, env: Environment, creds: CredentialsLike, scrub: Scrubber,
                offset_ms: int, budget_s: float, connect_timeout: float,
-               transport: httpx.AsyncBaseTransport | None) -> ProbeAnswer:
+               transport: httpx.AsyncBaseTransport | None,
+               warm: WarmHosts | None = None) -> ProbeAnswer:
     api = info.api
     assert api is not None
+    loop = asyncio.get_running_loop()
+    ends = loop.time() + budget_s
+    opened = await warm.connection(env.id, budget_s) if warm is not None else None
+    if opened is not None and opened[1] is not None:
+        # The host's own time signs its probe (its clock may differ from the checked host's).
+        own = clock_offset(api, info, opened[1], env.host, scrub)
+        offset_ms = own if own is not None else offset_ms
     stamp = int(now_ms() + offset_ms)
     # An RSA key takes tens of ms to sign with: off the event loop (the app's UI loop).
     request = (await asyncio.to_thread(api.sign_key_info, creds, stamp)
                if "-----BEGIN" in creds.secret else api.sign_key_info(creds, stamp))
     scrub.add(*request.sensitive)
-    async with open_client(env.base_url, env.headers, connect_timeout=min(connect_timeout,
-                                                                            budget_s),
-                           read_timeout=budget_s, transport=transport) as client:
-        call = await bounded_get(client, request.path, request.headers, env.host,
-                                 f"probe of {env.id}", budget_s)
+    left = max(0.0, ends - loop.time())
+    if opened is not None:
+        call = await bounded_get(opened[0], _url(env, request.path),
+                                 (*env.headers, *request.headers), env.host,
+                                 f"probe of {env.id}", left)
+    else:
+        async with open_client(env.base_url, env.headers,
+                               connect_timeout=min(connect_timeout, left),
+                               read_timeout=left, transport=transport) as client:
+            call = await bounded_get(client, request.path, request.headers, env.host,
+                                     f"probe of {env.id}", left)
     _reply, error = read_answer(api, info, call, env.host, scrub)
     outcome, detail = _outcome(error, info.id)
     return ProbeAnswer(env.id, env.host, outcome, detail)
@@ -123,9 +210,12 @@ async def _ask(info: ExchangeInfo, env: Environment, creds: CredentialsLike, scr
 async def probe(info: ExchangeInfo, environment: str, creds: CredentialsLike, *,
                 offset_ms: int | None, budget_s: float, connect_timeout: float = 5.0,
                 transport: httpx.AsyncBaseTransport | None = None,
-                scrub: Scrubber | None = None) -> ProbeSummary | None:
+                scrub: Scrubber | None = None,
+                warm: WarmHosts | None = None) -> ProbeSummary | None:
     """Ask every target at once within ``budget_s`` seconds; None when there is nothing to ask
-    or no time left. Never raises for network trouble (each answer says what happened)."""
+    or no time left. Never raises for network trouble (each answer says what happened).
+    ``warm``: connections already opened to the targets (``WarmHosts``), used where there is
+    one."""
     chosen, not_asked = targets(info, environment)
     if chosen and budget_s < MIN_BUDGET_S:  # the check itself used up the time limit
         late = tuple(f"{env.id}: no time left in the check" for env in chosen)
@@ -134,7 +224,7 @@ async def probe(info: ExchangeInfo, environment: str, creds: CredentialsLike, *,
         return ProbeSummary(not_asked=not_asked) if not_asked else None
     scrub = scrub or Scrubber(creds)
     answers = await asyncio.gather(*(
-        _ask(info, env, creds, scrub, offset_ms or 0, budget_s, connect_timeout, transport)
+        _ask(info, env, creds, scrub, offset_ms or 0, budget_s, connect_timeout, transport, warm)
         for env in chosen))
     return summarise(answers, not_asked)
 

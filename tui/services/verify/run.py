@@ -33,7 +33,7 @@ from tui.services.verify.audit import (
     locked_findings,
 )
 from tui.services.verify.expiry import WARN_DAYS, expiry_of
-from tui.services.verify.probe import PROBE_CODES, should_probe
+from tui.services.verify.probe import PROBE_CODES, WarmHosts, should_probe
 from tui.services.verify.probe import findings as probe_findings
 from tui.services.verify.probe import probe as run_probe
 from tui.services.verify.report import (
@@ -147,6 +147,7 @@ async def verify_key(
     transport: httpx.AsyncBaseTransport | None = None,
     probe: bool = True,
     probe_early: bool = False,
+    probe_warm: bool = True,
     warn_days: int = WARN_DAYS,
 ) -> KeyReport:
     """Check a key against its exchange and audit it.
@@ -164,7 +165,9 @@ async def verify_key(
     environments where the key belongs (``verify.probe``), within what is left of that limit.
     ``probe_early`` (the last check of this key was such a refusal, so its probe already sent
     the key to those hosts): ask them at the same time as the check, and drop their answers if
-    the check works after all.
+    the check works after all. ``probe_warm`` (the key is not known to work here: never checked,
+    or its last check failed): open connections to those hosts beside the check with their
+    public time call, no key sent (``verify.probe.WarmHosts``), so a probe costs one round trip.
     """
     check_started = time.monotonic()
     info = exchange(exchange_id)
@@ -215,17 +218,22 @@ async def verify_key(
                                            budget_s=deadline_s, connect_timeout=connect_timeout,
                                            transport=transport, scrub=scrub))
              if may_probe and probe_early else None)
+    warm = (WarmHosts(info, environment, connect_timeout=connect_timeout,
+                      read_timeout=read_timeout, transport=transport).start()
+            if may_probe and probe_warm and early is None else None)
     try:
         return await _check(info, base_url, creds, host=host, environment=environment,
                             env_headers=env_headers, whitelist=whitelist, linked=linked,
                             connect_timeout=connect_timeout, read_timeout=read_timeout,
                             transport=transport, asymmetric=asymmetric, scrub=scrub,
                             base_report=base_report, may_probe=may_probe, early=early,
-                            check_started=check_started, warn_days=warn_days)
+                            warm=warm, check_started=check_started, warn_days=warn_days)
     finally:
         if early is not None and not early.done():  # the check worked, or ended otherwise
             early.cancel()
             await asyncio.gather(early, return_exceptions=True)
+        if warm is not None:
+            await warm.close()
 
 
 async def _check(info: ExchangeInfo, base_url: str, creds: CredentialsLike, *, host: str,
@@ -234,7 +242,8 @@ async def _check(info: ExchangeInfo, base_url: str, creds: CredentialsLike, *, h
                  read_timeout: float, transport: httpx.AsyncBaseTransport | None,
                  asymmetric: bool, scrub: Scrubber, base_report: dict[str, Any],
                  may_probe: bool, early: asyncio.Task[ProbeSummary | None] | None,
-                 check_started: float, warn_days: int = WARN_DAYS) -> KeyReport:
+                 check_started: float, warn_days: int = WARN_DAYS,
+                 warm: WarmHosts | None = None) -> KeyReport:
     """The requests of ``verify_key`` and what their answers mean (see there)."""
     api = info.api
     assert api is not None
@@ -297,7 +306,7 @@ async def _check(info: ExchangeInfo, base_url: str, creds: CredentialsLike, *, h
             budget = deadline_s - (time.monotonic() - check_started)
             summary = await run_probe(info, environment, creds, offset_ms=offset,
                                       budget_s=budget, connect_timeout=connect_timeout,
-                                      transport=transport, scrub=scrub)
+                                      transport=transport, scrub=scrub, warm=warm)
         if summary is not None:
             findings += probe_findings(info, environment, summary, error,
                                        info.key_shape.matches(creds.api_key.strip()))
@@ -405,6 +414,9 @@ async def verify_account(account: Any, creds: CredentialsLike,
     # ask them at once this time (see verify_key).
     kw.setdefault("probe_early", last is not None and not last.ok and any(
         f"({code})" in last.summary for code in PROBE_CODES.get(account.exchange, ())))
+    # A key that worked here at its last check is not expected to be elsewhere: no connections
+    # to the other environments are opened beside its check (a refusal still probes them).
+    kw.setdefault("probe_warm", last is None or not last.ok)
     if url is None:
         error = fault(FaultKind.BAD_URL, f"The environment {account.environment!r} is not in "
                       "the environment list in force (KEYLINK_ENVIRONMENTS replaces keylink's "
