@@ -14,6 +14,7 @@ from tui.services.handoff.masked_exec import (
     API_KEY_MIN,
     CONCEALED,
     StreamMasker,
+    _Anchors,
     mask_values,
     run_masked,
 )
@@ -58,6 +59,38 @@ def test_overlapping_values_and_random_splits():
         cuts = sorted(rng.sample(range(1, len(text)), min(len(text) - 1, rng.randint(0, 6)))) \
             if len(text) > 1 else []
         assert feed_in_pieces(values, text, cuts) == expected(text, values), (text, cuts)
+
+
+def test_the_quick_absence_check_never_misses_a_value():
+    """``_Anchors`` says "no value here" only when that is true: random values and pieces, small
+    and large, over narrow and wide alphabets, with values planted or not, and a stream whose
+    make-up changes so that a rare byte turns common."""
+    rng = random.Random(1919)
+    for _ in range(600):
+        alphabet = rng.choice([b"ab", b"abcdXYZ", bytes(range(256)), b"0123456789PQ \n"])
+        values = sorted({bytes(rng.choice(alphabet) for _ in range(rng.randint(1, 12)))
+                         for _ in range(rng.randint(1, 4))}, key=len, reverse=True)
+        anchors = _Anchors(values)
+        for _ in range(rng.randint(1, 6)):
+            piece = bytearray(rng.choice(alphabet) for _ in range(rng.choice([0, 3, 80, 9000])))
+            for _ in range(rng.randint(0, 2)):
+                at = rng.randint(0, len(piece))
+                piece[at:at] = rng.choice(values)
+            end = rng.randint(0, len(piece))
+            truth = all(bytes(piece).find(v, 0, end) == -1 for v in values)
+            assert anchors.none_in(bytes(piece), end) == truth, (values, bytes(piece), end)
+
+
+def test_a_log_whose_make_up_changes_is_still_masked_whole():
+    """The anchor for the passphrase is a byte the first lines never hold; later the output is
+    full of that byte, and the secret is in it, split across pieces."""
+    first = b"2026-12-05 04:00:00 INFO  order filled at 97000.5\n" * 400
+    later = b"PPPP Passphrase-2026? no, " * 500 + PASSPHRASE + b" and " + SECRET + b"\n"
+    text = first + later + first + PASSPHRASE
+    values = [SECRET, PASSPHRASE, b"Passphrase-2026"]
+    rng = random.Random(7)
+    cuts = sorted(rng.sample(range(1, len(text)), 40))
+    assert feed_in_pieces(values, text, cuts) == expected(text, values)
 
 
 def test_ordinary_output_is_not_held_back():
