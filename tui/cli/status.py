@@ -28,7 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def _line(standing) -> str:  # standing: verify.standing.Standing
     from tui.services.core.text import clean
-    from tui.services.verify.standing import age_words
+    from tui.services.core.times import age_words
 
     if standing.expired:
         expiry = "expired"
@@ -39,7 +39,7 @@ def _line(standing) -> str:  # standing: verify.standing.Standing
     changes = (f"{len(standing.changes)} change{'s' if len(standing.changes) != 1 else ''}"
                if standing.changes else "")
     stale = " (stale)" if standing.stale and standing.checked_at is not None else ""
-    age = f"{age_words(standing.age)} ago" if standing.age is not None else "never"
+    age = age_words(standing.age, ago=True)  # "3 h ago", "never"
     return (f"{clean(standing.account.name)[:24]:<24} {standing.status:<9} "
             f"{standing.worst or '-':<8} {expiry:<10} {age + stale:<16} {changes}").rstrip()
 

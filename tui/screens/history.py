@@ -110,9 +110,8 @@ class HistoryScreen(ModalScreen[None]):
 
     def _show(self, entries: list[HistoryEntry], problem: str | None) -> None:
         from tui.services.core.check_age import check_max_age_or_default
+        from tui.services.core.times import age_words, parse_utc
         from tui.services.verify.changes import drift_finding
-        from tui.services.verify.expiry import parse_stamp
-        from tui.services.verify.standing import age_words
 
         state = self.query_one("#history-state", Static)
         table = self.query_one("#history-table", DataTable)
@@ -124,7 +123,7 @@ class HistoryScreen(ModalScreen[None]):
             state.update("No checks kept yet: press v on Accounts to check this key.")
             return
         limit = check_max_age_or_default()
-        last = parse_stamp(entries[-1].checked_at)
+        last = parse_utc(entries[-1].checked_at)
         age = self._now() - last if last else None
         words = [f"{len(entries)} check{'s' if len(entries) != 1 else ''} kept, newest first; "
                  f"last {age_words(age)} ago"]

@@ -47,18 +47,17 @@ _STYLED = (("status", 1), ("expires", 2), ("checked", -2), ("check", -1))
 def expires_cell(account: Account, now: datetime | None = None) -> Content:
     """"12 d" to the key's expiry (by its exchange's rule, from the last check), "expired", or
     nothing; warning colour within 14 days, error colour within 3 or past."""
-    import math
-
-    from tui.services.verify.expiry import DANGER_DAYS, WARN_DAYS, parse_stamp
+    from tui.services.core.times import days_left, parse_utc
+    from tui.services.verify.expiry import DANGER_DAYS, WARN_DAYS
 
     check = account.last_check
-    moment = parse_stamp(check.expires_at) if check is not None else None
+    moment = parse_utc(check.expires_at) if check is not None else None
     if moment is None or account.removing is not None:
         return Content("")
     now = now or datetime.now(UTC)
     if moment <= now:
         return Content.styled("expired", "$error")
-    days = math.ceil((moment - now).total_seconds() / 86400)
+    days = days_left(moment, now)
     style = "$error" if days <= DANGER_DAYS else "$warning" if days <= WARN_DAYS else ""
     return Content.styled(f"{days} d", style) if style else Content(f"{days} d")
 
@@ -68,13 +67,13 @@ def checked_cell(account: Account, now: datetime | None = None) -> Content:
     ``KEYLINK_CHECK_MAX_AGE`` (7 days unless set; a bad value counts as 7 here, ``keylink
     status`` says what is wrong with it)."""
     from tui.services.core.check_age import check_max_age_or_default
-    from tui.services.verify.expiry import parse_stamp
+    from tui.services.core.times import parse_utc
 
     check = account.last_check
     if check is None or account.removing is not None:
         return Content("")
     when = clean(format_checked_at(check.checked_at))
-    moment = parse_stamp(check.checked_at)
+    moment = parse_utc(check.checked_at)
     limit = check_max_age_or_default()
     if moment is not None and (now or datetime.now(UTC)) - moment > limit:
         return Content.styled(f"{when} stale", "$warning")

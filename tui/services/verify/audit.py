@@ -6,11 +6,11 @@ Finding codes are stable identifiers (scripts match on them); messages are for p
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from datetime import datetime
 
 from tui.services.core.status import Severity
+from tui.services.core.times import days_left
 from tui.services.exchanges.base import KeyInfo
 from tui.services.verify.expiry import RULES, WARN_DAYS, expiry_of, expiry_severity
 from tui.services.verify.report import Finding, plural
@@ -32,15 +32,6 @@ def _listed(addresses: Sequence[str], limit: int = 6) -> str:
     shown = ", ".join(addresses[:limit])
     more = len(addresses) - limit
     return f"{shown} and {more} more" if more > 0 else shown
-
-
-def days_until(moment: datetime, now: datetime) -> int | None:
-    """Whole days left before ``moment``, rounded up (a lapse in 3 hours is "1 day"); None once
-    it has passed, so no count is ever negative."""
-    seconds = (moment - now).total_seconds()
-    if seconds <= 0:
-        return None
-    return math.ceil(seconds / 86400)
 
 
 def _date(moment: datetime) -> str:
@@ -178,8 +169,7 @@ def _expiry_findings(key: KeyInfo, label: str, now: datetime, environment: str,
             found.append(Finding(severity, "expiring", text))
     lapse = key.trading_lapses_at
     if lapse is not None:
-        left = days_until(lapse, now)
-        if left is None:
+        if lapse <= now:
             found.append(Finding(Severity.WARNING, "trading-lapsed",
                                  f"{label} lifted this key's spot and margin trading right on "
                                  f"{_date(lapse)} because the key is not bound to IP addresses. "
@@ -188,9 +178,10 @@ def _expiry_findings(key: KeyInfo, label: str, now: datetime, environment: str,
         else:
             found.append(Finding(Severity.WARNING, "trading-lapses",
                                  f"{label} lifts this key's spot and margin trading right "
-                                 f"{_in_days(left)} ({_date(lapse)}) because the key is not "
-                                 "bound to IP addresses. Bind it to the terminal's addresses "
-                                 "to keep trading (no new key is needed)."))
+                                 f"{_in_days(days_left(lapse, now))} ({_date(lapse)}) because "
+                                 "the key is not bound to IP addresses. Bind it to the "
+                                 "terminal's addresses to keep trading (no new key is "
+                                 "needed)."))
     return found
 
 

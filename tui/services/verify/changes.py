@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from datetime import UTC, timedelta
 
 from tui.services.core.status import CheckStatus, Severity
+from tui.services.core.times import parse_utc
 from tui.services.exchanges.base import PERMISSIONS
 from tui.services.store.history import Change, HistoryEntry
-from tui.services.verify.expiry import parse_stamp
 from tui.services.verify.report import Finding, KeyReport
 
 #: A clock offset this much further from zero than at the check before is worth a warning (ms).
@@ -126,7 +126,7 @@ def _key_changes(previous: HistoryEntry, current: HistoryEntry) -> list[Change]:
 
 
 def _expiry_change(previous: HistoryEntry, current: HistoryEntry) -> list[Change]:
-    before, after = parse_stamp(previous.expires_at), parse_stamp(current.expires_at)
+    before, after = parse_utc(previous.expires_at), parse_utc(current.expires_at)
     if before is None and after is None:
         return []
     if before is None:

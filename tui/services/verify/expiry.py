@@ -10,11 +10,11 @@ assumed. Binance's ``tradingAuthorityExpirationTime`` is not here: it lifts a ri
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from tui.services.core.status import Severity
+from tui.services.core.times import days_left
 from tui.services.exchanges.base import KeyInfo
 
 #: Expiry this close (days) is a warning by default (``--warn-days`` changes it).
@@ -73,7 +73,7 @@ class Expiry:
 
     def days_left(self, now: datetime) -> int:
         """Whole days left, rounded up (a lapse in 3 hours is 1 day); 0 once past."""
-        return max(0, math.ceil((self.expires_at - now).total_seconds() / 86400))
+        return days_left(self.expires_at, now)
 
     def expired(self, now: datetime) -> bool:
         return self.expires_at <= now
@@ -106,16 +106,3 @@ def expiry_of(exchange_id: str, key: KeyInfo, now: datetime,
             and environment not in ("demo", "eea-demo"):
         return Expiry("okx-idle-14d", now + timedelta(days=key.idle_expiry_days))
     return None
-
-
-def parse_stamp(text: str | None) -> datetime | None:
-    """An ISO time as written in history and accounts.json (None for None or junk)."""
-    if not text:
-        return None
-    from datetime import UTC
-
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

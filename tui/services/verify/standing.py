@@ -14,9 +14,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tui.services.core.status import CheckStatus, Severity
+from tui.services.core.times import age_words, days_left, parse_utc
 from tui.services.store.history import Change, HistoryEntry
 from tui.services.store.model import Account
-from tui.services.verify.expiry import DANGER_DAYS, WARN_DAYS, parse_stamp
+from tui.services.verify.expiry import DANGER_DAYS, WARN_DAYS
 
 
 @dataclass(frozen=True)
@@ -47,23 +48,9 @@ class Standing:
                 "problems": list(self.problems)}
 
 
-def age_words(age: timedelta | None) -> str:
-    """"3 min", "36 h", "12 d" (rounded down; hours up to two days), "never"."""
-    if age is None:
-        return "never"
-    seconds = max(0, int(age.total_seconds()))
-    if seconds < 3600:
-        return f"{seconds // 60} min"
-    if seconds < 2 * 86400:
-        return f"{seconds // 3600} h"
-    return f"{seconds // 86400} d"
-
-
 def standing_of(account: Account, entries: Sequence[HistoryEntry], now: datetime, *,
                 warn_days: int = WARN_DAYS, max_age: timedelta = timedelta(days=7)) -> Standing:
     """The line for ``account`` from its history (oldest first) and its record."""
-    import math
-
     last = entries[-1] if entries else None
     record = account.last_check
     if last is not None:
@@ -74,13 +61,13 @@ def standing_of(account: Account, entries: Sequence[HistoryEntry], now: datetime
         expires, changes = record.expires_at, ()
     else:
         status, worst, when, expires, changes = "unchecked", "", None, None, ()
-    checked_at = parse_stamp(when)
+    checked_at = parse_utc(when)
     age = now - checked_at if checked_at is not None else None
     stale = age is None or age > max_age
-    expires_at = parse_stamp(expires)
-    days_left = expired = None
+    expires_at = parse_utc(expires)
+    left = expired = None
     if expires_at is not None:
-        days_left = max(0, math.ceil((expires_at - now).total_seconds() / 86400))
+        left = days_left(expires_at, now)
         expired = expires_at <= now
     problems: list[str] = []
     if account.removing is not None:
@@ -91,13 +78,13 @@ def standing_of(account: Account, entries: Sequence[HistoryEntry], now: datetime
         problems.append("the last check found a danger")
     if expired:
         problems.append("the key's expiry date has passed")
-    elif days_left is not None and days_left <= max(warn_days, DANGER_DAYS):
-        problems.append(f"the key lapses within {days_left} day{'s' if days_left != 1 else ''}")
+    elif left is not None and left <= max(warn_days, DANGER_DAYS):
+        problems.append(f"the key lapses within {left} day{'s' if left != 1 else ''}")
     if age is None:
         problems.append("never checked")
     elif stale:
         problems.append(f"last checked {age_words(age)} ago (limit {age_words(max_age)})")
-    return Standing(account, status, worst, checked_at, age, stale, expires_at, days_left,
+    return Standing(account, status, worst, checked_at, age, stale, expires_at, left,
                     bool(expired), tuple(changes), tuple(problems))
 
 
