@@ -56,6 +56,32 @@ def test_the_rules():
     assert "\x1b" not in hostile and "\n" not in hostile
 
 
+@pytest.mark.parametrize(("stamp", "age", "when"), [
+    ("2026-12-05T08:00:00Z", timedelta(hours=4), "checked 4 h ago"),
+    ("2026-12-05T10:00:00+02:00", timedelta(hours=4), "checked 4 h ago"),  # the same moment
+    ("2026-12-05T08:00:00.250Z", timedelta(hours=3, minutes=59, seconds=59.75),
+     "checked 3 h ago"),
+    ("2026-12-05T08:00:00", timedelta(hours=4), "checked 4 h ago"),  # no zone: UTC
+    ("2026-12-05", timedelta(hours=12), "checked 12 h ago"),  # a date alone: its midnight
+])
+def test_the_check_time_is_read_in_any_iso_form(stamp, age, when):
+    """The gate reads the check time with the one shared reader (tui/services/core/times.py):
+    keylink writes 2026-12-05T08:00:00Z, and a hand-edited record with an offset or fractions
+    is read as the time it says rather than as unknown."""
+    account = replace(ACCOUNT, last_check=replace(checked(1).last_check, checked_at=stamp))
+    verdict = judge(account, WEEK, now=NOW)
+    assert (verdict.gate, verdict.age, verdict.when) == (Gate.OK, age, when)
+
+
+@pytest.mark.parametrize("stamp", ["2026-12-05T08:00:00ZZ", "", None, 1764921600,
+                                   "0001-01-01T00:00:00+01:00"])
+def test_a_check_time_that_is_not_a_time_is_unknown(stamp):
+    account = replace(ACCOUNT, last_check=replace(checked(1).last_check, checked_at=stamp))
+    verdict = judge(account, WEEK, now=NOW)
+    assert (verdict.gate, verdict.age) == (Gate.STALE, None)
+    assert verdict.line("Main") == "Main: the time of its last check cannot be read"
+
+
 @pytest.mark.parametrize(("text", "expected"), [
     ("", WEEK), ("3", timedelta(days=3)), ("36h", timedelta(hours=36)),
     ("2w", timedelta(days=14)), ("90m", timedelta(minutes=90)), (" 0.5 ", timedelta(hours=12)),

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from tui.services.core.status import CheckStatus, Severity
 from tui.services.core.text import clean
+from tui.services.core.times import age_words, parse_utc
 
 if TYPE_CHECKING:
     from tui.services.store.model import Account, LastCheck
@@ -63,7 +64,7 @@ class Verdict:
             return "never checked"
         if self.age is None:
             return "checked at an unknown time"
-        return f"checked {age_words(self.age)}"
+        return f"checked {_words(self.age)}"
 
     def line(self, name: str) -> str:
         """One line for the account ``name`` (outside text, cleaned here): what the last check
@@ -75,28 +76,14 @@ class Verdict:
             return f"{who} was never checked"
         if self.age is None:
             return f"{who}: the time of its last check cannot be read"
-        return (f"{who} was last checked {age_words(self.age)} (more than "
-                f"{age_words(self.max_age, ago=False)}: {self.status} then)")
+        return (f"{who} was last checked {_words(self.age)} (more than "
+                f"{_words(self.max_age, ago=False)}: {self.status} then)")
 
 
-def age_words(age: timedelta, *, ago: bool = True) -> str:
-    """"5 min ago", "3 h ago", "9 days ago" (or without "ago": "7 days")."""
-    seconds = max(0, int(age.total_seconds()))
-    if seconds < 3600:
-        text = f"{max(1, seconds // 60)} min"
-    elif seconds < 2 * 86400:
-        text = f"{seconds // 3600} h"
-    else:
-        text = f"{seconds // 86400} days"
-    return f"{text} ago" if ago else text
-
-
-def _checked_at(check: LastCheck) -> datetime | None:
-    try:
-        when = datetime.strptime(check.checked_at, "%Y-%m-%dT%H:%M:%SZ")
-    except (TypeError, ValueError):
-        return None
-    return when.replace(tzinfo=UTC)
+def _words(age: timedelta, *, ago: bool = True) -> str:
+    """"5 min ago", "3 h ago", "9 days ago" (without "ago": "7 days"): an age in a sentence,
+    so whole words for days and never "0 min"."""
+    return age_words(age, ago=ago, days="days", least_minutes=1)
 
 
 def _finding(check: LastCheck) -> str:
@@ -120,7 +107,7 @@ def judge(account: Account, max_age: timedelta, *, now: datetime | None = None) 
     if check is None:
         return Verdict(Gate.STALE, "", "", None, max_age)
     status = check.outcome
-    when = _checked_at(check)
+    when = parse_utc(check.checked_at)
     age = None if when is None else (now or datetime.now(UTC)) - when
     if status is CheckStatus.FAILED or (
             status is not CheckStatus.LOCKED and check.worst == Severity.DANGER):
