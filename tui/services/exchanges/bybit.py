@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
+from tui.services.core.times import parse_utc
 from tui.services.exchanges.base import (
     CLOCK_FIX,
     CredentialsLike,
@@ -200,7 +200,7 @@ class BybitApi(ExchangeApi):
             ips=ips if restricted else (),
             ip_restricted=restricted,
             key_type=key_type,
-            expires_at=_iso_or_none(data.get("expiredAt")),
+            expires_at=parse_utc(data.get("expiredAt")),
             # Negative means none. Unbound keys count down from 90 days; a bound key carries one
             # after an account password change (FACTS section 9), so it is kept for both.
             deadline_days=deadline if deadline is not None and deadline >= 0 else None,
@@ -217,16 +217,6 @@ def _int_or_none(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
-
-
-def _iso_or_none(value: Any) -> datetime | None:
-    if not value or not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 INFO = ExchangeInfo(
