@@ -49,25 +49,14 @@ def say_pending() -> None:
 
 def parse_since(text: str) -> datetime:
     """DATE or DATE-TIME (UTC unless it says otherwise); UsageError for anything else."""
-    from datetime import UTC, datetime
-
     from tui.services.core.text import clean
+    from tui.services.core.times import parse_utc
 
-    try:
-        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
+    when = parse_utc(text.strip())
+    if when is None:
         raise UsageError(f"--since wants a date such as 2026-12-01 or 2026-12-01T08:00, got "
-                         f"{clean(text[:40])!r}") from None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
-
-
-def _when(entry: dict[str, Any]) -> datetime | None:
-    from datetime import UTC, datetime
-
-    try:
-        return datetime.strptime(str(entry.get("time")), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    except ValueError:
-        return None
+                         f"{clean(text[:40])!r}")
+    return when
 
 
 def _run_log(args: argparse.Namespace) -> int:
@@ -75,6 +64,7 @@ def _run_log(args: argparse.Namespace) -> int:
 
     from tui.services.core.access_log import AccessLog, describe
     from tui.services.core.text import clean
+    from tui.services.core.times import parse_utc
 
     log = AccessLog()
     if args.check:
@@ -100,7 +90,8 @@ def _run_log(args: argparse.Namespace) -> int:
         entries = [e for e in entries if str(e.get("account") or "").casefold() == wanted
                    or e.get("account_id") == args.name]
     if since is not None:
-        entries = [e for e in entries if (when := _when(e)) is not None and when >= since]
+        entries = [e for e in entries
+                   if (when := parse_utc(e.get("time"))) is not None and when >= since]
     if args.json:
         keep = ("time", "action", "account", "account_id", "fields", "outcome", "tty", "ssh",
                 "parent")
