@@ -3,10 +3,13 @@ column and stale mark, and the report panel's "since last check"."""
 
 from __future__ import annotations
 
+import os
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
@@ -25,7 +28,7 @@ from tests.support.accounts_fixtures import (
 from tui.services.keys.credentials import Credentials
 from tui.services.store.history import Change, HistoryEntry, HistoryStore
 from tui.services.store.model import Account, LastCheck
-from tui.widgets.accounts_table import checked_cell, expires_cell
+from tui.widgets.accounts_table import checked_cell, expires_cell, format_checked_at
 
 __all__ = ["keylink_home", "vault_home"]  # fixtures used by name below
 
@@ -130,6 +133,32 @@ def test_a_stale_check_is_marked(monkeypatch):
     monkeypatch.setenv("KEYLINK_CHECK_MAX_AGE", "12h")
     assert cell(timedelta(hours=13)).plain.endswith(" stale")
     assert checked_cell(_account(None), NOW).plain == ""
+
+
+@pytest.fixture
+def tokyo_time():
+    """The process's local zone set to UTC+9 for one test, then put back."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "Asia/Tokyo"
+    time.tzset()
+    yield
+    if before is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
+
+
+def test_the_check_time_is_local_and_a_time_past_the_calendar_shows_as_written(tokyo_time):
+    """The checked column shows local time; a stamp whose local time is past year 9999 (a
+    hand-edited accounts.json) shows as written instead of stopping the table with an error."""
+    assert format_checked_at("2026-12-05T07:50:24Z") == "2026-12-05 16:50"
+    assert format_checked_at("2026-12-05T09:50:24+02:00") == "2026-12-05 16:50"
+    assert format_checked_at("9999-12-31T23:59:59Z") == "9999-12-31T23:59:59Z"
+    assert format_checked_at("yesterday") == "yesterday"
+    stamp = "9999-12-31T23:59:59Z"
+    cell = checked_cell(_account(LastCheck(True, stamp, "works", "ok", "works")), NOW)
+    assert cell.plain == stamp  # in the future, so not stale
 
 
 async def test_the_report_panel_says_what_changed_since_the_last_check():

@@ -81,14 +81,17 @@ def checked_cell(account: Account, now: datetime | None = None) -> Content:
 
 
 def format_checked_at(stamp: str) -> str:
-    """An ISO UTC time stamp as local ``YYYY-MM-DD HH:MM`` (the raw text if it does not parse)."""
-    try:
-        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    except ValueError:
+    """An ISO UTC time stamp as local ``YYYY-MM-DD HH:MM`` (the raw text if it does not parse,
+    or if its local time falls outside the calendar: 9999-12-31 23:59 UTC, east of Greenwich)."""
+    from tui.services.core.times import parse_utc
+
+    moment = parse_utc(stamp)
+    if moment is None:
         return stamp
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+    try:
+        return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+    except OverflowError:
+        return stamp
 
 
 def environment_label(account: Account) -> str:
