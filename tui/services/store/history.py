@@ -44,7 +44,6 @@ KEEP = 50
 HISTORY_LIMIT = 32 * 2**20
 ASIDE_MARK = ".damaged-"
 FORMAT_VERSION = 1
-_LOCK_TIMEOUT = 15.0
 
 
 class HistoryDamaged(Exception):
@@ -160,8 +159,7 @@ class HistoryStore:
         return f"HistoryStore({str(self.path)!r})"
 
     def _lock(self) -> contextlib.AbstractContextManager[None]:
-        return file_lock(self.dir, self.path, "saving check history", "",
-                         _LOCK_TIMEOUT)
+        return file_lock(self.dir, self.path, "saving check history")  # locking.LOCK_TIMEOUT
 
     # The file is JSON lines: a header {"version", "latest": {id: newest entry}}, then one line
     # {"account": id, "entries": [...]} per account. ``keylink status`` needs only each account's
