@@ -205,6 +205,7 @@ def test_an_unexpected_opening_error_is_named_by_its_type_only(tmp_path):
     session = Session(open_secrets=leaky, config_dir=tmp_path / "config")
     assert session.open() is SessionState.UNAVAILABLE
     assert session.reason == "the secret store could not be opened (RuntimeError)"
+    assert str(session.open_error) == session.reason  # the state and the error say the same
 
 
 def test_an_accounts_file_that_cannot_be_used_fails_the_session(tmp_path, cheap_kdf, clock,

@@ -211,12 +211,9 @@ class Session:
                 self.secrets, self.open_error = None, exc
                 return self._settle_state(SessionState.UNAVAILABLE, str(exc))
             except Exception as exc:  # the type only: a backend's text may hold data
-                self.secrets = None
-                self.open_error = SecretStoreError(
-                    f"the secret store could not be opened ({type(exc).__name__})")
-                return self._settle_state(
-                    SessionState.UNAVAILABLE,
-                    f"the secret store could not be opened ({type(exc).__name__})")
+                failure = f"the secret store could not be opened ({type(exc).__name__})"
+                self.secrets, self.open_error = None, SecretStoreError(failure)
+                return self._settle_state(SessionState.UNAVAILABLE, failure)
             if self._clock is not None:
                 secrets.clock = self._clock
             self.secrets = secrets
