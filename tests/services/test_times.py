@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from tui.services.core.times import age_words, days_left, parse_utc
+from tui.services.core.times import age_words, days_left, parse_utc, utc_stamp
 
 PLUS2 = timezone(timedelta(hours=2))
 
@@ -59,6 +59,15 @@ def test_parse_utc_results_compare_and_subtract():
         assert (moment < now) != (moment > now)
     assert parse_utc("2026-12-05T09:50:24+02:00") == parse_utc("2026-12-05T07:50:24Z")
     assert now - parse_utc("2026-12-05T11:00:00+02:00") == timedelta(hours=3)
+
+
+def test_utc_stamp_writes_utc_to_the_second_and_reads_back():
+    moment = datetime(2026, 12, 5, 9, 50, 24, 987654, tzinfo=PLUS2)
+    assert utc_stamp(moment) == "2026-12-05T07:50:24Z"
+    assert parse_utc(utc_stamp(moment)) == moment.replace(microsecond=0)
+    before = datetime.now(UTC).replace(microsecond=0)
+    now = parse_utc(utc_stamp())
+    assert now.tzinfo is UTC and before <= now <= datetime.now(UTC)
 
 
 @pytest.mark.parametrize(("delta", "days"), [

@@ -27,12 +27,12 @@ import os
 import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from tui.services.core.private_files import RefusedFile, read_regular
 from tui.services.core.text import clean
+from tui.services.core.times import utc_stamp
 
 FILE_NAME = "access.log"
 HEAD_NAME = "access.log.head"
@@ -61,10 +61,6 @@ def log_dir() -> Path:
 
 def line_hash(line: bytes) -> str:
     return hashlib.sha256(line).hexdigest()
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def where_from(environ: Mapping[str, str] | None = None) -> dict[str, str | None]:
@@ -158,7 +154,7 @@ class AccessLog:
         """Append one use; the problem to tell the user (once per process), else None. Never
         raises: the log must not stand in the way of the hand-off it records."""
         entry: dict[str, Any] = {
-            "kind": "use", "time": _now(), "action": action,
+            "kind": "use", "time": utc_stamp(), "action": action,
             "account": getattr(account, "name", None) if account is not None else None,
             "account_id": getattr(account, "id", None) if account is not None else None,
             "fields": list(fields), "outcome": outcome, **where_from(environ),
@@ -198,7 +194,7 @@ class AccessLog:
                 starts.append(self._start("new", GENESIS))
         except OSError as exc:
             # Unreadable (another owner, a directory in its place): moved aside, a new chain.
-            aside = self.path.with_name(f"{FILE_NAME}.unreadable-{_now().replace(':', '')}")
+            aside = self.path.with_name(f"{FILE_NAME}.unreadable-{utc_stamp().replace(':', '')}")
             os.replace(self.path, aside)
             problem = (f"the access log could not be read ({exc.strerror}); it was moved to "
                        f"{aside.name} and a new chain starts")
@@ -237,7 +233,7 @@ class AccessLog:
         return _once(problem) if problem else None
 
     def _start(self, reason: str, prev: str) -> dict[str, Any]:
-        return {"kind": "start", "time": _now(), "reason": reason, "prev": prev}
+        return {"kind": "start", "time": utc_stamp(), "reason": reason, "prev": prev}
 
     def _rotate(self) -> None:
         for n in range(self.keep - 1, 0, -1):

@@ -1,5 +1,6 @@
-"""Time stamps and ages, in one place: reading the ISO times that keylink and the exchanges
-write, counting the days left to a moment, and saying how old a check is in words.
+"""Time stamps and ages, in one place: writing keylink's time stamps, reading the ISO times
+that keylink and the exchanges write, counting the days left to a moment, and saying how old a
+check is in words.
 
 Every layer reads these times (the store's files, an exchange's answer, the access log, the
 CLI's ``--since``), and each once had its own near-copy of the parser; they drifted apart (one
@@ -12,6 +13,15 @@ import math
 from datetime import UTC, datetime, timedelta
 
 _DAY = 86400
+#: How every time in keylink's files is written: UTC, to the second, with "Z".
+STAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def utc_stamp(moment: datetime | None = None) -> str:
+    """``moment`` (aware; default: now) as keylink writes times: ``2026-12-05T07:50:24Z``.
+    One writer, so each file's times stay in the one form every reader takes."""
+    return (datetime.now(UTC) if moment is None else moment.astimezone(UTC)).strftime(
+        STAMP_FORMAT)
 
 
 def parse_utc(value: object) -> datetime | None:

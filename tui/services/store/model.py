@@ -12,12 +12,12 @@ import ipaddress
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from tui.services.core.hosts import is_loopback_host
 from tui.services.core.status import CheckStatus, Severity
+from tui.services.core.times import utc_stamp
 from tui.services.exchanges import exchange as exchange_info
 from tui.services.keys.credentials import Credentials
 
@@ -29,7 +29,7 @@ CHECK_STATUSES = tuple(CheckStatus)
 
 def now_stamp() -> str:
     """Now in UTC, to the second, as every time in accounts.json is written."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_stamp()
 
 
 # -- values ----------------------------------------------------------------------------------------

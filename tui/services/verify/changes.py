@@ -10,10 +10,10 @@ whole history. Pure functions: the history file is ``store.history``, the record
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 from tui.services.core.status import CheckStatus, Severity
-from tui.services.core.times import parse_utc
+from tui.services.core.times import parse_utc, utc_stamp
 from tui.services.exchanges.base import PERMISSIONS
 from tui.services.store.history import Change, HistoryEntry
 from tui.services.verify.report import Finding, KeyReport
@@ -27,22 +27,16 @@ _SAME_EXPIRY = timedelta(days=1)
 _NEEDED = {"trade"}
 
 
-def stamp(report: KeyReport) -> str:
-    """The report's time as every time in keylink's files is written."""
-    return report.checked_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def entry_of(report: KeyReport, changes: Sequence[Change] = ()) -> HistoryEntry:
     """The summary of a check for the history (no secret: nothing here comes from one)."""
     works = report.status == CheckStatus.WORKS
     return HistoryEntry(
-        checked_at=stamp(report), status=str(report.status), worst=str(report.worst),
+        checked_at=utc_stamp(report.checked_at), status=str(report.status), worst=str(report.worst),
         host=report.host,
         rights=tuple(p for p in (*PERMISSIONS, "unknown") if p in report.permissions),
         ips=tuple(report.ips) if works else None,
         ip_restricted=report.ip_restricted if works else None,
-        expires_at=(report.expires_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-                    if report.expires_at else None),
+        expires_at=utc_stamp(report.expires_at) if report.expires_at else None,
         expiry_rule=report.expiry_rule, key_kind=report.key_kind, key_type=report.key_type,
         clock_offset_ms=report.clock_offset_ms, changes=tuple(changes))
 
