@@ -131,6 +131,21 @@ async def test_a_slow_other_environment_never_holds_up_a_check_that_works(tmp_pa
     assert time.monotonic() - started < 2.5  # the warm-up is dropped, not waited for
 
 
+async def test_a_time_call_that_never_ends_leaves_the_probe_half_the_time(tmp_path,
+                                                                         monkeypatch, fakes):
+    """The other host sends its public time one byte at a time (each byte well within the read
+    timeout, so only the whole-call deadline stops it): the probe waits for it at most half of
+    what is left, then sends the key over a new connection, signed with the check's offset."""
+    key, main, testnet = put_testnet_key_beside_mainnet(tmp_path, monkeypatch, fakes)
+    testnet.config.fault, testnet.config.fault_on = "drip", "time"
+    testnet.config.drip_interval = 0.05
+    report = await verify_key("bybit", main.url, creds(key), environment="mainnet",
+                              connect_timeout=0.4, read_timeout=0.8)
+    assert report.probe.belongs_to == "testnet"
+    time_call, key_call = testnet.requests
+    assert "time" in time_call.path and key_call.connection != time_call.connection
+
+
 async def test_no_probe_opens_no_connection_elsewhere(tmp_path, monkeypatch, fakes):
     key, main, testnet = put_testnet_key_beside_mainnet(tmp_path, monkeypatch, fakes)
     report = await verify_key("bybit", main.url, creds(key), environment="mainnet", probe=False)
