@@ -6,6 +6,7 @@ file lists only them, so no check and no probe can reach a real host. The key is
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -144,6 +145,27 @@ async def test_a_time_call_that_never_ends_leaves_the_probe_half_the_time(tmp_pa
     assert report.probe.belongs_to == "testnet"
     time_call, key_call = testnet.requests
     assert "time" in time_call.path and key_call.connection != time_call.connection
+
+
+async def test_the_warm_up_s_client_is_closed_even_when_its_close_is_cancelled(
+        tmp_path, monkeypatch, fakes):
+    """A check cancelled twice (``v`` pressed three times in a burst cancels the first check
+    twice): the second cancellation lands while the warm-up ends its time calls, and its
+    connections must still be closed."""
+    main, testnet, _ = fakes
+    testnet.config.latency_ms = 2000  # its time call is still on its way
+    loopback_registry(tmp_path / "env.toml", monkeypatch, {
+        ("bybit", "mainnet"): main.url, ("bybit", "testnet"): testnet.url})
+    warm = probe.WarmHosts(exchange("bybit"), "mainnet", connect_timeout=1.0,
+                           read_timeout=3.0).start()
+    opened = await warm.connection("testnet", 0.05)
+    assert opened is not None and opened[1] is None
+    closing = asyncio.create_task(warm.close())
+    await asyncio.sleep(0)  # close has cancelled the time call and waits for it to end
+    closing.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await closing
+    assert opened[0].is_closed
 
 
 async def test_no_probe_opens_no_connection_elsewhere(tmp_path, monkeypatch, fakes):

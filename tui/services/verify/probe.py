@@ -150,9 +150,11 @@ class WarmHosts:
         tasks = [t for t in (self._opening, *self._time_calls.values()) if t is not None]
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        if self._client is not None:
-            await self._client.aclose()
+        try:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        finally:  # also when a second cancellation of the check lands here
+            if self._client is not None:
+                await self._client.aclose()
 
 
 def _url(env: Environment, path: str) -> str:
