@@ -93,6 +93,78 @@ def test_a_log_whose_make_up_changes_is_still_masked_whole():
     assert feed_in_pieces(values, text, cuts) == expected(text, values)
 
 
+def test_a_long_stream_in_pieces_is_masked_as_one_pass_would():
+    """The masker as ``keylink exec`` drives it, over streams long enough for the absence check
+    to choose anchors (a value's byte that is rare in the log), use them in later pieces and
+    find them turn common: values with repeated bytes, one inside another, non-ASCII, longer
+    than a piece; near misses and runs of an anchor's byte next to a value; pieces of 0 and 1
+    bytes, odd sizes and 64 KiB; tails that begin a value; the flush at the end."""
+    rng = random.Random(2612)
+    utf8 = "€üß日本-ключ".encode()
+    logs = [b"2026-12-05 INFO order filled at 97000.5 qty 0.01\n", b"ab", b"abcXYZ\n",
+            bytes(range(256))]
+    keys = [b"ABCDEFGHJKLMNPQRSTUVWXYZ0123456789", utf8, b"ab", bytes(range(256)), b"Pp"]
+    for _ in range(120):
+        # The values' bytes rare in the log (as a secret's are), or the same bytes.
+        log, alphabet = rng.choice(logs), rng.choice(keys)
+        values: list[bytes] = []
+        for _ in range(rng.randint(1, 4)):
+            shape = rng.random()
+            if shape < 0.25 and values:  # one inside another
+                outer = rng.choice(values)
+                start = rng.randrange(len(outer))
+                values.append(outer[start:rng.randint(start + 1, len(outer))])
+            elif shape < 0.4:  # one byte repeated
+                values.append(bytes([rng.choice(alphabet)]) * rng.randint(1, 9))
+            else:
+                values.append(bytes(rng.choices(alphabet, k=rng.choice([1, 2, 5, 15, 64, 300]))))
+        # A value that CONCEALED itself holds (or that could join it to the text around it) is
+        # masked again inside the words put in its place: one pass and pieces then differ in
+        # how often, which says nothing about a value left in the output.
+        values = [v for v in values if v not in CONCEALED and not {60, 62} & set(v)]
+        # Two values of one length that overlap are masked in the masker's order (a set's):
+        # either way one is masked and a byte of the other shows, so one value per length.
+        values = list({len(v): v for v in values}.values())
+        if not values:
+            continue
+        text = bytearray()
+        size = rng.choice([6_000, 20_000, 70_000])
+        while len(text) < size:
+            pick = rng.random()
+            value = rng.choice(values)
+            if pick < 0.03:
+                text += value
+            elif pick < 0.06:  # a near miss: the value less a byte, or with one byte changed
+                cut = rng.randrange(len(value))
+                text += rng.choice([value[:cut] + value[cut + 1:],
+                                    value[:cut] + bytes([rng.choice(log)]) + value[cut + 1:]])
+            elif pick < 0.08:  # a byte of the value (its first, often), repeated, then it
+                text += bytes([rng.choice([value[0], *value])]) * rng.randint(1, 3) + value
+            else:
+                # Half-way the log may change its make-up: a rare byte turns common.
+                source = log if len(text) < size // 2 else rng.choice([log, alphabet])
+                text += bytes(rng.choices(source, k=rng.randint(1, 200)))
+        # Tiny pieces beside large ones: anchors chosen in a large piece, used in the tiny ones.
+        pieces = rng.choice([[0, 1, 1, 2, 3, 5000], [4095, 4097], [1 << 16], [0, 7, 300, 9000]])
+        cuts, at = [], 0
+        while at < len(text):
+            at += rng.choice(pieces)
+            cuts.append(min(at, len(text)))
+        data = bytes(text)
+        assert feed_in_pieces(values, data, cuts) == expected(data, values), values
+
+
+def test_an_anchor_that_turns_common_inside_a_piece_still_finds_the_value():
+    """The anchor ``Q`` never occurs in the log it was chosen from; then a piece holds a run of
+    ``Q`` and the value right after it: whether the places run out before the value, on it or
+    after it, and however the run lines up, the value is found."""
+    anchors = _Anchors([b"QZZZ"])
+    assert anchors.none_in(b"2026-12-05 INFO order filled at 97000.5\n" * 200)
+    for run in range(1, 40):
+        assert not anchors.none_in(b"Q" * run + b"ZZZ"), run
+        assert anchors.none_in(b"Q" * run + b"ZZ"), run
+
+
 def test_ordinary_output_is_not_held_back():
     masker = StreamMasker([SECRET])
     assert masker.feed(b"starting the bot\n") == b"starting the bot\n"

@@ -6,6 +6,7 @@ file lists only them, so no check and no probe can reach a real host. The key is
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -129,6 +130,42 @@ async def test_a_slow_other_environment_never_holds_up_a_check_that_works(tmp_pa
     report = await verify_key("bybit", main.url, creds(key), environment="mainnet")
     assert report.ok
     assert time.monotonic() - started < 2.5  # the warm-up is dropped, not waited for
+
+
+async def test_a_time_call_that_never_ends_leaves_the_probe_half_the_time(tmp_path,
+                                                                         monkeypatch, fakes):
+    """The other host sends its public time one byte at a time (each byte well within the read
+    timeout, so only the whole-call deadline stops it): the probe waits for it at most half of
+    what is left, then sends the key over a new connection, signed with the check's offset."""
+    key, main, testnet = put_testnet_key_beside_mainnet(tmp_path, monkeypatch, fakes)
+    testnet.config.fault, testnet.config.fault_on = "drip", "time"
+    testnet.config.drip_interval = 0.05
+    report = await verify_key("bybit", main.url, creds(key), environment="mainnet",
+                              connect_timeout=0.4, read_timeout=0.8)
+    assert report.probe.belongs_to == "testnet"
+    time_call, key_call = testnet.requests
+    assert "time" in time_call.path and key_call.connection != time_call.connection
+
+
+async def test_the_warm_up_s_client_is_closed_even_when_its_close_is_cancelled(
+        tmp_path, monkeypatch, fakes):
+    """A check cancelled twice (``v`` pressed three times in a burst cancels the first check
+    twice): the second cancellation lands while the warm-up ends its time calls, and its
+    connections must still be closed."""
+    main, testnet, _ = fakes
+    testnet.config.latency_ms = 2000  # its time call is still on its way
+    loopback_registry(tmp_path / "env.toml", monkeypatch, {
+        ("bybit", "mainnet"): main.url, ("bybit", "testnet"): testnet.url})
+    warm = probe.WarmHosts(exchange("bybit"), "mainnet", connect_timeout=1.0,
+                           read_timeout=3.0).start()
+    opened = await warm.connection("testnet", 0.05)
+    assert opened is not None and opened[1] is None
+    closing = asyncio.create_task(warm.close())
+    await asyncio.sleep(0)  # close has cancelled the time call and waits for it to end
+    closing.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await closing
+    assert opened[0].is_closed
 
 
 async def test_no_probe_opens_no_connection_elsewhere(tmp_path, monkeypatch, fakes):

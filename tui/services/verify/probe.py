@@ -150,9 +150,11 @@ class WarmHosts:
         tasks = [t for t in (self._opening, *self._time_calls.values()) if t is not None]
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        if self._client is not None:
-            await self._client.aclose()
+        try:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        finally:  # also when a second cancellation of the check lands here
+            if self._client is not None:
+                await self._client.aclose()
 
 
 def _url(env: Environment, path: str) -> str:
@@ -181,7 +183,9 @@ async def _ask(info: ExchangeInfo, env: Environment, creds: CredentialsLike, scr
     assert api is not None
     loop = asyncio.get_running_loop()
     ends = loop.time() + budget_s
-    opened = await warm.connection(env.id, budget_s) if warm is not None else None
+    # Half of what is left at most for the opened connection's time answer: a host whose time
+    # call never ends must still leave the probe time for a connection of its own.
+    opened = await warm.connection(env.id, budget_s / 2) if warm is not None else None
     if opened is not None and opened[1] is not None:
         # The host's own time signs its probe (its clock may differ from the checked host's).
         own = clock_offset(api, info, opened[1], env.host, scrub)
