@@ -469,3 +469,31 @@ async def test_an_early_probe_is_dropped_when_the_check_works(tmp_path, monkeypa
                               probe_early=True)
     assert report.ok and report.probe is None
     assert not any(f.code.startswith("belongs") for f in report.findings)
+
+
+def test_a_slow_name_lookup_of_another_environment_holds_up_nothing(tmp_path, monkeypatch,
+                                                                    fakes):
+    """The warm-up looks each other host's name up in a daemon thread of its own: a name server
+    that takes 3 s for one of them neither holds up a check that works nor the end of the
+    event loop (``asyncio.run`` waits for its own thread pool, where httpx looks names up)."""
+    import asyncio
+    import socket
+
+    main, testnet, _ = fakes
+    key = key_of("bybit")
+    main.keys["bybit"].append(key)
+    slow_url = testnet.url.replace("127.0.0.1", "localhost")
+    loopback_registry(tmp_path / "env.toml", monkeypatch, {
+        ("bybit", "mainnet"): main.url, ("bybit", "testnet"): slow_url})
+    real = socket.getaddrinfo
+
+    def slow_for_localhost(host, *args, **kwargs):
+        if host in ("localhost", b"localhost"):  # httpx's lookup passes bytes
+            time.sleep(3)
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow_for_localhost)
+    started = time.monotonic()
+    report = asyncio.run(verify_key("bybit", main.url, creds(key), environment="mainnet"))
+    assert report.ok
+    assert time.monotonic() - started < 2.0

@@ -17,11 +17,11 @@ def loopback_registry(path: Path, monkeypatch: pytest.MonkeyPatch,
                       entries: Mapping[tuple[str, str], str | tuple[str, dict[str, str]]],
                       *, replace: bool = True) -> Path:
     """Write ``{(exchange, environment): url or (url, headers)}`` as an override file at ``path``
-    and point KEYLINK_ENVIRONMENTS at it. Refuses a non-loopback URL: tests stay on 127.0.0.1."""
+    and point KEYLINK_ENVIRONMENTS at it. Refuses a non-loopback URL: tests stay on this machine."""
     lines = ["replace = true"] if replace else []
     for (exchange, env), where in entries.items():
         url, headers = (where, {}) if isinstance(where, str) else where
-        assert url.startswith("http://127.0.0.1:"), url
+        assert url.startswith(("http://127.0.0.1:", "http://localhost:")), url
         lines += ["", f"[{exchange}.{env}]", f"label = {json.dumps(env.title())}",
                   f"rest = {json.dumps(url)}", 'source = "tests: a loopback fake exchange"',
                   'date = "2026-12-05"']
