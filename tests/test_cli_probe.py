@@ -52,6 +52,23 @@ def test_no_probe_leaves_the_other_environment_alone(cli, two_bybits):
     assert testnet.requests == []
 
 
+def test_one_check_opens_its_connection_first_but_all_at_once_do_not(cli, two_bybits):
+    """`verify NAME` of a key not yet known to work opens the probe's connection beside the
+    check (a public time call, then the key over it); `verify --all` runs every check at once
+    and sends no such time calls (a burst for each other host), though a refusal still
+    probes."""
+    _main, testnet, key, env = two_bybits
+    add(cli, env, key)
+    assert cli("verify", "Main", env=env).returncode == 1
+    assert ["time" in r.path for r in testnet.requests] == [True, False]
+    second = cli("accounts", "add", "Second", "--exchange", "bybit", "--env", "mainnet",
+                 "--allow-duplicate", stdin=f"{key.api_key}\n{key.secret}\n", env=env)
+    assert second.returncode == 0, second.stderr
+    testnet.requests.clear()
+    assert cli("verify", "--all", env=env).returncode == 1
+    assert [r.path for r in testnet.requests] == ["/v5/user/query-api"] * 2
+
+
 def test_the_suggested_command_moves_the_account_and_the_key_then_works(cli, two_bybits):
     _main, testnet, key, env = two_bybits
     add(cli, env, key)

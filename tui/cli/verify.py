@@ -164,9 +164,12 @@ def _run_verify(args: argparse.Namespace) -> int:
         raise UsageError("there are no saved accounts yet")
 
     async def run_all():  # -> list[CheckFinished]
+        # Several checks at once: no connections opened beforehand to the other environments
+        # (each exchange's other hosts would get a burst of time calls); a refusal still probes.
         return await asyncio.gather(*(session.check_and_record(account, whitelist=addresses,
                                                                warn_days=args.warn_days,
-                                                               probe=args.probe)
+                                                               probe=args.probe,
+                                                               warm_up=len(accounts) == 1)
                                       for account in accounts))
 
     try:

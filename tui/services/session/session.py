@@ -491,17 +491,19 @@ class Session:
 
     async def check_and_record(
         self, account: Account, *, whitelist: Sequence[str] | None = None,
-        warn_days: int | None = None, probe: bool = True,
+        warn_days: int | None = None, probe: bool = True, warm_up: bool = True,
     ) -> CheckFinished:
         """Verify the account's key against its exchange and save the summary with the account.
 
         ``whitelist``: addresses to compare the key's binding with (default: the account's own
         terminal profile); ``warn_days``: an expiry this close is a warning; ``probe``: ask the
         exchange's other environments where a key this host does not know belongs
-        (``verify.probe``). Raises what ``credentials_for`` raises, and AccountUnusable for an
-        exchange this keylink lacks, all before a secret is read or a request sent. A result
-        that cannot be saved is not an error: ``not_saved`` says why. Subscribers get the event
-        too.
+        (``verify.probe``); ``warm_up``: False keeps the probe's connections from being opened
+        beside the check even for a key not yet known to work (many checks at once would send
+        each exchange's other hosts a burst of time calls). Raises what ``credentials_for``
+        raises, and AccountUnusable for an exchange this keylink lacks, all before a secret is
+        read or a request sent. A result that cannot be saved is not an error: ``not_saved``
+        says why. Subscribers get the event too.
 
         The check is compared with the one before it in the history (``verify.changes``): each
         change becomes a finding and ``report.changes``. accounts.json and then the history are
@@ -520,7 +522,9 @@ class Session:
             raise AccountUnusable(f"account {account.name!r}: {exc.args[0]}; update keylink or "
                                   "remove the account") from None
         creds = await asyncio.to_thread(self.credentials_for, account)
-        extra = {} if warn_days is None else {"warn_days": warn_days}
+        extra: dict[str, int | bool] = {} if warn_days is None else {"warn_days": warn_days}
+        if not warm_up:
+            extra["probe_warm"] = False
         try:
             report = await verify_account(account, creds, whitelist, probe=probe, **extra)
         finally:
