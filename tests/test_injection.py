@@ -129,7 +129,6 @@ def test_cli_argv_and_files(payload: str, capsys: pytest.CaptureFixture[str],
     assert run(capsys, "verify", "--whitelist", payload, "x")[0] == 2
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("payload", PAYLOADS.values(), ids=IDS)
 def test_cli_account_names(payload: str, capsys: pytest.CaptureFixture[str],
                            monkeypatch: pytest.MonkeyPatch, vault_env: None) -> None:
@@ -157,7 +156,6 @@ def test_cli_account_names(payload: str, capsys: pytest.CaptureFixture[str],
     assert code == 0 and json.loads(out)
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("payload", PAYLOADS.values(), ids=IDS)
 def test_cli_verify_with_a_hostile_exchange(payload: str, capsys: pytest.CaptureFixture[str],
                                             monkeypatch: pytest.MonkeyPatch,

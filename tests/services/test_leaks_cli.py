@@ -145,7 +145,6 @@ def _check(cli: Cli, s: dict[str, str], outputs: list[str], extra_roots: tuple[P
     assert _scan(cli.config, {"name": "Bitget"}) != []
 
 
-@pytest.mark.slow
 def test_no_secret_in_files_or_output_with_the_vault(tmp_path: Path):
     cli = make_cli(tmp_path)
     s = _new_secrets()
