@@ -194,6 +194,7 @@ def test_a_damaged_accounts_file_is_reported_and_moved_aside(cli: Cli):
     assert list(cli.config.glob("accounts.json.damaged-*"))
 
 
+@pytest.mark.slow
 def test_first_add_creates_a_vault_with_the_default_cost(tmp_path: Path):
     cli = make_cli(tmp_path, cheap_vault=False)
     assert_usage_error(

@@ -77,6 +77,7 @@ def test_doctor_says_what_it_could_not_check_when_the_vault_is_locked(cli: Cli):
     assert any("locked" in line for line in facts["unchecked"])
 
 
+@pytest.mark.slow
 def test_doctor_warns_about_unsafe_dirs_and_never_chmods_through_a_link(tmp_path: Path):
     cli = make_cli(tmp_path, cheap_vault=False)
     shared = tmp_path / "shared-config"

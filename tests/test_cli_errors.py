@@ -73,6 +73,7 @@ def test_a_vault_owned_by_another_user_is_one_line(cli: Cli):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_a_read_only_config_filesystem_is_one_line_and_doctor_works(cli: Cli):
     if shutil.which("unshare") is None or os.geteuid() != 0:
         pytest.skip("needs unshare to mount the config dir read-only")
@@ -298,6 +299,7 @@ exit $code
     assert ".tmp" not in (cli.root / "after-listing.txt").read_text()  # no temp file left
 
 
+@pytest.mark.slow
 def test_keys_in_the_desktop_keyring_are_named_over_ssh_not_no_vault_yet(tmp_path: Path):
     cli = make_cli(tmp_path, cheap_vault=False)  # over SSH: no keyring reachable, no vault here
     cli.config.mkdir(parents=True)

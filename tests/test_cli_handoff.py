@@ -98,6 +98,7 @@ def test_exec_passes_exit_codes_and_signals(cli: Cli):
     assert (shell.returncode, shell.stdout, rest) == (3, "out\n", "err\n")
 
 
+@pytest.mark.slow
 def test_exec_usage_errors(cli: Cli):
     assert_one_line_error(cli("exec", "Main", "--", "no-such-command-here"), "command not found")
     assert_one_line_error(cli("exec", "Main"), "no command to run")
@@ -112,6 +113,7 @@ def test_exec_usage_errors(cli: Cli):
         assert_no_leak(result.stdout, result.stderr)
 
 
+@pytest.mark.slow
 def test_copy_print_is_for_pipes(cli: Cli):
     piped = cli("copy", "Okx", "--field", "passphrase", "--print")
     assert (piped.returncode, piped.stdout) == (0, OKX_PASSPHRASE + "\n")

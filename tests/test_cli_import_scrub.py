@@ -41,6 +41,7 @@ def okx_config(tmp_path: Path, passphrase: str) -> Path:
 
 # -- item 2: every field must match; an update is asked for, stored, read back, then scrubbed --
 
+@pytest.mark.slow
 def test_a_corrected_passphrase_is_not_erased_without_being_stored(cli: Cli, tmp_path: Path):
     assert cli("accounts", "import", str(okx_config(tmp_path, OKX_PASS))).returncode == 0
     path = okx_config(tmp_path, OKX_PASS_FIXED)  # the user fixed a typo in the passphrase
@@ -68,6 +69,7 @@ def test_a_corrected_passphrase_is_not_erased_without_being_stored(cli: Cli, tmp
     assert names == ["OKX from config.json"]
 
 
+@pytest.mark.slow
 def test_an_update_is_asked_for_on_a_terminal(cli: Cli, tmp_path: Path):
     assert cli("accounts", "import", str(okx_config(tmp_path, OKX_PASS))).returncode == 0
     path = okx_config(tmp_path, OKX_PASS_FIXED)

@@ -226,6 +226,7 @@ def test_rotate_generate_switches_only_after_the_new_key_works(cli, fake, ex, ki
         _assert_no_plain_private_key(cli.root, pem)
 
 
+@pytest.mark.slow
 def test_rotate_generate_to_a_key_bound_elsewhere_switches_only_when_accepted(cli, fake):
     """Bound to the terminal's addresses, the new key is "locked" from here: that does not prove
     the pair matches, so keylink says so and switches only with --accept-locked."""

@@ -110,6 +110,7 @@ async def test_generate_in_the_form_register_and_verify(vault_home: Path, fake, 
     assert parsed.public_pem == public_pem and parsed.kind.id == kind
 
 
+@pytest.mark.slow
 async def test_pasted_pem_shows_kind_and_public_key_then_verifies(vault_home: Path,
                                                                   fake) -> None:
     pair = keypairs.generate(keypairs.RSA)
@@ -265,6 +266,7 @@ async def test_an_rsa_key_is_read_off_the_screen_and_save_waits_for_it(vault_hom
     assert open_store().credentials(account).secret == pair.private_pem
 
 
+@pytest.mark.slow
 async def test_a_locked_check_switches_only_on_a_second_save(vault_home: Path, fake) -> None:
     """A new key bound to the terminal's addresses is refused from here ("locked"): the form
     says what that does not prove, keeps the old key, and a second ctrl+s switches."""

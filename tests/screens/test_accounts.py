@@ -194,6 +194,7 @@ async def test_duplicate_name_is_refused_on_the_name_field(vault_home: Path) -> 
         assert "already exists" in field_message(pilot, "name")
 
 
+@pytest.mark.slow
 async def test_shape_warning_can_be_accepted_by_saving_again(vault_home: Path) -> None:
     async with accounts_app().run_test(size=(100, 34)) as pilot:
         await unlock(pilot)
@@ -382,6 +383,7 @@ async def test_okx_account_with_passphrase_is_saved(vault_home: Path) -> None:
         assert store.credentials(account).passphrase == "Okx-pass-1"
 
 
+@pytest.mark.slow
 async def test_switching_exchange_shows_the_new_exchanges_host(vault_home: Path) -> None:
     """Bybit and OKX both start with a "mainnet" environment; the shown host must still change."""
     from textual.widgets import Select
@@ -403,6 +405,7 @@ async def test_switching_exchange_shows_the_new_exchanges_host(vault_home: Path)
         assert "bybit" not in shown()
 
 
+@pytest.mark.slow
 async def test_palette_offers_every_action_and_a_verify_per_account(vault_home: Path) -> None:
     from tui.commands import palette_commands
 
@@ -430,6 +433,7 @@ def test_the_screen_module_loads_no_keyring_http_or_crypto() -> None:
     assert out.stdout.strip() == "[]"
 
 
+@pytest.mark.slow
 async def test_paste_clean_up_removes_labels_quotes_and_invisible_characters(
     vault_home: Path,
 ) -> None:

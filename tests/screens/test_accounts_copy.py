@@ -74,6 +74,7 @@ def add_accounts() -> None:
         checked_now(store, account)  # checked: the copy asks nothing (issue 19)
 
 
+@pytest.mark.slow
 async def test_every_copy_key_sends_the_exact_value_and_never_shows_it(
     vault_home: Path, clipboards, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -110,6 +110,7 @@ async def test_hanging_keyring_times_out_with_a_message(
     assert AccountStore(memory_secrets).list() == []
 
 
+@pytest.mark.slow
 async def test_failed_save_keeps_the_form_and_everything_typed(
     monkeypatch: pytest.MonkeyPatch, memory_keyring: Any, memory_secrets: SecretStore
 ) -> None:
@@ -149,6 +150,7 @@ async def test_accounts_file_in_a_newer_format_is_shown_not_touched(
     assert Path(store.path).read_text() == '{"version": 99, "accounts": []}'
 
 
+@pytest.mark.slow
 @pytest.mark.secret_service
 async def test_accounts_over_a_real_secret_service(secret_service: Any) -> None:
     """gnome-keyring on a private bus: no vault modal, secrets go to (and leave) the keyring."""

@@ -79,6 +79,7 @@ async def test_leaving_an_untouched_add_form_asks_nothing(vault_home: Path) -> N
         await wait_for(pilot, lambda: screen_name(pilot) == "ConfirmScreen")
 
 
+@pytest.mark.slow
 async def test_the_form_names_the_account_that_holds_the_same_key(vault_home: Path) -> None:
     # The same API key could be stored under two names without a word.
     open_store().add("Bybit main", "bybit", "mainnet", Credentials(BYBIT_KEY, BYBIT_SECRET))

@@ -133,6 +133,7 @@ async def test_verify_all_tallies_works_locked_and_failed(vault_home: Path, fake
         assert any("locked" in s for s in statuses) and any("failed" in s for s in statuses)
 
 
+@pytest.mark.slow
 async def test_the_ui_keeps_working_during_a_slow_check(vault_home: Path, fake) -> None:
     """A 1.5 s exchange: the screen answers keys meanwhile; deleting the account mid-check is
     handled (the result is not saved for an account that is gone)."""

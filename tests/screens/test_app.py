@@ -162,6 +162,7 @@ async def test_palette_lists_every_section_and_the_screens_actions() -> None:
         assert any(t.startswith("FAQ: Why restrict a key") for t in faq_titles)
 
 
+@pytest.mark.slow
 async def test_palette_opens_with_ctrl_p_and_keeps_system_commands() -> None:
     app = KeylinkApp()
     async with app.run_test(size=SIZE) as pilot:

@@ -33,6 +33,7 @@ def table_names(app: KeylinkApp) -> list[str]:
     return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
 
 
+@pytest.mark.slow
 async def test_ctrl_q_in_a_form_with_a_pasted_key_asks_first(vault_home: Path) -> None:
     app = accounts_app()
     async with app.run_test(size=(100, 34)) as pilot:

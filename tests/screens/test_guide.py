@@ -62,6 +62,7 @@ def test_security_notes_and_links_point_somewhere_real() -> None:
     assert [s.id for s in guide_steps("bybit") if s.whitelist] == ["whitelist"]
 
 
+@pytest.mark.slow
 async def test_next_and_previous_keys_move_the_step() -> None:
     app = KeylinkApp()
     async with app.run_test(size=SIZE) as pilot:

@@ -167,6 +167,7 @@ def is_safe(text: str) -> bool:
     return is_clean(text.replace("\n", "").replace("\t", ""))
 
 
+@pytest.mark.slow
 async def test_whitelist_lines_and_paths(tmp_path: Path) -> None:
     app = KeylinkApp(start_screen="whitelist")
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
@@ -199,6 +200,7 @@ async def test_whitelist_lines_and_paths(tmp_path: Path) -> None:
         assert app.is_running
 
 
+@pytest.mark.slow
 async def test_the_faq_filter_echoes_markup_literally() -> None:
     app = KeylinkApp(start_screen="faq")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -211,6 +213,7 @@ async def test_the_faq_filter_echoes_markup_literally() -> None:
         assert app.is_running and app.return_code is None
 
 
+@pytest.mark.slow
 async def test_the_command_palette_lists_hostile_names_literally(vault_home: Path, fake) -> None:
     from textual.command import CommandPalette
     from textual.widgets import OptionList

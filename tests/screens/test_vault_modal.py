@@ -28,6 +28,7 @@ def message(pilot) -> str:
     return str(pilot.app.screen.query_one("#message", Static).content)
 
 
+@pytest.mark.slow
 async def test_create_vault_asks_twice_with_a_strength_hint(keylink_home: Path) -> None:
     vault_file = keylink_home / "data" / "keylink" / "vault.json"
     async with accounts_app().run_test(size=(100, 34)) as pilot:

@@ -97,6 +97,7 @@ async def test_a_loaded_file_is_shown_and_copied_whatever_was_shown_before(
         assert app.clipboard == "10.0.0.1,10.0.0.2,10.0.0.3"
 
 
+@pytest.mark.slow
 async def test_w_from_the_guide_then_a_file(tmp_path: Path) -> None:
     one, _ = _files(tmp_path)
     app = KeylinkApp(start_screen="whitelist")

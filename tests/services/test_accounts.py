@@ -50,6 +50,7 @@ PRINTABLE = st.text(alphabet=string.ascii_letters + string.digits + string.punct
 EDGES = st.text(alphabet=" \t\r\n\x0b\x0c\u00a0\u2003\u3000", max_size=6)
 
 
+@pytest.mark.slow
 @settings(max_examples=1500)
 @given(core=PRINTABLE, left=EDGES, right=EDGES)
 def test_clean_paste_trims_whitespace_and_line_breaks_at_the_ends(core: str, left: str, right: str):
