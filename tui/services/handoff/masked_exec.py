@@ -156,9 +156,9 @@ class _Anchors:
         self._anchors: list[tuple[int, int] | None] = [None] * len(values)
         self._until_repick = 0
 
-    def none_in(self, data: bytes | bytearray, end: int | None = None) -> bool:
-        """True when ``data[:end]`` holds none of the values."""
-        end = len(data) if end is None else end
+    def none_in(self, data: bytes) -> bool:
+        """True when ``data`` holds none of the values."""
+        end = len(data)
         if self._until_repick <= 0:
             self._pick(data, end)
         self._until_repick -= 1
@@ -188,7 +188,7 @@ class _Anchors:
         search = size * self.SKIP_NS_PER_BYTE / length
         return int((search - size * self.BYTE_FIND_NS) / self.PLACE_NS)
 
-    def _pick(self, data: bytes | bytearray, end: int) -> None:
+    def _pick(self, data: bytes, end: int) -> None:
         if end < self.SAMPLE_MIN:
             self._until_repick = 1  # keep what there is; choose from a larger piece
             return
