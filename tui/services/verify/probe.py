@@ -252,16 +252,13 @@ async def _ask(info: ExchangeInfo, env: Environment, creds: CredentialsLike, scr
                if "-----BEGIN" in creds.secret else api.sign_key_info(creds, stamp))
     scrub.add(*request.sensitive)
     left = max(0.0, ends - loop.time())
-    if opened is not None:
-        call = await bounded_get(opened[0], _url(env, request.path),
+    # Over the opened connection's client, or a client of its own: the same request either way.
+    async with (contextlib.nullcontext(opened[0]) if opened is not None else
+                open_client("", (), connect_timeout=min(connect_timeout, left),
+                            read_timeout=left, transport=transport)) as client:
+        call = await bounded_get(client, _url(env, request.path),
                                  (*env.headers, *request.headers), env.host,
                                  f"probe of {env.id}", left)
-    else:
-        async with open_client(env.base_url, env.headers,
-                               connect_timeout=min(connect_timeout, left),
-                               read_timeout=left, transport=transport) as client:
-            call = await bounded_get(client, request.path, request.headers, env.host,
-                                     f"probe of {env.id}", left)
     _reply, error = read_answer(api, info, call, env.host, scrub)
     outcome, detail = _outcome(error, info.id)
     return ProbeAnswer(env.id, env.host, outcome, detail)
