@@ -30,9 +30,6 @@ if TYPE_CHECKING:
 _SIDES = {"exchange": "On the exchange's website", "keylink": "In keylink",
           "terminal": "In the trading terminal"}
 
-#: The checklist's items: the terminal form's fields, in its order (named as the terminal
-#: names them: see ``GuideScreen._items``).
-_ITEMS = ("name", "api_key", "secret", "passphrase")
 
 
 class GuideScreen(SectionScreen):
@@ -268,11 +265,11 @@ class GuideScreen(SectionScreen):
     # -- the paste-along checklist ----------------------------------------------------------
 
     def _items(self) -> list[tuple[str, str]]:
-        """The form's items, each with the terminal's own name for it."""
-        from tui.services.terminals.catalogue import terminal
+        """The form's items, in its order, each with the terminal's own name for it."""
+        from tui.services.terminals.catalogue import FIELD_ITEMS, terminal
 
         item = terminal(self.terminal_id)
-        fields = _ITEMS if exchange(self.exchange_id).has_passphrase else _ITEMS[:3]
+        fields = FIELD_ITEMS if exchange(self.exchange_id).has_passphrase else FIELD_ITEMS[:3]
         return [(field, item.field_name(field)) for field in fields]
 
     @property

@@ -12,7 +12,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Select
 
-from tui.screens.account_form.base import FormMode, Settings, Unsaved
+from tui.screens.account_form.base import NO_TERMINAL, FormMode, Settings, Unsaved
 from tui.screens.account_form.credentials import KIND_HMAC, CredentialFormScreen
 from tui.services.core.text import clean
 from tui.services.exchanges import exchange, exchanges
@@ -84,7 +84,7 @@ class AddAccountScreen(CredentialFormScreen):
         environment.mutate_reactive(Select.value)
         terminal = self.query_one("#terminal", Select).value
         self.query_one("#whitelist", Select).value = self._default_whitelist(
-            info.id, terminal if isinstance(terminal, str) else "unset")
+            info.id, terminal if isinstance(terminal, str) else NO_TERMINAL)
         self._row(validation.PASSPHRASE).display = info.has_passphrase
         kinds = self.query_one("#key_kind", Select)
         options = self._kind_options(info)

@@ -14,13 +14,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from tui.services.terminals.catalogue import FIELD_ITEMS
+
 if TYPE_CHECKING:
     from tui.services.keys.credentials import Credentials
     from tui.services.store.model import Account
 
-#: The fields a user can hand over, in the order a terminal's account form asks for them. The
-#: secret ones are named as ``Credentials`` names them (``api_key``, ``secret``, ``passphrase``).
-FIELDS = ("name", "api_key", "secret", "passphrase")
+#: The fields a user can hand over, in the order a terminal's account form asks for them (the
+#: catalogue's list of a form's items). The secret ones are named as ``Credentials`` names them
+#: (``api_key``, ``secret``, ``passphrase``).
+FIELDS = FIELD_ITEMS
 #: Fields an environment variable may carry (the exchange id too: freqtrade wants it).
 ENV_FIELDS = (*FIELDS, "exchange")
 FIELD_LABELS = {"name": "display name", "api_key": "API key", "secret": "API secret",
