@@ -134,6 +134,21 @@ def test_exec_hands_the_key_from_pass_to_the_command(tmp_path, me, fake):
     assert fake.key("bybit").secret not in done.stdout + done.stderr
 
 
+def test_exec_check_of_a_key_in_pass_never_asks_for_the_vault(tmp_path, me, fake):
+    """`keylink exec NAME --check` (a bot's start, a cron job) checks a key kept in pass
+    without a vault passphrase, as `keylink verify` does: only a secret in the vault needs it."""
+    store = init_store(tmp_path / "store", me)
+    cli = pass_cli(tmp_path, me, store)
+    assert add(cli, fake, "Main").returncode == 0
+    del cli.env["KEYLINK_SECRET_BACKEND"]  # the session's own store is the (unmade) vault
+    cli.env.pop("KEYLINK_VAULT_PASSPHRASE", None)
+    assert cli("verify", "Main").returncode == 0
+    cli.in_process = False  # exec replaces the process
+    done = cli("exec", "Main", "--check", "--", sys.executable, "-c", "pass")
+    assert done.returncode == 0, done.stderr
+    assert "keylink: checked Main: works" in done.stderr
+
+
 def test_a_team_mate_reads_it_and_git_carries_it_to_another_keylink(tmp_path, me, mate, fake):
     store = init_store(tmp_path / "store", me, me.fingerprint, mate.fingerprint)
     run_pass(me, store, "git", "init")
