@@ -137,6 +137,18 @@ def test_an_unreadable_log_is_moved_aside(tmp_path: Path):
     assert any(p.name.startswith("access.log.unreadable-") for p in log.path.parent.iterdir())
 
 
+def test_a_second_unreadable_log_never_replaces_the_first_one_moved_aside(tmp_path: Path):
+    """Two unreadable logs within one second: each keeps a name of its own."""
+    log = AccessLog(tmp_path / "state")
+    log.path.parent.mkdir(parents=True)
+    for _ in range(2):
+        log.path.unlink(missing_ok=True)
+        os.mkfifo(log.path)
+        assert log.record("exec", MAIN, ["secret"]) is not None
+    aside = [p for p in log.path.parent.iterdir() if p.name.startswith("access.log.unreadable-")]
+    assert len(aside) == 2
+
+
 @pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS])
 def test_a_full_or_read_only_disk_is_one_line(tmp_path: Path, monkeypatch, code: int):
     log = filled(tmp_path, 2)

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tui.services.core.private_files import RefusedFile, read_regular
+from tui.services.core.private_files import RefusedFile, free_name_beside, read_regular
 from tui.services.core.text import clean
 from tui.services.core.times import utc_stamp
 
@@ -194,7 +194,7 @@ class AccessLog:
                 starts.append(self._start("new", GENESIS))
         except OSError as exc:
             # Unreadable (another owner, a directory in its place): moved aside, a new chain.
-            aside = self.path.with_name(f"{FILE_NAME}.unreadable-{utc_stamp().replace(':', '')}")
+            aside = free_name_beside(self.path, ".unreadable-")  # never over an earlier one
             os.replace(self.path, aside)
             problem = (f"the access log could not be read ({exc.strerror}); it was moved to "
                        f"{aside.name} and a new chain starts")
