@@ -424,8 +424,7 @@ class AccountStore:
                 terminal=terminal_id,
                 own_list=own,
             )
-            self.secrets.refuse_writes("save a new account")
-            self.check_new_account_store(accounts)
+            self.check_new_account_store(accounts)  # refuses first where writes are refused
             # Ctrl-C is held from before the secret's write to the commit (or its rollback): one
             # landing just after the write once left a secret no account pointed at (4 in 40).
             with interrupts_deferred():

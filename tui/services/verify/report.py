@@ -16,6 +16,7 @@ from typing import Any
 from tui.services.core.status import SEVERITY_ORDER, CheckStatus, Severity
 from tui.services.exchanges.base import PERMISSIONS, ErrorKind
 from tui.services.store.history import Change
+from tui.services.verify.expiry import WARN_DAYS
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,7 @@ class KeyReport:
     #: The expiry rule (``verify.expiry.RULES``) that gave ``expires_at``; None when none applies.
     expiry_rule: str | None = None
     #: Expiry this close (days) is a warning; the expiry finding was graded with it.
-    warn_days: int = 14
+    warn_days: int = WARN_DAYS
     #: What differs from the account's check before (``verify.changes``), set when the check is
     #: recorded; () on a first check or one that was not recorded.
     changes: tuple[Change, ...] = ()
