@@ -110,6 +110,23 @@ async def test_bybit_unbound_key_says_how_many_days_are_left(fake):
     assert codes(await check(fake, "bybit"))["expiring"] == "info"
 
 
+async def test_the_record_of_a_check_keeps_the_expiry_it_found(fake):
+    """``LastCheck.of`` (the record a rotation, the hand-off gate and exec --check save) has the
+    key's lapse, as the session's own record does: the Expires column is not blank until the
+    next check."""
+    from tui.services.core.times import utc_stamp
+    from tui.services.store.model import LastCheck
+
+    fake.key("bybit").deadline_days = 9
+    report = await check(fake, "bybit")
+    assert report.expires_at is not None
+    assert LastCheck.of(report).expires_at == utc_stamp(report.expires_at)
+    fake.key("bybit").deadline_days = None
+    fake.key("bybit").expires_at = None
+    report = await check(fake, "bybit")
+    assert report.expires_at is None and LastCheck.of(report).expires_at is None
+
+
 @pytest.mark.parametrize("ex", ["bybit", "okx", "bitget"])
 async def test_bound_ips_compared_with_the_terminal_whitelist(fake, ex):
     fake.key(ex).ips = ("127.0.0.1", *TERMINAL[:18])

@@ -454,13 +454,12 @@ class Session:
                             findings=(*report.findings, *added))
             return entry_of(final, changes)
 
-        def check_of(entry_at: str | None, expires_at: str | None) -> LastCheck:
+        def check_of(entry_at: str | None) -> LastCheck:
             summary = final.summary()
             if final.changes:
                 summary += f"; {plural(len(final.changes), 'change')}"
-            check = LastCheck.of(final)
-            return replace(check, checked_at=entry_at or check.checked_at, summary=summary,
-                           expires_at=expires_at)
+            check = LastCheck.of(final)  # its expiry as the history entry has it (entry_of)
+            return replace(check, checked_at=entry_at or check.checked_at, summary=summary)
 
         class NotSaved(Exception):
             """accounts.json refused the check (the account is gone): no history entry."""
@@ -469,8 +468,7 @@ class Session:
             # accounts.json first, under the history lock: an account removed meanwhile gets
             # no history entry, and the history's write is the operation's commit point.
             try:
-                saved.append(store.record_check(account.id,
-                                                check_of(entry.checked_at, entry.expires_at)))
+                saved.append(store.record_check(account.id, check_of(entry.checked_at)))
             except AccountError as exc:
                 raise NotSaved(str(exc)) from None
 

@@ -52,9 +52,13 @@ class LastCheck:
 
     @classmethod
     def of(cls, report: Any) -> LastCheck:  # report: verify.KeyReport
-        """The record of a check that just ended (stamped now)."""
+        """The record of a check that just ended (stamped now), with the expiry it found."""
+        from tui.services.core.times import utc_stamp
+
+        lapses = getattr(report, "expires_at", None)
         return cls(ok=report.ok, checked_at=now_stamp(), summary=report.summary(),
-                   worst=report.worst, status=report.status or "")
+                   worst=report.worst, status=report.status or "",
+                   expires_at=utc_stamp(lapses) if lapses else None)
 
     @property
     def outcome(self) -> CheckStatus:
