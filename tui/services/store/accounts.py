@@ -306,32 +306,30 @@ class AccountStore:
     def secrets_for(self, account: Account) -> SecretStore:
         """The store that holds ``account``'s secret, as it recorded; StoreUnreachable when that
         is not one keylink can use now. Secrets handed in as files (``KEYLINK_SECRETS_DIR``)
-        serve every account: setting that folder says the copies are there."""
-        if self.secrets.read_only:
-            return self.secrets
-        found = self.other_store(self.store_of(account))
-        if found is None:
-            self.check_store(account)  # raises: the recorded store is not reachable
-            return self.secrets
-        return found
-
-    def check_store(self, account: Account) -> None:
-        """StoreUnreachable when the account's secret is in a store keylink cannot use now.
+        serve every account: setting that folder says the copies are there.
 
         keylink never looks for (or deletes, or saves) a secret in a store other than the one it
         was saved in: a silent switch made "removed" keys stay in the keyring.
         """
-        from tui.services.store.backends import store_label
-        from tui.services.store.errors import StoreUnreachable
-
+        if self.secrets.read_only:
+            return self.secrets
         recorded = self.store_of(account)
-        if (recorded != self.secrets.store_id and not self.secrets.read_only
-                and self.other_store(recorded) is None):
+        found = self.other_store(recorded)
+        if found is None:
+            from tui.services.store.backends import store_label
+            from tui.services.store.errors import StoreUnreachable
+
             raise StoreUnreachable(
                 f"the secret of {account.name!r} is in {store_label(recorded)}, which keylink "
                 f"cannot use now (it is using {self.secrets.backend_name}: "
                 f"{self.secrets.reason}); make that store reachable and retry"
             )
+        return found
+
+    def check_store(self, account: Account) -> None:
+        """StoreUnreachable when the account's secret is in a store keylink cannot use now (see
+        ``secrets_for``)."""
+        self.secrets_for(account)
 
     def check_new_account_store(self, accounts: builtins.list[Account] | None = None) -> None:
         """New secrets go where the existing ones are, unless the user chose a store
