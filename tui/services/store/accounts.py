@@ -474,7 +474,7 @@ class AccountStore:
             if changes.get("base_url", current.base_url) != current.base_url:
                 changes["last_check"] = None  # that check was against another server
             updated = replace(current, **changes, updated_at=now_stamp())
-            self._write([updated if a.id == account_id else a for a in accounts])
+            self._write(self._with(accounts, updated))
         return updated
 
     def rotate(self, account_id: str, creds: Credentials) -> Account:
@@ -505,7 +505,7 @@ class AccountStore:
             # the old secret's delete, which nothing points at once the commit is done.
             with interrupts_deferred():
                 target.set(new_ref, clean)
-                self._commit([updated if a.id == account_id else a for a in accounts],
+                self._commit(self._with(accounts, updated),
                              new_ref=new_ref, secrets=target)
                 self._forget_secret(current.secret_ref, target)
         return updated
@@ -544,8 +544,7 @@ class AccountStore:
                     home = self.secrets_for(current)
                     home.refuse_writes("delete a secret")
                     if not marked:
-                        self._write([replace(current, removing=now_stamp()) if a.id == account_id
-                                     else a for a in accounts])
+                        self._write(self._with(accounts, replace(current, removing=now_stamp())))
                         marked = True
                     home.delete(current.secret_ref)
                 except SecretNotFound:
@@ -764,5 +763,5 @@ class AccountStore:
             accounts = self._read()
             current = self._find(accounts, account_id)
             updated = replace(current, last_check=replace(check, summary=summary))
-            self._write([updated if a.id == account_id else a for a in accounts])
+            self._write(self._with(accounts, updated))
         return updated
