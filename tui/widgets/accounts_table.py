@@ -48,7 +48,7 @@ def expires_cell(account: Account, now: datetime | None = None) -> Content:
     """"12 d" to the key's expiry (by its exchange's rule, from the last check), "expired", or
     nothing; warning colour within 14 days, error colour within 3 or past."""
     from tui.services.core.times import days_left, parse_utc
-    from tui.services.verify.expiry import DANGER_DAYS, WARN_DAYS
+    from tui.services.verify.expiry import expiry_severity
 
     check = account.last_check
     moment = parse_utc(check.expires_at) if check is not None else None
@@ -58,7 +58,8 @@ def expires_cell(account: Account, now: datetime | None = None) -> Content:
     if moment <= now:
         return Content.styled("expired", "$error")
     days = days_left(moment, now)
-    style = "$error" if days <= DANGER_DAYS else "$warning" if days <= WARN_DAYS else ""
+    style = {Severity.DANGER: "$error", Severity.WARNING: "$warning"}.get(
+        expiry_severity(days, False), "")
     return Content.styled(f"{days} d", style) if style else Content(f"{days} d")
 
 

@@ -17,7 +17,7 @@ from tui.services.core.status import CheckStatus, Severity
 from tui.services.core.times import age_words, days_left, parse_utc
 from tui.services.store.history import Change, HistoryEntry
 from tui.services.store.model import Account
-from tui.services.verify.expiry import DANGER_DAYS, WARN_DAYS
+from tui.services.verify.expiry import WARN_DAYS, expiry_severity
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ def standing_of(account: Account, entries: Sequence[HistoryEntry], now: datetime
         problems.append("the last check found a danger")
     if expired:
         problems.append("the key's expiry date has passed")
-    elif left is not None and left <= max(warn_days, DANGER_DAYS):
+    elif expiry_severity(left, False, warn_days) in (Severity.DANGER, Severity.WARNING):
         problems.append(f"the key lapses within {left} day{'s' if left != 1 else ''}")
     if age is None:
         problems.append("never checked")
