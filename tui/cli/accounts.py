@@ -18,7 +18,7 @@ from tui.cli.common import (
 )
 from tui.cli.gate import Refused, add_gate_options, pass_gate, say_refused, warn
 from tui.cli.log import note_use
-from tui.services.core.text import clean
+from tui.services.core.text import clean, plural
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -169,7 +169,7 @@ def _run_accounts_ips(args: argparse.Namespace) -> int:
     except AccountError as exc:
         raise UsageError(clean(str(exc))) from None
     count = len(own_list.addresses)
-    print(f"kept {count} address{'es' if count != 1 else ''} with {clean(account.name)} "
+    print(f"kept {plural(count, 'address', 'addresses')} with {clean(account.name)} "
           f"({own_list.taken}); verify compares its key with them")
     return 0
 

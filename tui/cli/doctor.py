@@ -7,6 +7,7 @@ import shlex
 import sys
 
 from tui import __version__
+from tui.services.core.text import plural
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -79,11 +80,11 @@ def _health(store, *, repair: bool, yes: bool) -> dict[str, object]:  # store: A
         if not stdin_is_terminal():
             raise UsageError("not run in a terminal: add --yes to repair without asking")
         moves = len(health.cut_short_moves)
-        cut = [_count(n, word) for n, word in ((removals, "cut-short removal"),
+        cut = [plural(n, word) for n, word in ((removals, "cut-short removal"),
                                                (moves, "cut-short move")) if n]
         finish = f"Finish {' and '.join(cut)}, delete " if cut else "Delete "
-        answer = input(f"{finish}{_count(len(health.orphaned_secrets or []), 'orphaned secret')} "
-                       f"and {_count(len(health.temp_files), 'temp file')}? [y/N] ",)
+        answer = input(f"{finish}{plural(len(health.orphaned_secrets or []), 'orphaned secret')} "
+                       f"and {plural(len(health.temp_files), 'temp file')}? [y/N] ",)
         if answer.strip().lower() not in ("y", "yes"):
             return result
     try:
@@ -117,10 +118,6 @@ def _stores(vault_path: str) -> list[dict[str, object]]:
 
     return [{"name": o.name, "usable": o.usable, "detail": o.detail}
             for o in store_options(vault_path)]
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def _doctor_facts(*, repair: bool = False, yes: bool = False) -> dict[str, object]:
@@ -310,7 +307,7 @@ def _health_lines(facts: dict) -> list[str]:
         lines.append("without secret " + (", ".join(without) + " (remove and add the key again)"
                                           if without else "none"))
         lines.append("orphaned       " + ("not checked" if orphans is None else
-                                          _count(orphans, "secret") + " no account points at"))
+                                          plural(orphans, "secret") + " no account points at"))
         lines.append(f"temp files     {temps} left by interrupted writes")
         moves = facts.get("cut_short_moves") or []
         if moves:
@@ -336,8 +333,8 @@ def _health_lines(facts: dict) -> list[str]:
         finished = repaired["removals_finished"]
         lines.append("repaired       "
                      + (f"finished removing {', '.join(finished)}; " if finished else "")
-                     + f"deleted {_count(repaired['orphaned_secrets'], 'secret')} "
-                     f"and {_count(repaired['temp_files'], 'temp file')}")
+                     + f"deleted {plural(repaired['orphaned_secrets'], 'secret')} "
+                     f"and {plural(repaired['temp_files'], 'temp file')}")
         for why in repaired["removals_left"] + repaired.get("moves_left", []):
             lines.append(f"  not finished {why}")
         if repaired.get("moves_finished"):

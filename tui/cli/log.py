@@ -63,7 +63,7 @@ def _run_log(args: argparse.Namespace) -> int:
     import json
 
     from tui.services.core.access_log import AccessLog, describe
-    from tui.services.core.text import clean
+    from tui.services.core.text import clean, plural
     from tui.services.core.times import parse_utc
 
     log = AccessLog()
@@ -74,12 +74,10 @@ def _run_log(args: argparse.Namespace) -> int:
         for problem in report.breaks:
             print(f"keylink: {problem}", file=sys.stderr)
         if report.breaks:
-            print(f"the chain is broken in {len(report.breaks)} place"
-                  f"{'s' if len(report.breaks) != 1 else ''} ({report.lines} lines in "
-                  f"{report.files} file{'s' if report.files != 1 else ''})")
+            print(f"the chain is broken in {plural(len(report.breaks), 'place')} "
+                  f"({report.lines} lines in {plural(report.files, 'file')})")
             return 1
-        print(f"the chain is whole: {report.lines} lines in {report.files} "
-              f"file{'s' if report.files != 1 else ''}")
+        print(f"the chain is whole: {report.lines} lines in {plural(report.files, 'file')}")
         return 0
     since = parse_since(args.since) if args.since else None
     entries, problems = log.entries()

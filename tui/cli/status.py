@@ -27,7 +27,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _line(standing) -> str:  # standing: verify.standing.Standing
-    from tui.services.core.text import clean
+    from tui.services.core.text import clean, plural
     from tui.services.core.times import age_words
 
     if standing.expired:
@@ -36,8 +36,7 @@ def _line(standing) -> str:  # standing: verify.standing.Standing
         expiry = f"{standing.days_left} d left"
     else:
         expiry = "-"
-    changes = (f"{len(standing.changes)} change{'s' if len(standing.changes) != 1 else ''}"
-               if standing.changes else "")
+    changes = plural(len(standing.changes), "change") if standing.changes else ""
     stale = " (stale)" if standing.stale and standing.checked_at is not None else ""
     age = age_words(standing.age, ago=True)  # "3 h ago", "never"
     return (f"{clean(standing.account.name)[:24]:<24} {standing.status:<9} "

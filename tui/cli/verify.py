@@ -55,7 +55,7 @@ _SEVERITY_MARK = {Severity.OK: "[ok]    ", Severity.INFO: "[info]  ", Severity.W
 
 
 def _report_text(name: str, report, quiet: bool = False) -> str:  # report: KeyReport
-    from tui.services.core.text import clean
+    from tui.services.core.text import clean, plural
     from tui.services.exchanges import exchange
     from tui.services.exchanges.base import PERMISSIONS
     from tui.services.verify.report import status_words
@@ -82,7 +82,7 @@ def _report_text(name: str, report, quiet: bool = False) -> str:  # report: KeyR
     if report.previous_checked_at is not None:
         count = len(report.changes)
         lines.append(f"  since last check ({report.previous_checked_at}): "
-                     f"{count or 'no'} change{'s' if count != 1 else ''}")
+                     f"{plural(count, 'change') if count else 'no changes'}")
     for finding in report.findings:
         if quiet and finding.severity not in (Severity.WARNING, Severity.ERROR, Severity.DANGER):
             continue

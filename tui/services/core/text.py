@@ -70,3 +70,8 @@ def clean_lines(text: object) -> str:
 def is_clean(text: str) -> bool:
     """True when :func:`clean` would leave ``text`` as it is."""
     return not any(_unsafe(char) for char in text)
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``1 warning``, ``2 warnings``; ``many`` for irregular plurals (address -> addresses)."""
+    return f"{n} {word}" if n == 1 else f"{n} {many or word + 's'}"

@@ -427,6 +427,7 @@ class Session:
         and the history's one-time problem (a damaged file moved aside)."""
         from dataclasses import replace
 
+        from tui.services.core.text import plural
         from tui.services.store.history import HistoryEntry
         from tui.services.verify.changes import (
             change_findings,
@@ -435,7 +436,6 @@ class Session:
             entry_of,
             last_described,
         )
-        from tui.services.verify.report import plural
 
         final = report
         saved: list[Account] = []

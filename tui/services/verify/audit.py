@@ -10,10 +10,11 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from tui.services.core.status import Severity
+from tui.services.core.text import plural
 from tui.services.core.times import days_left
 from tui.services.exchanges.base import KeyInfo
 from tui.services.verify.expiry import RULES, WARN_DAYS, expiry_of, expiry_severity
-from tui.services.verify.report import Finding, plural
+from tui.services.verify.report import Finding
 
 #: Expiry closer than this many days is worth a warning (``keylink verify --warn-days``).
 EXPIRY_WARNING_DAYS = WARN_DAYS

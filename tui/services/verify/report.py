@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from tui.services.core.status import SEVERITY_ORDER, CheckStatus, Severity
+from tui.services.core.text import plural
 from tui.services.exchanges.base import PERMISSIONS, ErrorKind
 from tui.services.store.history import Change
 from tui.services.verify.expiry import WARN_DAYS
@@ -39,11 +40,6 @@ class Finding:
 def worst(findings: Sequence[Finding]) -> Severity:
     """The most serious severity among ``findings`` ("ok" when there are none)."""
     return max((f.severity for f in findings), key=SEVERITY_ORDER.index, default=Severity.OK)
-
-
-def plural(n: int, word: str, many: str | None = None) -> str:
-    """``1 warning``, ``2 warnings``; ``many`` for irregular plurals (address -> addresses)."""
-    return f"{n} {word}" if n == 1 else f"{n} {many or word + 's'}"
 
 
 class FaultKind(StrEnum):
