@@ -656,9 +656,7 @@ class AccountStore:
         assert current.other_copy is not None
         store, ref = current.other_copy
         leftover = (store, ref) != (self.store_of(current), current.secret_ref)
-        if not leftover:
-            settled = replace(current, other_copy=None)  # names the copy in use: keep it
-        else:
+        if leftover:  # (otherwise the name is that of the copy in use: keep the copy)
             where = self.other_store(store)
             if where is None:
                 raise StoreUnreachable(
@@ -668,7 +666,7 @@ class AccountStore:
             left = self._delete_copy(where, ref)
             if left is not None:
                 raise StoreUnreachable(left)
-            settled = replace(current, other_copy=None)
+        settled = replace(current, other_copy=None)
         accounts = self._with(accounts, settled)
         with interrupts_deferred():
             self._write(accounts)
