@@ -222,10 +222,8 @@ class HistoryStore:
                     for key, item in head["latest"].items()}, None
         except FileNotFoundError:
             return {}, None
-        except (RefusedFile, HistoryDamaged) as exc:
-            return {}, f"the check history {self.path} cannot be read ({exc})"
-        except OSError as exc:
-            return {}, f"the check history {self.path} cannot be read ({exc.strerror or exc})"
+        except (RefusedFile, HistoryDamaged, OSError) as exc:
+            return {}, self._unreadable(exc)
 
     def read(self) -> tuple[dict[str, list[HistoryEntry]], str | None]:
         """Every account's entries (oldest first) and, if the file cannot be used, why (it is
@@ -234,10 +232,13 @@ class HistoryStore:
             return self._load(), None
         except FileNotFoundError:
             return {}, None
-        except (RefusedFile, HistoryDamaged) as exc:
-            return {}, f"the check history {self.path} cannot be read ({exc})"
-        except OSError as exc:
-            return {}, f"the check history {self.path} cannot be read ({exc.strerror or exc})"
+        except (RefusedFile, HistoryDamaged, OSError) as exc:
+            return {}, self._unreadable(exc)
+
+    def _unreadable(self, exc: Exception) -> str:
+        """Why the file cannot be read, in one line (``latest`` and ``read`` say it alike)."""
+        detail = (exc.strerror or exc) if isinstance(exc, OSError) else exc
+        return f"the check history {self.path} cannot be read ({detail})"
 
     def entries(self, account_id: str) -> tuple[list[HistoryEntry], str | None]:
         """One account's entries, oldest first, and why the file cannot be read, if so."""
