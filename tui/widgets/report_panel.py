@@ -172,19 +172,21 @@ class ReportPanel(VerticalScroll, can_focus=True):
             said = error.exchange_message and f" · the exchange said: {error.exchange_message}"
             lines.append(Static(_text(f"Error code {error.code}{said}"), classes="fact"))
 
-        # Changes are findings too (they count for the headline), shown under their own title.
-        changed = [f for f in report.findings if f.code.startswith("changed-")]
+        # Changes are findings too (they count for the headline), shown under their own title
+        # from the report's changes (the findings' words say since when; the title does here).
         findings = [f for f in report.findings if not f.code.startswith("changed-")]
         if report.previous_checked_at is not None:
+            from tui.services.verify.changes import change_words
+
             since = report.previous_checked_at[:16].replace("T", " ")
             lines.append(Static(_text(f"Since last check ({since} UTC)"), classes="section"))
-            if not changed:
+            if not report.changes:
                 lines.append(Static("✓ Nothing changed.", classes="finding -ok"))
-            for finding in changed:
-                mark = SEVERITY_MARKS.get(finding.severity, "·")
-                text = finding.message.split(": ", 1)[-1]  # the title already says since when
+            for change in report.changes:
+                mark = SEVERITY_MARKS.get(Severity(change.severity), "·")
+                text = f"{change_words(change)}."
                 lines.append(Static(_text(f"{mark} {text[:1].upper()}{text[1:]}"),
-                                    classes=f"finding -{finding.severity}"))
+                                    classes=f"finding -{change.severity}"))
         if findings:
             lines.append(Static("Findings", classes="section"))
             for finding in findings:

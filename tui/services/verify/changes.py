@@ -136,7 +136,9 @@ def _expiry_change(previous: HistoryEntry, current: HistoryEntry) -> list[Change
     return []
 
 
-def _words(change: Change) -> str:
+def change_words(change: Change) -> str:
+    """One change in a few words ("status: failed -> works", "the key gained the withdraw
+    right"), for the finding and the report's "Since last check" section."""
     b, a = change.before, change.after
     if change.field == "right":
         return f"the key gained the {a} right" if a else f"the key lost the {b} right"
@@ -158,7 +160,7 @@ def change_findings(changes: Sequence[Change], since: str | None) -> list[Findin
     when = f"Since the last check ({since[:16].replace('T', ' ')} UTC)" if since \
         else "Since the last check"
     return [Finding(Severity(c.severity), f"changed-{c.field.replace('_', '-')}",
-                    f"{when}: {_words(c)}.") for c in changes]
+                    f"{when}: {change_words(c)}.") for c in changes]
 
 
 def drift_finding(offsets: Sequence[int]) -> Finding | None:
