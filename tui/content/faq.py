@@ -9,14 +9,11 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Iterable
 from functools import cache
-from pathlib import Path
 from typing import NamedTuple
 
 from textual.content import Content
 
-#: The packaged content files. Read by path: importlib.resources would add several
-#: milliseconds of imports to start-up, and keylink is never run from a zip.
-CONTENT_DIR = Path(__file__).parent
+from tui.content import shipped_text
 
 
 class FaqTopic(NamedTuple):
@@ -39,7 +36,7 @@ class FaqTopic(NamedTuple):
 @cache
 def faq_topics() -> dict[str, FaqTopic]:
     """The FAQ topics from tui/content/faq.toml, by id, in display order."""
-    raw = (CONTENT_DIR / "faq.toml").read_text(encoding="utf-8")
+    raw = shipped_text("faq.toml")
     return {
         entry["id"]: FaqTopic(entry["id"], entry["question"], entry["answer"].strip(),
                               tuple(entry.get("search", ())))

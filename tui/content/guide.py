@@ -10,7 +10,7 @@ import tomllib
 from functools import cache
 from typing import Any, NamedTuple
 
-from tui.content.faq import CONTENT_DIR
+from tui.content import shipped_text
 from tui.services.exchanges import exchange
 from tui.services.exchanges.base import ExchangeInfo
 
@@ -44,7 +44,7 @@ class GuideStep(NamedTuple):
 
 @cache
 def _raw_steps() -> tuple[dict[str, Any], ...]:
-    raw = (CONTENT_DIR / "guide.toml").read_text(encoding="utf-8")
+    raw = shipped_text("guide.toml")
     return tuple(tomllib.loads(raw)["step"])
 
 

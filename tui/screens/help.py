@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib import resources
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
@@ -18,6 +17,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui.content import shipped_text
 from tui.styles import tcss
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ def help_tables(app: App[Any]) -> list[HelpTable]:
 
 def help_intro() -> str:
     """The packaged introduction (Markdown)."""
-    return resources.files("tui.content").joinpath("help.md").read_text(encoding="utf-8").strip()
+    return shipped_text("help.md").strip()
 
 
 class DrawnOnce:

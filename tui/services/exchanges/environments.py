@@ -16,11 +16,11 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from tui.content import shipped_text
 from tui.services.core.hosts import is_loopback_host
 
 #: The variable naming an override file.
@@ -71,8 +71,7 @@ class Environment:
 
 
 def _shipped_text() -> str:
-    return resources.files("tui.content").joinpath("environments.toml").read_text(
-        encoding="utf-8")
+    return shipped_text("environments.toml")
 
 
 def _where(origin: str, exchange: str | None = None, env: str | None = None,

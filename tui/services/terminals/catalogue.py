@@ -16,8 +16,9 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from enum import StrEnum
 from functools import cache
-from importlib import resources
 from typing import Any
+
+from tui.content import shipped_text
 
 
 class Binding(StrEnum):
@@ -201,8 +202,7 @@ def exchange_label(exchange_id: str) -> str:
 
 @cache
 def _shipped() -> tuple[dict[str, Terminal], dict[str, int], dict[str, str]]:
-    raw = tomllib.loads(resources.files("tui.content").joinpath("terminals.toml")
-                        .read_text(encoding="utf-8"))
+    raw = tomllib.loads(shipped_text("terminals.toml"))
     terminals: dict[str, Terminal] = {}
     for entry in raw["terminal"]:
         fields = {item: entry.get("fields", {}).get(item, _GENERIC_FIELDS[item])
