@@ -28,6 +28,10 @@ import os, sys, json
 
 which = sys.argv[1]
 if which == "keylink":
+    # Loaded as the `keylink` command loads it (its entry module first: it pauses the garbage
+    # collector while keylink loads), then the app as the command makes it.
+    sys.argv = ["keylink"]
+    import tui.cli
     from tui.app import KeylinkApp
 
     app = KeylinkApp()

@@ -24,6 +24,7 @@ from textual.screen import Screen
 
 from tui.key_order import KeysInOrderApp
 from tui.sections import SECTIONS, Section, ordered_sections
+from tui.services.core import gc_pause
 from tui.services.core.settings import load_settings, save_settings, updated
 
 if TYPE_CHECKING:
@@ -42,7 +43,8 @@ def _freeze_startup_heap() -> None:
     They are modules, classes and constants (Textual and Rich alone make hundreds of thousands)
     that live as long as the process. Left in the collector's oldest generation, every full
     collection walks all of them: the first one fell during start-up and took ~40 ms of the
-    first paint, and later ones stall the UI the same way. Done once per process.
+    first paint, and later ones stall the UI the same way. Done once per process, when the app
+    is made; the `keylink` process, whose collector rests while it loads, freezes in gc_pause.
     """
     if gc.get_freeze_count() == 0:
         gc.freeze()
@@ -195,7 +197,8 @@ class KeylinkApp(KeysInOrderApp):
             raise ValueError(f"unknown start screen {start_screen!r} (known: {known})")
         # Textual mounts DEFAULT_MODE at start-up; an instance attribute picks our section.
         self.DEFAULT_MODE = start_screen
-        _freeze_startup_heap()
+        if not gc_pause.is_paused():
+            _freeze_startup_heap()
         super().__init__()
         #: Sections shown before the current one, most recent last (for Escape).
         self.section_history: list[str] = []
@@ -247,6 +250,9 @@ class KeylinkApp(KeysInOrderApp):
                 title="Settings", severity="warning", markup=False)
 
     def _warm_up(self) -> None:
+        # The first screen is up: the garbage collector, paused while keylink loaded, runs again,
+        # never to walk the start-up heap (frozen first).
+        gc_pause.resume()
         self.run_worker(self._warm_up_in_thread, thread=True, group="warm-up",
                         exit_on_error=False)
 
@@ -258,6 +264,7 @@ class KeylinkApp(KeysInOrderApp):
 
         if not self.is_screen_installed("help"):  # not opened already (a ? at once)
             self.help_drawing = draw_help_ahead(self)
+        gc_pause.freeze_loaded()  # as long-lived as the start-up heap
 
     # -- the session ------------------------------------------------------------------------------
 

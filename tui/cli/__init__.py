@@ -30,9 +30,13 @@ def _interrupted_while_loading(_signum: int, _frame: object) -> None:
 
 
 # Before the imports below: a Ctrl-C while keylink is still loading gives one line and 130, not
-# an import traceback. main() puts Python's usual handling back once it runs.
+# an import traceback. main() puts Python's usual handling back once it runs. The garbage
+# collector rests while keylink loads (see gc_pause); a command or the app's first paint ends it.
 if _is_keylink_process():
     signal.signal(signal.SIGINT, _interrupted_while_loading)
+    from tui.services.core import gc_pause
+
+    gc_pause.pause()
 
 import contextlib  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
@@ -248,7 +252,9 @@ def _main(argv: Sequence[str] | None) -> int:
             return 2
         return 0
     from tui.cli import log
+    from tui.services.core import gc_pause
 
+    gc_pause.resume()  # a command may run long (exec, verify --all): the collector is back on
     with clean_streams():
         try:
             return args.handler(args)
