@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
-from textual.widgets import Label, OptionList, Static
+from textual.widgets import Label, Static
 
 from tui.content.faq import faq_topics
 from tui.content.guide import DEFAULT_EXCHANGE, DEFAULT_TERMINAL, GuideStep, guide_steps
@@ -234,7 +234,7 @@ class GuideScreen(SectionScreen):
 
     # -- events and actions ----------------------------------------------------------------
 
-    @on(OptionList.OptionHighlighted, "#steps")
+    @on(StepList.Highlighted, "#steps")
     def _step_highlighted(self) -> None:
         # The list also announces highlights this screen made itself and has already drawn
         # (on mount, on go_to_step): draw only what is new.
