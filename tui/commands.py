@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from tui.services.core.text import clean
+from tui.services.core.text import clean, markup_literal
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -155,6 +155,4 @@ class KeylinkCommands(Provider):
 
 def _plain(text: str | None) -> str | None:
     """``text`` escaped for a place that parses markup, with controls shown escaped."""
-    from textual.markup import escape
-
-    return None if text is None else escape(clean(text))
+    return None if text is None else markup_literal(clean(text))

@@ -49,3 +49,32 @@ def test_nothing_unsafe_survives(text):
     out = clean(text)
     assert is_clean(out)
     assert not any(0x80 <= ord(ch) <= 0x9F or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in out)
+
+
+def test_markup_literal_shows_any_text_as_written_inside_markup() -> None:
+    """Random text over the characters markup reads (brackets, slashes, backslashes, @, $, =)
+    comes out of Textual's markup parser as written, in the caller's tag and no other; a text
+    ending in a backslash gains one space, which keeps the caller's closing tag a tag."""
+    import random
+
+    from textual.content import Content
+    from textual.markup import MarkupError, escape
+
+    from tui.services.core.text import markup_literal
+
+    rng = random.Random(16)
+    textual_misses = 0
+    for _ in range(3000):
+        text = "".join(rng.choice("[]/\\ab@#$=: 1") for _ in range(rng.randint(0, 12)))
+        shown = Content.from_markup(f"[b]{markup_literal(text)}[/b] tail")
+        expected = text + (" " if text.endswith("\\") else "")
+        assert shown.plain == expected + " tail", text
+        spans = [(span.start, span.end) for span in shown.spans]
+        assert spans in ([(0, len(expected))], []), text
+        try:
+            textual_misses += Content.from_markup(f"[b]{escape(text)}[/b] tail").plain != (
+                text + " tail")
+        except MarkupError:
+            textual_misses += 1
+    # Why keylink has its own: Textual's escape leaves some of these texts acting as markup.
+    assert textual_misses > 0

@@ -11,6 +11,7 @@ from functools import cache
 from typing import Any, NamedTuple
 
 from tui.content import shipped_text
+from tui.services.core.text import markup_literal
 from tui.services.exchanges import exchange
 from tui.services.exchanges.base import ExchangeInfo
 
@@ -52,9 +53,6 @@ def keys_pages(info: ExchangeInfo) -> str:
     """Where keys are made, from the environment registry: the first environment's page to type,
     then the other sites whose keys work only there (testnet, regional entities; a demo made on
     the same site is not repeated). Registry text is data: its brackets never act as markup."""
-    def plain(text: str) -> str:
-        return text.replace("\\", "\\\\").replace("[", "\\[")
-
     def site(page: str) -> str:
         return page.split("/", 1)[0].split(":", 1)[0].split(" ", 1)[0].removeprefix("www.")
 
@@ -64,15 +62,10 @@ def keys_pages(info: ExchangeInfo) -> str:
     first = offered[0]
     sites = dict.fromkeys(site(env.keys_page) for env in offered[1:])
     sites.pop(site(first.keys_page), None)
-    lines = [f"Type: [b]{plain(first.keys_page)}[/b]"]
+    lines = [f"Type: [b]{markup_literal(first.keys_page)}[/b]"]
     if sites:
-        lines.append(f"Other sites, each with its own keys: {plain(', '.join(sites))}")
+        lines.append(f"Other sites, each with its own keys: {markup_literal(', '.join(sites))}")
     return "\n".join(lines)
-
-
-def _markup_safe(text: str) -> str:
-    """Catalogue text inside the guide's markup: a "[" is shown, never read as a tag."""
-    return text.replace("[", "\\[")
 
 
 def terminal_words(exchange_id: str, terminal_id: str) -> tuple[str, dict[str, str], bool]:
@@ -98,14 +91,14 @@ def terminal_words(exchange_id: str, terminal_id: str) -> tuple[str, dict[str, s
     else:
         count = "not fetched yet"
         when = f"keylink whitelist --refresh {item.id}"
-    form_place = f"[b]{_markup_safe(item.form)}[/b]" if item.form_confirmed and item.form \
+    form_place = f"[b]{markup_literal(item.form)}[/b]" if item.form_confirmed and item.form \
         else "its account settings"
     words = {
-        "terminal": _markup_safe(item.name),
-        "terminal_id": _markup_safe(item.id),
-        "list_name": _markup_safe(entry.name) if entry else "",
+        "terminal": markup_literal(item.name),
+        "terminal_id": markup_literal(item.id),
+        "list_name": markup_literal(entry.name) if entry else "",
         "list_count": count,
-        "list_when": _markup_safe(when),
+        "list_when": markup_literal(when),
         "form_place": form_place,
     }
     return key, words, bool(addresses)
@@ -143,7 +136,7 @@ def guide_steps(exchange_id: str,
         if raw.get("notes"):
             extra_parts.extend(f"{info.label}: {note}" for note in info.notes)
         if raw.get("terminal_notes"):
-            extra_parts.extend(_markup_safe(note) for note in notes)
+            extra_parts.extend(markup_literal(note) for note in notes)
         body = raw.get("by_binding", {}).get(binding, raw["body"])
         steps.append(
             GuideStep(

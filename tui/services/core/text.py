@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import unicodedata
 
-__all__ = ["clean", "clean_lines", "is_clean"]
+__all__ = ["clean", "clean_lines", "is_clean", "markup_literal"]
 
 
 def _escape(char: str) -> str:
@@ -70,6 +70,20 @@ def clean_lines(text: object) -> str:
 def is_clean(text: str) -> bool:
     """True when :func:`clean` would leave ``text`` as it is."""
     return not any(_unsafe(char) for char in text)
+
+
+def markup_literal(text: str) -> str:
+    """``text`` to put inside Textual markup, shown as written: no tag, style or link in it acts.
+
+    Textual's markup reads ``\\[`` as a literal bracket and keeps every other backslash as
+    written, so escaping each ``[`` is enough, and backslashes are left alone (doubling them would
+    show them doubled). The one case markup cannot write is a backslash at the very end, before
+    the caller's next tag (``[b]a\\[/b]`` would escape the tag): a space after it keeps the tag
+    a tag. (``textual.markup.escape`` escapes only brackets that look like tags, and misses some:
+    tests/services/test_text.py.)
+    """
+    text = text.replace("[", "\\[")
+    return text + " " if text.endswith("\\") else text
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:
