@@ -178,3 +178,36 @@ async def test_the_form_offers_linked_a_profile_or_none(vault_home: Path, fake) 
             await wait_for(pilot, lambda v=value: open_store().get(account.id).whitelist == v)
             assert stored_before != value
             await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen")
+
+
+async def test_verify_of_a_key_kept_in_pass_asks_no_vault_passphrase(
+    vault_home: Path, pass_store: Path, fake
+) -> None:
+    """The app's session keeps its secrets in the (locked) vault, the account in pass: v checks
+    the key against the exchange without the vault's dialog (pass asks its own GPG agent)."""
+    from tui.services.store.accounts import AccountStore
+    from tui.services.store.secrets import SecretStore
+
+    fake.key("bybit").ips = ("127.0.0.1",)
+    key = fake.key("bybit")
+    in_pass = AccountStore(SecretStore.open(choice="pass"))
+    account = in_pass.add("Kept in pass", "bybit", "custom",
+                          Credentials(key.api_key, key.secret), base_url=fake.url)
+    assert account.secret_store == "pass"
+    async with accounts_app().run_test(size=(100, 40)) as pilot:
+        await wait_for(pilot, lambda: screen_name(pilot) == "UnlockVaultScreen")  # the greeting
+        await pilot.press("escape")  # not now: the vault stays locked
+        await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen")
+        table = pilot.app.screen.query_one("#accounts", DataTable)
+        await wait_for(pilot, lambda: table.row_count == 1)
+        session = pilot.app.live_session
+        assert session.secrets.needs_unlock
+        await pilot.press("v")
+        # The dialog, if it came, would wait for a person: wait for it or the saved check.
+        await wait_for(pilot, lambda: screen_name(pilot) == "UnlockVaultScreen"
+                       or in_pass.get(account.id).last_check is not None, timeout=20)
+        assert screen_name(pilot) == "AccountsScreen"
+        assert in_pass.get(account.id).last_check.outcome == "works"
+        await wait_for(pilot, lambda: "works" in panel_text(pilot))
+        assert session.secrets.needs_unlock  # never unlocked for it
+    assert any(key.api_key in r.headers.values() for r in fake.requests)  # over loopback HTTP

@@ -543,6 +543,67 @@ def test_no_vault_here_but_secrets_elsewhere_says_where(tmp_path, cheap_kdf, acc
     assert prompt.asked == []
 
 
+
+def test_only_an_account_kept_in_the_vault_needs_its_passphrase(
+        tmp_path, cheap_kdf, account_store, pass_store):
+    """The one rule (``needs_vault_for``): a vault session asks for the passphrase for a secret
+    kept in the vault, never for one kept in pass (its GPG agent asks), and once for a mix."""
+    in_vault = account_store.add("Vaulted", "bybit", "mainnet", CREDS)
+    in_pass = AccountStore(SecretStore.open(choice="pass"), tmp_path / "config").add(
+        "Passed", "bybit", "mainnet", CREDS)
+    assert (in_vault.secret_store, in_pass.secret_store) == ("vault", "pass")
+    prompt = Prompt(TEST_VAULT_PASSPHRASE)
+    session = session_over_vault(tmp_path, cheap_kdf, unlock=UnlockPolicy(prompt.source))
+    assert session.open() is SessionState.OPEN and session.secrets.needs_unlock
+    assert not session.in_own_store(in_pass) and session.in_own_store(in_vault)
+
+    assert session.needs_vault_for([in_pass]) is False
+    assert session.ensure_unlocked_for([in_pass]) is False
+    assert session.credentials_for(in_pass) == CREDS  # read from pass
+    assert prompt.asked == [] and session.secrets.needs_unlock  # nobody was asked
+
+    assert session.needs_vault_for([in_pass, in_vault]) is True
+    assert session.ensure_unlocked_for([in_pass, in_vault]) is True
+    assert prompt.asked == ["keylink vault passphrase: "]
+    assert not session.secrets.needs_unlock
+    assert session.credentials_for(in_vault) == CREDS
+    assert session.ensure_unlocked_for([in_vault]) is True and len(prompt.asked) == 1
+
+
+def test_an_unreachable_store_counts_unless_the_secret_is_not_read(
+        tmp_path, cheap_kdf, account_store):
+    """An account whose store keylink cannot use now goes through the unlock policy (which
+    names where the secrets are), except for a caller that reads no secret (remove --forget)."""
+    account_store.add("Desk", "bybit", "mainnet", CREDS)
+    doc = json.loads(account_store.path.read_text())
+    doc["accounts"][0]["secret_store"] = KEYRING_STORE  # saved from the desktop's keyring
+    account_store.path.write_text(json.dumps(doc))
+    prompt = Prompt(TEST_VAULT_PASSPHRASE)
+    session = session_over_vault(tmp_path, cheap_kdf, unlock=UnlockPolicy(prompt.source))
+    session.open()
+    [desk] = session.known_accounts
+    assert not session.in_own_store(desk)
+    assert session.needs_vault_for([desk]) is True
+    assert session.needs_vault_for([desk], count_unreachable=False) is False
+    assert session.ensure_unlocked_for([desk], count_unreachable=False) is False
+    assert prompt.asked == []
+
+
+def test_a_keyring_session_never_needs_a_vault(tmp_path, memory_secrets):
+    account = AccountStore(memory_secrets, tmp_path / "config").add(
+        "Main", "bybit", "mainnet", CREDS)
+    session = Session(config_dir=tmp_path / "config", open_secrets=lambda: memory_secrets)
+    assert session.open() is SessionState.OPEN
+    assert session.in_own_store(account)  # its own store, but not a vault: nothing to open
+    assert session.needs_vault_for([account]) is False
+    assert session.ensure_unlocked_for([account]) is False
+
+
+def test_the_rule_needs_an_open_session(tmp_path, cheap_kdf):
+    session = session_over_vault(tmp_path, cheap_kdf)
+    with pytest.raises(SessionNotOpen):
+        session.needs_vault_for([])
+
 def test_two_callers_get_one_prompt(locked):
     make, account = locked
     release, asked = threading.Event(), []

@@ -14,7 +14,6 @@ from tui.cli.common import (
     require_usable,
     stdin_is_terminal,
     unlock_vault,
-    uses_own_store,
 )
 from tui.cli.gate import Refused, add_gate_options, pass_gate, say_refused, warn
 from tui.cli.log import note_use
@@ -404,8 +403,7 @@ def _run_accounts_rotate(args: argparse.Namespace) -> int:
         raise UsageError(clean(exc.args[0])) from None
     try:
         require_usable(account)
-        if uses_own_store(store, [account]):  # a secret in pass needs no vault passphrase
-            unlock_vault(session)
+        unlock_vault(session, accounts=[account])  # a secret in pass needs no vault passphrase
         if args.generate:
             return _rotate_to_generated(store, account, info, args.generate, args.rsa_bits,
                                         accept_locked=args.accept_locked)
@@ -594,11 +592,11 @@ def _run_accounts_remove(args: argparse.Namespace) -> int:
     store = accounts_of(session)
     try:
         account = store.get(args.name)
-        same_store = store.store_of(account) == store.secrets.store_id
+        same_store = session.in_own_store(account)
         if not args.forget:
             store.check_store(account)
-        if same_store:
-            unlock_vault(session)
+        # Forgetting an account of a store keylink cannot reach reads no secret: no passphrase.
+        unlock_vault(session, accounts=[account], count_unreachable=False)
         if not args.yes:
             what = ("from keylink (its secret is not touched)" if args.forget and not same_store
                     else "and its stored secret")

@@ -12,6 +12,8 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from tui.services.session.session import Session
     from tui.services.session.unlock import UnlockPolicy
     from tui.services.store.accounts import Account, AccountStore
@@ -110,30 +112,23 @@ def accounts_of(session: Session) -> AccountStore:
     return session.accounts
 
 
-def unlock_vault(session: Session, *, create: bool = False) -> None:
+def unlock_vault(session: Session, *, create: bool = False,
+                 accounts: Iterable[Account] | None = None,
+                 count_unreachable: bool = True) -> None:
     """Apply the unlock policy now (a vault is unlocked, or with ``create`` made); UsageError with
-    the policy's one line when it refuses. Nothing to do for a keyring."""
+    the policy's one line when it refuses. Nothing to do for a keyring. With ``accounts``, only
+    when one of them needs the vault (``Session.needs_vault_for``: a secret kept in pass needs no
+    vault passphrase)."""
     from tui.services.session.unlock import SessionError
 
     try:
-        session.ensure_unlocked(create=create)
+        if accounts is None:
+            session.ensure_unlocked(create=create)
+        else:
+            session.ensure_unlocked_for(accounts, create=create,
+                                        count_unreachable=count_unreachable)
     except SessionError as exc:
         raise UsageError(str(exc)) from None
-
-
-def uses_own_store(store: AccountStore, accounts: list[Account]) -> bool:
-    """True when any of ``accounts`` keeps its secret in the session's own store (so the vault
-    must be unlocked for it); an account whose store cannot be used counts too, so its check
-    says why as before."""
-    from tui.services.store.errors import SecretStoreError
-
-    for account in accounts:
-        try:
-            if store.secrets_for(account) is store.secrets:
-                return True
-        except SecretStoreError:
-            return True
-    return False
 
 
 def quoted(text: str) -> str:

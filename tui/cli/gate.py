@@ -13,7 +13,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from tui.cli.common import UsageError, accounts_of, quoted, unlock_vault, uses_own_store
+from tui.cli.common import UsageError, quoted, unlock_vault
 
 if TYPE_CHECKING:
     from tui.services.session.session import Session
@@ -42,8 +42,7 @@ def fresh_check(session: Session, account: Account) -> Account:
 
     # In the main thread, where a prompt can be interrupted; only when the secret is in the
     # session's own store, as `keylink verify` does (pass asks its own agent).
-    if uses_own_store(accounts_of(session), [account]):
-        unlock_vault(session)
+    unlock_vault(session, accounts=[account])
     finished = asyncio.run(session.check_and_record(account))
     checked = finished.account
     if finished.not_saved:

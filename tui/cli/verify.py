@@ -11,7 +11,6 @@ from tui.cli.common import (
     cli_session,
     require_usable,
     unlock_vault,
-    uses_own_store,
     warn_days_argument,
 )
 from tui.services.core.status import CheckStatus, Severity
@@ -158,8 +157,7 @@ def _run_verify(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     # Here, in the main thread (where a prompt can be interrupted), not in a check's thread;
     # only when an account's secret is in the session's store (pass asks its own agent).
-    if uses_own_store(store, accounts):
-        unlock_vault(session)
+    unlock_vault(session, accounts=accounts)
     if not accounts:
         raise UsageError("there are no saved accounts yet")
 

@@ -109,7 +109,9 @@ class VerifyRunner:
 
     def verify_accounts(self, accounts: list[Account]) -> None:
         """Start verifying ``accounts`` (replaces a verification still running). A locked vault
-        is unlocked first, once for them all: the session asks in its dialog."""
+        is unlocked first, once for them all, when one of them keeps its secret in it (the
+        session's ``needs_vault_for``: a key kept in pass needs no vault passphrase); the
+        session asks in its dialog."""
         from tui.passphrase_dialog import hold_keys_for_dialog
 
         if self.session is None:
@@ -136,7 +138,8 @@ class VerifyRunner:
         session = self.session
         assert session is not None
         try:
-            await asyncio.to_thread(session.ensure_unlocked)
+            # In a thread: deciding may open another store, and the unlock waits for the dialog.
+            await asyncio.to_thread(session.ensure_unlocked_for, accounts)
         except UnlockCancelled:
             return  # not now: nothing was checked
         except SessionError as exc:

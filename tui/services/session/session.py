@@ -18,7 +18,7 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -327,15 +327,62 @@ class Session:
     def ensure_unlocked(self, *, create: bool = False) -> None:
         """Apply the unlock policy: open a locked vault (with ``create``, make a missing one).
         UnlockRefused (UnlockCancelled when the person backed out); nothing to do for a keyring."""
-        secrets = self.secrets
-        if secrets is None:
-            raise SessionNotOpen(self._failure or "the secret store is still opening; try again "
-                                 "in a moment")
+        secrets = self._secrets()
         with self._unlocking:  # one prompt or dialog at a time, however many callers wait
             new, locked = secrets.needs_new_vault, secrets.needs_unlock
             self.unlock_policy.apply(secrets, create=create, elsewhere=self._elsewhere)
             if (new or locked) and not (secrets.needs_new_vault or secrets.needs_unlock):
                 self._publish([VaultOpened(created=new)])
+
+    def in_own_store(self, account: Account) -> bool:
+        """True when ``account``'s secret is in this session's own store, as the account recorded
+        (an account from before stores were recorded: the one in use). Pure: no store is asked,
+        so a screen may call it on its UI thread."""
+        return self._require_open().store_of(account) == self._secrets().store_id
+
+    def needs_vault_for(self, accounts: Iterable[Account], *,
+                        count_unreachable: bool = True) -> bool:
+        """True when working on ``accounts`` needs this session's vault open: the session keeps
+        its secrets in a vault and one of them keeps its secret there (``in_own_store``).
+
+        The one rule for "ask for the vault passphrase?": a secret kept in another store (pass
+        asks its own GPG agent) needs none, and a keyring session has no vault to open.
+        ``count_unreachable``: an account whose store keylink cannot use now counts as needing
+        the vault (so a check of it goes through the unlock policy, which names where the
+        secrets are when there is no vault here); False for a caller that never reads the
+        secret (``accounts remove --forget``). Blocks at most to open pass's store object (no
+        pass command runs)."""
+        secrets = self._secrets()
+        if not secrets.uses_vault:
+            return False
+        store = self._require_open()
+        for account in accounts:
+            if self.in_own_store(account):
+                return True
+            if count_unreachable:
+                try:
+                    store.secrets_for(account)
+                except SecretStoreError:
+                    return True
+        return False
+
+    def ensure_unlocked_for(self, accounts: Iterable[Account], *, create: bool = False,
+                            count_unreachable: bool = True) -> bool:
+        """``ensure_unlocked`` when ``needs_vault_for(accounts)`` says the vault is needed;
+        True when the unlock policy was applied (the vault is open now), False when nothing was
+        asked. Raises what ``ensure_unlocked`` raises. Blocks: call it off the UI thread."""
+        accounts = list(accounts)
+        if not self.needs_vault_for(accounts, count_unreachable=count_unreachable):
+            return False
+        self.ensure_unlocked(create=create)
+        return True
+
+    def _secrets(self) -> SecretStore:
+        """The open secret store; SessionNotOpen while there is none."""
+        if self.secrets is None:
+            raise SessionNotOpen(self._failure or "the secret store is still opening; try again "
+                                 "in a moment")
+        return self.secrets
 
     def _elsewhere(self) -> str | None:
         """There is no vault here, but the accounts' secrets are in another store: say that."""
@@ -366,8 +413,8 @@ class Session:
         """
         self._refuse_cut_short(account)
         store = self._require_open()
-        if store.secrets_for(account) is self.secrets:  # pass asks its own agent, not keylink
-            self.ensure_unlocked()
+        store.check_store(account)  # StoreUnreachable before anyone is asked
+        self.ensure_unlocked_for([account])  # pass asks its own agent, not keylink
         return store.credentials(account)
 
     def _remember(self, account: Account) -> None:
@@ -408,7 +455,8 @@ class Session:
         self._refuse_cut_short(account)
         store = self._require_open()
         leftover = account.other_copy[0] if account.other_copy is not None else None
-        if store.secrets_for(account) is self.secrets or (
+        store.check_store(account)  # StoreUnreachable before anyone is asked
+        if self.needs_vault_for([account]) or (
                 self.secrets is not None and leftover == self.secrets.store_id):
             self.ensure_unlocked()  # the copy to read, or a leftover to delete, is in it
         target = self.open_store(to)
