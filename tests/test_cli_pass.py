@@ -149,6 +149,27 @@ def test_exec_check_of_a_key_in_pass_never_asks_for_the_vault(tmp_path, me, fake
     assert "keylink: checked Main: works" in done.stderr
 
 
+def test_remove_forget_of_a_key_in_pass_says_and_does_the_same(tmp_path, me, fake, monkeypatch):
+    """`accounts remove --forget` deletes the secret too wherever its store answers: asked in a
+    vault session about an account kept in pass, the question names the secret (it said "its
+    secret is not touched", and then deleted the pass entry), and no vault passphrase is asked."""
+    store = init_store(tmp_path / "store", me)
+    cli = pass_cli(tmp_path, me, store)
+    assert add(cli, fake, "Main").returncode == 0
+    assert len(entries(store)) == 1
+    del cli.env["KEYLINK_SECRET_BACKEND"]  # the session's own store is the (unmade) vault
+    cli.env.pop("KEYLINK_VAULT_PASSPHRASE", None)
+    asked: list[str] = []
+    monkeypatch.setattr("tui.cli.accounts.stdin_is_terminal", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda prompt="": asked.append(prompt) or "y")
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": asked.append(prompt) or "")
+    done = cli("accounts", "remove", "Main", "--forget")
+    assert done.returncode == 0, done.stderr
+    assert len(asked) == 1 and "and its stored secret?" in asked[0], asked
+    assert "removed Main and its secret" in done.stdout
+    assert entries(store) == []  # as the question said
+
+
 def test_a_team_mate_reads_it_and_git_carries_it_to_another_keylink(tmp_path, me, mate, fake):
     store = init_store(tmp_path / "store", me, me.fingerprint, mate.fingerprint)
     run_pass(me, store, "git", "init")

@@ -592,14 +592,18 @@ def _run_accounts_remove(args: argparse.Namespace) -> int:
     store = accounts_of(session)
     try:
         account = store.get(args.name)
-        same_store = session.in_own_store(account)
-        if not args.forget:
+        what = "and its stored secret"
+        try:
             store.check_store(account)
+        except SecretStoreError:
+            if not args.forget:
+                raise
+            # Forget deletes the secret too wherever its store answers: only one it cannot
+            # reach keeps the secret, and the question says so.
+            what = "from keylink (its secret's store cannot be reached: the secret stays there)"
         # Forgetting an account of a store keylink cannot reach reads no secret: no passphrase.
         unlock_vault(session, accounts=[account], count_unreachable=False)
         if not args.yes:
-            what = ("from keylink (its secret is not touched)" if args.forget and not same_store
-                    else "and its stored secret")
             answer = input(f"Remove {clean(account.name)} ({clean(account.exchange)}, "
                            f"{clean(account.environment)}) {what}? [y/N] ")
             if answer.strip().lower() not in ("y", "yes"):
