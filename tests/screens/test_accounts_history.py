@@ -71,7 +71,9 @@ async def test_h_shows_the_history_and_its_changes(vault_home: Path) -> None:
         assert [str(c) for c in table.get_row_at(0)][:4] == ["2026-12-04 08:00", "works",
                                                              "danger", "2"]
         changes = str(pilot.app.screen.query_one("#history-changes", Static).content)
-        assert "‼ gained withdraw" in changes and "expiry none → 2026-12-20" in changes
+        # The report's words for each change ("Since last check"), not a second wording.
+        assert "‼ The key gained the withdraw right." in changes
+        assert "An expiry was set: 2026-12-20." in changes
         state = pilot.app.screen.query_one("#history-state", Static)
         assert "clock drifts further" in str(state.content) and state.has_class("-warning")
         await pilot.press("escape")

@@ -20,7 +20,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from tui.services.core.text import clean
+from tui.services.core.text import clean, plural
 from tui.styles import tcss
 from tui.widgets.report_panel import SEVERITY_MARKS
 
@@ -47,23 +47,13 @@ def _binding(entry: HistoryEntry) -> str:
 
 
 def _clock(entry: HistoryEntry) -> str:
-    ms = entry.clock_offset_ms
-    return "-" if ms is None else f"{ms / 1000:+.1f} s"
+    from tui.services.verify.changes import offset_words
+
+    return "-" if entry.clock_offset_ms is None else offset_words(entry.clock_offset_ms)
 
 
 def _when(stamp: str) -> str:
     return clean(stamp[:16].replace("T", " "))  # from the history file: outside text
-
-
-def change_line(change) -> str:  # change: store.history.Change
-    """"gained withdraw", "status works → failed": a change in a few words."""
-    before, after = change.before, change.after
-    if change.field == "right":
-        return f"gained {after}" if after else f"lost {before}"
-    if change.field == "expiry":
-        return f"expiry {(before or 'none')[:10]} → {(after or 'none')[:10]}"
-    name = change.field.replace("_", " ")
-    return f"{name} {before or 'none'} → {after or 'none'}"
 
 
 class HistoryScreen(ModalScreen[None]):
@@ -111,7 +101,7 @@ class HistoryScreen(ModalScreen[None]):
     def _show(self, entries: list[HistoryEntry], problem: str | None) -> None:
         from tui.services.core.check_age import check_max_age_or_default
         from tui.services.core.times import age_words, parse_utc
-        from tui.services.verify.changes import drift_finding
+        from tui.services.verify.changes import change_words, drift_finding
 
         state = self.query_one("#history-state", Static)
         table = self.query_one("#history-table", DataTable)
@@ -125,8 +115,7 @@ class HistoryScreen(ModalScreen[None]):
         limit = check_max_age_or_default()
         last = parse_utc(entries[-1].checked_at)
         age = self._now() - last if last else None
-        words = [f"{len(entries)} check{'s' if len(entries) != 1 else ''} kept, newest first; "
-                 f"last {age_words(age)} ago"]
+        words = [f"{plural(len(entries), 'check')} kept, newest first; last {age_words(age)} ago"]
         stale = age is not None and age > limit
         if stale:
             words.append(f"stale (older than {age_words(limit)}): press v on Accounts")
@@ -149,7 +138,9 @@ class HistoryScreen(ModalScreen[None]):
         for entry in reversed(entries):
             for change in entry.changes:
                 mark = SEVERITY_MARKS.get(change.severity, "·")
-                lines.append(f"{_when(entry.checked_at)}  {mark} {clean(change_line(change))}")
+                # The words of the report's "Since last check": one wording per change.
+                text = clean(f"{change_words(change)}.")
+                lines.append(f"{_when(entry.checked_at)}  {mark} {text[:1].upper()}{text[1:]}")
         changes = self.query_one("#history-changes", Static)
         changes.update(Text("\n".join(lines) if lines else "No changes between these checks."))
         changes.border_title = "Changes"

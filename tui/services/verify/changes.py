@@ -56,7 +56,8 @@ def _binding(entry: HistoryEntry) -> str:
     return f"bound ({len(entry.ips)})" if entry.ips else "bound"
 
 
-def _offset(ms: int) -> str:
+def offset_words(ms: int) -> str:
+    """A clock offset as changes, the drift warning and the history table give it: "+1.2 s"."""
     return f"{ms / 1000:+.1f} s"
 
 
@@ -89,8 +90,8 @@ def compare(previous: HistoryEntry | None, current: HistoryEntry,
         found.extend(_key_changes(described, current))
     if previous.clock_offset_ms is not None and current.clock_offset_ms is not None \
             and abs(current.clock_offset_ms) - abs(previous.clock_offset_ms) >= DRIFT_STEP_MS:
-        found.append(Change("clock_offset", _offset(previous.clock_offset_ms),
-                            _offset(current.clock_offset_ms), Severity.WARNING))
+        found.append(Change("clock_offset", offset_words(previous.clock_offset_ms),
+                            offset_words(current.clock_offset_ms), Severity.WARNING))
     return tuple(found)
 
 
@@ -174,6 +175,7 @@ def drift_finding(offsets: Sequence[int]) -> Finding | None:
     if last[2] - last[0] < DRIFT_STEP_MS:
         return None
     return Finding(Severity.WARNING, "clock-drift",
-                   f"This computer's clock drifts: {_offset(offsets[-3])}, "
-                   f"{_offset(offsets[-2])}, {_offset(offsets[-1])} at the last three checks. "
+                   f"This computer's clock drifts: {offset_words(offsets[-3])}, "
+                   f"{offset_words(offsets[-2])}, {offset_words(offsets[-1])} at the last three "
+                   "checks. "
                    "Turn on network time sync before exchanges start refusing requests.")
