@@ -117,6 +117,8 @@ class Case(NamedTuple):
 CASES = {
     "guide": Case("guide", "nnnpneee"),
     "guide-then-whitelist": Case("guide", "n3sf"),
+    # The step list's own keys: down, down, up, End, Home, down, then the guide's n.
+    "guide-steps": Case("guide", "\x1b[B\x1b[B\x1b[A\x1b[F\x1b[H\x1b[Bn"),
     "accounts": Case("accounts", "jlu", accounts=True),
     "account-form": Case("accounts", "aBot one\tb", accounts=True),
     "whitelist": Case("whitelist", "fsfjjo/t"),
