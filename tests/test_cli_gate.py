@@ -63,6 +63,37 @@ def test_a_withdraw_key_is_refused_naming_the_finding(monkeypatch, capsys, fake:
     assert "can withdraw funds" in err and "--allow-risky" in err
 
 
+def edit_last_check(name: str, **values) -> None:
+    """Change the stored last check of ``name`` in accounts.json (a value None drops the key)."""
+    path = paths.config_dir() / "accounts.json"
+    data = json.loads(path.read_text())
+    for item in data["accounts"]:
+        if item["name"] == name:
+            item["last_check"].update(values)
+            item["last_check"] = {k: v for k, v in item["last_check"].items() if v is not None}
+    path.write_text(json.dumps(data))
+
+
+def test_the_withdraw_right_is_read_from_the_record_whatever_its_summary_says(
+        monkeypatch, capsys, fake):
+    name = add_account(monkeypatch, capsys, fake, "bybit")
+    fake.key("bybit").permissions = frozenset({"read", "trade", "withdraw"})
+    assert verify(capsys, name) == 0
+    stored = json.loads((paths.config_dir() / "accounts.json").read_text())["accounts"][0]
+    assert stored["last_check"]["permissions"] == ["read", "trade", "withdraw"]
+    summary = stored["last_check"]["summary"]
+    # A later wording of the summary line: the record's rights still refuse the key.
+    edit_last_check(name, summary="works: can read, trade and move funds out; 1 problem")
+    code, out, err = copy_secret(capsys, name)
+    assert (code, out) == (1, "")
+    assert err.startswith(f"keylink: refused: {name}: the key can withdraw funds")
+    # The record as a keylink from before the fields rewrites it: read from the summary.
+    edit_last_check(name, summary=summary, permissions=None, error_code=None)
+    code, out, err = copy_secret(capsys, name)
+    assert (code, out) == (1, "")
+    assert err.startswith(f"keylink: refused: {name}: the key can withdraw funds")
+
+
 def test_a_failed_key_is_refused_and_check_judges_a_fresh_check(monkeypatch, capsys, fake):
     name = add_account(monkeypatch, capsys, fake, "okx", secret="wrong-secret-0000")
     assert verify(capsys, name) == 1

@@ -56,6 +56,41 @@ def test_the_rules():
     assert "\x1b" not in hostile and "\n" not in hostile
 
 
+def test_the_withdraw_right_is_read_from_the_record_not_its_summary_s_words():
+    """A change of the summary line's wording must not let a withdraw key through."""
+    reworded = replace(checked(1, worst="danger", summary="works: read, trade, move funds out"
+                               "; not bound to any address; 1 problem").last_check,
+                       permissions=("read", "trade", "withdraw"), error_code="")
+    verdict = judge(replace(ACCOUNT, last_check=reworded), WEEK, now=NOW)
+    assert (verdict.gate, verdict.finding) == (Gate.RISKY, "the key can withdraw funds")
+    # The right alone makes it risky, whatever severity the record was given.
+    graded_lower = replace(reworded, worst="warning")
+    verdict = judge(replace(ACCOUNT, last_check=graded_lower), WEEK, now=NOW)
+    assert (verdict.gate, verdict.finding) == (Gate.RISKY, "the key can withdraw funds")
+    # And a summary that names withdraw while the record's rights do not is no finding of it.
+    named = replace(checked(1, worst="danger", summary="works; read+trade+withdraw; 1 problem"
+                            ).last_check, permissions=("read", "trade"), error_code="")
+    verdict = judge(replace(ACCOUNT, last_check=named), WEEK, now=NOW)
+    assert verdict.gate is Gate.RISKY and verdict.finding.startswith("its last check found a")
+    assert judge(replace(ACCOUNT, last_check=replace(named, worst="ok")), WEEK,
+                 now=NOW).gate is Gate.OK
+
+
+@pytest.mark.parametrize(("summary", "worst", "gate", "finding"), [
+    ("works; read+trade+withdraw; no IP binding; 1 problem", "danger", Gate.RISKY,
+     "the key can withdraw funds"),
+    ("works; read+trade; no IP binding; 1 problem", "danger", Gate.RISKY,
+     "its last check found a danger: works; read+trade; no IP binding; 1 problem"),
+    ("works; read+trade; IP-bound (2)", "ok", Gate.OK, ""),
+])
+def test_a_record_from_before_the_rights_field_is_judged_as_before(summary, worst, gate,
+                                                                    finding):
+    old = checked(1, worst=worst, summary=summary)
+    assert old.last_check.permissions is None  # as read from a file written before the field
+    verdict = judge(old, WEEK, now=NOW)
+    assert (verdict.gate, verdict.finding) == (gate, finding)
+
+
 @pytest.mark.parametrize(("stamp", "age", "when"), [
     ("2026-12-05T08:00:00Z", timedelta(hours=4), "checked 4 h ago"),
     ("2026-12-05T10:00:00+02:00", timedelta(hours=4), "checked 4 h ago"),  # the same moment

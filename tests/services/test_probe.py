@@ -118,6 +118,38 @@ async def test_verify_account_opens_connections_only_for_a_key_not_known_to_work
     assert [r.path for r in testnet.requests] == ["/v5/user/query-api"]
 
 
+def _refused(summary: str, **fields) -> object:
+    from tui.services.store.model import LastCheck
+
+    return LastCheck(False, "2026-12-05T00:00:00Z", summary, "error", "failed", **fields)
+
+
+@pytest.mark.parametrize(("last", "early"), [
+    # The refusal's code is read from the record, whatever its summary's words.
+    (_refused("failed: this host has no such key", permissions=(), error_code="10003"), True),
+    # A record from before the field: read from its summary, as before.
+    (_refused("failed: key not found (10003)"), True),
+    # Another refusal whose summary happens to name an unknown-key code: no early probe.
+    (_refused("failed: wrong secret (10004), not key not found (10003)", permissions=(),
+              error_code="10004"), False),
+], ids=["code-field", "old-record", "other-code"])
+async def test_the_early_probe_is_decided_by_the_last_refusal_s_code(tmp_path, monkeypatch, fakes,
+                                                                     last, early):
+    """An early probe goes out beside the check, with no time call first; otherwise the other
+    environment gets the warm-up's time call, then the probe over that connection."""
+    from tui.services.store.model import Account
+    from tui.services.verify.run import verify_account
+
+    key, main, testnet = put_testnet_key_beside_mainnet(tmp_path, monkeypatch, fakes)
+    account = Account(id="a", name="main", exchange="bybit", environment="mainnet",
+                      base_url=main.url, whitelist="none", created_at="", updated_at="",
+                      secret_ref="r", last_check=last)
+    assert (await verify_account(account, creds(key))).probe.belongs_to == "testnet"
+    paths = [r.path for r in testnet.requests]
+    assert paths == (["/v5/user/query-api"] if early
+                     else ["/v5/market/time", "/v5/user/query-api"])
+
+
 async def test_a_slow_other_environment_never_holds_up_a_check_that_works(tmp_path,
                                                                          monkeypatch, fakes):
     main, testnet, _ = fakes

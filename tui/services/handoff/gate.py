@@ -8,8 +8,9 @@ its own thread and the CLI before any passphrase is asked for.
 
 The rules:
 
-- the last check ``failed``, or found a ``danger`` (a key that can withdraw): RISKY. The CLI
-  refuses (``--allow-risky`` goes on), the app asks with "No" as the default;
+- the last check ``failed``, found the withdraw right (the record's ``permissions``; only a
+  record from before them is read from its summary's words), or found another ``danger``:
+  RISKY. The CLI refuses (``--allow-risky`` goes on), the app asks with "No" as the default;
 - never checked, or checked longer ago than ``KEYLINK_CHECK_MAX_AGE``: STALE. The CLI warns and
   goes on (``--check`` checks first), the app offers to check now;
 - ``locked`` (a key bound to the terminal's addresses) is never a failure: it is the expected
@@ -87,16 +88,14 @@ def _words(age: timedelta, *, ago: bool = True) -> str:
 
 
 def _finding(check: LastCheck) -> str:
-    """The words for a risky check. The stored record is a summary: its status and worst
-    severity, and a one-line summary whose words say which finding (withdraw is the only
-    danger today; a failure's summary names its cause)."""
+    """The words for a risky check. The stored record is a summary: its status, worst severity
+    and rights decide; its one-line summary only gives the words shown (a failure's names its
+    cause, any other danger is quoted)."""
     summary = clean(check.summary)
     if check.outcome is CheckStatus.FAILED:
         cause = summary.removeprefix("failed:").strip() or "no reason recorded"
         return f"its last check failed: {cause}"
-    parts = summary.split(";")
-    rights = parts[1].strip().split("+") if len(parts) > 1 else []
-    if "withdraw" in rights:
+    if "withdraw" in check.rights:
         return "the key can withdraw funds"
     return f"its last check found a danger: {summary}"
 
@@ -109,8 +108,8 @@ def judge(account: Account, max_age: timedelta, *, now: datetime | None = None) 
     status = check.outcome
     when = parse_utc(check.checked_at)
     age = None if when is None else (now or datetime.now(UTC)) - when
-    if status is CheckStatus.FAILED or (
-            status is not CheckStatus.LOCKED and check.worst == Severity.DANGER):
+    if status is CheckStatus.FAILED or (status is not CheckStatus.LOCKED and (
+            check.worst == Severity.DANGER or "withdraw" in check.rights)):
         return Verdict(Gate.RISKY, status, _finding(check), age, max_age)
     if age is None or age > max_age:
         return Verdict(Gate.STALE, status, "", age, max_age)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,6 +19,7 @@ from tui.services.core.hosts import is_loopback_host
 from tui.services.core.status import CheckStatus, Severity
 from tui.services.core.times import utc_stamp
 from tui.services.exchanges import exchange as exchange_info
+from tui.services.exchanges.base import PERMISSIONS
 from tui.services.keys.credentials import Credentials
 
 NAME_MAX = 40
@@ -49,16 +50,29 @@ class LastCheck:
     #: When the key lapses by its exchange's rule (UTC, ISO), if a rule applies; older files
     #: have none. The accounts table's "Expires" column and ``keylink status`` count from it.
     expires_at: str | None = None
+    #: The rights the check found, normalised (words of ``exchanges.base.PERMISSIONS``, in that
+    #: order; () when the check read none: a refusal, or a key with no rights). None in records
+    #: written before keylink kept them: see ``rights``.
+    permissions: tuple[str, ...] | None = None
+    #: The code of the refusal that ended a failed or locked check, as ``ExchangeError.code``
+    #: has it: the exchange's own code ("10003"), an HTTP status ("429") or keylink's word for
+    #: a fault before any answer ("timeout"); "" when the check was not refused. None in records
+    #: written before keylink kept it: see ``refused_with``.
+    error_code: str | None = None
 
     @classmethod
     def of(cls, report: Any) -> LastCheck:  # report: verify.KeyReport
-        """The record of a check that just ended (stamped now), with the expiry it found."""
+        """The record of a check that just ended (stamped now), with the expiry, the rights
+        and the refusal's code it found."""
         from tui.services.core.times import utc_stamp
 
         lapses = getattr(report, "expires_at", None)
+        error = report.error
         return cls(ok=report.ok, checked_at=now_stamp(), summary=report.summary(),
                    worst=report.worst, status=report.status or "",
-                   expires_at=utc_stamp(lapses) if lapses else None)
+                   expires_at=utc_stamp(lapses) if lapses else None,
+                   permissions=tuple(p for p in PERMISSIONS if p in report.permissions),
+                   error_code=str(error.code) if error is not None else "")
 
     @property
     def outcome(self) -> CheckStatus:
@@ -66,6 +80,44 @@ class LastCheck:
         if self.status in CHECK_STATUSES:
             return CheckStatus(self.status)
         return CheckStatus.WORKS if self.ok else CheckStatus.FAILED
+
+    @property
+    def rights(self) -> frozenset[str]:
+        """The key's rights at the check (empty for a refused one): what decides whether a
+        hand-off may give out a key that can withdraw."""
+        if self.permissions is None:
+            return legacy_summary_rights(self)
+        return frozenset(self.permissions)
+
+    def refused_with(self, codes: Iterable[str]) -> bool:
+        """True when the check was refused with one of ``codes`` (an exchange's error codes):
+        what decides whether the next check asks the other environments at once."""
+        if self.ok:
+            return False
+        if self.error_code is None:
+            return legacy_summary_refused_with(self, codes)
+        return self.error_code in set(codes)
+
+
+# Records written before LastCheck kept ``permissions`` and ``error_code`` have only the one-line
+# summary (``KeyReport.summary``) to tell the rights and the refusal's code. These two read them
+# from its words, as keylink did before, so that such a record is judged as it was until its
+# next check rewrites it; a record with the fields never comes here (a change of the summary's
+# wording then changes no decision).
+
+
+def legacy_summary_rights(check: LastCheck) -> frozenset[str]:
+    """The rights a pre-field record's summary names: "works; read+trade+withdraw; ..."."""
+    if check.outcome is not CheckStatus.WORKS:
+        return frozenset()
+    parts = check.summary.split(";")
+    return frozenset(parts[1].strip().split("+")) if len(parts) > 1 else frozenset()
+
+
+def legacy_summary_refused_with(check: LastCheck, codes: Iterable[str]) -> bool:
+    """True when a pre-field record's summary names one of ``codes`` in brackets, as a refusal's
+    summary does ("failed: key not found (10003)")."""
+    return any(f"({code})" in check.summary for code in codes)
 
 
 @dataclass(frozen=True)
@@ -325,9 +377,11 @@ def account_from_json(item: Any) -> Account:
                 worst=check["worst"],
                 status=check.get("status", ""),
                 expires_at=check.get("expires_at"),
+                error_code=check.get("error_code"),
             )
         except KeyError as exc:
             raise Damaged(f"an account's last check has no {exc.args[0]!r}") from None
+        rights = check.get("permissions")
         if not (
             isinstance(last.ok, bool)
             and isinstance(last.checked_at, str)
@@ -335,8 +389,13 @@ def account_from_json(item: Any) -> Account:
             and isinstance(last.worst, str)
             and isinstance(last.status, str)
             and (last.expires_at is None or isinstance(last.expires_at, str))
+            and (rights is None
+                 or (isinstance(rights, list) and all(isinstance(r, str) for r in rights)))
+            and (last.error_code is None or isinstance(last.error_code, str))
         ):
             raise Damaged("an account's last check has values of the wrong type")
+        if rights is not None:
+            last = replace(last, permissions=tuple(rights))
         values["last_check"] = last
     store = item.get("secret_store")
     if store is not None and (not isinstance(store, str) or not store):
@@ -408,6 +467,13 @@ def account_json(account: Account) -> dict[str, Any]:
         item["other_copy"] = {"store": account.other_copy[0], "ref": account.other_copy[1]}
     if item["last_check"] is not None and item["last_check"]["expires_at"] is None:
         del item["last_check"]["expires_at"]  # likewise for a key without an expiry
+    if item["last_check"] is not None:
+        # Written only when known: a record from before them stays as it was read.
+        for key in ("permissions", "error_code"):
+            if item["last_check"][key] is None:
+                del item["last_check"][key]
+            elif key == "permissions":
+                item["last_check"][key] = list(item["last_check"][key])
     if item["terminal"] is None:
         del item["terminal"]  # likewise for an account with no terminal named
     if item["own_list"] is None:

@@ -412,8 +412,8 @@ async def verify_account(account: Any, creds: CredentialsLike,
     last = getattr(account, "last_check", None)
     # The last check was refused as unknown here, so its probe already asked the other hosts:
     # ask them at once this time (see verify_key).
-    kw.setdefault("probe_early", last is not None and not last.ok and any(
-        f"({code})" in last.summary for code in PROBE_CODES.get(account.exchange, ())))
+    kw.setdefault("probe_early", last is not None and last.refused_with(
+        PROBE_CODES.get(account.exchange, ())))
     # A key that worked here at its last check is not expected to be elsewhere: no connections
     # to the other environments are opened beside its check (a refusal still probes them).
     kw.setdefault("probe_warm", last is None or not last.ok)
