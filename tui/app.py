@@ -150,26 +150,7 @@ def _keylink_commands() -> type[Provider]:
 
 
 def _make_screen(section: Section) -> Screen[Any]:
-    screen = section.screen_class()()
-    _mark_styles_current(screen)
-    return screen
-
-
-def _mark_styles_current(screen: Screen[Any]) -> None:
-    """Tell Textual that a section screen made just now holds no styles from before the last CSS
-    change (a theme change): it is styled when it mounts, from the stylesheet as it is then.
-
-    A Textual 8 screen starts out marked "styled before the last change", so that a mode's
-    screen made long ago is restyled when its mode comes back after a theme change (Textual issue
-    5210). For a screen made now that means parsing all the app's CSS again and restyling every
-    widget of every section, twice, on a section's first visit: 26 ms of `3`, 61 ms of `4` and
-    44 ms of `2` on two cores, and 4 ms of the first paint. Screens made earlier keep Textual's
-    refresh (tests/screens/test_app_styles.py). The attribute is Textual's own, private: if a
-    later Textual drops it, this does nothing and the refresh simply happens.
-    """
-    count = getattr(screen.app, "_css_update_count", None)
-    if isinstance(count, int) and isinstance(getattr(screen, "_css_update_count", None), int):
-        screen._css_update_count = count
+    return section.screen_class()()
 
 
 def _section_bindings() -> list[BindingType]:
