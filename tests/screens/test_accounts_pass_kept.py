@@ -138,3 +138,29 @@ async def test_rotate_of_a_key_kept_in_the_vault_still_asks_for_it(
         await pilot.press("enter")
         await wait_for(pilot, lambda: screen_name(pilot) == "RotateKeyScreen")
         assert not pilot.app.live_session.secrets.needs_unlock
+
+
+async def test_delete_of_a_key_kept_in_pass_asks_no_vault_and_says_so(
+    vault_home: Path, pass_store: Path
+) -> None:
+    """d on a pass-kept account with the vault locked: the confirmation names pass, nothing
+    asks for the vault's passphrase, the pass entry goes and the notice says where from."""
+    account, in_pass = kept_in_pass()
+    assert pass_entries(pass_store) == [account.secret_ref]
+    async with accounts_app().run_test(size=(100, 34)) as pilot:
+        await wait_for(pilot, lambda: rows(pilot) == 1)
+        await wait_for(pilot, lambda: accounts_screen(pilot)._greeted)
+        await wait_for(pilot, lambda: asked_or_settled(pilot))
+        assert screen_name(pilot) == "AccountsScreen"
+        await pilot.press("d")
+        await wait_for(pilot, lambda: screen_name(pilot) == "ConfirmScreen")
+        question = " ".join(str(s.content) for s in pilot.app.screen.query(Static))
+        assert "deletes its stored key and secret from pass" in question
+        await pilot.press("y")
+        await wait_for(pilot, lambda: screen_name(pilot) in VAULT_DIALOGS or rows(pilot) == 0)
+        assert screen_name(pilot) == "AccountsScreen"
+        notes = [str(n.message) for n in pilot.app._notifications]
+        assert "Deleted Kept in pass and its secret from pass." in notes, notes
+        assert pilot.app.live_session.secrets.needs_unlock  # never unlocked for it
+    assert in_pass.list() == []
+    assert pass_entries(pass_store) == []  # as the confirmation said
