@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, OptionList, Static
 
 from tests.support.accounts_fixtures import (
     BYBIT_KEY,
@@ -164,3 +164,36 @@ async def test_delete_of_a_key_kept_in_pass_asks_no_vault_and_says_so(
         assert pilot.app.live_session.secrets.needs_unlock  # never unlocked for it
     assert in_pass.list() == []
     assert pass_entries(pass_store) == []  # as the confirmation said
+
+
+async def test_move_from_pass_to_the_keyring_asks_no_vault(
+    keylink_home: Path, pass_store: Path, secret_service: Any
+) -> None:
+    """m from pass to the system keyring in a vault session: the move reads pass and writes the
+    keyring, so the vault is not asked for (the screen asked, and made one, before the move)."""
+    from tui.services.store.accounts import AccountStore
+    from tui.services.store.secrets import SecretStore
+
+    account, in_pass = kept_in_pass()
+    # keyring finds its backend once per process (the store list asks it as found): opening
+    # the keyring store finds it again, now that this test's bus is set.
+    keyring = AccountStore(SecretStore.open(choice="keyring"))
+    async with accounts_app().run_test(size=(110, 34)) as pilot:
+        await wait_for(pilot, lambda: rows(pilot) == 1)
+        await pilot.press("m")
+        await wait_for(pilot, lambda: screen_name(pilot) == "StoreChoiceScreen")
+        options = pilot.app.screen.query_one(OptionList)
+        ids = [options.get_option_at_index(i).id for i in range(options.option_count)]
+        assert not options.get_option_at_index(ids.index("keyring")).disabled
+        options.highlighted = ids.index("keyring")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen_name(pilot) in VAULT_DIALOGS
+                       or any("Moved Kept in pass" in str(n.message)
+                              for n in pilot.app._notifications), timeout=20)
+        assert screen_name(pilot) == "AccountsScreen"
+    moved = in_pass.get(account.id)
+    assert moved.secret_store not in ("pass", "vault") and moved.other_copy is None
+    assert keyring.credentials(moved).secret == BYBIT_SECRET
+    assert pass_entries(pass_store) == []  # the pass copy went
+    assert vault_untouched()
+
