@@ -134,7 +134,9 @@ class VaultGate:
 
     def _with_secrets(self, then: Callable[[], None] | None) -> None:
         """Run ``then`` once the secret store can be used: the session unlocks the vault (or
-        makes a missing one) in a worker, asking in its dialog; backing out of it runs nothing."""
+        makes a missing one) in a worker, asking in its dialog; backing out of it runs nothing.
+        For what concerns no account yet (adding one, u, the opening greeting); work on given
+        accounts goes through ``_with_secrets_for``, which asks only when one needs the vault."""
         from tui.passphrase_dialog import hold_keys_for_dialog
 
         if self.secrets is None or self.store is None:
