@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from textual.app import App
 
+    from tui.services.session.session import Session
     from tui.services.store.accounts import AccountStore
     from tui.services.store.model import Account
     from tui.services.store.secrets import SecretStore
@@ -33,45 +34,58 @@ class DeleteFlow:
         reports: dict[str, KeyReport]
         secrets: SecretStore | None
         store: AccountStore | None
+        session: Session | None
 
         @property
         def app(self) -> App[Any]: ...
         @property
         def selected(self) -> Account | None: ...
         def notify(self, message: str, **kwargs: Any) -> None: ...
-        def _with_secrets(self, then: Callable[[], None]) -> None: ...
+        def _with_secrets_for(self, accounts: list[Account], then: Callable[[], None], *,
+                              create: bool = False) -> None: ...
         def _show_fault(self, exc: BaseException) -> None: ...
         def _clear_fault(self) -> None: ...
         def _reload(self, select_id: str | None = None) -> None: ...
 
     def action_delete(self) -> None:
-        """Delete the selected account and its secret, after a confirmation."""
-        account = self.selected
-        if account is None:
+        """Delete the selected account and its secret, after a confirmation that names the
+        store the secret is deleted from."""
+        account, session = self.selected, self.session
+        if account is None or session is None or self.store is None:
             return
         from tui.screens.confirm import ConfirmScreen
+        from tui.services.store.backends import store_label
+
+        # The session's one rule: is the secret in its own store (the vault, in a vault session)?
+        in_own_store = session.in_own_store(account)
+        no_vault = in_own_store and self.secrets is not None and self.secrets.needs_new_vault
+        if no_vault:
+            what = ("This removes the account from keylink: there is no vault yet, so no secret "
+                    "of it is stored here.")
+        else:
+            what = (f"This removes the account and deletes its stored key and secret from "
+                    f"{store_label(self.store.store_of(account))}.")
 
         def answered(yes: bool | None) -> None:
             if not yes or self.secrets is None:
                 return
-            in_this_store = (self.store is not None
-                             and self.store.store_of(account) == self.secrets.store_id)
-            if self.secrets.needs_new_vault and in_this_store:
+            if no_vault:
                 # There is no vault, so there is no secret to remove: drop the account only.
                 self._remove(account.id, account.name, force=True)
-            elif not in_this_store:
-                # Its secret is in a store keylink cannot use now: removing says so and offers
-                # to forget the account, rather than dropping it while the secret stays.
+            elif not in_own_store:
+                # Its secret is in another store, which asks its own way (pass: its GPG agent),
+                # never the vault's passphrase. One keylink cannot use now fails the removal,
+                # which says so and offers to forget the account, rather than dropping it while
+                # the secret stays.
                 self._remove(account.id, account.name)
             else:
-                self._with_secrets(lambda: self._remove(account.id, account.name))
+                self._with_secrets_for([account], lambda: self._remove(account.id, account.name))
 
         self.app.push_screen(
             ConfirmScreen(
                 f"Delete {account.name}?",
-                f"This removes the account and its stored key and secret from this machine. "
-                f"The key itself stays active on {exchange_label(account)}: delete it there "
-                "too if you no longer use it.",
+                f"{what} The key itself stays active on {exchange_label(account)}: delete it "
+                "there too if you no longer use it.",
                 yes="Delete",
                 no="Keep",
                 danger=True,
@@ -91,6 +105,7 @@ class DeleteFlow:
 
     @work(thread=True, exit_on_error=False, group="accounts-store")
     def _remove(self, account_id: str, name: str, force: bool = False) -> None:
+        from tui.services.store.backends import store_label
         from tui.services.store.errors import SecretStoreError
         from tui.services.store.model import AccountError
 
@@ -116,7 +131,10 @@ class DeleteFlow:
             self.app.call_from_thread(self.notify, f"Removed {name} from keylink; {left}.",
                                       title="Removed", severity="warning", markup=False)
         else:
-            self.app.call_from_thread(self.notify, f"Deleted {name}.", title="Deleted")
+            where = (store_label(self.store.store_of(account)) if account is not None
+                     else "its store")
+            self.app.call_from_thread(self.notify, f"Deleted {name} and its secret from {where}.",
+                                      title="Deleted", markup=False)
         self._reload(neighbour)
 
     def _offer_forced_remove(self, account_id: str, name: str) -> None:

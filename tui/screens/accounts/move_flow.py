@@ -36,7 +36,6 @@ class MoveFlow:
         @property
         def selected(self) -> Account | None: ...
         def notify(self, message: str, **kwargs: Any) -> None: ...
-        def _with_secrets(self, then: Callable[[], None]) -> None: ...
         def _show_fault(self, exc: BaseException) -> None: ...
         def _clear_fault(self) -> None: ...
         def _reload(self, select_id: str | None = None) -> None: ...
@@ -72,29 +71,41 @@ class MoveFlow:
 
         def chosen(name: str | None) -> None:
             if name:
-                self._with_secrets(lambda: self._move(account, name))
+                # The session's move opens what it needs itself, in the worker (the vault only
+                # when the copy to read, a leftover to delete or the target is in it): a key
+                # moved from pass to another keyring never asks for the vault's passphrase.
+                from tui.passphrase_dialog import hold_keys_for_dialog
+
+                self._move(account, name, hold_keys_for_dialog(self.app, self.session,
+                                                               create=True))
 
         self.app.push_screen(StoreChoiceScreen(f"Move {account.name}'s secret to", options,
                                                current), chosen)
 
     @work(thread=True, exit_on_error=False, group="accounts-store")
-    def _move(self, account: Account, name: str) -> None:
-        from tui.services.session.unlock import SessionError
+    def _move(self, account: Account, name: str, release: Callable[[], None]) -> None:
+        """Move in a worker: the session may ask for the vault's passphrase (in its dialog) and
+        copies between stores, which block. ``release``: the key hold taken for the dialog."""
+        from tui.services.session.unlock import SessionError, UnlockCancelled
         from tui.services.store.backends import store_label
         from tui.services.store.errors import SecretStoreError
         from tui.services.store.model import AccountError
 
         session = self.session
-        if session is None:
-            return
         try:
+            if session is None:
+                return
             moved, left = session.move_account(account, name)
+        except UnlockCancelled:
+            return  # not now: nothing was moved
         except (SecretStoreError, SessionError) as exc:
             self.app.call_from_thread(self._show_fault, exc)
             return
         except AccountError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
             return
+        finally:
+            release()
         self.app.call_from_thread(self._clear_fault)
         where = store_label(moved.secret_store or name)
         if left:

@@ -236,8 +236,17 @@ class AccountsScreen(VerifyRunner, DeleteFlow, MoveFlow, VaultGate, SectionScree
         secrets = self.secrets
         if after is not None:
             after()  # asks to unlock first itself where needed
-        elif secrets is not None and secrets.needs_unlock:
+        elif secrets is not None and secrets.needs_unlock and self._vault_wanted(session):
             self._with_secrets(None)  # the session asks in its dialog
+
+    @staticmethod
+    def _vault_wanted(session: Session) -> bool:
+        """Whether the locked vault is asked for as the screen opens: when an account keeps its
+        secret in it (``Session.needs_vault_for``), or when there are no accounts yet (the first
+        one goes there). Accounts whose secrets are all elsewhere (pass) ask nothing: the vault
+        is asked for when something needs it. Pure (no store is asked): the UI thread decides."""
+        accounts = session.known_accounts
+        return not accounts or session.needs_vault_for(accounts, count_unreachable=False)
 
     def action_reload(self) -> None:
         """Read the accounts file again now."""
@@ -524,7 +533,10 @@ class AccountsScreen(VerifyRunner, DeleteFlow, MoveFlow, VaultGate, SectionScree
             self._open_form("edit", account)
 
     def action_rotate(self) -> None:
-        """Replace the selected account's key."""
+        """Replace the selected account's key. The new secret goes where the old one is, so
+        the vault is asked for only when the account keeps its secret there (a key kept in pass
+        never opens, nor makes, a vault)."""
         account = self.selected
         if account is not None:
-            self._with_secrets(lambda: self._open_form("rotate", account))
+            self._with_secrets_for([account], lambda: self._open_form("rotate", account),
+                                   create=True)

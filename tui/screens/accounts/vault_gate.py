@@ -42,6 +42,7 @@ _FAULT_TITLES = {
     "WrongPassphrase": "Wrong vault passphrase.",
     "SecretNotFound": "A secret is missing from the secret store.",
     "RemovalUnfinished": "This account's removal was cut short.",
+    "StoreUnreachable": "This account's secret store cannot be used now.",
     "UnlockRefused": "keylink's vault is locked.",
 }
 
@@ -133,7 +134,9 @@ class VaultGate:
 
     def _with_secrets(self, then: Callable[[], None] | None) -> None:
         """Run ``then`` once the secret store can be used: the session unlocks the vault (or
-        makes a missing one) in a worker, asking in its dialog; backing out of it runs nothing."""
+        makes a missing one) in a worker, asking in its dialog; backing out of it runs nothing.
+        For what concerns no account yet (adding one, u, the opening greeting); work on given
+        accounts goes through ``_with_secrets_for``, which asks only when one needs the vault."""
         from tui.passphrase_dialog import hold_keys_for_dialog
 
         if self.secrets is None or self.store is None:
@@ -146,6 +149,60 @@ class VaultGate:
             return
         release = hold_keys_for_dialog(self.app, self.session, create=True)
         self._unlock_then(then, release)
+
+    def _with_secrets_for(self, accounts: list[Account], then: Callable[[], None], *,
+                          create: bool = False) -> None:
+        """Run ``then`` once the secrets of ``accounts`` can be used, by the session's one rule
+        (``Session.ensure_unlocked_for``): the vault is asked for (or, with ``create``, made)
+        only when one of them keeps its secret in it; a key kept in pass asks nothing (its GPG
+        agent is asked when it is read). An account whose store keylink cannot use now is
+        refused before anyone is asked. Backing out of the dialog runs nothing."""
+        from tui.passphrase_dialog import hold_keys_for_dialog
+
+        session = self.session
+        if self.secrets is None or self.store is None or session is None:
+            self.notify("The secret store is still opening; try again in a moment.")
+            return
+        self._greeted = True  # the vault is seen to: the "open" news asks nothing more
+        if not (self.secrets.needs_unlock or self.secrets.needs_new_vault):
+            then()  # nothing to ask: at once, so keys typed next reach what it opens
+            return
+        # Deciding may open pass's store object and the unlock waits for the dialog: a worker.
+        release = hold_keys_for_dialog(self.app, session, create=create)
+        self._unlock_for_then(list(accounts), then, release, create)
+
+    @work(thread=True, exit_on_error=False, group="vault-gate")
+    def _unlock_for_then(self, accounts: list[Account], then: Callable[[], None],
+                         release: Callable[[], None], create: bool) -> None:
+        from tui.passphrase_dialog import on_ui_thread
+        from tui.services.session.unlock import SessionError, UnlockCancelled
+        from tui.services.store.errors import SecretStoreError
+
+        session, store = self.session, self.store
+        try:
+            if session is None or store is None:
+                raise SessionError("the secret store is opening again; try again in a moment")
+            for account in accounts:
+                store.check_store(account)  # StoreUnreachable before anyone is asked
+            session.ensure_unlocked_for(accounts, create=create)
+        except UnlockCancelled:
+            release()
+            return
+        except (SessionError, SecretStoreError) as exc:
+            release()
+            on_ui_thread(self.app, partial(self._show_fault, exc))
+            return
+        except BaseException:
+            release()
+            raise
+
+        def go() -> None:
+            try:
+                then()  # first, so the keys held meanwhile reach what it opens
+            finally:
+                release()
+
+        on_ui_thread(self.app, go)
 
     @work(thread=True, exit_on_error=False, group="vault-gate")
     def _unlock_then(self, then: Callable[[], None] | None, release: Callable[[], None]) -> None:
