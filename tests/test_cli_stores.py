@@ -151,6 +151,59 @@ def test_a_cut_short_move_is_listed_and_finished_by_repair(both):
     assert copied.stdout.strip() == BYBIT_SECRET
 
 
+def _cut_short_move(cli: Cli) -> str:
+    """Main in pass, its old copy still in the vault and named in accounts.json (what a kill -9
+    after a move's commit leaves). Returns the old copy's entry."""
+    assert cli("accounts", "add", "Main", "--exchange", "bybit", stdin=BYBIT).returncode == 0
+    [old] = vault_refs(cli)
+    assert cli("accounts", "move", "Main", "--to", "pass").returncode == 0
+    from tests.support.cli import VAULT_PASSPHRASE
+    from tui.services.store.vault import Vault
+
+    vault = Vault(cli.data / "vault.json")
+    vault.unlock(VAULT_PASSPHRASE)
+    vault.set("keylink", old, json.dumps({"api_key": "K", "secret": BYBIT_SECRET,
+                                          "passphrase": ""}))
+    path = cli.config / "accounts.json"
+    doc = json.loads(path.read_text())
+    doc["accounts"][0]["other_copy"] = {"store": "vault", "ref": old}
+    path.write_text(json.dumps(doc))
+    return old
+
+
+def test_removing_an_account_deletes_the_copy_a_cut_short_move_left(both):
+    # "removed Main and its secret" must be true of both copies: the leftover one in the vault
+    # used to stay there, named by nothing once the account was gone.
+    cli, store = both
+    _cut_short_move(cli)
+    done = cli("accounts", "remove", "Main", "--yes")
+    assert done.returncode == 0, done.stderr
+    assert "removed Main and its secret" in done.stdout
+    assert vault_refs(cli) == [] and pass_refs(store) == []
+    assert "Main" not in accounts(cli)
+
+
+def test_a_leftover_copy_that_cannot_be_deleted_keeps_the_account(both):
+    # The leftover is in a desktop keyring this session cannot reach (no Secret Service here):
+    # nothing is removed without --forget, and --forget says what stays behind, and where.
+    cli, _store = both
+    assert cli("accounts", "add", "Main", "--exchange", "bybit", stdin=BYBIT).returncode == 0
+    path = cli.config / "accounts.json"
+    doc = json.loads(path.read_text())
+    doc["accounts"][0]["other_copy"] = {
+        "store": "keyring:keyring.backends.SecretService:Keyring", "ref": "account-elsewhere"}
+    path.write_text(json.dumps(doc))
+    kept = cli("accounts", "remove", "Main", "--yes")
+    assert kept.returncode == 2, kept.stdout
+    assert "cut short" in kept.stderr and "Secret Service" in kept.stderr
+    assert "Main" in accounts(cli) and len(vault_refs(cli)) == 1
+    forgot = cli("accounts", "remove", "Main", "--yes", "--forget")
+    assert forgot.returncode == 0, forgot.stderr
+    assert "second copy" in forgot.stdout and "account-elsewhere" in forgot.stdout
+    assert vault_refs(cli) == []  # the copy in use went: its store answered
+    assert "Main" not in accounts(cli)
+
+
 def test_a_pass_account_is_checked_without_the_vault_passphrase(both, fake):
     # The vault is the process's store, but this account's secret is in pass: no passphrase
     # of keylink's is needed to check it or hand it over.

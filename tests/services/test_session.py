@@ -562,6 +562,12 @@ def test_only_an_account_kept_in_the_vault_needs_its_passphrase(
     assert session.credentials_for(in_pass) == CREDS  # read from pass
     assert prompt.asked == [] and session.secrets.needs_unlock  # nobody was asked
 
+    # A second copy a cut-short move left in the vault counts: a move or a removal deletes it.
+    from dataclasses import replace
+
+    moving = replace(in_pass, other_copy=("vault", "account-leftover"))
+    assert session.needs_vault_for([moving], count_unreachable=False) is True
+
     assert session.needs_vault_for([in_pass, in_vault]) is True
     assert session.ensure_unlocked_for([in_pass, in_vault]) is True
     assert prompt.asked == ["keylink vault passphrase: "]

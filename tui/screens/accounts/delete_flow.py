@@ -58,6 +58,8 @@ class DeleteFlow:
 
         # The session's one rule: is the secret in its own store (the vault, in a vault session)?
         in_own_store = session.in_own_store(account)
+        # A second copy a cut-short move left in the vault is deleted too, so the vault is asked.
+        copy_in_vault = session.needs_vault_for([account], count_unreachable=False)
         no_vault = in_own_store and self.secrets is not None and self.secrets.needs_new_vault
         if no_vault:
             what = ("This removes the account from keylink: there is no vault yet, so no secret "
@@ -72,7 +74,7 @@ class DeleteFlow:
             if no_vault:
                 # There is no vault, so there is no secret to remove: drop the account only.
                 self._remove(account.id, account.name, force=True)
-            elif not in_own_store:
+            elif not copy_in_vault:
                 # Its secret is in another store, which asks its own way (pass: its GPG agent),
                 # never the vault's passphrase. One keylink cannot use now fails the removal,
                 # which says so and offers to forget the account, rather than dropping it while

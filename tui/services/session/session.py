@@ -343,7 +343,8 @@ class Session:
     def needs_vault_for(self, accounts: Iterable[Account], *,
                         count_unreachable: bool = True) -> bool:
         """True when working on ``accounts`` needs this session's vault open: the session keeps
-        its secrets in a vault and one of them keeps its secret there (``in_own_store``).
+        its secrets in a vault and one of them keeps its secret there (``in_own_store``), or a
+        second copy of it that a cut-short move left (a move or a removal deletes that copy).
 
         The one rule for "ask for the vault passphrase?": a secret kept in another store (pass
         asks its own GPG agent) needs none, and a keyring session has no vault to open.
@@ -357,7 +358,9 @@ class Session:
             return False
         store = self._require_open()
         for account in accounts:
-            if self.in_own_store(account):
+            if self.in_own_store(account) or (
+                    account.other_copy is not None
+                    and account.other_copy[0] == secrets.store_id):
                 return True
             if count_unreachable:
                 try:
@@ -454,11 +457,9 @@ class Session:
         None). Blocks; raises what ``credentials_for`` and ``open_store`` raise, AccountError."""
         self._refuse_cut_short(account)
         store = self._require_open()
-        leftover = account.other_copy[0] if account.other_copy is not None else None
         store.check_store(account)  # StoreUnreachable before anyone is asked
-        if self.needs_vault_for([account]) or (
-                self.secrets is not None and leftover == self.secrets.store_id):
-            self.ensure_unlocked()  # the copy to read, or a leftover to delete, is in it
+        # The copy to read, or a leftover to delete, may be in the vault.
+        self.ensure_unlocked_for([account])
         target = self.open_store(to)
         moved, left = store.move(account.id, target)
         self._remember(moved)

@@ -537,6 +537,19 @@ class AccountStore:
             accounts = self._read()
             current = self._find(accounts, account_id)
             left: str | None = None
+            # A second copy a cut-short move left is this account's secret too: it goes first
+            # (as a move run again deletes it), or nothing is removed. Dropped unsaid, it would
+            # stay on the machine with nothing naming it.
+            copy_left: str | None = None
+            if current.other_copy is not None:
+                try:
+                    accounts, current, _ = self._settle_other_copy(accounts, current)
+                except SecretStoreError as exc:
+                    if not force:
+                        raise
+                    store, ref = current.other_copy
+                    copy_left = (f"a second copy from a move that was cut short may stay in "
+                                 f"{store_label(store)} (entry {ref!r}): {exc}")
             rest = [a for a in accounts if a.id != account_id]
             with interrupts_deferred():
                 marked = current.removing is not None
@@ -569,7 +582,7 @@ class AccountStore:
                         f"(service {SERVICE_NAME!r}, entry {current.secret_ref!r}): {exc}"
                     )
                 self._commit(rest)
-        return left
+        return "; ".join(part for part in (left, copy_left) if part) or None
 
     def move(self, account_id: str, target: SecretStore) -> tuple[Account, str | None]:
         """Move an account's secret to ``target``: copy, read back, commit, delete the old copy.
