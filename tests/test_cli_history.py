@@ -429,3 +429,22 @@ def test_status_reads_a_check_saved_before_the_history_existed(monkeypatch, caps
     (row,) = json.loads(out)
     assert (row["status"], row["worst"], row["changes"]) == ("failed", "error", [])
     assert 3 * 3600 <= row["age_seconds"] < 3 * 3600 + 60 and code == 1
+
+
+def test_removing_an_account_drops_its_history_and_keeps_the_others(monkeypatch, capsys, fake):
+    # The history named the key's rights and bound addresses; once the account is gone nothing
+    # can show it any more, so it goes with the account (the other account's stays).
+    gone = add_account(monkeypatch, capsys, fake, "bybit", name="Gone")
+    kept = add_account(monkeypatch, capsys, fake, "okx", name="Kept")  # another key
+    for name in (gone, kept, gone):
+        assert verify(capsys, name)[0] == 0
+    accounts_file = json.loads((paths.config_dir() / "accounts.json").read_text())
+    ids = {a["name"]: a["id"] for a in accounts_file["accounts"]}
+    history = HistoryStore(paths.config_dir())
+    assert {ids["Gone"], ids["Kept"]} <= set(history.read()[0])
+    assert main(["accounts", "remove", "Gone", "--yes"]) == 0
+    out, err = capsys.readouterr()
+    assert "removed Gone and its secret" in out and err == ""
+    everything, problem = history.read()
+    assert problem is None and set(everything) == {ids["Kept"]}
+    assert ids["Gone"] not in (paths.config_dir() / HISTORY_FILE).read_text()

@@ -61,7 +61,7 @@ def _three_checks() -> str:
 
 
 async def test_h_shows_the_history_and_its_changes(vault_home: Path) -> None:
-    _three_checks()
+    account_id = _three_checks()
     async with accounts_app().run_test(size=SIZE) as pilot:
         await unlock(pilot)
         await pilot.press("h")
@@ -78,6 +78,14 @@ async def test_h_shows_the_history_and_its_changes(vault_home: Path) -> None:
         assert "clock drifts further" in str(state.content) and state.has_class("-warning")
         await pilot.press("escape")
         await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen")
+        # Deleting the account takes its history with it (nothing could show it any more).
+        history = HistoryStore(open_store().dir)
+        assert history.entries(account_id)[0]
+        await pilot.press("d")
+        await wait_for(pilot, lambda: screen_name(pilot) == "ConfirmScreen")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: history.read() == ({}, None))
+        assert open_store().list() == []
 
 
 async def test_h_without_accounts_says_why(keylink_home: Path) -> None:

@@ -71,6 +71,25 @@ def _race(directory: str, worker: int, count: int, start) -> None:
         store.append("shared", lambda entries, i=i: make(entries, i))
 
 
+def test_forget_drops_one_account_and_leaves_a_damaged_file_as_it_is(tmp_path):
+    store = HistoryStore(tmp_path)
+    assert store.forget("a") is None  # no file yet: nothing to drop, nothing made
+    assert not (tmp_path / "history.json").exists()
+    for n in range(3):
+        store.append("a", lambda _e, n=n: entry(n))
+    store.append("b", lambda _e: entry(9, host="b"))
+    assert store.forget("a") is None
+    everything, problem = store.read()
+    assert problem is None and set(everything) == {"b"} and everything["b"][0].host == "b"
+    assert set(store.latest()[0]) == {"b"}  # the header's index too
+    assert store.forget("a") is None  # again: nothing left of it
+    damaged = b'{"version": 1, "latest": {}}\n{"account": "b", "entries": [\n'
+    (tmp_path / "history.json").write_bytes(damaged)
+    said = store.forget("b")
+    assert said is not None and "cannot be read" in said and "stay in it" in said
+    assert (tmp_path / "history.json").read_bytes() == damaged
+
+
 def test_processes_racing_lose_no_entry_and_each_compares_with_the_one_before(tmp_path):
     """Four real processes append at once (cron and the app): every entry is kept, and each
     entry's change names the entry really before it."""

@@ -609,14 +609,17 @@ def _run_accounts_remove(args: argparse.Namespace) -> int:
             if answer.strip().lower() not in ("y", "yes"):
                 print("kept")
                 return 1
-        left = store.remove(account.id, force=args.forget)
+        removed = session.remove_account(account, force=args.forget)
     except (AccountError, SecretStoreError) as exc:
         raise UsageError(clean(str(exc))) from None  # nothing removed: nothing to record
+    left = removed.left
     note_use("remove", account, ["secret"], "forgot" if left else "ok")
     if left:
         print(f"forgot {clean(account.name)}; {clean(left)}")
     else:
         print(f"removed {clean(account.name)} and its secret")
+    if removed.history_left:
+        print(f"keylink: warning: {clean(removed.history_left)}", file=sys.stderr)
     return 0
 
 

@@ -111,13 +111,16 @@ class DeleteFlow:
         from tui.services.store.errors import SecretStoreError
         from tui.services.store.model import AccountError
 
-        assert self.store is not None
+        assert self.store is not None and self.session is not None
         neighbour = self._neighbour_of(account_id)
         from tui.services.core.access_log import record_quietly
 
         account = next((a for a in self.accounts if a.id == account_id), None)
+        if account is None:  # gone meanwhile (another keylink removed it)
+            self._reload(neighbour)
+            return
         try:
-            left = self.store.remove(account_id, force=force)
+            removed = self.session.remove_account(account, force=force)
         except SecretStoreError as exc:
             self.app.call_from_thread(self._show_fault, exc)
             self.app.call_from_thread(self._offer_forced_remove, account_id, name)
@@ -126,6 +129,7 @@ class DeleteFlow:
         except AccountError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error")
             return
+        left = removed.left
         record_quietly("remove", account, ["secret"], "forgot" if left else "ok")
         self.reports.pop(account_id, None)
         self.app.call_from_thread(self._clear_fault)
@@ -133,10 +137,13 @@ class DeleteFlow:
             self.app.call_from_thread(self.notify, f"Removed {name} from keylink; {left}.",
                                       title="Removed", severity="warning", markup=False)
         else:
-            where = (store_label(self.store.store_of(account)) if account is not None
-                     else "its store")
+            where = store_label(self.store.store_of(account))
             self.app.call_from_thread(self.notify, f"Deleted {name} and its secret from {where}.",
                                       title="Deleted", markup=False)
+        if removed.history_left:
+            self.app.call_from_thread(self.notify, f"{removed.history_left[:1].upper()}"
+                                      f"{removed.history_left[1:]}.", title="Check history",
+                                      severity="warning", markup=False)
         self._reload(neighbour)
 
     def _offer_forced_remove(self, account_id: str, name: str) -> None:

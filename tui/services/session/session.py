@@ -112,6 +112,16 @@ class CheckFinished:
     history_problem: str | None = None
 
 
+@dataclass(frozen=True)
+class Removed:
+    """An account removed (``Session.remove_account``): what of its secret stays behind (a
+    forced removal whose store could not confirm; None when all went), and why its check history
+    stays, if it does (never a reason to keep the account)."""
+
+    left: str | None
+    history_left: str | None = None
+
+
 SessionEvent = (
     StateChanged | AccountsChanged | AccountsFileUnreadable | VaultLockedNow | VaultOpened
     | CheckFinished
@@ -590,6 +600,16 @@ class Session:
             self._remember(updated)
         self._publish([finished])
         return finished
+
+    def remove_account(self, account: Account, *, force: bool = False) -> Removed:
+        """Delete ``account``'s secret (and any copy a cut-short move left), then the account
+        (``AccountStore.remove``: its one commit), then its check history. Raises what
+        ``AccountStore.remove`` raises; nothing of the history is touched then. Blocks."""
+        store = self._require_open()
+        left = store.remove(account.id, force=force)
+        with self._watching:  # our own write: the next tick does not report it as news
+            self.known_accounts = tuple(a for a in self.known_accounts if a.id != account.id)
+        return Removed(left, self.history().forget(account.id))
 
     def switch_environment(self, account: Account, environment: str) -> Account:
         """Move an account to another environment of its exchange (the fix a check offers when

@@ -245,6 +245,27 @@ class HistoryStore:
         everything, problem = self.read()
         return everything.get(account_id, []), problem
 
+    def forget(self, account_id: str) -> str | None:
+        """Drop the history of an account that is gone from accounts.json (its checks named its
+        bound addresses and rights, and nothing could show them any more). None when done or
+        when there was none; else why it stays, in one line. A file that does not read as
+        keylink's is left exactly as it is: what it holds cannot be told apart."""
+        with self._lock():
+            try:
+                everything = self._load()
+            except FileNotFoundError:
+                return None
+            except (RefusedFile, HistoryDamaged, OSError) as exc:
+                return f"{self._unreadable(exc)}: its checks of this account stay in it"
+            if everything.pop(account_id, None) is None:
+                return None
+            try:
+                atomic_write(self.path, self._serialize(everything))
+            except OSError as exc:
+                return (f"could not save {self.path} ({exc.strerror or exc}): its checks of "
+                        "this account stay in it")
+        return None
+
     def temp_files(self) -> list[Path]:
         """Temp files of a history write that a killed process left behind."""
         return leftover_temp_files(self.path)
