@@ -182,6 +182,22 @@ def run_with_timeout(
     return outcome["value"]
 
 
+def system_keyring_now() -> KeyringBackend:
+    """keyring's choice of system keyring as things are now. keyring finds the viable backends
+    once per process; this forgets that first, so a keyring the user started or unlocked since
+    (or a changed environment) is seen. Raises what loading a named backend raises."""
+    import keyring
+    import keyring.backend
+    import keyring.core
+
+    reset = getattr(keyring.backend.get_all_keyring, "reset", None)
+    if callable(reset):
+        with contextlib.suppress(KeyError):  # nothing cached yet
+            reset()
+    keyring.core.init_backend()
+    return keyring.get_keyring()
+
+
 def is_real_keyring(backend: KeyringBackend) -> tuple[bool, str]:
     """(is it a real keyring, why not): keyring's fail/null backends and empty chainer are not."""
     from keyring.backends import chainer, fail, null

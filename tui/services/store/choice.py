@@ -91,16 +91,15 @@ class StoreOption:
 
 def store_options(vault_path: str, probe_timeout: float = 3.0) -> list[StoreOption]:
     """Every store keylink could use here, each with why it can or cannot (reads no secret)."""
-    from tui.services.store.backends import is_real_keyring, run_with_timeout
+    from tui.services.store.backends import is_real_keyring, run_with_timeout, system_keyring_now
     from tui.services.store.files_store import FilesKeyring, secrets_dir
     from tui.services.store.pass_store import pass_status
 
     options = [StoreOption("vault", True, f"keylink's encrypted file {vault_path}"
                            + ("" if os.path.exists(vault_path) else " (not created yet)"))]
     try:
-        import keyring
-
-        system = run_with_timeout(keyring.get_keyring, probe_timeout, "find the system keyring")
+        # As things are now (a keyring started since keylink did is listed as usable).
+        system = run_with_timeout(system_keyring_now, probe_timeout, "find the system keyring")
         real, why = is_real_keyring(system)
         options.append(StoreOption("keyring", real,
                                    f"{class_path(system)}" if real else why))

@@ -14,7 +14,6 @@ backend, and the register of open stores the idle lock walks.
 from __future__ import annotations
 
 import builtins
-import contextlib
 import json
 import os
 import time
@@ -161,18 +160,14 @@ class SecretStore:
 
         named_by = None
         if backend is None:
-            import keyring.backend
             import keyring.core
 
-            # keyring finds the viable backends once per process; forget that so a retry after the
-            # user started or unlocked their keyring (or a changed environment) is seen.
-            reset = getattr(keyring.backend.get_all_keyring, "reset", None)
-            if callable(reset):
-                with contextlib.suppress(KeyError):  # nothing cached yet
-                    reset()
+            from tui.services.store.backends import system_keyring_now
+
             try:
-                keyring.core.init_backend()
-                backend = keyring.get_keyring()
+                # As things are now: a retry after the user started or unlocked their keyring
+                # sees it.
+                backend = system_keyring_now()
                 if os.environ.get("PYTHON_KEYRING_BACKEND"):
                     named_by = "PYTHON_KEYRING_BACKEND"
                 elif keyring.core.load_config() is not None:
