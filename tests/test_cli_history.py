@@ -448,3 +448,17 @@ def test_removing_an_account_drops_its_history_and_keeps_the_others(monkeypatch,
     everything, problem = history.read()
     assert problem is None and set(everything) == {ids["Kept"]}
     assert ids["Gone"] not in (paths.config_dir() / HISTORY_FILE).read_text()
+
+
+def test_a_history_that_cannot_be_locked_never_turns_a_done_removal_into_a_failure(
+        monkeypatch, capsys, fake):
+    # Found by review: the removal is committed before the history is touched, so a history
+    # lock that cannot be taken (here a folder where the lock file goes) is a warning, and the
+    # command says what it did, exit 0.
+    add_account(monkeypatch, capsys, fake, "bybit", name="Gone")
+    (paths.config_dir() / (HISTORY_FILE + ".lock")).mkdir()
+    code = main(["accounts", "remove", "Gone", "--yes"])
+    out, err = capsys.readouterr()
+    assert code == 0 and "removed Gone and its secret" in out
+    assert "warning: the check history could not be updated" in err
+    assert json.loads((paths.config_dir() / "accounts.json").read_text())["accounts"] == []

@@ -565,8 +565,11 @@ def test_only_an_account_kept_in_the_vault_needs_its_passphrase(
     # A second copy a cut-short move left in the vault counts: a move or a removal deletes it.
     from dataclasses import replace
 
+    # Reading never touches it: a key kept in pass is still read without the vault's passphrase.
     moving = replace(in_pass, other_copy=("vault", "account-leftover"))
-    assert session.needs_vault_for([moving], count_unreachable=False) is True
+    assert session.needs_vault_for([moving], count_unreachable=False, leftovers=True) is True
+    assert session.needs_vault_for([moving]) is False
+    assert session.credentials_for(moving) == CREDS and prompt.asked == []
 
     assert session.needs_vault_for([in_pass, in_vault]) is True
     assert session.ensure_unlocked_for([in_pass, in_vault]) is True

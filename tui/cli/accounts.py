@@ -602,7 +602,8 @@ def _run_accounts_remove(args: argparse.Namespace) -> int:
             # reach keeps the secret, and the question says so.
             what = "from keylink (its secret's store cannot be reached: the secret stays there)"
         # Forgetting an account of a store keylink cannot reach reads no secret: no passphrase.
-        unlock_vault(session, accounts=[account], count_unreachable=False)
+        # A copy a cut-short move left in the vault is deleted too: leftovers count.
+        unlock_vault(session, accounts=[account], count_unreachable=False, leftovers=True)
         if not args.yes:
             answer = input(f"Remove {clean(account.name)} ({clean(account.exchange)}, "
                            f"{clean(account.environment)}) {what}? [y/N] ")

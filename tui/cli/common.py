@@ -114,7 +114,7 @@ def accounts_of(session: Session) -> AccountStore:
 
 def unlock_vault(session: Session, *, create: bool = False,
                  accounts: Iterable[Account] | None = None,
-                 count_unreachable: bool = True) -> None:
+                 count_unreachable: bool = True, leftovers: bool = False) -> None:
     """Apply the unlock policy now (a vault is unlocked, or with ``create`` made); UsageError with
     the policy's one line when it refuses. Nothing to do for a keyring. With ``accounts``, only
     when one of them needs the vault (``Session.needs_vault_for``: a secret kept in pass needs no
@@ -126,7 +126,7 @@ def unlock_vault(session: Session, *, create: bool = False,
             session.ensure_unlocked(create=create)
         else:
             session.ensure_unlocked_for(accounts, create=create,
-                                        count_unreachable=count_unreachable)
+                                        count_unreachable=count_unreachable, leftovers=leftovers)
     except SessionError as exc:
         raise UsageError(str(exc)) from None
 

@@ -59,7 +59,8 @@ class DeleteFlow:
         # The session's one rule: is the secret in its own store (the vault, in a vault session)?
         in_own_store = session.in_own_store(account)
         # A second copy a cut-short move left in the vault is deleted too, so the vault is asked.
-        copy_in_vault = session.needs_vault_for([account], count_unreachable=False)
+        copy_in_vault = session.needs_vault_for([account], count_unreachable=False,
+                                                leftovers=True)
         no_vault = in_own_store and self.secrets is not None and self.secrets.needs_new_vault
         if no_vault:
             what = ("This removes the account from keylink: there is no vault yet, so no secret "
@@ -81,7 +82,8 @@ class DeleteFlow:
                 # the secret stays.
                 self._remove(account.id, account.name)
             else:
-                self._with_secrets_for([account], lambda: self._remove(account.id, account.name))
+                self._with_secrets_for([account], lambda: self._remove(account.id, account.name),
+                                       leftovers=True)
 
         self.app.push_screen(
             ConfirmScreen(

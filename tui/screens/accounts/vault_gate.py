@@ -151,12 +151,13 @@ class VaultGate:
         self._unlock_then(then, release)
 
     def _with_secrets_for(self, accounts: list[Account], then: Callable[[], None], *,
-                          create: bool = False) -> None:
+                          create: bool = False, leftovers: bool = False) -> None:
         """Run ``then`` once the secrets of ``accounts`` can be used, by the session's one rule
         (``Session.ensure_unlocked_for``): the vault is asked for (or, with ``create``, made)
         only when one of them keeps its secret in it; a key kept in pass asks nothing (its GPG
         agent is asked when it is read). An account whose store keylink cannot use now is
-        refused before anyone is asked. Backing out of the dialog runs nothing."""
+        refused before anyone is asked. Backing out of the dialog runs nothing. ``leftovers``:
+        a copy a cut-short move left in the vault counts (for a removal, which deletes it)."""
         from tui.passphrase_dialog import hold_keys_for_dialog
 
         session = self.session
@@ -169,11 +170,12 @@ class VaultGate:
             return
         # Deciding may open pass's store object and the unlock waits for the dialog: a worker.
         release = hold_keys_for_dialog(self.app, session, create=create)
-        self._unlock_for_then(list(accounts), then, release, create)
+        self._unlock_for_then(list(accounts), then, release, create, leftovers)
 
     @work(thread=True, exit_on_error=False, group="vault-gate")
     def _unlock_for_then(self, accounts: list[Account], then: Callable[[], None],
-                         release: Callable[[], None], create: bool) -> None:
+                         release: Callable[[], None], create: bool,
+                         leftovers: bool = False) -> None:
         from tui.passphrase_dialog import on_ui_thread
         from tui.services.session.unlock import SessionError, UnlockCancelled
         from tui.services.store.errors import SecretStoreError
@@ -184,7 +186,7 @@ class VaultGate:
                 raise SessionError("the secret store is opening again; try again in a moment")
             for account in accounts:
                 store.check_store(account)  # StoreUnreachable before anyone is asked
-            session.ensure_unlocked_for(accounts, create=create)
+            session.ensure_unlocked_for(accounts, create=create, leftovers=leftovers)
         except UnlockCancelled:
             release()
             return

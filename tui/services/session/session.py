@@ -351,10 +351,11 @@ class Session:
         return self._require_open().store_of(account) == self._secrets().store_id
 
     def needs_vault_for(self, accounts: Iterable[Account], *,
-                        count_unreachable: bool = True) -> bool:
+                        count_unreachable: bool = True, leftovers: bool = False) -> bool:
         """True when working on ``accounts`` needs this session's vault open: the session keeps
-        its secrets in a vault and one of them keeps its secret there (``in_own_store``), or a
-        second copy of it that a cut-short move left (a move or a removal deletes that copy).
+        its secrets in a vault and one of them keeps its secret there (``in_own_store``), or,
+        with ``leftovers`` (a move or a removal, which delete it), a second copy of it that a
+        cut-short move left there. Reading a secret never touches such a copy.
 
         The one rule for "ask for the vault passphrase?": a secret kept in another store (pass
         asks its own GPG agent) needs none, and a keyring session has no vault to open.
@@ -369,7 +370,7 @@ class Session:
         store = self._require_open()
         for account in accounts:
             if self.in_own_store(account) or (
-                    account.other_copy is not None
+                    leftovers and account.other_copy is not None
                     and account.other_copy[0] == secrets.store_id):
                 return True
             if count_unreachable:
@@ -380,12 +381,13 @@ class Session:
         return False
 
     def ensure_unlocked_for(self, accounts: Iterable[Account], *, create: bool = False,
-                            count_unreachable: bool = True) -> bool:
+                            count_unreachable: bool = True, leftovers: bool = False) -> bool:
         """``ensure_unlocked`` when ``needs_vault_for(accounts)`` says the vault is needed;
         True when the unlock policy was applied (the vault is open now), False when nothing was
         asked. Raises what ``ensure_unlocked`` raises. Blocks: call it off the UI thread."""
         accounts = list(accounts)
-        if not self.needs_vault_for(accounts, count_unreachable=count_unreachable):
+        if not self.needs_vault_for(accounts, count_unreachable=count_unreachable,
+                                    leftovers=leftovers):
             return False
         self.ensure_unlocked(create=create)
         return True
@@ -469,7 +471,7 @@ class Session:
         store = self._require_open()
         store.check_store(account)  # StoreUnreachable before anyone is asked
         # The copy to read, or a leftover to delete, may be in the vault.
-        self.ensure_unlocked_for([account])
+        self.ensure_unlocked_for([account], leftovers=True)
         target = self.open_store(to)
         moved, left = store.move(account.id, target)
         self._remember(moved)
@@ -609,7 +611,15 @@ class Session:
         left = store.remove(account.id, force=force)
         with self._watching:  # our own write: the next tick does not report it as news
             self.known_accounts = tuple(a for a in self.known_accounts if a.id != account.id)
-        return Removed(left, self.history().forget(account.id))
+        # The account is gone (the commit above): whatever happens to its history now is said,
+        # never reported as a failed removal.
+        try:
+            history_left = self.history().forget(account.id)
+        except (AccountError, OSError) as exc:  # its lock could not be taken
+            detail = (exc.strerror or exc) if isinstance(exc, OSError) else exc
+            history_left = (f"the check history could not be updated ({detail}): its checks of "
+                            "this account stay in it")
+        return Removed(left, history_left)
 
     def switch_environment(self, account: Account, environment: str) -> Account:
         """Move an account to another environment of its exchange (the fix a check offers when
