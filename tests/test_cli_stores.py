@@ -200,6 +200,9 @@ def test_a_leftover_copy_that_cannot_be_deleted_keeps_the_account(both):
     forgot = cli("accounts", "remove", "Main", "--yes", "--forget")
     assert forgot.returncode == 0, forgot.stderr
     assert "second copy" in forgot.stdout and "account-elsewhere" in forgot.stdout
+    # Nothing names that copy once the account is gone: no "retry", no "doctor --repair".
+    assert "by hand" in forgot.stdout
+    assert "retry" not in forgot.stdout and "doctor" not in forgot.stdout
     assert vault_refs(cli) == []  # the copy in use went: its store answered
     assert "Main" not in accounts(cli)
 

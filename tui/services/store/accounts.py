@@ -544,12 +544,15 @@ class AccountStore:
             if current.other_copy is not None:
                 try:
                     accounts, current, _ = self._settle_other_copy(accounts, current)
-                except SecretStoreError as exc:
+                except SecretStoreError:
                     if not force:
                         raise
+                    # Not the store's own advice ("retry", "doctor --repair deletes it"): once
+                    # the account is gone nothing names this copy, so only a hand can find it.
                     store, ref = current.other_copy
                     copy_left = (f"a second copy from a move that was cut short may stay in "
-                                 f"{store_label(store)} (entry {ref!r}): {exc}")
+                                 f"{store_label(store)} (entry {ref!r}), which keylink could not "
+                                 "reach; nothing names it any more: delete it there by hand")
             rest = [a for a in accounts if a.id != account_id]
             with interrupts_deferred():
                 marked = current.removing is not None
