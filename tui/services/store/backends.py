@@ -182,20 +182,29 @@ def run_with_timeout(
     return outcome["value"]
 
 
+#: One detection at a time: keyring's per-process cache of backends is not thread-safe.
+_DETECTING = threading.Lock()
+
+
 def system_keyring_now() -> KeyringBackend:
     """keyring's choice of system keyring as things are now. keyring finds the viable backends
     once per process; this forgets that first, so a keyring the user started or unlocked since
-    (or a changed environment) is seen. Raises what loading a named backend raises."""
+    (or a changed environment) is seen. Raises what loading a named backend raises.
+
+    It resets keyring's process-wide choice: a caller that only looks (the store list) should
+    ask only when the choice in force is not a real keyring (``is_real_keyring``), so a chained
+    keyring in use is never reset under a read."""
     import keyring
     import keyring.backend
     import keyring.core
 
-    reset = getattr(keyring.backend.get_all_keyring, "reset", None)
-    if callable(reset):
-        with contextlib.suppress(KeyError):  # nothing cached yet
-            reset()
-    keyring.core.init_backend()
-    return keyring.get_keyring()
+    with _DETECTING:
+        reset = getattr(keyring.backend.get_all_keyring, "reset", None)
+        if callable(reset):
+            with contextlib.suppress(KeyError):  # nothing cached yet
+                reset()
+        keyring.core.init_backend()
+        return keyring.get_keyring()
 
 
 def is_real_keyring(backend: KeyringBackend) -> tuple[bool, str]:

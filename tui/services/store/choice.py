@@ -98,9 +98,14 @@ def store_options(vault_path: str, probe_timeout: float = 3.0) -> list[StoreOpti
     options = [StoreOption("vault", True, f"keylink's encrypted file {vault_path}"
                            + ("" if os.path.exists(vault_path) else " (not created yet)"))]
     try:
-        # As things are now (a keyring started since keylink did is listed as usable).
-        system = run_with_timeout(system_keyring_now, probe_timeout, "find the system keyring")
+        import keyring
+
+        system = run_with_timeout(keyring.get_keyring, probe_timeout, "find the system keyring")
         real, why = is_real_keyring(system)
+        if not real:  # found none when keylink started: one may have been started since
+            system = run_with_timeout(system_keyring_now, probe_timeout,
+                                      "find the system keyring")
+            real, why = is_real_keyring(system)
         options.append(StoreOption("keyring", real,
                                    f"{class_path(system)}" if real else why))
     except Exception as exc:
