@@ -100,6 +100,18 @@ async def test_the_hovered_row_is_drawn_apart_and_cleared_on_leave() -> None:
         await pilot.hover(StepList, offset=(30, 3))  # outside the list
         await pilot.pause()
         assert _style(steps.render_line(2)) == plain
+        # The list scrolls under a still mouse: the step that was hovered moves up a row, and
+        # neither it nor the row now under the mouse is shaded until the mouse moves.
+        steps.focus()
+        await pilot.hover(StepList, offset=(3, 3))  # content row 2: step 3
+        await pilot.pause()
+        focused_plain = _style(steps.render_line(4))
+        assert _style(steps.render_line(2)) != focused_plain
+        await pilot.press(*["down"] * 6)  # step 7 highlighted: one row of scroll
+        await pilot.pause()
+        assert steps.scroll_offset.y == 1
+        assert _style(steps.render_line(1)) == focused_plain
+        assert _style(steps.render_line(2)) == focused_plain
 
 
 async def test_new_steps_announce_the_step_even_at_the_same_index() -> None:

@@ -158,6 +158,12 @@ class StepList(ScrollView, can_focus=True):
             return None
         return max(0, min(index, len(self._labels) - 1))
 
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if round(old_value) != round(new_value):
+            # Another step is under the mouse now; its next move shades that one.
+            self._hover = None
+
     def watch__hover(self, old: int | None, new: int | None) -> None:
         for index in (old, new):
             self._refresh_row(index)
