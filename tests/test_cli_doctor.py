@@ -263,3 +263,60 @@ def test_restore_keeps_accounts_added_since_and_refuses_a_name_clash(cli: Cli):
     assert [a["name"] for a in listed] == ["Third", "Main", "Spare"]
     assert refs < _refs(cli)
     assert _doctor_json(cli)["orphaned_secrets"] == 0
+
+
+def _history_with(cli: Cli, *ids: str) -> None:
+    """history.json with one kept check for each of ``ids``."""
+    from tui.services.store.history import HistoryEntry, HistoryStore
+
+    history = HistoryStore(cli.config)
+    for key in ids:
+        history.append(key, lambda _e: HistoryEntry(
+            checked_at="2026-12-01T00:00:00Z", status="works", worst="ok",
+            host="api.bybit.com", rights=("read", "trade"), ips=("203.0.113.7",),
+            ip_restricted=True, key_kind="hmac", clock_offset_ms=0))
+
+
+def _history_ids(cli: Cli) -> set[str]:
+    from tui.services.store.history import HistoryStore
+
+    everything, problem = HistoryStore(cli.config).read()
+    assert problem is None
+    return set(everything)
+
+
+def test_repair_deletes_the_history_of_accounts_removed_earlier_and_only_that(cli: Cli):
+    # A removal cut short after its commit (or an older keylink's) leaves the account's check
+    # history, with its rights and bound addresses. doctor finds it and --repair deletes it;
+    # the history of an account that exists, or that a moved-aside file names, stays.
+    assert cli("accounts", "add", "Main", "--exchange", "bybit",
+               stdin=_own_key("Main")).returncode == 0
+    main_id = json.loads((cli.config / "accounts.json").read_text())["accounts"][0]["id"]
+    aside_id, gone_id = "a" * 32, "b" * 32
+    (cli.config / "accounts.json.damaged-20261201T000000Z").write_text(
+        '{"accounts": [{"id": "' + aside_id + '", "name": "Old", "secret_ref": "account-old"')
+    _history_with(cli, main_id, aside_id, gone_id)
+    facts = _doctor_json(cli)
+    assert facts["orphaned_histories"] == 1
+    text = cli("doctor").stdout
+    assert "old history    1 removed account still has check history" in text
+    repaired = _doctor_json(cli, "--repair", "--yes")
+    assert repaired["repaired"]["histories_deleted"] == 1
+    assert _history_ids(cli) == {main_id, aside_id}
+    assert _doctor_json(cli)["orphaned_histories"] == 0
+
+
+def test_a_moved_aside_file_that_cannot_be_read_keeps_every_history(cli: Cli):
+    assert cli("accounts", "add", "Main", "--exchange", "bybit",
+               stdin=_own_key("Main")).returncode == 0
+    # A moved-aside name keylink refuses to read (a link it never follows): it may name any
+    # account, so no history is called a removed account's.
+    aside = cli.config / "accounts.json.damaged-20261201T000000Z"
+    aside.symlink_to(cli.config / "nowhere")
+    _history_with(cli, "b" * 32)
+    facts = _doctor_json(cli)
+    assert facts["orphaned_histories"] is None
+    assert any("no check history is called a removed account's" in why
+               for why in facts["unchecked"])
+    _doctor_json(cli, "--repair", "--yes")
+    assert _history_ids(cli) == {"b" * 32}

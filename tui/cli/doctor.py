@@ -70,10 +70,13 @@ def _health(store, *, repair: bool, yes: bool) -> dict[str, object]:  # store: A
         "repaired": None,
         "moved_aside": [_aside_fact(f) for f in health.moved_aside],
         "cut_short_moves": health.cut_short_moves,
+        "orphaned_histories": (len(health.orphaned_histories)
+                               if health.orphaned_histories is not None else None),
     }
     removals = len(health.unfinished_removals)
+    histories = len(health.orphaned_histories or [])
     loose = (len(health.orphaned_secrets or []) + len(health.temp_files) + removals
-             + len(health.cut_short_moves))
+             + len(health.cut_short_moves) + histories)
     if not repair or not loose:
         return result
     if not yes:
@@ -83,8 +86,9 @@ def _health(store, *, repair: bool, yes: bool) -> dict[str, object]:  # store: A
         cut = [plural(n, word) for n, word in ((removals, "cut-short removal"),
                                                (moves, "cut-short move")) if n]
         finish = f"Finish {' and '.join(cut)}, delete " if cut else "Delete "
-        answer = input(f"{finish}{plural(len(health.orphaned_secrets or []), 'orphaned secret')} "
-                       f"and {plural(len(health.temp_files), 'temp file')}? [y/N] ",)
+        gone = f", {plural(histories, 'removed account')}'s check history" if histories else ""
+        answer = input(f"{finish}{plural(len(health.orphaned_secrets or []), 'orphaned secret')}"
+                       f"{gone} and {plural(len(health.temp_files), 'temp file')}? [y/N] ",)
         if answer.strip().lower() not in ("y", "yes"):
             return result
     try:
@@ -95,7 +99,8 @@ def _health(store, *, repair: bool, yes: bool) -> dict[str, object]:  # store: A
                           "removals_finished": done.removals_finished,
                           "removals_left": done.removals_left,
                           "secrets_kept": done.secrets_kept,
-                          "moves_finished": done.moves_finished, "moves_left": done.moves_left}
+                          "moves_finished": done.moves_finished, "moves_left": done.moves_left,
+                          "histories_deleted": done.histories_deleted}
     return result
 
 
@@ -313,6 +318,11 @@ def _health_lines(facts: dict) -> list[str]:
         if moves:
             lines.append("cut short      move of " + ", ".join(moves) + " (a second copy is left "
                          "in the old or new store; move again or repair to delete it)")
+        histories = facts.get("orphaned_histories")
+        if histories:
+            lines.append(f"old history    {plural(histories, 'removed account')} still "
+                         f"{'has' if histories == 1 else 'have'} check history (rights and bound "
+                         "addresses)")
         removals = facts["unfinished_removals"] or []
         if removals:
             lines.append("cut short      removal of " + ", ".join(removals)
@@ -337,13 +347,16 @@ def _health_lines(facts: dict) -> list[str]:
                      f"and {plural(repaired['temp_files'], 'temp file')}")
         for why in repaired["removals_left"] + repaired.get("moves_left", []):
             lines.append(f"  not finished {why}")
+        if repaired.get("histories_deleted"):
+            lines.append("  history      deleted the check history of "
+                         + plural(repaired["histories_deleted"], "removed account"))
         if repaired.get("moves_finished"):
             lines.append("  moves        the leftover copy is gone for "
                          + ", ".join(repaired["moves_finished"]))
         if repaired.get("secrets_kept"):
             lines.append("  kept         no secret was deleted: " + repaired["secrets_kept"])
     elif (orphans or temps or facts["unfinished_removals"]
-          or facts.get("cut_short_moves")) and not repaired:
+          or facts.get("cut_short_moves") or facts.get("orphaned_histories")) and not repaired:
         lines.append("  repair       run `keylink doctor --repair` to finish and delete them")
     for warning in facts["warnings"]:
         lines.append(f"warning        {warning}")

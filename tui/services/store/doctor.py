@@ -60,6 +60,10 @@ class Health:
     moved_aside: list[AsideFile] = field(default_factory=list)
     #: Names of accounts with a second copy of their secret left by a cut-short move.
     cut_short_moves: list[str] = field(default_factory=list)
+    #: Ids of accounts gone from accounts.json (and from every moved-aside file) whose check
+    #: history is still kept (a removal cut short after its commit, or an older keylink's);
+    #: None when that cannot be told.
+    orphaned_histories: list[str] | None = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,8 @@ class Repaired:
     #: those that could not be (their store cannot be used now).
     moves_finished: list[str] = field(default_factory=list)
     moves_left: list[str] = field(default_factory=list)
+    #: How many gone accounts' check histories were deleted.
+    histories_deleted: int = 0
 
 
 def _temp_files(store: AccountStore) -> list[Path]:
@@ -173,7 +179,33 @@ def audit(store: AccountStore) -> Health:
             if why is not None:
                 unchecked.append(why)
         moves = [a.name for a in accounts if a.other_copy is not None]
-        return Health(missing, orphans, _temp_files(store), unchecked, removals, aside, moves)
+        histories, why = _gone_histories(store, accounts, aside)
+        if why is not None:
+            unchecked.append(why)
+        return Health(missing, orphans, _temp_files(store), unchecked, removals, aside, moves,
+                      histories)
+
+
+def _gone_histories(store: AccountStore, accounts: list, aside: list[AsideFile],
+                    ids: list[str] | None = None) -> tuple[list[str] | None, str | None]:
+    """(ids of check histories no account has any more, why that cannot be told). An id named
+    anywhere in a moved-aside accounts file counts as known (that file may be restored), and a
+    moved-aside file that cannot be read at all leaves every history kept."""
+    from tui.services.store.history import HistoryStore
+
+    if ids is None:
+        everything, problem = HistoryStore(store.dir).read()
+        if problem is not None:
+            return None, problem
+        ids = list(everything)
+    blind = [f for f in aside if not f.raw]
+    if blind:
+        names = ", ".join(str(f.path) for f in blind)
+        return None, (f"{names} cannot be read, so no check history is called a removed "
+                      "account's: none is deleted while it is there")
+    known = {a.id for a in accounts}
+    return [key for key in ids if key not in known
+            and not any(key.encode() in f.raw for f in aside)], None
 
 
 def _reachable(store: AccountStore, account) -> bool:  # account: Account
@@ -234,10 +266,20 @@ def repair(store: AccountStore) -> Repaired:
         files = remove_files(leftover_temp_files(store.path))
     from tui.services.store.history import HistoryStore
 
-    files += HistoryStore(store.dir).remove_temp_files()
+    history = HistoryStore(store.dir)
+
+    def unknown(ids: list[str]) -> list[str]:
+        # Under the history lock, then the accounts lock (the order check_and_record takes
+        # them): read again here, so an account restored meanwhile keeps its history.
+        with store._lock():
+            gone, _why = _gone_histories(store, store._read(), moved_aside(store), ids)
+        return gone or []
+
+    histories = len(history.prune(unknown))
+    files += history.remove_temp_files()
     if store.secrets.vault is not None:
         files += store.secrets.vault.remove_temp_files()
-    return Repaired(deleted, files, finished, left, kept, moves_done, moves_left)
+    return Repaired(deleted, files, finished, left, kept, moves_done, moves_left, histories)
 
 
 def _not_named_aside(candidates: list[str], aside: list[AsideFile]

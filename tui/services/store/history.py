@@ -266,6 +266,27 @@ class HistoryStore:
                         "this account stay in it")
         return None
 
+    def prune(self, unknown: Callable[[list[str]], list[str]]) -> list[str]:
+        """Drop the histories of the accounts ``unknown`` names, given every account id in the
+        file; returns the ids dropped. ``unknown`` runs under this file's lock (so it may take
+        the accounts lock: the documented order). A file that cannot be read is left as it is
+        (nothing dropped). AccountError when the file cannot be written."""
+        with self._lock():
+            try:
+                everything = self._load()
+            except (FileNotFoundError, RefusedFile, HistoryDamaged, OSError):
+                return []
+            gone = [key for key in unknown(list(everything)) if key in everything]
+            if not gone:
+                return []
+            for key in gone:
+                del everything[key]
+            try:
+                atomic_write(self.path, self._serialize(everything))
+            except OSError as exc:
+                raise AccountError(f"could not save {self.path}: {exc.strerror or exc}") from None
+        return gone
+
     def temp_files(self) -> list[Path]:
         """Temp files of a history write that a killed process left behind."""
         return leftover_temp_files(self.path)
