@@ -611,15 +611,9 @@ class Session:
         left = store.remove(account.id, force=force)
         with self._watching:  # our own write: the next tick does not report it as news
             self.known_accounts = tuple(a for a in self.known_accounts if a.id != account.id)
-        # The account is gone (the commit above): whatever happens to its history now is said,
-        # never reported as a failed removal.
-        try:
-            history_left = self.history().forget(account.id)
-        except (AccountError, OSError) as exc:  # its lock could not be taken
-            detail = (exc.strerror or exc) if isinstance(exc, OSError) else exc
-            history_left = (f"the check history could not be updated ({detail}): its checks of "
-                            "this account stay in it")
-        return Removed(left, history_left)
+        # The account is gone (the commit above): whatever happens to its history now is said
+        # (``forget`` never raises), never reported as a failed removal.
+        return Removed(left, self.history().forget(account.id))
 
     def switch_environment(self, account: Account, environment: str) -> Account:
         """Move an account to another environment of its exchange (the fix a check offers when

@@ -245,38 +245,18 @@ class HistoryStore:
         everything, problem = self.read()
         return everything.get(account_id, []), problem
 
-    def forget(self, account_id: str) -> str | None:
-        """Drop the history of an account that is gone from accounts.json (its checks named its
-        bound addresses and rights, and nothing could show them any more). None when done or
-        when there was none; else why it stays, in one line. A file that does not read as
-        keylink's is left exactly as it is: what it holds cannot be told apart."""
+    def _drop(self, pick: Callable[[list[str]], list[str]]) -> list[str]:
+        """Drop the histories of the ids ``pick`` names, given every account id in the file
+        (``pick`` runs under this file's lock, so it may take the accounts lock: the documented
+        order); returns the ids dropped. Raises what reading the file raises but
+        FileNotFoundError (nothing to drop), and AccountError when the lock cannot be taken or
+        the file cannot be written."""
         with self._lock():
             try:
                 everything = self._load()
             except FileNotFoundError:
-                return None
-            except (RefusedFile, HistoryDamaged, OSError) as exc:
-                return f"{self._unreadable(exc)}: its checks of this account stay in it"
-            if everything.pop(account_id, None) is None:
-                return None
-            try:
-                atomic_write(self.path, self._serialize(everything))
-            except OSError as exc:
-                return (f"could not save {self.path} ({exc.strerror or exc}): its checks of "
-                        "this account stay in it")
-        return None
-
-    def prune(self, unknown: Callable[[list[str]], list[str]]) -> list[str]:
-        """Drop the histories of the accounts ``unknown`` names, given every account id in the
-        file; returns the ids dropped. ``unknown`` runs under this file's lock (so it may take
-        the accounts lock: the documented order). A file that cannot be read is left as it is
-        (nothing dropped). AccountError when the file cannot be written."""
-        with self._lock():
-            try:
-                everything = self._load()
-            except (FileNotFoundError, RefusedFile, HistoryDamaged, OSError):
                 return []
-            gone = [key for key in unknown(list(everything)) if key in everything]
+            gone = [key for key in pick(list(everything)) if key in everything]
             if not gone:
                 return []
             for key in gone:
@@ -286,6 +266,30 @@ class HistoryStore:
             except OSError as exc:
                 raise AccountError(f"could not save {self.path}: {exc.strerror or exc}") from None
         return gone
+
+    def forget(self, account_id: str) -> str | None:
+        """Drop the history of an account that is gone from accounts.json (its checks named its
+        bound addresses and rights, and nothing could show them any more). None when done or
+        when there was none; else why it stays, in one line (never raises: the removal it
+        follows is done). A file that does not read as keylink's is left exactly as it is:
+        what it holds cannot be told apart."""
+        try:
+            self._drop(lambda _ids: [account_id])
+        except (RefusedFile, HistoryDamaged, OSError) as exc:
+            return f"{self._unreadable(exc)}: its checks of this account stay in it"
+        except AccountError as exc:
+            return (f"the check history could not be updated ({exc}): its checks of this "
+                    "account stay in it")
+        return None
+
+    def prune(self, unknown: Callable[[list[str]], list[str]]) -> list[str]:
+        """Drop the histories of the accounts ``unknown`` names (see ``_drop``); returns the
+        ids dropped. A file that cannot be read is left as it is (nothing dropped).
+        AccountError when the file cannot be written."""
+        try:
+            return self._drop(unknown)
+        except (RefusedFile, HistoryDamaged, OSError):
+            return []
 
     def temp_files(self) -> list[Path]:
         """Temp files of a history write that a killed process left behind."""
