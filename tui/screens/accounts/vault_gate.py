@@ -133,31 +133,21 @@ class VaultGate:
     # -- secrets gate --------------------------------------------------------------------------
 
     def _with_secrets(self, then: Callable[[], None] | None) -> None:
-        """Run ``then`` once the secret store can be used: the session unlocks the vault (or
-        makes a missing one) in a worker, asking in its dialog; backing out of it runs nothing.
-        For what concerns no account yet (adding one, u, the opening greeting); work on given
-        accounts goes through ``_with_secrets_for``, which asks only when one needs the vault."""
-        from tui.passphrase_dialog import hold_keys_for_dialog
+        """Run ``then`` once the secret store itself can be used, for what concerns no account
+        yet (adding one, u, the opening greeting): the vault is asked for, or made, whatever the
+        accounts. Work on given accounts goes through ``_with_secrets_for``."""
+        self._with_secrets_for(None, then, create=True)
 
-        if self.secrets is None or self.store is None:
-            self.notify("The secret store is still opening; try again in a moment.")
-            return
-        self._greeted = True  # the vault is seen to: the "open" news asks nothing more
-        if not (self.secrets.needs_unlock or self.secrets.needs_new_vault):
-            if then is not None:
-                then()  # nothing to ask: at once, so keys typed next reach what it opens
-            return
-        release = hold_keys_for_dialog(self.app, self.session, create=True)
-        self._unlock_then(then, release)
-
-    def _with_secrets_for(self, accounts: list[Account], then: Callable[[], None], *,
+    def _with_secrets_for(self, accounts: list[Account] | None,
+                          then: Callable[[], None] | None, *,
                           create: bool = False, leftovers: bool = False) -> None:
         """Run ``then`` once the secrets of ``accounts`` can be used, by the session's one rule
         (``Session.ensure_unlocked_for``): the vault is asked for (or, with ``create``, made)
         only when one of them keeps its secret in it; a key kept in pass asks nothing (its GPG
         agent is asked when it is read). An account whose store keylink cannot use now is
         refused before anyone is asked. Backing out of the dialog runs nothing. ``leftovers``:
-        a copy a cut-short move left in the vault counts (for a removal, which deletes it)."""
+        a copy a cut-short move left in the vault counts (for a removal, which deletes it).
+        ``accounts`` None: the store itself (see ``_with_secrets``)."""
         from tui.passphrase_dialog import hold_keys_for_dialog
 
         session = self.session
@@ -166,16 +156,17 @@ class VaultGate:
             return
         self._greeted = True  # the vault is seen to: the "open" news asks nothing more
         if not (self.secrets.needs_unlock or self.secrets.needs_new_vault):
-            then()  # nothing to ask: at once, so keys typed next reach what it opens
+            if then is not None:
+                then()  # nothing to ask: at once, so keys typed next reach what it opens
             return
         # Deciding may open pass's store object and the unlock waits for the dialog: a worker.
         release = hold_keys_for_dialog(self.app, session, create=create)
-        self._unlock_for_then(list(accounts), then, release, create, leftovers)
+        self._unlock_then(None if accounts is None else list(accounts), then, release, create,
+                          leftovers)
 
     @work(thread=True, exit_on_error=False, group="vault-gate")
-    def _unlock_for_then(self, accounts: list[Account], then: Callable[[], None],
-                         release: Callable[[], None], create: bool,
-                         leftovers: bool = False) -> None:
+    def _unlock_then(self, accounts: list[Account] | None, then: Callable[[], None] | None,
+                     release: Callable[[], None], create: bool, leftovers: bool) -> None:
         from tui.passphrase_dialog import on_ui_thread
         from tui.services.session.unlock import SessionError, UnlockCancelled
         from tui.services.store.errors import SecretStoreError
@@ -184,9 +175,12 @@ class VaultGate:
         try:
             if session is None or store is None:
                 raise SessionError("the secret store is opening again; try again in a moment")
-            for account in accounts:
-                store.check_store(account)  # StoreUnreachable before anyone is asked
-            session.ensure_unlocked_for(accounts, create=create, leftovers=leftovers)
+            if accounts is None:
+                session.ensure_unlocked(create=create)
+            else:
+                for account in accounts:
+                    store.check_store(account)  # StoreUnreachable before anyone is asked
+                session.ensure_unlocked_for(accounts, create=create, leftovers=leftovers)
         except UnlockCancelled:
             release()
             return
@@ -200,30 +194,12 @@ class VaultGate:
 
         def go() -> None:
             try:
-                then()  # first, so the keys held meanwhile reach what it opens
+                if then is not None:
+                    then()  # first, so the keys held meanwhile reach what it opens
             finally:
                 release()
 
         on_ui_thread(self.app, go)
-
-    @work(thread=True, exit_on_error=False, group="vault-gate")
-    def _unlock_then(self, then: Callable[[], None] | None, release: Callable[[], None]) -> None:
-        from tui.passphrase_dialog import on_ui_thread
-        from tui.services.session.unlock import SessionError, UnlockCancelled
-
-        session = self.session
-        try:
-            assert session is not None
-            session.ensure_unlocked(create=True)
-        except UnlockCancelled:
-            return
-        except SessionError as exc:
-            on_ui_thread(self.app, partial(self._show_fault, exc))
-            return
-        finally:
-            release()
-        if then is not None:
-            on_ui_thread(self.app, then)
 
     def on_vault_unlocked(self, message: VaultUnlocked) -> None:
         """The vault was opened, from this screen or another: say so, drop an old fault."""
