@@ -320,3 +320,14 @@ def test_a_moved_aside_file_that_cannot_be_read_keeps_every_history(cli: Cli):
                for why in facts["unchecked"])
     _doctor_json(cli, "--repair", "--yes")
     assert _history_ids(cli) == {"b" * 32}
+
+
+def test_the_repair_question_counts_removed_accounts_histories_in_words(cli: Cli, monkeypatch):
+    _history_with(cli, "b" * 32, "c" * 32)
+    asked: list[str] = []
+    monkeypatch.setattr("tui.cli.common.stdin_is_terminal", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda prompt="": asked.append(prompt) or "n")
+    assert cli("doctor", "--repair").returncode == 0
+    assert asked == ["Delete 0 orphaned secrets, the check history of 2 removed accounts and "
+                     "0 temp files? [y/N] "]
+    assert _history_ids(cli) == {"b" * 32, "c" * 32}  # "n": nothing deleted

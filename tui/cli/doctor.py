@@ -86,7 +86,8 @@ def _health(store, *, repair: bool, yes: bool) -> dict[str, object]:  # store: A
         cut = [plural(n, word) for n, word in ((removals, "cut-short removal"),
                                                (moves, "cut-short move")) if n]
         finish = f"Finish {' and '.join(cut)}, delete " if cut else "Delete "
-        gone = f", {plural(histories, 'removed account')}'s check history" if histories else ""
+        gone = (f", the check history of {plural(histories, 'removed account')}" if histories
+                else "")
         answer = input(f"{finish}{plural(len(health.orphaned_secrets or []), 'orphaned secret')}"
                        f"{gone} and {plural(len(health.temp_files), 'temp file')}? [y/N] ",)
         if answer.strip().lower() not in ("y", "yes"):
