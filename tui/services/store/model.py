@@ -64,8 +64,6 @@ class LastCheck:
     def of(cls, report: Any) -> LastCheck:  # report: verify.KeyReport
         """The record of a check that just ended (stamped now), with the expiry, the rights
         and the refusal's code it found."""
-        from tui.services.core.times import utc_stamp
-
         lapses = getattr(report, "expires_at", None)
         error = report.error
         return cls(ok=report.ok, checked_at=now_stamp(), summary=report.summary(),
