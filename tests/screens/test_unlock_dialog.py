@@ -154,6 +154,39 @@ async def test_two_uses_at_once_wait_on_one_dialog(
         assert screen_name(pilot) == "AccountsScreen"
 
 
+async def test_keys_after_the_passphrase_s_enter_wait_for_the_answer(
+    vault_home: Path, fake
+) -> None:
+    """The passphrase, Enter and h in one read: the vault opens with the passphrase as it was at
+    Enter, and h then opens the history (h used to land in the field, so the passphrase tried
+    was wrong and the vault stayed locked). After a wrong one, the keys typed next go to the
+    field again, replacing what was there."""
+    checked_now(open_store(), add_fake_account(fake, "bybit", "Main"))
+    app = accounts_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: screen_name(pilot) == "UnlockVaultScreen")
+        await pilot.pause()
+        burst(app, "not it\rab")
+        field = app.screen.query_one("#passphrase")
+        await wait_for(pilot, lambda: field.value == "ab" and not field.disabled)
+        assert "does not open the vault" in str(app.screen.query_one("#message").render())
+        burst(app, "\x7f\x7f" + PASSPHRASE + "\rh")
+        await wait_for(pilot, lambda: screen_name(pilot) == "HistoryScreen")
+        assert not app.session.secrets.needs_unlock
+
+
+async def test_enter_on_the_dialog_s_cancel_button_cancels(vault_home: Path, fake) -> None:
+    checked_now(open_store(), add_fake_account(fake, "bybit", "Main"))
+    app = accounts_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: screen_name(pilot) == "UnlockVaultScreen")
+        await pilot.pause()
+        app.screen.query_one("#cancel").focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen")
+        assert app.session.secrets.needs_unlock
+
+
 async def test_a_passphrase_typed_ahead_lands_in_the_dialog(
     vault_home: Path, fake, dialogs: list[Any]
 ) -> None:

@@ -50,10 +50,24 @@ class _VaultDialog(ModalScreen[bool]):
         self.store = store
         self._busy = False
         self._answered = answered
+        #: Keys typed after the submitting Enter wait here (``KeysInOrderApp.hold_keys``) until
+        #: the answer: then they reach the screen below, or the field again after a wrong one.
+        self._hold: int | None = None
+
+    def _hold_keys(self) -> None:
+        hold = getattr(self.app, "hold_keys", None)
+        self._hold = hold() if callable(hold) else None
+
+    def _release_keys(self) -> None:
+        hold, self._hold = self._hold, None
+        release = getattr(self.app, "release_keys", None)
+        if hold is not None and callable(release):
+            release(hold)
 
     def _finish(self, opened: bool) -> None:
         self._tell(opened)
         self.dismiss(opened)
+        self._release_keys()
 
     def _tell(self, opened: bool) -> None:
         answered, self._answered = self._answered, None
@@ -92,6 +106,11 @@ class _VaultDialog(ModalScreen[bool]):
 class UnlockVaultScreen(_VaultDialog):
     """Ask for the vault passphrase. A wrong one can be retried; a damaged file is reported."""
 
+    # Enter is taken before the field sees it, while the key is still being handled, so the
+    # keys typed after it (one read over ssh: the passphrase, Enter, then h) wait for the
+    # answer instead of landing in the field.
+    BINDINGS = [Binding("enter", "enter", "Unlock", show=False, priority=True)]
+
     def compose(self) -> ComposeResult:
         vault = self.store.vault
         path = shown_path(vault.path) if vault is not None else "the vault file"
@@ -117,17 +136,30 @@ class UnlockVaultScreen(_VaultDialog):
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted | Button.Pressed) -> None:
         event.stop()
-        self.action_submit()
+        # Enter's own value: keys typed right after Enter (one read over ssh) can reach the
+        # field before this runs, and are not part of the passphrase.
+        self.action_submit(event.value if isinstance(event, Input.Submitted) else None)
 
-    def action_submit(self) -> None:
-        """Try the passphrase."""
+    def action_enter(self) -> None:
+        """Enter: a focused button does what it says (Cancel, Unlock); anywhere else it
+        submits."""
+        focused = self.focused
+        if isinstance(focused, Button):
+            focused.press()
+        else:
+            self.action_submit()
+
+    def action_submit(self, typed: str | None = None) -> None:
+        """Try the passphrase (``typed``: as the field held it when Enter was pressed)."""
         if self._busy:
             return
-        passphrase = self.query_one("#passphrase", SecretInput).value
+        field = self.query_one("#passphrase", SecretInput)
+        passphrase = field.value if typed is None else typed
         if not passphrase:
             self._say("Type the passphrase first.", "error")
             return
         self._set_busy(True)
+        self._hold_keys()
         self._say("Opening the vault…", "busy")
         self._unlock(passphrase)
 
@@ -148,6 +180,7 @@ class UnlockVaultScreen(_VaultDialog):
 
     def _failed(self, kind: str, detail: str) -> None:
         self._set_busy(False)
+        self.call_after_refresh(self._release_keys)  # once the field takes keys again
         field = self.query_one("#passphrase", SecretInput)
         if kind == "wrong":
             self._say("That passphrase does not open the vault. Check it and try again.", "error")
