@@ -14,6 +14,14 @@ from tests.support.keyring_daemon import KeyringDaemon, start_or_skip
 
 TEST_VAULT_PASSPHRASE = "test vault passphrase 1"
 
+# The command modules take names from tui.cli.common (stdin_is_terminal, ...) when they are first
+# imported, which `keylink` does lazily, inside build_parser. Imported here, before any test
+# monkeypatches tui.cli.common, so that a patch made while one test first built the parser is
+# never kept by those modules for the rest of the worker's tests.
+import tui.cli  # noqa: E402
+
+tui.cli.build_parser()
+
 TESTS = Path(__file__).resolve().parent
 # Folder -> markers every test in it gets. The quick lane (`dev.py test --quick`) skips "slow".
 FOLDER_MARKS = {
